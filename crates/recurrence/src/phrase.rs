@@ -1,0 +1,2 @@
+//! todo
+pub struct PhraseRule; pub struct PhraseError; pub fn parse_phrase(){}

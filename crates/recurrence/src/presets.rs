@@ -1,0 +1,2 @@
+//! todo
+pub struct Preset; pub fn preset(){}

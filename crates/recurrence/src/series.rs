@@ -1,0 +1,709 @@
+//! A series: DTSTART + zone + rule + RDATE/EXDATE + per-instance exceptions, and the pure
+//! functions the Task service needs (next occurrence, window, exceptions, splitting, end date,
+//! repeat-from-completion, catch-up).
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+
+use crate::error::SeriesError;
+use crate::expand::RuleIter;
+use crate::rule::{Frequency, Rule, RuleParts, Until};
+use crate::tz::{to_instant, to_local, Zone};
+
+/// How the next due date is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// Occurrences follow the rule's calendar grid ("every Monday").
+    #[default]
+    Fixed,
+    /// The next occurrence is counted from when the previous one was completed
+    /// ("every! 3 days" in Todoist terms).
+    FromCompletion,
+}
+
+/// An edited instance (RECURRENCE-ID exception): moved and/or retitled.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Override {
+    /// The original local start of the instance (its RECURRENCE-ID).
+    pub recurrence_id: NaiveDateTime,
+    /// The new local start (equal to `recurrence_id` if only the title changed).
+    pub start: NaiveDateTime,
+    /// The new title, if changed.
+    pub title: Option<String>,
+}
+
+/// One generated occurrence of the base set (rule ∪ RDATE − EXDATE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Occurrence {
+    /// Wall-clock time in the series' zone.
+    pub local: NaiveDateTime,
+    /// The instant, per the [`crate::tz`] policy.
+    pub instant: DateTime<Utc>,
+}
+
+/// An instance as the user sees it: an occurrence with its exception applied.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Instance {
+    /// The original local start (RECURRENCE-ID).
+    pub recurrence_id: NaiveDateTime,
+    /// Local start after any move.
+    pub local: NaiveDateTime,
+    /// Start instant after any move.
+    pub start: DateTime<Utc>,
+    /// Title override, if any.
+    pub title: Option<String>,
+    /// True if this instance has an override.
+    pub edited: bool,
+}
+
+/// A recurring series.
+///
+/// DTSTART provides the rule's defaults (time of day, weekday, day of month) and the start
+/// of its period grid. As in python-dateutil (and unlike a literal reading of RFC 5545), it is
+/// an occurrence only if the rule produces it; the phrase parser and presets always pick a
+/// DTSTART that matches the rule, so for series created through them the two agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Series {
+    /// The recurrence rule; `None` for a set made of RDATEs only.
+    pub rule: Option<Rule>,
+    /// DTSTART as local wall time in `tz`.
+    pub dtstart: NaiveDateTime,
+    /// The series' time zone.
+    pub tz: Zone,
+    /// Deleted instances (local wall times, EXDATE).
+    pub exdates: Vec<NaiveDateTime>,
+    /// Extra instances (local wall times, RDATE).
+    pub rdates: Vec<NaiveDateTime>,
+    /// Edited instances (RECURRENCE-ID).
+    pub overrides: Vec<Override>,
+    /// No instance after this instant; once it has passed, the series is completed.
+    pub end_date: Option<DateTime<Utc>>,
+    /// Fixed grid or repeat-from-completion.
+    pub mode: Mode,
+}
+
+/// How missed occurrences are handled by [`catch_up`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CatchUpPolicy {
+    /// Skip to the next future occurrence and report how many were skipped (default).
+    #[default]
+    SkipWithCount,
+    /// Report every missed occurrence so that each can be created.
+    CreateAll,
+}
+
+/// The result of [`catch_up`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CatchUp {
+    /// The next due occurrence after `now` (`None`: the series is over).
+    pub next: Option<DateTime<Utc>>,
+    /// How many missed occurrences (between the last completion and `now`) were skipped.
+    pub skipped: u32,
+    /// With [`CatchUpPolicy::CreateAll`], the missed occurrences (at most [`MAX_CATCH_UP`]).
+    pub missed: Vec<DateTime<Utc>>,
+}
+
+/// Upper bound on the number of missed occurrences counted or listed by [`catch_up`].
+pub const MAX_CATCH_UP: u32 = 10_000;
+
+/// Wall-clock margin used when starting an iteration near an instant: DST shifts are far
+/// smaller, so no occurrence whose instant is after `t` lies before `local(t) - MARGIN`.
+const MARGIN_DAYS: i64 = 2;
+
+enum UntilBound {
+    Local(NaiveDateTime),
+    Instant(DateTime<Utc>),
+}
+
+/// Iterator over the base occurrences of a series (rule ∪ RDATE − EXDATE), in generation
+/// order (wall-clock order), with UNTIL and the end date applied.
+pub struct Occurrences<'a> {
+    zone: Zone,
+    rule: Option<RuleIter>,
+    rule_next: Option<Occurrence>,
+    until: Option<UntilBound>,
+    end: Option<DateTime<Utc>>,
+    rdates: Cow<'a, [NaiveDateTime]>,
+    ri: usize,
+    exdates: Cow<'a, [NaiveDateTime]>,
+    xi: usize,
+    last: Option<NaiveDateTime>,
+}
+
+fn sorted(v: &[NaiveDateTime]) -> Cow<'_, [NaiveDateTime]> {
+    if v.windows(2).all(|w| w[0] <= w[1]) {
+        Cow::Borrowed(v)
+    } else {
+        let mut o = v.to_vec();
+        o.sort_unstable();
+        Cow::Owned(o)
+    }
+}
+
+impl<'a> Occurrences<'a> {
+    fn new(series: &'a Series, near: Option<NaiveDateTime>) -> Self {
+        let rule = series
+            .rule
+            .as_ref()
+            .map(|r| RuleIter::starting_near(r, series.dtstart, near));
+        let until = series.rule.as_ref().and_then(|r| r.until()).map(|u| match u {
+            Until::Date(d) => UntilBound::Local(d.and_time(chrono::NaiveTime::MIN)),
+            Until::Local(t) => UntilBound::Local(t),
+            Until::Utc(t) => match series.tz {
+                Zone::Floating => UntilBound::Local(t),
+                Zone::Tz(_) => UntilBound::Instant(t.and_utc()),
+            },
+        });
+        let rdates = sorted(&series.rdates);
+        let exdates = sorted(&series.exdates);
+        let (ri, xi) = match near {
+            Some(n) => (
+                rdates.partition_point(|d| *d < n),
+                exdates.partition_point(|d| *d < n),
+            ),
+            None => (0, 0),
+        };
+        Self {
+            zone: series.tz,
+            rule,
+            rule_next: None,
+            until,
+            end: series.end_date,
+            rdates,
+            ri,
+            exdates,
+            xi,
+            last: None,
+        }
+    }
+
+    fn pull_rule(&mut self) {
+        if self.rule_next.is_some() {
+            return;
+        }
+        let Some(it) = self.rule.as_mut() else {
+            return;
+        };
+        match it.next() {
+            None => self.rule = None,
+            Some(local) => {
+                let instant = to_instant(local, self.zone);
+                let beyond_until = match self.until {
+                    Some(UntilBound::Local(u)) => local > u,
+                    Some(UntilBound::Instant(u)) => instant > u,
+                    None => false,
+                };
+                let beyond_end = self
+                    .end
+                    .is_some_and(|e| instant > e + Duration::days(MARGIN_DAYS));
+                if beyond_until || beyond_end {
+                    self.rule = None;
+                } else {
+                    self.rule_next = Some(Occurrence { local, instant });
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for Occurrences<'_> {
+    type Item = Occurrence;
+
+    fn next(&mut self) -> Option<Occurrence> {
+        loop {
+            self.pull_rule();
+            let rdate = self.rdates.get(self.ri).copied();
+            let occ = match (self.rule_next, rdate) {
+                (None, None) => return None,
+                (Some(r), Some(d)) if d < r.local => {
+                    self.ri += 1;
+                    Occurrence {
+                        local: d,
+                        instant: to_instant(d, self.zone),
+                    }
+                }
+                (Some(r), _) => {
+                    self.rule_next = None;
+                    r
+                }
+                (None, Some(d)) => {
+                    self.ri += 1;
+                    Occurrence {
+                        local: d,
+                        instant: to_instant(d, self.zone),
+                    }
+                }
+            };
+            if self.last == Some(occ.local) {
+                continue;
+            }
+            self.last = Some(occ.local);
+            while self.exdates.get(self.xi).is_some_and(|x| *x < occ.local) {
+                self.xi += 1;
+            }
+            if self.exdates.get(self.xi) == Some(&occ.local) {
+                continue;
+            }
+            if self.end.is_some_and(|e| occ.instant > e) {
+                continue;
+            }
+            return Some(occ);
+        }
+    }
+}
+
+impl Series {
+    /// A fixed-mode series without exceptions.
+    pub fn new(rule: Rule, dtstart: NaiveDateTime, tz: Zone) -> Self {
+        Self {
+            rule: Some(rule),
+            dtstart,
+            tz,
+            exdates: Vec::new(),
+            rdates: Vec::new(),
+            overrides: Vec::new(),
+            end_date: None,
+            mode: Mode::Fixed,
+        }
+    }
+
+    /// Checks the series as a whole.
+    pub fn validate(&self) -> Result<(), SeriesError> {
+        if self.rule.is_none() && self.rdates.is_empty() {
+            return Err(SeriesError::NoOccurrences);
+        }
+        Ok(())
+    }
+
+    /// Sets the end date; it must be after `now` ("End date must be in the future").
+    pub fn set_end_date(&mut self, end: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), SeriesError> {
+        if end <= now {
+            return Err(SeriesError::EndDateNotInFuture);
+        }
+        self.end_date = Some(end);
+        Ok(())
+    }
+
+    /// True once the series can produce no further instance after `now` (end date passed,
+    /// UNTIL/COUNT exhausted).
+    pub fn is_completed(&self, now: DateTime<Utc>) -> bool {
+        if self.end_date.is_some_and(|e| e <= now) {
+            return true;
+        }
+        self.next_after(now).is_none()
+    }
+
+    /// The base occurrences from the start of the series.
+    pub fn occurrences(&self) -> Occurrences<'_> {
+        Occurrences::new(self, None)
+    }
+
+    /// The base occurrences, skipping whole periods that lie before `instant` where possible
+    /// (cost independent of the series' age). Items before `instant` may still be yielded.
+    pub fn occurrences_near(&self, instant: DateTime<Utc>) -> Occurrences<'_> {
+        let local = to_local(instant, self.tz);
+        let near = local
+            .checked_sub_signed(Duration::days(MARGIN_DAYS))
+            .unwrap_or(local);
+        Occurrences::new(self, Some(near))
+    }
+
+    /// The first base occurrence after `dt` (at or after with `inclusive`), in generation order
+    /// (python-dateutil `after`).
+    pub fn after(&self, dt: DateTime<Utc>, inclusive: bool) -> Option<Occurrence> {
+        self.occurrences_near(dt)
+            .find(|o| if inclusive { o.instant >= dt } else { o.instant > dt })
+    }
+
+    /// The last base occurrence before `dt` (at or before with `inclusive`), in generation
+    /// order (python-dateutil `before`).
+    pub fn before(&self, dt: DateTime<Utc>, inclusive: bool) -> Option<Occurrence> {
+        let mut last = None;
+        for o in self.occurrences() {
+            if (inclusive && o.instant > dt) || (!inclusive && o.instant >= dt) {
+                break;
+            }
+            last = Some(o);
+        }
+        last
+    }
+
+    /// Base occurrences between `a` and `b` (both exclusive, or both inclusive with
+    /// `inclusive`), in generation order (python-dateutil `between`).
+    pub fn between_with(&self, a: DateTime<Utc>, b: DateTime<Utc>, inclusive: bool) -> Vec<Occurrence> {
+        let mut out = Vec::new();
+        for o in self.occurrences_near(a) {
+            if inclusive {
+                if o.instant > b {
+                    break;
+                }
+                if o.instant >= a {
+                    out.push(o);
+                }
+            } else {
+                if o.instant >= b {
+                    break;
+                }
+                if o.instant > a {
+                    out.push(o);
+                }
+            }
+        }
+        out
+    }
+
+    fn override_for(&self, recurrence_id: NaiveDateTime) -> Option<&Override> {
+        self.overrides.iter().find(|o| o.recurrence_id == recurrence_id)
+    }
+
+    fn instance_of(&self, occ: Occurrence) -> Instance {
+        match self.override_for(occ.local) {
+            Some(ov) => Instance {
+                recurrence_id: occ.local,
+                local: ov.start,
+                start: to_instant(ov.start, self.tz),
+                title: ov.title.clone(),
+                edited: true,
+            },
+            None => Instance {
+                recurrence_id: occ.local,
+                local: occ.local,
+                start: occ.instant,
+                title: None,
+                edited: false,
+            },
+        }
+    }
+
+    /// The next instance strictly after `instant`, with exceptions applied (moved instances
+    /// count at their new time). Cost does not depend on how old the series is.
+    pub fn next_instance_after(&self, instant: DateTime<Utc>) -> Option<Instance> {
+        let base = self
+            .occurrences_near(instant)
+            .filter(|o| o.instant > instant && self.override_for(o.local).is_none())
+            .map(|o| self.instance_of(o))
+            .next();
+        let moved = self
+            .overrides
+            .iter()
+            .filter(|ov| self.is_occurrence(ov.recurrence_id))
+            .map(|ov| Instance {
+                recurrence_id: ov.recurrence_id,
+                local: ov.start,
+                start: to_instant(ov.start, self.tz),
+                title: ov.title.clone(),
+                edited: true,
+            })
+            .filter(|i| i.start > instant && self.end_date.is_none_or(|e| i.start <= e))
+            .min_by_key(|i| i.start);
+        match (base, moved) {
+            (Some(b), Some(m)) => Some(if m.start < b.start { m } else { b }),
+            (b, m) => b.or(m),
+        }
+    }
+
+    /// The next occurrence strictly after `instant` (exceptions applied).
+    pub fn next_after(&self, instant: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.next_instance_after(instant).map(|i| i.start)
+    }
+
+    /// Instances starting in the window `[a, b)`, sorted by start, exceptions applied.
+    pub fn instances_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> Vec<Instance> {
+        let mut out: Vec<Instance> = Vec::new();
+        for o in self.occurrences_near(a) {
+            if o.instant >= b + Duration::days(MARGIN_DAYS) {
+                break;
+            }
+            if self.override_for(o.local).is_some() {
+                continue;
+            }
+            if o.instant >= a && o.instant < b {
+                out.push(self.instance_of(o));
+            }
+        }
+        for ov in &self.overrides {
+            let start = to_instant(ov.start, self.tz);
+            if start >= a
+                && start < b
+                && self.end_date.is_none_or(|e| start <= e)
+                && self.is_occurrence(ov.recurrence_id)
+            {
+                out.push(Instance {
+                    recurrence_id: ov.recurrence_id,
+                    local: ov.start,
+                    start,
+                    title: ov.title.clone(),
+                    edited: true,
+                });
+            }
+        }
+        out.sort_by_key(|i| (i.start, i.recurrence_id));
+        out
+    }
+
+    /// Start instants in the window `[a, b)`, sorted, exceptions applied.
+    pub fn between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        self.instances_between(a, b).into_iter().map(|i| i.start).collect()
+    }
+
+    /// The first `n` instances of the series, sorted by start, exceptions applied.
+    pub fn take_instances(&self, n: usize) -> Vec<Instance> {
+        let extra = self.overrides.len();
+        let mut out: Vec<Instance> = self
+            .occurrences()
+            .take(n.saturating_add(extra))
+            .map(|o| self.instance_of(o))
+            .collect();
+        out.sort_by_key(|i| (i.start, i.recurrence_id));
+        out.truncate(n);
+        out
+    }
+
+    /// The first `n` start instants, sorted, exceptions applied.
+    pub fn take(&self, n: usize) -> Vec<DateTime<Utc>> {
+        self.take_instances(n).into_iter().map(|i| i.start).collect()
+    }
+
+    /// True if `local` is an occurrence of the base set.
+    pub fn is_occurrence(&self, local: NaiveDateTime) -> bool {
+        let near = local
+            .checked_sub_signed(Duration::days(MARGIN_DAYS))
+            .unwrap_or(local);
+        Occurrences::new(self, Some(near))
+            .map(|o| o.local)
+            .find(|l| *l >= local)
+            == Some(local)
+    }
+
+    fn check_occurrence(&self, recurrence_id: NaiveDateTime) -> Result<(), SeriesError> {
+        if self.is_occurrence(recurrence_id) {
+            Ok(())
+        } else {
+            Err(SeriesError::NotAnOccurrence(
+                recurrence_id.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            ))
+        }
+    }
+
+    /// Deletes one instance (adds an EXDATE, drops any override for it).
+    pub fn delete_instance(&mut self, recurrence_id: NaiveDateTime) -> Result<(), SeriesError> {
+        self.check_occurrence(recurrence_id)?;
+        self.overrides.retain(|o| o.recurrence_id != recurrence_id);
+        if let Err(pos) = self.exdates.binary_search(&recurrence_id) {
+            self.exdates.insert(pos, recurrence_id);
+        }
+        Ok(())
+    }
+
+    /// Edits one instance: moves it to `new_start` and/or gives it a new title.
+    pub fn edit_instance(
+        &mut self,
+        recurrence_id: NaiveDateTime,
+        new_start: Option<NaiveDateTime>,
+        title: Option<String>,
+    ) -> Result<(), SeriesError> {
+        self.check_occurrence(recurrence_id)?;
+        let start = new_start.unwrap_or(recurrence_id);
+        match self.overrides.iter_mut().find(|o| o.recurrence_id == recurrence_id) {
+            Some(o) => {
+                o.start = start;
+                if title.is_some() {
+                    o.title = title;
+                }
+            }
+            None => {
+                self.overrides.push(Override {
+                    recurrence_id,
+                    start,
+                    title,
+                });
+                self.overrides.sort_by_key(|o| o.recurrence_id);
+            }
+        }
+        Ok(())
+    }
+
+    /// "This and following": splits the series at an instance. The first series keeps the
+    /// instances before it (it gets an UNTIL, or a smaller COUNT); the second starts at it
+    /// (DTSTART = the instance) and is the one to edit. Exceptions go to the side they belong to.
+    pub fn split_at(&self, recurrence_id: NaiveDateTime) -> Result<(Series, Series), SeriesError> {
+        self.check_occurrence(recurrence_id)?;
+        let mut old = self.clone();
+        let mut new = self.clone();
+        new.dtstart = recurrence_id;
+        if let Some(rule) = &self.rule {
+            let before = self
+                .occurrences()
+                .take_while(|o| o.local < recurrence_id)
+                .filter(|o| self.rule_produces(o.local))
+                .count();
+            let mut old_parts: RuleParts = rule.parts().clone();
+            let mut new_parts: RuleParts = rule.parts().clone();
+            if let Some(count) = rule.count() {
+                let before = u32::try_from(before).unwrap_or(u32::MAX);
+                old_parts.count = Some(before.max(1));
+                new_parts.count = Some(count.saturating_sub(before).max(1));
+            } else {
+                let cut = recurrence_id - Duration::seconds(1);
+                old_parts.until = Some(match self.tz {
+                    Zone::Floating => Until::Local(cut),
+                    Zone::Tz(_) => {
+                        Until::Utc((to_instant(recurrence_id, self.tz) - Duration::seconds(1)).naive_utc())
+                    }
+                });
+            }
+            old.rule = if before == 0 {
+                None
+            } else {
+                Some(Rule::from_parts(old_parts)?)
+            };
+            new.rule = Some(Rule::from_parts(new_parts)?);
+        }
+        old.rdates.retain(|d| *d < recurrence_id);
+        old.exdates.retain(|d| *d < recurrence_id);
+        old.overrides.retain(|o| o.recurrence_id < recurrence_id);
+        new.rdates.retain(|d| *d >= recurrence_id);
+        new.exdates.retain(|d| *d >= recurrence_id);
+        new.overrides.retain(|o| o.recurrence_id >= recurrence_id);
+        Ok((old, new))
+    }
+
+    fn rule_produces(&self, local: NaiveDateTime) -> bool {
+        let Some(rule) = &self.rule else {
+            return false;
+        };
+        let near = local
+            .checked_sub_signed(Duration::days(MARGIN_DAYS))
+            .unwrap_or(local);
+        let start = if rule.count().is_some() { None } else { Some(near) };
+        RuleIter::starting_near(rule, self.dtstart, start).find(|l| *l >= local) == Some(local)
+    }
+
+    /// Repeat-from-completion: the next due instant after completing at `completed_at`.
+    ///
+    /// The series is re-anchored at the completion's local date (keeping DTSTART's time of day
+    /// for daily and coarser rules, the completion time itself for sub-daily ones), moved one
+    /// period (INTERVAL × FREQ) forward, and the first occurrence of the rule from there is
+    /// returned. `every! 3 days` completed on Tuesday evening is due Friday at the usual time.
+    /// COUNT is not applied in this mode; UNTIL and the end date are.
+    pub fn next_from_completion(&self, completed_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let rebased = self.rebased_after_completion(completed_at)?;
+        rebased.after(to_instant(rebased.dtstart, rebased.tz), true).map(|o| o.instant)
+    }
+
+    /// The series re-anchored after a completion (see [`Series::next_from_completion`]);
+    /// store it to keep the next due date.
+    pub fn rebased_after_completion(&self, completed_at: DateTime<Utc>) -> Option<Series> {
+        let rule = self.rule.as_ref()?;
+        let done = to_local(completed_at, self.tz);
+        let anchor = if rule.freq() >= Frequency::Hourly {
+            done
+        } else {
+            done.date().and_time(self.dtstart.time())
+        };
+        let interval = i64::from(rule.interval());
+        let start = match rule.freq() {
+            Frequency::Yearly => add_months(anchor, 12 * interval)?,
+            Frequency::Monthly => add_months(anchor, interval)?,
+            Frequency::Weekly => anchor.checked_add_signed(Duration::try_weeks(interval)?)?,
+            Frequency::Daily => anchor.checked_add_signed(Duration::try_days(interval)?)?,
+            Frequency::Hourly => anchor.checked_add_signed(Duration::try_hours(interval)?)?,
+            Frequency::Minutely => anchor.checked_add_signed(Duration::try_minutes(interval)?)?,
+            Frequency::Secondly => anchor.checked_add_signed(Duration::try_seconds(interval)?)?,
+        };
+        let mut parts = rule.parts().clone();
+        parts.count = None;
+        // Keep the rule's defaults (weekday, day of month) tied to the original DTSTART.
+        let explicit = explicit_defaults(parts, self.dtstart);
+        let mut rebased = self.clone();
+        rebased.rule = Some(Rule::from_parts(explicit).ok()?);
+        rebased.dtstart = start;
+        rebased.rdates.clear();
+        Some(rebased)
+    }
+}
+
+fn add_months(t: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
+    let m = u32::try_from(months).ok()?;
+    let date = t.date().checked_add_months(chrono::Months::new(m))?;
+    Some(date.and_time(t.time()))
+}
+
+/// Makes DTSTART-derived defaults explicit, so that the rule means the same with another DTSTART.
+/// Only the day-level defaults are made explicit; the time of day stays DTSTART's.
+fn explicit_defaults(mut p: RuleParts, dtstart: NaiveDateTime) -> RuleParts {
+    use chrono::Datelike;
+    let no_day_parts = p.by_week_no.is_empty()
+        && p.by_year_day.is_empty()
+        && p.by_month_day.is_empty()
+        && p.by_day.is_empty();
+    if no_day_parts {
+        match p.freq {
+            Frequency::Weekly => p.by_day = vec![crate::rule::ByDay::every(dtstart.weekday())],
+            Frequency::Monthly => p.by_month_day = vec![dtstart.day() as i8],
+            Frequency::Yearly => {
+                if p.by_month.is_empty() {
+                    p.by_month = vec![dtstart.month() as u8];
+                }
+                p.by_month_day = vec![dtstart.day() as i8];
+            }
+            _ => {}
+        }
+    }
+    p
+}
+
+/// Catch-up after missed occurrences: `last_done` is the last completed (or acknowledged)
+/// occurrence, `now` the current instant.
+///
+/// * [`CatchUpPolicy::SkipWithCount`]: `next` is the first occurrence after `now`, `skipped`
+///   the number of occurrences in `(last_done, now]`.
+/// * [`CatchUpPolicy::CreateAll`]: additionally lists those occurrences in `missed`.
+///
+/// In [`Mode::FromCompletion`] nothing can be missed: `next` is counted from `last_done`.
+pub fn catch_up(
+    series: &Series,
+    last_done: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    policy: CatchUpPolicy,
+) -> CatchUp {
+    if series.mode == Mode::FromCompletion {
+        let next = match last_done {
+            Some(done) => series.next_from_completion(done),
+            None => series.occurrences().next().map(|o| o.instant),
+        };
+        return CatchUp {
+            next,
+            skipped: 0,
+            missed: Vec::new(),
+        };
+    }
+    let mut count = 0u32;
+    let mut missed = Vec::new();
+    let iter: Box<dyn Iterator<Item = Occurrence>> = match last_done {
+        Some(f) => Box::new(series.occurrences_near(f)),
+        None => Box::new(series.occurrences()),
+    };
+    for o in iter {
+        if o.instant > now || count >= MAX_CATCH_UP {
+            break;
+        }
+        if last_done.is_some_and(|f| o.instant <= f) {
+            continue;
+        }
+        count += 1;
+        if policy == CatchUpPolicy::CreateAll {
+            missed.push(o.instant);
+        }
+    }
+    let skipped = match policy {
+        CatchUpPolicy::SkipWithCount => count,
+        CatchUpPolicy::CreateAll => 0,
+    };
+    CatchUp {
+        next: series.next_after(now),
+        skipped,
+        missed,
+    }
+}

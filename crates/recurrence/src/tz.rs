@@ -1,0 +1,117 @@
+//! Time-zone policy: how a wall-clock occurrence becomes an instant.
+//!
+//! Occurrences are generated as local wall-clock times and only then placed on the time line.
+//! The policy (the same as python-dateutil with `zoneinfo`, `fold=0`, and RFC 5545 §3.3.5):
+//!
+//! * **Normal** local time: the one instant it denotes.
+//! * **Gap** (the clock jumps forward, e.g. New York 2026-03-08 02:30 does not exist): the
+//!   occurrence is kept, with the UTC offset in force *before* the gap. 02:30 EST = 07:30Z,
+//!   which the clock shows as 03:30 EDT. Nothing is dropped or moved to another day.
+//! * **Overlap** (the clock falls back, e.g. New York 2026-11-01 01:30 happens twice): one
+//!   occurrence, the *first* (daylight-time) instant, 01:30 EDT = 05:30Z.
+//! * **Floating** series (no zone): wall-clock times are mapped to instants as if they were
+//!   UTC, never in the server's zone. Callers that know the user's zone should attach it.
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// The time zone of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Zone {
+    /// Floating local time (RFC 5545 "form #1"): the same wall time everywhere.
+    Floating,
+    /// An IANA zone (`Etc/UTC` for series written with `Z`).
+    Tz(Tz),
+}
+
+impl Zone {
+    /// UTC.
+    pub const UTC: Zone = Zone::Tz(Tz::UTC);
+
+    /// Parses an IANA zone name (`Europe/Berlin`).
+    pub fn parse(name: &str) -> Option<Self> {
+        name.trim().parse::<Tz>().ok().map(Zone::Tz)
+    }
+
+    /// The IANA name, or `None` when floating.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Zone::Floating => None,
+            Zone::Tz(tz) => Some(tz.name()),
+        }
+    }
+
+    /// True for UTC (written with a trailing `Z` in iCalendar).
+    pub fn is_utc(&self) -> bool {
+        matches!(self, Zone::Tz(tz) if *tz == Tz::UTC || *tz == Tz::Etc__UTC)
+    }
+}
+
+/// What a local wall time is in a zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalStatus {
+    /// Exists once.
+    Normal,
+    /// Skipped by a forward transition.
+    Gap,
+    /// Happens twice.
+    Ambiguous,
+}
+
+/// Classifies a local wall time.
+pub fn status(local: NaiveDateTime, zone: Zone) -> LocalStatus {
+    match zone {
+        Zone::Floating => LocalStatus::Normal,
+        Zone::Tz(tz) => match tz.offset_from_local_datetime(&local) {
+            LocalResult::Single(_) => LocalStatus::Normal,
+            LocalResult::Ambiguous(_, _) => LocalStatus::Ambiguous,
+            LocalResult::None => LocalStatus::Gap,
+        },
+    }
+}
+
+/// Places a wall-clock time on the time line using the policy described in this module.
+pub fn to_instant(local: NaiveDateTime, zone: Zone) -> DateTime<Utc> {
+    match zone {
+        Zone::Floating => local.and_utc(),
+        Zone::Tz(tz) => {
+            let offset_secs = match tz.offset_from_local_datetime(&local) {
+                LocalResult::Single(o) => o.fix().local_minus_utc(),
+                LocalResult::Ambiguous(first, _) => first.fix().local_minus_utc(),
+                LocalResult::None => offset_before_gap(local, tz),
+            };
+            (local - Duration::seconds(i64::from(offset_secs))).and_utc()
+        }
+    }
+}
+
+/// The offset in force just before the gap that swallows `local`.
+fn offset_before_gap(local: NaiveDateTime, tz: Tz) -> i32 {
+    // Walk back until a local time exists: the last existing local time before a gap is on
+    // the old offset. Gaps are at most a day long (Samoa 2011), so this ends quickly.
+    let mut probe = local;
+    for _ in 0..(49 * 4) {
+        probe -= Duration::minutes(15);
+        match tz.offset_from_local_datetime(&probe) {
+            LocalResult::Single(o) => return o.fix().local_minus_utc(),
+            LocalResult::Ambiguous(_, later) => return later.fix().local_minus_utc(),
+            LocalResult::None => {}
+        }
+    }
+    0
+}
+
+/// The wall-clock time of an instant in a zone (floating: the UTC wall time).
+pub fn to_local(instant: DateTime<Utc>, zone: Zone) -> NaiveDateTime {
+    match zone {
+        Zone::Floating => instant.naive_utc(),
+        Zone::Tz(tz) => instant.with_timezone(&tz).naive_local(),
+    }
+}
+
+/// The UTC offset (seconds east) the policy assigns to a wall-clock time.
+pub fn offset_seconds(local: NaiveDateTime, zone: Zone) -> i32 {
+    let instant = to_instant(local, zone);
+    let diff = local - instant.naive_utc();
+    i32::try_from(diff.num_seconds()).unwrap_or(0)
+}
