@@ -234,6 +234,13 @@ impl Rule {
         Ok(Self { parts })
     }
 
+    /// Builds a rule from parts the crate itself constructed and knows to be valid.
+    pub(crate) fn from_trusted_parts(mut parts: RuleParts) -> Self {
+        debug_assert!(crate::validate::validate(&parts).is_ok());
+        normalise(&mut parts);
+        Self { parts }
+    }
+
     /// The validated parts.
     pub fn parts(&self) -> &RuleParts {
         &self.parts
