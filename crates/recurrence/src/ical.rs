@@ -50,7 +50,7 @@ pub fn parse_recurrence(text: &str) -> Result<Series, IcalError> {
             "RDATE" => rdates_raw.push(prop),
             "EXDATE" => exdates_raw.push(prop),
             "X-TODO-MODE" => {
-                if prop.value.eq_ignore_ascii_case("FROM-COMPLETION") {
+                if prop.value.trim().eq_ignore_ascii_case("FROM-COMPLETION") {
                     mode = Mode::FromCompletion;
                 }
             }
@@ -148,7 +148,7 @@ fn split_line(line: &str) -> Result<Property, IcalError> {
     Ok(Property {
         name,
         params,
-        value: value.trim().to_string(),
+        value: value.to_string(),
     })
 }
 
