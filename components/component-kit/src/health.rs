@@ -1,0 +1,55 @@
+//! Liveness and readiness routes every component serves.
+
+use spin_sdk::http::{IntoResponse, Params, Request, Response, Router};
+
+use crate::{config, problem};
+
+/// Adds `GET /healthz`, `GET /readyz` and a problem+json 404 fallback to a router.
+pub fn add_routes(router: &mut Router) {
+    router.get("/healthz", healthz);
+    router.get_async("/readyz", readyz);
+}
+
+/// Adds the problem+json fallback for unknown routes; call after every other route.
+pub fn add_fallback(router: &mut Router) {
+    router.any("/*", not_found);
+}
+
+/// Liveness: the component instantiated and answers.
+fn healthz(_req: Request, _params: Params) -> anyhow::Result<impl IntoResponse> {
+    Ok(json(200, &serde_json::json!({"status": "ok", "app_id": config::app_id()})))
+}
+
+/// Readiness: the Dapr sidecar answers its own health endpoint over outbound HTTP.
+async fn readyz(_req: Request, _params: Params) -> anyhow::Result<impl IntoResponse> {
+    let url = format!("{}/v1.0/healthz", config::dapr_url());
+    let outbound = Request::get(&url).build();
+    Ok(match spin_sdk::http::send::<_, Response>(outbound).await {
+        Ok(resp) if (200..300).contains(resp.status()) => {
+            json(200, &serde_json::json!({"status": "ready", "dapr": url}))
+        }
+        Ok(resp) => problem::response(
+            503,
+            "Dapr sidecar not ready",
+            &format!("{url} answered {}", resp.status()),
+        ),
+        Err(e) => problem::response(503, "Dapr sidecar unreachable", &format!("{url}: {e}")),
+    })
+}
+
+fn not_found(req: Request, _params: Params) -> anyhow::Result<impl IntoResponse> {
+    Ok(problem::response(
+        404,
+        "Not Found",
+        &format!("no route for {} {}", req.method(), req.path()),
+    ))
+}
+
+/// A JSON response with the given status.
+pub fn json(status: u16, value: &serde_json::Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(value.to_string())
+        .build()
+}

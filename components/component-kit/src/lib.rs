@@ -1,0 +1,5 @@
+//! Shared adapter code for the platform's Wasm components (spin-sdk, WASI 0.2).
+
+pub mod config;
+pub mod health;
+pub mod problem;

@@ -1,0 +1,8 @@
+//! CloudEvents 1.0 envelopes (structured JSON mode) and the platform's topics and event types.
+#![forbid(unsafe_code)]
+
+mod envelope;
+mod topic;
+
+pub use envelope::{CloudEvent, EnvelopeError, SPEC_VERSION};
+pub use topic::Topic;

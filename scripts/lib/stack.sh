@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# Starts, checks and stops one stack of the local platform: PostgreSQL, Kafka (KRaft), the Dapr
+# scheduler, one daprd per app id and `wasmtime serve` per component, each a background process
+# with a pid file and a log. Two stacks never share ports or data: `dev` (scripts/dev-up.sh) and
+# `test` (scripts/test.sh, ports +10000).
+# Source after common.sh, then call `stack_env dev|test`.
+
+# App ids, the component each hosts, and the offset of its ports.
+APPS=(task-api recurrence-engine notification)
+declare -A APP_COMPONENT=([task-api]=task-api [recurrence-engine]=recurrence-engine [notification]=reminder-dispatcher)
+declare -A APP_INDEX=([task-api]=0 [recurrence-engine]=1 [notification]=2)
+TOPICS=(task-operations task-modifications alerts task-events-dlq updates-dlq alerts-dlq)
+TOPIC_PARTITIONS=12
+TOPIC_RETENTION_MS=604800000 # 7 days
+
+# Sets every path and port of a stack.
+stack_env() {
+  STACK_NAME="$1"
+  local off=0
+  case "$STACK_NAME" in
+    dev) STACK_DIR="${STACK_DIR:-$ROOT/.data}" ;;
+    test) STACK_DIR="${STACK_DIR:-$ROOT/.test-data}"; off=10000 ;;
+    *) die "unknown stack '$STACK_NAME' (dev|test)" ;;
+  esac
+  LOG_DIR="$STACK_DIR/logs"
+  RUN_DIR="$STACK_DIR/run"
+  PG_PORT=$((5532 + off))
+  KAFKA_PORT=$((9092 + off))
+  KAFKA_CONTROLLER_PORT=$((9093 + off))
+  SCHEDULER_PORT=$((50006 + off))
+  SCHEDULER_HEALTH_PORT=$((8090 + off))
+  SCHEDULER_METRICS_PORT=$((9290 + off))
+  SCHEDULER_ETCD_PORT=$((2379 + off))
+  APP_PORT_BASE=$((8000 + off))
+  DAPR_HTTP_BASE=$((3500 + off))
+  DAPR_GRPC_BASE=$((50001 + off))
+  DAPR_INTERNAL_BASE=$((50011 + off))
+  DAPR_METRICS_BASE=$((9190 + off))
+  KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+  PG_DSN="postgresql://todo:todo-local-dev@127.0.0.1:$PG_PORT/todo"
+  export STACK_NAME STACK_DIR LOG_DIR RUN_DIR PG_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BROKERS \
+    SCHEDULER_PORT SCHEDULER_HEALTH_PORT SCHEDULER_ETCD_PORT PG_DSN
+}
+
+app_port()        { echo $((APP_PORT_BASE + APP_INDEX[$1])); }
+dapr_http_port()  { echo $((DAPR_HTTP_BASE + APP_INDEX[$1])); }
+dapr_grpc_port()  { echo $((DAPR_GRPC_BASE + APP_INDEX[$1])); }
+
+# ---- process bookkeeping ---------------------------------------------------------------------
+
+pidfile() { echo "$RUN_DIR/$1.pid"; }
+proc_pid() { cat "$(pidfile "$1")" 2>/dev/null || true; }
+proc_alive() { local p; p="$(proc_pid "$1")"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+# Starts a command in its own session with output to $LOG_DIR/<name>.log and records its pid.
+spawn() {
+  local name="$1"; shift
+  if proc_alive "$name"; then ok "$name already running (pid $(proc_pid "$name"))"; return; fi
+  mkdir -p "$LOG_DIR" "$RUN_DIR"
+  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 < /dev/null &
+  echo $! >"$(pidfile "$name")"
+  log "started $name (pid $!, log ${LOG_DIR#"$ROOT"/}/$name.log)"
+}
+
+# Sends SIGTERM, waits up to N seconds, then SIGKILL.
+stop_proc() {
+  local name="$1" grace="${2:-20}" pid
+  pid="$(proc_pid "$name")"
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then rm -f "$(pidfile "$name")"; return; fi
+  kill -TERM "$pid" 2>/dev/null || true
+  local start=$SECONDS
+  while kill -0 "$pid" 2>/dev/null; do
+    if (( SECONDS - start >= grace )); then
+      warn "$name did not stop in ${grace}s; killing"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$(pidfile "$name")"
+  log "stopped $name"
+}
+
+# ---- resources -------------------------------------------------------------------------------
+
+render_resources() {
+  local out="$STACK_DIR/resources"
+  mkdir -p "$out"
+  rm -f "$out"/*.yaml
+  local f
+  for f in "$ROOT"/runtime-config/local/*.yaml "$ROOT"/runtime-config/local/secrets.json; do
+    envsubst '${KAFKA_BROKERS} ${PG_PORT} ${STACK_DIR}' <"$f" >"$out/$(basename "$f")"
+  done
+  mkdir -p "$STACK_DIR/kafka-config"
+  envsubst '${KAFKA_PORT} ${KAFKA_CONTROLLER_PORT} ${STACK_DIR}' \
+    <"$ROOT/runtime-config/local/kafka/server.properties" >"$STACK_DIR/kafka-config/server.properties"
+  cp "$ROOT/runtime-config/local/kafka/log4j2.properties" "$STACK_DIR/kafka-config/"
+}
+
+# ---- PostgreSQL ------------------------------------------------------------------------------
+
+PG_BIN="/usr/lib/postgresql/15/bin"
+# PostgreSQL refuses to run as root: run it as the `postgres` system user then.
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+start_postgres() {
+  local data="$STACK_DIR/postgres"
+  mkdir -p "$data" "$RUN_DIR/pg-socket" "$LOG_DIR"
+  if [ "$(id -u)" -eq 0 ]; then
+    # The postgres user must be able to reach the data dir.
+    chown postgres "$data" "$RUN_DIR/pg-socket"; chmod 700 "$data"
+    touch "$LOG_DIR/postgres.log"; chown postgres "$LOG_DIR/postgres.log"
+  fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    log "initialising PostgreSQL data dir ${data#"$ROOT"/}"
+    run_logged "$LOG_DIR/postgres-initdb.log" as_pg "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8
+  fi
+  if as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    ok "postgres already running"
+  else
+    as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$LOG_DIR/postgres.log" -w -t 60 \
+      -o "-p $PG_PORT -k $RUN_DIR/pg-socket -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+  fi
+  head -1 "$data/postmaster.pid" >"$(pidfile postgres)"
+  log "postgres on 127.0.0.1:$PG_PORT (pid $(proc_pid postgres))"
+  local psql=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
+  wait_for "postgres" 30 "${psql[@]}" -c "select 1"
+  if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='todo'")" != "1" ]; then
+    "${psql[@]}" -c "create role todo login password 'todo-local-dev'"
+  fi
+  if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='todo'")" != "1" ]; then
+    "${psql[@]}" -c "create database todo owner todo"
+  fi
+  apply_migrations
+}
+
+# Applies migrations/*.sql in order, each once, recorded in schema_migrations.
+apply_migrations() {
+  local psql=(psql "$PG_DSN" -v ON_ERROR_STOP=1 -qAt)
+  "${psql[@]}" -c "create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())"
+  local f v n=0
+  for f in "$ROOT"/migrations/*.sql; do
+    [ -e "$f" ] || continue
+    v="$(basename "$f" .sql)"
+    if [ -z "$("${psql[@]}" -c "select 1 from schema_migrations where version = '$v'")" ]; then
+      log "applying migration $v"
+      "${psql[@]}" -1 -f "$f" -c "insert into schema_migrations(version) values ('$v')" >/dev/null
+      n=$((n + 1))
+    fi
+  done
+  ok "migrations up to date ($n applied now)"
+}
+
+stop_postgres() {
+  local data="$STACK_DIR/postgres"
+  if [ -f "$data/postmaster.pid" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+    log "stopped postgres"
+  fi
+  rm -f "$(pidfile postgres)"
+}
+
+# ---- Kafka -----------------------------------------------------------------------------------
+
+kafka_java() {
+  java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$STACK_DIR/kafka-config/log4j2.properties" \
+    -cp "$TOOLS/kafka/libs/*" "$@"
+}
+
+start_kafka() {
+  [ -d "$TOOLS/kafka/libs" ] || bash "$ROOT/scripts/setup.sh" kafka
+  local cfg="$STACK_DIR/kafka-config/server.properties"
+  if [ ! -f "$STACK_DIR/kafka/meta.properties" ]; then
+    log "formatting Kafka KRaft storage"
+    local cluster_id
+    cluster_id="$(kafka_java org.apache.kafka.tools.StorageTool random-uuid 2>/dev/null || kafka_java kafka.tools.StorageTool random-uuid)"
+    run_logged "$LOG_DIR/kafka-format.log" kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$cfg"
+  fi
+  spawn kafka java -Xms512m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$STACK_DIR/kafka-config/log4j2.properties" \
+    -cp "$TOOLS/kafka/libs/*" kafka.Kafka "$cfg"
+  wait_for "kafka on :$KAFKA_PORT" 90 port_open "$KAFKA_PORT"
+  ensure_topics
+}
+
+kafka_topics() { kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BROKERS" "$@"; }
+
+ensure_topics() {
+  local existing t
+  existing="$(kafka_topics --list 2>/dev/null)"
+  for t in "${TOPICS[@]}"; do
+    if ! grep -qx "$t" <<<"$existing"; then
+      log "creating topic $t ($TOPIC_PARTITIONS partitions, 7-day retention)"
+      run_logged "$LOG_DIR/kafka-topics.log" kafka_topics --create --if-not-exists --topic "$t" \
+        --partitions "$TOPIC_PARTITIONS" --replication-factor 1 --config "retention.ms=$TOPIC_RETENTION_MS"
+    fi
+  done
+  ok "Kafka topics: ${TOPICS[*]}"
+}
+
+# ---- Dapr ------------------------------------------------------------------------------------
+
+start_scheduler() {
+  [ -x "$TOOLS/bin/scheduler" ] || bash "$ROOT/scripts/setup.sh" dapr
+  mkdir -p "$STACK_DIR/scheduler"
+  spawn scheduler "$TOOLS/bin/scheduler" \
+    --listen-address 127.0.0.1 --port "$SCHEDULER_PORT" \
+    --healthz-port "$SCHEDULER_HEALTH_PORT" --healthz-listen-address 127.0.0.1 \
+    --metrics-port "$SCHEDULER_METRICS_PORT" --metrics-listen-address 127.0.0.1 \
+    --etcd-data-dir "$STACK_DIR/scheduler" --etcd-client-port "$SCHEDULER_ETCD_PORT" \
+    --etcd-client-listen-address 127.0.0.1 \
+    --etcd-initial-cluster "dapr-scheduler-server-0=http://127.0.0.1:$((SCHEDULER_ETCD_PORT + 1))" \
+    --override-broadcast-host-port "127.0.0.1:$SCHEDULER_PORT" \
+    --id dapr-scheduler-server-0 --mode standalone --log-level info
+  wait_for "scheduler health" 60 curl -fsS "http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
+}
+
+# Starts the sidecar of one app id.
+start_daprd() {
+  local app="$1" i="${APP_INDEX[$1]}"
+  spawn "daprd-$app" "$TOOLS/bin/daprd" \
+    --app-id "$app" --app-port "$(app_port "$app")" --app-protocol http --app-channel-address 127.0.0.1 \
+    --dapr-listen-addresses 127.0.0.1 \
+    --dapr-http-port "$(dapr_http_port "$app")" --dapr-grpc-port "$(dapr_grpc_port "$app")" \
+    --dapr-internal-grpc-port $((DAPR_INTERNAL_BASE + i)) \
+    --metrics-port $((DAPR_METRICS_BASE + i)) \
+    --resources-path "$STACK_DIR/resources" \
+    --scheduler-host-address "127.0.0.1:$SCHEDULER_PORT" \
+    --placement-host-address "" \
+    --log-level info
+}
+
+# ---- components ------------------------------------------------------------------------------
+
+component_wasm() { echo "$ROOT/target/wasm/wasm32-wasip2/release/${1//-/_}.wasm"; }
+
+start_component() {
+  local app="$1" comp="${APP_COMPONENT[$1]}"
+  local wasm; wasm="$(component_wasm "$comp")"
+  [ -f "$wasm" ] || die "component $comp not built ($wasm); run scripts/build-components.sh"
+  spawn "$comp" "$TOOLS/bin/wasmtime" serve -S cli \
+    --env "DAPR_URL=http://127.0.0.1:$(dapr_http_port "$app")" \
+    --env "APP_ID=$app" \
+    --addr "127.0.0.1:$(app_port "$app")" "$wasm"
+}
+
+# ---- whole stack -----------------------------------------------------------------------------
+
+stack_up() {
+  local start=$SECONDS
+  mkdir -p "$LOG_DIR" "$RUN_DIR"
+  render_resources
+  start_postgres
+  start_kafka
+  start_scheduler
+  local app
+  for app in "${APPS[@]}"; do start_component "$app"; done
+  for app in "${APPS[@]}"; do start_daprd "$app"; done
+  stack_wait_healthy 120
+  ok "stack '$STACK_NAME' healthy in $((SECONDS - start))s"
+}
+
+stack_down() {
+  local app
+  for app in "${APPS[@]}"; do stop_proc "${APP_COMPONENT[$app]}" 10; done
+  for app in "${APPS[@]}"; do stop_proc "daprd-$app" 20; done
+  stop_proc scheduler 20
+  stop_proc kafka 60
+  stop_postgres
+}
+
+# Health checks: name -> command.
+health_checks() {
+  echo "postgres|pg_isready -q -h 127.0.0.1 -p $PG_PORT"
+  echo "kafka|port_open $KAFKA_PORT"
+  echo "scheduler|curl -fsS http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
+  local app
+  for app in "${APPS[@]}"; do
+    echo "${APP_COMPONENT[$app]}|curl -fsS http://127.0.0.1:$(app_port "$app")/healthz"
+    echo "daprd-$app|curl -fsS http://127.0.0.1:$(dapr_http_port "$app")/v1.0/healthz"
+  done
+}
+
+stack_wait_healthy() {
+  local timeout="$1" name cmd
+  while IFS='|' read -r name cmd; do
+    proc_alive "$name" || { tail -n 30 "$LOG_DIR/$name.log" >&2 2>/dev/null; die "$name is not running"; }
+    wait_for "$name health" "$timeout" eval "$cmd"
+  done < <(health_checks)
+}
+
+# Prints what runs where.
+stack_table() {
+  local fmt="%-20s %-8s %-24s %-8s %s\n" name cmd addr status
+  printf "$fmt" PROCESS PID ADDRESS HEALTH LOG
+  while IFS='|' read -r name cmd; do
+    addr="$(grep -o '127.0.0.1[:/ -p]*[0-9]\+' <<<"$cmd" | head -1 | sed 's/ -p /:/')"
+    case "$name" in kafka) addr="127.0.0.1:$KAFKA_PORT" ;; postgres) addr="127.0.0.1:$PG_PORT" ;; esac
+    if eval "$cmd" >/dev/null 2>&1; then status=healthy; else status=DOWN; fi
+    printf "$fmt" "$name" "$(proc_pid "$name")" "$addr" "$status" "${LOG_DIR#"$ROOT"/}/$name.log"
+  done < <(health_checks)
+}

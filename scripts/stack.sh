@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Low-level control of one stack, for tests and operators.
+#   scripts/stack.sh <dev|test> up|down|status|env
+#   scripts/stack.sh <dev|test> start|stop|kill <process>   (postgres kafka scheduler daprd-<app> <component>)
+source "$(dirname "$0")/lib/common.sh"
+source "$ROOT/scripts/lib/stack.sh"
+(($# >= 2)) || die "usage: scripts/stack.sh <dev|test> <command> [process]"
+stack_env "$1"
+cmd="$2"; name="${3:-}"
+case "$cmd" in
+  up) stack_up ;;
+  down) stack_down ;;
+  status) stack_table ;;
+  env) env | grep -E '^(STACK_|PG_|KAFKA_|SCHEDULER_|LOG_DIR|RUN_DIR)' | sort ;;
+  kill) pid="$(proc_pid "$name")"; [ -n "$pid" ] || die "$name has no pid"; kill -KILL "$pid"; log "killed -9 $name ($pid)" ;;
+  stop) case "$name" in postgres) stop_postgres ;; *) stop_proc "$name" 60 ;; esac ;;
+  start)
+    case "$name" in
+      postgres) start_postgres ;;
+      kafka) start_kafka ;;
+      scheduler) start_scheduler ;;
+      daprd-*) start_daprd "${name#daprd-}" ;;
+      *) for app in "${APPS[@]}"; do [ "${APP_COMPONENT[$app]}" = "$name" ] && start_component "$app"; done ;;
+    esac ;;
+  *) die "unknown command $cmd" ;;
+esac

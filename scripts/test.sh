@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs every test: native crates (cargo test), the recurrence vectors, then builds the components,
+# starts an isolated stack (ports +10000, data in .test-data/, never the dev stack), runs the
+# integration and contract tests against it and stops it. Ends with one line `N passed, M failed`.
+#   scripts/test.sh               everything
+#   scripts/test.sh --no-stack    native tests and vectors only
+source "$(dirname "$0")/lib/common.sh"
+
+with_stack=true
+for a in "$@"; do
+  case "$a" in
+    --no-stack) with_stack=false ;;
+    *) die "unknown option $a" ;;
+  esac
+done
+
+PASSED=0 FAILED=0
+SUITES=()
+RESULTS="$(mktemp -d)"
+trap 'rm -rf "$RESULTS"' EXIT
+
+# Adds the counts a suite printed to the totals; a suite that failed without counts counts 1 failure.
+record() {
+  local name="$1" rc="$2" out="$3" p=0 f=0
+  case "$name" in
+    cargo*)
+      p=$(grep -E '^test result:' "$out" | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
+      f=$(grep -E '^test result:' "$out" | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}') ;;
+    *)
+      local line; line="$(grep -E '[0-9]+ passed' "$out" | tail -1)"
+      p=$(grep -oE '[0-9]+ passed' <<<"$line" | awk '{s+=$1} END {print s+0}')
+      f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$line" | awk '{s+=$1} END {print s+0}') ;;
+  esac
+  p=${p:-0}; f=${f:-0}
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+  SUITES+=("$(printf '%-22s %5s passed %4s failed  (exit %s)' "$name" "$p" "$f" "$rc")")
+}
+
+suite() {
+  local name="$1"; shift
+  log "suite: $name"
+  local out="$RESULTS/$name.log" rc=0
+  "$@" 2>&1 | tee "$out" || rc=${PIPESTATUS[0]}
+  record "$name" "$rc" "$out"
+}
+
+bash "$ROOT/scripts/setup.sh"
+
+suite cargo-test cargo test --workspace --locked
+suite recurrence-vectors bash "$ROOT/scripts/recurrence-vectors.sh" "$ROOT/../shared/recurrence/vectors.json"
+
+if $with_stack; then
+  log "building components"
+  if ! bash "$ROOT/scripts/build-components.sh" >/dev/null; then
+    record components-build 1 /dev/null
+  else
+    source "$ROOT/scripts/lib/stack.sh"
+    stack_env test
+    # A fresh, isolated stack each run.
+    stack_down >/dev/null 2>&1 || true
+    rm -rf "$STACK_DIR"
+    stop_test_stack() { stack_down >/dev/null 2>&1 || true; }
+    trap 'stop_test_stack; rm -rf "$RESULTS"' EXIT
+    if stack_up; then
+      suite platform "$TOOLS/venv/bin/python" -m pytest -p no:cacheprovider -q -rfE "$ROOT/tests/platform"
+    else
+      record stack-up 1 /dev/null
+    fi
+    stop_test_stack
+  fi
+fi
+
+echo
+echo "Summary"
+printf '  %s\n' "${SUITES[@]}"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

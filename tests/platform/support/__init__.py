@@ -1,0 +1,1 @@
+"""Helpers for tests against the real local stack (started by scripts/test.sh)."""

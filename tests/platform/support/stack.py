@@ -1,0 +1,64 @@
+"""Where the test stack runs and how to control it through scripts/stack.sh."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+STACK = os.environ.get("TEST_STACK", "test")
+
+
+def stack_env() -> dict[str, str]:
+    """The stack's ports and paths, as scripts/lib/stack.sh computes them."""
+    out = subprocess.run(
+        ["bash", str(ROOT / "scripts/stack.sh"), STACK, "env"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+ENV = stack_env()
+STACK_DIR = Path(ENV["STACK_DIR"])
+KAFKA_BROKERS = ENV["KAFKA_BROKERS"]
+PG_DSN = ENV["PG_DSN"]
+SCHEDULER = f"127.0.0.1:{ENV['SCHEDULER_PORT']}"
+TOOLS = ROOT / ".tools"
+
+
+def stack(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Runs scripts/stack.sh against the test stack."""
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts/stack.sh"), STACK, *args],
+        check=check, capture_output=True, text=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_until(what: str, predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Polls predicate until it returns a truthy value; fails the test after timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # noqa: BLE001 - keep polling, report the last error
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
