@@ -83,13 +83,21 @@ stop_proc() {
 
 # ---- resources -------------------------------------------------------------------------------
 
+# Renders runtime-config/local into one resources dir per app id (a component name may appear
+# once per daprd, so each app gets the shared resources plus its own pubsub-<app>.yaml).
 render_resources() {
-  local out="$STACK_DIR/resources"
-  mkdir -p "$out"
-  rm -f "$out"/*.yaml
-  local f
-  for f in "$ROOT"/runtime-config/local/*.yaml "$ROOT"/runtime-config/local/secrets.json; do
-    envsubst '${KAFKA_BROKERS} ${PG_PORT} ${STACK_DIR}' <"$f" >"$out/$(basename "$f")"
+  local vars='${KAFKA_BROKERS} ${PG_PORT} ${STACK_DIR}' app f
+  mkdir -p "$STACK_DIR/secrets"
+  envsubst "$vars" <"$ROOT/runtime-config/local/secrets.json" >"$STACK_DIR/secrets/secrets.json"
+  chmod 600 "$STACK_DIR/secrets/secrets.json"
+  for app in "${APPS[@]}" chat; do
+    local out="$STACK_DIR/resources/$app"
+    mkdir -p "$out"
+    rm -f "$out"/*.yaml
+    for f in "$ROOT"/runtime-config/local/*.yaml; do
+      case "$(basename "$f")" in pubsub-*.yaml) [ "$(basename "$f")" = "pubsub-$app.yaml" ] || continue ;; esac
+      envsubst "$vars" <"$f" >"$out/$(basename "$f")"
+    done
   done
   mkdir -p "$STACK_DIR/kafka-config"
   envsubst '${KAFKA_PORT} ${KAFKA_CONTROLLER_PORT} ${STACK_DIR}' \
@@ -224,8 +232,8 @@ start_daprd() {
     --dapr-listen-addresses 127.0.0.1 \
     --dapr-http-port "$(dapr_http_port "$app")" --dapr-grpc-port "$(dapr_grpc_port "$app")" \
     --dapr-internal-grpc-port $((DAPR_INTERNAL_BASE + i)) \
-    --metrics-port $((DAPR_METRICS_BASE + i)) \
-    --resources-path "$STACK_DIR/resources" \
+    --metrics-port $((DAPR_METRICS_BASE + i)) --metrics-listen-address 127.0.0.1 \
+    --resources-path "$STACK_DIR/resources/$app" \
     --scheduler-host-address "127.0.0.1:$SCHEDULER_PORT" \
     --placement-host-address "" \
     --log-level info
@@ -292,11 +300,14 @@ stack_wait_healthy() {
 
 # Prints what runs where.
 stack_table() {
-  local fmt="%-20s %-8s %-24s %-8s %s\n" name cmd addr status
+  local fmt="%-25s %-8s %-22s %-8s %s\n" name cmd addr status
   printf "$fmt" PROCESS PID ADDRESS HEALTH LOG
   while IFS='|' read -r name cmd; do
-    addr="$(grep -o '127.0.0.1[:/ -p]*[0-9]\+' <<<"$cmd" | head -1 | sed 's/ -p /:/')"
-    case "$name" in kafka) addr="127.0.0.1:$KAFKA_PORT" ;; postgres) addr="127.0.0.1:$PG_PORT" ;; esac
+    case "$name" in
+      kafka) addr="127.0.0.1:$KAFKA_PORT" ;;
+      postgres) addr="127.0.0.1:$PG_PORT" ;;
+      *) addr="$(grep -oE '127\.0\.0\.1:[0-9]+' <<<"$cmd" | head -1 || true)" ;;
+    esac
     if eval "$cmd" >/dev/null 2>&1; then status=healthy; else status=DOWN; fi
     printf "$fmt" "$name" "$(proc_pid "$name")" "$addr" "$status" "${LOG_DIR#"$ROOT"/}/$name.log"
   done < <(health_checks)
