@@ -170,9 +170,10 @@ stop_postgres() {
 
 # ---- Kafka -----------------------------------------------------------------------------------
 
+# Runs a Kafka tool class (storage format, topics) with quiet logging.
 kafka_java() {
-  java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$STACK_DIR/kafka-config/log4j2.properties" \
+  java -Xmx256m -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$ROOT/runtime-config/local/kafka/log4j2-tools.properties" \
     -cp "$TOOLS/kafka/libs/*" "$@"
 }
 

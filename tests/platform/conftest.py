@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from support import kafka
-from support.app import TestApp
+from support.app import DeliveryRecorder
 from support.dapr import Sidecar
 from support.stack import free_port
 
@@ -26,7 +26,7 @@ def contract_topics():
 
 @pytest.fixture(scope="session")
 def app():
-    a = TestApp(free_port()).start()
+    a = DeliveryRecorder(free_port()).start()
     a.route("/dapr/subscribe", 200, b"[]")
     a.route("/dapr/config", 200, b"{}")
     yield a

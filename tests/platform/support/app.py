@@ -22,7 +22,7 @@ class Received:
 
 
 @dataclass
-class TestApp:
+class DeliveryRecorder:
     """Routes: exact path -> callable(Received) -> (status, body)."""
 
     port: int
@@ -30,7 +30,7 @@ class TestApp:
     received: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self) -> "TestApp":
+    def start(self) -> "DeliveryRecorder":
         app = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -12,20 +12,22 @@ from pathlib import Path
 
 import requests
 
-from .stack import KAFKA_BROKERS, ROOT, SCHEDULER, STACK_DIR, TOOLS, ENV, free_port, wait_until
+from .stack import ENV, KAFKA_BROKERS, SCHEDULER, STACK_DIR, TOOLS, free_port, wait_until
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 
 
 class Sidecar:
-    def __init__(self, app_id: str, app_port: int, extra_resources: dict[str, str] | None = None):
+    def __init__(self, app_id: str, app_port: int, extra_resources: dict[str, str] | None = None,
+                 subscriptions: bool = True):
         self.app_id = app_id
         self.app_port = app_port
         self.http_port = free_port()
         self.grpc_port = free_port()
         self.internal_port = free_port()
         self.metrics_port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix=f"daprd-{app_id}-", dir=STACK_DIR))
+        # Outside the stack dir, so stopping the stack never mistakes it for one of its processes.
+        self.dir = Path(tempfile.mkdtemp(prefix=f"daprd-{app_id}-"))
         self.resources = self.dir / "resources"
         self.resources.mkdir()
         values = {
@@ -33,6 +35,8 @@ class Sidecar:
             "STACK_DIR": str(STACK_DIR), "RESOURCES_DIR": str(self.resources),
         }
         for f in RESOURCES.iterdir():
+            if f.name == "subscriptions.yaml" and not subscriptions:
+                continue
             text = string.Template(f.read_text()).safe_substitute(values)
             (self.resources / f.name).write_text(text)
         for name, text in (extra_resources or {}).items():

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import subprocess
 
-from .stack import KAFKA_BROKERS, STACK_DIR, TOOLS
+from .stack import KAFKA_BROKERS, ROOT, TOOLS
 
 
 def _java(main: str, *args: str, timeout: float = 120) -> str:
     cmd = [
-        "java", "-Xmx256m", f"-Dlog4j2.configurationFile={STACK_DIR}/kafka-config/log4j2.properties",
+        "java", "-Xmx256m", f"-Dlog4j2.configurationFile={ROOT}/runtime-config/local/kafka/log4j2-tools.properties",
         "-cp", f"{TOOLS}/kafka/libs/*", main, *args,
     ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
