@@ -47,7 +47,7 @@ suite() {
 
 bash "$ROOT/scripts/setup.sh"
 
-suite cargo-test cargo test --workspace --locked
+suite cargo-test cargo test --locked
 suite recurrence-vectors bash "$ROOT/scripts/recurrence-vectors.sh" "$ROOT/../shared/recurrence/vectors.json"
 
 if $with_stack; then
