@@ -225,3 +225,30 @@ def test_state_store_etags_and_missing_keys(sidecar, uid):
     assert requests.get(f"{url}/{key}", timeout=10).headers["etag"] != etag
     missing = requests.get(f"{url}/absent-{uid}", timeout=10)
     assert missing.status_code == 204 and missing.text == ""
+
+
+def test_only_the_scheduling_app_id_receives_the_job_trigger(app, sidecar, uid):
+    from support.app import DeliveryRecorder
+    from support.dapr import Sidecar
+    from support.stack import free_port
+
+    other_app = DeliveryRecorder(free_port()).start()
+    other = Sidecar("contract-other", other_app.port, subscriptions=False).start()
+    try:
+        name = f"scoped-{uid}"
+        app.route(f"/job/{name}", 200, b"")
+        other_app.route(f"/job/{name}", 200, b"")
+        r = requests.post(jobs_url(sidecar, name), json={"dueTime": "1s", "data": {"by": "contract"}}, timeout=10)
+        assert r.status_code == 204, r.text
+        wait_until("trigger at the scheduling app", lambda: app.on(f"/job/{name}"), 30)
+        time.sleep(2)
+        assert other_app.on(f"/job/{name}") == [], "another app id must never receive the trigger"
+        # Jobs are namespaced by app id: the other app does not even see a pending job.
+        later = f"scoped-later-{uid}"
+        assert requests.post(jobs_url(sidecar, later), json={"dueTime": "1h"}, timeout=10).status_code == 204
+        assert requests.get(jobs_url(sidecar, later), timeout=10).status_code == 200
+        assert requests.get(jobs_url(other, later), timeout=10).status_code == 500
+        assert requests.delete(jobs_url(sidecar, later), timeout=10).status_code == 204
+    finally:
+        other.cleanup()
+        other_app.stop()

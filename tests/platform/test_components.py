@@ -1,0 +1,71 @@
+"""The Wasm components as built: WASI-only imports, health and readiness through the real sidecar,
+configuration from the WASI environment."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+
+import pytest
+import requests
+
+from support.stack import ENV, ROOT, TOOLS, free_port, wait_until
+
+MANIFEST = tomllib.loads((ROOT / "spin.toml").read_text())
+COMPONENTS = sorted(MANIFEST["component"])
+APP_PORTS = {"task-api": 0, "recurrence-engine": 1, "reminder-dispatcher": 2}
+
+
+def wasm_path(component: str):
+    return ROOT / MANIFEST["component"][component]["source"]
+
+
+def app_url(component: str) -> str:
+    base = int(ENV.get("APP_PORT_BASE", "18000"))
+    return f"http://127.0.0.1:{base + APP_PORTS[component]}"
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_component_imports_only_wasi_interfaces(component):
+    wit = subprocess.run([str(TOOLS / "bin/wasm-tools"), "component", "wit", str(wasm_path(component))],
+                         check=True, capture_output=True, text=True).stdout
+    imports = re.findall(r"^\s*import ([\w:/.\-@]+);", wit, re.M)
+    exports = re.findall(r"^\s*export ([\w:/.\-@]+);", wit, re.M)
+    assert imports, wit
+    assert [i for i in imports if not i.startswith("wasi:")] == []
+    assert exports == ["wasi:http/incoming-handler@0.2.0"]
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_component_is_healthy_and_ready_through_its_sidecar(component):
+    health = requests.get(f"{app_url(component)}/healthz", timeout=5)
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    ready = requests.get(f"{app_url(component)}/readyz", timeout=5)
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "ready"
+
+
+def test_unknown_route_is_a_problem_json_404():
+    r = requests.get(f"{app_url('task-api')}/no/such/route", timeout=5)
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["status"] == 404 and "/no/such/route" in r.json()["detail"]
+
+
+def test_dapr_url_comes_from_the_environment():
+    port = free_port()
+    dead = free_port()  # nothing listens here
+    proc = subprocess.Popen(
+        [str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", "--env", f"DAPR_URL=http://127.0.0.1:{dead}",
+         "--addr", f"127.0.0.1:{port}", str(wasm_path("task-api"))],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until("wasmtime serve", lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok, 30)
+        r = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert r.status_code == 503
+        assert r.headers["content-type"] == "application/problem+json"
+        assert f"127.0.0.1:{dead}" in r.json()["detail"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
