@@ -245,10 +245,19 @@ def test_only_the_scheduling_app_id_receives_the_job_trigger(app, sidecar, uid):
         assert other_app.on(f"/job/{name}") == [], "another app id must never receive the trigger"
         # Jobs are namespaced by app id: the other app does not even see a pending job.
         later = f"scoped-later-{uid}"
-        assert requests.post(jobs_url(sidecar, later), json={"dueTime": "1h"}, timeout=10).status_code == 204
+        assert requests.post(jobs_url(sidecar, later), json={"dueTime": "1h", "data": {"by": "contract"}}, timeout=10).status_code == 204
         assert requests.get(jobs_url(sidecar, later), timeout=10).status_code == 200
         assert requests.get(jobs_url(other, later), timeout=10).status_code == 500
         assert requests.delete(jobs_url(sidecar, later), timeout=10).status_code == 204
     finally:
         other.cleanup()
         other_app.stop()
+
+
+def test_job_without_data_cannot_be_read_back(sidecar, uid):
+    # Observed on 1.18.2: a job scheduled without `data` is accepted, but GET answers 500, as it
+    # does for a missing job. The platform always sends data, so GET stays meaningful.
+    name = f"nodata-{uid}"
+    assert requests.post(jobs_url(sidecar, name), json={"dueTime": "1h"}, timeout=10).status_code == 204
+    assert requests.get(jobs_url(sidecar, name), timeout=10).status_code == 500
+    assert requests.delete(jobs_url(sidecar, name), timeout=10).status_code == 204
