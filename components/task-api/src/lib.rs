@@ -1,14 +1,62 @@
-//! Task API component: the platform's front door. The route table lives here; handlers stay thin.
+//! Task API component: the platform's front door. The route table lives here; handlers stay
+//! thin (parse → domain crate → Dapr → answer) and every error becomes problem+json in
+//! `error.rs`.
+
+mod error;
+mod handlers;
+mod request;
+mod store;
 
 use component_kit::health;
-use spin_sdk::http::{Request, Response, Router};
+use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
+
+/// Wraps `handlers::$h` (returning `Result<Response, ApiError>`) into a route handler.
+macro_rules! routes {
+    ($($name:ident),* $(,)?) => {
+        $(pub(crate) async fn $name(req: Request, params: Params) -> Response {
+            error::respond(handlers::$name(req, params).await)
+        })*
+    };
+}
+
+mod route {
+    use super::*;
+    routes!(
+        create,
+        list,
+        get,
+        complete,
+        patch,
+        delete,
+        get_series,
+        occurrences,
+        calendar,
+        job,
+        healthz,
+        readyz,
+        openapi
+    );
+}
 
 /// Entry point: one Router for every route of the service.
 #[http_component]
 async fn handle(req: Request) -> Response {
     let mut router = Router::new();
-    health::add_routes(&mut router);
+    router.get_async("/healthz", route::healthz);
+    router.get_async("/readyz", route::readyz);
+    router.get_async("/api/openapi.json", route::openapi);
+    router.post_async("/api/tasks", route::create);
+    router.get_async("/api/tasks", route::list);
+    router.get_async("/api/tasks/:id", route::get);
+    router.patch_async("/api/tasks/:id", route::patch);
+    router.delete_async("/api/tasks/:id", route::delete);
+    router.post_async("/api/tasks/:id/complete", route::complete);
+    router.get_async("/api/series/:id", route::get_series);
+    router.get_async("/api/series/:id/occurrences", route::occurrences);
+    router.get_async("/api/calendar.ics", route::calendar);
+    // Dapr Jobs API triggers (registered before any job is scheduled: a 404 would count as done).
+    router.post_async("/job/:name", route::job);
     health::add_fallback(&mut router);
     router.handle_async(req).await
 }

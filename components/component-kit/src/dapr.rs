@@ -1,0 +1,239 @@
+//! The one Dapr client of the platform's components: every sidecar call (PostgreSQL binding,
+//! pub/sub, secrets, jobs, health) is built here, on the configured `DAPR_URL`.
+
+use serde_json::{json, Value};
+use spin_sdk::http::{Method, Request, Response};
+
+use crate::config;
+
+/// Why a Dapr call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaprError {
+    /// The sidecar could not be reached.
+    Unreachable(String),
+    /// The sidecar answered with an error status.
+    Status {
+        /// HTTP status from daprd.
+        status: u16,
+        /// The body (Dapr's `{"errorCode","message"}`).
+        body: String,
+    },
+    /// The answer was not what the API documents.
+    Decode(String),
+}
+
+impl std::fmt::Display for DaprError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unreachable(e) => write!(f, "Dapr sidecar unreachable: {e}"),
+            Self::Status { status, body } => write!(f, "Dapr answered {status}: {body}"),
+            Self::Decode(e) => write!(f, "unexpected answer from Dapr: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DaprError {}
+
+impl DaprError {
+    /// True if a SQL statement failed on a unique constraint (SQLSTATE 23505).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Status { body, .. } if body.contains("SQLSTATE 23505"))
+    }
+}
+
+/// A client for the sidecar at `base` (e.g. `http://127.0.0.1:3500`).
+#[derive(Debug, Clone)]
+pub struct Dapr {
+    base: String,
+}
+
+impl Default for Dapr {
+    fn default() -> Self {
+        Self::from_env()
+    }
+}
+
+impl Dapr {
+    /// The sidecar configured by `DAPR_URL` / `DAPR_HTTP_PORT`.
+    pub fn from_env() -> Self {
+        Self {
+            base: config::dapr_url(),
+        }
+    }
+
+    /// The sidecar's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, Vec<u8>), DaprError> {
+        let req = Request::builder()
+            .method(method)
+            .uri(format!("{}{}", self.base, path))
+            .header("content-type", content_type)
+            .body(body)
+            .build();
+        let resp: Response = spin_sdk::http::send(req)
+            .await
+            .map_err(|e| DaprError::Unreachable(e.to_string()))?;
+        let status = *resp.status();
+        let body = resp.into_body();
+        if (200..300).contains(&status) {
+            Ok((status, body))
+        } else {
+            Err(DaprError::Status {
+                status,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            })
+        }
+    }
+
+    async fn binding(
+        &self,
+        binding: &str,
+        operation: &str,
+        sql: &str,
+        params: &str,
+    ) -> Result<Vec<u8>, DaprError> {
+        let body = json!({"operation": operation, "metadata": {"sql": sql, "params": params}});
+        let path = format!("/v1.0/bindings/{binding}");
+        Ok(self
+            .call(
+                Method::Post,
+                &path,
+                "application/json",
+                body.to_string().into_bytes(),
+            )
+            .await?
+            .1)
+    }
+
+    /// Runs a query through a `bindings.postgresql` binding; answers its rows (arrays of values).
+    /// `params` is the JSON array text of the bound values.
+    pub async fn query(
+        &self,
+        binding: &str,
+        sql: &str,
+        params: &str,
+    ) -> Result<Vec<Vec<Value>>, DaprError> {
+        let body = self.binding(binding, "query", sql, params).await?;
+        if body.is_empty() {
+            return Ok(Vec::new());
+        }
+        match serde_json::from_slice::<Value>(&body)
+            .map_err(|e| DaprError::Decode(e.to_string()))?
+        {
+            Value::Null => Ok(Vec::new()),
+            Value::Array(rows) => Ok(rows
+                .into_iter()
+                .map(|r| match r {
+                    Value::Array(cols) => cols,
+                    other => vec![other],
+                })
+                .collect()),
+            other => Err(DaprError::Decode(format!("expected rows, got {other}"))),
+        }
+    }
+
+    /// Runs a statement through a `bindings.postgresql` binding (`exec`, no rows).
+    pub async fn exec(&self, binding: &str, sql: &str, params: &str) -> Result<(), DaprError> {
+        self.binding(binding, "exec", sql, params).await.map(|_| ())
+    }
+
+    /// Publishes a structured CloudEvent (its `id` is kept) with a Kafka partition key.
+    pub async fn publish_cloudevent(
+        &self,
+        pubsub: &str,
+        topic: &str,
+        event_json: &str,
+        partition_key: &str,
+    ) -> Result<(), DaprError> {
+        let path = format!(
+            "/v1.0/publish/{pubsub}/{topic}?metadata.partitionKey={}",
+            encode(partition_key)
+        );
+        self.call(
+            Method::Post,
+            &path,
+            "application/cloudevents+json",
+            event_json.as_bytes().to_vec(),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Reads one secret; `None` if the store does not have the key.
+    pub async fn secret(&self, store: &str, key: &str) -> Result<Option<String>, DaprError> {
+        let path = format!("/v1.0/secrets/{store}/{}", encode(key));
+        match self
+            .call(Method::Get, &path, "application/json", Vec::new())
+            .await
+        {
+            Ok((_, body)) => {
+                let v: Value =
+                    serde_json::from_slice(&body).map_err(|e| DaprError::Decode(e.to_string()))?;
+                Ok(v.get(key).and_then(Value::as_str).map(str::to_string))
+            }
+            Err(DaprError::Status { body, .. })
+                if body.contains("ERR_SECRET_GET") && body.contains("not found") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Schedules a job (`POST /v1.0-alpha1/jobs/{name}`); `job` holds `schedule` or
+    /// `dueTime`, and optionally `repeats`, `data`, `overwrite`, `failure_policy`.
+    /// Answers false if a job of that name exists and `overwrite` was not set (409).
+    pub async fn schedule_job(&self, name: &str, job: &Value) -> Result<bool, DaprError> {
+        let path = format!("/v1.0-alpha1/jobs/{}", encode(name));
+        match self
+            .call(
+                Method::Post,
+                &path,
+                "application/json",
+                job.to_string().into_bytes(),
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(DaprError::Status { status: 409, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes a job (a missing job is not an error).
+    pub async fn delete_job(&self, name: &str) -> Result<(), DaprError> {
+        let path = format!("/v1.0-alpha1/jobs/{}", encode(name));
+        self.call(Method::Delete, &path, "application/json", Vec::new())
+            .await
+            .map(|_| ())
+    }
+
+    /// The sidecar's own health.
+    pub async fn healthy(&self) -> Result<(), DaprError> {
+        self.call(Method::Get, "/v1.0/healthz", "application/json", Vec::new())
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Percent-encodes a path segment or query value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

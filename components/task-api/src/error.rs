@@ -1,0 +1,126 @@
+//! The one place where failures become HTTP answers: RFC 7807 `application/problem+json` with
+//! a stable `type`, a human `title`, a `detail` and, for invalid input, field-level `errors`.
+
+use component_kit::dapr::DaprError;
+use domain::{FieldError, ValidationErrors};
+use spin_sdk::http::Response;
+
+/// Base of the stable problem type URIs.
+pub const PROBLEM_BASE: &str = "https://todo.example/problems/";
+
+/// Everything a handler can fail with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request cannot be read (bad JSON, bad query parameter).
+    BadRequest(String),
+    /// 400: a series operation needs `confirm=true`.
+    ConfirmationRequired,
+    /// 401: no valid token.
+    Unauthorized(auth::AuthError),
+    /// 404: no such resource for this user.
+    NotFound,
+    /// 409: the Idempotency-Key was used with another body.
+    IdempotencyMismatch,
+    /// 412: `If-Match` does not match the current version.
+    PreconditionFailed {
+        /// The current version.
+        current: i64,
+    },
+    /// 422: invalid fields.
+    Validation(ValidationErrors),
+    /// 503: the sidecar or the database failed.
+    Upstream(DaprError),
+}
+
+impl From<DaprError> for ApiError {
+    fn from(e: DaprError) -> Self {
+        Self::Upstream(e)
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(e: ValidationErrors) -> Self {
+        Self::Validation(e)
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        Self::Validation(ValidationErrors(vec![e]))
+    }
+}
+
+impl ApiError {
+    fn parts(&self) -> (u16, &'static str, &'static str, String) {
+        match self {
+            Self::BadRequest(d) => (400, "bad-request", "The request is malformed", d.clone()),
+            Self::ConfirmationRequired => (
+                400,
+                "confirmation-required",
+                "Deleting a series needs confirmation",
+                "repeat the request with confirm=true to delete several instances of the series"
+                    .into(),
+            ),
+            Self::Unauthorized(e) => (
+                401,
+                "unauthorized",
+                "Authentication required",
+                e.to_string(),
+            ),
+            Self::NotFound => (404, "not-found", "Not found", "no such resource".into()),
+            Self::IdempotencyMismatch => (
+                409,
+                "idempotency-key-reused",
+                "Idempotency-Key already used",
+                "this Idempotency-Key was used with a different request body".into(),
+            ),
+            Self::PreconditionFailed { current } => (
+                412,
+                "precondition-failed",
+                "The task was changed meanwhile",
+                format!("If-Match does not match the current version \"{current}\""),
+            ),
+            Self::Validation(e) => (
+                422,
+                "validation-error",
+                "The request has invalid fields",
+                e.0.first().map(|f| f.message.clone()).unwrap_or_default(),
+            ),
+            Self::Upstream(e) => (
+                503,
+                "upstream-unavailable",
+                "A backing service failed",
+                e.to_string(),
+            ),
+        }
+    }
+
+    /// The problem+json response.
+    pub fn response(&self) -> Response {
+        let (status, kind, title, detail) = self.parts();
+        let mut body = serde_json::json!({
+            "type": format!("{PROBLEM_BASE}{kind}"),
+            "title": title,
+            "status": status,
+            "detail": detail,
+        });
+        if let Self::Validation(e) = self {
+            body["errors"] = serde_json::to_value(&e.0).unwrap_or_default();
+        }
+        if let Self::Upstream(e) = self {
+            eprintln!("task-api upstream failure: {e}");
+        }
+        let mut b = Response::builder();
+        b.status(status)
+            .header("content-type", "application/problem+json");
+        if status == 401 {
+            b.header("www-authenticate", "Bearer");
+        }
+        b.body(body.to_string()).build()
+    }
+}
+
+/// Turns a handler's result into the response.
+pub fn respond(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(|e| e.response())
+}

@@ -1,0 +1,460 @@
+//! Route handlers: parse the request, call the domain crate, run SQL through Dapr, publish the
+//! outbox events, answer. Errors go to `error::ApiError`.
+
+use chrono::{DateTime, Utc};
+use component_kit::dapr::Dapr;
+use domain::cursor::Cursor;
+use domain::schedule;
+use domain::sql::{self, ListFilter, NextInstance};
+use domain::{Mode, Scope, Status, TaskId};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use spin_sdk::http::{Params, Request, Response};
+
+use crate::error::ApiError;
+use crate::request::{authenticate, header, if_match, json_body, param, query_params};
+use crate::store::{self, events_of, json_col, text, time_col};
+
+type Answer = Result<Response, ApiError>;
+
+fn json_response(status: u16, body: &Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .build()
+}
+
+/// A task answer with its ETag (= version).
+fn task_response(status: u16, task: &Value) -> Response {
+    let version = task.get("version").and_then(Value::as_i64).unwrap_or(0);
+    let id = task
+        .get("task_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("etag", format!("\"{version}\""))
+        .header("location", format!("/api/tasks/{id}"))
+        .body(task.to_string())
+        .build()
+}
+
+fn path_id(params: &Params, name: &str) -> Result<TaskId, ApiError> {
+    params
+        .get(name)
+        .and_then(TaskId::parse)
+        .ok_or(ApiError::NotFound)
+}
+
+/// `POST /api/tasks`
+pub async fn create(req: Request, _p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let body = json_body(&req)?;
+    let task = domain::parse_create(&body, Utc::now())?;
+    let key = header(&req, "idempotency-key")
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    if key.is_some_and(|k| k.len() > 255) {
+        return Err(ApiError::BadRequest(
+            "Idempotency-Key must be at most 255 characters".into(),
+        ));
+    }
+    let hash = format!("{:x}", Sha256::digest(req.body()));
+    let stmt = sql::create_task(&user, &task, key.map(|k| (k, hash.as_str())));
+    let rows = match store::query(&dapr, &stmt).await {
+        Ok(rows) => rows,
+        // A concurrent request with the same key committed first.
+        Err(e) if e.is_unique_violation() && key.is_some() => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    match (rows.first(), key) {
+        (Some(row), _) => {
+            let created = json_col(row, 0).ok_or(ApiError::NotFound)?;
+            store::publish(&dapr, &events_of(json_col(row, 1))).await;
+            Ok(task_response(201, &created))
+        }
+        (None, Some(k)) => {
+            let rows = store::query(&dapr, &sql::idempotent_replay(&user, k)).await?;
+            let row = rows.first().ok_or(ApiError::IdempotencyMismatch)?;
+            if text(row, 1) != Some(hash.as_str()) {
+                return Err(ApiError::IdempotencyMismatch);
+            }
+            let first = json_col(row, 0).ok_or(ApiError::NotFound)?;
+            let mut resp = task_response(201, &first);
+            resp.set_header("idempotent-replayed", "true");
+            Ok(resp)
+        }
+        (None, None) => Err(ApiError::NotFound),
+    }
+}
+
+/// `GET /api/tasks`
+pub async fn list(req: Request, _p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let q = query_params(&req);
+    let bad =
+        |name: &str, why: String| ApiError::BadRequest(format!("query parameter {name}: {why}"));
+    let time = |name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
+        param(&q, name)
+            .map(|v| domain::input::parse_time(v).map_err(|e| bad(name, e)))
+            .transpose()
+    };
+    let filter = ListFilter {
+        status: param(&q, "status")
+            .map(|s| Status::parse(s).map_err(|e| bad("status", e)))
+            .transpose()?,
+        due_from: time("due_from")?,
+        due_to: time("due_to")?,
+        series_id: param(&q, "series_id")
+            .map(|s| TaskId::parse(s).ok_or_else(|| bad("series_id", "not a UUID".into())))
+            .transpose()?,
+        cursor: param(&q, "cursor")
+            .map(|c| {
+                Cursor::decode(c)
+                    .ok_or_else(|| bad("cursor", "not a cursor from a previous page".into()))
+            })
+            .transpose()?,
+        limit: match param(&q, "limit") {
+            Some(l) => l
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=sql::PAGE_SIZE).contains(n))
+                .ok_or_else(|| bad("limit", format!("must be 1 to {}", sql::PAGE_SIZE)))?,
+            None => sql::PAGE_SIZE,
+        },
+    };
+    let rows = store::query(&dapr, &sql::list_tasks(&user, &filter)).await?;
+    let more = rows.len() > filter.limit as usize;
+    let page = &rows[..rows.len().min(filter.limit as usize)];
+    let items: Vec<Value> = page.iter().filter_map(|r| json_col(r, 0)).collect();
+    let next_cursor = match (more, page.last()) {
+        (true, Some(last)) => {
+            let micros = text(last, 1).and_then(|m| m.parse().ok());
+            let id = text(last, 2).and_then(TaskId::parse);
+            micros.zip(id).map(|(created_micros, task_id)| {
+                Cursor {
+                    created_micros,
+                    task_id,
+                }
+                .encode()
+            })
+        }
+        _ => None,
+    };
+    Ok(json_response(
+        200,
+        &json!({"items": items, "next_cursor": next_cursor}),
+    ))
+}
+
+/// `GET /api/tasks/{id}`
+pub async fn get(req: Request, p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let id = path_id(&p, "id")?;
+    let rows = store::query(&dapr, &sql::get_task(&user, &id)).await?;
+    let task = rows
+        .first()
+        .and_then(|r| json_col(r, 0))
+        .ok_or(ApiError::NotFound)?;
+    Ok(task_response(200, &task))
+}
+
+/// The series' next instance after this one is completed or skipped, if it is a pending
+/// series instance. Answers `None` for a task that does not exist.
+async fn next_instance(
+    dapr: &Dapr,
+    user: &str,
+    id: &TaskId,
+) -> Result<Option<Option<NextInstance>>, ApiError> {
+    let rows = store::query(dapr, &sql::task_series(user, id)).await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    if text(row, 0) != Some("pending") || row.get(7).and_then(Value::as_bool) != Some(true) {
+        return Ok(Some(None));
+    }
+    let (Some(rule), Some(local), Some(tzid), Some(rid)) =
+        (text(row, 2), text(row, 3), text(row, 4), time_col(row, 1))
+    else {
+        return Ok(Some(None));
+    };
+    let mode = text(row, 6)
+        .and_then(|m| Mode::parse(m).ok())
+        .unwrap_or_default();
+    let Some(series) = schedule::stored_series(rule, local, tzid, time_col(row, 5), mode) else {
+        return Ok(Some(None));
+    };
+    Ok(Some(
+        schedule::next_after_completion(&series, rid, Utc::now())
+            .map(|(due, upcoming)| NextInstance { due, upcoming }),
+    ))
+}
+
+/// `POST /api/tasks/{id}/complete` (idempotent)
+pub async fn complete(req: Request, p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let id = path_id(&p, "id")?;
+    let next = next_instance(&dapr, &user, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let rows = store::query(&dapr, &sql::complete_task(&user, &id, next)).await?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    let task = json_col(row, 0).ok_or(ApiError::NotFound)?;
+    store::publish(&dapr, &events_of(json_col(row, 1))).await;
+    Ok(task_response(200, &task))
+}
+
+fn scope_param(q: &[(String, String)]) -> Result<Scope, ApiError> {
+    param(q, "scope")
+        .map(|s| {
+            Scope::parse(s).map_err(|e| ApiError::BadRequest(format!("query parameter scope: {e}")))
+        })
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+/// `PATCH /api/tasks/{id}?scope=this|following|all` with optional `If-Match`.
+pub async fn patch(req: Request, p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let id = path_id(&p, "id")?;
+    let q = query_params(&req);
+    let scope = scope_param(&q)?;
+    let version = if_match(&req)?;
+    let body = json_body(&req)?;
+    let patch = domain::parse_patch(&body, scope == Scope::This)?;
+    let rows = store::query(&dapr, &sql::patch_task(&user, &id, &patch, scope, version)).await?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    let current = row
+        .get(2)
+        .and_then(Value::as_i64)
+        .ok_or(ApiError::NotFound)?;
+    let task = json_col(row, 0).ok_or(ApiError::PreconditionFailed { current })?;
+    store::publish(&dapr, &events_of(json_col(row, 1))).await;
+    Ok(task_response(200, &task))
+}
+
+/// `DELETE /api/tasks/{id}?scope=this|following|all&confirm=true`
+pub async fn delete(req: Request, p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let id = path_id(&p, "id")?;
+    let q = query_params(&req);
+    let scope = scope_param(&q)?;
+    let confirmed = match param(&q, "confirm") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "query parameter confirm must be true or false, got {other}"
+            )))
+        }
+    };
+    let rows = store::query(&dapr, &sql::task_series(&user, &id)).await?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    let in_series = text(row, 2).is_some();
+    if in_series && scope != Scope::This && !confirmed {
+        return Err(ApiError::ConfirmationRequired);
+    }
+    let next = if scope == Scope::This && in_series {
+        next_instance(&dapr, &user, &id).await?.flatten()
+    } else {
+        None
+    };
+    let rows = store::query(&dapr, &sql::delete_task(&user, &id, scope, next)).await?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    store::publish(&dapr, &events_of(json_col(row, 1))).await;
+    Ok(Response::builder().status(204).build())
+}
+
+/// Reads a series of the user with its rebuilt recurrence.
+async fn load_series(
+    dapr: &Dapr,
+    user: &str,
+    id: &TaskId,
+) -> Result<(Value, recurrence::Series), ApiError> {
+    let rows = store::query(dapr, &sql::get_series(user, id)).await?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    let body = json_col(row, 0).ok_or(ApiError::NotFound)?;
+    let mode = text(row, 5)
+        .and_then(|m| Mode::parse(m).ok())
+        .unwrap_or_default();
+    let series = schedule::stored_series(
+        text(row, 1).unwrap_or(""),
+        text(row, 2).unwrap_or(""),
+        text(row, 3).unwrap_or("UTC"),
+        time_col(row, 4),
+        mode,
+    )
+    .ok_or(ApiError::NotFound)?;
+    Ok((body, series))
+}
+
+/// `GET /api/series/{id}`
+pub async fn get_series(req: Request, p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let id = path_id(&p, "id")?;
+    let (mut body, series) = load_series(&dapr, &user, &id).await?;
+    if let Some(rule) = &series.rule {
+        body["describe"] = json!(recurrence::describe(rule));
+    }
+    Ok(json_response(200, &body))
+}
+
+/// Most occurrences one preview answers.
+const MAX_PREVIEW: usize = 500;
+
+/// `GET /api/series/{id}/occurrences?from=&to=`
+pub async fn occurrences(req: Request, p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let id = path_id(&p, "id")?;
+    let q = query_params(&req);
+    let time = |name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
+        param(&q, name)
+            .map(|v| {
+                domain::input::parse_time(v)
+                    .map_err(|e| ApiError::BadRequest(format!("query parameter {name}: {e}")))
+            })
+            .transpose()
+    };
+    let (_, series) = load_series(&dapr, &user, &id).await?;
+    let from = time("from")?.unwrap_or_else(Utc::now);
+    let to = time("to")?.unwrap_or(from + chrono::Duration::days(31));
+    if to < from || to - from > chrono::Duration::days(366 * 2) {
+        return Err(ApiError::BadRequest(
+            "to must be after from and at most two years later".into(),
+        ));
+    }
+    let items: Vec<Value> = series
+        .between(from, to)
+        .into_iter()
+        .take(MAX_PREVIEW)
+        .map(|t| json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+        .collect();
+    Ok(json_response(
+        200,
+        &json!({"series_id": id.as_str(), "from": from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "to": to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "occurrences": items}),
+    ))
+}
+
+fn ical_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+        .replace('\r', "")
+}
+
+/// `GET /api/calendar.ics`: one VTODO per task; instances of a series carry their RRULE.
+pub async fn calendar(req: Request, _p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let rows = store::query(&dapr, &sql::calendar(&user)).await?;
+    let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
+    let mut out = vec![
+        "BEGIN:VCALENDAR".to_string(),
+        "VERSION:2.0".into(),
+        "PRODID:-//todo-platform//task-api//EN".into(),
+    ];
+    for r in &rows {
+        out.push("BEGIN:VTODO".into());
+        out.push(format!("UID:{}", text(r, 0).unwrap_or_default()));
+        out.push(format!("DTSTAMP:{stamp}"));
+        out.push(format!(
+            "SUMMARY:{}",
+            ical_escape(text(r, 1).unwrap_or_default())
+        ));
+        if let Some(d) = text(r, 2).filter(|d| !d.is_empty()) {
+            out.push(format!("DESCRIPTION:{}", ical_escape(d)));
+        }
+        if let Some(due) = time_col(r, 3) {
+            out.push(format!("DUE:{}", due.format("%Y%m%dT%H%M%SZ")));
+        }
+        out.push(format!(
+            "STATUS:{}",
+            if text(r, 4) == Some("completed") {
+                "COMPLETED"
+            } else {
+                "NEEDS-ACTION"
+            }
+        ));
+        if let Some(rule) = text(r, 5) {
+            out.push(format!("RRULE:{rule}"));
+        }
+        out.push("END:VTODO".into());
+    }
+    out.push("END:VCALENDAR".into());
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "text/calendar; charset=utf-8")
+        .body(out.join("\r\n") + "\r\n")
+        .build())
+}
+
+/// `POST /job/{name}`: Dapr's trigger of the outbox repair jobs. A non-2xx answer makes the
+/// job's failure policy retry.
+pub async fn job(_req: Request, p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let name = p.get("name").unwrap_or_default();
+    if name != store::REPAIR_JOB && name != store::SWEEP_JOB {
+        return Err(ApiError::NotFound);
+    }
+    let result = store::repair(&dapr, name).await?;
+    eprintln!(
+        "task-api: job {name}: published {} failed {}",
+        result.ok, result.failed
+    );
+    if result.ok + result.failed >= store::REPAIR_BATCH as usize {
+        store::schedule_repair(&dapr).await;
+    }
+    if result.failed > 0 {
+        return Ok(json_response(
+            503,
+            &json!({"published": result.ok, "failed": result.failed}),
+        ));
+    }
+    Ok(json_response(
+        200,
+        &json!({"published": result.ok, "failed": 0}),
+    ))
+}
+
+/// `GET /healthz`
+pub async fn healthz(_req: Request, _p: Params) -> Answer {
+    Ok(json_response(
+        200,
+        &json!({"status": "ok", "app_id": component_kit::config::app_id()}),
+    ))
+}
+
+/// `GET /readyz`: daprd answers, the database answers through it, the safety-net job exists.
+pub async fn readyz(_req: Request, _p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    dapr.healthy().await?;
+    store::query(&dapr, &sql::ping()).await?;
+    store::ensure_sweep(&dapr).await?;
+    Ok(json_response(
+        200,
+        &json!({"status": "ready", "database": "ok", "jobs": [store::SWEEP_JOB]}),
+    ))
+}
+
+/// The OpenAPI document (docs/api/openapi.yaml, converted to JSON at build time).
+const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
+
+/// `GET /api/openapi.json`
+pub async fn openapi(_req: Request, _p: Params) -> Answer {
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(OPENAPI_JSON)
+        .build())
+}

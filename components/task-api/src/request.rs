@@ -1,0 +1,106 @@
+//! Reading requests: authentication, query strings, JSON bodies, preconditions.
+
+use component_kit::dapr::Dapr;
+use spin_sdk::http::Request;
+
+use crate::error::ApiError;
+
+/// The secret store holding the JWT secrets.
+pub const SECRET_STORE: &str = "local-secrets";
+/// The current signing secret.
+pub const JWT_SECRET: &str = "jwt-secret";
+/// The previous signing secret, accepted during a rotation.
+pub const JWT_SECRET_PREVIOUS: &str = "jwt-secret-previous";
+
+/// Verifies the bearer token against the secrets read from Dapr for this request (a fresh
+/// instance serves every request, so a rotated secret applies at once).
+pub async fn authenticate(req: &Request, dapr: &Dapr) -> Result<String, ApiError> {
+    let header = req.header("authorization").and_then(|h| h.as_str());
+    let token = auth::bearer(header).map_err(ApiError::Unauthorized)?;
+    let (current, previous) = futures::future::join(
+        dapr.secret(SECRET_STORE, JWT_SECRET),
+        dapr.secret(SECRET_STORE, JWT_SECRET_PREVIOUS),
+    )
+    .await;
+    let current = current?.unwrap_or_default();
+    let previous = previous.ok().flatten().unwrap_or_default();
+    let now = chrono::Utc::now().timestamp();
+    auth::verify(token, &[current.as_bytes(), previous.as_bytes()], now)
+        .map(|u| u.as_str().to_string())
+        .map_err(ApiError::Unauthorized)
+}
+
+/// The decoded query parameters, in order.
+pub fn query_params(req: &Request) -> Vec<(String, String)> {
+    req.query()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// The first value of a query parameter.
+pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len()
+                && s.is_char_boundary(i + 1)
+                && s.is_char_boundary(i + 3) =>
+            {
+                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The JSON body (400 if it is not JSON).
+pub fn json_body(req: &Request) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(req.body())
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+}
+
+/// The version an `If-Match` header asks for (`"3"`, `W/"3"` or `3`); `None` without header.
+pub fn if_match(req: &Request) -> Result<Option<i64>, ApiError> {
+    let Some(v) = req.header("if-match").and_then(|h| h.as_str()) else {
+        return Ok(None);
+    };
+    let v = v.trim();
+    if v == "*" {
+        return Ok(None);
+    }
+    v.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| {
+            ApiError::BadRequest(format!("If-Match must be an ETag such as \"3\", got {v}"))
+        })
+}
+
+/// A header as text.
+pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.header(name).and_then(|h| h.as_str())
+}

@@ -1,0 +1,303 @@
+//! HS256 JSON Web Tokens as issued by the platform's auth service (a shared secret).
+//!
+//! [`verify`] accepts a token signed with the current or the previous secret (rotation), and
+//! refuses every other algorithm (including `none`), a bad signature, an expired token, a token
+//! not yet valid, a lifetime over [`MAX_LIFETIME_SECS`] and a missing `sub`. Signatures are
+//! compared in constant time. No clock is read here: callers pass `now`.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The longest accepted lifetime (`exp - iat`), in seconds.
+pub const MAX_LIFETIME_SECS: i64 = 3600;
+
+/// Tolerated clock skew for `exp` and `nbf`, in seconds.
+pub const LEEWAY_SECS: i64 = 30;
+
+/// Why a token was refused. The messages are safe to show to the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No usable `Authorization: Bearer` header.
+    #[error("missing bearer token")]
+    Missing,
+    /// Not three base64url parts of JSON.
+    #[error("malformed token")]
+    Malformed,
+    /// `alg` is not `HS256` (this includes `none`).
+    #[error("unsupported token algorithm `{0}`")]
+    Algorithm(String),
+    /// The signature matches neither secret.
+    #[error("invalid token signature")]
+    Signature,
+    /// `exp` is missing or in the past.
+    #[error("token expired")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// `iat` is missing or `exp - iat` exceeds the allowed lifetime.
+    #[error("token lifetime exceeds {MAX_LIFETIME_SECS} seconds")]
+    Lifetime,
+    /// `sub` is missing or empty.
+    #[error("token has no subject")]
+    Subject,
+    /// No secret was configured.
+    #[error("no signing secret configured")]
+    NoSecret,
+}
+
+/// The claims the platform reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id every query is scoped to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// Issued at (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// Expires at (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// Not before (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+}
+
+/// A verified caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserId(String);
+
+impl UserId {
+    /// The user id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: Option<String>,
+}
+
+/// Extracts the token from an `Authorization` header value (`Bearer <token>`).
+pub fn bearer(header: Option<&str>) -> Result<&str, AuthError> {
+    let value = header.ok_or(AuthError::Missing)?.trim();
+    let (scheme, token) = value.split_once(' ').ok_or(AuthError::Missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AuthError::Missing);
+    }
+    Ok(token.trim())
+}
+
+/// Verifies an HS256 token against the current secret and, if given, the previous one.
+pub fn verify(token: &str, secrets: &[&[u8]], now: i64) -> Result<UserId, AuthError> {
+    let secrets: Vec<&[u8]> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
+    if secrets.is_empty() {
+        return Err(AuthError::NoSecret);
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(AuthError::Malformed);
+    };
+    let header: Header = decode_json(h)?;
+    match header.alg.as_deref() {
+        Some("HS256") => {}
+        other => return Err(AuthError::Algorithm(other.unwrap_or("missing").to_string())),
+    }
+    let signature = URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| AuthError::Malformed)?;
+    let signing_input = &token[..h.len() + 1 + p.len()];
+    // `verify_slice` compares in constant time.
+    let valid = secrets.iter().any(|secret| {
+        HmacSha256::new_from_slice(secret)
+            .map(|mut mac| {
+                mac.update(signing_input.as_bytes());
+                mac.verify_slice(&signature).is_ok()
+            })
+            .unwrap_or(false)
+    });
+    if !valid {
+        return Err(AuthError::Signature);
+    }
+    let claims: Claims = decode_json(p)?;
+    let exp = claims.exp.ok_or(AuthError::Expired)?;
+    if exp + LEEWAY_SECS <= now {
+        return Err(AuthError::Expired);
+    }
+    if claims.nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECS) {
+        return Err(AuthError::NotYetValid);
+    }
+    let iat = claims.iat.ok_or(AuthError::Lifetime)?;
+    if iat > now + LEEWAY_SECS {
+        return Err(AuthError::NotYetValid);
+    }
+    if exp - iat > MAX_LIFETIME_SECS {
+        return Err(AuthError::Lifetime);
+    }
+    match claims.sub {
+        Some(sub) if !sub.trim().is_empty() && sub.len() <= 255 => Ok(UserId(sub)),
+        _ => Err(AuthError::Subject),
+    }
+}
+
+/// Mints an HS256 token for `sub`, valid from `now` for `lifetime_secs`.
+pub fn mint(sub: &str, secret: &[u8], now: i64, lifetime_secs: i64) -> String {
+    let claims = Claims {
+        sub: Some(sub.to_string()),
+        iat: Some(now),
+        exp: Some(now + lifetime_secs),
+        nbf: None,
+    };
+    sign(
+        &serde_json::json!({"alg": "HS256", "typ": "JWT"}),
+        &serde_json::to_value(claims).unwrap_or_default(),
+        secret,
+    )
+}
+
+/// Signs arbitrary header and claims with HMAC-SHA256 (for tests and tools).
+pub fn sign(header: &serde_json::Value, claims: &serde_json::Value, secret: &[u8]) -> String {
+    let h = URL_SAFE_NO_PAD.encode(header.to_string());
+    let p = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let input = format!("{h}.{p}");
+    let sig = match HmacSha256::new_from_slice(secret) {
+        Ok(mut mac) => {
+            mac.update(input.as_bytes());
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        }
+        Err(_) => String::new(),
+    };
+    format!("{input}.{sig}")
+}
+
+fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, AuthError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| AuthError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_800_000_000;
+    const KEY: &[u8] = b"current-secret-current-secret-32";
+    const OLD: &[u8] = b"previous-secret-previous-secret!";
+
+    fn claims(sub: Option<&str>, iat: i64, exp: i64) -> serde_json::Value {
+        let mut c = json!({"iat": iat, "exp": exp});
+        if let Some(s) = sub {
+            c["sub"] = json!(s);
+        }
+        c
+    }
+
+    fn hs256() -> serde_json::Value {
+        json!({"alg": "HS256", "typ": "JWT"})
+    }
+
+    #[test]
+    fn accepts_a_minted_token_with_current_or_previous_secret() {
+        let t = mint("alice", KEY, NOW, 900);
+        assert_eq!(
+            verify(&t, &[KEY, OLD], NOW).map(|u| u.0),
+            Ok("alice".into())
+        );
+        let t = mint("bob", OLD, NOW, 900);
+        assert_eq!(verify(&t, &[KEY, OLD], NOW).map(|u| u.0), Ok("bob".into()));
+        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Signature));
+    }
+
+    #[test]
+    fn refuses_other_algorithms_including_none() {
+        let c = claims(Some("a"), NOW, NOW + 60);
+        for alg in ["none", "HS512", "RS256", "hs256"] {
+            let t = sign(&json!({"alg": alg}), &c, KEY);
+            assert_eq!(
+                verify(&t, &[KEY], NOW),
+                Err(AuthError::Algorithm(alg.into()))
+            );
+        }
+        let p = URL_SAFE_NO_PAD.encode(c.to_string());
+        let h = URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#);
+        assert_eq!(
+            verify(&format!("{h}.{p}."), &[KEY], NOW),
+            Err(AuthError::Algorithm("none".into()))
+        );
+        let h = URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT"}"#);
+        assert_eq!(
+            verify(&format!("{h}.{p}.x"), &[KEY], NOW),
+            Err(AuthError::Algorithm("missing".into()))
+        );
+    }
+
+    #[test]
+    fn refuses_bad_signatures_and_tampered_claims() {
+        let t = mint("alice", b"another-secret", NOW, 60);
+        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Signature));
+        let good = mint("alice", KEY, NOW, 60);
+        let parts: Vec<&str> = good.split('.').collect();
+        let forged = URL_SAFE_NO_PAD.encode(claims(Some("mallory"), NOW, NOW + 60).to_string());
+        assert_eq!(
+            verify(
+                &format!("{}.{}.{}", parts[0], forged, parts[2]),
+                &[KEY],
+                NOW
+            ),
+            Err(AuthError::Signature)
+        );
+    }
+
+    #[test]
+    fn refuses_expired_future_and_long_lived_tokens() {
+        let t = sign(&hs256(), &claims(Some("a"), NOW - 600, NOW - 60), KEY);
+        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Expired));
+        let t = sign(&hs256(), &json!({"sub": "a", "iat": NOW}), KEY);
+        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Expired));
+        let mut c = claims(Some("a"), NOW, NOW + 60);
+        c["nbf"] = json!(NOW + 600);
+        assert_eq!(
+            verify(&sign(&hs256(), &c, KEY), &[KEY], NOW),
+            Err(AuthError::NotYetValid)
+        );
+        let t = sign(&hs256(), &claims(Some("a"), NOW, NOW + 3601), KEY);
+        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Lifetime));
+        let t = sign(&hs256(), &json!({"sub": "a", "exp": NOW + 60}), KEY);
+        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Lifetime));
+        let t = sign(&hs256(), &claims(Some("a"), NOW, NOW + 3600), KEY);
+        assert!(verify(&t, &[KEY], NOW).is_ok());
+    }
+
+    #[test]
+    fn refuses_missing_subject_and_garbage() {
+        let t = sign(&hs256(), &claims(None, NOW, NOW + 60), KEY);
+        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Subject));
+        let t = sign(&hs256(), &claims(Some(" "), NOW, NOW + 60), KEY);
+        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Subject));
+        for bad in ["", "a.b", "a.b.c.d", "!!.!!.!!", "e30.e30"] {
+            assert!(verify(bad, &[KEY], NOW).is_err(), "{bad}");
+        }
+        assert_eq!(verify("x.y.z", &[], NOW), Err(AuthError::NoSecret));
+    }
+
+    #[test]
+    fn bearer_header_parsing() {
+        assert_eq!(bearer(Some("Bearer abc")), Ok("abc"));
+        assert_eq!(bearer(Some("bearer  abc ")), Ok("abc"));
+        assert_eq!(bearer(Some("Basic abc")), Err(AuthError::Missing));
+        assert_eq!(bearer(Some("Bearer ")), Err(AuthError::Missing));
+        assert_eq!(bearer(None), Err(AuthError::Missing));
+    }
+}

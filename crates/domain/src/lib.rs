@@ -1,0 +1,16 @@
+//! The task domain of the Task API, as pure functions: request bodies parsed into validated
+//! types, recurrence resolved for tasks (HOURLY and coarser), pagination cursors, and every SQL
+//! statement the API runs, each as SQL text plus a JSON array of bound parameters.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod cursor;
+pub mod input;
+pub mod schedule;
+pub mod sql;
+pub mod types;
+
+pub use input::{parse_create, parse_patch, CreateTask, PatchTask};
+pub use types::{
+    FieldError, Mode, Priority, ReminderOffset, Scope, Status, TaskId, Title, ValidationErrors,
+};

@@ -1,0 +1,279 @@
+//! Recurrence for tasks: resolves the `recurrence` field (preset, RRULE or phrase) into a
+//! series plan, rebuilds a stored series, and finds the next due date after a completion.
+//! Tasks allow HOURLY and coarser rules only.
+
+use chrono::{DateTime, DurationRound, NaiveDateTime, TimeDelta, Utc};
+use recurrence::tz::{to_instant, to_local};
+use recurrence::{parse_phrase, preset, Frequency, Rule, Series, Zone};
+
+use crate::types::{FieldError, Mode};
+
+/// Format of `dtstart_local` as stored.
+pub const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
+
+/// A resolved recurring series, ready to store with its first instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesPlan {
+    /// Canonical RRULE text (without `RRULE:`).
+    pub rule: String,
+    /// IANA zone name.
+    pub tzid: String,
+    /// DTSTART as local wall time.
+    pub dtstart_local: NaiveDateTime,
+    /// DTSTART as an instant.
+    pub start_at: DateTime<Utc>,
+    /// Series end date, if any.
+    pub end_date: Option<DateTime<Utc>>,
+    /// fixed or from_completion.
+    pub mode: Mode,
+    /// Due date of the first instance (also its recurrence id).
+    pub first_due: DateTime<Utc>,
+    /// The occurrence after the first, if any.
+    pub upcoming: Option<DateTime<Utc>>,
+    /// English description of the rule.
+    pub describe: String,
+}
+
+/// Parses a time zone name (`UTC` and IANA names).
+pub fn parse_zone(tzid: &str) -> Result<Zone, FieldError> {
+    Zone::parse(tzid)
+        .filter(|z| z.name().is_some())
+        .ok_or_else(|| FieldError::new("tzid", format!("unknown time zone \"{tzid}\"")))
+}
+
+/// Resolves `recurrence` (a preset name, RRULE text, or an English phrase).
+///
+/// DTSTART is `due_date` (in `tzid`) for presets and RRULEs, or now to the minute when there
+/// is no due date; a phrase picks its own start on or after now.
+pub fn resolve(
+    text: &str,
+    tzid: &str,
+    due_date: Option<DateTime<Utc>>,
+    end_date: Option<DateTime<Utc>>,
+    mode: Mode,
+    now: DateTime<Utc>,
+) -> Result<SeriesPlan, FieldError> {
+    let zone = parse_zone(tzid)?;
+    let text = text.trim();
+    let field = "recurrence";
+    let upper = text.to_ascii_uppercase();
+    let mut series = if let Some(rule) = preset(text) {
+        Series::new(rule, start_local(due_date, zone, now), zone)
+    } else if upper.starts_with("FREQ=") || upper.starts_with("RRULE:") {
+        let body = if upper.starts_with("RRULE:") {
+            &text[6..]
+        } else {
+            text
+        };
+        let rule = Rule::parse(body).map_err(|e| FieldError::new(field, e.to_string()))?;
+        Series::new(rule, start_local(due_date, zone, now), zone)
+    } else {
+        let phrase = parse_phrase(text, zone).map_err(|e| FieldError::new(field, e.to_string()))?;
+        phrase
+            .to_series(now)
+            .map_err(|e| FieldError::new(field, e.to_string()))?
+    };
+    let rule = series
+        .rule
+        .clone()
+        .ok_or_else(|| FieldError::new(field, "recurrence has no rule"))?;
+    if rule.freq() > Frequency::Hourly {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "tasks recur at most hourly; FREQ={} is not allowed",
+                rule.freq()
+            ),
+        ));
+    }
+    if let Some(end) = end_date {
+        series
+            .set_end_date(end, now)
+            .map_err(|e| FieldError::new("recurrence_end_date", e.to_string()))?;
+    }
+    series.mode = match mode {
+        Mode::Fixed => recurrence::Mode::Fixed,
+        Mode::FromCompletion => recurrence::Mode::FromCompletion,
+    };
+    let first = series.take(2);
+    let Some(first_due) = first.first().copied() else {
+        return Err(FieldError::new(
+            field,
+            "the recurrence produces no occurrences",
+        ));
+    };
+    Ok(SeriesPlan {
+        rule: rule.to_canonical_string(),
+        tzid: zone.name().unwrap_or("UTC").to_string(),
+        dtstart_local: series.dtstart,
+        start_at: to_instant(series.dtstart, zone),
+        end_date: series.end_date,
+        mode,
+        first_due,
+        upcoming: first.get(1).copied(),
+        describe: recurrence::describe(&rule),
+    })
+}
+
+fn start_local(due: Option<DateTime<Utc>>, zone: Zone, now: DateTime<Utc>) -> NaiveDateTime {
+    let at = due.unwrap_or_else(|| now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now));
+    to_local(at, zone)
+}
+
+/// Rebuilds a stored series.
+pub fn stored_series(
+    rule: &str,
+    dtstart_local: &str,
+    tzid: &str,
+    end_date: Option<DateTime<Utc>>,
+    mode: Mode,
+) -> Option<Series> {
+    let rule = Rule::parse(rule).ok()?;
+    let dtstart = NaiveDateTime::parse_from_str(dtstart_local, LOCAL_FORMAT).ok()?;
+    let mut series = Series::new(rule, dtstart, Zone::parse(tzid)?);
+    series.end_date = end_date;
+    series.mode = match mode {
+        Mode::Fixed => recurrence::Mode::Fixed,
+        Mode::FromCompletion => recurrence::Mode::FromCompletion,
+    };
+    Some(series)
+}
+
+/// The next instance after completing the instance due at `recurrence_id`, and the one after
+/// it: on the fixed grid, the first occurrence after both the completed one and `now` (missed
+/// occurrences are skipped); from completion, counted from `now`.
+pub fn next_after_completion(
+    series: &Series,
+    recurrence_id: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+    match series.mode {
+        recurrence::Mode::Fixed => {
+            let next = series.next_after(recurrence_id.max(now))?;
+            Some((next, series.next_after(next)))
+        }
+        recurrence::Mode::FromCompletion => {
+            let next = series.next_from_completion(now)?;
+            Some((next, None))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn presets_rrules_and_phrases_resolve() {
+        let now = at(2026, 11, 26, 8);
+        let due = Some(at(2026, 11, 27, 9));
+        for p in ["daily", "weekly", "monthly", "yearly", "weekdays"] {
+            let plan = resolve(p, "UTC", due, None, Mode::Fixed, now).expect(p);
+            assert_eq!(plan.first_due, at(2026, 11, 27, 9), "{p}");
+            assert!(plan.upcoming.is_some_and(|u| u > plan.first_due), "{p}");
+        }
+        let plan = resolve(
+            "RRULE:FREQ=HOURLY;INTERVAL=4",
+            "Europe/Berlin",
+            due,
+            None,
+            Mode::Fixed,
+            now,
+        )
+        .expect("hourly");
+        assert_eq!(plan.rule, "FREQ=HOURLY;INTERVAL=4");
+        assert_eq!(plan.upcoming, Some(at(2026, 11, 27, 13)));
+        let plan = resolve(
+            "every Monday at 9am",
+            "Europe/Berlin",
+            None,
+            None,
+            Mode::Fixed,
+            now,
+        )
+        .expect("phrase");
+        assert!(plan.rule.contains("BYDAY=MO"));
+        assert_eq!(plan.first_due, at(2026, 11, 30, 8));
+    }
+
+    #[test]
+    fn sub_hourly_unknown_and_past_end_are_refused() {
+        let now = at(2026, 11, 26, 8);
+        let e = resolve("FREQ=MINUTELY", "UTC", None, None, Mode::Fixed, now).unwrap_err();
+        assert!(e.message.contains("at most hourly"));
+        assert_eq!(
+            resolve("daily", "Mars/Olympus", None, None, Mode::Fixed, now)
+                .unwrap_err()
+                .field,
+            "tzid"
+        );
+        assert_eq!(
+            resolve("whenever", "UTC", None, None, Mode::Fixed, now)
+                .unwrap_err()
+                .field,
+            "recurrence"
+        );
+        let e = resolve(
+            "daily",
+            "UTC",
+            None,
+            Some(at(2026, 1, 1, 0)),
+            Mode::Fixed,
+            now,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("recurrence_end_date", "End date must be in the future")
+        );
+    }
+
+    #[test]
+    fn next_after_completion_skips_missed_and_counts_from_completion() {
+        let now = at(2026, 11, 26, 8);
+        let plan = resolve(
+            "daily",
+            "UTC",
+            Some(at(2026, 11, 20, 9)),
+            None,
+            Mode::Fixed,
+            now,
+        )
+        .expect("plan");
+        let s = stored_series(
+            &plan.rule,
+            &plan.dtstart_local.format(LOCAL_FORMAT).to_string(),
+            "UTC",
+            None,
+            Mode::Fixed,
+        )
+        .expect("series");
+        assert_eq!(
+            next_after_completion(&s, at(2026, 11, 20, 9), now).map(|n| n.0),
+            Some(at(2026, 11, 26, 9))
+        );
+        assert_eq!(
+            next_after_completion(&s, at(2026, 11, 27, 9), now).map(|n| n.0),
+            Some(at(2026, 11, 28, 9))
+        );
+        let s = stored_series(
+            "FREQ=DAILY;INTERVAL=3",
+            "2026-11-20T09:00:00",
+            "UTC",
+            None,
+            Mode::FromCompletion,
+        )
+        .expect("s");
+        assert_eq!(
+            next_after_completion(&s, at(2026, 11, 20, 9), now).map(|n| n.0),
+            Some(at(2026, 11, 29, 9))
+        );
+    }
+}

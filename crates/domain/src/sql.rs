@@ -1,0 +1,632 @@
+//! Every SQL statement of the Task API. Each builder returns a [`Statement`]: SQL text with
+//! `$n` placeholders and the JSON array of values bound to them (values are never
+//! interpolated into the SQL). Each write is one statement that also inserts its outbox events,
+//! so a change and its events commit together.
+//!
+//! Read statements answer JSON built in SQL (cast to text for a stable shape through the Dapr
+//! binding); write statements answer the task and an `events` array of outbox rows.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+use crate::cursor::Cursor;
+use crate::input::{CreateTask, PatchTask};
+use crate::schedule::LOCAL_FORMAT;
+use crate::types::{Scope, Status, TaskId};
+
+/// Default and largest page size of the task list.
+pub const PAGE_SIZE: u32 = 50;
+
+/// SQL text and its bound parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// SQL with `$1`, `$2`, … placeholders.
+    pub sql: String,
+    /// The values, in placeholder order.
+    pub params: Vec<Value>,
+}
+
+impl Statement {
+    /// The parameters as the JSON text the Dapr PostgreSQL binding expects in `params`.
+    pub fn params_json(&self) -> String {
+        Value::Array(self.params.clone()).to_string()
+    }
+}
+
+/// Collects bound values and hands out their placeholders.
+#[derive(Default)]
+struct Binder(Vec<Value>);
+
+impl Binder {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.0.push(v.into());
+        format!("${}", self.0.len())
+    }
+
+    fn finish(self, sql: String) -> Statement {
+        Statement {
+            sql,
+            params: self.0,
+        }
+    }
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn opt_time(t: Option<DateTime<Utc>>) -> Value {
+    t.map(rfc3339).map(Value::String).unwrap_or(Value::Null)
+}
+
+/// A timestamptz as RFC 3339 UTC text (seconds).
+fn ts(expr: &str) -> String {
+    format!(r#"to_char({expr} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"#)
+}
+
+/// A timestamptz as RFC 3339 UTC text (milliseconds).
+fn ts_ms(expr: &str) -> String {
+    format!(r#"to_char({expr} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#)
+}
+
+/// The API representation of a task row `a`, with `reminders` a jsonb array expression.
+fn task_json(a: &str, reminders: &str) -> String {
+    format!(
+        "jsonb_build_object('task_id', {a}.task_id::text, 'series_id', {a}.series_id::text, 'title', {a}.title, \
+         'description', {a}.description, 'priority', {a}.priority, 'due_date', {due}, 'status', {a}.status, \
+         'is_recurring', {a}.is_recurring, 'is_exception', {a}.is_exception, 'recurrence_id', {rid}, \
+         'recurrence_pattern', {a}.recurrence_pattern, 'recurrence_end_date', {end}, \
+         'upcoming_occurrence', {up}, 'completed_at', {done}, 'version', {a}.version, \
+         'created_at', {created}, 'updated_at', {updated}, 'reminders', {reminders})",
+        due = ts(&format!("{a}.due_date")),
+        rid = ts(&format!("{a}.recurrence_id")),
+        end = ts(&format!("{a}.recurrence_end_date")),
+        up = ts(&format!("{a}.upcoming_occurrence")),
+        done = ts_ms(&format!("{a}.completed_at")),
+        created = ts_ms(&format!("{a}.created_at")),
+        updated = ts_ms(&format!("{a}.updated_at")),
+    )
+}
+
+/// Reminders of a stored task row `a`.
+fn stored_reminders(a: &str) -> String {
+    format!(
+        "coalesce((select jsonb_agg(r.offset_text order by r.offset_secs desc) from reminders r where r.task_id = {a}.task_id), '[]'::jsonb)"
+    )
+}
+
+/// An outbox row `o` as the event JSON the publisher reads.
+fn event_json(o: &str) -> String {
+    format!(
+        "jsonb_build_object('event_id', {o}.event_id::text, 'type', {o}.type, 'topic', {o}.topic, \
+         'user_id', {o}.user_id, 'time', {time}, 'data', {o}.payload)",
+        time = ts_ms(&format!("{o}.created_at"))
+    )
+}
+
+/// `(select jsonb_agg(...) from ob)::text`
+fn events_of(cte: &str) -> String {
+    format!(
+        "(select coalesce(jsonb_agg({} order by o.created_at), '[]'::jsonb) from {cte} o)::text",
+        event_json("o")
+    )
+}
+
+/// Outbox insert for every row of `src` (a CTE of task rows `s`), with a jsonb `task` expression.
+fn outbox_insert(src: &str, event_type: &str, topic: &str, task: &str, extra: &str) -> String {
+    format!(
+        "insert into outbox (event_id, type, topic, user_id, task_id, series_id, payload) \
+         select gen_random_uuid(), '{event_type}', '{topic}', s.user_id, s.task_id, s.series_id, \
+         jsonb_build_object('task_id', s.task_id::text, 'user_id', s.user_id, 'series_id', s.series_id::text, 'task', {task}{extra}) \
+         from {src} s returning *"
+    )
+}
+
+/// Creates a task (and its series and reminders) with its `v1.task.created` event, and records
+/// the idempotency key if given. Answers `[task, events]`, or no row when the key was used.
+pub fn create_task(user: &str, t: &CreateTask, idempotency: Option<(&str, &str)>) -> Statement {
+    let mut b = Binder::default();
+    let u = b.bind(user);
+    let title = b.bind(t.title.as_str());
+    let desc = b.bind(t.description.as_str());
+    let prio = b.bind(t.priority.as_str());
+    let due = b.bind(opt_time(t.due_date));
+    let guard = match idempotency {
+        Some((key, _)) => {
+            let k = b.bind(key);
+            format!("not exists (select 1 from idempotency_keys where user_id = {u} and key = {k})")
+        }
+        None => "true".to_string(),
+    };
+    let mut sql = String::from("with ");
+    match &t.series {
+        Some(s) => {
+            let rule = b.bind(s.rule.as_str());
+            let tz = b.bind(s.tzid.as_str());
+            let start = b.bind(rfc3339(s.start_at));
+            let local = b.bind(s.dtstart_local.format(LOCAL_FORMAT).to_string());
+            let end = b.bind(opt_time(s.end_date));
+            let mode = b.bind(s.mode.as_str());
+            let upcoming = b.bind(opt_time(s.upcoming));
+            sql.push_str(&format!(
+                "ser as (insert into series (series_id, user_id, title, description, priority, recurrence_pattern, tzid, start_at, dtstart_local, end_date, mode) \
+                 select gen_random_uuid(), {u}, {title}, {desc}, {prio}, {rule}, {tz}, {start}::timestamptz, {local}, {end}::timestamptz, {mode} \
+                 where {guard} returning series_id, recurrence_pattern, end_date), \
+                 ins as (insert into tasks (task_id, series_id, user_id, title, description, priority, due_date, is_recurring, recurrence_id, recurrence_pattern, recurrence_end_date, upcoming_occurrence) \
+                 select gen_random_uuid(), ser.series_id, {u}, {title}, {desc}, {prio}, {due}::timestamptz, true, {due}::timestamptz, ser.recurrence_pattern, ser.end_date, {upcoming}::timestamptz from ser returning *), "
+            ));
+        }
+        None => sql.push_str(&format!(
+            "ins as (insert into tasks (task_id, user_id, title, description, priority, due_date) \
+             select gen_random_uuid(), {u}, {title}, {desc}, {prio}, {due}::timestamptz where {guard} returning *), "
+        )),
+    }
+    let offsets: Vec<Value> = t
+        .reminders
+        .iter()
+        .map(|r| json!({"off": r.as_str(), "secs": r.seconds()}))
+        .collect();
+    let rem = b.bind(Value::Array(offsets).to_string());
+    sql.push_str(&format!(
+        "rem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
+         select gen_random_uuid(), ins.task_id, ins.user_id, o.off, o.secs, ins.due_date - o.secs * interval '1 second' \
+         from ins, jsonb_to_recordset({rem}::jsonb) as o(off text, secs integer) returning offset_text, offset_secs), \
+         body as (select ins.*, {task} as task from ins), \
+         ob as ({outbox}), ",
+        task = task_json("ins", "coalesce((select jsonb_agg(offset_text order by offset_secs desc) from rem), '[]'::jsonb)"),
+        outbox = outbox_insert("body", "v1.task.created", "task-operations", "s.task", ""),
+    ));
+    match idempotency {
+        Some((key, hash)) => {
+            let k = b.bind(key);
+            let h = b.bind(hash);
+            sql.push_str(&format!(
+                "idem as (insert into idempotency_keys (user_id, key, request_hash, task_id, response) \
+                 select {u}, {k}, {h}, body.task_id, body.task from body returning key) "
+            ));
+        }
+        None => sql.push_str("idem as (select 1) "),
+    }
+    sql.push_str(&format!(
+        "select body.task::text, {} from body",
+        events_of("ob")
+    ));
+    b.finish(sql)
+}
+
+/// The stored answer for an idempotency key: `[response, request_hash]`.
+pub fn idempotent_replay(user: &str, key: &str) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select response::text, request_hash from idempotency_keys where user_id = {} and key = {}",
+        b.bind(user),
+        b.bind(key)
+    );
+    b.finish(sql)
+}
+
+/// One task of the user (not deleted): `[task]`.
+pub fn get_task(user: &str, id: &TaskId) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select {}::text from tasks t where t.task_id = {}::uuid and t.user_id = {} and t.status <> 'deleted'",
+        task_json("t", &stored_reminders("t")),
+        b.bind(id.as_str()),
+        b.bind(user)
+    );
+    b.finish(sql)
+}
+
+/// A task's place in its series, for completing or skipping it:
+/// `[status, recurrence_id, rule, dtstart_local, tzid, end_date, mode, is_active]`
+/// (the series columns are null for a one-off task).
+pub fn task_series(user: &str, id: &TaskId) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select t.status, {rid}, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active \
+         from tasks t left join series s on s.series_id = t.series_id \
+         where t.task_id = {id}::uuid and t.user_id = {u} and t.status <> 'deleted'",
+        rid = ts("t.recurrence_id"),
+        end = ts("s.end_date"),
+        id = b.bind(id.as_str()),
+        u = b.bind(user),
+    );
+    b.finish(sql)
+}
+
+/// Filters of the task list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListFilter {
+    /// Only this status (default: everything but deleted).
+    pub status: Option<Status>,
+    /// Due at or after.
+    pub due_from: Option<DateTime<Utc>>,
+    /// Due before.
+    pub due_to: Option<DateTime<Utc>>,
+    /// Only instances of this series.
+    pub series_id: Option<TaskId>,
+    /// Continue after this cursor.
+    pub cursor: Option<Cursor>,
+    /// Page size (1–50).
+    pub limit: u32,
+}
+
+/// One page of the user's tasks, newest first; one row more than the page size tells that
+/// another page exists. Rows: `[task, created_micros, task_id]`.
+pub fn list_tasks(user: &str, f: &ListFilter) -> Statement {
+    let mut b = Binder::default();
+    let u = b.bind(user);
+    let mut conds = vec![format!("t.user_id = {u}")];
+    match f.status {
+        Some(s) => conds.push(format!("t.status = {}", b.bind(s.as_str()))),
+        None => conds.push("t.status <> 'deleted'".into()),
+    }
+    if let Some(from) = f.due_from {
+        conds.push(format!(
+            "t.due_date >= {}::timestamptz",
+            b.bind(rfc3339(from))
+        ));
+    }
+    if let Some(to) = f.due_to {
+        conds.push(format!("t.due_date < {}::timestamptz", b.bind(rfc3339(to))));
+    }
+    if let Some(s) = &f.series_id {
+        conds.push(format!("t.series_id = {}::uuid", b.bind(s.as_str())));
+    }
+    if let Some(c) = &f.cursor {
+        conds.push(format!(
+            "(t.created_at, t.task_id) < (timestamptz 'epoch' + {}::bigint * interval '1 microsecond', {}::uuid)",
+            b.bind(c.created_micros.to_string()),
+            b.bind(c.task_id.as_str())
+        ));
+    }
+    let limit = b.bind(i64::from(f.limit.clamp(1, PAGE_SIZE)) + 1);
+    let sql = format!(
+        "select {}::text, ((extract(epoch from t.created_at) * 1000000)::bigint)::text, t.task_id::text \
+         from tasks t where {} order by t.created_at desc, t.task_id desc limit {limit}",
+        task_json("t", &stored_reminders("t")),
+        conds.join(" and ")
+    );
+    b.finish(sql)
+}
+
+/// The next instance to create when an instance is completed or skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextInstance {
+    /// Its due date (and recurrence id).
+    pub due: DateTime<Utc>,
+    /// The occurrence after it, if known.
+    pub upcoming: Option<DateTime<Utc>>,
+}
+
+/// CTE creating the series' next instance (with the series' template and the finished
+/// instance's reminders) after the rows of `src`; ignores an occurrence that already exists.
+fn next_instance_ctes(b: &mut Binder, src: &str, next: Option<NextInstance>) -> String {
+    let due = b.bind(opt_time(next.map(|n| n.due)));
+    let up = b.bind(opt_time(next.and_then(|n| n.upcoming)));
+    format!(
+        "nxt as (insert into tasks (task_id, series_id, user_id, title, description, priority, due_date, is_recurring, recurrence_id, recurrence_pattern, recurrence_end_date, upcoming_occurrence) \
+         select gen_random_uuid(), s.series_id, f.user_id, s.title, s.description, s.priority, {due}::timestamptz, true, {due}::timestamptz, s.recurrence_pattern, s.end_date, {up}::timestamptz \
+         from {src} f join series s on s.series_id = f.series_id where {due}::timestamptz is not null and s.is_active \
+         on conflict (series_id, recurrence_id) do nothing returning *), \
+         nrem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
+         select gen_random_uuid(), n.task_id, n.user_id, r.offset_text, r.offset_secs, n.due_date - r.offset_secs * interval '1 second' \
+         from nxt n join {src} f on true join reminders r on r.task_id = f.task_id returning task_id), \
+         nob as ({outbox}), ",
+        outbox = outbox_insert(
+            "nxt",
+            "v1.task.created",
+            "task-operations",
+            &task_json("s", &format!("coalesce((select jsonb_agg(r.offset_text order by r.offset_secs desc) from reminders r join {src} f on r.task_id = f.task_id), '[]'::jsonb)")),
+            ""
+        ),
+    )
+}
+
+/// Completes a pending task (a completed one is answered as is: idempotent) with its
+/// `v1.task.completed` event, and creates the series' next instance if given.
+/// Answers `[task, events]`, or no row if the task does not exist for the user.
+pub fn complete_task(user: &str, id: &TaskId, next: Option<NextInstance>) -> Statement {
+    let mut b = Binder::default();
+    let idp = b.bind(id.as_str());
+    let u = b.bind(user);
+    let nxt = next_instance_ctes(&mut b, "upd", next);
+    let sql = format!(
+        "with cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' for update), \
+         upd as (update tasks t set status = 'completed', completed_at = now(), updated_at = now(), version = t.version + 1 \
+         from cur where t.task_id = cur.task_id and cur.status = 'pending' returning t.*), \
+         {nxt}\
+         ob as ({outbox}) \
+         select coalesce((select {upd_json} from upd), (select {cur_json} from cur))::text, \
+         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from ob o union all select {e2} from nob o) x)::text \
+         from cur",
+        outbox = outbox_insert("upd", "v1.task.completed", "task-operations", &task_json("s", &stored_reminders("s")), ""),
+        upd_json = task_json("upd", &stored_reminders("upd")),
+        cur_json = task_json("cur", &stored_reminders("cur")),
+        e1 = event_json("o"),
+        e2 = event_json("o"),
+    );
+    b.finish(sql)
+}
+
+/// Edits a task (scope `this`) or, for a series instance, also the later pending instances
+/// (`following`) or all pending instances and the series template (`all`). `version` is the
+/// `If-Match` precondition. One `v1.task.updated` event per changed task.
+/// Always answers one row `[task or null, events, current version or null]`: a null version
+/// means not found; a null task with a version means the precondition failed.
+pub fn patch_task(
+    user: &str,
+    id: &TaskId,
+    p: &PatchTask,
+    scope: Scope,
+    version: Option<i64>,
+) -> Statement {
+    let mut b = Binder::default();
+    let idp = b.bind(id.as_str());
+    let u = b.bind(user);
+    let v = b.bind(version.map(Value::from).unwrap_or(Value::Null));
+    let title = b.bind(
+        p.title
+            .as_ref()
+            .map(|t| Value::from(t.as_str()))
+            .unwrap_or(Value::Null),
+    );
+    let desc = b.bind(
+        p.description
+            .clone()
+            .map(Value::from)
+            .unwrap_or(Value::Null),
+    );
+    let prio = b.bind(
+        p.priority
+            .map(|x| Value::from(x.as_str()))
+            .unwrap_or(Value::Null),
+    );
+    let set_due = b.bind(p.due_date.is_some());
+    let due = b.bind(opt_time(p.due_date.flatten()));
+    let sc = b.bind(scope.as_str());
+    let sql = format!(
+        "with cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' for update), \
+         ok as (select * from cur where {v}::integer is null or cur.version = {v}::integer), \
+         ser as (update series s set title = coalesce({title}, s.title), description = coalesce({desc}, s.description), \
+         priority = coalesce({prio}, s.priority), updated_at = now() from ok \
+         where {sc} = 'all' and s.series_id = ok.series_id returning s.series_id), \
+         upd as (update tasks t set title = coalesce({title}, t.title), description = coalesce({desc}, t.description), \
+         priority = coalesce({prio}, t.priority), \
+         due_date = case when {set_due}::boolean and t.task_id = ok.task_id then {due}::timestamptz else t.due_date end, \
+         is_exception = t.is_exception or (t.series_id is not null and {sc} = 'this'), \
+         version = t.version + 1, updated_at = now() from ok \
+         where t.task_id = ok.task_id or ({sc} <> 'this' and ok.series_id is not null and t.series_id = ok.series_id \
+         and t.status = 'pending' and ({sc} = 'all' or t.recurrence_id >= ok.recurrence_id)) returning t.*), \
+         ob as ({outbox}) \
+         select (select {json} from upd where upd.task_id = {idp}::uuid)::text, {events}, (select version from cur)",
+        outbox = outbox_insert("upd", "v1.task.updated", "task-modifications", &task_json("s", &stored_reminders("s")), &format!(", 'scope', {sc}::text")),
+        json = task_json("upd", &stored_reminders("upd")),
+        events = events_of("ob"),
+    );
+    b.finish(sql)
+}
+
+/// Deletes a task (`this`; completed instances stay in history unless deleted one by one), or
+/// for a series instance this and later pending instances (`following`, the series ends
+/// before it) or all pending instances (`all`, the series stops). One `v1.task.deleted` event
+/// per deleted task; `next` is the instance to create when one instance is skipped.
+/// Answers `[deleted count, events]`, or no row if the task does not exist for the user.
+pub fn delete_task(user: &str, id: &TaskId, scope: Scope, next: Option<NextInstance>) -> Statement {
+    let mut b = Binder::default();
+    let idp = b.bind(id.as_str());
+    let u = b.bind(user);
+    let sc = b.bind(scope.as_str());
+    let nxt = next_instance_ctes(&mut b, "one", next);
+    let sql = format!(
+        "with cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' for update), \
+         del as (update tasks t set status = 'deleted', updated_at = now(), version = t.version + 1 from cur \
+         where t.task_id = cur.task_id or ({sc} <> 'this' and cur.series_id is not null and t.series_id = cur.series_id \
+         and t.status = 'pending' and ({sc} = 'all' or t.recurrence_id >= cur.recurrence_id)) returning t.*), \
+         ser as (update series s set is_active = ({sc} = 'following'), \
+         end_date = case when {sc} = 'following' then cur.recurrence_id - interval '1 second' else s.end_date end, \
+         updated_at = now() from cur where {sc} <> 'this' and s.series_id = cur.series_id returning s.series_id), \
+         one as (select * from del where {sc} = 'this' and del.status = 'deleted' and del.series_id is not null and del.completed_at is null), \
+         {nxt}\
+         ob as ({outbox}) \
+         select (select count(*) from del), \
+         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from ob o union all select {e2} from nob o) x)::text \
+         from cur",
+        outbox = outbox_insert("del", "v1.task.deleted", "task-operations", &task_json("s", &stored_reminders("s")), &format!(", 'scope', {sc}::text")),
+        e1 = event_json("o"),
+        e2 = event_json("o"),
+    );
+    b.finish(sql)
+}
+
+/// One series of the user: `[series, rule, dtstart_local, tzid, end_date, mode]`.
+pub fn get_series(user: &str, id: &TaskId) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select jsonb_build_object('series_id', s.series_id::text, 'title', s.title, 'description', s.description, \
+         'priority', s.priority, 'recurrence_pattern', s.recurrence_pattern, 'tzid', s.tzid, 'start', {start}, \
+         'dtstart_local', s.dtstart_local, 'end_date', {end}, 'mode', s.mode, 'is_active', s.is_active, \
+         'completed_at', {done}, 'created_at', {created}, 'updated_at', {updated})::text, \
+         s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode \
+         from series s where s.series_id = {id}::uuid and s.user_id = {u}",
+        start = ts("s.start_at"),
+        end = ts("s.end_date"),
+        done = ts_ms("s.completed_at"),
+        created = ts_ms("s.created_at"),
+        updated = ts_ms("s.updated_at"),
+        id = b.bind(id.as_str()),
+        u = b.bind(user),
+    );
+    b.finish(sql)
+}
+
+/// Every task of the user that is not deleted, for the calendar export:
+/// `[task_id, title, description, due_date, status, rule, dtstart_local, tzid, end_date]`.
+pub fn calendar(user: &str) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select t.task_id::text, t.title, t.description, {due}, t.status, s.recurrence_pattern, s.dtstart_local, s.tzid, {end} \
+         from tasks t left join series s on s.series_id = t.series_id \
+         where t.user_id = {u} and t.status <> 'deleted' order by t.created_at limit 1000",
+        due = ts("t.due_date"),
+        end = ts("s.end_date"),
+        u = b.bind(user),
+    );
+    b.finish(sql)
+}
+
+/// Marks outbox rows published: `ids` are event ids.
+pub fn mark_published(ids: &[&str]) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "update outbox set published_at = now() where event_id = any(string_to_array({}, ',')::uuid[]) and published_at is null",
+        b.bind(ids.join(","))
+    );
+    b.finish(sql)
+}
+
+/// Counts a failed publish attempt for outbox rows.
+pub fn mark_failed(ids: &[&str]) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "update outbox set retry_count = retry_count + 1 where event_id = any(string_to_array({}, ',')::uuid[])",
+        b.bind(ids.join(","))
+    );
+    b.finish(sql)
+}
+
+/// The oldest unpublished outbox rows (through the partial index): `[event]`.
+pub fn unpublished(limit: u32) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select {}::text from outbox o where o.published_at is null order by o.created_at limit {}",
+        event_json("o"),
+        b.bind(limit)
+    );
+    b.finish(sql)
+}
+
+/// Records that a Dapr job was scheduled (or ran, with `ran`).
+pub fn record_job(name: &str, kind: &str, data: &Value, ran: bool) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "insert into jobs (name, kind, data, scheduled_at, last_run_at, runs) values ({n}, {k}, {d}::jsonb, now(), \
+         case when {r}::boolean then now() end, case when {r}::boolean then 1 else 0 end) \
+         on conflict (name) do update set data = excluded.data, \
+         scheduled_at = case when {r}::boolean then jobs.scheduled_at else now() end, \
+         last_run_at = coalesce(excluded.last_run_at, jobs.last_run_at), runs = jobs.runs + excluded.runs",
+        n = b.bind(name),
+        k = b.bind(kind),
+        d = b.bind(data.to_string()),
+        r = b.bind(ran),
+    );
+    b.finish(sql)
+}
+
+/// Readiness probe of the database through the binding.
+pub fn ping() -> Statement {
+    Statement {
+        sql: "select 1".into(),
+        params: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::parse_create;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn id() -> TaskId {
+        TaskId::parse("0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id")
+    }
+
+    /// Every placeholder used is bound and every bound value is used.
+    fn assert_placeholders(s: &Statement) {
+        for n in 1..=s.params.len() {
+            assert!(s.sql.contains(&format!("${n}")), "${n} unused in {}", s.sql);
+        }
+        assert!(
+            !s.sql.contains(&format!("${}", s.params.len() + 1)),
+            "unbound placeholder"
+        );
+    }
+
+    #[test]
+    fn user_input_is_bound_never_interpolated() {
+        let evil = "x'); drop table tasks; --";
+        let t = parse_create(&json!({"title": evil, "description": evil, "due_date": "2026-12-01T09:00:00Z", "reminders": ["PT1H"]}), now())
+            .expect("valid");
+        let stmts = [
+            create_task(evil, &t, Some((evil, "h"))),
+            create_task(evil, &t, None),
+            get_task(evil, &id()),
+            list_tasks(
+                evil,
+                &ListFilter {
+                    limit: 50,
+                    ..Default::default()
+                },
+            ),
+            complete_task(evil, &id(), None),
+            delete_task(evil, &id(), Scope::All, None),
+            idempotent_replay(evil, evil),
+            get_series(evil, &id()),
+            calendar(evil),
+        ];
+        for s in &stmts {
+            assert!(!s.sql.contains("drop table"), "{}", s.sql);
+            assert_placeholders(s);
+        }
+        assert!(stmts[0].params.contains(&json!(evil)));
+    }
+
+    #[test]
+    fn recurring_create_binds_the_series() {
+        let t = parse_create(
+            &json!({"title": "Standup", "recurrence": "daily", "due_date": "2026-12-01T09:00:00Z"}),
+            now(),
+        )
+        .expect("valid");
+        let s = create_task("u1", &t, None);
+        assert!(s.sql.contains("insert into series"));
+        assert!(s.params.contains(&json!("FREQ=DAILY")));
+        assert!(
+            s.params.contains(&json!("2026-12-02T09:00:00Z")),
+            "upcoming occurrence bound"
+        );
+        assert_placeholders(&s);
+    }
+
+    #[test]
+    fn list_filters_and_page_size() {
+        let c = Cursor {
+            created_micros: 5,
+            task_id: id(),
+        };
+        let s = list_tasks(
+            "u",
+            &ListFilter {
+                status: Some(Status::Completed),
+                due_from: Some(now()),
+                due_to: Some(now()),
+                series_id: Some(id()),
+                cursor: Some(c),
+                limit: 500,
+            },
+        );
+        assert_eq!(s.params.last(), Some(&json!(51)));
+        assert_placeholders(&s);
+        let patch = crate::input::parse_patch(&json!({"title": "t"}), true).expect("patch");
+        assert_placeholders(&patch_task("u", &id(), &patch, Scope::Following, Some(3)));
+        assert_placeholders(&mark_published(&["a", "b"]));
+        assert_placeholders(&record_job("outbox-repair", "outbox", &json!({}), true));
+        assert_eq!(mark_published(&["a", "b"]).params_json(), r#"["a,b"]"#);
+    }
+}
