@@ -1,0 +1,87 @@
+"""Client helpers for the task-api of the test stack: tokens (minted here with the local dev
+secrets, including deliberately broken ones), requests, the database and Kafka topics."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import subprocess
+import time
+import uuid
+
+import requests
+
+from . import kafka
+from .stack import ENV, PG_DSN, ROOT
+
+BASE = f"http://127.0.0.1:{8000 + (10000 if ENV['STACK_NAME'] == 'test' else 0)}"
+SECRETS = json.loads((ROOT / "runtime-config/local/secrets.json").read_text())
+SECRET = SECRETS["jwt-secret"].encode()
+PREVIOUS_SECRET = SECRETS["jwt-secret-previous"].encode()
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def sign(header: dict, claims: dict, secret: bytes = SECRET, alg=hashlib.sha256) -> str:
+    h = b64(json.dumps(header, separators=(",", ":")).encode())
+    c = b64(json.dumps(claims, separators=(",", ":")).encode())
+    sig = b64(hmac.new(secret, f"{h}.{c}".encode(), alg).digest())
+    return f"{h}.{c}.{sig}"
+
+
+def token(sub: str | None, lifetime: int = 900, secret: bytes = SECRET, **extra) -> str:
+    now = int(time.time())
+    claims = {"iat": now, "exp": now + lifetime, **extra}
+    if sub is not None:
+        claims["sub"] = sub
+    return sign({"alg": "HS256", "typ": "JWT"}, claims, secret)
+
+
+class User:
+    """A user with a fresh id and a valid token."""
+
+    def __init__(self, name: str | None = None):
+        self.id = name or f"user-{uuid.uuid4().hex[:10]}"
+        self.token = token(self.id)
+
+    def headers(self, **extra) -> dict:
+        return {"authorization": f"Bearer {self.token}", **extra}
+
+    def request(self, method: str, path: str, **kw) -> requests.Response:
+        headers = self.headers(**kw.pop("headers", {}))
+        return requests.request(method, f"{BASE}{path}", headers=headers, timeout=30, **kw)
+
+    def create(self, **body) -> dict:
+        r = self.request("POST", "/api/tasks", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+
+def psql(sql: str) -> list[list[str]]:
+    """Runs SQL against the test database as the app's role; rows of text columns."""
+    out = subprocess.run(["psql", PG_DSN, "-v", "ON_ERROR_STOP=1", "-AtF", "\t", "-c", sql],
+                         check=True, capture_output=True, text=True).stdout
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+def read_events(topic: str, timeout_ms: int = 6000) -> list[tuple[str, dict]]:
+    """Every message of a topic from the beginning, with a fresh consumer group: (key, CloudEvent)."""
+    out = kafka._java(
+        "org.apache.kafka.tools.consumer.ConsoleConsumer", "--bootstrap-server", kafka.KAFKA_BROKERS,
+        "--topic", topic, "--from-beginning", "--timeout-ms", str(timeout_ms),
+        "--property", "print.key=true", "--property", "key.separator=\t",
+        "--group", f"task-api-tests-{uuid.uuid4().hex[:8]}", timeout=timeout_ms / 1000 + 90,
+    )
+    events = []
+    for line in out.splitlines():
+        if "\t" in line:
+            key, value = line.split("\t", 1)
+            try:
+                events.append((key, json.loads(value)))
+            except json.JSONDecodeError:
+                pass
+    return events
