@@ -1,0 +1,50 @@
+//! The `data` of task events as consumers read it. Unknown fields are ignored (new optional
+//! fields may appear within `v1`), so a consumer built against this type keeps working.
+
+use serde::Deserialize;
+
+/// `data` of `v1.task.created|updated|completed|deleted`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TaskEventData {
+    /// The task.
+    pub task_id: String,
+    /// Its owner (also the Kafka key).
+    pub user_id: String,
+    /// Its series, if recurring.
+    #[serde(default)]
+    pub series_id: Option<String>,
+    /// For updated/deleted: the request's scope.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// The task after the change.
+    pub task: TaskSnapshot,
+}
+
+/// The fields of a task snapshot consumers rely on.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TaskSnapshot {
+    /// Task id.
+    pub task_id: String,
+    /// Title.
+    pub title: String,
+    /// pending, completed or deleted.
+    pub status: String,
+    /// Due date (RFC 3339), if any.
+    #[serde(default)]
+    pub due_date: Option<String>,
+    /// Canonical RRULE of its series, if any.
+    #[serde(default)]
+    pub recurrence_pattern: Option<String>,
+    /// Reminder offsets (ISO 8601 durations).
+    #[serde(default)]
+    pub reminders: Vec<String>,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+}
+
+impl TaskEventData {
+    /// Reads the `data` of a task event.
+    pub fn from_value(data: &serde_json::Value) -> Result<Self, serde_json::Error> {
+        Self::deserialize(data)
+    }
+}
