@@ -156,11 +156,21 @@ pub fn describe(rule: &Rule) -> String {
                 Some(days) if days == WEEKDAYS && n == 1 => Some("every weekday".to_string()),
                 Some(days) if n == 1 => Some(format!(
                     "every {}",
-                    join(&days.iter().map(|d| weekday_name(*d).to_string()).collect::<Vec<_>>())
+                    join(
+                        &days
+                            .iter()
+                            .map(|d| weekday_name(*d).to_string())
+                            .collect::<Vec<_>>()
+                    )
                 )),
                 Some(days) => Some(format!(
                     "{head} on {}",
-                    join(&days.iter().map(|d| weekday_name(*d).to_string()).collect::<Vec<_>>())
+                    join(
+                        &days
+                            .iter()
+                            .map(|d| weekday_name(*d).to_string())
+                            .collect::<Vec<_>>()
+                    )
                 )),
                 None => None,
             }
@@ -175,9 +185,15 @@ pub fn describe(rule: &Rule) -> String {
                 _ => None,
             }
         }
-        (Frequency::Yearly, false) => match (p.by_month.as_slice(), p.by_month_day.as_slice(), p.by_day.as_slice()) {
+        (Frequency::Yearly, false) => match (
+            p.by_month.as_slice(),
+            p.by_month_day.as_slice(),
+            p.by_day.as_slice(),
+        ) {
             ([], [], []) => Some(head.clone()),
-            ([m], [d], []) if *d > 0 => Some(format!("{head} on {} {d}", month_name(u32::from(*m)))),
+            ([m], [d], []) if *d > 0 => {
+                Some(format!("{head} on {} {d}", month_name(u32::from(*m))))
+            }
             ([m], [], days) if days.iter().all(|d| d.ordinal.is_some()) => Some(format!(
                 "{head} on the {} of {}",
                 nth_days(days),
@@ -185,9 +201,10 @@ pub fn describe(rule: &Rule) -> String {
             )),
             _ => None,
         },
-        (Frequency::Daily | Frequency::Hourly | Frequency::Minutely | Frequency::Secondly, false)
-            if p.by_day.is_empty() && p.by_month.is_empty() && p.by_month_day.is_empty() =>
-        {
+        (
+            Frequency::Daily | Frequency::Hourly | Frequency::Minutely | Frequency::Secondly,
+            false,
+        ) if p.by_day.is_empty() && p.by_month.is_empty() && p.by_month_day.is_empty() => {
             Some(head.clone())
         }
         _ => None,
@@ -216,7 +233,10 @@ fn month_days(days: &[i8]) -> String {
         .map(|d| match *d {
             -1 => "last day".to_string(),
             d if d > 0 => ordinal_suffix(u32::from(d.unsigned_abs())),
-            d => format!("{} to last day", ordinal_suffix(u32::from(d.unsigned_abs()))),
+            d => format!(
+                "{} to last day",
+                ordinal_suffix(u32::from(d.unsigned_abs()))
+            ),
         })
         .collect();
     join(&items)

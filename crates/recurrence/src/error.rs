@@ -21,7 +21,9 @@ pub enum RuleError {
     #[error("rule part {0} has no value")]
     MissingValue(String),
     /// `FREQ` is not one of the seven frequencies.
-    #[error("FREQ must be one of SECONDLY, MINUTELY, HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY (got {0})")]
+    #[error(
+        "FREQ must be one of SECONDLY, MINUTELY, HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY (got {0})"
+    )]
     InvalidFreq(String),
     /// `INTERVAL` is zero, negative or not a number.
     #[error("INTERVAL must be a positive integer")]
@@ -30,7 +32,9 @@ pub enum RuleError {
     #[error("COUNT must be a positive integer")]
     InvalidCount,
     /// `UNTIL` is not a DATE or DATE-TIME.
-    #[error("UNTIL must be a date (YYYYMMDD) or a date-time (YYYYMMDDTHHMMSS, optionally ending in Z)")]
+    #[error(
+        "UNTIL must be a date (YYYYMMDD) or a date-time (YYYYMMDDTHHMMSS, optionally ending in Z)"
+    )]
     InvalidUntil,
     /// `COUNT` and `UNTIL` together.
     #[error("COUNT and UNTIL cannot both be set")]

@@ -90,8 +90,15 @@ fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
+static LENGTHS_365: [u8; 12] = month_lengths(false);
+static LENGTHS_366: [u8; 12] = month_lengths(true);
+
 fn days_in_month(year: i64, month: i64) -> i64 {
-    let lengths = month_lengths(is_leap(year));
+    let lengths = if is_leap(year) {
+        &LENGTHS_366
+    } else {
+        &LENGTHS_365
+    };
     usize::try_from(month - 1)
         .ok()
         .and_then(|m| lengths.get(m))
@@ -152,7 +159,9 @@ impl Params {
         let mut by_nweekday = Vec::new();
         for d in &p.by_day {
             match d.ordinal {
-                Some(n) if freq <= Frequency::Monthly => by_nweekday.push((wd(d.weekday), i64::from(n))),
+                Some(n) if freq <= Frequency::Monthly => {
+                    by_nweekday.push((wd(d.weekday), i64::from(n)))
+                }
                 _ => by_weekday |= 1 << wd(d.weekday),
             }
         }
@@ -234,7 +243,45 @@ impl Params {
             ts.dedup();
             params.timeset = ts;
         }
+        params.empty |= params.never_matches();
         params
+    }
+
+    /// Rules that can be seen to produce nothing at all. Without this check such a rule
+    /// (e.g. `FREQ=MINUTELY;BYSETPOS=2`, whose one-minute periods hold one candidate) would
+    /// be walked period by period up to year 9999 before ending empty.
+    fn never_matches(&self) -> bool {
+        if !self.by_set_pos.is_empty() {
+            let ts = self.timeset.len() as i64;
+            let max_set = match self.freq {
+                Frequency::Yearly => 366 * ts,
+                Frequency::Monthly => 31 * ts,
+                Frequency::Weekly => 7 * ts,
+                Frequency::Daily => ts,
+                Frequency::Hourly => (self.by_minute.len() * self.by_second.len()) as i64,
+                Frequency::Minutely => self.by_second.len().max(1) as i64,
+                Frequency::Secondly => 1,
+            };
+            if self.by_set_pos.iter().all(|p| p.abs() > max_set) {
+                return true;
+            }
+        }
+        if self.by_month_day != 0 && self.by_nmonth_day == 0 {
+            // Smallest requested day of month vs. the longest allowed month (30 February).
+            let smallest = self.by_month_day.trailing_zeros();
+            let longest = (1..=12u32)
+                .filter(|m| self.by_month == 0 || self.by_month & (1 << m) != 0)
+                .map(|m| u32::from(LENGTHS_366[(m - 1) as usize]))
+                .max()
+                .unwrap_or(31);
+            if smallest > longest {
+                return true;
+            }
+        }
+        if self.freq < Frequency::Hourly && self.timeset.is_empty() {
+            return true;
+        }
+        false
     }
 }
 
@@ -290,7 +337,9 @@ impl YearInfo {
                 self.build_wno_mask(p, year);
             }
         }
-        if !p.by_nweekday.is_empty() && (self.last_month != Some(month) || self.last_year != Some(year)) {
+        if !p.by_nweekday.is_empty()
+            && (self.last_month != Some(month) || self.last_year != Some(year))
+        {
             let mut ranges: Vec<(i64, i64)> = Vec::new();
             let r = &self.masks.range;
             let range_of = |m: i64| -> Option<(i64, i64)> {
@@ -544,7 +593,9 @@ impl RuleIter {
                 }
             }
             Frequency::Daily => {
-                let k = (target.date() - start.date()).num_days().div_euclid(interval);
+                let k = (target.date() - start.date())
+                    .num_days()
+                    .div_euclid(interval);
                 if k > 0 {
                     if let Some(d) = Duration::try_days(k * interval)
                         .and_then(|delta| start.date().checked_add_signed(delta))
@@ -629,35 +680,37 @@ impl RuleIter {
         }
     }
 
-    fn keep(&self, i: i64) -> bool {
+    /// Whether day `i` of the year (weekday `wday`, Monday = 0) passes the day filters.
+    #[inline]
+    fn keep(&self, i: i64, wday: i64) -> bool {
         let p = &self.p;
         let info = &self.info;
         let Ok(k) = usize::try_from(i) else {
             return false;
         };
         let masks = info.masks;
-        let (Some(month), Some(mday), Some(nmday)) =
-            (masks.month.get(k), masks.mday.get(k), masks.nmday.get(k))
-        else {
-            return false;
-        };
-        if p.by_month != 0 && p.by_month & (1 << month) == 0 {
-            return false;
+        if p.by_month != 0 {
+            match masks.month.get(k) {
+                Some(m) if p.by_month & (1 << m) != 0 => {}
+                _ => return false,
+            }
         }
         if !p.by_week_no.is_empty() && !info.wno_mask.get(k).copied().unwrap_or(false) {
             return false;
         }
-        if p.by_weekday != 0 && p.by_weekday & (1 << info.wday(i)) == 0 {
+        if p.by_weekday != 0 && p.by_weekday & (1 << wday) == 0 {
             return false;
         }
         if info.has_nwday_mask && !info.nwday_mask.get(k).copied().unwrap_or(false) {
             return false;
         }
-        if (p.by_month_day != 0 || p.by_nmonth_day != 0)
-            && p.by_month_day & (1 << mday) == 0
-            && p.by_nmonth_day & (1 << (-nmday)) == 0
-        {
-            return false;
+        if p.by_month_day != 0 || p.by_nmonth_day != 0 {
+            let (Some(mday), Some(nmday)) = (masks.mday.get(k), masks.nmday.get(k)) else {
+                return false;
+            };
+            if p.by_month_day & (1 << mday) == 0 && p.by_nmonth_day & (1 << (-nmday)) == 0 {
+                return false;
+            }
         }
         if !p.by_year_day.is_empty() {
             let yl = info.year_len;
@@ -676,7 +729,11 @@ impl RuleIter {
 
     fn date_of(&self, i: i64) -> Option<NaiveDate> {
         let yl = self.info.year_len;
-        let (y, d) = if i < yl { (self.year, i) } else { (self.year + 1, i - yl) };
+        let (y, d) = if i < yl {
+            (self.year, i)
+        } else {
+            (self.year + 1, i - yl)
+        };
         NaiveDate::from_yo_opt(i32::try_from(y).ok()?, u32::try_from(d + 1).ok()?)
     }
 
@@ -709,9 +766,11 @@ impl RuleIter {
                     return;
                 };
                 let start = i;
+                let mut w = self.info.wday(i);
                 for _ in 0..7 {
                     i += 1;
-                    if self.info.wday(i) == self.p.wkst {
+                    w = if w == 6 { 0 } else { w + 1 };
+                    if w == self.p.wkst {
                         break;
                     }
                 }
@@ -728,12 +787,14 @@ impl RuleIter {
         let mut days = std::mem::take(&mut self.days);
         days.clear();
         let mut filtered = false;
+        let mut w = self.info.wday(start);
         for i in start..end {
-            if self.keep(i) {
+            if self.keep(i, w) {
                 days.push(i);
             } else {
                 filtered = true;
             }
+            w = if w == 6 { 0 } else { w + 1 };
         }
         let timeset = std::mem::take(&mut self.timeset);
         let mut go_on = true;
@@ -854,7 +915,10 @@ impl RuleIter {
                     self.hour += ((23 - self.hour).div_euclid(interval)) * interval;
                 }
                 let (ndays, hour) = if self.p.by_hour.is_empty() {
-                    ((self.hour + interval).div_euclid(24), (self.hour + interval).rem_euclid(24))
+                    (
+                        (self.hour + interval).div_euclid(24),
+                        (self.hour + interval).rem_euclid(24),
+                    )
                 } else {
                     match self.mod_distance(self.hour, &self.p.by_hour, 24) {
                         Some(x) => x,
@@ -911,8 +975,7 @@ impl RuleIter {
             }
             Frequency::Secondly => {
                 if filtered {
-                    self.second += ((86399
-                        - (self.hour * 3600 + self.minute * 60 + self.second))
+                    self.second += ((86399 - (self.hour * 3600 + self.minute * 60 + self.second))
                         .div_euclid(interval))
                         * interval;
                 }

@@ -49,10 +49,8 @@ pub fn parse_recurrence(text: &str) -> Result<Series, IcalError> {
             "EXRULE" => return Err(IcalError::Exrule),
             "RDATE" => rdates_raw.push(prop),
             "EXDATE" => exdates_raw.push(prop),
-            "X-TODO-MODE" => {
-                if prop.value.trim().eq_ignore_ascii_case("FROM-COMPLETION") {
-                    mode = Mode::FromCompletion;
-                }
+            "X-TODO-MODE" if prop.value.trim().eq_ignore_ascii_case("FROM-COMPLETION") => {
+                mode = Mode::FromCompletion;
             }
             "X-TODO-END-DATE" => match parse_date_or_datetime(&prop.value) {
                 Some(DateOrTime::Utc(t)) => end_date = Some(t.and_utc()),
@@ -134,7 +132,11 @@ fn split_line(line: &str) -> Result<Property, IcalError> {
     let colon = colon.ok_or_else(|| IcalError::Malformed(line.to_string()))?;
     let (head, value) = (&line[..colon], &line[colon + 1..]);
     let mut pieces = head.split(';');
-    let name = pieces.next().unwrap_or_default().trim().to_ascii_uppercase();
+    let name = pieces
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_uppercase();
     if name.is_empty() {
         return Err(IcalError::Malformed(line.to_string()));
     }
@@ -143,7 +145,10 @@ fn split_line(line: &str) -> Result<Property, IcalError> {
         let (k, v) = p
             .split_once('=')
             .ok_or_else(|| IcalError::Malformed(line.to_string()))?;
-        params.push((k.trim().to_ascii_uppercase(), v.trim().trim_matches('"').to_string()));
+        params.push((
+            k.trim().to_ascii_uppercase(),
+            v.trim().trim_matches('"').to_string(),
+        ));
     }
     Ok(Property {
         name,
@@ -177,8 +182,8 @@ fn parse_date_list(prop: &Property, series_zone: Zone) -> Result<Vec<NaiveDateTi
         if item.is_empty() {
             continue;
         }
-        let value =
-            parse_date_or_datetime(item).ok_or_else(|| IcalError::InvalidDateTime(item.to_string()))?;
+        let value = parse_date_or_datetime(item)
+            .ok_or_else(|| IcalError::InvalidDateTime(item.to_string()))?;
         let local = match value {
             DateOrTime::Date(d) => d.and_time(chrono::NaiveTime::MIN),
             DateOrTime::Utc(t) => to_local(t.and_utc(), series_zone),
@@ -292,7 +297,10 @@ impl Series {
             lines.push("X-TODO-MODE:FROM-COMPLETION".into());
         }
         if let Some(end) = self.end_date {
-            lines.push(format!("X-TODO-END-DATE:{}Z", format_datetime(end.naive_utc())));
+            lines.push(format!(
+                "X-TODO-END-DATE:{}Z",
+                format_datetime(end.naive_utc())
+            ));
         }
         lines.push("END:VTODO".into());
         for ov in &self.overrides {

@@ -15,7 +15,10 @@
 //! assert_eq!(next, Some(Utc.with_ymd_and_hms(2026, 1, 7, 8, 0, 0).unwrap()));
 //! ```
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod describe;
 pub mod error;

@@ -59,18 +59,26 @@ pub fn parse_parts(text: &str) -> Result<RuleParts, RuleError> {
             "BYMINUTE" => parts.by_minute = list(value, "BYMINUTE", 0, 59, false, "0 to 59")?,
             "BYHOUR" => parts.by_hour = list(value, "BYHOUR", 0, 23, false, "0 to 23")?,
             "BYMONTHDAY" => {
-                parts.by_month_day = list(value, "BYMONTHDAY", -31, 31, true, "1 to 31 or -31 to -1")?
+                parts.by_month_day =
+                    list(value, "BYMONTHDAY", -31, 31, true, "1 to 31 or -31 to -1")?
             }
             "BYYEARDAY" => {
-                parts.by_year_day =
-                    list(value, "BYYEARDAY", -366, 366, true, "1 to 366 or -366 to -1")?
+                parts.by_year_day = list(
+                    value,
+                    "BYYEARDAY",
+                    -366,
+                    366,
+                    true,
+                    "1 to 366 or -366 to -1",
+                )?
             }
             "BYWEEKNO" => {
                 parts.by_week_no = list(value, "BYWEEKNO", -53, 53, true, "1 to 53 or -53 to -1")?
             }
             "BYMONTH" => parts.by_month = list(value, "BYMONTH", 1, 12, false, "1 to 12")?,
             "BYSETPOS" => {
-                parts.by_set_pos = list(value, "BYSETPOS", -366, 366, true, "1 to 366 or -366 to -1")?
+                parts.by_set_pos =
+                    list(value, "BYSETPOS", -366, 366, true, "1 to 366 or -366 to -1")?
             }
             "BYDAY" => {
                 parts.by_day = value
@@ -234,7 +242,8 @@ pub fn parse_date_or_datetime(value: &str) -> Option<DateOrTime> {
     match v.len() {
         8 => Some(DateOrTime::Date(date)),
         15 | 16 if v[8] == b'T' || v[8] == b't' => {
-            let time = NaiveTime::from_hms_opt(num(&v[9..11])?, num(&v[11..13])?, num(&v[13..15])?)?;
+            let time =
+                NaiveTime::from_hms_opt(num(&v[9..11])?, num(&v[11..13])?, num(&v[13..15])?)?;
             let dt = date.and_time(time);
             match v.get(15) {
                 None => Some(DateOrTime::Local(dt)),

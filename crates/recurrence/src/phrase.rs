@@ -163,14 +163,23 @@ fn tokenize(text: &str) -> Result<Vec<Tok>, PhraseError> {
         if ampm.is_none() {
             if let Some(next) = words.get(i) {
                 let n = next.trim_end_matches('.');
-                if matches!(n, "am" | "pm" | "a.m" | "p.m") && (core.contains(':') || core.parse::<u32>().is_ok()) {
+                if matches!(n, "am" | "pm" | "a.m" | "p.m")
+                    && (core.contains(':') || core.parse::<u32>().is_ok())
+                {
                     ampm = Some(n.starts_with('p'));
                     i += 1;
                 }
             }
         }
-        if ampm.is_some() || (core.contains(':') && core.split(':').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))) {
-            out.push(Tok::Time(parse_time(core, ampm).ok_or_else(|| PhraseError::InvalidTime(w.to_string()))?));
+        if ampm.is_some()
+            || (core.contains(':')
+                && core
+                    .split(':')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+        {
+            out.push(Tok::Time(
+                parse_time(core, ampm).ok_or_else(|| PhraseError::InvalidTime(w.to_string()))?,
+            ));
             continue;
         }
         if let Ok(n) = core.parse::<u32>() {
@@ -182,7 +191,9 @@ fn tokenize(text: &str) -> Result<Vec<Tok>, PhraseError> {
             continue;
         }
         if core == "noon" {
-            out.push(Tok::Time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or(NaiveTime::MIN)));
+            out.push(Tok::Time(
+                NaiveTime::from_hms_opt(12, 0, 0).unwrap_or(NaiveTime::MIN),
+            ));
             continue;
         }
         if core == "midnight" {
@@ -390,7 +401,10 @@ impl Parser {
                     out.push(i8::try_from(n).map_err(|_| PhraseError::Unexpected(n.to_string()))?);
                     self.eat_word("day");
                 }
-                Some(Tok::Word(w)) if w == "last" && self.toks.get(self.pos + 1) == Some(&Tok::Word("day".into())) => {
+                Some(Tok::Word(w))
+                    if w == "last"
+                        && self.toks.get(self.pos + 1) == Some(&Tok::Word("day".into())) =>
+                {
                     self.pos += 2;
                     out.push(-1);
                 }
@@ -417,13 +431,10 @@ impl Parser {
                 Some(Tok::Ordinal(n)) => i8::try_from(n).ok().filter(|n| (1..=5).contains(n)),
                 _ => None,
             };
-            let day = self
-                .toks
-                .get(self.pos + 1)
-                .and_then(|t| match t {
-                    Tok::Word(w) => weekday_word(w),
-                    _ => None,
-                });
+            let day = self.toks.get(self.pos + 1).and_then(|t| match t {
+                Tok::Word(w) => weekday_word(w),
+                _ => None,
+            });
             match (n, day) {
                 (Some(n), Some(d)) => {
                     self.pos += 2;
@@ -442,10 +453,14 @@ impl Parser {
     fn month_and_day(&mut self) -> Option<(u32, u32)> {
         let save = self.pos;
         match (self.bump(), self.bump()) {
-            (Some(Tok::Word(m)), Some(Tok::Num(d) | Tok::Ordinal(d))) if month_word(&m).is_some() => {
+            (Some(Tok::Word(m)), Some(Tok::Num(d) | Tok::Ordinal(d)))
+                if month_word(&m).is_some() =>
+            {
                 return month_word(&m).map(|m| (m, d));
             }
-            (Some(Tok::Num(d) | Tok::Ordinal(d)), Some(Tok::Word(m))) if month_word(&m).is_some() => {
+            (Some(Tok::Num(d) | Tok::Ordinal(d)), Some(Tok::Word(m)))
+                if month_word(&m).is_some() =>
+            {
                 return month_word(&m).map(|m| (m, d));
             }
             _ => {}
@@ -463,9 +478,9 @@ impl Parser {
                     .map_err(|_| PhraseError::InvalidDate(iso.to_string()));
             }
         }
-        let (month, day) = self
-            .month_and_day()
-            .ok_or(PhraseError::Incomplete("a date after \"until\" (e.g. Dec 31)"))?;
+        let (month, day) = self.month_and_day().ok_or(PhraseError::Incomplete(
+            "a date after \"until\" (e.g. Dec 31)",
+        ))?;
         let save = self.pos;
         let _ = self.eat_separators();
         if let Some(Tok::Num(y)) = self.peek().cloned() {
@@ -479,7 +494,10 @@ impl Parser {
         }
         self.pos = save;
         if NaiveDate::from_ymd_opt(2000, month, day).is_none() {
-            return Err(PhraseError::InvalidDate(format!("{} {day}", month_name(month))));
+            return Err(PhraseError::InvalidDate(format!(
+                "{} {day}",
+                month_name(month)
+            )));
         }
         Ok(PhraseUntil::MonthDay { month, day })
     }
@@ -615,10 +633,16 @@ fn every_head(p: &mut Parser) -> Result<RuleParts, PhraseError> {
         Some("weekday") | Some("weekdays") => {
             p.pos += 1;
             let mut parts = RuleParts::new(Frequency::Weekly);
-            parts.by_day = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri]
-                .into_iter()
-                .map(ByDay::every)
-                .collect();
+            parts.by_day = [
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ]
+            .into_iter()
+            .map(ByDay::every)
+            .collect();
             return Ok(parts);
         }
         Some("weekend") | Some("weekends") => {
@@ -643,7 +667,10 @@ fn every_head(p: &mut Parser) -> Result<RuleParts, PhraseError> {
 
 fn yearly_on(month: u32, day: u32) -> Result<RuleParts, PhraseError> {
     if NaiveDate::from_ymd_opt(2000, month, day).is_none() {
-        return Err(PhraseError::InvalidDate(format!("{} {day}", month_name(month))));
+        return Err(PhraseError::InvalidDate(format!(
+            "{} {day}",
+            month_name(month)
+        )));
     }
     let mut parts = RuleParts::new(Frequency::Yearly);
     parts.by_month = vec![u8::try_from(month).unwrap_or(1)];

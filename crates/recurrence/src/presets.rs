@@ -49,10 +49,16 @@ impl Preset {
         };
         let mut parts = RuleParts::new(freq);
         if self == Preset::Weekdays {
-            parts.by_day = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri]
-                .into_iter()
-                .map(ByDay::every)
-                .collect();
+            parts.by_day = [
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ]
+            .into_iter()
+            .map(ByDay::every)
+            .collect();
         }
         // Every preset is a valid rule (checked by the tests).
         Rule::from_trusted_parts(parts)

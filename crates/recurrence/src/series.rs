@@ -147,14 +147,18 @@ impl<'a> Occurrences<'a> {
             .rule
             .as_ref()
             .map(|r| RuleIter::starting_near(r, series.dtstart, near));
-        let until = series.rule.as_ref().and_then(|r| r.until()).map(|u| match u {
-            Until::Date(d) => UntilBound::Local(d.and_time(chrono::NaiveTime::MIN)),
-            Until::Local(t) => UntilBound::Local(t),
-            Until::Utc(t) => match series.tz {
-                Zone::Floating => UntilBound::Local(t),
-                Zone::Tz(_) => UntilBound::Instant(t.and_utc()),
-            },
-        });
+        let until = series
+            .rule
+            .as_ref()
+            .and_then(|r| r.until())
+            .map(|u| match u {
+                Until::Date(d) => UntilBound::Local(d.and_time(chrono::NaiveTime::MIN)),
+                Until::Local(t) => UntilBound::Local(t),
+                Until::Utc(t) => match series.tz {
+                    Zone::Floating => UntilBound::Local(t),
+                    Zone::Tz(_) => UntilBound::Instant(t.and_utc()),
+                },
+            });
         let rdates = sorted(&series.rdates);
         let exdates = sorted(&series.exdates);
         let (ri, xi) = match near {
@@ -277,7 +281,11 @@ impl Series {
     }
 
     /// Sets the end date; it must be after `now` ("End date must be in the future").
-    pub fn set_end_date(&mut self, end: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), SeriesError> {
+    pub fn set_end_date(
+        &mut self,
+        end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), SeriesError> {
         if end <= now {
             return Err(SeriesError::EndDateNotInFuture);
         }
@@ -312,8 +320,13 @@ impl Series {
     /// The first base occurrence after `dt` (at or after with `inclusive`), in generation order
     /// (python-dateutil `after`).
     pub fn after(&self, dt: DateTime<Utc>, inclusive: bool) -> Option<Occurrence> {
-        self.occurrences_near(dt)
-            .find(|o| if inclusive { o.instant >= dt } else { o.instant > dt })
+        self.occurrences_near(dt).find(|o| {
+            if inclusive {
+                o.instant >= dt
+            } else {
+                o.instant > dt
+            }
+        })
     }
 
     /// The last base occurrence before `dt` (at or before with `inclusive`), in generation
@@ -331,7 +344,12 @@ impl Series {
 
     /// Base occurrences between `a` and `b` (both exclusive, or both inclusive with
     /// `inclusive`), in generation order (python-dateutil `between`).
-    pub fn between_with(&self, a: DateTime<Utc>, b: DateTime<Utc>, inclusive: bool) -> Vec<Occurrence> {
+    pub fn between_with(
+        &self,
+        a: DateTime<Utc>,
+        b: DateTime<Utc>,
+        inclusive: bool,
+    ) -> Vec<Occurrence> {
         let mut out = Vec::new();
         for o in self.occurrences_near(a) {
             if inclusive {
@@ -354,7 +372,9 @@ impl Series {
     }
 
     fn override_for(&self, recurrence_id: NaiveDateTime) -> Option<&Override> {
-        self.overrides.iter().find(|o| o.recurrence_id == recurrence_id)
+        self.overrides
+            .iter()
+            .find(|o| o.recurrence_id == recurrence_id)
     }
 
     fn instance_of(&self, occ: Occurrence) -> Instance {
@@ -408,6 +428,29 @@ impl Series {
         self.next_instance_after(instant).map(|i| i.start)
     }
 
+    /// The next `n` start instants strictly after `instant` (exceptions applied), e.g. to fill
+    /// an agenda. Cost is proportional to `n`, not to the series' age.
+    pub fn next_n_after(&self, instant: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
+        if self.overrides.is_empty() {
+            return self
+                .occurrences_near(instant)
+                .filter(|o| o.instant > instant)
+                .take(n)
+                .map(|o| o.instant)
+                .collect();
+        }
+        let mut out: Vec<DateTime<Utc>> = self
+            .occurrences_near(instant)
+            .filter(|o| o.instant > instant || self.override_for(o.local).is_some())
+            .take(n.saturating_add(self.overrides.len()))
+            .map(|o| self.instance_of(o).start)
+            .filter(|start| *start > instant)
+            .collect();
+        out.sort_unstable();
+        out.truncate(n);
+        out
+    }
+
     /// Instances starting in the window `[a, b)`, sorted by start, exceptions applied.
     pub fn instances_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> Vec<Instance> {
         let mut out: Vec<Instance> = Vec::new();
@@ -444,7 +487,10 @@ impl Series {
 
     /// Start instants in the window `[a, b)`, sorted, exceptions applied.
     pub fn between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> Vec<DateTime<Utc>> {
-        self.instances_between(a, b).into_iter().map(|i| i.start).collect()
+        self.instances_between(a, b)
+            .into_iter()
+            .map(|i| i.start)
+            .collect()
     }
 
     /// The first `n` instances of the series, sorted by start, exceptions applied.
@@ -462,7 +508,10 @@ impl Series {
 
     /// The first `n` start instants, sorted, exceptions applied.
     pub fn take(&self, n: usize) -> Vec<DateTime<Utc>> {
-        self.take_instances(n).into_iter().map(|i| i.start).collect()
+        self.take_instances(n)
+            .into_iter()
+            .map(|i| i.start)
+            .collect()
     }
 
     /// True if `local` is an occurrence of the base set.
@@ -505,7 +554,11 @@ impl Series {
     ) -> Result<(), SeriesError> {
         self.check_occurrence(recurrence_id)?;
         let start = new_start.unwrap_or(recurrence_id);
-        match self.overrides.iter_mut().find(|o| o.recurrence_id == recurrence_id) {
+        match self
+            .overrides
+            .iter_mut()
+            .find(|o| o.recurrence_id == recurrence_id)
+        {
             Some(o) => {
                 o.start = start;
                 if title.is_some() {
@@ -548,9 +601,9 @@ impl Series {
                 let cut = recurrence_id - Duration::seconds(1);
                 old_parts.until = Some(match self.tz {
                     Zone::Floating => Until::Local(cut),
-                    Zone::Tz(_) => {
-                        Until::Utc((to_instant(recurrence_id, self.tz) - Duration::seconds(1)).naive_utc())
-                    }
+                    Zone::Tz(_) => Until::Utc(
+                        (to_instant(recurrence_id, self.tz) - Duration::seconds(1)).naive_utc(),
+                    ),
                 });
             }
             old.rule = if before == 0 {
@@ -576,7 +629,11 @@ impl Series {
         let near = local
             .checked_sub_signed(Duration::days(MARGIN_DAYS))
             .unwrap_or(local);
-        let start = if rule.count().is_some() { None } else { Some(near) };
+        let start = if rule.count().is_some() {
+            None
+        } else {
+            Some(near)
+        };
         RuleIter::starting_near(rule, self.dtstart, start).find(|l| *l >= local) == Some(local)
     }
 
@@ -589,7 +646,9 @@ impl Series {
     /// COUNT is not applied in this mode; UNTIL and the end date are.
     pub fn next_from_completion(&self, completed_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let rebased = self.rebased_after_completion(completed_at)?;
-        rebased.after(to_instant(rebased.dtstart, rebased.tz), true).map(|o| o.instant)
+        rebased
+            .after(to_instant(rebased.dtstart, rebased.tz), true)
+            .map(|o| o.instant)
     }
 
     /// The series re-anchored after a completion (see [`Series::next_from_completion`]);

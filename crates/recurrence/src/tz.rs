@@ -87,15 +87,16 @@ pub fn to_instant(local: NaiveDateTime, zone: Zone) -> DateTime<Utc> {
 
 /// The offset in force just before the gap that swallows `local`.
 fn offset_before_gap(local: NaiveDateTime, tz: Tz) -> i32 {
-    // Walk back until a local time exists: the last existing local time before a gap is on
-    // the old offset. Gaps are at most a day long (Samoa 2011), so this ends quickly.
+    if let Some((_, offset)) = chrono_tz::GapInfo::new(&local, &tz).and_then(|g| g.begin) {
+        return offset.fix().local_minus_utc();
+    }
+    // No transition data before the gap (cannot happen for real zones): walk back until a
+    // local time exists.
     let mut probe = local;
     for _ in 0..(49 * 4) {
         probe -= Duration::minutes(15);
-        match tz.offset_from_local_datetime(&probe) {
-            LocalResult::Single(o) => return o.fix().local_minus_utc(),
-            LocalResult::Ambiguous(_, later) => return later.fix().local_minus_utc(),
-            LocalResult::None => {}
+        if let Some(o) = tz.offset_from_local_datetime(&probe).latest() {
+            return o.fix().local_minus_utc();
         }
     }
     0

@@ -14,10 +14,38 @@ pub fn validate(p: &RuleParts) -> Result<(), RuleError> {
     if p.count.is_some() && p.until.is_some() {
         return Err(RuleError::CountAndUntil);
     }
-    check_range("BYSECOND", p.by_second.iter().map(|v| i32::from(*v)), 0, 60, false, "0 to 60")?;
-    check_range("BYMINUTE", p.by_minute.iter().map(|v| i32::from(*v)), 0, 59, false, "0 to 59")?;
-    check_range("BYHOUR", p.by_hour.iter().map(|v| i32::from(*v)), 0, 23, false, "0 to 23")?;
-    check_range("BYMONTH", p.by_month.iter().map(|v| i32::from(*v)), 1, 12, false, "1 to 12")?;
+    check_range(
+        "BYSECOND",
+        p.by_second.iter().map(|v| i32::from(*v)),
+        0,
+        60,
+        false,
+        "0 to 60",
+    )?;
+    check_range(
+        "BYMINUTE",
+        p.by_minute.iter().map(|v| i32::from(*v)),
+        0,
+        59,
+        false,
+        "0 to 59",
+    )?;
+    check_range(
+        "BYHOUR",
+        p.by_hour.iter().map(|v| i32::from(*v)),
+        0,
+        23,
+        false,
+        "0 to 23",
+    )?;
+    check_range(
+        "BYMONTH",
+        p.by_month.iter().map(|v| i32::from(*v)),
+        1,
+        12,
+        false,
+        "1 to 12",
+    )?;
     check_range(
         "BYMONTHDAY",
         p.by_month_day.iter().map(|v| i32::from(*v)),

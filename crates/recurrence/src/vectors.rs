@@ -85,7 +85,10 @@ fn evaluate_case(
     details: &mut Vec<String>,
 ) -> bool {
     let ics = case.get("ics").and_then(Value::as_str).unwrap_or_default();
-    let legal = case.get("rfc_legal").and_then(Value::as_bool).unwrap_or(true);
+    let legal = case
+        .get("rfc_legal")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     let parsed = parse_recurrence(ics);
     if !legal {
         return match parsed {
@@ -118,7 +121,11 @@ fn evaluate_case(
     let total = all.len();
     let shown = if infinite { infinite_cap } else { finite_cap };
     let got: Vec<String> = all.iter().take(shown).map(fmt).collect();
-    let got_utc: Vec<String> = all.iter().take(shown).map(|o| format_utc(o.instant)).collect();
+    let got_utc: Vec<String> = all
+        .iter()
+        .take(shown)
+        .map(|o| format_utc(o.instant))
+        .collect();
 
     let mut ok = true;
     let exp = strings(case.get("expected"));
@@ -139,11 +146,16 @@ fn evaluate_case(
             details.push(format!("infinite: expected {inf}, got {infinite}"));
         }
     }
-    let want_total = case.get("total_count").and_then(Value::as_u64).map(|v| v as usize);
+    let want_total = case
+        .get("total_count")
+        .and_then(Value::as_u64)
+        .map(|v| v as usize);
     let got_total = (!infinite).then_some(total);
     if case.get("total_count").is_some() && want_total != got_total {
         ok = false;
-        details.push(format!("total_count: expected {want_total:?}, got {got_total:?}"));
+        details.push(format!(
+            "total_count: expected {want_total:?}, got {got_total:?}"
+        ));
     }
     if let Some(tr) = case.get("truncated").and_then(Value::as_bool) {
         let got_tr = infinite || total > shown;
@@ -169,7 +181,12 @@ fn evaluate_case(
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -189,7 +206,11 @@ fn check_query(series: &Series, q: &Value, _zoned: bool) -> Result<(), String> {
     let kind = q.get("kind").and_then(Value::as_str).unwrap_or_default();
     let inc = q.get("inc").and_then(Value::as_bool).unwrap_or(false);
     let get = |k: &str| -> Result<DateTime<Utc>, String> {
-        parse_instant(q.get(k).and_then(Value::as_str).ok_or(format!("missing {k}"))?)
+        parse_instant(
+            q.get(k)
+                .and_then(Value::as_str)
+                .ok_or(format!("missing {k}"))?,
+        )
     };
     let fmt = |o: &Occurrence| format_occurrence(o, series.tz);
     match kind {
@@ -212,7 +233,10 @@ fn check_query(series: &Series, q: &Value, _zoned: bool) -> Result<(), String> {
                 series.before(dt, inc)
             }
             .map(|o| fmt(&o));
-            let want = q.get("expected").and_then(Value::as_str).map(str::to_string);
+            let want = q
+                .get("expected")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             if got != want {
                 return Err(format!("got {got:?}"));
             }

@@ -1,5 +1,6 @@
 //! Natural language both ways: the seed phrases parse to the expected rules, and describing
 //! a parsed phrase gives text that parses back to the same value.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use recurrence::phrase::PhraseUntil;
@@ -16,8 +17,14 @@ fn rule(text: &str) -> String {
 fn seed_phrases() {
     let cases = [
         ("daily", "FREQ=DAILY"),
-        ("every Monday, Wednesday, Friday at 10 AM", "FREQ=WEEKLY;BYDAY=MO,WE,FR"),
-        ("every 2 weeks on Monday and Wednesday", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE"),
+        (
+            "every Monday, Wednesday, Friday at 10 AM",
+            "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+        ),
+        (
+            "every 2 weeks on Monday and Wednesday",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE",
+        ),
         ("monthly on the 1st", "FREQ=MONTHLY;BYMONTHDAY=1"),
         ("every month on the last Friday", "FREQ=MONTHLY;BYDAY=-1FR"),
         ("yearly on March 3", "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3"),
@@ -37,7 +44,12 @@ fn times_and_end_dates() {
     assert_eq!(p.until, Some(PhraseUntil::MonthDay { month: 12, day: 31 }));
     let p = parse_phrase("daily at 9:30pm until 2026-12-31", Zone::UTC).unwrap();
     assert_eq!(p.time, NaiveTime::from_hms_opt(21, 30, 0));
-    assert_eq!(p.until, Some(PhraseUntil::Date(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())));
+    assert_eq!(
+        p.until,
+        Some(PhraseUntil::Date(
+            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
+        ))
+    );
     let p = parse_phrase("weekly on Tuesday 5 times", Zone::UTC).unwrap();
     assert_eq!(p.rule.to_canonical_string(), "FREQ=WEEKLY;COUNT=5;BYDAY=TU");
 }
@@ -46,15 +58,24 @@ fn times_and_end_dates() {
 fn describer_output() {
     let cases = [
         ("FREQ=DAILY", "daily"),
-        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE", "every 2 weeks on Monday and Wednesday"),
-        ("FREQ=WEEKLY;BYDAY=MO,WE,FR", "every Monday, Wednesday and Friday"),
+        (
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE",
+            "every 2 weeks on Monday and Wednesday",
+        ),
+        (
+            "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+            "every Monday, Wednesday and Friday",
+        ),
         ("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "every weekday"),
         ("FREQ=MONTHLY;BYMONTHDAY=1", "monthly on the 1st"),
         ("FREQ=MONTHLY;BYDAY=-1FR", "monthly on the last Friday"),
         ("FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3", "yearly on March 3"),
         ("FREQ=DAILY;INTERVAL=3;COUNT=4", "every 3 days, 4 times"),
         ("FREQ=MONTHLY;BYDAY=2TU", "monthly on the second Tuesday"),
-        ("FREQ=YEARLY;BYMONTH=11;BYDAY=4TH", "yearly on the fourth Thursday of November"),
+        (
+            "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH",
+            "yearly on the fourth Thursday of November",
+        ),
     ];
     for (rrule, english) in cases {
         let r = Rule::parse(rrule).unwrap();
@@ -117,7 +138,15 @@ fn describe_then_parse_is_identity_for_describable_rules() {
 
 #[test]
 fn bad_phrases_are_errors() {
-    for bad in ["", "every", "sometimes", "every 0 days", "monthly on the 32nd", "daily at 25:00", "every 2 mondays"] {
+    for bad in [
+        "",
+        "every",
+        "sometimes",
+        "every 0 days",
+        "monthly on the 32nd",
+        "daily at 25:00",
+        "every 2 mondays",
+    ] {
         assert!(parse_phrase(bad, Zone::UTC).is_err(), "{bad:?} should fail");
     }
 }
@@ -128,21 +157,45 @@ fn phrase_to_series_picks_a_matching_dtstart_and_checks_the_end_date() {
     let now = Utc.with_ymd_and_hms(2026, 3, 4, 12, 0, 0).unwrap(); // Wednesday 07:00 EST
     let p = parse_phrase("every Monday, Wednesday, Friday at 10 AM", tz).unwrap();
     let s = p.to_series(now).unwrap();
-    assert_eq!(s.dtstart, NaiveDate::from_ymd_opt(2026, 3, 4).unwrap().and_hms_opt(10, 0, 0).unwrap());
+    assert_eq!(
+        s.dtstart,
+        NaiveDate::from_ymd_opt(2026, 3, 4)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+    );
     let p = parse_phrase("daily until 2026-01-01", tz).unwrap();
-    assert_eq!(p.to_series(now).unwrap_err().to_string(), "End date must be in the future");
+    assert_eq!(
+        p.to_series(now).unwrap_err().to_string(),
+        "End date must be in the future"
+    );
     let p = parse_phrase("every 3 days until Dec 31", tz).unwrap();
     let s = p.to_series(now).unwrap();
     let last = s.occurrences().last().unwrap();
-    assert_eq!(last.local.date(), NaiveDate::from_ymd_opt(2026, 12, 29).unwrap());
+    assert_eq!(
+        last.local.date(),
+        NaiveDate::from_ymd_opt(2026, 12, 29).unwrap()
+    );
 }
 
 #[test]
 fn presets() {
     assert_eq!(preset("daily").unwrap().to_canonical_string(), "FREQ=DAILY");
-    assert_eq!(preset("Weekly").unwrap().to_canonical_string(), "FREQ=WEEKLY");
-    assert_eq!(preset("monthly").unwrap().to_canonical_string(), "FREQ=MONTHLY");
-    assert_eq!(preset("yearly").unwrap().to_canonical_string(), "FREQ=YEARLY");
-    assert_eq!(preset("weekdays").unwrap().to_canonical_string(), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+    assert_eq!(
+        preset("Weekly").unwrap().to_canonical_string(),
+        "FREQ=WEEKLY"
+    );
+    assert_eq!(
+        preset("monthly").unwrap().to_canonical_string(),
+        "FREQ=MONTHLY"
+    );
+    assert_eq!(
+        preset("yearly").unwrap().to_canonical_string(),
+        "FREQ=YEARLY"
+    );
+    assert_eq!(
+        preset("weekdays").unwrap().to_canonical_string(),
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    );
     assert!(preset("fortnightly").is_none());
 }

@@ -1,11 +1,15 @@
 //! Series operations: next occurrence, windows, exceptions, split, end date,
 //! repeat-from-completion, catch-up, time-zone policy.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use recurrence::{catch_up, CatchUpPolicy, Mode, Rule, Series, Zone};
 
 fn local(y: i32, m: u32, d: u32, h: u32, mi: u32) -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, mi, 0).unwrap()
+    NaiveDate::from_ymd_opt(y, m, d)
+        .unwrap()
+        .and_hms_opt(h, mi, 0)
+        .unwrap()
 }
 
 fn utc(y: i32, m: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
@@ -20,10 +24,18 @@ fn series(rule: &str, start: NaiveDateTime, tz: &str) -> Series {
 fn dst_gap_at_local_midnight_is_kept() {
     // Sao Paulo 2018-11-04: clocks jumped from 00:00 to 01:00. The rrule crate drops this
     // occurrence; the policy keeps it with the offset before the gap (-03:00).
-    let s = series("FREQ=DAILY;COUNT=3", local(2018, 11, 3, 0, 0), "America/Sao_Paulo");
+    let s = series(
+        "FREQ=DAILY;COUNT=3",
+        local(2018, 11, 3, 0, 0),
+        "America/Sao_Paulo",
+    );
     assert_eq!(
         s.take(3),
-        vec![utc(2018, 11, 3, 3, 0), utc(2018, 11, 4, 3, 0), utc(2018, 11, 5, 2, 0)]
+        vec![
+            utc(2018, 11, 3, 3, 0),
+            utc(2018, 11, 4, 3, 0),
+            utc(2018, 11, 5, 2, 0)
+        ]
     );
 }
 
@@ -40,8 +52,15 @@ fn gap_and_overlap_policy() {
 
 #[test]
 fn floating_series_do_not_use_the_server_zone() {
-    let s = Series::new(Rule::parse("FREQ=DAILY;COUNT=2").unwrap(), local(2026, 1, 1, 9, 0), Zone::Floating);
-    assert_eq!(s.take(2), vec![utc(2026, 1, 1, 9, 0), utc(2026, 1, 2, 9, 0)]);
+    let s = Series::new(
+        Rule::parse("FREQ=DAILY;COUNT=2").unwrap(),
+        local(2026, 1, 1, 9, 0),
+        Zone::Floating,
+    );
+    assert_eq!(
+        s.take(2),
+        vec![utc(2026, 1, 1, 9, 0), utc(2026, 1, 2, 9, 0)]
+    );
 }
 
 #[test]
@@ -54,10 +73,19 @@ fn next_after_skips_ahead_without_expanding_history() {
     assert_eq!(s.next_after(now), walked);
     // Weekly with interval, monthly last Friday, yearly, hourly.
     for (rule, start) in [
-        ("FREQ=WEEKLY;INTERVAL=3;BYDAY=TU,SA", local(2019, 3, 5, 18, 15)),
+        (
+            "FREQ=WEEKLY;INTERVAL=3;BYDAY=TU,SA",
+            local(2019, 3, 5, 18, 15),
+        ),
         ("FREQ=MONTHLY;BYDAY=-1FR", local(2019, 1, 25, 8, 0)),
-        ("FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29", local(2020, 2, 29, 7, 0)),
-        ("FREQ=HOURLY;INTERVAL=5;BYHOUR=1,6,11,16,21", local(2019, 1, 1, 1, 0)),
+        (
+            "FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29",
+            local(2020, 2, 29, 7, 0),
+        ),
+        (
+            "FREQ=HOURLY;INTERVAL=5;BYHOUR=1,6,11,16,21",
+            local(2019, 1, 1, 1, 0),
+        ),
         ("FREQ=MINUTELY;INTERVAL=90", local(2024, 1, 1, 0, 0)),
     ] {
         let s = series(rule, start, "America/New_York");
@@ -68,39 +96,76 @@ fn next_after_skips_ahead_without_expanding_history() {
 
 #[test]
 fn window_and_take() {
-    let s = series("FREQ=WEEKLY;BYDAY=MO,WE,FR", local(2026, 1, 5, 9, 0), "Europe/Berlin");
+    let s = series(
+        "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+        local(2026, 1, 5, 9, 0),
+        "Europe/Berlin",
+    );
     let w = s.between(utc(2026, 1, 6, 0, 0), utc(2026, 1, 12, 8, 0));
     assert_eq!(w, vec![utc(2026, 1, 7, 8, 0), utc(2026, 1, 9, 8, 0)]);
-    assert_eq!(s.take(2), vec![utc(2026, 1, 5, 8, 0), utc(2026, 1, 7, 8, 0)]);
+    assert_eq!(
+        s.take(2),
+        vec![utc(2026, 1, 5, 8, 0), utc(2026, 1, 7, 8, 0)]
+    );
 }
 
 #[test]
 fn exceptions_by_recurrence_id() {
     let mut s = series("FREQ=DAILY;COUNT=5", local(2026, 4, 1, 9, 0), "UTC");
     s.delete_instance(local(2026, 4, 2, 9, 0)).unwrap();
-    s.edit_instance(local(2026, 4, 3, 9, 0), Some(local(2026, 4, 3, 15, 0)), Some("moved".into()))
-        .unwrap();
-    s.edit_instance(local(2026, 4, 4, 9, 0), Some(local(2026, 4, 10, 9, 0)), None).unwrap();
+    s.edit_instance(
+        local(2026, 4, 3, 9, 0),
+        Some(local(2026, 4, 3, 15, 0)),
+        Some("moved".into()),
+    )
+    .unwrap();
+    s.edit_instance(
+        local(2026, 4, 4, 9, 0),
+        Some(local(2026, 4, 10, 9, 0)),
+        None,
+    )
+    .unwrap();
     assert_eq!(
         s.take(5),
-        vec![utc(2026, 4, 1, 9, 0), utc(2026, 4, 3, 15, 0), utc(2026, 4, 5, 9, 0), utc(2026, 4, 10, 9, 0)]
+        vec![
+            utc(2026, 4, 1, 9, 0),
+            utc(2026, 4, 3, 15, 0),
+            utc(2026, 4, 5, 9, 0),
+            utc(2026, 4, 10, 9, 0)
+        ]
     );
-    assert_eq!(s.next_after(utc(2026, 4, 3, 10, 0)), Some(utc(2026, 4, 3, 15, 0)));
-    assert_eq!(s.next_after(utc(2026, 4, 5, 10, 0)), Some(utc(2026, 4, 10, 9, 0)));
+    assert_eq!(
+        s.next_after(utc(2026, 4, 3, 10, 0)),
+        Some(utc(2026, 4, 3, 15, 0))
+    );
+    assert_eq!(
+        s.next_after(utc(2026, 4, 5, 10, 0)),
+        Some(utc(2026, 4, 10, 9, 0))
+    );
     let inst = s.instances_between(utc(2026, 4, 3, 0, 0), utc(2026, 4, 4, 0, 0));
     assert_eq!(inst.len(), 1);
     assert_eq!(inst[0].title.as_deref(), Some("moved"));
     assert_eq!(inst[0].recurrence_id, local(2026, 4, 3, 9, 0));
     let e = s.delete_instance(local(2026, 4, 3, 10, 0)).unwrap_err();
-    assert_eq!(e.to_string(), "2026-04-03T10:00:00 is not an occurrence of this series");
+    assert_eq!(
+        e.to_string(),
+        "2026-04-03T10:00:00 is not an occurrence of this series"
+    );
 }
 
 #[test]
 fn split_this_and_following() {
-    let s = series("FREQ=WEEKLY;BYDAY=TU", local(2026, 1, 6, 9, 0), "Europe/Berlin");
+    let s = series(
+        "FREQ=WEEKLY;BYDAY=TU",
+        local(2026, 1, 6, 9, 0),
+        "Europe/Berlin",
+    );
     let (old, new) = s.split_at(local(2026, 2, 3, 9, 0)).unwrap();
     assert_eq!(old.occurrences().count(), 4);
-    assert_eq!(old.occurrences().last().unwrap().local, local(2026, 1, 27, 9, 0));
+    assert_eq!(
+        old.occurrences().last().unwrap().local,
+        local(2026, 1, 27, 9, 0)
+    );
     assert_eq!(new.dtstart, local(2026, 2, 3, 9, 0));
     assert_eq!(new.take(1), vec![utc(2026, 2, 3, 8, 0)]);
     // With COUNT the total is preserved.
@@ -115,7 +180,9 @@ fn end_date_and_completion() {
     let mut s = series("FREQ=DAILY", local(2026, 1, 1, 9, 0), "UTC");
     let now = utc(2026, 1, 10, 0, 0);
     assert_eq!(
-        s.set_end_date(utc(2026, 1, 5, 0, 0), now).unwrap_err().to_string(),
+        s.set_end_date(utc(2026, 1, 5, 0, 0), now)
+            .unwrap_err()
+            .to_string(),
         "End date must be in the future"
     );
     s.set_end_date(utc(2026, 1, 12, 12, 0), now).unwrap();
@@ -128,7 +195,11 @@ fn end_date_and_completion() {
 
 #[test]
 fn repeat_from_completion() {
-    let mut s = series("FREQ=DAILY;INTERVAL=3", local(2026, 1, 1, 9, 0), "Europe/Berlin");
+    let mut s = series(
+        "FREQ=DAILY;INTERVAL=3",
+        local(2026, 1, 1, 9, 0),
+        "Europe/Berlin",
+    );
     s.mode = Mode::FromCompletion;
     // Completed late on Jan 6 (local) -> due Jan 9 at the usual 09:00.
     let done = utc(2026, 1, 6, 20, 0);
@@ -139,8 +210,16 @@ fn repeat_from_completion() {
         w
     };
     // Completed on Wednesday: one week later, on the rule's Monday.
-    assert_eq!(weekly.next_from_completion(utc(2026, 1, 7, 10, 0)), Some(utc(2026, 1, 19, 9, 0)));
-    let c = catch_up(&s, Some(done), utc(2026, 2, 1, 0, 0), CatchUpPolicy::SkipWithCount);
+    assert_eq!(
+        weekly.next_from_completion(utc(2026, 1, 7, 10, 0)),
+        Some(utc(2026, 1, 19, 9, 0))
+    );
+    let c = catch_up(
+        &s,
+        Some(done),
+        utc(2026, 2, 1, 0, 0),
+        CatchUpPolicy::SkipWithCount,
+    );
     assert_eq!(c.next, Some(utc(2026, 1, 9, 8, 0)));
     assert_eq!(c.skipped, 0);
 }
@@ -155,18 +234,30 @@ fn catch_up_policies() {
     assert_eq!(skip.skipped, 4);
     assert!(skip.missed.is_empty());
     let all = catch_up(&s, Some(last), now, CatchUpPolicy::CreateAll);
-    assert_eq!(all.missed, (4..=7).map(|d| utc(2026, 1, d, 9, 0)).collect::<Vec<_>>());
+    assert_eq!(
+        all.missed,
+        (4..=7).map(|d| utc(2026, 1, d, 9, 0)).collect::<Vec<_>>()
+    );
     assert_eq!(all.next, Some(utc(2026, 1, 8, 9, 0)));
     // Three years of missed daily occurrences are counted, not listed.
     let old = series("FREQ=DAILY", local(2023, 1, 1, 9, 0), "UTC");
-    let c = catch_up(&old, Some(utc(2023, 1, 1, 9, 0)), utc(2026, 1, 1, 10, 0), CatchUpPolicy::SkipWithCount);
+    let c = catch_up(
+        &old,
+        Some(utc(2023, 1, 1, 9, 0)),
+        utc(2026, 1, 1, 10, 0),
+        CatchUpPolicy::SkipWithCount,
+    );
     assert_eq!(c.skipped, 1096);
     assert_eq!(c.next, Some(utc(2026, 1, 2, 9, 0)));
 }
 
 #[test]
 fn until_is_inclusive_and_compared_by_instant() {
-    let s = series("FREQ=DAILY;UNTIL=20250311T130000Z", local(2025, 3, 6, 9, 0), "America/New_York");
+    let s = series(
+        "FREQ=DAILY;UNTIL=20250311T130000Z",
+        local(2025, 3, 6, 9, 0),
+        "America/New_York",
+    );
     let all = s.take(100);
     assert_eq!(all.len(), 6);
     assert_eq!(*all.last().unwrap(), utc(2025, 3, 11, 13, 0));

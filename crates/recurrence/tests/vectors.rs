@@ -2,6 +2,7 @@
 //! exactly, every illegal one must be rejected. The file lives outside this repository at
 //! `../shared/recurrence/vectors.json` relative to the repository root; set
 //! `RECURRENCE_VECTORS=<file>` to evaluate another file.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(feature = "vectors")]
 
 use std::path::PathBuf;
@@ -11,8 +12,7 @@ fn vectors_path() -> PathBuf {
         return PathBuf::from(p);
     }
     // crates/recurrence -> repository root -> its parent
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/recurrence/vectors.json")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/recurrence/vectors.json")
 }
 
 #[test]
@@ -30,5 +30,10 @@ fn shared_vectors_pass() {
         .map(|c| format!("{}: {}", c.id, c.details.join("; ")))
         .collect();
     assert!(report.cases.len() > 100, "suspiciously few cases");
-    assert!(failures.is_empty(), "{}\n{}", report.summary(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{}\n{}",
+        report.summary(),
+        failures.join("\n")
+    );
 }

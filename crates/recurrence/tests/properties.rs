@@ -1,0 +1,202 @@
+//! Property tests over generated RFC-legal rules and series.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
+use proptest::prelude::*;
+use recurrence::{ByDay, Frequency, Rule, RuleParts, Series, Until, Zone};
+
+const ZONES: [&str; 6] = [
+    "UTC",
+    "America/New_York",
+    "Europe/Berlin",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "America/Sao_Paulo",
+];
+
+fn weekday(i: u8) -> Weekday {
+    match i % 7 {
+        0 => Weekday::Mon,
+        1 => Weekday::Tue,
+        2 => Weekday::Wed,
+        3 => Weekday::Thu,
+        4 => Weekday::Fri,
+        5 => Weekday::Sat,
+        _ => Weekday::Sun,
+    }
+}
+
+prop_compose! {
+    fn dtstart()(days in 0i64..(60 * 365), secs in 0i64..86_400) -> NaiveDateTime {
+        let base = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        base + Duration::days(days) + Duration::seconds(secs - secs % 60)
+    }
+}
+
+fn zone() -> impl Strategy<Value = Zone> {
+    prop_oneof![
+        1 => Just(Zone::Floating),
+        5 => (0usize..ZONES.len()).prop_map(|i| Zone::parse(ZONES[i]).unwrap()),
+    ]
+}
+
+/// RFC-legal rules whose BYxxx parts can always be satisfied within a few years (no
+/// "30 February", no week 30 in February, no "last Friday that is also the 3rd"), so that a
+/// test never has to walk to year 9999 to learn that a rule is empty.
+fn rule() -> impl Strategy<Value = Rule> {
+    (
+        0u8..6,
+        1u32..5,
+        prop::option::of(1u32..40),
+        prop::collection::vec(0u8..7, 0..4),
+        prop::collection::vec(prop_oneof![1i8..=28, -28i8..=-1], 0..3),
+        prop::collection::vec(1u8..=12, 0..3),
+        prop::collection::vec(0u8..24, 0..3),
+        prop::collection::vec(0u8..60, 0..2),
+        prop::option::of(prop_oneof![1i8..=4, -2i8..=-1]),
+        prop::option::of(prop_oneof![1i16..=3, -2i16..=-1]),
+        prop::collection::vec(prop_oneof![1i8..=52, -3i8..=-1], 0..2),
+        0u8..7,
+    )
+        .prop_filter_map(
+            "illegal combination",
+            |(
+                f,
+                interval,
+                count,
+                days,
+                mdays,
+                months,
+                hours,
+                minutes,
+                nth,
+                setpos,
+                weeknos,
+                wkst,
+            )| {
+                let freq = match f {
+                    0 => Frequency::Yearly,
+                    1 => Frequency::Monthly,
+                    2 => Frequency::Weekly,
+                    3 => Frequency::Daily,
+                    4 => Frequency::Hourly,
+                    _ => Frequency::Minutely,
+                };
+                let mut p = RuleParts::new(freq);
+                p.interval = interval;
+                p.count = count;
+                let nth = nth.filter(|_| matches!(freq, Frequency::Monthly | Frequency::Yearly));
+                match nth {
+                    Some(n) => p.by_day = vec![ByDay::nth(n, weekday(n.unsigned_abs()))],
+                    None => p.by_day = days.into_iter().map(|d| ByDay::every(weekday(d))).collect(),
+                }
+                let weekno = freq == Frequency::Yearly && nth.is_none() && !weeknos.is_empty();
+                if freq != Frequency::Weekly && nth.is_none() && !weekno {
+                    p.by_month_day = mdays;
+                }
+                if !weekno {
+                    p.by_month = months;
+                }
+                if freq < Frequency::Hourly || interval == 1 {
+                    p.by_hour = hours;
+                }
+                if freq < Frequency::Minutely || interval == 1 {
+                    p.by_minute = minutes;
+                }
+                if weekno {
+                    p.by_week_no = weeknos;
+                }
+                if let Some(sp) = setpos {
+                    if p.has_by_parts() {
+                        p.by_set_pos = vec![sp];
+                    }
+                }
+                p.wkst = weekday(wkst);
+                Rule::from_parts(p).ok()
+            },
+        )
+}
+
+fn series() -> impl Strategy<Value = Series> {
+    (rule(), dtstart(), zone(), prop::option::of(30i64..3000)).prop_map(
+        |(rule, start, tz, until_days)| {
+            let mut parts = rule.into_parts();
+            if parts.count.is_none() {
+                if let Some(days) = until_days {
+                    let end = start + Duration::days(days);
+                    parts.until = Some(match tz {
+                        Zone::Floating => Until::Local(end),
+                        Zone::Tz(_) => Until::Utc(end),
+                    });
+                }
+            }
+            let rule = Rule::from_parts(parts).unwrap();
+            Series::new(rule, start, tz)
+        },
+    )
+}
+
+fn until_instant(s: &Series) -> Option<DateTime<Utc>> {
+    s.rule.as_ref()?.until().map(|u| match u {
+        Until::Utc(t) | Until::Local(t) => t.and_utc(),
+        Until::Date(d) => d.and_hms_opt(0, 0, 0).unwrap().and_utc(),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
+
+    #[test]
+    fn writer_after_parser_is_identity_on_canonical_text(rule in rule()) {
+        let text = rule.to_canonical_string();
+        let parsed = Rule::parse(&text).unwrap();
+        prop_assert_eq!(&parsed, &rule);
+        prop_assert_eq!(parsed.to_canonical_string(), text.clone());
+        let prefixed = Rule::parse(&format!("RRULE:{text}")).unwrap();
+        prop_assert_eq!(prefixed, rule);
+    }
+
+    #[test]
+    fn occurrences_increase_and_respect_count_and_until(s in series()) {
+        let occ: Vec<_> = s.occurrences().take(200).collect();
+        for w in occ.windows(2) {
+            prop_assert!(w[0].local < w[1].local, "{} !< {}", w[0].local, w[1].local);
+            if matches!(s.tz, Zone::Floating) || s.tz.is_utc() {
+                prop_assert!(w[0].instant < w[1].instant);
+            }
+        }
+        let rule = s.rule.as_ref().unwrap();
+        if let Some(count) = rule.count() {
+            prop_assert!(occ.len() <= count as usize);
+        }
+        if let Some(until) = until_instant(&s) {
+            for o in &occ {
+                let key = if s.tz == Zone::Floating { o.local.and_utc() } else { o.instant };
+                prop_assert!(key <= until, "{} after UNTIL {}", key, until);
+            }
+        }
+        for o in &occ {
+            prop_assert!(o.local >= s.dtstart);
+        }
+    }
+
+    #[test]
+    fn next_after_is_the_first_of_the_window_after_t(s in series(), offset_days in -30i64..1500, secs in 0i64..86_400) {
+        let t = s.dtstart.and_utc() + Duration::days(offset_days) + Duration::seconds(secs);
+        // Reference: walk the series from the start (bounded).
+        let reference = s
+            .occurrences()
+            .take(5_000)
+            .find(|o| o.instant > t)
+            .map(|o| o.instant);
+        if reference.is_some() || s.occurrences().take(5_000).count() < 5_000 {
+            prop_assert_eq!(s.next_after(t), reference);
+        }
+        if let Some(next) = reference {
+            let window = s.between(t + Duration::seconds(1), next + Duration::seconds(1));
+            if next > t + Duration::seconds(1) {
+                prop_assert_eq!(window.first().copied(), Some(next));
+            }
+        }
+    }
+}
