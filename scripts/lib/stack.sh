@@ -19,7 +19,8 @@ stack_env() {
   local off=0
   case "$STACK_NAME" in
     dev) STACK_DIR="${STACK_DIR:-$ROOT/.data}" ;;
-    test) STACK_DIR="${STACK_DIR:-$ROOT/.test-data}"; off=10000 ;;
+    # TEST_PORT_OFFSET lets a second checkout run its tests beside a running test stack (e.g. 11000).
+    test) STACK_DIR="${STACK_DIR:-$ROOT/.test-data}"; off="${TEST_PORT_OFFSET:-10000}" ;;
     *) die "unknown stack '$STACK_NAME' (dev|test)" ;;
   esac
   LOG_DIR="$STACK_DIR/logs"

@@ -22,7 +22,7 @@ def wasm_path(component: str):
 
 
 def app_url(component: str) -> str:
-    base = int(ENV.get("APP_PORT_BASE", "18000"))
+    base = int(ENV["APP_PORT_BASE"])
     return f"http://127.0.0.1:{base + APP_PORTS[component]}"
 
 

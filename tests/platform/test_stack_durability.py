@@ -16,7 +16,7 @@ import requests
 from support import kafka
 from support.app import DeliveryRecorder
 from support.dapr import Sidecar
-from support.stack import ROOT, free_port, stack, wait_until
+from support.stack import ENV, ROOT, STACK_DIR, free_port, stack, wait_until
 
 ORDER_SUB = """apiVersion: dapr.io/v2alpha1
 kind: Subscription
@@ -123,9 +123,9 @@ def test_offsets_survive_dev_down_and_dev_up(consumer, uid):
     side.stop()
     run_entry_point("dev-down.sh")
     for name in ("postgres", "kafka", "scheduler", "daprd-task-api", "task-api"):
-        pid_file = ROOT / ".test-data" / "run" / f"{name}.pid"
+        pid_file = STACK_DIR / "run" / f"{name}.pid"
         assert not pid_file.exists(), f"{name} left a pid file behind"
-    assert subprocess.run(["pgrep", "-f", str(ROOT / ".test-data")], capture_output=True).stdout == b"", "orphan processes"
+    assert subprocess.run(["pgrep", "-f", str(STACK_DIR)], capture_output=True).stdout == b"", "orphan processes"
 
     up = run_entry_point("dev-up.sh")
     rows = [line.split() for line in up.splitlines() if line and line.split()[0] in
@@ -139,7 +139,7 @@ def test_offsets_survive_dev_down_and_dev_up(consumer, uid):
         comm = subprocess.run(["ps", "-o", "comm=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
         want = expected_cmd.get(name, "daprd" if name.startswith("daprd") else "wasmtime")
         assert comm == want, f"table says {name} is pid {pid}, ps says {comm!r}"
-    assert requests.get("http://127.0.0.1:18000/healthz", timeout=5).status_code == 200
+    assert requests.get(f"http://127.0.0.1:{ENV['APP_PORT_BASE']}/healthz", timeout=5).status_code == 200
 
     assert kafka.group_offsets(GROUP) == before, "committed offsets changed across dev-down/dev-up"
     app.clear()
