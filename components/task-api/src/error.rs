@@ -19,6 +19,11 @@ pub enum ApiError {
     Unauthorized(auth::AuthError),
     /// 404: no such resource for this user.
     NotFound,
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed {
+        /// The methods the path serves.
+        allow: &'static str,
+    },
     /// 409: the Idempotency-Key was used with another body.
     IdempotencyMismatch,
     /// 412: `If-Match` does not match the current version.
@@ -68,6 +73,12 @@ impl ApiError {
                 e.to_string(),
             ),
             Self::NotFound => (404, "not-found", "Not found", "no such resource".into()),
+            Self::MethodNotAllowed { allow } => (
+                405,
+                "method-not-allowed",
+                "Method not allowed",
+                format!("this resource serves {allow}"),
+            ),
             Self::IdempotencyMismatch => (
                 409,
                 "idempotency-key-reused",
@@ -115,6 +126,9 @@ impl ApiError {
             .header("content-type", "application/problem+json");
         if status == 401 {
             b.header("www-authenticate", "Bearer");
+        }
+        if let Self::MethodNotAllowed { allow } = self {
+            b.header("allow", *allow);
         }
         b.body(body.to_string()).build()
     }

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use spin_sdk::http::{Params, Request, Response};
 
 use crate::error::ApiError;
-use crate::request::{authenticate, header, if_match, json_body, param, query_params};
+use crate::request::{authenticate, if_match, json_body, param, query_params};
 use crate::store::{self, events_of, json_col, text, time_col};
 
 type Answer = Result<Response, ApiError>;
@@ -54,14 +54,17 @@ pub async fn create(req: Request, _p: Params) -> Answer {
     let user = authenticate(&req, &dapr).await?;
     let body = json_body(&req)?;
     let task = domain::parse_create(&body, Utc::now())?;
-    let key = header(&req, "idempotency-key")
-        .map(str::trim)
-        .filter(|k| !k.is_empty());
-    if key.is_some_and(|k| k.len() > 255) {
-        return Err(ApiError::BadRequest(
-            "Idempotency-Key must be at most 255 characters".into(),
-        ));
-    }
+    let key = match req.header("idempotency-key") {
+        None => None,
+        Some(v) => match v.as_str().map(str::trim) {
+            Some(k) if !k.is_empty() && k.chars().count() <= 255 => Some(k),
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "Idempotency-Key must have 1 to 255 characters of UTF-8 text".into(),
+                ))
+            }
+        },
+    };
     let hash = format!("{:x}", Sha256::digest(req.body()));
     let stmt = sql::create_task(&user, &task, key.map(|k| (k, hash.as_str())));
     let rows = match store::query(&dapr, &stmt).await {
@@ -425,6 +428,36 @@ pub async fn job(_req: Request, p: Params) -> Answer {
         200,
         &json!({"published": result.ok, "failed": 0}),
     ))
+}
+
+/// Route patterns and their methods, for 405 answers (keep in step with the route table).
+const ALLOWED: [(&str, &str); 9] = [
+    ("/healthz", "GET"),
+    ("/readyz", "GET"),
+    ("/api/openapi.json", "GET"),
+    ("/api/tasks", "GET, POST"),
+    ("/api/tasks/*", "GET, PATCH, DELETE"),
+    ("/api/tasks/*/complete", "POST"),
+    ("/api/series/*", "GET"),
+    ("/api/series/*/occurrences", "GET"),
+    ("/api/calendar.ics", "GET"),
+];
+
+fn matches(pattern: &str, path: &str) -> bool {
+    let (p, a): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
+    p.len() == a.len()
+        && p.iter()
+            .zip(&a)
+            .all(|(p, a)| *p == "*" && !a.is_empty() || p == a)
+}
+
+/// Fallback: 405 with `Allow` for a known path, else 404.
+pub async fn fallback(req: Request, _p: Params) -> Answer {
+    let path = req.path().trim_end_matches('/');
+    match ALLOWED.iter().find(|(pattern, _)| matches(pattern, path)) {
+        Some((_, allow)) => Err(ApiError::MethodNotAllowed { allow }),
+        None => Err(ApiError::NotFound),
+    }
 }
 
 /// `GET /healthz`

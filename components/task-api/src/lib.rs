@@ -7,7 +7,6 @@ mod handlers;
 mod request;
 mod store;
 
-use component_kit::health;
 use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
 
@@ -35,7 +34,8 @@ mod route {
         job,
         healthz,
         readyz,
-        openapi
+        openapi,
+        fallback
     );
 }
 
@@ -57,6 +57,6 @@ async fn handle(req: Request) -> Response {
     router.get_async("/api/calendar.ics", route::calendar);
     // Dapr Jobs API triggers (registered before any job is scheduled: a 404 would count as done).
     router.post_async("/job/:name", route::job);
-    health::add_fallback(&mut router);
+    router.any_async("/*", route::fallback);
     router.handle_async(req).await
 }

@@ -99,8 +99,3 @@ pub fn if_match(req: &Request) -> Result<Option<i64>, ApiError> {
             ApiError::BadRequest(format!("If-Match must be an ETag such as \"3\", got {v}"))
         })
 }
-
-/// A header as text.
-pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.header(name).and_then(|h| h.as_str())
-}

@@ -107,7 +107,7 @@ pub fn parse_create(body: &Value, now: DateTime<Utc>) -> Result<CreateTask, Vali
         .and_then(|m| Mode::parse(m).map_err(|e| errors.push("mode", e)).ok())
         .unwrap_or_default();
     let reminders = parse_reminders(body.get("reminders"), &mut errors);
-    let recurrence = string_field(body, "recurrence", &mut errors).filter(|r| !r.trim().is_empty());
+    let recurrence = string_field(body, "recurrence", &mut errors);
     let series = match recurrence {
         Some(text) => schedule::resolve(text, tzid, due_date, end_date, mode, now)
             .map_err(|e| errors.0.push(e))
