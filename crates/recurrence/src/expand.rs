@@ -502,12 +502,45 @@ pub struct RuleIter {
     buffer: Vec<NaiveDateTime>,
     pos: usize,
     finished: bool,
+    fast: Option<Fast>,
+}
+
+/// State of the fast path for DAILY/WEEKLY rules whose only day filter is a set of weekdays
+/// (the common task rules). It yields exactly what [`RuleIter::step`] would, day by day,
+/// without building day sets.
+#[derive(Debug, Clone, Copy)]
+struct Fast {
+    /// The day being emitted.
+    date: NaiveDate,
+    /// Weekly: first day after the current period (a WKST day).
+    period_end: NaiveDate,
+    /// Weekly: first day of the current period's week (a WKST day).
+    week_start: NaiveDate,
+    /// Index into the time set of the next time to emit on `date`.
+    ti: usize,
+    /// Whether `date` passes the weekday filter.
+    day_ok: bool,
+    /// Weekday of `date` (Monday = 0).
+    wday: u8,
+    /// Days from one period to the next (INTERVAL, or 7 × INTERVAL for WEEKLY).
+    step_days: u64,
+    /// `step_days % 7`.
+    step_wday: u8,
 }
 
 impl RuleIter {
     /// Iterates a rule from DTSTART (local wall time).
     pub fn new(rule: &Rule, dtstart: NaiveDateTime) -> Self {
         Self::starting_near(rule, dtstart, None)
+    }
+
+    /// Iterates a rule with the general period-by-period algorithm only (no fast path).
+    /// Used to check that the fast path yields the same occurrences.
+    #[doc(hidden)]
+    pub fn general(rule: &Rule, dtstart: NaiveDateTime) -> Self {
+        let mut it = Self::new(rule, dtstart);
+        it.fast = None;
+        it
     }
 
     /// Iterates a rule, skipping whole periods that end before `target` when that is
@@ -538,6 +571,7 @@ impl RuleIter {
             days: Vec::with_capacity(31),
             buffer: Vec::with_capacity(8),
             pos: 0,
+            fast: None,
         };
         if let Some(target) = target {
             if it.count.is_none() && target > dtstart {
@@ -547,7 +581,119 @@ impl RuleIter {
         it.init_timeset();
         let (y, m) = (it.year, it.month);
         it.info.rebuild(&it.p, y, m);
+        it.fast = it.fast_start();
         it
+    }
+
+    fn fast_start(&self) -> Option<Fast> {
+        let p = &self.p;
+        let simple = matches!(p.freq, Frequency::Daily | Frequency::Weekly)
+            && p.by_month == 0
+            && p.by_week_no.is_empty()
+            && p.by_year_day.is_empty()
+            && p.by_month_day == 0
+            && p.by_nmonth_day == 0
+            && p.by_nweekday.is_empty()
+            && p.by_set_pos.is_empty()
+            && !self.timeset.is_empty();
+        if !simple || self.finished {
+            return None;
+        }
+        let date = NaiveDate::from_ymd_opt(
+            i32::try_from(self.year).ok()?,
+            u32::try_from(self.month).ok()?,
+            u32::try_from(self.day).ok()?,
+        )?;
+        let back = (wd(date.weekday()) - p.wkst).rem_euclid(7);
+        let week_start = date.checked_sub_days(chrono::Days::new(back.unsigned_abs()))?;
+        let period_end = week_start.checked_add_days(chrono::Days::new(7))?;
+        let interval = u64::try_from(p.interval).ok()?;
+        let wday = date.weekday().num_days_from_monday() as u8;
+        let step_days = if p.freq == Frequency::Daily {
+            interval
+        } else {
+            interval.checked_mul(7)?
+        };
+        Some(Fast {
+            date,
+            period_end,
+            week_start,
+            ti: 0,
+            day_ok: p.by_weekday == 0 || p.by_weekday & (1 << wday) != 0,
+            wday,
+            step_days,
+            step_wday: (step_days % 7) as u8,
+        })
+    }
+
+    /// The next occurrence on the fast path; `None` when the rule is exhausted.
+    fn fast_next(&mut self) -> Option<NaiveDateTime> {
+        let Self {
+            fast,
+            timeset,
+            dtstart,
+            count,
+            p,
+            finished,
+            ..
+        } = self;
+        let f = fast.as_mut()?;
+        loop {
+            if f.day_ok {
+                if let Some(time) = timeset.get(f.ti) {
+                    f.ti += 1;
+                    let res = f.date.and_time(*time);
+                    if res < *dtstart {
+                        continue;
+                    }
+                    if let Some(c) = count.as_mut() {
+                        if *c == 0 {
+                            *fast = None;
+                            *finished = true;
+                            return None;
+                        }
+                        *c -= 1;
+                    }
+                    return Some(res);
+                }
+            }
+            // Next day.
+            f.ti = 0;
+            let next = if p.freq == Frequency::Daily {
+                f.wday = (f.wday + f.step_wday) % 7;
+                f.date.checked_add_days(chrono::Days::new(f.step_days))
+            } else {
+                match f.date.succ_opt() {
+                    Some(d) if d < f.period_end => {
+                        f.wday = if f.wday == 6 { 0 } else { f.wday + 1 };
+                        Some(d)
+                    }
+                    Some(_) => {
+                        let jump = f
+                            .week_start
+                            .checked_add_days(chrono::Days::new(f.step_days));
+                        if let Some(ws) = jump {
+                            f.week_start = ws;
+                            f.period_end = ws.checked_add_days(chrono::Days::new(7)).unwrap_or(ws);
+                            f.wday = p.wkst as u8;
+                        }
+                        jump
+                    }
+                    None => None,
+                }
+            };
+            match next {
+                Some(d) if i64::from(d.year()) <= MAX_YEAR => {
+                    f.date = d;
+                    f.day_ok = p.by_weekday == 0 || p.by_weekday & (1 << f.wday) != 0;
+                }
+                _ => {
+                    *fast = None;
+                    *finished = true;
+                    return None;
+                }
+            }
+        }
     }
 
     /// Moves the period counter to the period of the DTSTART grid that contains `target`.
@@ -1048,6 +1194,9 @@ impl Iterator for RuleIter {
     type Item = NaiveDateTime;
 
     fn next(&mut self) -> Option<NaiveDateTime> {
+        if self.fast.is_some() {
+            return self.fast_next();
+        }
         loop {
             if let Some(v) = self.buffer.get(self.pos) {
                 self.pos += 1;

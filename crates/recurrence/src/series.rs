@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use crate::error::SeriesError;
 use crate::expand::RuleIter;
 use crate::rule::{Frequency, Rule, RuleParts, Until};
-use crate::tz::{to_instant, to_local, Zone};
+use crate::tz::{to_instant, to_local, Resolver, Zone};
 
 /// How the next due date is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -120,6 +120,7 @@ enum UntilBound {
 /// order (wall-clock order), with UNTIL and the end date applied.
 pub struct Occurrences<'a> {
     zone: Zone,
+    resolver: Resolver,
     rule: Option<RuleIter>,
     rule_next: Option<Occurrence>,
     until: Option<UntilBound>,
@@ -170,6 +171,7 @@ impl<'a> Occurrences<'a> {
         };
         Self {
             zone: series.tz,
+            resolver: Resolver::new(series.tz),
             rule,
             rule_next: None,
             until,
@@ -192,7 +194,7 @@ impl<'a> Occurrences<'a> {
         match it.next() {
             None => self.rule = None,
             Some(local) => {
-                let instant = to_instant(local, self.zone);
+                let instant = self.resolver.resolve(local);
                 let beyond_until = match self.until {
                     Some(UntilBound::Local(u)) => local > u,
                     Some(UntilBound::Instant(u)) => instant > u,
@@ -215,6 +217,11 @@ impl Iterator for Occurrences<'_> {
     type Item = Occurrence;
 
     fn next(&mut self) -> Option<Occurrence> {
+        if self.rdates.is_empty() && self.exdates.is_empty() && self.end.is_none() {
+            // Plain rule: already strictly increasing, nothing to merge or remove.
+            self.pull_rule();
+            return self.rule_next.take();
+        }
         loop {
             self.pull_rule();
             let rdate = self.rdates.get(self.ri).copied();
@@ -432,12 +439,16 @@ impl Series {
     /// an agenda. Cost is proportional to `n`, not to the series' age.
     pub fn next_n_after(&self, instant: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
         if self.overrides.is_empty() {
-            return self
-                .occurrences_near(instant)
-                .filter(|o| o.instant > instant)
-                .take(n)
-                .map(|o| o.instant)
-                .collect();
+            let mut out = Vec::with_capacity(n.min(4096));
+            for o in self.occurrences_near(instant) {
+                if out.len() >= n {
+                    break;
+                }
+                if o.instant > instant {
+                    out.push(o.instant);
+                }
+            }
+            return out;
         }
         let mut out: Vec<DateTime<Utc>> = self
             .occurrences_near(instant)

@@ -12,7 +12,7 @@
 //! * **Floating** series (no zone): wall-clock times are mapped to instants as if they were
 //!   UTC, never in the server's zone. Callers that know the user's zone should attach it.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// The time zone of a series.
@@ -75,20 +75,101 @@ pub fn to_instant(local: NaiveDateTime, zone: Zone) -> DateTime<Utc> {
     match zone {
         Zone::Floating => local.and_utc(),
         Zone::Tz(tz) => {
-            let offset_secs = match tz.offset_from_local_datetime(&local) {
-                LocalResult::Single(o) => o.fix().local_minus_utc(),
-                LocalResult::Ambiguous(first, _) => first.fix().local_minus_utc(),
+            let offset = match tz.offset_from_local_datetime(&local) {
+                LocalResult::Single(o) => o.fix(),
+                LocalResult::Ambiguous(first, _) => first.fix(),
                 LocalResult::None => offset_before_gap(local, tz),
             };
-            (local - Duration::seconds(i64::from(offset_secs))).and_utc()
+            apply(local, offset)
         }
     }
 }
 
+fn apply(local: NaiveDateTime, offset: FixedOffset) -> DateTime<Utc> {
+    local
+        .checked_sub_offset(offset)
+        .unwrap_or_else(|| local - Duration::seconds(i64::from(offset.local_minus_utc())))
+        .and_utc()
+}
+
+/// Converts a sequence of increasing wall-clock times with the policy of [`to_instant`] and
+/// the same results, but with far fewer time-zone lookups.
+///
+/// After a full resolution of a time that exists exactly once, the resolver keeps a window of
+/// instants `[lo, hi]` known to contain no offset change, and extends it in 72-hour steps with
+/// one UTC lookup at the end of each step. A later time whose instant (at the window's offset)
+/// lies in the window needs no lookup at all.
+///
+/// This relies on a property of the time-zone database: in every zone, any two changes of the
+/// UTC offset are more than 72 hours apart (the closest pair in tzdata is about four days
+/// apart, in 1939; since 1970 it is a week). So equal offsets at both ends of a step of at
+/// most 72 hours mean no change in between; and a time in such a window can be neither in a
+/// gap nor in the second half of an overlap (both need a change within a few hours of it).
+#[derive(Debug, Clone, Copy)]
+pub struct Resolver {
+    zone: Zone,
+    window: Option<Window>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    offset: FixedOffset,
+    lo: i64,
+    hi: i64,
+}
+
+const RESOLVER_STEP_SECS: i64 = 72 * 3600;
+
+impl Resolver {
+    /// A resolver for one zone.
+    pub fn new(zone: Zone) -> Self {
+        Self { zone, window: None }
+    }
+
+    /// The instant of `local` (the same result as [`to_instant`]).
+    #[inline]
+    pub fn resolve(&mut self, local: NaiveDateTime) -> DateTime<Utc> {
+        let Zone::Tz(tz) = self.zone else {
+            return local.and_utc();
+        };
+        if let Some(w) = self.window.as_mut() {
+            let candidate = apply(local, w.offset);
+            let ts = candidate.timestamp();
+            if ts >= w.lo && ts <= w.hi {
+                return candidate;
+            }
+            if ts > w.hi && ts <= w.hi + RESOLVER_STEP_SECS {
+                let probe = w.hi + RESOLVER_STEP_SECS;
+                if let Some(p) = DateTime::from_timestamp(probe, 0) {
+                    if tz.offset_from_utc_datetime(&p.naive_utc()).fix() == w.offset {
+                        w.hi = probe;
+                        return candidate;
+                    }
+                }
+            }
+        }
+        let (offset, single) = match tz.offset_from_local_datetime(&local) {
+            LocalResult::Single(o) => (o.fix(), true),
+            LocalResult::Ambiguous(first, _) => (first.fix(), false),
+            LocalResult::None => (offset_before_gap(local, tz), false),
+        };
+        let instant = apply(local, offset);
+        self.window = single.then(|| {
+            let ts = instant.timestamp();
+            Window {
+                offset,
+                lo: ts,
+                hi: ts,
+            }
+        });
+        instant
+    }
+}
+
 /// The offset in force just before the gap that swallows `local`.
-fn offset_before_gap(local: NaiveDateTime, tz: Tz) -> i32 {
+fn offset_before_gap(local: NaiveDateTime, tz: Tz) -> FixedOffset {
     if let Some((_, offset)) = chrono_tz::GapInfo::new(&local, &tz).and_then(|g| g.begin) {
-        return offset.fix().local_minus_utc();
+        return offset.fix();
     }
     // No transition data before the gap (cannot happen for real zones): walk back until a
     // local time exists.
@@ -96,10 +177,10 @@ fn offset_before_gap(local: NaiveDateTime, tz: Tz) -> i32 {
     for _ in 0..(49 * 4) {
         probe -= Duration::minutes(15);
         if let Some(o) = tz.offset_from_local_datetime(&probe).latest() {
-            return o.fix().local_minus_utc();
+            return o.fix();
         }
     }
-    0
+    Utc.fix()
 }
 
 /// The wall-clock time of an instant in a zone (floating: the UTC wall time).

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
 use proptest::prelude::*;
+use recurrence::expand::RuleIter;
 use recurrence::{ByDay, Frequency, Rule, RuleParts, Series, Until, Zone};
 
 const ZONES: [&str; 6] = [
@@ -147,6 +148,41 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
 
     #[test]
+    fn fast_path_equals_general_expansion(
+        weekly in any::<bool>(),
+        interval in 1u32..4,
+        count in prop::option::of(1u32..60),
+        days in prop::collection::vec(0u8..7, 0..4),
+        hours in prop::collection::vec(0u8..24, 0..3),
+        wkst in 0u8..7,
+        start in dtstart(),
+    ) {
+        let mut p = RuleParts::new(if weekly { Frequency::Weekly } else { Frequency::Daily });
+        p.interval = interval;
+        p.count = count;
+        p.by_day = days.into_iter().map(|d| ByDay::every(weekday(d))).collect();
+        p.by_hour = hours;
+        p.wkst = weekday(wkst);
+        let rule = Rule::from_parts(p).unwrap();
+        let fast: Vec<_> = RuleIter::new(&rule, start).take(300).collect();
+        let general: Vec<_> = RuleIter::general(&rule, start).take(300).collect();
+        prop_assert_eq!(fast, general);
+        // Starting near a later instant agrees with the full walk.
+        if count.is_none() {
+            let target = start + Duration::days(400);
+            let near: Vec<_> = RuleIter::starting_near(&rule, start, Some(target))
+                .filter(|t| *t >= target)
+                .take(50)
+                .collect();
+            let full: Vec<_> = RuleIter::general(&rule, start)
+                .filter(|t| *t >= target)
+                .take(50)
+                .collect();
+            prop_assert_eq!(near, full);
+        }
+    }
+
+    #[test]
     fn writer_after_parser_is_identity_on_canonical_text(rule in rule()) {
         let text = rule.to_canonical_string();
         let parsed = Rule::parse(&text).unwrap();
@@ -196,6 +232,53 @@ proptest! {
             let window = s.between(t + Duration::seconds(1), next + Duration::seconds(1));
             if next > t + Duration::seconds(1) {
                 prop_assert_eq!(window.first().copied(), Some(next));
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// The batch resolver gives exactly the per-time policy result, including across DST
+    /// gaps and overlaps (steps of minutes to weeks, around transition dates).
+    #[test]
+    fn resolver_matches_to_instant(
+        zone in 0usize..ZONES.len(),
+        start in dtstart(),
+        steps in prop::collection::vec(prop_oneof![1i64..120, 1i64..4000, 1i64..40_000], 1..200),
+    ) {
+        let tz = Zone::parse(ZONES[zone]).unwrap();
+        let mut resolver = recurrence::tz::Resolver::new(tz);
+        let mut t = start;
+        for step in steps {
+            t += Duration::minutes(step);
+            prop_assert_eq!(resolver.resolve(t), recurrence::tz::to_instant(t, tz), "{}", t);
+        }
+    }
+}
+
+#[test]
+fn resolver_matches_to_instant_through_every_transition_2024_2027() {
+    for name in ZONES {
+        let tz = Zone::parse(name).unwrap();
+        for step_minutes in [15, 30, 60, 24 * 60 + 30, 7 * 24 * 60] {
+            let mut resolver = recurrence::tz::Resolver::new(tz);
+            let mut t = NaiveDate::from_ymd_opt(2024, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap();
+            let end = NaiveDate::from_ymd_opt(2027, 12, 31)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap();
+            while t < end {
+                assert_eq!(
+                    resolver.resolve(t),
+                    recurrence::tz::to_instant(t, tz),
+                    "{name} {t}"
+                );
+                t += Duration::minutes(step_minutes);
             }
         }
     }
