@@ -23,12 +23,20 @@ WASMTIME="$TOOLS/bin/wasmtime"
 [ -x "$WASMTIME" ] || WASMTIME="$(command -v wasmtime)" || die "wasmtime not found (run scripts/setup.sh)"
 
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
-log "running python-dateutil, native and Wasm cases"
-"$PY" "$ROOT/crates/recurrence/benches/dateutil_bench.py" "$NOW" >"$tmp/py"
-"$ROOT/target/release/recurrence-bench" --now "$NOW" >"$tmp/rs"
-"$WASMTIME" run "$WASM" 20000 "$NOW" >"$tmp/wasm"
+# Three interleaved rounds; each figure is the best (lowest) of its rounds, so a burst of load
+# on a shared machine hits dateutil and ours alike and does not decide the ratio.
+ROUNDS="${BENCH_ROUNDS:-3}"
+for r in $(seq "$ROUNDS"); do
+  log "round $r/$ROUNDS: python-dateutil, native, Wasm"
+  "$PY" "$ROOT/crates/recurrence/benches/dateutil_bench.py" "$NOW" >>"$tmp/py"
+  "$ROOT/target/release/recurrence-bench" --now "$NOW" >>"$tmp/rs"
+  "$WASMTIME" run "$WASM" 20000 "$NOW" >>"$tmp/wasm"
+done
 
-ns() { awk -v k="$2" '$1 == k { for (i = 2; i <= NF; i++) if ($i ~ /^ns_per_op=/) { sub("ns_per_op=", "", $i); print $i } }' "$1"; }
+ns() {
+  awk -v k="$2" '$1 == k { for (i = 2; i <= NF; i++) if ($i ~ /^ns_per_op=/) { sub("ns_per_op=", "", $i); v = $i + 0; if (best == "" || v < best) best = v } }
+    END { if (best != "") print best }' "$1"
+}
 py_a=$(ns "$tmp/py" next_daily);  rs_a=$(ns "$tmp/rs" next_daily)
 py_b=$(ns "$tmp/py" list_weekly); rs_b=$(ns "$tmp/rs" list_weekly)
 py_bz=$(ns "$tmp/py" list_weekly_zoned); rs_bz=$(ns "$tmp/rs" list_weekly_zoned)

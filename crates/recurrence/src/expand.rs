@@ -512,8 +512,6 @@ pub struct RuleIter {
 struct Fast {
     /// The day being emitted.
     date: NaiveDate,
-    /// Weekly: first day after the current period (a WKST day).
-    period_end: NaiveDate,
     /// Weekly: first day of the current period's week (a WKST day).
     week_start: NaiveDate,
     /// Index into the time set of the next time to emit on `date`.
@@ -526,6 +524,8 @@ struct Fast {
     step_days: u64,
     /// `step_days % 7`.
     step_wday: u8,
+    /// Allowed weekdays by position in the week (bit 0 = WKST).
+    rel_mask: u8,
 }
 
 impl RuleIter {
@@ -606,7 +606,6 @@ impl RuleIter {
         )?;
         let back = (wd(date.weekday()) - p.wkst).rem_euclid(7);
         let week_start = date.checked_sub_days(chrono::Days::new(back.unsigned_abs()))?;
-        let period_end = week_start.checked_add_days(chrono::Days::new(7))?;
         let interval = u64::try_from(p.interval).ok()?;
         let wday = date.weekday().num_days_from_monday() as u8;
         let step_days = if p.freq == Frequency::Daily {
@@ -614,10 +613,16 @@ impl RuleIter {
         } else {
             interval.checked_mul(7)?
         };
+        let rel_mask = (0..7u8)
+            .filter(|k| {
+                let day = (p.wkst as u8 + k) % 7;
+                p.by_weekday == 0 || p.by_weekday & (1 << day) != 0
+            })
+            .fold(0u8, |m, k| m | (1 << k));
         Some(Fast {
             date,
-            period_end,
             week_start,
+            rel_mask,
             ti: 0,
             day_ok: p.by_weekday == 0 || p.by_weekday & (1 << wday) != 0,
             wday,
@@ -663,23 +668,22 @@ impl RuleIter {
                 f.wday = (f.wday + f.step_wday) % 7;
                 f.date.checked_add_days(chrono::Days::new(f.step_days))
             } else {
-                match f.date.succ_opt() {
-                    Some(d) if d < f.period_end => {
-                        f.wday = if f.wday == 6 { 0 } else { f.wday + 1 };
-                        Some(d)
-                    }
-                    Some(_) => {
-                        let jump = f
-                            .week_start
-                            .checked_add_days(chrono::Days::new(f.step_days));
-                        if let Some(ws) = jump {
-                            f.week_start = ws;
-                            f.period_end = ws.checked_add_days(chrono::Days::new(7)).unwrap_or(ws);
-                            f.wday = p.wkst as u8;
-                        }
-                        jump
-                    }
-                    None => None,
+                // Jump straight to the next allowed weekday of this week, or of the next period.
+                let wkst = p.wkst as u8;
+                let rel = (f.wday + 7 - wkst) % 7;
+                let later = u32::from(f.rel_mask) >> (rel + 1);
+                if later != 0 {
+                    let k = later.trailing_zeros() + 1;
+                    f.wday = (f.wday + k as u8) % 7;
+                    f.date.checked_add_days(chrono::Days::new(u64::from(k)))
+                } else {
+                    let first = f.rel_mask.trailing_zeros();
+                    f.week_start = f
+                        .week_start
+                        .checked_add_days(chrono::Days::new(f.step_days))?;
+                    f.wday = (wkst + first as u8) % 7;
+                    f.week_start
+                        .checked_add_days(chrono::Days::new(u64::from(first)))
                 }
             };
             match next {

@@ -116,6 +116,32 @@ enum UntilBound {
     Instant(DateTime<Utc>),
 }
 
+impl UntilBound {
+    fn of(series: &Series) -> Option<Self> {
+        series
+            .rule
+            .as_ref()
+            .and_then(|r| r.until())
+            .map(|u| match u {
+                Until::Date(d) => UntilBound::Local(d.and_time(chrono::NaiveTime::MIN)),
+                Until::Local(t) => UntilBound::Local(t),
+                Until::Utc(t) => match series.tz {
+                    Zone::Floating => UntilBound::Local(t),
+                    Zone::Tz(_) => UntilBound::Instant(t.and_utc()),
+                },
+            })
+    }
+
+    #[inline]
+    fn exceeded(bound: &Option<Self>, local: NaiveDateTime, instant: DateTime<Utc>) -> bool {
+        match bound {
+            Some(UntilBound::Local(u)) => local > *u,
+            Some(UntilBound::Instant(u)) => instant > *u,
+            None => false,
+        }
+    }
+}
+
 /// Iterator over the base occurrences of a series (rule ∪ RDATE − EXDATE), in generation
 /// order (wall-clock order), with UNTIL and the end date applied.
 pub struct Occurrences<'a> {
@@ -148,18 +174,7 @@ impl<'a> Occurrences<'a> {
             .rule
             .as_ref()
             .map(|r| RuleIter::starting_near(r, series.dtstart, near));
-        let until = series
-            .rule
-            .as_ref()
-            .and_then(|r| r.until())
-            .map(|u| match u {
-                Until::Date(d) => UntilBound::Local(d.and_time(chrono::NaiveTime::MIN)),
-                Until::Local(t) => UntilBound::Local(t),
-                Until::Utc(t) => match series.tz {
-                    Zone::Floating => UntilBound::Local(t),
-                    Zone::Tz(_) => UntilBound::Instant(t.and_utc()),
-                },
-            });
+        let until = UntilBound::of(series);
         let rdates = sorted(&series.rdates);
         let exdates = sorted(&series.exdates);
         let (ri, xi) = match near {
@@ -195,11 +210,7 @@ impl<'a> Occurrences<'a> {
             None => self.rule = None,
             Some(local) => {
                 let instant = self.resolver.resolve(local);
-                let beyond_until = match self.until {
-                    Some(UntilBound::Local(u)) => local > u,
-                    Some(UntilBound::Instant(u)) => instant > u,
-                    None => false,
-                };
+                let beyond_until = UntilBound::exceeded(&self.until, local, instant);
                 let beyond_end = self
                     .end
                     .is_some_and(|e| instant > e + Duration::days(MARGIN_DAYS));
@@ -438,6 +449,33 @@ impl Series {
     /// The next `n` start instants strictly after `instant` (exceptions applied), e.g. to fill
     /// an agenda. Cost is proportional to `n`, not to the series' age.
     pub fn next_n_after(&self, instant: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
+        let plain = self.overrides.is_empty()
+            && self.rdates.is_empty()
+            && self.exdates.is_empty()
+            && self.end_date.is_none();
+        if let (true, Some(rule)) = (plain, &self.rule) {
+            // The common case: a bare rule. Straight from the expander, no merging.
+            let local = to_local(instant, self.tz);
+            let near = local
+                .checked_sub_signed(Duration::days(MARGIN_DAYS))
+                .unwrap_or(local);
+            let until = UntilBound::of(self);
+            let mut resolver = Resolver::new(self.tz);
+            let mut out = Vec::with_capacity(n.min(4096));
+            for l in RuleIter::starting_near(rule, self.dtstart, Some(near)) {
+                if out.len() >= n {
+                    break;
+                }
+                let t = resolver.resolve(l);
+                if UntilBound::exceeded(&until, l, t) {
+                    break;
+                }
+                if t > instant {
+                    out.push(t);
+                }
+            }
+            return out;
+        }
         if self.overrides.is_empty() {
             let mut out = Vec::with_capacity(n.min(4096));
             for o in self.occurrences_near(instant) {
