@@ -83,3 +83,34 @@ def test_valid_tokens_with_current_and_previous_secret_are_accepted():
     assert get(token("rotating-user")).status_code == 200
     assert get(token("rotating-user", secret=PREVIOUS_SECRET)).status_code == 200
     assert get(token("rotating-user", lifetime=3600)).status_code == 200
+
+
+def test_rotation_takes_effect_without_restarting_the_component():
+    """Rotate in the secret store (the local file store reads its file when daprd starts, so the
+    sidecar restarts; Key Vault needs no restart): the new secret is accepted at once, the old
+    current one keeps working as previous, the retired previous one is refused. The component
+    process is never restarted: it reads the secrets from Dapr on every request."""
+    import json
+
+    from support.stack import STACK_DIR, stack, wait_until
+
+    path = STACK_DIR / "secrets/secrets.json"
+    original = path.read_text()
+    new_secret = b"todo-local-dev-rotated-jwt-secret-for-the-rotation-test"
+    component_pid = (STACK_DIR / "run/task-api.pid").read_text().strip()
+    try:
+        data = json.loads(original)
+        data["jwt-secret-previous"] = data["jwt-secret"]
+        data["jwt-secret"] = new_secret.decode()
+        path.write_text(json.dumps(data))
+        stack("stop", "daprd-task-api")
+        stack("start", "daprd-task-api")
+        wait_until("rotated secrets served", lambda: get(token("rot", secret=new_secret)).status_code == 200, 60)
+        assert get(token("rot", secret=SECRET)).status_code == 200  # old current, now previous
+        assert get(token("rot", secret=PREVIOUS_SECRET)).status_code == 401  # retired
+        assert (STACK_DIR / "run/task-api.pid").read_text().strip() == component_pid
+    finally:
+        path.write_text(original)
+        stack("stop", "daprd-task-api")
+        stack("start", "daprd-task-api")
+        wait_until("original secrets served", lambda: get(token("rot", secret=PREVIOUS_SECRET)).status_code == 200, 60)
