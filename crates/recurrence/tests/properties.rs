@@ -228,6 +228,17 @@ proptest! {
         if reference.is_some() || s.occurrences().take(5_000).count() < 5_000 {
             prop_assert_eq!(s.next_after(t), reference);
         }
+        let listed = s.next_n_after(t, 25);
+        let walked: Vec<_> = s
+            .occurrences()
+            .take(5_000)
+            .filter(|o| o.instant > t)
+            .take(25)
+            .map(|o| o.instant)
+            .collect();
+        if walked.len() == 25 || s.occurrences().take(5_000).count() < 5_000 {
+            prop_assert_eq!(listed, walked);
+        }
         if let Some(next) = reference {
             let window = s.between(t + Duration::seconds(1), next + Duration::seconds(1));
             if next > t + Duration::seconds(1) {
