@@ -114,11 +114,13 @@ pub struct Resolver {
 #[derive(Debug, Clone, Copy)]
 struct Window {
     offset: FixedOffset,
-    lo: i64,
-    hi: i64,
+    /// UTC wall time of the first instant of the window.
+    lo: NaiveDateTime,
+    /// UTC wall time of the last verified instant of the window.
+    hi: NaiveDateTime,
 }
 
-const RESOLVER_STEP_SECS: i64 = 72 * 3600;
+const RESOLVER_STEP: Duration = Duration::hours(72);
 
 impl Resolver {
     /// A resolver for one zone.
@@ -133,17 +135,18 @@ impl Resolver {
             return local.and_utc();
         };
         if let Some(w) = self.window.as_mut() {
-            let candidate = apply(local, w.offset);
-            let ts = candidate.timestamp();
-            if ts >= w.lo && ts <= w.hi {
-                return candidate;
-            }
-            if ts > w.hi && ts <= w.hi + RESOLVER_STEP_SECS {
-                let probe = w.hi + RESOLVER_STEP_SECS;
-                if let Some(p) = DateTime::from_timestamp(probe, 0) {
-                    if tz.offset_from_utc_datetime(&p.naive_utc()).fix() == w.offset {
-                        w.hi = probe;
-                        return candidate;
+            if let Some(candidate) = local.checked_sub_offset(w.offset) {
+                if candidate >= w.lo && candidate <= w.hi {
+                    return candidate.and_utc();
+                }
+                if candidate > w.hi {
+                    if let Some(probe) = w.hi.checked_add_signed(RESOLVER_STEP) {
+                        if candidate <= probe
+                            && tz.offset_from_utc_datetime(&probe).fix() == w.offset
+                        {
+                            w.hi = probe;
+                            return candidate.and_utc();
+                        }
                     }
                 }
             }
@@ -154,13 +157,10 @@ impl Resolver {
             LocalResult::None => (offset_before_gap(local, tz), false),
         };
         let instant = apply(local, offset);
-        self.window = single.then(|| {
-            let ts = instant.timestamp();
-            Window {
-                offset,
-                lo: ts,
-                hi: ts,
-            }
+        self.window = single.then(|| Window {
+            offset,
+            lo: instant.naive_utc(),
+            hi: instant.naive_utc(),
         });
         instant
     }
