@@ -213,7 +213,7 @@ impl<'a> Occurrences<'a> {
                 let beyond_until = UntilBound::exceeded(&self.until, local, instant);
                 let beyond_end = self
                     .end
-                    .is_some_and(|e| instant > e + Duration::days(MARGIN_DAYS));
+                    .is_some_and(|e| instant - Duration::days(MARGIN_DAYS) > e);
                 if beyond_until || beyond_end {
                     self.rule = None;
                 } else {
@@ -504,7 +504,7 @@ impl Series {
     pub fn instances_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> Vec<Instance> {
         let mut out: Vec<Instance> = Vec::new();
         for o in self.occurrences_near(a) {
-            if o.instant >= b + Duration::days(MARGIN_DAYS) {
+            if o.instant - Duration::days(MARGIN_DAYS) >= b {
                 break;
             }
             if self.override_for(o.local).is_some() {

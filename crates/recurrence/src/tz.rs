@@ -86,10 +86,7 @@ pub fn to_instant(local: NaiveDateTime, zone: Zone) -> DateTime<Utc> {
 }
 
 fn apply(local: NaiveDateTime, offset: FixedOffset) -> DateTime<Utc> {
-    local
-        .checked_sub_offset(offset)
-        .unwrap_or_else(|| local - Duration::seconds(i64::from(offset.local_minus_utc())))
-        .and_utc()
+    local.checked_sub_offset(offset).unwrap_or(local).and_utc()
 }
 
 /// Converts a sequence of increasing wall-clock times with the policy of [`to_instant`] and
