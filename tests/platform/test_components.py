@@ -53,19 +53,26 @@ def test_unknown_route_is_a_problem_json_404():
     assert r.json()["status"] == 404 and "/no/such/route" in r.json()["detail"]
 
 
-def test_dapr_url_comes_from_the_environment():
+def serve_task_api(dapr_url: str):
     port = free_port()
-    dead = free_port()  # nothing listens here
     proc = subprocess.Popen(
-        [str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", "--env", f"DAPR_URL=http://127.0.0.1:{dead}",
-         "--addr", f"127.0.0.1:{port}", str(wasm_path("task-api"))],
+        [str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", "--env", f"DAPR_URL={dapr_url}",
+         "--env", "APP_ID=task-api", "--addr", f"127.0.0.1:{port}", str(wasm_path("task-api"))],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until("wasmtime serve", lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok, 30)
-        r = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
-        assert r.status_code == 503
-        assert r.headers["content-type"] == "application/problem+json"
-        assert f"127.0.0.1:{dead}" in r.json()["detail"]
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    wait_until("wasmtime serve", lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok, 30)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def test_dapr_url_comes_from_the_environment():
+    live = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"  # the test stack's task-api sidecar
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens here
+    for dapr_url, want in ((live, 200), (dead, 503)):
+        proc, url = serve_task_api(dapr_url)
+        try:
+            r = requests.get(f"{url}/readyz", timeout=10)
+            assert r.status_code == want, f"DAPR_URL={dapr_url}: {r.status_code} {r.text}"
+            if want == 503:
+                assert r.headers["content-type"] == "application/problem+json"
+        finally:
+            proc.terminate()
+            proc.wait(10)

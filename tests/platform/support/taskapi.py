@@ -7,6 +7,8 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import signal
 import subprocess
 import time
 import uuid
@@ -14,9 +16,9 @@ import uuid
 import requests
 
 from . import kafka
-from .stack import ENV, PG_DSN, ROOT
+from .stack import ENV, PG_DSN, ROOT, STACK_DIR, stack
 
-BASE = f"http://127.0.0.1:{8000 + (10000 if ENV['STACK_NAME'] == 'test' else 0)}"
+BASE = f"http://127.0.0.1:{ENV['APP_PORT_BASE']}"
 SECRETS = json.loads((ROOT / "runtime-config/local/secrets.json").read_text())
 SECRET = SECRETS["jwt-secret"].encode()
 PREVIOUS_SECRET = SECRETS["jwt-secret-previous"].encode()
@@ -85,3 +87,40 @@ def read_events(topic: str, timeout_ms: int = 6000) -> list[tuple[str, dict]]:
             except json.JSONDecodeError:
                 pass
     return events
+
+
+def _gone_or_zombie(pid: int) -> bool:
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def restart_sidecar(sig: int = signal.SIGTERM, app: str = "task-api") -> None:
+    """Stops the stack's daprd of `app` with `sig` (SIGKILL for a crash) and starts it again.
+
+    A daprd restarted from a test is re-parented to PID 1 once scripts/stack.sh exits, and PID 1
+    here may reap it late: a killed daprd then lingers as a zombie whose pid file makes
+    `stack.sh start` think it still runs. So wait for the process to be gone or a zombie, then
+    drop its pid file before starting."""
+    name = f"daprd-{app}"
+    pidfile = STACK_DIR / "run" / f"{name}.pid"
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        pid = None
+    if pid is not None:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 30
+        while not _gone_or_zombie(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not _gone_or_zombie(pid):
+            os.kill(pid, signal.SIGKILL)
+            while not _gone_or_zombie(pid):
+                time.sleep(0.1)
+        pidfile.unlink(missing_ok=True)
+    stack("start", name)
