@@ -92,7 +92,8 @@ def test_rotation_takes_effect_without_restarting_the_component():
     process is never restarted: it reads the secrets from Dapr on every request."""
     import json
 
-    from support.stack import STACK_DIR, stack, wait_until
+    from support.stack import STACK_DIR, wait_until
+    from support.taskapi import restart_sidecar
 
     path = STACK_DIR / "secrets/secrets.json"
     original = path.read_text()
@@ -103,14 +104,12 @@ def test_rotation_takes_effect_without_restarting_the_component():
         data["jwt-secret-previous"] = data["jwt-secret"]
         data["jwt-secret"] = new_secret.decode()
         path.write_text(json.dumps(data))
-        stack("stop", "daprd-task-api")
-        stack("start", "daprd-task-api")
+        restart_sidecar()
         wait_until("rotated secrets served", lambda: get(token("rot", secret=new_secret)).status_code == 200, 60)
         assert get(token("rot", secret=SECRET)).status_code == 200  # old current, now previous
         assert get(token("rot", secret=PREVIOUS_SECRET)).status_code == 401  # retired
         assert (STACK_DIR / "run/task-api.pid").read_text().strip() == component_pid
     finally:
         path.write_text(original)
-        stack("stop", "daprd-task-api")
-        stack("start", "daprd-task-api")
+        restart_sidecar()
         wait_until("original secrets served", lambda: get(token("rot", secret=PREVIOUS_SECRET)).status_code == 200, 60)

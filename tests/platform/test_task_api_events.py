@@ -5,6 +5,8 @@ commit and publish) are repaired by Dapr jobs."""
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import signal
 import statistics
 import threading
 import time
@@ -13,8 +15,8 @@ import uuid
 import pytest
 import requests
 
-from support.stack import stack, wait_until
-from support.taskapi import BASE, User, psql, read_events
+from support.stack import STACK_DIR, stack, wait_until
+from support.taskapi import BASE, User, psql, read_events, restart_sidecar
 
 OPERATIONS = "task-operations"
 MODIFICATIONS = "task-modifications"
@@ -125,7 +127,7 @@ def test_kill_daprd_between_commit_and_publish_loses_no_event():
         th.start()
     try:
         wait_until("some creates", lambda: results.count(201) >= 30, 60)
-        stack("kill", "daprd-task-api")
+        os.kill(int((STACK_DIR / "run/daprd-task-api.pid").read_text()), signal.SIGKILL)
         time.sleep(1.0)
         stop.set()
         for th in threads:
@@ -135,7 +137,7 @@ def test_kill_daprd_between_commit_and_publish_loses_no_event():
               f"committed but unpublished at the kill: {len(unpublished)}")
     finally:
         stop.set()
-        stack("start", "daprd-task-api")
+        restart_sidecar(signal.SIGKILL)
     wait_until("daprd back", lambda: requests.get(f"{BASE}/readyz", timeout=10).status_code == 200, 90)
     rows = wait_until("every committed event published", lambda: all_published(u.id), 120, interval=1)
     committed = psql(f"select count(*) from tasks where user_id = '{u.id}'")[0][0]

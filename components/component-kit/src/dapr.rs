@@ -81,7 +81,7 @@ impl Dapr {
             .build();
         let resp: Response = spin_sdk::http::send(req)
             .await
-            .map_err(|e| DaprError::Unreachable(e.to_string()))?;
+            .map_err(|e| DaprError::Unreachable(format!("{}: {e}", self.base)))?;
         let status = *resp.status();
         let body = resp.into_body();
         if (200..300).contains(&status) {

@@ -19,6 +19,8 @@ pub enum ApiError {
     Unauthorized(auth::AuthError),
     /// 404: no such resource for this user.
     NotFound,
+    /// 404: no route for this method and path.
+    NoRoute(String),
     /// 405: the path exists, the method does not.
     MethodNotAllowed {
         /// The methods the path serves.
@@ -73,6 +75,12 @@ impl ApiError {
                 e.to_string(),
             ),
             Self::NotFound => (404, "not-found", "Not found", "no such resource".into()),
+            Self::NoRoute(route) => (
+                404,
+                "not-found",
+                "Not found",
+                format!("no route for {route}"),
+            ),
             Self::MethodNotAllowed { allow } => (
                 405,
                 "method-not-allowed",

@@ -456,7 +456,11 @@ pub async fn fallback(req: Request, _p: Params) -> Answer {
     let path = req.path().trim_end_matches('/');
     match ALLOWED.iter().find(|(pattern, _)| matches(pattern, path)) {
         Some((_, allow)) => Err(ApiError::MethodNotAllowed { allow }),
-        None => Err(ApiError::NotFound),
+        None => Err(ApiError::NoRoute(format!(
+            "{} {}",
+            req.method(),
+            req.path()
+        ))),
     }
 }
 
