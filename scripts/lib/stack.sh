@@ -38,7 +38,9 @@ stack_env() {
   DAPR_INTERNAL_BASE=$((50011 + off))
   DAPR_METRICS_BASE=$((9190 + off))
   KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
-  PG_DSN="postgresql://todo:todo-local-dev@127.0.0.1:$PG_PORT/todo"
+  # shellcheck source=/dev/null
+  source "$ROOT/runtime-config/local/database.env"
+  PG_DSN="postgresql://$TODO_DB_USER:$TODO_DB_PASSWORD@127.0.0.1:$PG_PORT/$TODO_DB_NAME"
   export STACK_NAME STACK_DIR LOG_DIR RUN_DIR PG_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BROKERS \
     SCHEDULER_PORT SCHEDULER_HEALTH_PORT SCHEDULER_ETCD_PORT PG_DSN APP_PORT_BASE DAPR_HTTP_BASE
 }
@@ -134,11 +136,11 @@ start_postgres() {
   log "postgres on 127.0.0.1:$PG_PORT (pid $(proc_pid postgres))"
   local psql=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
   wait_for "postgres" 30 "${psql[@]}" -c "select 1"
-  if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='todo'")" != "1" ]; then
-    "${psql[@]}" -c "create role todo login password 'todo-local-dev'"
+  if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='$TODO_DB_USER'")" != "1" ]; then
+    "${psql[@]}" -c "create role $TODO_DB_USER login password '$TODO_DB_PASSWORD'"
   fi
-  if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='todo'")" != "1" ]; then
-    "${psql[@]}" -c "create database todo owner todo"
+  if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='$TODO_DB_NAME'")" != "1" ]; then
+    "${psql[@]}" -c "create database $TODO_DB_NAME owner $TODO_DB_USER"
   fi
   apply_migrations
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -39,6 +40,10 @@ class Sidecar:
                 continue
             text = string.Template(f.read_text()).safe_substitute(values)
             (self.resources / f.name).write_text(text)
+        # The database connection comes from the stack's own rendered secrets (runtime-config/local).
+        secrets = json.loads((self.resources / "secrets.json").read_text())
+        secrets.update(json.loads((STACK_DIR / "secrets" / "secrets.json").read_text()))
+        (self.resources / "secrets.json").write_text(json.dumps(secrets))
         for name, text in (extra_resources or {}).items():
             (self.resources / name).write_text(string.Template(text).safe_substitute(values))
         self.log = self.dir / "daprd.log"
