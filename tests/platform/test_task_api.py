@@ -191,6 +191,12 @@ def test_patch_scopes_on_a_series(user):
     assert user.request("GET", f"/api/tasks/{t['task_id']}").json()["priority"] == "medium"
     r = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", params={"scope": "following"}, json={"due_date": iso(future(9))})
     assert_problem(r, 422, "validation-error")
+    r = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", params={"scope": "following"}, json={"title": "standup v2"})
+    assert r.status_code == 200 and r.json()["title"] == "standup v2"
+    # The instance created on completion follows the edited template.
+    user.request("POST", f"/api/tasks/{nxt['task_id']}/complete")
+    later = user.request("GET", "/api/tasks", params={"series_id": t["series_id"], "status": "pending"}).json()["items"]
+    assert [(x["title"], x["priority"]) for x in later] == [("standup v2", "high")]
 
 
 def test_idempotency_key_replay_never_creates_twice(user):

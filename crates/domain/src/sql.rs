@@ -349,8 +349,9 @@ pub fn complete_task(user: &str, id: &TaskId, next: Option<NextInstance>) -> Sta
     b.finish(sql)
 }
 
-/// Edits a task (scope `this`) or, for a series instance, also the later pending instances
-/// (`following`) or all pending instances and the series template (`all`). `version` is the
+/// Edits a task (scope `this`) or, for a series instance, also the series template (so the
+/// instances created later follow) and the later pending instances (`following`) or all pending
+/// instances (`all`); completed instances keep their values. `version` is the
 /// `If-Match` precondition. One `v1.task.updated` event per changed task.
 /// Always answers one row `[task or null, events, current version or null]`: a null version
 /// means not found; a null task with a version means the precondition failed.
@@ -390,7 +391,7 @@ pub fn patch_task(
          ok as (select * from cur where {v}::integer is null or cur.version = {v}::integer), \
          ser as (update series s set title = coalesce({title}, s.title), description = coalesce({desc}, s.description), \
          priority = coalesce({prio}, s.priority), updated_at = now() from ok \
-         where {sc} = 'all' and s.series_id = ok.series_id returning s.series_id), \
+         where {sc} <> 'this' and s.series_id = ok.series_id returning s.series_id), \
          upd as (update tasks t set title = coalesce({title}, t.title), description = coalesce({desc}, t.description), \
          priority = coalesce({prio}, t.priority), \
          due_date = case when {set_due}::boolean and t.task_id = ok.task_id then {due}::timestamptz else t.due_date end, \
