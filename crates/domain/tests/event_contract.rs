@@ -25,11 +25,15 @@ fn consumers_ignore_unknown_fields() {
     for text in EXAMPLES {
         let plain = CloudEvent::from_json(text.as_bytes()).expect("example envelope");
         let extended = with_unknown_fields(text);
-        let event = CloudEvent::from_json(extended.to_string().as_bytes()).expect("envelope with unknown fields");
+        let event = CloudEvent::from_json(extended.to_string().as_bytes())
+            .expect("envelope with unknown fields");
         assert_eq!(event.id, plain.id);
         assert!(event.event_type.starts_with("v1.task."));
         let data = TaskEventData::from_value(&event.data).expect("data with unknown fields");
-        assert_eq!(data, TaskEventData::from_value(&plain.data).expect("plain data"));
+        assert_eq!(
+            data,
+            TaskEventData::from_value(&plain.data).expect("plain data")
+        );
         assert_eq!(data.task.task_id, data.task_id);
         assert_eq!(event.partitionkey.as_deref(), Some(data.user_id.as_str()));
     }
