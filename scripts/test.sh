@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: native crates (cargo test), the recurrence vectors, then builds the components,
+# Runs every test: formatting and clippy gates, native crates (cargo test), the recurrence vectors, then builds the components,
 # starts an isolated stack (ports +10000, data in .test-data/, never the dev stack), runs the
 # integration and contract tests against it and stops it. Ends with one line `N passed, M failed`.
 #   scripts/test.sh               everything
@@ -24,12 +24,12 @@ record() {
   local name="$1" rc="$2" out="$3" p=0 f=0
   case "$name" in
     cargo*)
-      p=$(grep -E '^test result:' "$out" | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
-      f=$(grep -E '^test result:' "$out" | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}') ;;
+      p=$({ grep -E '^test result:' "$out" || true; } | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
+      f=$({ grep -E '^test result:' "$out" || true; } | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}') ;;
     *)
-      local line; line="$(grep -E '[0-9]+ passed' "$out" | tail -1)"
-      p=$(grep -oE '[0-9]+ passed' <<<"$line" | awk '{s+=$1} END {print s+0}')
-      f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$line" | awk '{s+=$1} END {print s+0}') ;;
+      local line; line="$({ grep -E '[0-9]+ passed' "$out" || true; } | tail -1)"
+      p=$({ grep -oE '[0-9]+ passed' <<<"$line" || true; } | awk '{s+=$1} END {print s+0}')
+      f=$({ grep -oE '[0-9]+ (failed|errors?)' <<<"$line" || true; } | awk '{s+=$1} END {print s+0}') ;;
   esac
   p=${p:-0}; f=${f:-0}
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
@@ -47,6 +47,8 @@ suite() {
 
 bash "$ROOT/scripts/setup.sh"
 
+suite cargo-fmt cargo fmt --all -- --check
+suite cargo-clippy cargo clippy --all-targets --locked -- -D warnings
 suite cargo-test cargo test --locked
 suite recurrence-vectors bash "$ROOT/scripts/recurrence-vectors.sh" "$ROOT/../shared/recurrence/vectors.json"
 

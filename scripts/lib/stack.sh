@@ -53,7 +53,9 @@ dapr_grpc_port()  { echo $((DAPR_GRPC_BASE + APP_INDEX[$1])); }
 
 pidfile() { echo "$RUN_DIR/$1.pid"; }
 proc_pid() { cat "$(pidfile "$1")" 2>/dev/null || true; }
-proc_alive() { local p; p="$(proc_pid "$1")"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+# Running means alive and not a zombie (exited, not yet reaped by its new parent).
+pid_running() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != "Z" ]; }
+proc_alive() { local p; p="$(proc_pid "$1")"; [ -n "$p" ] && pid_running "$p"; }
 
 # Starts a command in its own session with output to $LOG_DIR/<name>.log and records its pid.
 spawn() {
@@ -69,10 +71,10 @@ spawn() {
 stop_proc() {
   local name="$1" grace="${2:-20}" pid
   pid="$(proc_pid "$name")"
-  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then rm -f "$(pidfile "$name")"; return; fi
+  if [ -z "$pid" ] || ! pid_running "$pid"; then rm -f "$(pidfile "$name")"; return; fi
   kill -TERM "$pid" 2>/dev/null || true
   local start=$SECONDS
-  while kill -0 "$pid" 2>/dev/null; do
+  while pid_running "$pid"; do
     if (( SECONDS - start >= grace )); then
       warn "$name did not stop in ${grace}s; killing"
       kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true

@@ -17,7 +17,10 @@ pub fn add_fallback(router: &mut Router) {
 
 /// Liveness: the component instantiated and answers.
 fn healthz(_req: Request, _params: Params) -> anyhow::Result<impl IntoResponse> {
-    Ok(json(200, &serde_json::json!({"status": "ok", "app_id": config::app_id()})))
+    Ok(json(
+        200,
+        &serde_json::json!({"status": "ok", "app_id": config::app_id()}),
+    ))
 }
 
 /// Readiness: the Dapr sidecar answers its own health endpoint over outbound HTTP.

@@ -84,7 +84,11 @@ impl CloudEvent {
     }
 
     fn validate(&self) -> Result<(), EnvelopeError> {
-        for (name, value) in [("id", &self.id), ("source", &self.source), ("type", &self.event_type)] {
+        for (name, value) in [
+            ("id", &self.id),
+            ("source", &self.source),
+            ("type", &self.event_type),
+        ] {
             if value.trim().is_empty() {
                 return Err(EnvelopeError::Missing(name));
             }
@@ -120,9 +124,19 @@ mod tests {
     use chrono::TimeZone;
 
     fn sample() -> CloudEvent {
-        let t = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).single().expect("valid time");
-        CloudEvent::new("e-1", "/task-api", "v1.task.created", t, Some("u-1".into()), serde_json::json!({"task_id": "t-1"}))
-            .expect("valid event")
+        let t = Utc
+            .with_ymd_and_hms(2026, 11, 26, 9, 0, 0)
+            .single()
+            .expect("valid time");
+        CloudEvent::new(
+            "e-1",
+            "/task-api",
+            "v1.task.created",
+            t,
+            Some("u-1".into()),
+            serde_json::json!({"task_id": "t-1"}),
+        )
+        .expect("valid event")
     }
 
     #[test]
@@ -137,22 +151,41 @@ mod tests {
     fn rejects_unversioned_types_and_other_specs() {
         let mut e = sample();
         e.event_type = "task.created".into();
-        assert_eq!(CloudEvent::from_json(e.to_json().as_bytes()), Err(EnvelopeError::Type("task.created".into())));
+        assert_eq!(
+            CloudEvent::from_json(e.to_json().as_bytes()),
+            Err(EnvelopeError::Type("task.created".into()))
+        );
         let mut e = sample();
         e.specversion = "0.3".into();
-        assert!(matches!(CloudEvent::from_json(e.to_json().as_bytes()), Err(EnvelopeError::SpecVersion(_))));
-        assert!(matches!(CloudEvent::from_json(b"{}"), Err(EnvelopeError::Json(_))));
+        assert!(matches!(
+            CloudEvent::from_json(e.to_json().as_bytes()),
+            Err(EnvelopeError::SpecVersion(_))
+        ));
+        assert!(matches!(
+            CloudEvent::from_json(b"{}"),
+            Err(EnvelopeError::Json(_))
+        ));
         let mut e = sample();
         e.id = " ".into();
-        assert_eq!(CloudEvent::from_json(e.to_json().as_bytes()), Err(EnvelopeError::Missing("id")));
+        assert_eq!(
+            CloudEvent::from_json(e.to_json().as_bytes()),
+            Err(EnvelopeError::Missing("id"))
+        );
     }
 
     #[test]
     fn topics_name_their_dead_letters() {
-        let names: Vec<_> = Topic::ALL.iter().map(|t| (t.name(), t.dead_letter())).collect();
+        let names: Vec<_> = Topic::ALL
+            .iter()
+            .map(|t| (t.name(), t.dead_letter()))
+            .collect();
         assert_eq!(
             names,
-            [("task-operations", "task-events-dlq"), ("task-modifications", "updates-dlq"), ("alerts", "alerts-dlq")]
+            [
+                ("task-operations", "task-events-dlq"),
+                ("task-modifications", "updates-dlq"),
+                ("alerts", "alerts-dlq")
+            ]
         );
     }
     use crate::Topic;

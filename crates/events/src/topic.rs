@@ -13,7 +13,11 @@ pub enum Topic {
 
 impl Topic {
     /// Every topic, in a stable order.
-    pub const ALL: [Topic; 3] = [Topic::TaskOperations, Topic::TaskModifications, Topic::Alerts];
+    pub const ALL: [Topic; 3] = [
+        Topic::TaskOperations,
+        Topic::TaskModifications,
+        Topic::Alerts,
+    ];
 
     /// The Kafka topic name.
     pub fn name(self) -> &'static str {
