@@ -349,6 +349,61 @@ pub fn complete_task(user: &str, id: &TaskId, next: Option<NextInstance>) -> Sta
     b.finish(sql)
 }
 
+/// The completed instance of a `v1.task.completed` event with its series, for the recurrence
+/// engine: `[status, recurrence_id, rule, dtstart_local, tzid, end_date, mode, completed_at]`
+/// (`completed_at` with milliseconds). No row if the task or its series does not exist.
+pub fn completed_instance(user: &str, id: &TaskId) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select t.status, {rid}, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, {done} \
+         from tasks t join series s on s.series_id = t.series_id \
+         where t.task_id = {id}::uuid and t.user_id = {u}",
+        rid = ts("t.recurrence_id"),
+        end = ts("s.end_date"),
+        done = ts_ms("t.completed_at"),
+        id = b.bind(id.as_str()),
+        u = b.bind(user),
+    );
+    b.finish(sql)
+}
+
+/// The recurrence engine's safety net after a completion: records `event_id` for `consumer` in
+/// `processed_events` and, in the same statement, creates `next` unless the event was processed
+/// before or the series already moved on: an instance after the completed one, or one created
+/// with or after the completion (the Task API creates the next instance in the completing
+/// statement, so its `created_at` equals `completed_at`; from completion, the next occurrence
+/// may fall before the completed one's). `on conflict (series_id, recurrence_id) do nothing`
+/// covers a concurrent creator. With `next` absent (the rule is exhausted) the series is marked
+/// completed. Answers one row `[newly processed, instances created, events]`.
+pub fn ensure_next_instance(
+    consumer: &str,
+    event_id: &str,
+    id: &TaskId,
+    next: Option<NextInstance>,
+) -> Statement {
+    let mut b = Binder::default();
+    let c = b.bind(consumer);
+    let e = b.bind(event_id);
+    let idp = b.bind(id.as_str());
+    let exhausted = b.bind(next.is_none());
+    let nxt = next_instance_ctes(&mut b, "f", next);
+    let sql = format!(
+        "with pe as (insert into processed_events (consumer, event_id) values ({c}, {e}) \
+         on conflict do nothing returning event_id), \
+         src as (select t.* from tasks t join pe on true where t.task_id = {idp}::uuid and t.series_id is not null \
+         and t.status <> 'pending'), \
+         f as (select * from src where not exists (select 1 from tasks x where x.series_id = src.series_id \
+         and x.task_id <> src.task_id and (x.recurrence_id > src.recurrence_id or x.created_at >= src.completed_at))), \
+         fin as (update series s set completed_at = coalesce(s.completed_at, now()), updated_at = now() \
+         from src where {exhausted}::boolean and s.series_id = src.series_id returning s.series_id), \
+         {nxt}\
+         done as (select 1) \
+         select (select count(*) from pe) > 0, (select count(*) from nxt), {events}",
+        events = events_of("nob"),
+    );
+    b.finish(sql)
+}
+
 /// Edits a task (scope `this`) or, for a series instance, also the series template (so the
 /// instances created later follow) and the later pending instances (`following`) or all pending
 /// instances (`all`); completed instances keep their values. `version` is the
@@ -629,5 +684,28 @@ mod tests {
         assert_placeholders(&mark_published(&["a", "b"]));
         assert_placeholders(&record_job("outbox-repair", "outbox", &json!({}), true));
         assert_eq!(mark_published(&["a", "b"]).params_json(), r#"["a,b"]"#);
+    }
+
+    #[test]
+    fn engine_statements_bind_everything() {
+        let evil = "x'); drop table tasks; --";
+        let next = NextInstance {
+            due: now(),
+            upcoming: None,
+        };
+        for s in [
+            completed_instance(evil, &id()),
+            ensure_next_instance(evil, evil, &id(), Some(next)),
+            ensure_next_instance(evil, evil, &id(), None),
+        ] {
+            assert!(!s.sql.contains("drop table"), "{}", s.sql);
+            assert_placeholders(&s);
+        }
+        let s = ensure_next_instance("c", "e", &id(), None);
+        assert!(s
+            .sql
+            .contains("on conflict (series_id, recurrence_id) do nothing"));
+        assert!(s.sql.contains("insert into processed_events"));
+        assert_eq!(s.params[3], json!(true), "exhausted flag");
     }
 }

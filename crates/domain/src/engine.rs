@@ -1,0 +1,260 @@
+//! Decisions of the recurrence engine's `task-operations` consumer, as pure functions: which
+//! deliveries matter, which are poison (dead-lettered), and which occurrence comes next after a
+//! completion. The component only runs the SQL and maps [`Verdict`]s to Dapr answers.
+
+use chrono::{DateTime, Utc};
+use events::CloudEvent;
+
+use crate::event::TaskEventData;
+use crate::schedule;
+use crate::sql::NextInstance;
+use crate::types::{Mode, TaskId};
+
+/// The `processed_events.consumer` of the completion consumer.
+pub const COMPLETION_CONSUMER: &str = "recurrence-engine/task-operations";
+
+/// The event type the completion consumer acts on.
+pub const COMPLETED: &str = "v1.task.completed";
+
+/// Why a delivery can never succeed: Dapr should dead-letter it (`{"status":"DROP"}`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Poison {
+    /// The body is not a platform CloudEvent.
+    #[error("{0}")]
+    Envelope(String),
+    /// The `data` of a task event does not have the documented shape.
+    #[error("event {event_id}: bad task event data: {reason}")]
+    Data {
+        /// The CloudEvent id.
+        event_id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The task (or its series) named by the event does not exist.
+    #[error("event {event_id}: unknown task {task_id} or series")]
+    Unknown {
+        /// The CloudEvent id.
+        event_id: String,
+        /// The task id the event names.
+        task_id: String,
+    },
+    /// The stored series cannot be rebuilt (corrupt rule, time zone or start).
+    #[error("event {event_id}: series of task {task_id} cannot be read: {reason}")]
+    Series {
+        /// The CloudEvent id.
+        event_id: String,
+        /// The task id the event names.
+        task_id: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A completion of a recurring instance, read from a `task-operations` delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The CloudEvent id (idempotency key).
+    pub event_id: String,
+    /// The completed instance.
+    pub task_id: TaskId,
+    /// Its owner.
+    pub user_id: String,
+    /// Its series.
+    pub series_id: TaskId,
+}
+
+/// Reads a `task-operations` delivery: `Ok(None)` for events this consumer ignores (other
+/// types, tasks without a series), `Err` for poison.
+pub fn completion(body: &[u8]) -> Result<Option<Completion>, Poison> {
+    let event = CloudEvent::from_json(body).map_err(|e| Poison::Envelope(e.to_string()))?;
+    if event.event_type != COMPLETED {
+        return Ok(None);
+    }
+    let bad = |reason: String| Poison::Data {
+        event_id: event.id.clone(),
+        reason,
+    };
+    let data = TaskEventData::from_value(&event.data).map_err(|e| bad(e.to_string()))?;
+    let task_id = TaskId::parse(&data.task_id)
+        .ok_or_else(|| bad(format!("task_id {:?} is not a UUID", data.task_id)))?;
+    let series_id = match data.series_id.as_deref() {
+        None | Some("") => return Ok(None),
+        Some(s) => TaskId::parse(s).ok_or_else(|| bad(format!("series_id {s:?} is not a UUID")))?,
+    };
+    if data.user_id.trim().is_empty() {
+        return Err(bad("user_id is empty".into()));
+    }
+    Ok(Some(Completion {
+        event_id: event.id,
+        task_id,
+        user_id: data.user_id,
+        series_id,
+    }))
+}
+
+/// A completed instance and its series as stored (the row of
+/// [`crate::sql::completed_instance`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredInstance {
+    /// The instance's original occurrence instant.
+    pub recurrence_id: DateTime<Utc>,
+    /// Canonical RRULE of the series.
+    pub rule: String,
+    /// DTSTART as local wall time (`schedule::LOCAL_FORMAT`).
+    pub dtstart_local: String,
+    /// The series' time zone.
+    pub tzid: String,
+    /// The series' end date.
+    pub end_date: Option<DateTime<Utc>>,
+    /// Fixed grid or from completion.
+    pub mode: Mode,
+    /// When the instance was completed.
+    pub completed_at: DateTime<Utc>,
+}
+
+/// The instance that must follow a completed one, computed exactly as the Task API does when
+/// it completes the instance ([`schedule::next_after_completion`]) with the stored completion
+/// time as "now", so the engine and the Task API name the same occurrence. `Ok(None)` means the
+/// rule is exhausted (end date or COUNT reached).
+pub fn next_instance(c: &Completion, i: &StoredInstance) -> Result<Option<NextInstance>, Poison> {
+    let series = schedule::stored_series(&i.rule, &i.dtstart_local, &i.tzid, i.end_date, i.mode)
+        .ok_or_else(|| Poison::Series {
+            event_id: c.event_id.clone(),
+            task_id: c.task_id.as_str().to_string(),
+            reason: format!(
+                "rule {:?} from {:?} in {:?} does not parse",
+                i.rule, i.dtstart_local, i.tzid
+            ),
+        })?;
+    Ok(
+        schedule::next_after_completion(&series, i.recurrence_id, i.completed_at)
+            .map(|(due, upcoming)| NextInstance { due, upcoming }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    const TASK: &str = "0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a";
+    const SERIES: &str = "1b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a";
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn envelope(event_type: &str, data: serde_json::Value) -> Vec<u8> {
+        json!({"id": "ev-1", "specversion": "1.0", "source": "/task-api", "type": event_type,
+               "time": "2026-11-26T08:00:00.000Z", "datacontenttype": "application/json",
+               "topic": "task-operations", "pubsubname": "pubsub", "data": data})
+        .to_string()
+        .into_bytes()
+    }
+
+    fn data(series: Option<&str>) -> serde_json::Value {
+        json!({"task_id": TASK, "user_id": "u1", "series_id": series,
+               "task": {"task_id": TASK, "title": "t", "status": "completed", "version": 2}})
+    }
+
+    #[test]
+    fn completions_of_recurring_instances_are_read() {
+        let c = completion(&envelope(COMPLETED, data(Some(SERIES))))
+            .expect("valid")
+            .expect("recurring");
+        assert_eq!(c.event_id, "ev-1");
+        assert_eq!(c.task_id.as_str(), TASK);
+        assert_eq!(c.series_id.as_str(), SERIES);
+        assert_eq!(c.user_id, "u1");
+    }
+
+    #[test]
+    fn other_types_and_one_off_tasks_are_ignored() {
+        assert_eq!(
+            completion(&envelope("v1.task.created", data(Some(SERIES)))),
+            Ok(None)
+        );
+        assert_eq!(completion(&envelope(COMPLETED, data(None))), Ok(None));
+        // Data of ignored types is not inspected.
+        assert_eq!(
+            completion(&envelope("v1.task.deleted", json!("x"))),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn poison_is_named() {
+        assert!(matches!(completion(b"not json"), Err(Poison::Envelope(_))));
+        assert!(matches!(completion(b"{}"), Err(Poison::Envelope(_))));
+        for bad in [
+            json!({"foo": 1}),
+            json!({"task_id": "nope", "user_id": "u", "series_id": SERIES,
+                   "task": {"task_id": "x", "title": "t", "status": "completed", "version": 1}}),
+            json!({"task_id": TASK, "user_id": "u", "series_id": "nope",
+                   "task": {"task_id": TASK, "title": "t", "status": "completed", "version": 1}}),
+            json!({"task_id": TASK, "user_id": " ", "series_id": SERIES,
+                   "task": {"task_id": TASK, "title": "t", "status": "completed", "version": 1}}),
+        ] {
+            let e = completion(&envelope(COMPLETED, bad.clone())).expect_err("poison");
+            assert!(matches!(e, Poison::Data { .. }), "{bad}: {e}");
+            assert!(e.to_string().contains("ev-1"));
+        }
+    }
+
+    fn stored(mode: Mode, end: Option<DateTime<Utc>>) -> StoredInstance {
+        StoredInstance {
+            recurrence_id: at(2026, 11, 20, 9),
+            rule: "FREQ=DAILY".into(),
+            dtstart_local: "2026-11-20T09:00:00".into(),
+            tzid: "UTC".into(),
+            end_date: end,
+            mode,
+            completed_at: at(2026, 11, 26, 8),
+        }
+    }
+
+    fn c() -> Completion {
+        Completion {
+            event_id: "ev".into(),
+            task_id: TaskId::parse(TASK).expect("id"),
+            user_id: "u".into(),
+            series_id: TaskId::parse(SERIES).expect("id"),
+        }
+    }
+
+    #[test]
+    fn next_counts_from_the_completion_time_not_from_processing_time() {
+        // Fixed grid: missed occurrences before the completion are skipped, as the Task API does.
+        let n = next_instance(&c(), &stored(Mode::Fixed, None))
+            .expect("ok")
+            .expect("next");
+        assert_eq!(n.due, at(2026, 11, 26, 9));
+        assert_eq!(n.upcoming, Some(at(2026, 11, 27, 9)));
+        let n = next_instance(&c(), &stored(Mode::FromCompletion, None))
+            .expect("ok")
+            .expect("next");
+        assert_eq!(n.due, at(2026, 11, 27, 9));
+    }
+
+    #[test]
+    fn exhausted_rules_answer_none_and_corrupt_series_are_poison() {
+        let end = Some(at(2026, 11, 26, 10));
+        assert_eq!(
+            next_instance(&c(), &stored(Mode::Fixed, end))
+                .expect("ok")
+                .map(|n| n.due),
+            Some(at(2026, 11, 26, 9))
+        );
+        let end = Some(at(2026, 11, 25, 10));
+        assert_eq!(next_instance(&c(), &stored(Mode::Fixed, end)), Ok(None));
+        let mut bad = stored(Mode::Fixed, None);
+        bad.rule = "FREQ=NEVER".into();
+        assert!(matches!(
+            next_instance(&c(), &bad),
+            Err(Poison::Series { .. })
+        ));
+    }
+}
