@@ -1,15 +1,23 @@
-//! Skeleton: health and readiness only. Event routes are not served yet, so Dapr's 404 handling
-//! sends deliveries to the subscription's dead-letter topic, where nothing is lost.
+//! Recurrence engine component: consumes `task-operations` (declarative Dapr subscription with
+//! the dead-letter topic `task-events-dlq`) and makes sure the next instance of a completed
+//! recurring task exists. The route table is here; decisions live in `domain::engine`.
+
+mod completion;
 
 use component_kit::health;
-use spin_sdk::http::{Request, Response, Router};
+use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
+
+async fn task_operations(req: Request, _params: Params) -> Response {
+    completion::handle(req.body()).await
+}
 
 /// Entry point: one Router for every route of the service.
 #[http_component]
 async fn handle(req: Request) -> Response {
     let mut router = Router::new();
     health::add_routes(&mut router);
+    router.post_async("/events/task-operations", task_operations);
     health::add_fallback(&mut router);
     router.handle_async(req).await
 }

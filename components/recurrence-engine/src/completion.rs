@@ -1,0 +1,167 @@
+//! The `task-operations` consumer: on `v1.task.completed` of a recurring instance, the next
+//! instance exists afterwards. The Task API already creates it with the completion; this
+//! consumer is the idempotent safety net that agrees with it (same occurrence, unique
+//! `(series_id, recurrence_id)`, event id recorded in the same statement).
+//!
+//! Answers to Dapr: `{"status":"SUCCESS"}` when done or ignored, `{"status":"DROP"}` for poison
+//! (dead-letter topic), and 503 `{"status":"RETRY"}` when a dependency failed (redelivered).
+
+use chrono::{DateTime, Utc};
+use component_kit::dapr::{Dapr, DaprError};
+use domain::engine::{self, Completion, Poison, StoredInstance, COMPLETION_CONSUMER};
+use domain::sql::{self, Statement};
+use domain::Mode;
+use serde_json::{json, Value};
+use spin_sdk::http::Response;
+
+/// The Dapr PostgreSQL binding.
+const DB: &str = "tasks-db";
+/// The Dapr pub/sub component.
+const PUBSUB: &str = "pubsub";
+/// CloudEvent `source` of the events this service publishes.
+const SOURCE: &str = "/recurrence-engine";
+
+/// What to tell Dapr about a delivery.
+enum Verdict {
+    Success,
+    Drop(Poison),
+    Retry(DaprError),
+}
+
+fn answer(status: u16, body: Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .build()
+}
+
+/// Handles one delivery of `task-operations`.
+pub async fn handle(body: &[u8]) -> Response {
+    match process(&Dapr::from_env(), body).await {
+        Verdict::Success => answer(200, json!({"status": "SUCCESS"})),
+        Verdict::Drop(p) => {
+            eprintln!("recurrence-engine: dead-lettering: {p}");
+            answer(200, json!({"status": "DROP"}))
+        }
+        Verdict::Retry(e) => {
+            eprintln!("recurrence-engine: will retry: {e}");
+            answer(503, json!({"status": "RETRY"}))
+        }
+    }
+}
+
+async fn query(dapr: &Dapr, s: &Statement) -> Result<Vec<Vec<Value>>, DaprError> {
+    dapr.query(DB, &s.sql, &s.params_json()).await
+}
+
+fn text(row: &[Value], i: usize) -> Option<&str> {
+    row.get(i).and_then(Value::as_str)
+}
+
+fn time(row: &[Value], i: usize) -> Option<DateTime<Utc>> {
+    text(row, i)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
+    let c = match engine::completion(body) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Verdict::Success,
+        Err(p) => return Verdict::Drop(p),
+    };
+    let rows = match query(dapr, &sql::completed_instance(&c.user_id, &c.task_id)).await {
+        Ok(rows) => rows,
+        Err(e) => return Verdict::Retry(e),
+    };
+    let Some(instance) = rows.first().and_then(|r| stored(r)) else {
+        return Verdict::Drop(Poison::Unknown {
+            event_id: c.event_id.clone(),
+            task_id: c.task_id.as_str().to_string(),
+        });
+    };
+    let next = match engine::next_instance(&c, &instance) {
+        Ok(n) => n,
+        Err(p) => return Verdict::Drop(p),
+    };
+    let stmt = sql::ensure_next_instance(COMPLETION_CONSUMER, &c.event_id, &c.task_id, next);
+    match query(dapr, &stmt).await {
+        Ok(rows) => {
+            if let Some(row) = rows.first() {
+                let created = row.get(1).and_then(Value::as_i64).unwrap_or(0);
+                if created > 0 {
+                    eprintln!(
+                        "recurrence-engine: event {} created the missing next instance of series {}",
+                        c.event_id,
+                        c.series_id.as_str()
+                    );
+                }
+                publish(dapr, &c, text(row, 2)).await;
+            }
+            Verdict::Success
+        }
+        Err(e) => Verdict::Retry(e),
+    }
+}
+
+/// A completed instance row; `None` if it is not completed (or its columns are not readable).
+fn stored(row: &[Value]) -> Option<StoredInstance> {
+    Some(StoredInstance {
+        recurrence_id: time(row, 1)?,
+        rule: text(row, 2)?.to_string(),
+        dtstart_local: text(row, 3)?.to_string(),
+        tzid: text(row, 4)?.to_string(),
+        end_date: time(row, 5),
+        mode: text(row, 6)
+            .and_then(|m| Mode::parse(m).ok())
+            .unwrap_or_default(),
+        completed_at: time(row, 7)?,
+    })
+}
+
+/// Publishes the outbox events of the statement and marks them published. A failure leaves
+/// them unpublished for the Task API's outbox sweep job (the outbox is shared).
+async fn publish(dapr: &Dapr, c: &Completion, events: Option<&str>) {
+    let events: Vec<Value> = events
+        .and_then(|e| serde_json::from_str(e).ok())
+        .unwrap_or_default();
+    let mut done: Vec<String> = Vec::new();
+    for e in &events {
+        let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default();
+        let Some(at) = DateTime::parse_from_rfc3339(field("time"))
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+        else {
+            continue;
+        };
+        let data = e.get("data").cloned().unwrap_or(Value::Null);
+        let Ok(ce) = events::CloudEvent::new(
+            field("event_id"),
+            SOURCE,
+            field("type"),
+            at,
+            Some(c.user_id.clone()),
+            data,
+        ) else {
+            continue;
+        };
+        match dapr
+            .publish_cloudevent(PUBSUB, field("topic"), &ce.to_json(), &c.user_id)
+            .await
+        {
+            Ok(()) => done.push(field("event_id").to_string()),
+            Err(err) => eprintln!(
+                "recurrence-engine: publish of {} failed (the outbox sweep retries): {err}",
+                field("event_id")
+            ),
+        }
+    }
+    if !done.is_empty() {
+        let ids: Vec<&str> = done.iter().map(String::as_str).collect();
+        let s = sql::mark_published(&ids);
+        if let Err(err) = dapr.exec(DB, &s.sql, &s.params_json()).await {
+            eprintln!("recurrence-engine: marking events published failed: {err}");
+        }
+    }
+}

@@ -1,0 +1,174 @@
+"""The recurrence engine on the real test stack: its task-operations consumer (Kafka → its own
+daprd → wasmtime → PostgreSQL through the tasks-db binding) keeps the next instance of a
+completed recurring task in existence, idempotently, and dead-letters poison events.
+
+Events are published through the task-api's sidecar (application/cloudevents+json keeps the id),
+so tests can deliver a completion whose next instance is missing, or the same event twice."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from support.stack import ENV, wait_until
+from support.taskapi import User, psql, read_events
+
+ENGINE = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 1}"
+TASK_API_DAPR = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"
+CONSUMER = "recurrence-engine/task-operations"
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def future(days: int = 2, hour: int = 9) -> datetime:
+    d = datetime.now(timezone.utc) + timedelta(days=days)
+    return d.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ready():
+    r = requests.get(f"{ENGINE}/healthz", timeout=30)
+    assert r.status_code == 200 and r.json()["app_id"] == "recurrence-engine", r.text
+
+
+@pytest.fixture
+def user() -> User:
+    return User()
+
+
+def publish(event: dict, key: str) -> None:
+    r = requests.post(f"{TASK_API_DAPR}/v1.0/publish/pubsub/task-operations",
+                      params={"metadata.partitionKey": key}, json=event,
+                      headers={"content-type": "application/cloudevents+json"}, timeout=30)
+    assert r.status_code == 204, r.text
+
+
+def completed_event(user: User, task: dict, event_id: str | None = None, **data) -> dict:
+    payload = {"task_id": task["task_id"], "user_id": user.id, "series_id": task.get("series_id"),
+               "task": {**task, "status": "completed"}, **data}
+    return {"id": event_id or str(uuid.uuid4()), "specversion": "1.0", "source": "/tests",
+            "type": "v1.task.completed", "time": iso(datetime.now(timezone.utc)),
+            "datacontenttype": "application/json", "data": payload}
+
+
+def complete_without_next(task_id: str) -> None:
+    """A completion whose next instance was never written (the case the engine repairs)."""
+    psql(f"update tasks set status = 'completed', completed_at = now(), version = version + 1 "
+         f"where task_id = '{task_id}'")
+
+
+def processed(event_id: str) -> int:
+    return int(psql(f"select count(*) from processed_events where consumer = '{CONSUMER}' "
+                    f"and event_id = '{event_id}'")[0][0])
+
+
+def series_rows(series_id: str) -> list[tuple[str, str]]:
+    """(status, due date in UTC) of every instance of a series, by due date."""
+    rows = psql(f"""select status, to_char(due_date at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                    from tasks where series_id = '{series_id}' order by due_date""")
+    return [(r[0], r[1]) for r in rows]
+
+
+def completion_event_id(task_id: str) -> str:
+    rows = psql(f"select event_id from outbox where task_id = '{task_id}' and type = 'v1.task.completed'")
+    assert len(rows) == 1, rows
+    return rows[0][0]
+
+
+def test_engine_routes_answer_dapr_statuses():
+    r = requests.post(f"{ENGINE}/events/task-operations", data=b"not json", timeout=30)
+    assert r.status_code == 200 and r.json() == {"status": "DROP"}
+    other = {"id": "x", "specversion": "1.0", "source": "/tests", "type": "v1.task.created",
+             "time": "2026-11-26T08:00:00Z", "datacontenttype": "application/json", "data": {}}
+    r = requests.post(f"{ENGINE}/events/task-operations", json=other,
+                      headers={"content-type": "application/cloudevents+json"}, timeout=30)
+    assert r.status_code == 200 and r.json() == {"status": "SUCCESS"}
+
+
+def test_completion_without_next_instance_gets_one(user):
+    due = future(2)
+    t = user.create(title="water plants", recurrence="daily", due_date=iso(due), reminders=["PT1H"])
+    complete_without_next(t["task_id"])
+    event = completed_event(user, t)
+    start = time.monotonic()
+    publish(event, user.id)
+    wait_until("the next instance", lambda: ("pending", iso(due + timedelta(days=1))) in series_rows(t["series_id"]),
+               timeout=15, interval=0.05)
+    print(f"\nengine: publish -> next instance row {1000 * (time.monotonic() - start):.0f} ms")
+    assert series_rows(t["series_id"]) == [("completed", iso(due)), ("pending", iso(due + timedelta(days=1)))]
+    assert processed(event["id"]) == 1
+    nxt = user.request("GET", "/api/tasks", params={"series_id": t["series_id"], "status": "pending"}).json()["items"]
+    assert len(nxt) == 1 and nxt[0]["reminders"] == ["PT1H"] and nxt[0]["title"] == "water plants"
+    assert nxt[0]["upcoming_occurrence"] == iso(due + timedelta(days=2))
+    # Its v1.task.created event is published by the engine (or the outbox sweep) and marked.
+    wait_until("the created event published", lambda: psql(
+        f"select count(*) from outbox where task_id = '{nxt[0]['task_id']}' and type = 'v1.task.created' "
+        f"and published_at is not null")[0][0] == "1", timeout=30)
+
+
+def test_duplicated_completion_event_yields_exactly_one_next_instance(user):
+    due = future(3)
+    t = user.create(title="standup", recurrence="daily", due_date=iso(due))
+    complete_without_next(t["task_id"])
+    event = completed_event(user, t)
+    publish(event, user.id)
+    publish(event, user.id)
+    # Another event id for the same completion (a second producer) must not add one either.
+    other = completed_event(user, t)
+    publish(other, user.id)
+    # Same partition key = same partition: once the marker is processed, so are the three above.
+    marker_task = user.create(title="marker", recurrence="daily", due_date=iso(future(4)))
+    complete_without_next(marker_task["task_id"])
+    marker = completed_event(user, marker_task)
+    publish(marker, user.id)
+    wait_until("the marker processed", lambda: processed(marker["id"]) == 1, timeout=20)
+    assert processed(event["id"]) == 1 and processed(other["id"]) == 1
+    assert series_rows(t["series_id"]) == [("completed", iso(due)), ("pending", iso(due + timedelta(days=1)))]
+
+
+@pytest.mark.parametrize("mode", ["fixed", "from_completion"])
+def test_engine_agrees_with_the_task_api_completion(user, mode):
+    due = future(2)
+    t = user.create(title="review", recurrence="daily", due_date=iso(due), mode=mode)
+    start = time.monotonic()
+    r = user.request("POST", f"/api/tasks/{t['task_id']}/complete")
+    assert r.status_code == 200, r.text
+    event_id = completion_event_id(t["task_id"])
+    wait_until("the completion processed", lambda: processed(event_id) == 1, timeout=15, interval=0.05)
+    print(f"\nengine ({mode}): complete request -> event processed {1000 * (time.monotonic() - start):.0f} ms")
+    rows = series_rows(t["series_id"])
+    assert sorted(s for s, _ in rows) == ["completed", "pending"], rows
+    if mode == "fixed":
+        assert rows[1][1] == iso(due + timedelta(days=1))
+
+
+def test_completing_the_last_occurrence_completes_the_series(user):
+    due = future(2)
+    t = user.create(title="course", recurrence="daily", due_date=iso(due),
+                    recurrence_end_date=iso(due + timedelta(hours=1)))
+    assert user.request("POST", f"/api/tasks/{t['task_id']}/complete").status_code == 200
+    event_id = completion_event_id(t["task_id"])
+    wait_until("the completion processed", lambda: processed(event_id) == 1, timeout=15)
+    assert series_rows(t["series_id"]) == [("completed", iso(due))]
+    series = user.request("GET", f"/api/series/{t['series_id']}").json()
+    assert series["completed_at"], series
+
+
+def test_poison_events_go_to_the_dead_letter_topic(user):
+    bad_data = completed_event(user, {"task_id": "not-a-uuid", "series_id": str(uuid.uuid4())})
+    unknown = completed_event(user, {"task_id": str(uuid.uuid4()), "series_id": str(uuid.uuid4())})
+    for e in (bad_data, unknown):
+        publish(e, user.id)
+
+    def dead_lettered():
+        ids = {e.get("id") for _, e in read_events("task-events-dlq", timeout_ms=4000)}
+        return {bad_data["id"], unknown["id"]} <= ids
+
+    wait_until("both poison events on task-events-dlq", dead_lettered, timeout=50, interval=1)
+    assert processed(bad_data["id"]) == processed(unknown["id"]) == 0
