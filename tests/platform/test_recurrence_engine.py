@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from support.stack import ENV, wait_until
+from support.stack import ENV, stack, wait_until
 from support.taskapi import User, psql, read_events
 
 ENGINE = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 1}"
@@ -172,3 +172,22 @@ def test_poison_events_go_to_the_dead_letter_topic(user):
 
     wait_until("both poison events on task-events-dlq", dead_lettered, timeout=50, interval=1)
     assert processed(bad_data["id"]) == processed(unknown["id"]) == 0
+
+
+def test_database_outage_is_retried_not_dropped(user):
+    """With PostgreSQL down the consumer answers RETRY; Dapr redelivers (resiliency: 5 s apart)
+    and the next instance appears once the database is back."""
+    due = future(5)
+    t = user.create(title="backup", recurrence="daily", due_date=iso(due))
+    complete_without_next(t["task_id"])
+    event = completed_event(user, t)
+    stack("stop", "postgres")
+    try:
+        publish(event, user.id)
+        time.sleep(2)
+    finally:
+        stack("start", "postgres")
+    wait_until("the next instance after the outage",
+               lambda: ("pending", iso(due + timedelta(days=1))) in series_rows(t["series_id"]), timeout=40)
+    assert processed(event["id"]) == 1
+    assert series_rows(t["series_id"]) == [("completed", iso(due)), ("pending", iso(due + timedelta(days=1)))]
