@@ -633,16 +633,7 @@ fn every_head(p: &mut Parser) -> Result<RuleParts, PhraseError> {
         Some("weekday") | Some("weekdays") => {
             p.pos += 1;
             let mut parts = RuleParts::new(Frequency::Weekly);
-            parts.by_day = [
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-            ]
-            .into_iter()
-            .map(ByDay::every)
-            .collect();
+            parts.by_day = crate::presets::workweek();
             return Ok(parts);
         }
         Some("weekend") | Some("weekends") => {

@@ -49,16 +49,7 @@ impl Preset {
         };
         let mut parts = RuleParts::new(freq);
         if self == Preset::Weekdays {
-            parts.by_day = [
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-            ]
-            .into_iter()
-            .map(ByDay::every)
-            .collect();
+            parts.by_day = workweek();
         }
         // Every preset is a valid rule (checked by the tests).
         Rule::from_trusted_parts(parts)
@@ -73,4 +64,18 @@ pub fn preset(name: &str) -> Option<Rule> {
         .into_iter()
         .find(|p| p.name().eq_ignore_ascii_case(name))
         .map(Preset::rule)
+}
+
+/// Monday to Friday, every week (the `weekdays` preset and the phrase "every weekday").
+pub(crate) fn workweek() -> Vec<ByDay> {
+    [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+    ]
+    .into_iter()
+    .map(ByDay::every)
+    .collect()
 }
