@@ -44,7 +44,8 @@ pub fn parse_zone(tzid: &str) -> Result<Zone, FieldError> {
 /// Resolves `recurrence` (a preset name, RRULE text, or an English phrase).
 ///
 /// DTSTART is `due_date` (in `tzid`) for presets and RRULEs, or now to the minute when there
-/// is no due date; a phrase picks its own start on or after now.
+/// is no due date; a phrase starts at its first occurrence on or after the due date (or now),
+/// at the phrase's time of day, else the due date's.
 pub fn resolve(
     text: &str,
     tzid: &str,
@@ -68,9 +69,15 @@ pub fn resolve(
         let rule = Rule::parse(body).map_err(|e| FieldError::new(field, e.to_string()))?;
         Series::new(rule, start_local(due_date, zone, now), zone)
     } else {
-        let phrase = parse_phrase(text, zone).map_err(|e| FieldError::new(field, e.to_string()))?;
+        let mut phrase =
+            parse_phrase(text, zone).map_err(|e| FieldError::new(field, e.to_string()))?;
+        // A due date anchors the phrase: the first occurrence is on or after it, and a phrase
+        // without a time of day ("monthly on the 1st") keeps the due date's local time.
+        if let (Some(due), None) = (due_date, phrase.time) {
+            phrase.time = Some(to_local(due, zone).time());
+        }
         phrase
-            .to_series(now)
+            .to_series(due_date.unwrap_or(now))
             .map_err(|e| FieldError::new(field, e.to_string()))?
     };
     let rule = series
@@ -201,6 +208,35 @@ mod tests {
         .expect("phrase");
         assert!(plan.rule.contains("BYDAY=MO"));
         assert_eq!(plan.first_due, at(2026, 11, 30, 8));
+    }
+
+    #[test]
+    fn a_due_date_anchors_a_phrase_and_gives_it_a_time_of_day() {
+        let now = at(2026, 11, 26, 8);
+        // 09:00Z on 1 December is 10:00 in Berlin: the series keeps that wall time.
+        let due = Some(at(2026, 12, 1, 9));
+        let plan = resolve(
+            "monthly on the 1st",
+            "Europe/Berlin",
+            due,
+            None,
+            Mode::Fixed,
+            now,
+        )
+        .expect("phrase with a due date");
+        assert_eq!(plan.first_due, at(2026, 12, 1, 9));
+        assert_eq!(plan.upcoming, Some(at(2027, 1, 1, 9)));
+        // A time in the phrase wins over the due date's; the due date still anchors the start.
+        let plan = resolve(
+            "monthly on the 1st at 8am",
+            "Europe/Berlin",
+            Some(at(2027, 2, 10, 9)),
+            None,
+            Mode::Fixed,
+            now,
+        )
+        .expect("phrase with its own time");
+        assert_eq!(plan.first_due, at(2027, 3, 1, 7));
     }
 
     #[test]
