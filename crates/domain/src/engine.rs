@@ -16,6 +16,9 @@ pub const COMPLETION_CONSUMER: &str = "recurrence-engine/task-operations";
 /// The event type the completion consumer acts on.
 pub const COMPLETED: &str = "v1.task.completed";
 
+/// The event type that starts pre-creation of the occurrence after a new instance.
+pub const CREATED: &str = "v1.task.created";
+
 /// Why a delivery can never succeed: Dapr should dead-letter it (`{"status":"DROP"}`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Poison {
@@ -63,11 +66,20 @@ pub struct Completion {
     pub series_id: TaskId,
 }
 
+/// What a `task-operations` delivery asks of the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// A recurring instance was completed: make sure the next instance exists.
+    Completed(Completion),
+    /// A recurring instance was created: pre-create the occurrence after it.
+    Created(Precreate),
+}
+
 /// Reads a `task-operations` delivery: `Ok(None)` for events this consumer ignores (other
-/// types, tasks without a series), `Err` for poison.
-pub fn completion(body: &[u8]) -> Result<Option<Completion>, Poison> {
+/// types, tasks without a series, instances without a following occurrence), `Err` for poison.
+pub fn operation(body: &[u8]) -> Result<Option<Operation>, Poison> {
     let event = CloudEvent::from_json(body).map_err(|e| Poison::Envelope(e.to_string()))?;
-    if event.event_type != COMPLETED {
+    if event.event_type != COMPLETED && event.event_type != CREATED {
         return Ok(None);
     }
     let bad = |reason: String| Poison::Data {
@@ -84,12 +96,111 @@ pub fn completion(body: &[u8]) -> Result<Option<Completion>, Poison> {
     if data.user_id.trim().is_empty() {
         return Err(bad("user_id is empty".into()));
     }
-    Ok(Some(Completion {
+    if event.event_type == CREATED {
+        let upcoming = event
+            .data
+            .pointer("/task/upcoming_occurrence")
+            .and_then(serde_json::Value::as_str);
+        return match upcoming {
+            None => Ok(None),
+            Some(t) => {
+                let occurrence = DateTime::parse_from_rfc3339(t)
+                    .map_err(|e| bad(format!("upcoming_occurrence {t:?}: {e}")))?
+                    .with_timezone(&Utc);
+                Ok(Some(Operation::Created(Precreate {
+                    series_id,
+                    occurrence,
+                })))
+            }
+        };
+    }
+    Ok(Some(Operation::Completed(Completion {
         event_id: event.id,
         task_id,
         user_id: data.user_id,
         series_id,
-    }))
+    })))
+}
+
+/// How long before an occurrence's due time its instance is pre-created.
+pub const PRECREATE_LEAD_SECS: i64 = 15 * 60;
+
+/// The `processed_events.consumer` of pre-creation job triggers (the event id is the job name).
+pub const PRECREATE_CONSUMER: &str = "recurrence-engine/precreate";
+
+/// One occurrence of a series to pre-create with a Dapr job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Precreate {
+    /// The series.
+    pub series_id: TaskId,
+    /// The occurrence (its due date and recurrence id).
+    pub occurrence: DateTime<Utc>,
+}
+
+impl Precreate {
+    /// The job name, deterministic in series and occurrence, so scheduling the same occurrence
+    /// again overwrites the job instead of adding one.
+    pub fn job_name(&self) -> String {
+        format!(
+            "precreate-{}-{}",
+            self.series_id.as_str(),
+            self.occurrence.format("%Y%m%dT%H%M%SZ")
+        )
+    }
+
+    /// When the job fires.
+    pub fn fire_at(&self) -> DateTime<Utc> {
+        self.occurrence - chrono::TimeDelta::seconds(PRECREATE_LEAD_SECS)
+    }
+
+    /// The Jobs API body: one shot at [`Self::fire_at`] (in one second if that has passed),
+    /// `overwrite`, constant failure policy 5 s × 3, data naming series and occurrence.
+    pub fn job(&self, now: DateTime<Utc>) -> serde_json::Value {
+        let due = if self.fire_at() > now {
+            self.fire_at()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        } else {
+            "1s".to_string()
+        };
+        serde_json::json!({
+            "dueTime": due,
+            "overwrite": true,
+            "failure_policy": {"constant": {"interval": "5s", "max_retries": 3}},
+            "data": {
+                "series_id": self.series_id.as_str(),
+                "occurrence": self.occurrence.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            },
+        })
+    }
+
+    /// Reads a job trigger: the body is the job's `data`; it must match the job name.
+    pub fn from_trigger(name: &str, body: &[u8]) -> Result<Self, Poison> {
+        let bad = |reason: String| Poison::Data {
+            event_id: name.to_string(),
+            reason,
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| bad(format!("job data: {e}")))?;
+        let series_id = v
+            .get("series_id")
+            .and_then(serde_json::Value::as_str)
+            .and_then(TaskId::parse)
+            .ok_or_else(|| bad("job data needs a series_id UUID".into()))?;
+        let occurrence = v
+            .get("occurrence")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .ok_or_else(|| bad("job data needs an RFC 3339 occurrence".into()))?
+            .with_timezone(&Utc);
+        let p = Self {
+            series_id,
+            occurrence,
+        };
+        if p.job_name() != name {
+            return Err(bad(format!("job data names {}", p.job_name())));
+        }
+        Ok(p)
+    }
 }
 
 /// A completed instance and its series as stored (the row of
@@ -158,6 +269,57 @@ mod tests {
     fn data(series: Option<&str>) -> serde_json::Value {
         json!({"task_id": TASK, "user_id": "u1", "series_id": series,
                "task": {"task_id": TASK, "title": "t", "status": "completed", "version": 2}})
+    }
+
+    fn completion(body: &[u8]) -> Result<Option<Completion>, Poison> {
+        operation(body).map(|o| match o {
+            Some(Operation::Completed(c)) => Some(c),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn created_instances_with_an_upcoming_occurrence_are_pre_created() {
+        let mut d = data(Some(SERIES));
+        d["task"]["upcoming_occurrence"] = json!("2026-11-27T09:00:00Z");
+        let op = operation(&envelope(CREATED, d.clone())).expect("valid");
+        let p = Precreate {
+            series_id: TaskId::parse(SERIES).expect("id"),
+            occurrence: at(2026, 11, 27, 9),
+        };
+        assert_eq!(op, Some(Operation::Created(p)));
+        d["task"]["upcoming_occurrence"] = json!("tomorrow");
+        assert!(matches!(
+            operation(&envelope(CREATED, d)),
+            Err(Poison::Data { .. })
+        ));
+    }
+
+    #[test]
+    fn precreate_jobs_are_named_timed_and_read_back() {
+        let p = Precreate {
+            series_id: TaskId::parse(SERIES).expect("id"),
+            occurrence: at(2026, 11, 27, 9),
+        };
+        let name = p.job_name();
+        assert_eq!(name, format!("precreate-{SERIES}-20261127T090000Z"));
+        let job = p.job(at(2026, 11, 26, 8));
+        assert_eq!(job["dueTime"], json!("2026-11-27T08:45:00Z"));
+        assert_eq!(job["overwrite"], json!(true));
+        assert_eq!(
+            job["failure_policy"],
+            json!({"constant": {"interval": "5s", "max_retries": 3}})
+        );
+        // Already past its fire time: fire at once.
+        assert_eq!(
+            p.job(at(2026, 11, 27, 8) + chrono::TimeDelta::minutes(50))["dueTime"],
+            json!("1s")
+        );
+        let body = job["data"].to_string();
+        assert_eq!(Precreate::from_trigger(&name, body.as_bytes()), Ok(p));
+        assert!(Precreate::from_trigger("precreate-other", body.as_bytes()).is_err());
+        assert!(Precreate::from_trigger(&name, b"{}").is_err());
+        assert!(Precreate::from_trigger(&name, b"garbage").is_err());
     }
 
     #[test]

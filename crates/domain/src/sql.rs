@@ -404,6 +404,63 @@ pub fn ensure_next_instance(
     b.finish(sql)
 }
 
+/// A series for the recurrence engine's pre-creation:
+/// `[rule, dtstart_local, tzid, end_date, mode, is_active]`. No row if it does not exist.
+pub fn engine_series(id: &TaskId) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active \
+         from series s where s.series_id = {id}::uuid",
+        end = ts("s.end_date"),
+        id = b.bind(id.as_str()),
+    );
+    b.finish(sql)
+}
+
+/// Pre-creates the instance of an active fixed-grid series at `occurrence` (from the series
+/// template, with the reminders of the latest earlier instance) with its `v1.task.created`
+/// event on `task-operations` and a `v1.reminder.due` event on `alerts`; records `job` for
+/// `consumer` in `processed_events` in the same statement. An occurrence that exists already
+/// (created on completion, or deleted) is left alone: `on conflict (series_id, recurrence_id)
+/// do nothing`. Answers one row `[newly processed, instances created, events]`.
+pub fn precreate_instance(
+    consumer: &str,
+    job: &str,
+    series: &TaskId,
+    occurrence: DateTime<Utc>,
+    upcoming: Option<DateTime<Utc>>,
+) -> Statement {
+    let mut b = Binder::default();
+    let c = b.bind(consumer);
+    let j = b.bind(job);
+    let sid = b.bind(series.as_str());
+    let occ = b.bind(rfc3339(occurrence));
+    let up = b.bind(opt_time(upcoming));
+    let reminders = "coalesce((select jsonb_agg(r.offset_text order by r.offset_secs desc) from reminders r join prev p on r.task_id = p.task_id), '[]'::jsonb)";
+    let sql = format!(
+        "with pe as (insert into processed_events (consumer, event_id) values ({c}, {j}) \
+         on conflict do nothing returning event_id), \
+         ser as (select s.* from series s join pe on true where s.series_id = {sid}::uuid and s.is_active and s.mode = 'fixed'), \
+         prev as (select t.task_id from tasks t join ser on t.series_id = ser.series_id \
+         where t.recurrence_id < {occ}::timestamptz order by t.recurrence_id desc limit 1), \
+         nxt as (insert into tasks (task_id, series_id, user_id, title, description, priority, due_date, is_recurring, recurrence_id, recurrence_pattern, recurrence_end_date, upcoming_occurrence) \
+         select gen_random_uuid(), s.series_id, s.user_id, s.title, s.description, s.priority, {occ}::timestamptz, true, {occ}::timestamptz, s.recurrence_pattern, s.end_date, {up}::timestamptz \
+         from ser s on conflict (series_id, recurrence_id) do nothing returning *), \
+         nrem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
+         select gen_random_uuid(), n.task_id, n.user_id, r.offset_text, r.offset_secs, n.due_date - r.offset_secs * interval '1 second' \
+         from nxt n join prev p on true join reminders r on r.task_id = p.task_id returning task_id), \
+         nob as ({created}), \
+         aob as ({due}) \
+         select (select count(*) from pe) > 0, (select count(*) from nxt), \
+         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from nob o union all select {e2} from aob o) x)::text",
+        created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", reminders), ""),
+        due = outbox_insert("nxt", "v1.reminder.due", "alerts", &task_json("s", reminders), ""),
+        e1 = event_json("o"),
+        e2 = event_json("o"),
+    );
+    b.finish(sql)
+}
+
 /// Edits a task (scope `this`) or, for a series instance, also the series template (so the
 /// instances created later follow) and the later pending instances (`following`) or all pending
 /// instances (`all`); completed instances keep their values. `version` is the
@@ -697,6 +754,9 @@ mod tests {
             completed_instance(evil, &id()),
             ensure_next_instance(evil, evil, &id(), Some(next)),
             ensure_next_instance(evil, evil, &id(), None),
+            engine_series(&id()),
+            precreate_instance(evil, evil, &id(), now(), Some(now())),
+            precreate_instance(evil, evil, &id(), now(), None),
         ] {
             assert!(!s.sql.contains("drop table"), "{}", s.sql);
             assert_placeholders(&s);
