@@ -19,6 +19,7 @@ from support.taskapi import User, psql, read_events
 
 ENGINE = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 1}"
 TASK_API_DAPR = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"
+ENGINE_DAPR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 1}"
 CONSUMER = "recurrence-engine/task-operations"
 
 
@@ -63,6 +64,10 @@ def complete_without_next(task_id: str) -> None:
          f"where task_id = '{task_id}'")
 
 
+def job_name(series_id: str, occurrence: datetime) -> str:
+    return f"precreate-{series_id}-{occurrence.astimezone(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+
+
 def processed(event_id: str) -> int:
     return int(psql(f"select count(*) from processed_events where consumer = '{CONSUMER}' "
                     f"and event_id = '{event_id}'")[0][0])
@@ -84,7 +89,7 @@ def completion_event_id(task_id: str) -> str:
 def test_engine_routes_answer_dapr_statuses():
     r = requests.post(f"{ENGINE}/events/task-operations", data=b"not json", timeout=30)
     assert r.status_code == 200 and r.json() == {"status": "DROP"}
-    other = {"id": "x", "specversion": "1.0", "source": "/tests", "type": "v1.task.created",
+    other = {"id": "x", "specversion": "1.0", "source": "/tests", "type": "v1.task.updated",
              "time": "2026-11-26T08:00:00Z", "datacontenttype": "application/json", "data": {}}
     r = requests.post(f"{ENGINE}/events/task-operations", json=other,
                       headers={"content-type": "application/cloudevents+json"}, timeout=30)
@@ -179,6 +184,11 @@ def test_database_outage_is_retried_not_dropped(user):
     and the next instance appears once the database is back."""
     due = future(5)
     t = user.create(title="backup", recurrence="daily", due_date=iso(due))
+    # Its v1.task.created is handled first (the pre-creation job of the next occurrence exists),
+    # so the outage hits the completion below.
+    following = job_name(t["series_id"], due + timedelta(days=1))
+    wait_until("the pre-creation job", lambda: requests.get(
+        f"{ENGINE_DAPR}/v1.0-alpha1/jobs/{following}", timeout=10).status_code == 200, timeout=15)
     complete_without_next(t["task_id"])
     event = completed_event(user, t)
     stack("stop", "postgres")
@@ -191,3 +201,45 @@ def test_database_outage_is_retried_not_dropped(user):
                lambda: ("pending", iso(due + timedelta(days=1))) in series_rows(t["series_id"]), timeout=40)
     assert processed(event["id"]) == 1
     assert series_rows(t["series_id"]) == [("completed", iso(due)), ("pending", iso(due + timedelta(days=1)))]
+
+
+def test_precreation_job_creates_the_instance_15_minutes_ahead_with_a_reminder_event(user):
+    """An hourly series whose next occurrence is 15 min + a few seconds away: the engine's job
+    fires in seconds, creates that instance, publishes v1.reminder.due on alerts and schedules
+    the job of the occurrence after it. A replayed trigger changes nothing."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    due = now - timedelta(minutes=45) + timedelta(seconds=6)
+    occurrence = due + timedelta(hours=1)
+    t = user.create(title="stretch", recurrence="FREQ=HOURLY", due_date=iso(due), reminders=["PT10M"])
+    assert t["upcoming_occurrence"] == iso(occurrence)
+    fire_at = time.monotonic() + (occurrence - timedelta(minutes=15) - datetime.now(timezone.utc)).total_seconds()
+    wait_until("the pre-created instance", lambda: ("pending", iso(occurrence)) in series_rows(t["series_id"]),
+               timeout=40, interval=0.1)
+    print(f"\nengine: job due -> pre-created instance {1000 * (time.monotonic() - fire_at):.0f} ms")
+    assert series_rows(t["series_id"]) == [("pending", iso(due)), ("pending", iso(occurrence))]
+    name = job_name(t["series_id"], occurrence)
+    assert int(psql(f"select count(*) from processed_events where consumer = 'recurrence-engine/precreate' "
+                    f"and event_id = '{name}'")[0][0]) == 1
+    created = user.request("GET", "/api/tasks", params={"series_id": t["series_id"], "status": "pending"}).json()["items"]
+    new = next(x for x in created if x["due_date"] == iso(occurrence))
+    assert new["reminders"] == ["PT10M"] and new["upcoming_occurrence"] == iso(occurrence + timedelta(hours=1))
+
+    following = job_name(t["series_id"], occurrence + timedelta(hours=1))
+    job = wait_until("the following job", lambda: (r := requests.get(
+        f"{ENGINE_DAPR}/v1.0-alpha1/jobs/{following}", timeout=10)).status_code == 200 and r.json(), timeout=15)
+    assert job["dueTime"] == iso(occurrence + timedelta(minutes=45)), job
+    assert job["data"]["value"] == {"series_id": t["series_id"], "occurrence": iso(occurrence + timedelta(hours=1))}, job
+
+    def reminder_published():
+        return [e for _, e in read_events("alerts", timeout_ms=4000)
+                if e.get("type") == "v1.reminder.due" and e["data"]["task_id"] == new["task_id"]]
+
+    (alert,) = wait_until("v1.reminder.due on alerts", reminder_published, timeout=40, interval=1)
+    assert alert["data"]["task"]["due_date"] == iso(occurrence) and alert["source"] == "/recurrence-engine"
+
+    replay = requests.post(f"{ENGINE}/job/{name}", timeout=30,
+                           json={"series_id": t["series_id"], "occurrence": iso(occurrence)})
+    assert replay.status_code == 200, replay.text
+    assert series_rows(t["series_id"]) == [("pending", iso(due)), ("pending", iso(occurrence))]
+    bogus = requests.post(f"{ENGINE}/job/{name}", timeout=30, json={"series_id": "x"})
+    assert bogus.status_code == 200 and bogus.json()["status"] == "ignored"

@@ -1,5 +1,6 @@
 //! The `task-operations` consumer: on `v1.task.completed` of a recurring instance, the next
-//! instance exists afterwards. The Task API already creates it with the completion; this
+//! instance exists afterwards; on `v1.task.created` of a recurring instance, the occurrence
+//! after it gets its pre-creation job (`crate::precreate`). The Task API already creates it with the completion; this
 //! consumer is the idempotent safety net that agrees with it (same occurrence, unique
 //! `(series_id, recurrence_id)`, event id recorded in the same statement).
 //!
@@ -8,14 +9,14 @@
 
 use chrono::{DateTime, Utc};
 use component_kit::dapr::{Dapr, DaprError};
-use domain::engine::{self, Completion, Poison, StoredInstance, COMPLETION_CONSUMER};
+use domain::engine::{self, Operation, Poison, StoredInstance, COMPLETION_CONSUMER};
 use domain::sql::{self, Statement};
 use domain::Mode;
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
 
 /// The Dapr PostgreSQL binding.
-const DB: &str = "tasks-db";
+pub(crate) const DB: &str = "tasks-db";
 /// The Dapr pub/sub component.
 const PUBSUB: &str = "pubsub";
 /// CloudEvent `source` of the events this service publishes.
@@ -51,23 +52,29 @@ pub async fn handle(body: &[u8]) -> Response {
     }
 }
 
-async fn query(dapr: &Dapr, s: &Statement) -> Result<Vec<Vec<Value>>, DaprError> {
+pub(crate) async fn query(dapr: &Dapr, s: &Statement) -> Result<Vec<Vec<Value>>, DaprError> {
     dapr.query(DB, &s.sql, &s.params_json()).await
 }
 
-fn text(row: &[Value], i: usize) -> Option<&str> {
+pub(crate) fn text(row: &[Value], i: usize) -> Option<&str> {
     row.get(i).and_then(Value::as_str)
 }
 
-fn time(row: &[Value], i: usize) -> Option<DateTime<Utc>> {
+pub(crate) fn time(row: &[Value], i: usize) -> Option<DateTime<Utc>> {
     text(row, i)
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc))
 }
 
 async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
-    let c = match engine::completion(body) {
-        Ok(Some(c)) => c,
+    let c = match engine::operation(body) {
+        Ok(Some(Operation::Completed(c))) => c,
+        Ok(Some(Operation::Created(p))) => {
+            return match crate::precreate::schedule(dapr, &p).await {
+                Ok(()) => Verdict::Success,
+                Err(e) => Verdict::Retry(e),
+            }
+        }
         Ok(None) => return Verdict::Success,
         Err(p) => return Verdict::Drop(p),
     };
@@ -97,7 +104,7 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
                         c.series_id.as_str()
                     );
                 }
-                publish(dapr, &c, text(row, 2)).await;
+                publish(dapr, text(row, 2)).await;
             }
             Verdict::Success
         }
@@ -122,7 +129,7 @@ fn stored(row: &[Value]) -> Option<StoredInstance> {
 
 /// Publishes the outbox events of the statement and marks them published. A failure leaves
 /// them unpublished for the Task API's outbox sweep job (the outbox is shared).
-async fn publish(dapr: &Dapr, c: &Completion, events: Option<&str>) {
+pub(crate) async fn publish(dapr: &Dapr, events: Option<&str>) {
     let events: Vec<Value> = events
         .and_then(|e| serde_json::from_str(e).ok())
         .unwrap_or_default();
@@ -141,13 +148,13 @@ async fn publish(dapr: &Dapr, c: &Completion, events: Option<&str>) {
             SOURCE,
             field("type"),
             at,
-            Some(c.user_id.clone()),
+            Some(field("user_id").to_string()),
             data,
         ) else {
             continue;
         };
         match dapr
-            .publish_cloudevent(PUBSUB, field("topic"), &ce.to_json(), &c.user_id)
+            .publish_cloudevent(PUBSUB, field("topic"), &ce.to_json(), field("user_id"))
             .await
         {
             Ok(()) => done.push(field("event_id").to_string()),

@@ -1,0 +1,109 @@
+//! Pre-creation with the Dapr Jobs API: a one-shot job per occurrence fires
+//! `PRECREATE_LEAD_SECS` before its due time; the trigger creates the instance (with its
+//! `v1.reminder.due` event on `alerts`) and schedules the job of the following occurrence. Only
+//! the app id that scheduled a job receives its trigger, so this service schedules its own jobs.
+
+use chrono::{TimeDelta, Utc};
+use component_kit::dapr::{Dapr, DaprError};
+use domain::engine::{Precreate, PRECREATE_CONSUMER};
+use domain::sql;
+use domain::Mode;
+use serde_json::{json, Value};
+use spin_sdk::http::{Params, Request, Response};
+
+use crate::completion::{publish, query, text, time, DB};
+
+/// Schedules (or re-schedules: same name, `overwrite`) the job of one occurrence. Only the
+/// scheduler is involved (no database call), so consuming `v1.task.created` never waits on
+/// PostgreSQL; the run is recorded in `jobs` when the job fires.
+pub async fn schedule(dapr: &Dapr, p: &Precreate) -> Result<(), DaprError> {
+    dapr.schedule_job(&p.job_name(), &p.job(Utc::now()))
+        .await
+        .map(|_| ())
+}
+
+fn answer(status: u16, body: Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .build()
+}
+
+/// `POST /job/{name}`: 2xx = done (also for data that can never work, which is logged);
+/// 503 makes the job's failure policy retry (5 s × 3).
+pub async fn trigger(req: Request, params: Params) -> Response {
+    let name = params.get("name").unwrap_or_default().to_string();
+    let p = match Precreate::from_trigger(&name, req.body()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("recurrence-engine: ignoring job {name}: {e}");
+            return answer(200, json!({"status": "ignored", "reason": e.to_string()}));
+        }
+    };
+    match run(&Dapr::from_env(), &name, &p).await {
+        Ok(v) => answer(200, v),
+        Err(e) => {
+            eprintln!("recurrence-engine: job {name} failed, will retry: {e}");
+            answer(503, json!({"status": "retry", "reason": e.to_string()}))
+        }
+    }
+}
+
+async fn run(dapr: &Dapr, name: &str, p: &Precreate) -> Result<Value, DaprError> {
+    let rows = query(dapr, &sql::engine_series(&p.series_id)).await?;
+    let Some(row) = rows.first() else {
+        return Ok(json!({"status": "ignored", "reason": "unknown series"}));
+    };
+    let active = row.get(5).and_then(Value::as_bool) == Some(true);
+    let mode = text(row, 4)
+        .and_then(|m| Mode::parse(m).ok())
+        .unwrap_or_default();
+    let series = match (text(row, 0), text(row, 1), text(row, 2)) {
+        (Some(rule), Some(local), Some(tzid)) if active && mode == Mode::Fixed => {
+            domain::schedule::stored_series(rule, local, tzid, time(row, 3), mode)
+        }
+        _ => None,
+    };
+    let Some(series) = series else {
+        return Ok(
+            json!({"status": "ignored", "reason": "series inactive, from completion or unreadable"}),
+        );
+    };
+    // A job for an occurrence the series no longer has (rule edited, end date moved) is stale.
+    if series.next_after(p.occurrence - TimeDelta::seconds(1)) != Some(p.occurrence) {
+        return Ok(json!({"status": "ignored", "reason": "not an occurrence of the series"}));
+    }
+    let upcoming = series.next_after(p.occurrence);
+    let stmt = sql::precreate_instance(
+        PRECREATE_CONSUMER,
+        name,
+        &p.series_id,
+        p.occurrence,
+        upcoming,
+    );
+    let rows = query(dapr, &stmt).await?;
+    let created = rows
+        .first()
+        .and_then(|r| r.get(1))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if let Some(row) = rows.first() {
+        publish(dapr, text(row, 2)).await;
+    }
+    if let Some(next) = upcoming {
+        schedule(
+            dapr,
+            &Precreate {
+                series_id: p.series_id.clone(),
+                occurrence: next,
+            },
+        )
+        .await?;
+    }
+    let ran = sql::record_job(name, "precreate", &json!({"created": created}), true);
+    if let Err(e) = dapr.exec(DB, &ran.sql, &ran.params_json()).await {
+        eprintln!("recurrence-engine: recording run of job {name} failed: {e}");
+    }
+    Ok(json!({"status": "done", "created": created}))
+}
