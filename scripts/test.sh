@@ -64,7 +64,8 @@ if $with_stack; then
     rm -rf "$STACK_DIR"
     stop_test_stack() { stack_down >/dev/null 2>&1 || true; }
     trap 'stop_test_stack; rm -rf "$RESULTS"' EXIT
-    if stack_up; then
+    # A separate process, so that errexit applies inside (it is off in an `if` condition).
+    if bash "$ROOT/scripts/stack.sh" test up; then
       suite platform "$TOOLS/venv/bin/python" -m pytest -p no:cacheprovider -q -rfE "$ROOT/tests/platform"
     else
       record stack-up 1 /dev/null

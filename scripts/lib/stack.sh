@@ -132,7 +132,8 @@ start_postgres() {
     ok "postgres already running"
   else
     as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$LOG_DIR/postgres.log" -w -t 60 \
-      -o "-p $PG_PORT -k $RUN_DIR/pg-socket -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+      -o "-p $PG_PORT -k $RUN_DIR/pg-socket -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
+      || { tail -n 5 "$LOG_DIR/postgres.log" >&2; die "PostgreSQL did not start (is port $PG_PORT taken?)"; }
   fi
   head -1 "$data/postmaster.pid" >"$(pidfile postgres)"
   log "postgres on 127.0.0.1:$PG_PORT (pid $(proc_pid postgres))"
@@ -261,9 +262,26 @@ start_component() {
 
 # ---- whole stack -----------------------------------------------------------------------------
 
+# Fails loudly when a port this stack needs is held by something that is not this stack's own
+# process (e.g. another checkout's stack), instead of talking to the wrong server.
+preflight_ports() {
+  local name port app
+  local -a checks=("postgres $PG_PORT" "kafka $KAFKA_PORT" "scheduler $SCHEDULER_PORT")
+  for app in "${APPS[@]}"; do
+    checks+=("${APP_COMPONENT[$app]} $(app_port "$app")" "daprd-$app $(dapr_http_port "$app")")
+  done
+  for c in "${checks[@]}"; do
+    read -r name port <<<"$c"
+    if ! proc_alive "$name" && port_open "$port"; then
+      die "port $port (for $name) is already in use by another process; stop it or choose other ports (TEST_PORT_OFFSET)"
+    fi
+  done
+}
+
 stack_up() {
   local start=$SECONDS
   mkdir -p "$LOG_DIR" "$RUN_DIR"
+  preflight_ports
   render_resources
   start_postgres
   start_kafka
