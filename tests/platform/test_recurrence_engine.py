@@ -15,21 +15,12 @@ import pytest
 import requests
 
 from support.stack import ENV, stack, wait_until
-from support.taskapi import User, psql, read_events
+from support.taskapi import User, future, iso, psql, read_events
 
 ENGINE = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 1}"
 TASK_API_DAPR = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"
 ENGINE_DAPR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 1}"
 CONSUMER = "recurrence-engine/task-operations"
-
-
-def iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def future(days: int = 2, hour: int = 9) -> datetime:
-    d = datetime.now(timezone.utc) + timedelta(days=days)
-    return d.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture(scope="module", autouse=True)

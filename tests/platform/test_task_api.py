@@ -9,18 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from support.taskapi import BASE, User
+from support.taskapi import BASE, User, future, iso
 
 PROBLEM = "application/problem+json"
-
-
-def iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def future(days: int = 7, hour: int = 9) -> datetime:
-    d = datetime.now(timezone.utc) + timedelta(days=days)
-    return d.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -52,7 +43,7 @@ def test_health_and_openapi():
 
 
 def test_create_get_one_off_task_with_reminders(user):
-    due = future()
+    due = future(7)
     r = user.request("POST", "/api/tasks", json={
         "title": "  Pay rent ", "description": "flat 3", "priority": "high", "due_date": iso(due),
         "reminders": ["P1D", "PT1H", "PT0S"], "unknown_field": "ignored"})
@@ -162,7 +153,7 @@ def test_complete_is_idempotent_and_creates_the_next_instance(user):
 
 
 def test_patch_with_if_match_and_412_on_conflict(user):
-    t = user.create(title="draft", due_date=iso(future()))
+    t = user.create(title="draft", due_date=iso(future(7)))
     r = user.request("PATCH", f"/api/tasks/{t['task_id']}", json={"title": "final", "priority": "low"},
                      headers={"if-match": '"1"'})
     assert r.status_code == 200 and r.headers["etag"] == '"2"'
@@ -201,7 +192,7 @@ def test_patch_scopes_on_a_series(user):
 
 def test_idempotency_key_replay_never_creates_twice(user):
     key = f"key-{uuid.uuid4()}"
-    body = {"title": "only once", "due_date": iso(future())}
+    body = {"title": "only once", "due_date": iso(future(7))}
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         rs = list(pool.map(lambda _: user.request("POST", "/api/tasks", json=body, headers={"idempotency-key": key}), range(4)))
     assert {r.status_code for r in rs} == {201}
@@ -241,7 +232,7 @@ def test_delete_this_instance_skips_to_the_next(user):
 
 
 def test_cross_user_access_answers_404(user):
-    t = user.create(title="private", recurrence="weekly", due_date=iso(future()))
+    t = user.create(title="private", recurrence="weekly", due_date=iso(future(7)))
     mallory = User()
     for method, path in [("GET", f"/api/tasks/{t['task_id']}"), ("PATCH", f"/api/tasks/{t['task_id']}"),
                          ("POST", f"/api/tasks/{t['task_id']}/complete"), ("DELETE", f"/api/tasks/{t['task_id']}"),

@@ -30,11 +30,7 @@ enum Verdict {
 }
 
 fn answer(status: u16, body: Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .build()
+    component_kit::health::json(status, &body)
 }
 
 /// Handles one delivery of `task-operations`.

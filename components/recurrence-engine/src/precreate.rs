@@ -23,11 +23,7 @@ pub async fn schedule(dapr: &Dapr, p: &Precreate) -> Result<(), DaprError> {
 }
 
 fn answer(status: u16, body: Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .build()
+    component_kit::health::json(status, &body)
 }
 
 /// `POST /job/{name}`: 2xx = done (also for data that can never work, which is logged);

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import requests
 
@@ -22,6 +23,17 @@ BASE = f"http://127.0.0.1:{ENV['APP_PORT_BASE']}"
 SECRETS = json.loads((ROOT / "runtime-config/local/secrets.json").read_text())
 SECRET = SECRETS["jwt-secret"].encode()
 PREVIOUS_SECRET = SECRETS["jwt-secret-previous"].encode()
+
+
+def iso(dt: datetime) -> str:
+    """RFC 3339 in UTC, to the second."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def future(days: int, hour: int = 9) -> datetime:
+    """A whole hour `days` from now (UTC)."""
+    d = datetime.now(timezone.utc) + timedelta(days=days)
+    return d.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
 def b64(data: bytes) -> str:
