@@ -1,0 +1,193 @@
+//! "add pay rent every month on the 1st at 9am", "remind me to call mom every Sunday at 6pm,
+//! 1 hour before", "add dentist on Friday 3pm": title, then a recurrence phrase or a due date,
+//! then reminders.
+
+use recurrence::{parse_phrase, Zone};
+
+use crate::intent::{Intent, NewTask, Understanding};
+use crate::reminder::trailing_reminders;
+use crate::text::Words;
+use crate::when::{bare_hour, When, WhenError};
+use crate::Context;
+
+/// Words that can begin a recurrence phrase.
+const RULE_HEADS: [&str; 8] = [
+    "every", "each", "daily", "weekly", "monthly", "yearly", "annually", "hourly",
+];
+
+/// Words that can begin a due date.
+const DUE_HEADS: [&str; 12] = [
+    "on", "at", "by", "due", "today", "tonight", "tomorrow", "next", "this", "in", "before",
+    "until",
+];
+
+/// Understands the words `from..` of a create command. `is_reminder` ("remind me to …") makes
+/// a reminder at due the default and requires a time.
+pub(crate) fn create(
+    words: &Words,
+    from: usize,
+    ctx: &Context,
+    is_reminder: bool,
+) -> Understanding {
+    let mut end = words.len();
+    let mut reminders = Vec::new();
+    if let Some(clause) = trailing_reminders(words, end) {
+        end = clause.start;
+        reminders = clause.offsets;
+    }
+    let w = words.lower();
+
+    // A recurrence phrase: the earliest head from which the rest parses.
+    let tz = Zone::Tz(ctx.now.timezone());
+    let mut rule_error = None;
+    for i in from..end {
+        if !RULE_HEADS.contains(&w[i].as_str()) {
+            continue;
+        }
+        let phrase = words.phrase_text(i, end).replacen("each", "every", 1);
+        match parse_phrase(&phrase, tz) {
+            Ok(parsed) => {
+                if i == from {
+                    return Understanding::ask("What should the task be called?");
+                }
+                if let Some(h) = ambiguous_hour(&w[i..end]) {
+                    return morning_or_evening(h);
+                }
+                if is_reminder && reminders.is_empty() {
+                    reminders.push("PT0S".into());
+                }
+                return titled(words, from, i, |title| NewTask {
+                    title,
+                    recurrence: Some(phrase.clone()),
+                    rule: Some(parsed.rule.to_string()),
+                    describe: Some(parsed.describe()),
+                    due: None,
+                    reminders: reminders.clone(),
+                });
+            }
+            Err(e) => {
+                rule_error.get_or_insert((i, e));
+            }
+        }
+    }
+
+    // A due date: the earliest head from which the rest is a date/time.
+    for i in from + 1..end {
+        if !DUE_HEADS.contains(&w[i].as_str()) && !starts_a_date(&w[i]) {
+            continue;
+        }
+        match When::parse(&w[i..end], ctx.now) {
+            Ok(due) => {
+                if is_reminder && reminders.is_empty() {
+                    reminders.push("PT0S".into());
+                }
+                return titled(words, from, i, |title| NewTask {
+                    title,
+                    recurrence: None,
+                    rule: None,
+                    describe: None,
+                    due: Some(due),
+                    reminders: reminders.clone(),
+                });
+            }
+            Err(WhenError::AmbiguousHour(h)) => return morning_or_evening(h),
+            Err(_) => {}
+        }
+    }
+
+    if let Some((i, e)) = rule_error {
+        return Understanding::ask(format!(
+            "I see a repeating task, but not how \"{}\" repeats: {e}. Try for example \"every Monday at 9am\".",
+            words.original_text(i, end)
+        ));
+    }
+    if is_reminder {
+        let what = words.original_text(from, end);
+        return Understanding::ask(format!("When should I remind you to {what}?"));
+    }
+    titled(words, from, end, |title| NewTask {
+        title,
+        recurrence: None,
+        rule: None,
+        describe: None,
+        due: None,
+        reminders: reminders.clone(),
+    })
+}
+
+/// An hour said without am/pm after "at" in a recurrence phrase ("every Wednesday at 7:30").
+fn ambiguous_hour(words: &[String]) -> Option<u32> {
+    (1..words.len())
+        .filter(|&i| words[i - 1] == "at")
+        .find_map(|i| bare_hour(&words[i], words.get(i + 1).map(String::as_str)))
+}
+
+/// The question for an hour without am/pm.
+pub(crate) fn morning_or_evening(h: u32) -> Understanding {
+    Understanding::ask(format!(
+        "Is that {h} in the morning or in the evening? Say {h}am or {h}pm."
+    ))
+}
+
+/// Builds the intent when words `from..to` make a title, or asks for one.
+fn titled(
+    words: &Words,
+    from: usize,
+    to: usize,
+    task: impl Fn(String) -> NewTask,
+) -> Understanding {
+    let title = words.original_text(from, to);
+    if title.is_empty() {
+        return Understanding::ask("What should the task be called?");
+    }
+    Understanding::act(Intent::Create(task(title)))
+}
+
+/// Whether a word alone can start a date ("friday", "dec", "2026-12-01").
+fn starts_a_date(w: &str) -> bool {
+    const DAYS: [&str; 14] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+    ];
+    const MONTHS: [&str; 24] = [
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "may",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "oct",
+        "nov",
+        "dec",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "sept",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    DAYS.contains(&w)
+        || MONTHS.contains(&w)
+        || (w.len() == 10 && w.as_bytes().get(4) == Some(&b'-'))
+}
