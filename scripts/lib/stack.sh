@@ -6,9 +6,9 @@
 # Source after common.sh, then call `stack_env dev|test`.
 
 # App ids, the component each hosts, and the offset of its ports.
-APPS=(task-api recurrence-engine notification)
-declare -A APP_COMPONENT=([task-api]=task-api [recurrence-engine]=recurrence-engine [notification]=reminder-dispatcher)
-declare -A APP_INDEX=([task-api]=0 [recurrence-engine]=1 [notification]=2)
+APPS=(task-api recurrence-engine notification chat)
+declare -A APP_COMPONENT=([task-api]=task-api [recurrence-engine]=recurrence-engine [notification]=reminder-dispatcher [chat]=chat)
+declare -A APP_INDEX=([task-api]=0 [recurrence-engine]=1 [notification]=2 [chat]=3)
 TOPICS=(task-operations task-modifications alerts task-events-dlq updates-dlq alerts-dlq)
 TOPIC_PARTITIONS=12
 TOPIC_RETENTION_MS=604800000 # 7 days
@@ -95,7 +95,8 @@ render_resources() {
   mkdir -p "$STACK_DIR/secrets"
   envsubst "$vars" <"$ROOT/runtime-config/local/secrets.json" >"$STACK_DIR/secrets/secrets.json"
   chmod 600 "$STACK_DIR/secrets/secrets.json"
-  for app in "${APPS[@]}" chat; do
+  envsubst "$vars" <"$ROOT/runtime-config/local/daprd/config.yaml" >"$STACK_DIR/daprd-config.yaml"
+  for app in "${APPS[@]}"; do
     local out="$STACK_DIR/resources/$app"
     mkdir -p "$out"
     rm -f "$out"/*.yaml
@@ -234,7 +235,9 @@ start_scheduler() {
 # Starts the sidecar of one app id.
 start_daprd() {
   local app="$1" i="${APP_INDEX[$1]}"
-  spawn "daprd-$app" "$TOOLS/bin/daprd" \
+  # DAPR_HOST_IP: the address registered for service invocation (loopback only).
+  spawn "daprd-$app" env DAPR_HOST_IP=127.0.0.1 "$TOOLS/bin/daprd" \
+    --config "$STACK_DIR/daprd-config.yaml" \
     --app-id "$app" --app-port "$(app_port "$app")" --app-protocol http --app-channel-address 127.0.0.1 \
     --dapr-listen-addresses 127.0.0.1 \
     --dapr-http-port "$(dapr_http_port "$app")" --dapr-grpc-port "$(dapr_grpc_port "$app")" \

@@ -14,7 +14,7 @@ from support.stack import ENV, ROOT, TOOLS, free_port, wait_until
 
 MANIFEST = tomllib.loads((ROOT / "spin.toml").read_text())
 COMPONENTS = sorted(MANIFEST["component"])
-APP_PORTS = {"task-api": 0, "recurrence-engine": 1, "reminder-dispatcher": 2}
+APP_PORTS = {"task-api": 0, "recurrence-engine": 1, "reminder-dispatcher": 2, "chat": 3}
 
 
 def wasm_path(component: str):

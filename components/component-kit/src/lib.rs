@@ -1,6 +1,8 @@
 //! Shared adapter code for the platform's Wasm components (spin-sdk, WASI 0.2).
 
+pub mod bearer;
 pub mod config;
 pub mod dapr;
 pub mod health;
+pub mod invoke;
 pub mod problem;

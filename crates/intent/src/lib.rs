@@ -6,6 +6,7 @@
 //! Resolving the task a command names ("complete team standup") against the user's tasks is
 //! [`match_task`]; the chat component performs the resulting actions through the Task API.
 
+pub mod answer;
 mod command;
 mod create;
 mod intent;
@@ -15,7 +16,7 @@ mod reminder;
 mod text;
 mod when;
 
-pub use command::understand;
+pub use command::{understand, EXAMPLES};
 pub use intent::{Clarification, Intent, NewTask, Understanding};
 pub use matching::{match_task, TaskMatch, TaskRef};
 pub use range::DueRange;

@@ -1,0 +1,160 @@
+"""The chat component on the real stack: plain-English commands carried out through the Task API
+by Dapr service invocation (sqlite name resolution), history in the Dapr state store."""
+
+import concurrent.futures
+import signal
+
+import requests
+
+from support.stack import ENV, stack, wait_until
+from support.taskapi import User, psql, restart_sidecar
+
+CHAT = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 3}"
+
+
+def say(user: User, message: str, conversation: str | None = None, tzid: str | None = "America/New_York") -> dict:
+    body = {"message": message}
+    if conversation:
+        body["conversation_id"] = conversation
+    if tzid:
+        body["tzid"] = tzid
+    r = requests.post(f"{CHAT}/api/chat", json=body, headers=user.headers(), timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def pending(user: User) -> list[dict]:
+    r = user.request("GET", "/api/tasks?status=pending")
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def test_a_recurring_task_said_in_english_is_created_with_its_rule_and_reminder():
+    user = User()
+    answer = say(user, "remind me to call mom every Sunday at 6pm, 1 hour before")
+    assert answer["understood"]["kind"] == "action"
+    assert answer["reply"].startswith('Added "call mom" (every Sunday at 6 PM), first due Sun ')
+    [task] = pending(user)
+    assert task["title"] == "call mom"
+    assert task["recurrence_pattern"] == "FREQ=WEEKLY;BYDAY=SU"
+    assert task["reminders"] == ["PT1H"]
+    assert task["due_date"].endswith(("T23:00:00Z", "T22:00:00Z"))  # 6 PM in New York (EST/EDT)
+    assert answer["task"]["task_id"] == task["task_id"]
+
+
+def test_commands_complete_move_end_and_delete_through_the_task_api():
+    user = User()
+    say(user, "add team standup every weekday at 9:30am")
+    say(user, "add dentist on Friday at 3pm")
+    say(user, "add gym session every Monday, Wednesday and Friday at 7am")
+
+    standup = next(t for t in pending(user) if t["title"] == "team standup")
+    done = say(user, "complete team standup")
+    assert done["reply"] == 'Completed "team standup". The next one will be created for you.'
+    assert psql(f"SELECT status FROM tasks WHERE task_id = '{standup['task_id']}'") == [["completed"]]
+
+    moved = say(user, "move dentist to Monday 10am")
+    assert moved["reply"].startswith('Moved "dentist" to Mon ') and moved["reply"].endswith("10:00 AM.")
+    dentist = next(t for t in pending(user) if t["title"] == "dentist")
+    assert dentist["due_date"].endswith("T15:00:00Z")  # 10 AM EST
+
+    gone = say(user, "delete all future gym sessions")
+    assert gone["reply"].startswith('Deleted all future "gym session" occurrences')
+    assert not [t for t in pending(user) if t["title"] == "gym session"]
+
+    say(user, "cancel dentist")
+    assert not [t for t in pending(user) if t["title"] == "dentist"]
+
+
+def test_ambiguity_gets_a_question_and_changes_nothing():
+    user = User()
+    for message, fragment in [
+        ("add meeting at 7", "morning or in the evening"),
+        ("remind me to call the bank", "When should I remind you"),
+        ("add gym every blue moon", "not how \"every blue moon\" repeats"),
+        ("sing me a song", "did not understand"),
+    ]:
+        answer = say(user, message)
+        assert answer["understood"]["kind"] == "clarify", answer
+        assert fragment in answer["reply"], answer["reply"]
+    say(user, "add call Mark at 5pm")
+    say(user, "add call Mom at 6pm")
+    which = say(user, "complete call")
+    assert which["reply"] == 'Which one do you mean: "call Mark", "call Mom"?'
+    assert len(pending(user)) == 2
+
+
+def test_one_user_cannot_reach_another_users_tasks_through_the_chat():
+    alice, bob = User(), User()
+    say(bob, "add file taxes tomorrow at 9am")
+    answer = say(alice, "complete file taxes")
+    assert answer["reply"].startswith('I could not find a pending task called "file taxes"')
+    assert [t["status"] for t in pending(bob)] == ["pending"]
+
+
+def test_history_is_kept_per_user_and_conversation_and_survives_restarts():
+    user, other = User(), User()
+    first = say(user, "add water plants every 3 days")
+    conversation = first["conversation_id"]
+    say(user, "what's due this week?", conversation)
+
+    # The chat runtime and its sidecar both go down hard and come back.
+    stack("kill", "chat")
+    restart_sidecar(signal.SIGKILL, app="chat")
+    stack("start", "chat")
+    wait_until("chat ready", lambda: requests.get(f"{CHAT}/readyz", timeout=2).status_code == 200, 60)
+
+    r = requests.get(f"{CHAT}/api/chat/{conversation}", headers=user.headers(), timeout=30)
+    assert r.status_code == 200, r.text
+    messages = r.json()["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[0]["text"] == "add water plants every 3 days"
+    assert messages[2]["text"] == "what's due this week?"
+    assert r.json()["tzid"] == "America/New_York"
+    # Another user asking for the same conversation id gets nothing.
+    assert requests.get(f"{CHAT}/api/chat/{conversation}", headers=other.headers(), timeout=30).status_code == 404
+    # Only the conversation is in the state store; task data is not.
+    rows = psql(f"SELECT key, convert_from(value, 'UTF8') FROM dapr_chat_state WHERE key LIKE 'chat||{user.id}|%'")
+    assert [key for key, _ in rows] == [f"chat||{user.id}|{conversation}"]
+    assert "water plants" in rows[0][1]
+    assert "task_id" not in rows[0][1] and "series_id" not in rows[0][1]
+
+
+def test_concurrent_messages_to_one_conversation_are_all_kept():
+    user = User()
+    conversation = say(user, "help")["conversation_id"]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: say(user, f"what's due today? ({i})", conversation), range(8)))
+    r = requests.get(f"{CHAT}/api/chat/{conversation}", headers=user.headers(), timeout=30)
+    texts = [m["text"] for m in r.json()["messages"] if m["role"] == "user"]
+    assert sorted(texts[1:]) == sorted(f"what's due today? ({i})" for i in range(8))
+
+
+def test_bad_requests_are_problems():
+    user = User()
+    cases = [
+        ({}, 400, "message is required"),
+        ({"message": "x" * 501}, 400, "at most 500"),
+        ({"message": "help", "conversation_id": "../etc"}, 400, "conversation_id"),
+        ({"message": "help", "tzid": "Mars/Olympus"}, 400, "IANA"),
+    ]
+    for body, status, fragment in cases:
+        r = requests.post(f"{CHAT}/api/chat", json=body, headers=user.headers(), timeout=30)
+        assert r.status_code == status and r.headers["content-type"] == "application/problem+json", r.text
+        assert fragment in r.json()["detail"]
+    r = requests.post(f"{CHAT}/api/chat", json={"message": "help"}, timeout=30)
+    assert r.status_code == 401 and r.json()["type"].endswith("/unauthorized")
+
+
+def test_service_invocation_relays_the_apps_answers_and_names_its_own_failures():
+    """What the chat's Dapr client relies on: an invoked app's 4xx answer comes back unchanged
+    (status, content type, body); an unknown app id is daprd's own error with an errorCode."""
+    sidecar = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 3}"
+    r = requests.get(f"{sidecar}/v1.0/invoke/task-api/method/api/tasks", timeout=30)
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"].endswith("/unauthorized")
+    user = User()
+    r = requests.get(f"{sidecar}/v1.0/invoke/task-api/method/api/tasks?status=pending", headers=user.headers(), timeout=30)
+    assert r.status_code == 200 and r.json() == {"items": [], "next_cursor": None}
+    r = requests.get(f"{sidecar}/v1.0/invoke/no-such-app/method/x", timeout=30)
+    assert r.status_code == 500 and r.json()["errorCode"] == "ERR_DIRECT_INVOKE", r.text
