@@ -157,26 +157,12 @@ setup_schemas() {
   ok "JSON schemas ($(find "$dir" -name '*.json' | wc -l) kinds)"
 }
 
-# terraform's go.mod has replace directives, so `go install` refuses it: build inside the module.
-setup_terraform() {
-  local dir="$CACHE/terraform-$TERRAFORM_VERSION"
-  if [ ! -x "$dir/terraform" ]; then
-    log "building terraform $TERRAFORM_VERSION from its Go module (once)"
-    local src; src="$(go_module_dir github.com/hashicorp/terraform "$TERRAFORM_VERSION")"
-    [ -d "$src" ] || die "go mod download gave no directory for terraform"
-    mkdir -p "$dir"
-    (cd "$src" && run_logged "$CACHE/logs/terraform-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 10 \
-      go build -trimpath -o "$dir/terraform" .)
-  fi
-  ln -sfn "$dir/terraform" "$TOOLS/bin/terraform"
-}
-
 # Validators for k8s/, terraform/, .github/ and the observability rules.
 setup_infra() {
   go_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
   go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
   go_tool actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION"
-  setup_terraform
+  go_tool terraform github.com/hashicorp/terraform "$TERRAFORM_VERSION"
   local venv="$CACHE/venv-infra"
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$INFRA_PYTHON_PACKAGES" ]; then

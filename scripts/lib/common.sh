@@ -23,7 +23,9 @@ export DAPR_VERSION KAFKA_VERSION
 HELM_VERSION="v3.22.0"
 KUBECONFORM_VERSION="v0.7.0"
 ACTIONLINT_VERSION="v1.7.12"
-TERRAFORM_VERSION="v1.13.3"
+# 1.9+ split the state backends into nested modules the proxy does not serve; 1.8.5 is the newest
+# release that builds from the module proxy unmodified.
+TERRAFORM_VERSION="v1.8.5"
 # The azurerm provider has no Go-module-compatible tags: a pseudo-version of its 5.2.0 source.
 AZURERM_MODULE_VERSION="v1.44.1-0.20260824201233-fae580791926"
 AZURERM_PROVIDER_VERSION="5.2.0"
