@@ -66,7 +66,8 @@ setup_wasm() {
 
 setup_kafka() {
   # The cache key includes the pom, so a changed dependency list resolves again.
-  local dir="$CACHE/kafka-$KAFKA_VERSION-$(sha256sum "$ROOT/scripts/setup/kafka-pom.xml" | cut -c1-12)"
+  local dir
+  dir="$CACHE/kafka-$KAFKA_VERSION-$(sha256sum "$ROOT/scripts/setup/kafka-pom.xml" | cut -c1-12)"
   if [ ! -f "$dir/.complete" ]; then
     log "resolving Apache Kafka $KAFKA_VERSION jars from Maven Central"
     mkdir -p "$dir/libs"

@@ -7,9 +7,11 @@ Usage: check_rendered.py <repo root> <dir with rendered-<env>.yaml>
 - SpinApps: components that exist in spin.toml, Dapr annotations in spec.podAnnotations, the
   dapr_url Spin variable, probes, resources.
 - pubsub.kafka: SASL/SCRAM over TLS with credentials only through secretKeyRef.
-- Credentials never appear as literal values; the Key Vault store uses workload identity.
+- Credentials never appear as literal values; the Key Vault store uses workload identity and
+  carries the store name the task-api reads its secrets from.
 - Tracing samples 1 % in prod; mTLS 24 h certificates with 15 m clock skew.
 """
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -100,6 +102,10 @@ def check_env(env, rendered, root, errors):
     kv = next((c for c in comps.values() if c["spec"]["type"] == "secretstores.azure.keyvault"), None)
     if kv and {m["name"] for m in kv["spec"]["metadata"]} & {"azureClientSecret", "azureCertificate", "azureCertificateFile"}:
         err("Key Vault store uses a client secret or certificate instead of workload identity")
+    source = (root / "components/task-api/src/request.rs").read_text()
+    wanted = re.search(r'SECRET_STORE: &str = "([^"]+)"', source)
+    if kv and wanted and kv["metadata"]["name"] != wanted.group(1):
+        err(f"Key Vault store is named {kv['metadata']['name']!r}, the task-api reads {wanted.group(1)!r}")
     state = [c for c in comps.values() if c["spec"]["type"] == "state.postgresql"]
     for s in state:
         if s["spec"]["version"] != "v2" or s.get("scopes") != ["chat"]:

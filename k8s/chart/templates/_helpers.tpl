@@ -25,5 +25,5 @@ scopes:
 {{/* Secret store reference used by components reading Key Vault. */}}
 {{- define "todo.secretStore" -}}
 auth:
-  secretStore: azure-keyvault
+  secretStore: {{ .Values.keyVault.storeName }}
 {{- end -}}
