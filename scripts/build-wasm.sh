@@ -14,7 +14,7 @@ for p in "$@"; do args+=(-p "$p"); done
 
 log "building ${*} for wasm32-wasip2" 
 (
-  cd "$ROOT"
+  cd "$ROOT" || exit 1
   RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$WASM_TARGET_DIR" /usr/bin/cargo build --release \
     --target wasm32-wasip2 \
     --config 'build.rustc="/usr/bin/rustc"' \

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs, idempotently, and prints progress.
 #   scripts/setup.sh            everything
-#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python)
+#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python infra schemas azurerm)
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
 source "$(dirname "$0")/lib/common.sh"
 
-APT_PACKAGES=(gettext-base postgresql-15 postgresql-client-15 rustc-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl)
+APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager postgresql-15 postgresql-client-15 rustc-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl)
 
 setup_apt() {
   local missing=()
@@ -66,7 +66,8 @@ setup_wasm() {
 
 setup_kafka() {
   # The cache key includes the pom, so a changed dependency list resolves again.
-  local dir="$CACHE/kafka-$KAFKA_VERSION-$(sha256sum "$ROOT/scripts/setup/kafka-pom.xml" | cut -c1-12)"
+  local dir
+  dir="$CACHE/kafka-$KAFKA_VERSION-$(sha256sum "$ROOT/scripts/setup/kafka-pom.xml" | cut -c1-12)"
   if [ ! -f "$dir/.complete" ]; then
     log "resolving Apache Kafka $KAFKA_VERSION jars from Maven Central"
     mkdir -p "$dir/libs"
@@ -100,10 +101,85 @@ setup_dapr() {
   ok "daprd $("$TOOLS/bin/daprd" --version 2>/dev/null | head -1)"
 }
 
+# Builds one Go command from the module proxy into $CACHE/<name>-<version>/ (once; niced, the cores are shared).
+go_tool() {
+  local name="$1" pkg="$2" version="$3" dir="$CACHE/$1-$3"
+  if [ ! -x "$dir/$name" ]; then
+    command -v go >/dev/null || die "Go toolchain not found (needed to build $name)"
+    log "building $name $version from $pkg (once)"
+    mkdir -p "$dir"
+    run_logged "$CACHE/logs/$name-build.log" env GOBIN="$dir" CGO_ENABLED=0 nice -n 10 go install -trimpath "$pkg@$version"
+  fi
+  ln -sfn "$dir/$name" "$TOOLS/bin/$name"
+}
+
+# Directory of a Go module in the module cache, downloading it if needed.
+go_module_dir() {
+  (cd /tmp && go mod download -json "$1@$2" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+}
+
+# The azurerm provider built from its Go module into a filesystem mirror terraform init can use.
+setup_azurerm() {
+  local mirror="$CACHE/terraform-mirror-azurerm-$AZURERM_PROVIDER_VERSION"
+  local bin="$mirror/registry.terraform.io/hashicorp/azurerm/$AZURERM_PROVIDER_VERSION/linux_amd64/terraform-provider-azurerm_v$AZURERM_PROVIDER_VERSION"
+  if [ ! -x "$bin" ]; then
+    log "building terraform-provider-azurerm $AZURERM_PROVIDER_VERSION from its Go module (once; long)"
+    local src; src="$(go_module_dir github.com/hashicorp/terraform-provider-azurerm "$AZURERM_MODULE_VERSION")"
+    [ -d "$src" ] || die "go mod download gave no directory for terraform-provider-azurerm"
+    mkdir -p "$(dirname "$bin")"
+    (cd "$src" && run_logged "$CACHE/logs/azurerm-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod nice -n 10 \
+      go build -trimpath -o "$bin.tmp" .)
+    mv "$bin.tmp" "$bin"
+  fi
+  ln -sfn "$mirror" "$TOOLS/terraform-mirror"
+  ok "terraform-provider-azurerm $AZURERM_PROVIDER_VERSION in $TOOLS/terraform-mirror"
+}
+
+# Kubernetes and CRD JSON schemas for kubeconform, generated from the pinned modules.
+setup_schemas() {
+  local key; key="$(cat "$ROOT/scripts/infra/openapi_to_jsonschema.py" "$ROOT/scripts/infra/crd_to_jsonschema.py" "$ROOT"/k8s/schemas/crds/*.yaml | sha256sum | cut -c1-12)"
+  local dir="$CACHE/kube-schemas-$KUBERNETES_SCHEMA_VERSION-$key"
+  if [ ! -f "$dir/.complete" ]; then
+    log "generating JSON schemas: Kubernetes $KUBERNETES_SCHEMA_VERSION, Dapr $DAPR_VERSION, cert-manager $CERT_MANAGER_VERSION, KEDA $KEDA_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION, SpinKube"
+    local k8s dapr cm keda promop
+    k8s="$(go_module_dir k8s.io/kubernetes "$KUBERNETES_SCHEMA_VERSION")"
+    dapr="$(go_module_dir github.com/dapr/dapr "$DAPR_VERSION")"
+    cm="$(go_module_dir github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION")"
+    keda="$(go_module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")"
+    promop="$(go_module_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")"
+    rm -rf "$dir"; mkdir -p "$dir/kubernetes" "$dir/crds"
+    "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/openapi_to_jsonschema.py" "$k8s/api/openapi-spec/swagger.json" "$dir/kubernetes"
+    "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/crd_to_jsonschema.py" "$dir/crds" \
+      "$dapr/charts/dapr/crds" "$cm/deploy/crds" "$keda/config/crd/bases" \
+      "$promop/example/prometheus-operator-crd" "$ROOT/k8s/schemas/crds"
+    touch "$dir/.complete"
+  fi
+  ln -sfn "$dir" "$TOOLS/kube-schemas"
+  ok "JSON schemas ($(find "$dir" -name '*.json' | wc -l) kinds)"
+}
+
+# Validators for k8s/, terraform/, .github/ and the observability rules.
+setup_infra() {
+  go_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
+  go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
+  go_tool actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION"
+  go_tool terraform github.com/hashicorp/terraform "$TERRAFORM_VERSION"
+  local venv="$CACHE/venv-infra"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$INFRA_PYTHON_PACKAGES" ]; then
+    log "installing Python packages: $INFRA_PYTHON_PACKAGES"
+    # shellcheck disable=SC2086
+    run_logged "$CACHE/logs/pip-infra.log" "$venv/bin/pip" install --disable-pip-version-check -q $INFRA_PYTHON_PACKAGES
+    echo "$INFRA_PYTHON_PACKAGES" >"$venv/.installed"
+  fi
+  for t in checkov zizmor yamllint; do ln -sfn "$venv/bin/$t" "$TOOLS/bin/$t"; done
+  ok "infra validators: helm $HELM_VERSION, kubeconform $KUBECONFORM_VERSION, actionlint $ACTIONLINT_VERSION, terraform $TERRAFORM_VERSION, $INFRA_PYTHON_PACKAGES"
+}
+
 main() {
   mkdir -p "$TOOLS/bin" "$CACHE/logs"
   local parts=("$@")
-  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr)
+  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr infra schemas azurerm)
   local start=$SECONDS
   for p in "${parts[@]}"; do
     "setup_$p"

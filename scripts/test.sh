@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: formatting and clippy gates, native crates (cargo test), the recurrence vectors, then builds the components,
+# Runs every test: formatting and clippy gates, native crates (cargo test), the recurrence vectors, the
+# infrastructure checks (scripts/check-infra.sh), then builds the components,
 # starts an isolated stack (ports +10000, data in .test-data/, never the dev stack), runs the
 # integration and contract tests against it and stops it. Ends with one line `N passed, M failed`.
 #   scripts/test.sh               everything
@@ -51,6 +52,7 @@ suite cargo-fmt cargo fmt --all -- --check
 suite cargo-clippy cargo clippy --all-targets --locked -- -D warnings
 suite cargo-test cargo test --locked
 suite recurrence-vectors bash "$ROOT/scripts/recurrence-vectors.sh" "$ROOT/../shared/recurrence/vectors.json"
+suite infra bash "$ROOT/scripts/check-infra.sh"
 
 if $with_stack; then
   log "building components"

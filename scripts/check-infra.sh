@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Validates every delivery artifact with the real tool of its ecosystem: the Helm chart (helm lint,
+# helm template, kubeconform against the Kubernetes and CRD schemas of the pinned releases),
+# alerts and dashboards (promtool, amtool), Terraform (fmt, validate with the azurerm provider),
+# workflows (actionlint, zizmor), checkov, shellcheck and yamllint.
+# Prints one verdict line per check and ends with `N passed, M failed`.
+source "$(dirname "$0")/lib/common.sh"
+
+KUBE_VERSION="${KUBERNETES_SCHEMA_VERSION#v}"
+SCHEMAS="$TOOLS/kube-schemas"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+PASSED=0 FAILED=0
+ENVIRONMENTS=(local staging prod)
+
+# Runs one check; its output goes to a log that is shown when it fails.
+check() {
+  local name="$1"; shift
+  local logfile
+  logfile="$WORK/$(echo "$name" | tr -c 'a-zA-Z0-9\n' '_').log"
+  if "$@" >"$logfile" 2>&1; then
+    PASSED=$((PASSED + 1)); printf 'PASS  %s\n' "$name"
+  else
+    FAILED=$((FAILED + 1)); printf 'FAIL  %s\n' "$name"; tail -n 30 "$logfile" | sed 's/^/      /'
+  fi
+}
+
+# Succeeds only when the command fails: proves a validator rejects what it must.
+must_fail() { ! "$@"; }
+
+
+kubeconform_strict() {
+  kubeconform -strict -summary -kubernetes-version "$KUBE_VERSION" \
+    -schema-location "$SCHEMAS/kubernetes/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+    -schema-location "$SCHEMAS/crds/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json" "$@"
+}
+
+# Each canary breaks one schema rule; the validator must reject every one of them.
+canaries_rejected() {
+  local f bad=0
+  for f in "$ROOT"/k8s/schemas/canaries/*.yaml; do
+    if kubeconform_strict "$f"; then echo "ACCEPTED, should be rejected: ${f#"$ROOT"/}"; bad=1
+    else echo "rejected as expected: ${f#"$ROOT"/}"; fi
+  done
+  return "$bad"
+}
+
+# --- Helm chart ---------------------------------------------------------------------------------
+CHART="$ROOT/k8s/chart"
+render() {
+  helm template todo "$CHART" -f "$CHART/values-$1.yaml" --namespace todo-platform \
+    --kube-version "$KUBE_VERSION" >"$WORK/rendered-$1.yaml"
+}
+for env in "${ENVIRONMENTS[@]}"; do
+  check "helm lint ($env)" helm lint --strict "$CHART" -f "$CHART/values-$env.yaml" --kube-version "$KUBE_VERSION"
+  check "helm template ($env)" render "$env"
+  check "kubeconform ($env: SpinKube, Dapr, KEDA, cert-manager CRDs + Kubernetes $KUBE_VERSION)" \
+    kubeconform_strict "$WORK/rendered-$env.yaml"
+done
+check "kubeconform (cluster objects, monitors, rules)" kubeconform_strict "$ROOT/k8s/cluster/namespaces.yaml" "$ROOT/k8s/cluster/spinapp-executor.yaml" \
+  "$ROOT/k8s/observability/monitors.yaml" "$ROOT/k8s/observability/prometheus-rules.yaml"
+check "kubeconform rejects each invalid canary manifest" canaries_rejected
+check "rendered chart matches the local Dapr contract" \
+  "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_rendered.py" "$ROOT" "$WORK"
+
+# --- Alerts, dashboards, Alertmanager -----------------------------------------------------------
+OBS="$ROOT/k8s/observability"
+"$TOOLS/venv/bin/python" - "$OBS" "$WORK" <<'PY'
+import json, sys, pathlib, yaml
+obs, work = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+rule = yaml.safe_load((obs / "prometheus-rules.yaml").read_text())
+(work / "rules.yml").write_text(yaml.safe_dump(rule["spec"]))
+# Every dashboard expression as a recording rule, so promtool parses each one.
+records = []
+for f in sorted((obs / "dashboards").glob("*.json")):
+    for panel in json.loads(f.read_text())["panels"]:
+        for t in panel.get("targets", []):
+            records.append({"record": f"dashboard:{f.stem}:{panel['id']}_{t['refId']}".replace("-", "_"), "expr": t["expr"]})
+(work / "dashboard-rules.yml").write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": records}]}))
+PY
+cp "$OBS/tests/alerts.test.yml" "$WORK/"
+check "promtool check rules (PrometheusRule)" promtool check rules "$WORK/rules.yml"
+check "promtool test rules (each alert fires from synthetic series)" promtool test rules "$WORK/alerts.test.yml"
+check "promtool check rules (every Grafana dashboard expression)" promtool check rules "$WORK/dashboard-rules.yml"
+check "amtool check-config (Alertmanager)" amtool check-config "$OBS/alertmanager.yaml"
+# The receivers an alert of the given severity reaches must be exactly the expected ones.
+routes_to() {
+  local got
+  got="$(amtool config routes test --config.file="$OBS/alertmanager.yaml" "severity=$1" alertname=Probe)"
+  echo "severity=$1 → $got (want $2)"
+  [ "$got" = "$2" ]
+}
+check "amtool routes: critical → PagerDuty + e-mail" routes_to critical platform-pagerduty,platform-email
+check "amtool routes: warning → e-mail only" routes_to warning platform-email
+
+# --- Terraform ----------------------------------------------------------------------------------
+check "terraform fmt -check" terraform -chdir="$ROOT/terraform" fmt -check -recursive -diff
+validate_env() {
+  local env="$1" mirror="$TOOLS/terraform-mirror"
+  [ -d "$mirror" ] || { echo "azurerm provider mirror missing: scripts/setup.sh azurerm"; return 1; }
+  # A copy, so that init leaves no .terraform/ or lock file in the tree.
+  local copy="$WORK/terraform-$env" rc="$WORK/tf-$env.tfrc"
+  cp -r "$ROOT/terraform" "$copy"
+  printf 'provider_installation {\n  filesystem_mirror {\n    path = "%s"\n    include = ["registry.terraform.io/hashicorp/azurerm"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/azurerm"]\n  }\n}\n' \
+    "$(readlink -f "$mirror")" >"$rc"
+  TF_CLI_CONFIG_FILE="$rc" terraform -chdir="$copy/environments/$env" init -backend=false -input=false \
+    && TF_CLI_CONFIG_FILE="$rc" terraform -chdir="$copy/environments/$env" validate
+}
+for env in staging prod; do
+  check "terraform validate ($env, azurerm $AZURERM_PROVIDER_VERSION)" validate_env "$env"
+done
+
+# --- Static analysis ----------------------------------------------------------------------------
+check "checkov (terraform)" checkov --config-file "$ROOT/.checkov.yaml" -d "$ROOT/terraform" --framework terraform
+checkov_manifests() {
+  mkdir -p "$WORK/manifests"
+  cp "$WORK"/rendered-*.yaml "$ROOT/k8s/cluster/"*.yaml "$WORK/manifests/"
+  checkov --config-file "$ROOT/.checkov.yaml" -d "$WORK/manifests" --framework kubernetes
+}
+check "checkov (rendered manifests, cluster objects)" checkov_manifests
+check "checkov (GitHub Actions)" checkov --config-file "$ROOT/.checkov.yaml" -d "$ROOT/.github" --framework github_actions
+check "actionlint" actionlint -config-file /dev/null "$ROOT"/.github/workflows/*.yml
+check "zizmor (workflows)" zizmor --offline --min-severity low "$ROOT/.github/workflows"
+check "shellcheck -S warning (scripts)" shellcheck -S warning "$ROOT"/scripts/*.sh "$ROOT"/scripts/lib/*.sh
+# From the root: the ignore patterns of .yamllint.yaml are relative paths.
+yamllint_tree() { (cd "$ROOT" && yamllint -c .yamllint.yaml k8s .github runtime-config); }
+check "yamllint" yamllint_tree
+
+echo
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,145 @@
+"""Checks the rendered Helm chart against the contract the local stack proves.
+
+Usage: check_rendered.py <repo root> <dir with rendered-<env>.yaml>
+
+- Subscriptions: same topics, routes and dead-letter topics as runtime-config/local/subscriptions.yaml.
+- Resiliency: the same constant retry policy as runtime-config/local/resiliency.yaml.
+- SpinApps: components that exist in spin.toml, Dapr annotations in spec.podAnnotations, the
+  dapr_url Spin variable, probes, resources.
+- pubsub.kafka: SASL/SCRAM over TLS with credentials only through secretKeyRef.
+- Credentials never appear as literal values; the Key Vault store uses workload identity and
+  carries the store name the task-api reads its secrets from.
+- Tracing samples 1 % in prod; mTLS 24 h certificates with 15 m clock skew.
+"""
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+CREDENTIAL_FIELDS = {"saslUsername", "saslPassword", "connectionString", "user", "password", "securityToken"}
+
+
+def docs(path):
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def check_env(env, rendered, root, errors):
+    def err(msg):
+        errors.append(f"{env}: {msg}")
+
+    by_kind = {}
+    for d in rendered:
+        by_kind.setdefault(d["kind"], []).append(d)
+
+    spin = tomllib.loads((root / "spin.toml").read_text())
+    components = set(spin["component"])
+    apps = {a["metadata"]["name"]: a for a in by_kind.get("SpinApp", [])}
+    if not apps:
+        err("no SpinApp rendered")
+    for name, app in apps.items():
+        spec = app["spec"]
+        unknown = set(spec.get("components", [])) - components
+        if not spec.get("components") or unknown:
+            err(f"SpinApp {name}: components {spec.get('components')} not all in spin.toml ({sorted(components)})")
+        ann = spec.get("podAnnotations", {})
+        if ann.get("dapr.io/enabled") != "true" or ann.get("dapr.io/app-id") != name or ann.get("dapr.io/app-port") != "80":
+            err(f"SpinApp {name}: Dapr annotations missing from spec.podAnnotations")
+        if "dapr.io/enabled" in app["metadata"].get("annotations", {}):
+            err(f"SpinApp {name}: Dapr annotations on metadata are ignored by the injector")
+        if not any(v["name"] == "dapr_url" for v in spec.get("variables", [])):
+            err(f"SpinApp {name}: no dapr_url Spin variable")
+        for probe in ("liveness", "readiness"):
+            if not spec.get("checks", {}).get(probe, {}).get("httpGet", {}).get("path"):
+                err(f"SpinApp {name}: no {probe} probe")
+        if not spec.get("resources", {}).get("limits") or not spec.get("resources", {}).get("requests"):
+            err(f"SpinApp {name}: resources incomplete")
+        if spec.get("enableAutoscaling") and "replicas" in spec:
+            err(f"SpinApp {name}: replicas set while autoscaling")
+
+    local_subs = {s["metadata"]["name"]: s for s in docs(root / "runtime-config/local/subscriptions.yaml")}
+    subs = {s["metadata"]["name"]: s for s in by_kind.get("Subscription", [])}
+    if set(subs) != set(local_subs):
+        err(f"subscriptions {sorted(subs)} differ from local {sorted(local_subs)}")
+    for name, local in local_subs.items():
+        sub = subs.get(name)
+        if not sub:
+            continue
+        for key in ("topic", "deadLetterTopic", "pubsubname"):
+            if sub["spec"][key] != local["spec"][key]:
+                err(f"Subscription {name}: {key} {sub['spec'][key]!r} != local {local['spec'][key]!r}")
+        if not sub["spec"]["routes"]["default"].endswith(local["spec"]["routes"]["default"]):
+            err(f"Subscription {name}: route {sub['spec']['routes']['default']} does not end with the local route")
+        if sub.get("scopes") != local.get("scopes"):
+            err(f"Subscription {name}: scopes {sub.get('scopes')} != local {local.get('scopes')}")
+
+    local_res = docs(root / "runtime-config/local/resiliency.yaml")[0]["spec"]["policies"]["retries"]
+    res = by_kind.get("Resiliency", [{}])[0].get("spec", {}).get("policies", {}).get("retries")
+    if res != local_res:
+        err(f"Resiliency retries {res} != local {local_res}")
+
+    comps = {c["metadata"]["name"]: c for c in by_kind.get("Component", [])}
+    for c in comps.values():
+        for m in c["spec"].get("metadata", []):
+            if m["name"] in CREDENTIAL_FIELDS and "value" in m:
+                err(f"Component {c['metadata']['name']}: {m['name']} is a literal value, not a secretKeyRef")
+    pubsub = comps.get("pubsub")
+    if not pubsub:
+        err("no pubsub component")
+    else:
+        meta = {m["name"]: m for m in pubsub["spec"]["metadata"]}
+        if meta["authType"]["value"] != "password" or meta["saslMechanism"]["value"] not in ("SHA-256", "SHA-512"):
+            err("pubsub: not SASL/SCRAM")
+        if env != "local" and meta["disableTls"]["value"] != "false":
+            err("pubsub: TLS disabled")
+        if meta["consumerGroup"]["value"] != "{appID}":
+            err("pubsub: consumer group is not per app id")
+    types = {c["spec"]["type"] for c in comps.values()}
+    for needed in ("pubsub.kafka", "bindings.postgresql", "secretstores.azure.keyvault", "bindings.smtp", "bindings.http"):
+        if needed not in types:
+            err(f"no {needed} component")
+    kv = next((c for c in comps.values() if c["spec"]["type"] == "secretstores.azure.keyvault"), None)
+    if kv and {m["name"] for m in kv["spec"]["metadata"]} & {"azureClientSecret", "azureCertificate", "azureCertificateFile"}:
+        err("Key Vault store uses a client secret or certificate instead of workload identity")
+    source = (root / "components/task-api/src/request.rs").read_text()
+    wanted = re.search(r'SECRET_STORE: &str = "([^"]+)"', source)
+    if kv and wanted and kv["metadata"]["name"] != wanted.group(1):
+        err(f"Key Vault store is named {kv['metadata']['name']!r}, the task-api reads {wanted.group(1)!r}")
+    state = [c for c in comps.values() if c["spec"]["type"] == "state.postgresql"]
+    for s in state:
+        if s["spec"]["version"] != "v2" or s.get("scopes") != ["chat"]:
+            err("state.postgresql must be v2 and scoped to chat only")
+
+    configs = {c["metadata"]["name"]: c["spec"] for c in by_kind.get("Configuration", [])}
+    system = configs.get("daprsystem", {}).get("mtls", {})
+    if system != {**system, "enabled": True, "workloadCertTTL": "24h", "allowedClockSkew": "15m"}:
+        err(f"daprsystem mTLS {system}")
+    app_config = next((c for n, c in configs.items() if n != "daprsystem"), {})
+    want_rate = {"prod": "0.01"}.get(env)
+    rate = app_config.get("tracing", {}).get("samplingRate")
+    if want_rate and rate != want_rate:
+        err(f"tracing samplingRate {rate}, want {want_rate}")
+    if not app_config.get("metric", {}).get("enabled"):
+        err("metrics disabled")
+
+    policies = {p["metadata"]["name"]: p["spec"] for p in by_kind.get("NetworkPolicy", [])}
+    deny = policies.get("default-deny-all")
+    if not deny or deny["podSelector"] != {} or set(deny["policyTypes"]) != {"Ingress", "Egress"}:
+        err("no default-deny NetworkPolicy for ingress and egress")
+    return len(apps)
+
+
+def main():
+    root, work = Path(sys.argv[1]), Path(sys.argv[2])
+    errors = []
+    for env in ("local", "staging", "prod"):
+        n = check_env(env, docs(work / f"rendered-{env}.yaml"), root, errors)
+        print(f"{env}: {n} SpinApps checked")
+    for e in errors:
+        print("ERROR", e)
+    sys.exit(1 if errors else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+name                          = "todo-prod"
+location                      = "westeurope"
+address_space                 = "10.50.0.0/16"
+kubernetes_version            = "1.34"
+aks_sku_tier                  = "Standard"
+api_authorized_ip_ranges      = ["203.0.113.0/24"]
+admin_group_object_ids        = []
+ci_ip_ranges                  = ["203.0.113.0/24"]
+operator_ip_ranges            = ["203.0.113.0/24"]
+acr_geo_replication_locations = ["northeurope"]
+budget_start_date             = "2026-12-01T00:00:00Z"
+alert_emails                  = ["platform-oncall@example.invalid"]
+github_repository             = "example-org/todo-platform"
+
+node_pools = {
+  apps = {
+    vm_size   = "Standard_D4ds_v5"
+    min_count = 3
+    max_count = 9
+    labels    = { "workload" = "wasm" }
+    taints    = []
+  }
+  events = {
+    vm_size   = "Standard_D2ds_v5"
+    min_count = 3
+    max_count = 6
+    labels    = { "workload" = "events" }
+    taints    = []
+  }
+}
