@@ -184,9 +184,13 @@ def test_patch_scopes_on_a_series(user):
     assert_problem(r, 422, "validation-error")
     r = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", params={"scope": "following"}, json={"title": "standup v2"})
     assert r.status_code == 200 and r.json()["title"] == "standup v2"
-    # The instance created on completion follows the edited template.
+    # "Following" splits the series: the edited instance now belongs to a new series whose
+    # template the next instance follows.
+    new_series = r.json()["series_id"]
+    assert new_series != t["series_id"]
+    assert user.request("GET", f"/api/series/{t['series_id']}").json()["title"] == "standup"
     user.request("POST", f"/api/tasks/{nxt['task_id']}/complete")
-    later = user.request("GET", "/api/tasks", params={"series_id": t["series_id"], "status": "pending"}).json()["items"]
+    later = user.request("GET", "/api/tasks", params={"series_id": new_series, "status": "pending"}).json()["items"]
     assert [(x["title"], x["priority"]) for x in later] == [("standup v2", "high")]
 
 
