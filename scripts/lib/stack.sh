@@ -257,9 +257,12 @@ start_component() {
   local app="$1" comp="${APP_COMPONENT[$1]}"
   local wasm; wasm="$(component_wasm "$comp")"
   [ -f "$wasm" ] || die "component $comp not built ($wasm); run scripts/build-components.sh"
+  # Optional settings passed through when set (e.g. the task-api's RATE_LIMIT_PER_MINUTE).
+  local -a opt=()
+  [ -z "${RATE_LIMIT_PER_MINUTE:-}" ] || opt+=(--env "RATE_LIMIT_PER_MINUTE=$RATE_LIMIT_PER_MINUTE")
   spawn "$comp" "$TOOLS/bin/wasmtime" serve -S cli \
     --env "DAPR_URL=http://127.0.0.1:$(dapr_http_port "$app")" \
-    --env "APP_ID=$app" \
+    --env "APP_ID=$app" ${opt[@]+"${opt[@]}"} \
     --addr "127.0.0.1:$(app_port "$app")" "$wasm"
 }
 

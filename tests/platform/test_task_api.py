@@ -184,9 +184,13 @@ def test_patch_scopes_on_a_series(user):
     assert_problem(r, 422, "validation-error")
     r = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", params={"scope": "following"}, json={"title": "standup v2"})
     assert r.status_code == 200 and r.json()["title"] == "standup v2"
-    # The instance created on completion follows the edited template.
+    # "Following" splits the series: the edited instance now belongs to a new series whose
+    # template the next instance follows.
+    new_series = r.json()["series_id"]
+    assert new_series != t["series_id"]
+    assert user.request("GET", f"/api/series/{t['series_id']}").json()["title"] == "standup"
     user.request("POST", f"/api/tasks/{nxt['task_id']}/complete")
-    later = user.request("GET", "/api/tasks", params={"series_id": t["series_id"], "status": "pending"}).json()["items"]
+    later = user.request("GET", "/api/tasks", params={"series_id": new_series, "status": "pending"}).json()["items"]
     assert [(x["title"], x["priority"]) for x in later] == [("standup v2", "high")]
 
 
@@ -244,12 +248,67 @@ def test_cross_user_access_answers_404(user):
     assert_problem(user.request("GET", "/api/tasks/not-a-uuid"), 404, "not-found")
 
 
+def vtodos(ics: str) -> list[dict[str, str]]:
+    """The VTODOs of a VCALENDAR (lines unfolded): property name (with parameters) -> value."""
+    lines = ics.replace("\r\n ", "").split("\r\n")
+    out, cur = [], None
+    for line in lines:
+        if line == "BEGIN:VTODO":
+            cur = {}
+        elif line == "END:VTODO":
+            out.append(cur)
+            cur = None
+        elif cur is not None and ":" in line:
+            name, value = line.split(":", 1)
+            cur[name] = value
+    return out
+
+
+def expand(todo: dict[str, str], count: int = 50) -> list[datetime]:
+    """The occurrences a calendar client computes from a master VTODO (DTSTART, RRULE, EXDATE)."""
+    from dateutil.rrule import rrulestr
+    text = "\n".join(f"{k}:{v}" for k, v in todo.items() if k.split(";")[0] in ("DTSTART", "RRULE", "EXDATE"))
+    return [d.astimezone(timezone.utc) for d in list(rrulestr(text, forceset=True))[:count]]
+
+
 def test_calendar_export(user):
     user.create(title="Dentist, 2nd floor", due_date="2026-12-24T09:30:00Z")
-    user.create(title="Standup", recurrence="weekdays", due_date="2026-12-01T09:00:00Z")
+    standup = user.create(title="Standup", recurrence="weekdays", due_date="2026-12-01T08:00:00Z", tzid="Europe/Berlin")
+    day = future(1)
+    water = user.create(title="Water", recurrence="daily", due_date=iso(day))
+    # Skip the first instance (EXDATE), move the second (RECURRENCE-ID override).
+    assert user.request("DELETE", f"/api/tasks/{water['task_id']}").status_code == 204
+    [second] = user.request("GET", "/api/tasks", params={"series_id": water["series_id"]}).json()["items"]
+    moved = day + timedelta(days=1, hours=2)
+    assert user.request("PATCH", f"/api/tasks/{second['task_id']}", json={"due_date": iso(moved)}).status_code == 200
+    # Split a series: the old part ends before the edited occurrence.
+    split = user.create(title="Split", recurrence="daily", due_date=iso(day))
+    user.request("POST", f"/api/tasks/{split['task_id']}/complete")
+    [nxt] = user.request("GET", "/api/tasks", params={"series_id": split["series_id"], "status": "pending"}).json()["items"]
+    new_series = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", params={"scope": "following"},
+                              json={"title": "Split v2"}).json()["series_id"]
+
     r = user.request("GET", "/api/calendar.ics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/calendar")
-    text = r.text
-    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.count("BEGIN:VTODO") == 2
-    assert "SUMMARY:Dentist\\, 2nd floor" in text and "DUE:20261224T093000Z" in text
-    assert "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR" in text
+    assert r.text.startswith("BEGIN:VCALENDAR\r\n") and r.text.endswith("END:VCALENDAR\r\n")
+    todos = vtodos(r.text)
+    by_uid: dict[str, list[dict]] = {}
+    for t in todos:
+        by_uid.setdefault(t["UID"], []).append(t)
+    assert len(todos) == 6 and all("DTSTAMP" in t for t in todos)
+    [dentist] = [t for t in todos if t.get("SUMMARY") == "Dentist\\, 2nd floor"]
+    assert dentist["DUE"] == "20261224T093000Z" and "RRULE" not in dentist
+    # One master per series, not one VTODO per instance.
+    [master] = by_uid[standup["series_id"]]
+    assert master["RRULE"] == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    assert master["DTSTART;TZID=Europe/Berlin"] == "20261201T090000"
+    assert expand(master, 5) == [datetime(2026, 12, d, 8, tzinfo=timezone.utc) for d in (1, 2, 3, 4, 7)]
+    master, override = sorted(by_uid[water["series_id"]], key=lambda t: "RECURRENCE-ID" in t)
+    assert master["EXDATE"] == day.strftime("%Y%m%dT%H%M%SZ")
+    assert expand(master, 3) == [day + timedelta(days=n) for n in (1, 2, 3)]
+    assert override["RECURRENCE-ID"] == (day + timedelta(days=1)).strftime("%Y%m%dT%H%M%SZ")
+    assert override["DTSTART"] == moved.strftime("%Y%m%dT%H%M%SZ")
+    [old] = by_uid[split["series_id"]]
+    [new] = by_uid[new_series]
+    assert "UNTIL=" in old["RRULE"] and expand(old) == [day]
+    assert new["SUMMARY"] == "Split v2" and expand(new, 2) == [day + timedelta(days=1), day + timedelta(days=2)]

@@ -35,6 +35,11 @@ pub enum ApiError {
     },
     /// 422: invalid fields.
     Validation(ValidationErrors),
+    /// 429: the user's write limit for the current minute is reached.
+    TooManyRequests {
+        /// Seconds until the window ends (`Retry-After`).
+        retry_after: i64,
+    },
     /// 503: the sidecar or the database failed.
     Upstream(DaprError),
 }
@@ -105,6 +110,15 @@ impl ApiError {
                 "The request has invalid fields",
                 e.0.first().map(|f| f.message.clone()).unwrap_or_default(),
             ),
+            Self::TooManyRequests { retry_after } => (
+                429,
+                "rate-limited",
+                "Too many requests",
+                format!(
+                    "the write limit of {} per minute is reached; retry after {retry_after} s",
+                    crate::request::rate_limit_per_minute()
+                ),
+            ),
             Self::Upstream(e) => (
                 503,
                 "upstream-unavailable",
@@ -137,6 +151,9 @@ impl ApiError {
         }
         if let Self::MethodNotAllowed { allow } = self {
             b.header("allow", *allow);
+        }
+        if let Self::TooManyRequests { retry_after } = self {
+            b.header("retry-after", retry_after.to_string());
         }
         b.body(body.to_string()).build()
     }

@@ -4,15 +4,17 @@
 use chrono::{DateTime, Utc};
 use component_kit::dapr::Dapr;
 use domain::cursor::Cursor;
-use domain::schedule;
 use domain::sql::{self, ListFilter, NextInstance};
+use domain::{edit, schedule};
 use domain::{Mode, Scope, Status, TaskId};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Params, Request, Response};
 
 use crate::error::ApiError;
-use crate::request::{authenticate, if_match, json_body, param, query_params};
+use crate::request::{
+    authenticate, check_rate, if_match, json_body, param, query_params, rate_limit_per_minute,
+};
 use crate::store::{self, events_of, json_col, text, time_col};
 
 type Answer = Result<Response, ApiError>;
@@ -66,16 +68,26 @@ pub async fn create(req: Request, _p: Params) -> Answer {
         },
     };
     let hash = format!("{:x}", Sha256::digest(req.body()));
-    let stmt = sql::create_task(&user, &task, key.map(|k| (k, hash.as_str())));
+    let stmt = sql::create_task(
+        &user,
+        &task,
+        key.map(|k| (k, hash.as_str())),
+        rate_limit_per_minute(),
+    );
     let rows = match store::query(&dapr, &stmt).await {
         Ok(rows) => rows,
         // A concurrent request with the same key committed first.
         Err(e) if e.is_unique_violation() && key.is_some() => Vec::new(),
         Err(e) => return Err(e.into()),
     };
-    match (rows.first(), key) {
-        (Some(row), _) => {
-            let created = json_col(row, 0).ok_or(ApiError::NotFound)?;
+    if let Some(row) = rows.first() {
+        check_rate(row, 2)?;
+    }
+    let created = rows
+        .first()
+        .and_then(|row| json_col(row, 0).map(|t| (row, t)));
+    match (created, key) {
+        (Some((row, created)), _) => {
             store::publish(&dapr, &events_of(json_col(row, 1))).await;
             Ok(task_response(201, &created))
         }
@@ -206,8 +218,10 @@ pub async fn complete(req: Request, p: Params) -> Answer {
     let next = next_instance(&dapr, &user, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let rows = store::query(&dapr, &sql::complete_task(&user, &id, next)).await?;
+    let stmt = sql::complete_task(&user, &id, next, rate_limit_per_minute());
+    let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
+    check_rate(row, 2)?;
     let task = json_col(row, 0).ok_or(ApiError::NotFound)?;
     store::publish(&dapr, &events_of(json_col(row, 1))).await;
     Ok(task_response(200, &task))
@@ -222,7 +236,9 @@ fn scope_param(q: &[(String, String)]) -> Result<Scope, ApiError> {
         .map(Option::unwrap_or_default)
 }
 
-/// `PATCH /api/tasks/{id}?scope=this|following|all` with optional `If-Match`.
+/// `PATCH /api/tasks/{id}?scope=this|following|all` with optional `If-Match`. A change of the
+/// recurrence, time zone, mode or end date (scope `all` or `following`), and any `following`
+/// edit of a series, goes through the series edit (see `domain::edit`).
 pub async fn patch(req: Request, p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
@@ -232,8 +248,18 @@ pub async fn patch(req: Request, p: Params) -> Answer {
     let version = if_match(&req)?;
     let body = json_body(&req)?;
     let patch = domain::parse_patch(&body, scope == Scope::This)?;
-    let rows = store::query(&dapr, &sql::patch_task(&user, &id, &patch, scope, version)).await?;
+    let limit = rate_limit_per_minute();
+    let series_edit = scope == Scope::Following || (scope == Scope::All && patch.changes_rule());
+    let stmt = match series_edit {
+        true => match plan_series_edit(&dapr, &user, &id, &patch, scope).await? {
+            Some(edit) => sql::edit_series(&user, &id, &patch, scope, version, &edit, limit),
+            None => sql::patch_task(&user, &id, &patch, scope, version, limit),
+        },
+        false => sql::patch_task(&user, &id, &patch, scope, version, limit),
+    };
+    let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
+    check_rate(row, 3)?;
     let current = row
         .get(2)
         .and_then(Value::as_i64)
@@ -241,6 +267,76 @@ pub async fn patch(req: Request, p: Params) -> Answer {
     let task = json_col(row, 0).ok_or(ApiError::PreconditionFailed { current })?;
     store::publish(&dapr, &events_of(json_col(row, 1))).await;
     Ok(task_response(200, &task))
+}
+
+/// Reads the series of the edited task and plans the edit; `None` for a one-off task whose
+/// rule is not being changed (a plain edit).
+async fn plan_series_edit(
+    dapr: &Dapr,
+    user: &str,
+    id: &TaskId,
+    patch: &domain::PatchTask,
+    scope: Scope,
+) -> Result<Option<edit::SeriesEdit>, ApiError> {
+    let rows = store::query(dapr, &sql::edit_context(user, id)).await?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    let (Some(rule), Some(local), Some(tzid)) = (text(row, 3), text(row, 4), text(row, 5)) else {
+        if patch.changes_rule() {
+            return Err(domain::FieldError::new(
+                "recurrence",
+                "only a recurring task's recurrence can be changed; this task has none",
+            )
+            .into());
+        }
+        return Ok(None);
+    };
+    let stored = edit::StoredSeries {
+        rule: rule.to_string(),
+        dtstart_local: local.to_string(),
+        tzid: tzid.to_string(),
+        end_date: time_col(row, 6),
+        mode: text(row, 7)
+            .and_then(|m| Mode::parse(m).ok())
+            .unwrap_or_default(),
+    };
+    let is_active = row.get(8).and_then(Value::as_bool).unwrap_or(false);
+    let known: Vec<edit::Known> = json_col(row, 9)
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|k| {
+            Some(edit::Known {
+                task_id: k.get("task_id")?.as_str()?.to_string(),
+                recurrence_id: k
+                    .get("recurrence_id")
+                    .and_then(Value::as_str)
+                    .and_then(|t| domain::input::parse_time(t).ok()),
+                status: Status::parse(k.get("status")?.as_str()?).ok()?,
+                is_exception: k.get("is_exception")?.as_bool()?,
+            })
+        })
+        .collect();
+    let has_earlier = row.get(10).and_then(Value::as_bool).unwrap_or(false);
+    let rid = time_col(row, 1);
+    let cutoff = match scope {
+        Scope::Following => rid,
+        _ => None,
+    };
+    let split = scope == Scope::Following && has_earlier && rid.is_some();
+    let now = Utc::now();
+    let plan = edit::resolve_series(&stored, patch, split.then_some(rid).flatten(), now)?;
+    edit::plan_edit(
+        &stored,
+        plan,
+        &known,
+        id.as_str(),
+        cutoff,
+        split,
+        is_active,
+        now,
+    )
+    .map(Some)
+    .ok_or(ApiError::NotFound)
 }
 
 /// `DELETE /api/tasks/{id}?scope=this|following|all&confirm=true`
@@ -270,8 +366,13 @@ pub async fn delete(req: Request, p: Params) -> Answer {
     } else {
         None
     };
-    let rows = store::query(&dapr, &sql::delete_task(&user, &id, scope, next)).await?;
+    let stmt = sql::delete_task(&user, &id, scope, next, rate_limit_per_minute());
+    let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
+    check_rate(row, 2)?;
+    if row.first().and_then(Value::as_i64).unwrap_or(0) == 0 {
+        return Err(ApiError::NotFound);
+    }
     store::publish(&dapr, &events_of(json_col(row, 1))).await;
     Ok(Response::builder().status(204).build())
 }
@@ -356,49 +457,105 @@ fn ical_escape(s: &str) -> String {
         .replace('\r', "")
 }
 
-/// `GET /api/calendar.ics`: one VTODO per task; instances of a series carry their RRULE.
+fn times_of(v: Option<Value>) -> Vec<DateTime<Utc>> {
+    v.and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter_map(|t| domain::input::parse_time(t).ok())
+        .collect()
+}
+
+fn exceptions_of(v: Option<Value>) -> Vec<schedule::Exception> {
+    let time = |e: &Value, k: &str| {
+        e.get(k)
+            .and_then(Value::as_str)
+            .and_then(|t| domain::input::parse_time(t).ok())
+    };
+    v.and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| {
+            Some(schedule::Exception {
+                recurrence_id: time(e, "recurrence_id")?,
+                due_date: time(e, "due_date"),
+                title: e.get("title")?.as_str()?.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// `GET /api/calendar.ics`: one master VTODO per active series (DTSTART, RRULE ending at the
+/// series' end date, EXDATE for deleted instances, RECURRENCE-ID overrides for edited ones) and
+/// one VTODO per one-off task.
 pub async fn calendar(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
     let rows = store::query(&dapr, &sql::calendar(&user)).await?;
-    let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
-    let mut out = vec![
-        "BEGIN:VCALENDAR".to_string(),
-        "VERSION:2.0".into(),
-        "PRODID:-//todo-platform//task-api//EN".into(),
-    ];
+    let stamp = format!("DTSTAMP:{}", Utc::now().format("%Y%m%dT%H%M%SZ"));
+    let mut out = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//todo-platform//task-api//EN",
+    ]
+    .join("\r\n")
+        + "\r\n";
     for r in &rows {
-        out.push("BEGIN:VTODO".into());
-        out.push(format!("UID:{}", text(r, 0).unwrap_or_default()));
-        out.push(format!("DTSTAMP:{stamp}"));
-        out.push(format!(
-            "SUMMARY:{}",
-            ical_escape(text(r, 1).unwrap_or_default())
-        ));
-        if let Some(d) = text(r, 2).filter(|d| !d.is_empty()) {
-            out.push(format!("DESCRIPTION:{}", ical_escape(d)));
+        let uid = text(r, 1).unwrap_or_default();
+        let title = text(r, 2).unwrap_or_default();
+        let description = text(r, 3)
+            .filter(|d| !d.is_empty())
+            .map(|d| format!("DESCRIPTION:{}", ical_escape(d)));
+        if text(r, 0) == Some("series") {
+            let mode = text(r, 10)
+                .and_then(|m| Mode::parse(m).ok())
+                .unwrap_or_default();
+            let Some(stored) = schedule::stored_series(
+                text(r, 6).unwrap_or_default(),
+                text(r, 7).unwrap_or_default(),
+                text(r, 8).unwrap_or("UTC"),
+                time_col(r, 9),
+                mode,
+            ) else {
+                continue;
+            };
+            let series = schedule::calendar_series(
+                stored,
+                title,
+                &times_of(json_col(r, 11)),
+                &exceptions_of(json_col(r, 12)),
+            );
+            let mut extra = vec![stamp.clone(), "STATUS:NEEDS-ACTION".to_string()];
+            extra.extend(description);
+            out.push_str(&series.vtodo_components(uid, title, &extra));
+            continue;
         }
-        if let Some(due) = time_col(r, 3) {
-            out.push(format!("DUE:{}", due.format("%Y%m%dT%H%M%SZ")));
+        let mut lines = vec![
+            "BEGIN:VTODO".to_string(),
+            format!("UID:{uid}"),
+            stamp.clone(),
+            format!("SUMMARY:{}", ical_escape(title)),
+        ];
+        lines.extend(description);
+        if let Some(due) = time_col(r, 4) {
+            lines.push(format!("DUE:{}", due.format("%Y%m%dT%H%M%SZ")));
         }
-        out.push(format!(
+        lines.push(format!(
             "STATUS:{}",
-            if text(r, 4) == Some("completed") {
+            if text(r, 5) == Some("completed") {
                 "COMPLETED"
             } else {
                 "NEEDS-ACTION"
             }
         ));
-        if let Some(rule) = text(r, 5) {
-            out.push(format!("RRULE:{rule}"));
-        }
-        out.push("END:VTODO".into());
+        lines.push("END:VTODO".into());
+        out.push_str(&(lines.join("\r\n") + "\r\n"));
     }
-    out.push("END:VCALENDAR".into());
+    out.push_str("END:VCALENDAR\r\n");
     Ok(Response::builder()
         .status(200)
         .header("content-type", "text/calendar; charset=utf-8")
-        .body(out.join("\r\n") + "\r\n")
+        .body(out)
         .build())
 }
 

@@ -30,6 +30,26 @@ pub async fn authenticate(req: &Request, dapr: &Dapr) -> Result<String, ApiError
         .map_err(ApiError::Unauthorized)
 }
 
+/// Default of [`rate_limit_per_minute`]: high enough for the benchmarks and tests.
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 60_000;
+
+/// Writes (create, edit, complete, delete) one user may make per minute: `RATE_LIMIT_PER_MINUTE`
+/// from the WASI environment, else [`DEFAULT_RATE_LIMIT_PER_MINUTE`]; 0 turns the limit off.
+pub fn rate_limit_per_minute() -> u32 {
+    std::env::var("RATE_LIMIT_PER_MINUTE")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_RATE_LIMIT_PER_MINUTE)
+}
+
+/// `Err(429)` when a write statement's `retry_after` column (at `i`) is set.
+pub fn check_rate(row: &[serde_json::Value], i: usize) -> Result<(), ApiError> {
+    match row.get(i).and_then(serde_json::Value::as_i64) {
+        Some(retry_after) => Err(ApiError::TooManyRequests { retry_after }),
+        None => Ok(()),
+    }
+}
+
 /// The decoded query parameters, in order.
 pub fn query_params(req: &Request) -> Vec<(String, String)> {
     req.query()

@@ -16,6 +16,14 @@ pub struct TaskEventData {
     /// For updated/deleted: the request's scope.
     #[serde(default)]
     pub scope: Option<String>,
+    /// For updated/deleted after a `following` split: the series that now owns the edited
+    /// occurrence and the later instances (`series_id` is the series that was split).
+    #[serde(default)]
+    pub new_series_id: Option<String>,
+    /// For updated/deleted: true when the series' recurrence, time zone, mode or end date
+    /// changed (pending instances may have been moved or removed).
+    #[serde(default)]
+    pub rule_changed: bool,
     /// The task after the change.
     pub task: TaskSnapshot,
 }

@@ -37,6 +37,26 @@ pub struct PatchTask {
     pub priority: Option<Priority>,
     /// New due date (`Some(None)` clears it); only for scope `this`.
     pub due_date: Option<Option<DateTime<Utc>>>,
+    /// New reminder offsets: they replace the reminders of every task the edit applies to.
+    pub reminders: Option<Vec<ReminderOffset>>,
+    /// New recurrence (preset, RRULE or phrase); scopes `all` and `following` only.
+    pub recurrence: Option<String>,
+    /// New time zone of the series (wall times are kept).
+    pub tzid: Option<String>,
+    /// New mode of the series.
+    pub mode: Option<Mode>,
+    /// New series end date (`Some(None)` removes it).
+    pub end_date: Option<Option<DateTime<Utc>>>,
+}
+
+impl PatchTask {
+    /// True if the edit changes the series' rule: recurrence, tzid, mode or end date.
+    pub fn changes_rule(&self) -> bool {
+        self.recurrence.is_some()
+            || self.tzid.is_some()
+            || self.mode.is_some()
+            || self.end_date.is_some()
+    }
 }
 
 fn string_field<'a>(body: &'a Value, name: &str, errors: &mut ValidationErrors) -> Option<&'a str> {
@@ -191,6 +211,11 @@ pub fn parse_patch(body: &Value, scope_is_this: bool) -> Result<PatchTask, Valid
                 .ok()
         }),
         due_date: None,
+        reminders: None,
+        recurrence: None,
+        tzid: None,
+        mode: None,
+        end_date: None,
     };
     if let Some(v) = body.get("due_date") {
         if !scope_is_this {
@@ -201,21 +226,47 @@ pub fn parse_patch(body: &Value, scope_is_this: bool) -> Result<PatchTask, Valid
             patch.due_date = time_field(body, "due_date", &mut errors).map(Some);
         }
     }
-    for field in [
-        "recurrence",
-        "tzid",
-        "mode",
-        "recurrence_end_date",
-        "reminders",
-    ] {
-        if body.get(field).is_some() {
-            errors.push(field, format!("{field} cannot be changed with PATCH"));
+    if body.get("reminders").is_some() {
+        // null clears the reminders, like an empty list.
+        patch.reminders = Some(parse_reminders(body.get("reminders"), &mut errors));
+    }
+    patch.recurrence = string_field(body, "recurrence", &mut errors).map(str::to_string);
+    if body.get("recurrence").is_some_and(Value::is_null) {
+        errors.push(
+            "recurrence",
+            "recurrence cannot be removed; delete the following instances instead",
+        );
+    }
+    patch.tzid = string_field(body, "tzid", &mut errors).and_then(|t| {
+        schedule::parse_zone(t)
+            .map_err(|e| errors.0.push(e))
+            .ok()
+            .map(|_| t.to_string())
+    });
+    patch.mode = string_field(body, "mode", &mut errors)
+        .and_then(|m| Mode::parse(m).map_err(|e| errors.push("mode", e)).ok());
+    match body.get("recurrence_end_date") {
+        None => {}
+        Some(Value::Null) => patch.end_date = Some(None),
+        Some(_) => {
+            patch.end_date = time_field(body, "recurrence_end_date", &mut errors).map(Some);
+        }
+    }
+    if scope_is_this && patch.changes_rule() {
+        for field in ["recurrence", "tzid", "mode", "recurrence_end_date"] {
+            if body.get(field).is_some() {
+                errors.push(
+                    field,
+                    format!("{field} can only be changed with scope=all or scope=following"),
+                );
+            }
         }
     }
     if errors.is_empty() && patch == PatchTask::default() {
         errors.push(
             "body",
-            "nothing to change: give title, description, priority or due_date",
+            "nothing to change: give title, description, priority, due_date, reminders, \
+             recurrence, tzid, mode or recurrence_end_date",
         );
     }
     if errors.is_empty() {
@@ -307,5 +358,23 @@ mod tests {
         assert!(parse_patch(&json!({"due_date": "2026-12-01T00:00:00Z"}), false).is_err());
         assert!(parse_patch(&json!({}), true).is_err());
         assert!(parse_patch(&json!({"recurrence": "daily"}), true).is_err());
+        let p = parse_patch(
+            &json!({"recurrence": "weekly", "tzid": "Europe/Berlin", "mode": "fixed", "recurrence_end_date": null, "reminders": ["PT1H", "PT60M"]}),
+            false,
+        )
+        .expect("rule edit");
+        assert!(p.changes_rule());
+        assert_eq!(p.end_date, Some(None));
+        assert_eq!(p.reminders.map(|r| r.len()), Some(1));
+        let e = parse_patch(
+            &json!({"tzid": "Mars/Olympus", "reminders": ["P1Y"]}),
+            false,
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["reminders[0]", "tzid"]);
+        let p = parse_patch(&json!({"reminders": null}), true).expect("clear reminders");
+        assert_eq!(p.reminders, Some(Vec::new()));
+        assert!(!p.changes_rule());
     }
 }

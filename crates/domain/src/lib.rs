@@ -5,6 +5,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod cursor;
+pub mod edit;
 pub mod engine;
 pub mod event;
 pub mod input;

@@ -146,6 +146,61 @@ pub fn stored_series(
     Some(series)
 }
 
+/// An edited instance of a series, for the calendar export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exception {
+    /// Its occurrence.
+    pub recurrence_id: DateTime<Utc>,
+    /// Its due date, if moved (or kept).
+    pub due_date: Option<DateTime<Utc>>,
+    /// Its title.
+    pub title: String,
+}
+
+/// A stored series as exported to iCalendar: the end date becomes the rule's UNTIL (when the
+/// rule has no UNTIL or COUNT) so every client stops there, deleted instances that are
+/// occurrences become EXDATEs and edited ones RECURRENCE-ID overrides (a title only when it
+/// differs from the series').
+pub fn calendar_series(
+    stored: Series,
+    title: &str,
+    deleted: &[DateTime<Utc>],
+    exceptions: &[Exception],
+) -> Series {
+    let mut series = stored;
+    if let (Some(end), Some(rule)) = (series.end_date, series.rule.as_ref()) {
+        if rule.until().is_none() && rule.count().is_none() {
+            let mut parts = rule.parts().clone();
+            parts.until = Some(recurrence::Until::Utc(end.naive_utc()));
+            if let Ok(r) = Rule::from_parts(parts) {
+                series.rule = Some(r);
+            }
+        }
+    }
+    let occurs = |s: &Series, t: DateTime<Utc>| {
+        s.is_occurrence(to_local(t, s.tz)) && s.end_date.is_none_or(|e| t <= e)
+    };
+    let mut exdates: Vec<NaiveDateTime> = deleted
+        .iter()
+        .filter(|t| occurs(&series, **t))
+        .map(|t| to_local(*t, series.tz))
+        .collect();
+    exdates.sort();
+    exdates.dedup();
+    let overrides = exceptions
+        .iter()
+        .filter(|e| occurs(&series, e.recurrence_id))
+        .map(|e| recurrence::Override {
+            recurrence_id: to_local(e.recurrence_id, series.tz),
+            start: to_local(e.due_date.unwrap_or(e.recurrence_id), series.tz),
+            title: (e.title != title).then(|| e.title.clone()),
+        })
+        .collect();
+    series.exdates = exdates;
+    series.overrides = overrides;
+    series
+}
+
 /// The next instance after completing the instance due at `recurrence_id`, and the one after
 /// it: on the fixed grid, the first occurrence after both the completed one and `now` (missed
 /// occurrences are skipped); from completion, counted from `now`.
@@ -269,6 +324,38 @@ mod tests {
             (e.field.as_str(), e.message.as_str()),
             ("recurrence_end_date", "End date must be in the future")
         );
+    }
+
+    #[test]
+    fn calendar_series_ends_with_until_and_carries_exdates_and_overrides() {
+        let mut s = stored_series(
+            "FREQ=DAILY",
+            "2026-12-01T09:00:00",
+            "Europe/Berlin",
+            Some(at(2026, 12, 10, 0)),
+            Mode::Fixed,
+        )
+        .expect("series");
+        s.end_date = Some(at(2026, 12, 10, 0));
+        let c = calendar_series(
+            s,
+            "Standup",
+            &[at(2026, 12, 3, 8), at(2026, 12, 3, 9)],
+            &[Exception {
+                recurrence_id: at(2026, 12, 4, 8),
+                due_date: Some(at(2026, 12, 4, 12)),
+                title: "Standup".into(),
+            }],
+        );
+        let rule = c.rule.as_ref().expect("rule");
+        assert!(rule
+            .to_canonical_string()
+            .contains("UNTIL=20261210T000000Z"));
+        // Only the deleted instance that is an occurrence (08:00Z = 09:00 Berlin) is excluded.
+        assert_eq!(c.exdates.len(), 1);
+        assert_eq!(c.overrides.len(), 1);
+        assert_eq!(c.overrides[0].title, None);
+        assert_eq!(c.between(at(2026, 12, 1, 0), at(2026, 12, 31, 0)).len(), 8);
     }
 
     #[test]

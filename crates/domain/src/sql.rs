@@ -10,9 +10,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
 use crate::cursor::Cursor;
+use crate::edit::{Action, SeriesEdit};
 use crate::input::{CreateTask, PatchTask};
 use crate::schedule::LOCAL_FORMAT;
-use crate::types::{Scope, Status, TaskId};
+use crate::types::{ReminderOffset, Scope, Status, TaskId};
 
 /// Default and largest page size of the task list.
 pub const PAGE_SIZE: u32 = 50;
@@ -112,21 +113,79 @@ fn events_of(cte: &str) -> String {
     )
 }
 
+/// Shards of a user's rate-limit counter (see migrations/0003_rate_limits.sql).
+const RATE_SHARDS: u32 = 8;
+
+/// The per-user write limit folded into a write statement: CTEs that count this write in the
+/// user's current one-minute window, the condition that gates the write, and the output
+/// column (null when allowed, else the seconds until the window ends, for `Retry-After`).
+/// A `limit` of 0 disables the limit: no CTE, the gate is `true`.
+struct RateLimit {
+    ctes: String,
+    gate: String,
+    column: String,
+}
+
+fn rate_limit(b: &mut Binder, user: &str, limit: u32) -> RateLimit {
+    if limit == 0 {
+        return RateLimit {
+            ctes: String::new(),
+            gate: "true".into(),
+            column: "null::integer".into(),
+        };
+    }
+    let lim = b.bind(limit);
+    let shard = format!("(pg_backend_pid() % {RATE_SHARDS})");
+    let window = "date_trunc('minute', now())";
+    RateLimit {
+        ctes: format!(
+            "rl_hit as (insert into rate_limits (user_id, shard, window_start, hits) values ({user}, {shard}, {window}, 1) \
+             on conflict (user_id, shard) do update set hits = case when rate_limits.window_start = excluded.window_start \
+             then rate_limits.hits + 1 else 1 end, window_start = excluded.window_start returning hits), \
+             rl as (select (select hits from rl_hit) + coalesce((select sum(r.hits) from rate_limits r where r.user_id = {user} \
+             and r.window_start = {window} and r.shard <> {shard}), 0) > {lim}::integer as limited, \
+             greatest(1, ceil(extract(epoch from {window} + interval '1 minute' - clock_timestamp())))::integer as retry_after), "
+        ),
+        gate: "not (select limited from rl)".into(),
+        column: "(select case when limited then retry_after end from rl)".into(),
+    }
+}
+
 /// Outbox insert for every row of `src` (a CTE of task rows `s`), with a jsonb `task` expression.
 fn outbox_insert(src: &str, event_type: &str, topic: &str, task: &str, extra: &str) -> String {
+    outbox_insert_for(src, event_type, topic, task, "s.series_id", extra)
+}
+
+/// [`outbox_insert`] with the event's `series_id` given as an expression.
+fn outbox_insert_for(
+    src: &str,
+    event_type: &str,
+    topic: &str,
+    task: &str,
+    series: &str,
+    extra: &str,
+) -> String {
     format!(
         "insert into outbox (event_id, type, topic, user_id, task_id, series_id, payload) \
-         select gen_random_uuid(), '{event_type}', '{topic}', s.user_id, s.task_id, s.series_id, \
-         jsonb_build_object('task_id', s.task_id::text, 'user_id', s.user_id, 'series_id', s.series_id::text, 'task', {task}{extra}) \
+         select gen_random_uuid(), '{event_type}', '{topic}', s.user_id, s.task_id, {series}, \
+         jsonb_build_object('task_id', s.task_id::text, 'user_id', s.user_id, 'series_id', ({series})::text, 'task', {task}{extra}) \
          from {src} s returning *"
     )
 }
 
 /// Creates a task (and its series and reminders) with its `v1.task.created` event, and records
-/// the idempotency key if given. Answers `[task, events]`, or no row when the key was used.
-pub fn create_task(user: &str, t: &CreateTask, idempotency: Option<(&str, &str)>) -> Statement {
+/// the idempotency key if given, unless the user's write limit is reached. Answers one row
+/// `[task, events, retry_after]`: task null when the key was used or the limit was reached
+/// (then `retry_after` holds the seconds until the window ends).
+pub fn create_task(
+    user: &str,
+    t: &CreateTask,
+    idempotency: Option<(&str, &str)>,
+    limit: u32,
+) -> Statement {
     let mut b = Binder::default();
     let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
     let title = b.bind(t.title.as_str());
     let desc = b.bind(t.description.as_str());
     let prio = b.bind(t.priority.as_str());
@@ -134,11 +193,14 @@ pub fn create_task(user: &str, t: &CreateTask, idempotency: Option<(&str, &str)>
     let guard = match idempotency {
         Some((key, _)) => {
             let k = b.bind(key);
-            format!("not exists (select 1 from idempotency_keys where user_id = {u} and key = {k})")
+            format!(
+                "{} and not exists (select 1 from idempotency_keys where user_id = {u} and key = {k})",
+                rl.gate
+            )
         }
-        None => "true".to_string(),
+        None => rl.gate.clone(),
     };
-    let mut sql = String::from("with ");
+    let mut sql = format!("with {}", rl.ctes);
     match &t.series {
         Some(s) => {
             let rule = b.bind(s.rule.as_str());
@@ -188,8 +250,9 @@ pub fn create_task(user: &str, t: &CreateTask, idempotency: Option<(&str, &str)>
         None => sql.push_str("idem as (select 1) "),
     }
     sql.push_str(&format!(
-        "select body.task::text, {} from body",
-        events_of("ob")
+        "select body.task::text, {}, {} from (select 1) one left join body on true",
+        events_of("ob"),
+        rl.column
     ));
     b.finish(sql)
 }
@@ -325,21 +388,26 @@ fn next_instance_ctes(b: &mut Binder, src: &str, next: Option<NextInstance>) -> 
 
 /// Completes a pending task (a completed one is answered as is: idempotent) with its
 /// `v1.task.completed` event, and creates the series' next instance if given.
-/// Answers `[task, events]`, or no row if the task does not exist for the user.
-pub fn complete_task(user: &str, id: &TaskId, next: Option<NextInstance>) -> Statement {
+/// Answers one row `[task, events, retry_after]`: task null if the task does not exist for the
+/// user or the write limit is reached (then `retry_after` is set).
+pub fn complete_task(user: &str, id: &TaskId, next: Option<NextInstance>, limit: u32) -> Statement {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
     let nxt = next_instance_ctes(&mut b, "upd", next);
     let sql = format!(
-        "with cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' for update), \
+        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
          upd as (update tasks t set status = 'completed', completed_at = now(), updated_at = now(), version = t.version + 1 \
          from cur where t.task_id = cur.task_id and cur.status = 'pending' returning t.*), \
          {nxt}\
          ob as ({outbox}) \
          select coalesce((select {upd_json} from upd), (select {cur_json} from cur))::text, \
-         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from ob o union all select {e2} from nob o) x)::text \
-         from cur",
+         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from ob o union all select {e2} from nob o) x)::text, \
+         {rate}",
+        rlc = rl.ctes,
+        gate = rl.gate,
+        rate = rl.column,
         outbox = outbox_insert("upd", "v1.task.completed", "task-operations", &task_json("s", &stored_reminders("s")), ""),
         upd_json = task_json("upd", &stored_reminders("upd")),
         cur_json = task_json("cur", &stored_reminders("cur")),
@@ -461,45 +529,78 @@ pub fn precreate_instance(
     b.finish(sql)
 }
 
+/// CTEs keeping the reminders of the updated tasks `src` consistent. With `offsets`, the
+/// reminders of every task of `src` that is not deleted are replaced (removed offsets deleted,
+/// the others upserted); without, their `remind_at` follows the (maybe new) due date. Returns
+/// the CTEs and a function giving the reminders JSON of a row alias (after the change).
+fn reminder_ctes(
+    b: &mut Binder,
+    src: &str,
+    offsets: Option<&[ReminderOffset]>,
+) -> (String, String, impl Fn(&str) -> String) {
+    let set = b.bind(offsets.is_some());
+    let list: Vec<Value> = offsets
+        .unwrap_or_default()
+        .iter()
+        .map(|r| json!({"off": r.as_str(), "secs": r.seconds()}))
+        .collect();
+    let rem = b.bind(Value::Array(list).to_string());
+    let ctes = format!(
+        "rset as (select o.off, o.secs from jsonb_to_recordset({rem}::jsonb) as o(off text, secs integer)), \
+         rdel as (delete from reminders r using {src} u where {set}::boolean and r.task_id = u.task_id \
+         and u.status <> 'deleted' and r.offset_text not in (select off from rset) returning r.task_id), \
+         rups as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
+         select gen_random_uuid(), u.task_id, u.user_id, o.off, o.secs, u.due_date - o.secs * interval '1 second' \
+         from {src} u, rset o where {set}::boolean and u.status <> 'deleted' \
+         on conflict (task_id, offset_text) do update set offset_secs = excluded.offset_secs, remind_at = excluded.remind_at \
+         returning task_id), \
+         rtime as (update reminders r set remind_at = u.due_date - r.offset_secs * interval '1 second' \
+         from {src} u where not {set}::boolean and r.task_id = u.task_id returning r.task_id), "
+    );
+    let flag = set.clone();
+    let json = move |a: &str| {
+        format!(
+            "(case when {set}::boolean then (select coalesce(jsonb_agg(off order by secs desc), '[]'::jsonb) from rset) else {} end)",
+            stored_reminders(a)
+        )
+    };
+    (ctes, flag, json)
+}
+
+fn opt_text(v: Option<&str>) -> Value {
+    v.map(Value::from).unwrap_or(Value::Null)
+}
+
 /// Edits a task (scope `this`) or, for a series instance, also the series template (so the
 /// instances created later follow) and the later pending instances (`following`) or all pending
-/// instances (`all`); completed instances keep their values. `version` is the
-/// `If-Match` precondition. One `v1.task.updated` event per changed task.
-/// Always answers one row `[task or null, events, current version or null]`: a null version
-/// means not found; a null task with a version means the precondition failed.
+/// instances (`all`); completed instances keep their values. Given reminders replace those of
+/// every task edited; a new due date moves their reminder times. `version` is the `If-Match`
+/// precondition. One `v1.task.updated` event per changed task.
+/// Always answers one row `[task or null, events, current version or null, retry_after]`: a
+/// null version means not found (or the write limit reached: `retry_after` set); a null task
+/// with a version means the precondition failed.
 pub fn patch_task(
     user: &str,
     id: &TaskId,
     p: &PatchTask,
     scope: Scope,
     version: Option<i64>,
+    limit: u32,
 ) -> Statement {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
     let v = b.bind(version.map(Value::from).unwrap_or(Value::Null));
-    let title = b.bind(
-        p.title
-            .as_ref()
-            .map(|t| Value::from(t.as_str()))
-            .unwrap_or(Value::Null),
-    );
-    let desc = b.bind(
-        p.description
-            .clone()
-            .map(Value::from)
-            .unwrap_or(Value::Null),
-    );
-    let prio = b.bind(
-        p.priority
-            .map(|x| Value::from(x.as_str()))
-            .unwrap_or(Value::Null),
-    );
+    let title = b.bind(opt_text(p.title.as_ref().map(|t| t.as_str())));
+    let desc = b.bind(opt_text(p.description.as_deref()));
+    let prio = b.bind(opt_text(p.priority.map(|x| x.as_str())));
     let set_due = b.bind(p.due_date.is_some());
     let due = b.bind(opt_time(p.due_date.flatten()));
     let sc = b.bind(scope.as_str());
+    let (rem_ctes, _, rem_json) = reminder_ctes(&mut b, "upd", p.reminders.as_deref());
     let sql = format!(
-        "with cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' for update), \
+        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
          ok as (select * from cur where {v}::integer is null or cur.version = {v}::integer), \
          ser as (update series s set title = coalesce({title}, s.title), description = coalesce({desc}, s.description), \
          priority = coalesce({prio}, s.priority), updated_at = now() from ok \
@@ -507,15 +608,170 @@ pub fn patch_task(
          upd as (update tasks t set title = coalesce({title}, t.title), description = coalesce({desc}, t.description), \
          priority = coalesce({prio}, t.priority), \
          due_date = case when {set_due}::boolean and t.task_id = ok.task_id then {due}::timestamptz else t.due_date end, \
-         is_exception = t.is_exception or (t.series_id is not null and {sc} = 'this'), \
+         is_exception = t.is_exception or (t.series_id is not null and {sc} = 'this' and ({title} is not null \
+         or {desc} is not null or {prio} is not null or {set_due}::boolean)), \
          version = t.version + 1, updated_at = now() from ok \
          where t.task_id = ok.task_id or ({sc} <> 'this' and ok.series_id is not null and t.series_id = ok.series_id \
          and t.status = 'pending' and ({sc} = 'all' or t.recurrence_id >= ok.recurrence_id)) returning t.*), \
+         {rem_ctes}\
          ob as ({outbox}) \
-         select (select {json} from upd where upd.task_id = {idp}::uuid)::text, {events}, (select version from cur)",
-        outbox = outbox_insert("upd", "v1.task.updated", "task-modifications", &task_json("s", &stored_reminders("s")), &format!(", 'scope', {sc}::text")),
-        json = task_json("upd", &stored_reminders("upd")),
+         select (select {json} from upd where upd.task_id = {idp}::uuid)::text, {events}, (select version from cur), {rate}",
+        rlc = rl.ctes,
+        gate = rl.gate,
+        rate = rl.column,
+        outbox = outbox_insert("upd", "v1.task.updated", "task-modifications", &task_json("s", &rem_json("s")),
+            &format!(", 'scope', {sc}::text, 'rule_changed', false")),
+        json = task_json("upd", &rem_json("upd")),
         events = events_of("ob"),
+    );
+    b.finish(sql)
+}
+
+/// What a series edit reads first: the edited task in its series, the stored series, and its
+/// instances that matter for the plan (pending ones, and recent ones of any status):
+/// `[status, recurrence_id, series_id, rule, dtstart_local, tzid, end_date, mode, is_active,
+/// instances, has_earlier]` with `instances` a JSON array of `{task_id, recurrence_id, status,
+/// is_exception}`. No row if the task does not exist for the user.
+pub fn edit_context(user: &str, id: &TaskId) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select t.status, {rid}, t.series_id::text, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active, \
+         (select coalesce(jsonb_agg(jsonb_build_object('task_id', x.task_id::text, 'recurrence_id', {xrid}, \
+         'status', x.status, 'is_exception', x.is_exception)), '[]'::jsonb) from tasks x \
+         where x.series_id = t.series_id and (x.status = 'pending' or x.recurrence_id > now() - interval '2 days'))::text, \
+         exists (select 1 from tasks x where x.series_id = t.series_id and x.status <> 'deleted' and x.recurrence_id < t.recurrence_id) \
+         from tasks t left join series s on s.series_id = t.series_id \
+         where t.task_id = {id}::uuid and t.user_id = {u} and t.status <> 'deleted'",
+        rid = ts("t.recurrence_id"),
+        xrid = ts("x.recurrence_id"),
+        end = ts("s.end_date"),
+        id = b.bind(id.as_str()),
+        u = b.bind(user),
+    );
+    b.finish(sql)
+}
+
+/// Edits a series' rule or splits it (scope `all` or `following`, see [`crate::edit`]): updates
+/// the series (`all`) or ends it just before the edited occurrence and inserts the new series
+/// that the edited instance and the later pending ones move to (split); applies the plan to the
+/// pending instances in scope (keep, move, delete), the patch's template fields and reminders,
+/// and creates the next instance if the plan says so. Events: `v1.task.updated` (with
+/// `rule_changed` and, on a split, `new_series_id`) per edited task, `v1.task.deleted` per
+/// removed instance, `v1.task.created` for a created one. Answers like [`patch_task`].
+pub fn edit_series(
+    user: &str,
+    id: &TaskId,
+    p: &PatchTask,
+    scope: Scope,
+    version: Option<i64>,
+    edit: &SeriesEdit,
+    limit: u32,
+) -> Statement {
+    let mut b = Binder::default();
+    let idp = b.bind(id.as_str());
+    let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
+    let v = b.bind(version.map(Value::from).unwrap_or(Value::Null));
+    let title = b.bind(opt_text(p.title.as_ref().map(|t| t.as_str())));
+    let desc = b.bind(opt_text(p.description.as_deref()));
+    let prio = b.bind(opt_text(p.priority.map(|x| x.as_str())));
+    let sc = b.bind(scope.as_str());
+    let split = b.bind(edit.split);
+    let changed = b.bind(edit.rule_changed);
+    let rule = b.bind(edit.plan.rule.as_str());
+    let tz = b.bind(edit.plan.tzid.as_str());
+    let start = b.bind(rfc3339(edit.plan.start_at));
+    let local = b.bind(edit.plan.dtstart_local.format(LOCAL_FORMAT).to_string());
+    let end = b.bind(opt_time(edit.plan.end_date));
+    let mode = b.bind(edit.plan.mode.as_str());
+    let plan: Vec<Value> = edit
+        .instances
+        .iter()
+        .map(|i| {
+            let (action, due) = match i.action {
+                Action::Keep => ("keep", None),
+                Action::Move(t) => ("move", Some(t)),
+                Action::Delete => ("delete", None),
+            };
+            json!({"task_id": i.task_id, "action": action, "due": opt_time(due), "upcoming": opt_time(i.upcoming)})
+        })
+        .collect();
+    let plan = b.bind(Value::Array(plan).to_string());
+    let cdue = b.bind(opt_time(edit.create.map(|c| c.due)));
+    let cup = b.bind(opt_time(edit.create.and_then(|c| c.upcoming)));
+    let (rem_ctes, set_rem, rem_json) = reminder_ctes(&mut b, "upd", p.reminders.as_deref());
+    let created_reminders = format!(
+        "(case when {set_rem}::boolean then (select coalesce(jsonb_agg(off order by secs desc), '[]'::jsonb) from rset) \
+         else coalesce((select jsonb_agg(r.offset_text order by r.offset_secs desc) from reminders r join ok on r.task_id = ok.task_id), '[]'::jsonb) end)"
+    );
+    let new_series = "(select case when {split}::boolean then sid::text end from tgt)"
+        .replace("{split}", &split);
+    let extra = format!(
+        ", 'scope', {sc}::text, 'rule_changed', {changed}::boolean, 'new_series_id', {new_series}"
+    );
+    let template = |col: &str, val: &str| format!("coalesce({val}, s.{col})");
+    let sql = format!(
+        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
+         ok as (select * from cur where ({v}::integer is null or cur.version = {v}::integer) and cur.series_id is not null), \
+         nser as (insert into series (series_id, user_id, title, description, priority, recurrence_pattern, tzid, start_at, dtstart_local, end_date, mode) \
+         select gen_random_uuid(), s.user_id, {t_title}, {t_desc}, {t_prio}, {rule}, {tz}, {start}::timestamptz, {local}, {end}::timestamptz, {mode} \
+         from series s join ok on s.series_id = ok.series_id where {split}::boolean returning series_id), \
+         oser as (update series s set \
+         title = case when {split}::boolean then s.title else {t_title} end, \
+         description = case when {split}::boolean then s.description else {t_desc} end, \
+         priority = case when {split}::boolean then s.priority else {t_prio} end, \
+         recurrence_pattern = case when {split}::boolean then s.recurrence_pattern else {rule} end, \
+         tzid = case when {split}::boolean then s.tzid else {tz} end, \
+         start_at = case when {split}::boolean then s.start_at else {start}::timestamptz end, \
+         dtstart_local = case when {split}::boolean then s.dtstart_local else {local} end, \
+         mode = case when {split}::boolean then s.mode else {mode} end, \
+         end_date = case when {split}::boolean then ok.recurrence_id - interval '1 second' else {end}::timestamptz end, \
+         updated_at = now() from ok where s.series_id = ok.series_id returning s.series_id), \
+         tgt as (select coalesce((select series_id from nser), ok.series_id) as sid from ok), \
+         plan as (select * from jsonb_to_recordset({plan}::jsonb) as p(task_id uuid, action text, due timestamptz, upcoming timestamptz)), \
+         scoped as (select t.task_id, p.action, p.due, p.upcoming from tasks t join ok on t.series_id = ok.series_id \
+         left join plan p on p.task_id = t.task_id \
+         where t.task_id = ok.task_id or (t.status = 'pending' and ({sc} = 'all' or t.recurrence_id >= ok.recurrence_id))), \
+         upd as (update tasks t set series_id = tgt.sid, title = coalesce({title}, t.title), \
+         description = coalesce({desc}, t.description), priority = coalesce({prio}, t.priority), \
+         status = case when scoped.action = 'delete' then 'deleted' else t.status end, \
+         due_date = case when scoped.action = 'move' then scoped.due else t.due_date end, \
+         recurrence_id = case when scoped.action = 'move' then scoped.due else t.recurrence_id end, \
+         upcoming_occurrence = case when scoped.action in ('keep', 'move') then scoped.upcoming else t.upcoming_occurrence end, \
+         recurrence_pattern = case when t.status = 'pending' then {rule} else t.recurrence_pattern end, \
+         recurrence_end_date = case when t.status = 'pending' then {end}::timestamptz else t.recurrence_end_date end, \
+         version = t.version + 1, updated_at = now() from scoped, tgt where t.task_id = scoped.task_id returning t.*), \
+         {rem_ctes}\
+         nxt as (insert into tasks (task_id, series_id, user_id, title, description, priority, due_date, is_recurring, recurrence_id, recurrence_pattern, recurrence_end_date, upcoming_occurrence) \
+         select gen_random_uuid(), tgt.sid, ok.user_id, {t_title}, {t_desc}, {t_prio}, {cdue}::timestamptz, true, {cdue}::timestamptz, {rule}, {end}::timestamptz, {cup}::timestamptz \
+         from ok join series s on s.series_id = ok.series_id, tgt where {cdue}::timestamptz is not null \
+         on conflict (series_id, recurrence_id) do nothing returning *), \
+         nrem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
+         select gen_random_uuid(), n.task_id, n.user_id, r.off, r.secs, n.due_date - r.secs * interval '1 second' from nxt n, \
+         (select off, secs from rset where {set_rem}::boolean union all select r.offset_text, r.offset_secs from reminders r \
+         join ok on r.task_id = ok.task_id where not {set_rem}::boolean) r returning task_id), \
+         kept as (select * from upd where status <> 'deleted'), \
+         gone as (select * from upd where status = 'deleted'), \
+         ob as ({updated}), \
+         dob as ({deleted}), \
+         nob as ({created}) \
+         select (select {json} from upd where upd.task_id = {idp}::uuid)::text, \
+         (select coalesce(jsonb_agg(e order by e->>'time', e->>'type'), '[]'::jsonb) from (select {e1} as e from ob o \
+         union all select {e2} from dob o union all select {e3} from nob o) x)::text, \
+         (select version from cur), {rate}",
+        rlc = rl.ctes,
+        gate = rl.gate,
+        rate = rl.column,
+        t_title = template("title", &title),
+        t_desc = template("description", &desc),
+        t_prio = template("priority", &prio),
+        updated = outbox_insert_for("kept", "v1.task.updated", "task-modifications", &task_json("s", &rem_json("s")), "(select series_id from ok)", &extra),
+        deleted = outbox_insert_for("gone", "v1.task.deleted", "task-operations", &task_json("s", &stored_reminders("s")), "(select series_id from ok)", &extra),
+        created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", &created_reminders), ""),
+        json = task_json("upd", &rem_json("upd")),
+        e1 = event_json("o"),
+        e2 = event_json("o"),
+        e3 = event_json("o"),
     );
     b.finish(sql)
 }
@@ -524,15 +780,23 @@ pub fn patch_task(
 /// for a series instance this and later pending instances (`following`, the series ends
 /// before it) or all pending instances (`all`, the series stops). One `v1.task.deleted` event
 /// per deleted task; `next` is the instance to create when one instance is skipped.
-/// Answers `[deleted count, events]`, or no row if the task does not exist for the user.
-pub fn delete_task(user: &str, id: &TaskId, scope: Scope, next: Option<NextInstance>) -> Statement {
+/// Answers one row `[deleted count, events, retry_after]`: no task was deleted if it does not
+/// exist for the user or the write limit is reached (then `retry_after` is set).
+pub fn delete_task(
+    user: &str,
+    id: &TaskId,
+    scope: Scope,
+    next: Option<NextInstance>,
+    limit: u32,
+) -> Statement {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
     let sc = b.bind(scope.as_str());
     let nxt = next_instance_ctes(&mut b, "one", next);
     let sql = format!(
-        "with cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' for update), \
+        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
          del as (update tasks t set status = 'deleted', updated_at = now(), version = t.version + 1 from cur \
          where t.task_id = cur.task_id or ({sc} <> 'this' and cur.series_id is not null and t.series_id = cur.series_id \
          and t.status = 'pending' and ({sc} = 'all' or t.recurrence_id >= cur.recurrence_id)) returning t.*), \
@@ -543,8 +807,11 @@ pub fn delete_task(user: &str, id: &TaskId, scope: Scope, next: Option<NextInsta
          {nxt}\
          ob as ({outbox}) \
          select (select count(*) from del), \
-         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from ob o union all select {e2} from nob o) x)::text \
-         from cur",
+         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from ob o union all select {e2} from nob o) x)::text, \
+         {rate}",
+        rlc = rl.ctes,
+        gate = rl.gate,
+        rate = rl.column,
         outbox = outbox_insert("del", "v1.task.deleted", "task-operations", &task_json("s", &stored_reminders("s")), &format!(", 'scope', {sc}::text")),
         e1 = event_json("o"),
         e2 = event_json("o"),
@@ -573,17 +840,31 @@ pub fn get_series(user: &str, id: &TaskId) -> Statement {
     b.finish(sql)
 }
 
-/// Every task of the user that is not deleted, for the calendar export:
-/// `[task_id, title, description, due_date, status, rule, dtstart_local, tzid, end_date]`.
+/// The user's calendar: every active series with its removed and edited instances, and every
+/// one-off task that is not deleted. Rows: `[kind, uid, title, description, due, status, rule,
+/// dtstart_local, tzid, end_date, mode, exdates, exceptions]` with `kind` `series` or `task`,
+/// `exdates` a JSON array of the deleted instances' recurrence ids and `exceptions` a JSON array
+/// of `{recurrence_id, due_date, title}` of the edited instances that are not deleted (the
+/// series columns are null for a task).
 pub fn calendar(user: &str) -> Statement {
     let mut b = Binder::default();
+    let u = b.bind(user);
     let sql = format!(
-        "select t.task_id::text, t.title, t.description, {due}, t.status, s.recurrence_pattern, s.dtstart_local, s.tzid, {end} \
-         from tasks t left join series s on s.series_id = t.series_id \
-         where t.user_id = {u} and t.status <> 'deleted' order by t.created_at limit 1000",
-        due = ts("t.due_date"),
+        "(select 'series', s.series_id::text, s.title, s.description, null::text, 'pending', s.recurrence_pattern, \
+         s.dtstart_local, s.tzid, {end}, s.mode, \
+         (select coalesce(jsonb_agg({xrid} order by x.recurrence_id), '[]'::jsonb) from tasks x \
+         where x.series_id = s.series_id and x.status = 'deleted')::text, \
+         (select coalesce(jsonb_agg(jsonb_build_object('recurrence_id', {xrid}, 'due_date', {xdue}, 'title', x.title) \
+         order by x.recurrence_id), '[]'::jsonb) from tasks x \
+         where x.series_id = s.series_id and x.is_exception and x.status <> 'deleted')::text \
+         from series s where s.user_id = {u} and s.is_active order by s.created_at limit 1000) \
+         union all \
+         (select 'task', t.task_id::text, t.title, t.description, {due}, t.status, null, null, null, null, null, null, null \
+         from tasks t where t.user_id = {u} and t.series_id is null and t.status <> 'deleted' order by t.created_at limit 1000)",
         end = ts("s.end_date"),
-        u = b.bind(user),
+        xrid = ts("x.recurrence_id"),
+        xdue = ts("x.due_date"),
+        due = ts("t.due_date"),
     );
     b.finish(sql)
 }
@@ -677,8 +958,8 @@ mod tests {
         let t = parse_create(&json!({"title": evil, "description": evil, "due_date": "2026-12-01T09:00:00Z", "reminders": ["PT1H"]}), now())
             .expect("valid");
         let stmts = [
-            create_task(evil, &t, Some((evil, "h"))),
-            create_task(evil, &t, None),
+            create_task(evil, &t, Some((evil, "h")), 600),
+            create_task(evil, &t, None, 0),
             get_task(evil, &id()),
             list_tasks(
                 evil,
@@ -687,8 +968,8 @@ mod tests {
                     ..Default::default()
                 },
             ),
-            complete_task(evil, &id(), None),
-            delete_task(evil, &id(), Scope::All, None),
+            complete_task(evil, &id(), None, 600),
+            delete_task(evil, &id(), Scope::All, None, 600),
             idempotent_replay(evil, evil),
             get_series(evil, &id()),
             calendar(evil),
@@ -707,7 +988,7 @@ mod tests {
             now(),
         )
         .expect("valid");
-        let s = create_task("u1", &t, None);
+        let s = create_task("u1", &t, None, 600);
         assert!(s.sql.contains("insert into series"));
         assert!(s.params.contains(&json!("FREQ=DAILY")));
         assert!(
@@ -737,10 +1018,65 @@ mod tests {
         assert_eq!(s.params.last(), Some(&json!(51)));
         assert_placeholders(&s);
         let patch = crate::input::parse_patch(&json!({"title": "t"}), true).expect("patch");
-        assert_placeholders(&patch_task("u", &id(), &patch, Scope::Following, Some(3)));
+        assert_placeholders(&patch_task(
+            "u",
+            &id(),
+            &patch,
+            Scope::Following,
+            Some(3),
+            600,
+        ));
+        assert_placeholders(&patch_task("u", &id(), &patch, Scope::This, None, 0));
         assert_placeholders(&mark_published(&["a", "b"]));
         assert_placeholders(&record_job("outbox-repair", "outbox", &json!({}), true));
         assert_eq!(mark_published(&["a", "b"]).params_json(), r#"["a,b"]"#);
+    }
+
+    #[test]
+    fn series_edits_bind_everything() {
+        use crate::edit::{plan_edit, resolve_series, Known, StoredSeries};
+        let evil = "x'); drop table tasks; --";
+        let stored = StoredSeries {
+            rule: "FREQ=DAILY".into(),
+            dtstart_local: "2026-12-01T09:00:00".into(),
+            tzid: "UTC".into(),
+            end_date: None,
+            mode: crate::Mode::Fixed,
+        };
+        let patch = crate::input::parse_patch(
+            &json!({"title": evil, "recurrence": "FREQ=WEEKLY;BYDAY=MO", "reminders": ["PT1H"]}),
+            false,
+        )
+        .expect("patch");
+        let plan = resolve_series(&stored, &patch, None, now()).expect("plan");
+        let known = [Known {
+            task_id: id().as_str().into(),
+            recurrence_id: Some(now()),
+            status: Status::Pending,
+            is_exception: false,
+        }];
+        let edit = plan_edit(
+            &stored,
+            plan,
+            &known,
+            id().as_str(),
+            None,
+            true,
+            true,
+            now(),
+        )
+        .expect("edit");
+        for s in [
+            edit_series(evil, &id(), &patch, Scope::Following, Some(2), &edit, 600),
+            edit_series(evil, &id(), &patch, Scope::All, None, &edit, 0),
+            edit_context(evil, &id()),
+        ] {
+            assert!(!s.sql.contains("drop table"), "{}", s.sql);
+            assert_placeholders(&s);
+        }
+        let s = edit_series("u", &id(), &patch, Scope::All, None, &edit, 600);
+        assert!(s.sql.contains("insert into rate_limits"));
+        assert!(s.params.contains(&json!("FREQ=WEEKLY;BYDAY=MO")));
     }
 
     #[test]

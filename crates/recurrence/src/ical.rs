@@ -275,10 +275,24 @@ impl Series {
     /// Renders the series as a VCALENDAR with one master VTODO (DTSTART, RRULE, RDATE,
     /// EXDATE) and one VTODO per edited instance (RECURRENCE-ID, new DTSTART, SUMMARY).
     pub fn to_vtodo(&self, uid: &str, summary: &str) -> String {
+        let mut out = String::new();
+        for l in [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//todo-platform//recurrence//EN",
+        ] {
+            fold(l, &mut out);
+        }
+        out.push_str(&self.vtodo_components(uid, summary, &[]));
+        fold("END:VCALENDAR", &mut out);
+        out
+    }
+
+    /// The VTODO components of [`Series::to_vtodo`] without the VCALENDAR around them, for a
+    /// calendar holding many series; `extra` content lines (such as `DTSTAMP`) are added to
+    /// every component.
+    pub fn vtodo_components(&self, uid: &str, summary: &str, extra: &[String]) -> String {
         let mut lines: Vec<String> = vec![
-            "BEGIN:VCALENDAR".into(),
-            "VERSION:2.0".into(),
-            "PRODID:-//todo-platform//recurrence//EN".into(),
             "BEGIN:VTODO".into(),
             format!("UID:{}", escape_text(uid)),
             format!("SUMMARY:{}", escape_text(summary)),
@@ -302,6 +316,7 @@ impl Series {
                 format_datetime(end.naive_utc())
             ));
         }
+        lines.extend(extra.iter().cloned());
         lines.push("END:VTODO".into());
         for ov in &self.overrides {
             lines.push("BEGIN:VTODO".into());
@@ -311,9 +326,9 @@ impl Series {
             if let Some(title) = &ov.title {
                 lines.push(format!("SUMMARY:{}", escape_text(title)));
             }
+            lines.extend(extra.iter().cloned());
             lines.push("END:VTODO".into());
         }
-        lines.push("END:VCALENDAR".into());
         let mut out = String::new();
         for l in &lines {
             fold(l, &mut out);

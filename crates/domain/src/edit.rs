@@ -1,0 +1,344 @@
+//! Editing a series' rule (`PATCH ?scope=all|following` with recurrence, tzid, mode or end
+//! date): the new series, and what happens to each pending instance the edit applies to.
+//!
+//! On the fixed grid, a pending instance that is not an exception stays if its occurrence is
+//! still one of the new rule's, and is otherwise removed; the edited instance (or, if nothing
+//! else remains, the earliest one) moves to the next free occurrence instead, so the series
+//! keeps its next instance. Completed instances and exceptions stay as they are. In
+//! `from_completion` mode due dates are counted from completions, so pending instances keep
+//! their due dates and the new rule applies from the next completion.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use recurrence::tz::{to_instant, to_local};
+use recurrence::Series;
+
+use crate::input::PatchTask;
+use crate::schedule::{self, SeriesPlan, LOCAL_FORMAT};
+use crate::sql::NextInstance;
+use crate::types::{FieldError, Mode, Status};
+
+/// Most occurrences searched for a free slot.
+const MAX_SLOT_SEARCH: usize = 1000;
+
+/// A series as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSeries {
+    /// Canonical RRULE text.
+    pub rule: String,
+    /// DTSTART as local wall time (`LOCAL_FORMAT`).
+    pub dtstart_local: String,
+    /// IANA zone name.
+    pub tzid: String,
+    /// End date, if any.
+    pub end_date: Option<DateTime<Utc>>,
+    /// fixed or from_completion.
+    pub mode: Mode,
+}
+
+/// An instance of the series as stored (pending ones, and recent ones of any status).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Known {
+    /// Task id.
+    pub task_id: String,
+    /// Its occurrence (also its due date unless it is an exception).
+    pub recurrence_id: Option<DateTime<Utc>>,
+    /// Status.
+    pub status: Status,
+    /// Moved or edited on its own.
+    pub is_exception: bool,
+}
+
+/// What happens to one pending instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Stays at its occurrence.
+    Keep,
+    /// Moves to this occurrence (new due date and recurrence id).
+    Move(DateTime<Utc>),
+    /// No longer an occurrence: removed (status deleted).
+    Delete,
+}
+
+/// The plan for one pending instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// Task id.
+    pub task_id: String,
+    /// Keep, move or delete.
+    pub action: Action,
+    /// The occurrence after its (new) due date.
+    pub upcoming: Option<DateTime<Utc>>,
+}
+
+/// The resolved new series and the plan of its pending instances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesEdit {
+    /// The new series values (for a split: the new series).
+    pub plan: SeriesPlan,
+    /// True for `following` when earlier instances exist: a new series starts at the edited
+    /// occurrence and the old one ends just before it.
+    pub split: bool,
+    /// True when the rule, zone, mode or end date differs from the stored series.
+    pub rule_changed: bool,
+    /// Pending instances in scope.
+    pub instances: Vec<Planned>,
+    /// An instance to create when none would be pending otherwise.
+    pub create: Option<NextInstance>,
+}
+
+fn rebuild(plan: &SeriesPlan) -> Option<Series> {
+    schedule::stored_series(
+        &plan.rule,
+        &plan.dtstart_local.format(LOCAL_FORMAT).to_string(),
+        &plan.tzid,
+        plan.end_date,
+        plan.mode,
+    )
+}
+
+/// Resolves the edited series: the patch's fields over the stored ones. DTSTART keeps its wall
+/// time (in the new zone): the series' own for `all`, the edited occurrence's for a split.
+pub fn resolve_series(
+    stored: &StoredSeries,
+    patch: &PatchTask,
+    split_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<SeriesPlan, FieldError> {
+    let old = schedule::stored_series(
+        &stored.rule,
+        &stored.dtstart_local,
+        &stored.tzid,
+        stored.end_date,
+        stored.mode,
+    )
+    .ok_or_else(|| FieldError::new("recurrence", "the stored series cannot be read"))?;
+    let tzid = patch.tzid.as_deref().unwrap_or(&stored.tzid);
+    let zone = schedule::parse_zone(tzid)?;
+    let anchor_local = match split_at {
+        Some(at) => to_local(at, old.tz),
+        None => old.dtstart,
+    };
+    let anchor = to_instant(anchor_local, zone);
+    let text = patch.recurrence.as_deref().unwrap_or(&stored.rule);
+    let end = patch.end_date.unwrap_or(stored.end_date);
+    let mode = patch.mode.unwrap_or(stored.mode);
+    schedule::resolve(text, tzid, Some(anchor), end, mode, now)
+}
+
+/// Plans an edit of a series whose pending instances in scope are `known` filtered by
+/// `cutoff` (`None` for `all`; the edited occurrence for `following`).
+#[allow(clippy::too_many_arguments)]
+pub fn plan_edit(
+    stored: &StoredSeries,
+    plan: SeriesPlan,
+    known: &[Known],
+    edited: &str,
+    cutoff: Option<DateTime<Utc>>,
+    split: bool,
+    can_create: bool,
+    now: DateTime<Utc>,
+) -> Option<SeriesEdit> {
+    let series = rebuild(&plan)?;
+    let rule_changed = plan.rule != stored.rule
+        || plan.tzid != stored.tzid
+        || plan.mode != stored.mode
+        || plan.end_date != stored.end_date;
+    let in_scope = |k: &&Known| {
+        k.task_id == edited || cutoff.is_none_or(|c| k.recurrence_id.is_some_and(|r| r >= c))
+    };
+    let mut pending: Vec<&Known> = known
+        .iter()
+        .filter(|k| k.status == Status::Pending)
+        .filter(in_scope)
+        .collect();
+    pending.sort_by_key(|k| k.recurrence_id);
+    // Occurrences that are taken: a split's new series holds only the instances that move to it.
+    let taken: HashSet<DateTime<Utc>> = if split {
+        pending.iter().filter_map(|k| k.recurrence_id).collect()
+    } else {
+        known.iter().filter_map(|k| k.recurrence_id).collect()
+    };
+    let regular: Vec<&Known> = pending
+        .iter()
+        .copied()
+        .filter(|k| !k.is_exception)
+        .collect();
+    let mut instances = Vec::new();
+    let mut remaining = pending.len();
+    if plan.mode == Mode::FromCompletion {
+        instances.extend(regular.iter().map(|k| Planned {
+            task_id: k.task_id.clone(),
+            action: Action::Keep,
+            upcoming: None,
+        }));
+    } else {
+        let valid = |k: &Known| {
+            k.recurrence_id.is_some_and(|r| {
+                series.is_occurrence(to_local(r, series.tz))
+                    && series.end_date.is_none_or(|e| r <= e)
+            })
+        };
+        let (keep, invalid): (Vec<&Known>, Vec<&Known>) =
+            regular.iter().copied().partition(|k| valid(k));
+        let mover = invalid
+            .iter()
+            .find(|k| k.task_id == edited)
+            .or_else(|| keep.is_empty().then(|| invalid.first()).flatten())
+            .map(|k| k.task_id.clone());
+        for k in keep {
+            let upcoming = k.recurrence_id.and_then(|r| series.next_after(r));
+            instances.push(Planned {
+                task_id: k.task_id.clone(),
+                action: Action::Keep,
+                upcoming,
+            });
+        }
+        for k in invalid {
+            let slot = (mover.as_deref() == Some(k.task_id.as_str()))
+                .then(|| free_slot(&series, &taken, now))
+                .flatten();
+            let (action, upcoming) = match slot {
+                Some(due) => (Action::Move(due), series.next_after(due)),
+                None => {
+                    remaining -= 1;
+                    (Action::Delete, None)
+                }
+            };
+            instances.push(Planned {
+                task_id: k.task_id.clone(),
+                action,
+                upcoming,
+            });
+        }
+    }
+    let create = if remaining == 0 && can_create {
+        free_slot(&series, &taken, now).map(|due| NextInstance {
+            due,
+            upcoming: series.next_after(due),
+        })
+    } else {
+        None
+    };
+    Some(SeriesEdit {
+        plan,
+        split,
+        rule_changed,
+        instances,
+        create,
+    })
+}
+
+/// The first occurrence after `now` that no instance holds yet.
+fn free_slot(
+    series: &Series,
+    taken: &HashSet<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    series
+        .next_n_after(now, MAX_SLOT_SEARCH)
+        .into_iter()
+        .find(|t| !taken.contains(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::parse_patch;
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    fn at(d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, d, h, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn daily() -> StoredSeries {
+        StoredSeries {
+            rule: "FREQ=DAILY".into(),
+            dtstart_local: "2026-12-01T09:00:00".into(),
+            tzid: "UTC".into(),
+            end_date: None,
+            mode: Mode::Fixed,
+        }
+    }
+
+    fn known(id: &str, day: u32, status: Status) -> Known {
+        Known {
+            task_id: id.into(),
+            recurrence_id: Some(at(day, 9)),
+            status,
+            is_exception: false,
+        }
+    }
+
+    #[test]
+    fn a_new_rule_keeps_valid_instances_and_moves_the_edited_one() {
+        let now = at(2, 12);
+        let stored = daily();
+        // 2026-12-07 is a Monday.
+        let patch = parse_patch(&json!({"recurrence": "FREQ=WEEKLY;BYDAY=MO"}), false).expect("p");
+        let plan = resolve_series(&stored, &patch, None, now).expect("plan");
+        let known = [
+            known("done", 2, Status::Completed),
+            known("a", 3, Status::Pending),
+            known("b", 7, Status::Pending),
+            known("c", 8, Status::Pending),
+        ];
+        let e = plan_edit(&stored, plan, &known, "a", None, false, true, now).expect("edit");
+        assert!(e.rule_changed && !e.split && e.create.is_none());
+        let action = |id: &str| {
+            e.instances
+                .iter()
+                .find(|p| p.task_id == id)
+                .map(|p| p.action)
+        };
+        assert_eq!(action("b"), Some(Action::Keep));
+        // The edited instance moves to the first free Monday; 7 December is held by b.
+        assert_eq!(action("a"), Some(Action::Move(at(14, 9))));
+        assert_eq!(action("c"), Some(Action::Delete));
+        assert_eq!(action("done"), None);
+    }
+
+    #[test]
+    fn a_split_starts_at_the_edited_occurrence_in_the_new_zone() {
+        let now = at(2, 12);
+        let stored = daily();
+        let patch = parse_patch(&json!({"tzid": "Europe/Berlin"}), false).expect("p");
+        let plan = resolve_series(&stored, &patch, Some(at(5, 9)), now).expect("plan");
+        // 09:00 wall time is kept: 08:00Z in Berlin's winter.
+        assert_eq!(plan.first_due, at(5, 8));
+        let known = [
+            known("e", 5, Status::Pending),
+            known("f", 6, Status::Pending),
+        ];
+        let e =
+            plan_edit(&stored, plan, &known, "e", Some(at(5, 9)), true, true, now).expect("edit");
+        assert!(e.rule_changed && e.split);
+        assert_eq!(
+            e.instances.iter().map(|p| p.action).collect::<Vec<_>>(),
+            [Action::Move(at(5, 8)), Action::Delete]
+        );
+    }
+
+    #[test]
+    fn nothing_pending_creates_the_next_instance_and_past_end_dates_are_refused() {
+        let now = at(2, 12);
+        let stored = daily();
+        let patch = parse_patch(&json!({"recurrence": "FREQ=DAILY;INTERVAL=2"}), false).expect("p");
+        let plan = resolve_series(&stored, &patch, None, now).expect("plan");
+        let known = [known("done", 3, Status::Completed)];
+        let e = plan_edit(&stored, plan, &known, "done", None, false, true, now).expect("edit");
+        // Every other day from 1 December: the 3rd is taken by the completed one.
+        assert_eq!(e.create.map(|c| c.due), Some(at(5, 9)));
+        let patch = parse_patch(
+            &json!({"recurrence_end_date": "2026-12-01T00:00:00Z"}),
+            false,
+        )
+        .expect("p");
+        let err = resolve_series(&stored, &patch, None, now).unwrap_err();
+        assert_eq!(err.message, "End date must be in the future");
+    }
+}

@@ -1,0 +1,174 @@
+"""Editing a series through PATCH on the real stack: a new rule for all instances, a split for
+this and following, an exception for one instance, reminders replaced. Each test checks the rows
+in PostgreSQL and the v1.task.updated events the recurrence engine reads from Kafka."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from support.stack import wait_until
+from support.taskapi import BASE, User, future, iso, psql, read_events
+
+MODIFICATIONS = "task-modifications"
+OPERATIONS = "task-operations"
+WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ready():
+    wait_until("task-api ready", lambda: requests.get(f"{BASE}/readyz", timeout=10).status_code == 200, 60)
+
+
+def when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def pending(user: User, series_id: str) -> list[dict]:
+    items = user.request("GET", "/api/tasks", params={"series_id": series_id, "status": "pending"}).json()["items"]
+    return sorted(items, key=lambda t: t["due_date"])
+
+
+def daily_with_history(user: User, **extra) -> tuple[dict, dict]:
+    """A daily series whose first instance is completed: (completed, pending next)."""
+    first = user.create(title="standup", recurrence="daily", due_date=iso(future(1)), reminders=["PT1H"], **extra)
+    assert user.request("POST", f"/api/tasks/{first['task_id']}/complete").status_code == 200
+    [nxt] = pending(user, first["series_id"])
+    return first, nxt
+
+
+def outbox_events(user_id: str, event_type: str) -> list[dict]:
+    rows = psql(f"select event_id, topic, payload::text from outbox where user_id = '{user_id}' "
+                f"and type = '{event_type}' order by created_at")
+    import json
+    return [{"event_id": r[0], "topic": r[1], "data": json.loads(r[2])} for r in rows]
+
+
+def on_kafka(topic: str, event_ids: set[str]) -> dict[str, tuple[str, dict]]:
+    def found():
+        got = {ev["id"]: (key, ev) for key, ev in read_events(topic) if ev.get("id") in event_ids}
+        return got if set(got) == event_ids else None
+    return wait_until(f"{len(event_ids)} events on {topic}", found, 90, interval=1)
+
+
+def test_patch_all_changes_the_rule_and_replans_pending_instances():
+    user = User()
+    done, nxt = daily_with_history(user)
+    due = when(nxt["due_date"])
+    weekday = WEEKDAYS[(due.weekday() + 3) % 7]  # never the pending instance's weekday
+    r = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", params={"scope": "all"},
+                     headers={"if-match": f'"{nxt["version"]}"'},
+                     json={"recurrence": f"FREQ=WEEKLY;BYDAY={weekday}", "reminders": ["P1D", "PT2H"], "priority": "high"})
+    assert r.status_code == 200, r.text
+    moved = r.json()
+    # The edited instance is no longer an occurrence: it moves to the next occurrence of the new rule.
+    new_due = when(moved["due_date"])
+    assert moved["task_id"] == nxt["task_id"] and new_due > datetime.now(timezone.utc)
+    assert WEEKDAYS[new_due.weekday()] == weekday and new_due.time() == due.time()
+    assert moved["recurrence_id"] == moved["due_date"] and moved["is_exception"] is False
+    assert moved["upcoming_occurrence"] == iso(new_due + timedelta(days=7))
+    assert moved["recurrence_pattern"] == f"FREQ=WEEKLY;BYDAY={weekday}" and moved["priority"] == "high"
+    assert moved["reminders"] == ["P1D", "PT2H"] and moved["version"] == nxt["version"] + 1
+    series = user.request("GET", f"/api/series/{nxt['series_id']}").json()
+    assert series["recurrence_pattern"] == f"FREQ=WEEKLY;BYDAY={weekday}" and series["priority"] == "high"
+    # Reminder rows replaced, their times follow the new due date.
+    rows = psql(f"select offset_text, to_char(remind_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                f"from reminders where task_id = '{nxt['task_id']}' order by offset_secs desc")
+    assert rows == [["P1D", iso(new_due - timedelta(days=1))], ["PT2H", iso(new_due - timedelta(hours=2))]]
+    # Completed history keeps its rule.
+    assert psql(f"select status, recurrence_pattern from tasks where task_id = '{done['task_id']}'") == [["completed", "FREQ=DAILY"]]
+    [ev] = outbox_events(user.id, "v1.task.updated")
+    assert ev["topic"] == MODIFICATIONS
+    data = ev["data"]
+    assert data["rule_changed"] is True and data["scope"] == "all" and data["new_series_id"] is None
+    assert data["series_id"] == nxt["series_id"] and data["task"]["due_date"] == moved["due_date"]
+    key, ce = on_kafka(MODIFICATIONS, {ev["event_id"]})[ev["event_id"]]
+    assert key == user.id and ce["type"] == "v1.task.updated" and ce["data"]["rule_changed"] is True
+    # Completing the moved instance creates the next one on the new grid.
+    user.request("POST", f"/api/tasks/{moved['task_id']}/complete")
+    [after] = pending(user, nxt["series_id"])
+    assert after["due_date"] == iso(new_due + timedelta(days=7)) and after["reminders"] == ["P1D", "PT2H"]
+
+
+def test_patch_all_keeps_valid_instances_and_refuses_a_past_end_date():
+    user = User()
+    _, nxt = daily_with_history(user)
+    end = when(nxt["due_date"]) + timedelta(days=10)
+    r = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", params={"scope": "all"},
+                     json={"recurrence_end_date": iso(end), "tzid": "UTC"})
+    assert r.status_code == 200, r.text
+    kept = r.json()
+    assert kept["due_date"] == nxt["due_date"] and kept["recurrence_end_date"] == iso(end)
+    assert user.request("GET", f"/api/series/{nxt['series_id']}").json()["end_date"] == iso(end)
+    r = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", params={"scope": "all"},
+                     json={"recurrence_end_date": "2020-01-01T00:00:00Z"})
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"field": "recurrence_end_date", "message": "End date must be in the future"}]
+    r = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", json={"recurrence": "weekly"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "recurrence"
+    one_off = user.create(title="once")
+    r = user.request("PATCH", f"/api/tasks/{one_off['task_id']}", params={"scope": "all"}, json={"recurrence": "daily"})
+    assert r.status_code == 422 and "recurring" in r.json()["errors"][0]["message"]
+
+
+def test_patch_following_splits_the_series():
+    user = User()
+    done, nxt = daily_with_history(user)
+    old_series = nxt["series_id"]
+    r = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", params={"scope": "following"},
+                     json={"recurrence": "FREQ=DAILY;INTERVAL=2", "title": "standup v2"})
+    assert r.status_code == 200, r.text
+    edited = r.json()
+    new_series = edited["series_id"]
+    assert new_series != old_series and edited["task_id"] == nxt["task_id"]
+    assert edited["title"] == "standup v2" and edited["due_date"] == nxt["due_date"]
+    assert edited["recurrence_pattern"] == "FREQ=DAILY;INTERVAL=2"
+    assert edited["upcoming_occurrence"] == iso(when(nxt["due_date"]) + timedelta(days=2))
+    old = user.request("GET", f"/api/series/{old_series}").json()
+    new = user.request("GET", f"/api/series/{new_series}").json()
+    assert old["end_date"] == iso(when(nxt["due_date"]) - timedelta(seconds=1))
+    assert old["recurrence_pattern"] == "FREQ=DAILY" and old["title"] == "standup"
+    assert new["recurrence_pattern"] == "FREQ=DAILY;INTERVAL=2" and new["title"] == "standup v2"
+    assert new["start"] == nxt["due_date"] and new["end_date"] is None
+    # Completed history stays with the old series; the edited instance moved.
+    assert psql(f"select series_id, status from tasks where task_id = '{done['task_id']}'") == [[old_series, "completed"]]
+    assert pending(user, old_series) == []
+    [ev] = outbox_events(user.id, "v1.task.updated")
+    data = ev["data"]
+    assert data["scope"] == "following" and data["rule_changed"] is True
+    assert data["series_id"] == old_series and data["new_series_id"] == new_series
+    assert data["task"]["series_id"] == new_series
+    key, ce = on_kafka(MODIFICATIONS, {ev["event_id"]})[ev["event_id"]]
+    assert key == user.id and ce["data"]["new_series_id"] == new_series
+    # The new series goes on from the edited occurrence on its own grid.
+    user.request("POST", f"/api/tasks/{edited['task_id']}/complete")
+    [after] = pending(user, new_series)
+    assert after["due_date"] == iso(when(nxt["due_date"]) + timedelta(days=2)) and after["title"] == "standup v2"
+    assert after["reminders"] == ["PT1H"]
+
+
+def test_patch_this_with_a_due_date_makes_an_exception_and_moves_its_reminders():
+    user = User()
+    _, nxt = daily_with_history(user)
+    moved_to = when(nxt["due_date"]) + timedelta(hours=3)
+    r = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", params={"scope": "this"},
+                     json={"due_date": iso(moved_to), "reminders": ["PT30M"]})
+    assert r.status_code == 200, r.text
+    t = r.json()
+    assert t["is_exception"] is True and t["due_date"] == iso(moved_to)
+    assert t["recurrence_id"] == nxt["recurrence_id"] and t["reminders"] == ["PT30M"]
+    rows = psql(f"select offset_text, to_char(remind_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                f"from reminders where task_id = '{nxt['task_id']}'")
+    assert rows == [["PT30M", iso(moved_to - timedelta(minutes=30))]]
+    # The series template is untouched.
+    assert user.request("GET", f"/api/series/{nxt['series_id']}").json()["recurrence_pattern"] == "FREQ=DAILY"
+    [ev] = outbox_events(user.id, "v1.task.updated")
+    assert ev["data"]["scope"] == "this" and ev["data"]["rule_changed"] is False
+    assert ev["data"]["task"]["due_date"] == iso(moved_to) and ev["data"]["task"]["reminders"] == ["PT30M"]
+    # A reminder-only edit of a one-off task.
+    one = user.create(title="one", due_date=iso(future(5)), reminders=["PT1H"])
+    r = user.request("PATCH", f"/api/tasks/{one['task_id']}", json={"reminders": None})
+    assert r.status_code == 200 and r.json()["reminders"] == [] and r.json()["is_exception"] is False
+    assert psql(f"select count(*) from reminders where task_id = '{one['task_id']}'") == [["0"]]
