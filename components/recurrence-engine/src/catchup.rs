@@ -91,6 +91,11 @@ pub async fn trigger(name: &str, body: &[u8]) -> Response {
     match run(&Dapr::from_env(), &after, Utc::now()).await {
         Ok(v) => {
             eprintln!("recurrence-engine: job {name}: {v}");
+            let ran = sql::record_job(name, "catchup", &v, true);
+            let dapr = Dapr::from_env();
+            if let Err(e) = dapr.exec(DB, &ran.sql, &ran.params_json()).await {
+                eprintln!("recurrence-engine: recording run of job {name} failed: {e}");
+            }
             component_kit::health::json(200, &v)
         }
         Err(e) => {
