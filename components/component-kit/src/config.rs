@@ -20,3 +20,20 @@ pub fn dapr_url() -> String {
 pub fn app_id() -> String {
     std::env::var("APP_ID").unwrap_or_else(|_| "unknown".to_string())
 }
+
+/// Connect timeout of every sidecar call.
+pub const DAPR_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Default first-byte / between-bytes timeout of a sidecar call.
+pub const DEFAULT_DAPR_TIMEOUT_SECS: u64 = 30;
+
+/// First-byte and between-bytes timeout of every sidecar call (`DAPR_TIMEOUT_SECS`, 1..=600,
+/// default [`DEFAULT_DAPR_TIMEOUT_SECS`]).
+pub fn dapr_timeout() -> std::time::Duration {
+    let secs = std::env::var("DAPR_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| (1..=600).contains(s))
+        .unwrap_or(DEFAULT_DAPR_TIMEOUT_SECS);
+    std::time::Duration::from_secs(secs)
+}

@@ -1,8 +1,20 @@
 //! The one Dapr client of the platform's components: every sidecar call (PostgreSQL binding,
 //! pub/sub, secrets, jobs, health) is built here, on the configured `DAPR_URL`.
+//!
+//! Every call is bounded: the WASI HTTP request options give it a connect timeout and a
+//! first-byte / between-bytes timeout (`DAPR_TIMEOUT_SECS`, see [`config::dapr_timeout`]), so a
+//! sidecar that hangs (e.g. on a database that is shutting down) fails the call instead of
+//! holding the request until the host's own 600 s default.
 
+use std::future::Future;
+use std::task::Poll;
+
+use futures::SinkExt;
 use serde_json::{json, Value};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::conversions::{TryFromIncomingResponse, TryIntoOutgoingRequest};
+use spin_sdk::http::{IncomingResponse, Method, Request, Response};
+use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
+use spin_sdk::wit::wasi::http0_2_0::types::{FutureIncomingResponse, RequestOptions};
 
 use crate::config;
 
@@ -79,7 +91,7 @@ impl Dapr {
             .header("content-type", content_type)
             .body(body)
             .build();
-        let resp: Response = spin_sdk::http::send(req)
+        let resp = send_bounded(req)
             .await
             .map_err(|e| DaprError::Unreachable(format!("{}: {e}", self.base)))?;
         let status = *resp.status();
@@ -223,6 +235,52 @@ impl Dapr {
             .await
             .map(|_| ())
     }
+}
+
+/// Sends a request like `spin_sdk::http::send`, with the WASI HTTP request options set:
+/// connect timeout [`config::DAPR_CONNECT_TIMEOUT`], first-byte and between-bytes timeout
+/// [`config::dapr_timeout`]. A timeout is an error (`ConnectionTimeout`, `HttpResponseTimeout`).
+async fn send_bounded(req: Request) -> Result<Response, String> {
+    let (request, body) = req
+        .try_into_outgoing_request()
+        .map_err(|e| format!("request: {e}"))?;
+    let options = RequestOptions::new();
+    let nanos = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    // A host that does not support an option answers Err; the call then keeps its default.
+    let _ = options.set_connect_timeout(Some(nanos(config::DAPR_CONNECT_TIMEOUT)));
+    let _ = options.set_first_byte_timeout(Some(nanos(config::dapr_timeout())));
+    let _ = options.set_between_bytes_timeout(Some(nanos(config::dapr_timeout())));
+    let sink = body.as_ref().map(|_| request.take_body());
+    let pending = outgoing_handler::handle(request, Some(options)).map_err(|e| format!("{e:?}"))?;
+    if let (Some(mut sink), Some(bytes)) = (sink, body) {
+        sink.send(bytes)
+            .await
+            .map_err(|e| format!("request body: {e}"))?;
+    }
+    let incoming = response(pending).await?;
+    Response::try_from_incoming_response(incoming)
+        .await
+        .map_err(|e| format!("response body: {e}"))
+}
+
+/// Waits for an outgoing request's response on the Spin executor.
+fn response(
+    pending: FutureIncomingResponse,
+) -> impl Future<Output = Result<IncomingResponse, String>> {
+    // Keeps the executor's registration of the waker until the response arrives (dropping the
+    // future cancels it).
+    let mut waiting: Option<spin_executor::CancelOnDropToken> = None;
+    std::future::poll_fn(move |cx| match pending.get() {
+        Some(Ok(Ok(r))) => Poll::Ready(Ok(r)),
+        Some(Ok(Err(code))) => Poll::Ready(Err(format!("{code:?}"))),
+        Some(Err(())) => Poll::Ready(Err("response already taken".to_string())),
+        None => {
+            waiting.replace(spin_executor::CancelOnDropToken::from(
+                spin_executor::push_waker_and_get_token(pending.subscribe(), cx.waker().clone()),
+            ));
+            Poll::Pending
+        }
+    })
 }
 
 /// Percent-encodes a path segment or query value.

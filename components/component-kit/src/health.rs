@@ -2,6 +2,7 @@
 
 use spin_sdk::http::{IntoResponse, Params, Request, Response, Router};
 
+use crate::dapr::{Dapr, DaprError};
 use crate::{config, problem};
 
 /// Adds `GET /healthz`, `GET /readyz` and a problem+json 404 fallback to a router.
@@ -23,18 +24,17 @@ fn healthz(_req: Request, _params: Params) -> anyhow::Result<impl IntoResponse> 
     ))
 }
 
-/// Readiness: the Dapr sidecar answers its own health endpoint over outbound HTTP.
+/// Readiness: the Dapr sidecar answers its own health endpoint over outbound HTTP (a bounded
+/// call of the Dapr client, so a hanging sidecar makes the component unready, not stuck).
 async fn readyz(_req: Request, _params: Params) -> anyhow::Result<impl IntoResponse> {
-    let url = format!("{}/v1.0/healthz", config::dapr_url());
-    let outbound = Request::get(&url).build();
-    Ok(match spin_sdk::http::send::<_, Response>(outbound).await {
-        Ok(resp) if (200..300).contains(resp.status()) => {
-            json(200, &serde_json::json!({"status": "ready", "dapr": url}))
-        }
-        Ok(resp) => problem::response(
+    let dapr = Dapr::from_env();
+    let url = format!("{}/v1.0/healthz", dapr.base());
+    Ok(match dapr.healthy().await {
+        Ok(()) => json(200, &serde_json::json!({"status": "ready", "dapr": url})),
+        Err(DaprError::Status { status, .. }) => problem::response(
             503,
             "Dapr sidecar not ready",
-            &format!("{url} answered {}", resp.status()),
+            &format!("{url} answered {status}"),
         ),
         Err(e) => problem::response(503, "Dapr sidecar unreachable", &format!("{url}: {e}")),
     })

@@ -1,6 +1,7 @@
 //! The `task-operations` consumer: on `v1.task.completed` of a recurring instance, the next
 //! instance exists afterwards; on `v1.task.created` of a recurring instance, the occurrence
-//! after it gets its pre-creation job (`crate::precreate`). The Task API already creates it with the completion; this
+//! after it gets its pre-creation job (`crate::precreate`); on `v1.task.deleted` with scope
+//! `following` or `all` that job is cancelled. The Task API already creates the next instance with the completion; this
 //! consumer is the idempotent safety net that agrees with it (same occurrence, unique
 //! `(series_id, recurrence_id)`, event id recorded in the same statement).
 //!
@@ -23,7 +24,7 @@ const PUBSUB: &str = "pubsub";
 const SOURCE: &str = "/recurrence-engine";
 
 /// What to tell Dapr about a delivery.
-enum Verdict {
+pub(crate) enum Verdict {
     Success,
     Drop(Poison),
     Retry(DaprError),
@@ -35,7 +36,12 @@ fn answer(status: u16, body: Value) -> Response {
 
 /// Handles one delivery of `task-operations`.
 pub async fn handle(body: &[u8]) -> Response {
-    match process(&Dapr::from_env(), body).await {
+    verdict(process(&Dapr::from_env(), body).await)
+}
+
+/// The Dapr answer of a verdict (logged unless it is a success).
+pub(crate) fn verdict(v: Verdict) -> Response {
+    match v {
         Verdict::Success => answer(200, json!({"status": "SUCCESS"})),
         Verdict::Drop(p) => {
             eprintln!("recurrence-engine: dead-lettering: {p}");
@@ -68,6 +74,15 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
         Ok(Some(Operation::Created(p))) => {
             return match crate::precreate::schedule(dapr, &p).await {
                 Ok(()) => Verdict::Success,
+                Err(e) => Verdict::Retry(e),
+            }
+        }
+        Ok(Some(Operation::Cancel(p))) => {
+            return match crate::precreate::cancel(dapr, &p).await {
+                Ok(()) => {
+                    eprintln!("recurrence-engine: cancelled job {}", p.job_name());
+                    Verdict::Success
+                }
                 Err(e) => Verdict::Retry(e),
             }
         }

@@ -5,11 +5,11 @@
 
 use chrono::{TimeDelta, Utc};
 use component_kit::dapr::{Dapr, DaprError};
-use domain::engine::{Precreate, PRECREATE_CONSUMER};
+use domain::engine::{Precreate, Resume, PRECREATE_CONSUMER};
 use domain::sql;
 use domain::Mode;
 use serde_json::{json, Value};
-use spin_sdk::http::{Params, Request, Response};
+use spin_sdk::http::Response;
 
 use crate::completion::{publish, query, text, time, DB};
 
@@ -26,11 +26,34 @@ fn answer(status: u16, body: Value) -> Response {
     component_kit::health::json(status, &body)
 }
 
-/// `POST /job/{name}`: 2xx = done (also for data that can never work, which is logged);
-/// 503 makes the job's failure policy retry (5 s × 3).
-pub async fn trigger(req: Request, params: Params) -> Response {
-    let name = params.get("name").unwrap_or_default().to_string();
-    let p = match Precreate::from_trigger(&name, req.body()) {
+/// Cancels the job of one occurrence (a job that does not exist is not an error).
+pub async fn cancel(dapr: &Dapr, p: &Precreate) -> Result<(), DaprError> {
+    match dapr.delete_job(&p.job_name()).await {
+        Err(DaprError::Status { status, body })
+            if status == 404 || body.to_ascii_lowercase().contains("not found") =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Puts a series' chain in order: cancels the stale job, schedules the next one.
+pub async fn apply(dapr: &Dapr, r: &Resume) -> Result<(), DaprError> {
+    if let Some(c) = &r.cancel {
+        cancel(dapr, c).await?;
+    }
+    if let Some(s) = &r.schedule {
+        schedule(dapr, s).await?;
+    }
+    Ok(())
+}
+
+/// `POST /job/{name}` of a pre-creation job: 2xx = done (also for data that can never work,
+/// which is logged); 503 makes the job's failure policy retry (5 s × 3).
+pub async fn trigger(name: &str, body: &[u8]) -> Response {
+    let name = name.to_string();
+    let p = match Precreate::from_trigger(&name, body) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("recurrence-engine: ignoring job {name}: {e}");

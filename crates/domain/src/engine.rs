@@ -19,6 +19,15 @@ pub const COMPLETED: &str = "v1.task.completed";
 /// The event type that starts pre-creation of the occurrence after a new instance.
 pub const CREATED: &str = "v1.task.created";
 
+/// The event type of deletions; `following` / `all` deletions cancel the series' pending job.
+pub const DELETED: &str = "v1.task.deleted";
+
+/// The event type of edits (`task-modifications`).
+pub const UPDATED: &str = "v1.task.updated";
+
+/// The `processed_events.consumer` of the `task-modifications` consumer.
+pub const MODIFICATIONS_CONSUMER: &str = "recurrence-engine/task-modifications";
+
 /// Why a delivery can never succeed: Dapr should dead-letter it (`{"status":"DROP"}`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Poison {
@@ -73,13 +82,16 @@ pub enum Operation {
     Completed(Completion),
     /// A recurring instance was created: pre-create the occurrence after it.
     Created(Precreate),
+    /// Instances of a series were deleted (`following` or `all`): the job of the occurrence
+    /// after the deleted instance is cancelled.
+    Cancel(Precreate),
 }
 
 /// Reads a `task-operations` delivery: `Ok(None)` for events this consumer ignores (other
 /// types, tasks without a series, instances without a following occurrence), `Err` for poison.
 pub fn operation(body: &[u8]) -> Result<Option<Operation>, Poison> {
     let event = CloudEvent::from_json(body).map_err(|e| Poison::Envelope(e.to_string()))?;
-    if event.event_type != COMPLETED && event.event_type != CREATED {
+    if ![COMPLETED, CREATED, DELETED].contains(&event.event_type.as_str()) {
         return Ok(None);
     }
     let bad = |reason: String| Poison::Data {
@@ -96,23 +108,30 @@ pub fn operation(body: &[u8]) -> Result<Option<Operation>, Poison> {
     if data.user_id.trim().is_empty() {
         return Err(bad("user_id is empty".into()));
     }
-    if event.event_type == CREATED {
+    if event.event_type == CREATED || event.event_type == DELETED {
+        let series_wide = matches!(data.scope.as_deref(), Some("following" | "all"));
+        if event.event_type == DELETED && !series_wide {
+            return Ok(None);
+        }
         let upcoming = event
             .data
             .pointer("/task/upcoming_occurrence")
             .and_then(serde_json::Value::as_str);
-        return match upcoming {
-            None => Ok(None),
-            Some(t) => {
-                let occurrence = DateTime::parse_from_rfc3339(t)
-                    .map_err(|e| bad(format!("upcoming_occurrence {t:?}: {e}")))?
-                    .with_timezone(&Utc);
-                Ok(Some(Operation::Created(Precreate {
-                    series_id,
-                    occurrence,
-                })))
-            }
+        let Some(t) = upcoming else {
+            return Ok(None);
         };
+        let occurrence = DateTime::parse_from_rfc3339(t)
+            .map_err(|e| bad(format!("upcoming_occurrence {t:?}: {e}")))?
+            .with_timezone(&Utc);
+        let p = Precreate {
+            series_id,
+            occurrence,
+        };
+        return Ok(Some(if event.event_type == CREATED {
+            Operation::Created(p)
+        } else {
+            Operation::Cancel(p)
+        }));
     }
     Ok(Some(Operation::Completed(Completion {
         event_id: event.id,
@@ -200,6 +219,125 @@ impl Precreate {
             return Err(bad(format!("job data names {}", p.job_name())));
         }
         Ok(p)
+    }
+}
+
+/// An edit of a series read from a `task-modifications` delivery: the series whose pre-creation
+/// chain must be recomputed (the edited one, and the new one of a split).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesChange {
+    /// The CloudEvent id.
+    pub event_id: String,
+    /// The series to recompute, the edited series first.
+    pub series: Vec<TaskId>,
+}
+
+/// Reads a `task-modifications` delivery: `Ok(None)` for events that do not change which
+/// occurrences a series has (other types, one-off tasks, scope `this` exceptions, edits that
+/// keep the rule), `Err` for poison.
+pub fn modification(body: &[u8]) -> Result<Option<SeriesChange>, Poison> {
+    let event = CloudEvent::from_json(body).map_err(|e| Poison::Envelope(e.to_string()))?;
+    if event.event_type != UPDATED {
+        return Ok(None);
+    }
+    let bad = |reason: String| Poison::Data {
+        event_id: event.id.clone(),
+        reason,
+    };
+    let data = TaskEventData::from_value(&event.data).map_err(|e| bad(e.to_string()))?;
+    TaskId::parse(&data.task_id)
+        .ok_or_else(|| bad(format!("task_id {:?} is not a UUID", data.task_id)))?;
+    if data.user_id.trim().is_empty() {
+        return Err(bad("user_id is empty".into()));
+    }
+    let uuid = |field: &str, v: &str| {
+        TaskId::parse(v).ok_or_else(|| bad(format!("{field} {v:?} is not a UUID")))
+    };
+    let series_id = match data.series_id.as_deref() {
+        None | Some("") => return Ok(None),
+        Some(s) => uuid("series_id", s)?,
+    };
+    let new_series = match data.new_series_id.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(uuid("new_series_id", s)?),
+    };
+    let series_wide = matches!(data.scope.as_deref(), Some("following" | "all"));
+    if !series_wide || (!data.rule_changed && new_series.is_none()) {
+        return Ok(None);
+    }
+    let mut series = vec![series_id];
+    series.extend(new_series.filter(|n| !series.contains(n)));
+    Ok(Some(SeriesChange {
+        event_id: event.id,
+        series,
+    }))
+}
+
+/// Where a series' chain of pre-creation jobs stands, as stored.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// The series.
+    pub series_id: TaskId,
+    /// Its rule, start, zone, end and mode; `None` if it cannot be rebuilt.
+    pub series: Option<recurrence::Series>,
+    /// False once the series was deleted ("all").
+    pub active: bool,
+    /// The latest occurrence that has a live (not deleted) instance.
+    pub frontier: Option<DateTime<Utc>>,
+    /// That instance's `upcoming_occurrence`: the occurrence whose job the chain scheduled.
+    pub frontier_upcoming: Option<DateTime<Utc>>,
+    /// Missed occurrences up to this instant are already counted.
+    pub counted_through: Option<DateTime<Utc>>,
+}
+
+/// What to do to put a series' chain back in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Resume {
+    /// The job to (re-)schedule: the first occurrence after the frontier and now.
+    pub schedule: Option<Precreate>,
+    /// A job the chain scheduled for an occurrence that is no longer the next one.
+    pub cancel: Option<Precreate>,
+    /// Occurrences that passed without an instance since the frontier (and since the last
+    /// count), skipped by the recurrence library's default catch-up policy
+    /// ([`recurrence::CatchUpPolicy::SkipWithCount`]).
+    pub skipped: u32,
+}
+
+/// Recomputes a series' chain at `now`: the next occurrence to pre-create is the first one
+/// after both the frontier and `now` (missed occurrences are skipped and counted, as
+/// [`recurrence::catch_up`] does with the default policy); a job scheduled for another
+/// occurrence is stale. Inactive, from-completion and unreadable series get no job.
+pub fn resume(chain: &Chain, now: DateTime<Utc>) -> Resume {
+    let stale = |next: Option<&Precreate>| {
+        chain
+            .frontier_upcoming
+            .filter(|u| next.map(|n| n.occurrence) != Some(*u))
+            .map(|u| Precreate {
+                series_id: chain.series_id.clone(),
+                occurrence: u,
+            })
+    };
+    let Some(series) = chain
+        .series
+        .as_ref()
+        .filter(|s| chain.active && s.mode == recurrence::Mode::Fixed)
+    else {
+        return Resume {
+            cancel: stale(None),
+            ..Resume::default()
+        };
+    };
+    let from = chain.frontier.max(chain.counted_through);
+    let caught = recurrence::catch_up(series, from, now, recurrence::CatchUpPolicy::default());
+    let after = chain.frontier.map_or(now, |f| f.max(now));
+    let schedule = series.next_after(after).map(|occurrence| Precreate {
+        series_id: chain.series_id.clone(),
+        occurrence,
+    });
+    Resume {
+        cancel: stale(schedule.as_ref()),
+        schedule,
+        skipped: caught.skipped,
     }
 }
 
@@ -342,8 +480,144 @@ mod tests {
         assert_eq!(completion(&envelope(COMPLETED, data(None))), Ok(None));
         // Data of ignored types is not inspected.
         assert_eq!(
-            completion(&envelope("v1.task.deleted", json!("x"))),
+            completion(&envelope("v1.task.updated", json!("x"))),
             Ok(None)
+        );
+    }
+
+    #[test]
+    fn series_wide_deletions_cancel_the_job_of_the_upcoming_occurrence() {
+        let mut d = data(Some(SERIES));
+        d["task"]["upcoming_occurrence"] = json!("2026-11-27T09:00:00Z");
+        let p = Precreate {
+            series_id: TaskId::parse(SERIES).expect("id"),
+            occurrence: at(2026, 11, 27, 9),
+        };
+        for scope in ["following", "all"] {
+            d["scope"] = json!(scope);
+            assert_eq!(
+                operation(&envelope(DELETED, d.clone())),
+                Ok(Some(Operation::Cancel(p.clone())))
+            );
+        }
+        // Deleting one occurrence keeps the chain.
+        d["scope"] = json!("this");
+        assert_eq!(operation(&envelope(DELETED, d)), Ok(None));
+        assert!(matches!(
+            operation(&envelope(DELETED, json!("x"))),
+            Err(Poison::Data { .. })
+        ));
+    }
+
+    const NEW_SERIES: &str = "2b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a";
+
+    fn updated(scope: &str, extra: serde_json::Value) -> Vec<u8> {
+        let mut d = data(Some(SERIES));
+        d["scope"] = json!(scope);
+        if let (Some(o), Some(e)) = (d.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        envelope(UPDATED, d)
+    }
+
+    #[test]
+    fn rule_changes_and_splits_re_plan_their_series() {
+        let series = |ids: &[&str]| {
+            Ok(Some(SeriesChange {
+                event_id: "ev-1".into(),
+                series: ids.iter().filter_map(|i| TaskId::parse(i)).collect(),
+            }))
+        };
+        assert_eq!(
+            modification(&updated("all", json!({"rule_changed": true}))),
+            series(&[SERIES])
+        );
+        assert_eq!(
+            modification(&updated(
+                "following",
+                json!({"rule_changed": true, "new_series_id": NEW_SERIES})
+            )),
+            series(&[SERIES, NEW_SERIES])
+        );
+        assert_eq!(
+            modification(&updated("following", json!({"new_series_id": NEW_SERIES}))),
+            series(&[SERIES, NEW_SERIES])
+        );
+        // Exceptions and edits that keep the rule change no occurrence.
+        assert_eq!(
+            modification(&updated("this", json!({"rule_changed": true}))),
+            Ok(None)
+        );
+        assert_eq!(modification(&updated("all", json!({}))), Ok(None));
+        assert_eq!(
+            modification(&envelope(COMPLETED, data(Some(SERIES)))),
+            Ok(None)
+        );
+        assert!(matches!(
+            modification(&updated("following", json!({"new_series_id": "nope"}))),
+            Err(Poison::Data { .. })
+        ));
+        assert!(matches!(modification(b"{}"), Err(Poison::Envelope(_))));
+    }
+
+    fn chain(frontier: DateTime<Utc>, upcoming: Option<DateTime<Utc>>) -> Chain {
+        Chain {
+            series_id: TaskId::parse(SERIES).expect("id"),
+            series: schedule::stored_series(
+                "FREQ=DAILY",
+                "2026-11-01T09:00:00",
+                "UTC",
+                None,
+                Mode::Fixed,
+            ),
+            active: true,
+            frontier: Some(frontier),
+            frontier_upcoming: upcoming,
+            counted_through: None,
+        }
+    }
+
+    fn job(o: DateTime<Utc>) -> Option<Precreate> {
+        Some(Precreate {
+            series_id: TaskId::parse(SERIES).expect("id"),
+            occurrence: o,
+        })
+    }
+
+    #[test]
+    fn resume_schedules_the_next_occurrence_and_counts_missed_ones() {
+        let now = at(2026, 11, 26, 8);
+        // In order: the chain's job is the next one.
+        let ok = resume(&chain(at(2026, 11, 27, 9), Some(at(2026, 11, 28, 9))), now);
+        assert_eq!(
+            ok,
+            Resume {
+                schedule: job(at(2026, 11, 28, 9)),
+                cancel: None,
+                skipped: 0
+            }
+        );
+        // Down since the 22nd: the 23rd, 24th and 25th passed without an instance.
+        let mut stuck = chain(at(2026, 11, 22, 9), Some(at(2026, 11, 23, 9)));
+        let r = resume(&stuck, now);
+        assert_eq!(r.schedule, job(at(2026, 11, 26, 9)));
+        assert_eq!(r.skipped, 3);
+        assert_eq!(r.cancel, job(at(2026, 11, 23, 9)));
+        // Counted already up to the 24th at noon: only the 25th is new.
+        stuck.counted_through = Some(at(2026, 11, 24, 12));
+        assert_eq!(resume(&stuck, now).skipped, 1);
+        // A rule change: the chain's job is for an occurrence the series no longer has.
+        let mut edited = chain(at(2026, 11, 27, 9), Some(at(2026, 11, 28, 12)));
+        assert_eq!(resume(&edited, now).cancel, job(at(2026, 11, 28, 12)));
+        // Inactive series: no job, the pending one is cancelled.
+        edited.active = false;
+        assert_eq!(
+            resume(&edited, now),
+            Resume {
+                schedule: None,
+                cancel: job(at(2026, 11, 28, 12)),
+                skipped: 0
+            }
         );
     }
 

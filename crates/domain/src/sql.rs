@@ -485,6 +485,97 @@ pub fn engine_series(id: &TaskId) -> Statement {
     b.finish(sql)
 }
 
+/// Columns of a series' pre-creation chain, for the recurrence engine (joined as `s`, `f`):
+/// `[series_id, rule, dtstart_local, tzid, end_date, mode, is_active, frontier, frontier's
+/// upcoming_occurrence, caught_up_through]`. The frontier is the latest occurrence with a live
+/// (not deleted) instance.
+fn chain_columns() -> String {
+    format!(
+        "s.series_id::text, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active, {rid}, {up}, {caught}",
+        end = ts("s.end_date"),
+        rid = ts("f.recurrence_id"),
+        up = ts("f.upcoming_occurrence"),
+        caught = ts_ms("s.caught_up_through"),
+    )
+}
+
+/// The frontier instance of series `s` (lateral join).
+const FRONTIER: &str =
+    "left join lateral (select t.recurrence_id, t.upcoming_occurrence from tasks t \
+     where t.series_id = s.series_id and t.status <> 'deleted' and t.recurrence_id is not null \
+     order by t.recurrence_id desc limit 1) f on true";
+
+/// The pre-creation chains of some series (see `chain_columns`); unknown ids have no row.
+pub fn series_chains(ids: &[TaskId]) -> Statement {
+    let mut b = Binder::default();
+    let list: Vec<&str> = ids.iter().map(TaskId::as_str).collect();
+    let sql = format!(
+        "select {cols} from series s {FRONTIER} where s.series_id = any(string_to_array({ids}, ',')::uuid[]) \
+         order by s.series_id",
+        cols = chain_columns(),
+        ids = b.bind(list.join(",")),
+    );
+    b.finish(sql)
+}
+
+/// One page (at most `limit`, by series id after `after`) of active fixed-grid series whose
+/// chain is stuck: the occurrence after the frontier is due before `horizon` (pre-creation time
+/// has come) but has no instance, and it was not handled by an earlier catch-up
+/// (`caught_up_through`). Rows as `chain_columns`.
+pub fn stuck_chains(after: &str, horizon: DateTime<Utc>, limit: u32) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select {cols} from series s {FRONTIER} \
+         where s.series_id > {after}::uuid and s.is_active and s.mode = 'fixed' and s.completed_at is null \
+         and f.upcoming_occurrence <= {horizon}::timestamptz \
+         and (s.caught_up_through is null or s.caught_up_through < f.upcoming_occurrence) \
+         and not exists (select 1 from tasks x where x.series_id = s.series_id and x.recurrence_id = f.upcoming_occurrence) \
+         order by s.series_id limit {limit}::integer",
+        cols = chain_columns(),
+        after = b.bind(after),
+        horizon = b.bind(rfc3339(horizon)),
+        limit = b.bind(limit),
+    );
+    b.finish(sql)
+}
+
+/// Records a catch-up of a series at `now`: adds the occurrences it skipped to
+/// `series.missed_occurrences` and moves `caught_up_through` to `now`, only if no other
+/// catch-up recorded one since `previous` (so a count is never added twice).
+pub fn record_catch_up(
+    id: &TaskId,
+    skipped: u32,
+    now: DateTime<Utc>,
+    previous: Option<DateTime<Utc>>,
+) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "update series set missed_occurrences = missed_occurrences + {n}::integer, caught_up_through = {now}::timestamptz \
+         where series_id = {id}::uuid and date_trunc('milliseconds', caught_up_through) is not distinct from {prev}::timestamptz",
+        n = b.bind(skipped),
+        now = b.bind(now.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        id = b.bind(id.as_str()),
+        prev = b.bind(
+            previous
+                .map(|p| Value::String(p.to_rfc3339_opts(SecondsFormat::Millis, true)))
+                .unwrap_or(Value::Null)
+        ),
+    );
+    b.finish(sql)
+}
+
+/// Records that `consumer` handled `event_id` (for consumers whose effect is not a database
+/// write, e.g. scheduling a job under a deterministic name).
+pub fn record_processed(consumer: &str, event_id: &str) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "insert into processed_events (consumer, event_id) values ({}, {}) on conflict do nothing",
+        b.bind(consumer),
+        b.bind(event_id)
+    );
+    b.finish(sql)
+}
+
 /// Pre-creates the instance of an active fixed-grid series at `occurrence` (from the series
 /// template, with the reminders of the latest earlier instance) with its `v1.task.created`
 /// event on `task-operations` and a `v1.reminder.due` event on `alerts`; records `job` for
@@ -1093,6 +1184,11 @@ mod tests {
             engine_series(&id()),
             precreate_instance(evil, evil, &id(), now(), Some(now())),
             precreate_instance(evil, evil, &id(), now(), None),
+            series_chains(&[id(), id()]),
+            stuck_chains(evil, now(), 100),
+            record_catch_up(&id(), 3, now(), Some(now())),
+            record_catch_up(&id(), 0, now(), None),
+            record_processed(evil, evil),
         ] {
             assert!(!s.sql.contains("drop table"), "{}", s.sql);
             assert_placeholders(&s);

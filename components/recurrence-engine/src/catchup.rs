@@ -1,0 +1,138 @@
+//! Catch-up of missed occurrences, driven by the Jobs API (no polling loop): the recurring job
+//! `recurrence-catchup` (every `CATCHUP_EVERY`, default 10 min, shorter than the 15-minute
+//! pre-creation lead) is (re)scheduled each time the engine's sidecar starts, due 5 s later.
+//! Its trigger pages (100 series per query) through active fixed-grid series whose chain is
+//! stuck: the occurrence after their latest instance is due for pre-creation (or past) and has
+//! no instance, because its job was lost (the engine was down when it fired and the failure
+//! policy gave up, or the event that schedules it was dead-lettered).
+//!
+//! For each, the recurrence library's default catch-up policy applies
+//! (`CatchUpPolicy::SkipWithCount`): occurrences whose due time passed are skipped and counted
+//! in `series.missed_occurrences` (never silently lost), and the job of the first occurrence
+//! after now is scheduled (at once when its pre-creation time has come). A page that is full
+//! continues in a one-shot `recurrence-catchup-more` job, so one trigger stays short.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use component_kit::dapr::{Dapr, DaprError};
+use domain::engine::{self, Chain, PRECREATE_LEAD_SECS};
+use domain::sql;
+use domain::{Mode, TaskId};
+use serde_json::{json, Value};
+use spin_sdk::http::Response;
+
+use crate::completion::{query, text, time, DB};
+
+/// Name (and name prefix) of the catch-up jobs.
+pub const JOB: &str = "recurrence-catchup";
+/// The continuation job of a catch-up with more stuck series than one trigger handles.
+const MORE: &str = "recurrence-catchup-more";
+/// Series per query.
+const PAGE: u32 = 100;
+/// Pages per trigger before the rest continues in [`MORE`].
+const PAGES_PER_TRIGGER: usize = 20;
+/// The lowest series id (keyset start).
+const FIRST: &str = "00000000-0000-0000-0000-000000000000";
+
+/// How often the catch-up job runs (`CATCHUP_EVERY`, a Go duration; default 10m).
+fn every() -> String {
+    std::env::var("CATCHUP_EVERY")
+        .ok()
+        .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "10m".to_string())
+}
+
+/// Schedules the recurring catch-up job, first due 5 s from now (overwrite: one job).
+pub async fn on_start() {
+    let job = json!({
+        "schedule": format!("@every {}", every()),
+        "dueTime": "5s",
+        "overwrite": true,
+        "data": {},
+    });
+    match Dapr::from_env().schedule_job(JOB, &job).await {
+        Ok(_) => eprintln!(
+            "recurrence-engine: catch-up job scheduled (@every {})",
+            every()
+        ),
+        Err(e) => eprintln!("recurrence-engine: scheduling the catch-up job failed: {e}"),
+    }
+}
+
+/// A chain row of `sql::series_chains` / `sql::stuck_chains`.
+pub fn chain(row: &[Value]) -> Option<Chain> {
+    let series_id = TaskId::parse(text(row, 0)?)?;
+    let mode = text(row, 5)
+        .and_then(|m| Mode::parse(m).ok())
+        .unwrap_or_default();
+    let series = match (text(row, 1), text(row, 2), text(row, 3)) {
+        (Some(rule), Some(local), Some(tzid)) => {
+            domain::schedule::stored_series(rule, local, tzid, time(row, 4), mode)
+        }
+        _ => None,
+    };
+    Some(Chain {
+        series_id,
+        series,
+        active: row.get(6).and_then(Value::as_bool) == Some(true),
+        frontier: time(row, 7),
+        frontier_upcoming: time(row, 8),
+        counted_through: time(row, 9),
+    })
+}
+
+/// `POST /job/recurrence-catchup[-more]`: 503 lets the job's failure policy (or the next run)
+/// retry; the work done before a failure is kept (each series is handled on its own).
+pub async fn trigger(name: &str, body: &[u8]) -> Response {
+    let after = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("after").and_then(Value::as_str).map(str::to_string))
+        .filter(|a| TaskId::parse(a).is_some())
+        .unwrap_or_else(|| FIRST.to_string());
+    match run(&Dapr::from_env(), &after, Utc::now()).await {
+        Ok(v) => {
+            eprintln!("recurrence-engine: job {name}: {v}");
+            let ran = sql::record_job(name, "catchup", &v, true);
+            let dapr = Dapr::from_env();
+            if let Err(e) = dapr.exec(DB, &ran.sql, &ran.params_json()).await {
+                eprintln!("recurrence-engine: recording run of job {name} failed: {e}");
+            }
+            component_kit::health::json(200, &v)
+        }
+        Err(e) => {
+            eprintln!("recurrence-engine: job {name} failed: {e}");
+            component_kit::health::json(503, &json!({"status": "retry", "reason": e.to_string()}))
+        }
+    }
+}
+
+async fn run(dapr: &Dapr, after: &str, now: DateTime<Utc>) -> Result<Value, DaprError> {
+    let horizon = now + TimeDelta::seconds(PRECREATE_LEAD_SECS);
+    let mut cursor = after.to_string();
+    let (mut series, mut skipped) = (0u64, 0u64);
+    for _ in 0..PAGES_PER_TRIGGER {
+        let rows = query(dapr, &sql::stuck_chains(&cursor, horizon, PAGE)).await?;
+        for c in rows.iter().filter_map(|r| chain(r)) {
+            let r = engine::resume(&c, now);
+            crate::precreate::apply(dapr, &r).await?;
+            let rec = sql::record_catch_up(&c.series_id, r.skipped, now, c.counted_through);
+            dapr.exec(DB, &rec.sql, &rec.params_json()).await?;
+            if r.skipped > 0 {
+                eprintln!(
+                    "recurrence-engine: catch-up of series {}: {} missed occurrence(s) skipped, next job {:?}",
+                    c.series_id.as_str(),
+                    r.skipped,
+                    r.schedule.as_ref().map(|p| p.job_name())
+                );
+            }
+            series += 1;
+            skipped += u64::from(r.skipped);
+            cursor = c.series_id.as_str().to_string();
+        }
+        if rows.len() < PAGE as usize {
+            return Ok(json!({"status": "done", "series": series, "skipped": skipped}));
+        }
+    }
+    let more = json!({"dueTime": "1s", "overwrite": true, "data": {"after": cursor}});
+    dapr.schedule_job(MORE, &more).await?;
+    Ok(json!({"status": "continues", "series": series, "skipped": skipped, "after": cursor}))
+}

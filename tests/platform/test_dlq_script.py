@@ -1,0 +1,67 @@
+"""scripts/dlq.sh on the real test stack: a completion that arrived before its task existed is
+dead-lettered by the recurrence engine (DROP → task-events-dlq); `dlq.sh list` shows it, and
+once the task exists `dlq.sh replay` republishes it (same id) and the engine handles it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from support.stack import ENV, ROOT, wait_until
+from support.taskapi import User, future, iso, psql
+
+TASK_API_DAPR = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"
+
+
+def dlq(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(ROOT / "scripts/dlq.sh"), *args], capture_output=True, text=True,
+                          timeout=180, env={**os.environ, "STACK": "test", "TIMEOUT_MS": "4000"})
+
+
+def test_dead_lettered_events_are_listed_and_replayed():
+    import requests
+
+    user = User()
+    due = future(2)
+    t = user.create(title="early bird", recurrence="daily", due_date=iso(due))
+    # A completion of the series' next instance, delivered before that instance is written.
+    early_id = str(uuid.uuid4())
+    event = {"id": str(uuid.uuid4()), "specversion": "1.0", "source": "/tests", "type": "v1.task.completed",
+             "time": iso(datetime.now(timezone.utc)), "datacontenttype": "application/json",
+             "data": {"task_id": early_id, "user_id": user.id, "series_id": t["series_id"],
+                      "task": {**t, "task_id": early_id, "status": "completed"}}}
+    r = requests.post(f"{TASK_API_DAPR}/v1.0/publish/pubsub/task-operations", json=event, timeout=30,
+                      params={"metadata.partitionKey": user.id},
+                      headers={"content-type": "application/cloudevents+json"})
+    assert r.status_code == 204, r.text
+
+    def listed():
+        out = dlq("list", "task-events-dlq")
+        assert out.returncode == 0, out.stderr
+        return event["id"] in out.stdout and out.stdout
+
+    text = wait_until("the event on task-events-dlq", listed, timeout=60, interval=1)
+    line = next(l for l in text.splitlines() if event["id"] in l)
+    assert "v1.task.completed" in line and user.id in line and early_id in line, line
+
+    # The instance now exists (completed): replaying the event lets the engine create the next one.
+    nxt = due + timedelta(days=1)
+    psql(f"""insert into tasks (task_id, series_id, user_id, title, due_date, is_recurring, recurrence_id,
+                                recurrence_pattern, status, completed_at)
+             values ('{early_id}', '{t['series_id']}', '{user.id}', 'early bird', '{iso(nxt)}', true, '{iso(nxt)}',
+                     'FREQ=DAILY', 'completed', now())""")
+    out = dlq("replay", "task-events-dlq", event["id"])
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"replayed {event['id']}" in out.stdout and "replayed=1 failed=0 missing=0" in out.stdout
+    wait_until("the replayed event processed", lambda: psql(
+        f"select count(*) from processed_events where consumer = 'recurrence-engine/task-operations' "
+        f"and event_id = '{event['id']}'")[0][0] == "1", timeout=30)
+    rows = psql(f"""select to_char(due_date at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') from tasks
+                    where series_id = '{t['series_id']}' and status = 'pending' order by due_date""")
+    assert [iso(due + timedelta(days=2))] in rows, rows
+    # Unknown ids are reported, and the command fails.
+    missing = dlq("replay", "task-events-dlq", "no-such-event")
+    assert missing.returncode != 0 and "not on the dead-letter topic" in missing.stderr
+    assert dlq("list", "no-such-dlq").returncode != 0

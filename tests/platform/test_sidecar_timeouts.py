@@ -1,0 +1,82 @@
+"""Every sidecar call of a component is bounded (WASI HTTP request options): a sidecar that
+accepts the connection but never answers (as daprd did while PostgreSQL was stopping) fails the
+call after DAPR_TIMEOUT_SECS, so readiness answers 503 and a delivery answers RETRY instead of
+hanging. Runs the real recurrence-engine component in its own `wasmtime serve` against a silent
+TCP server."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+
+from support.stack import ROOT, TOOLS, free_port, wait_until
+
+WASM = ROOT / "target/wasm/wasm32-wasip2/release/recurrence_engine.wasm"
+
+
+@pytest.fixture
+def silent_sidecar():
+    """Accepts connections, reads requests, never answers."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    conns = []
+    stop = threading.Event()
+
+    def serve():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+                conns.append(c)
+            except OSError:
+                continue
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield srv.getsockname()[1]
+    stop.set()
+    for c in conns:
+        c.close()
+    srv.close()
+
+
+@pytest.fixture
+def engine(silent_sidecar):
+    assert WASM.exists(), "build the components first (scripts/build-components.sh)"
+    port = free_port()
+    proc = subprocess.Popen([str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli",
+                             "--env", f"DAPR_URL=http://127.0.0.1:{silent_sidecar}", "--env", "APP_ID=timeout-test",
+                             "--env", "DAPR_TIMEOUT_SECS=2", "--addr", f"127.0.0.1:{port}", str(WASM)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    wait_until("wasmtime serve", lambda: requests.get(f"{url}/healthz", timeout=2).status_code == 200, timeout=60)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_a_silent_sidecar_fails_calls_after_the_timeout(engine):
+    start = time.monotonic()
+    r = requests.get(f"{engine}/readyz", timeout=60)
+    took = time.monotonic() - start
+    assert r.status_code == 503, r.text
+    assert "Timeout" in r.json()["detail"], r.text
+    assert 1.5 < took < 10, took
+
+    task = str(uuid.uuid4())
+    event = {"id": str(uuid.uuid4()), "specversion": "1.0", "source": "/tests", "type": "v1.task.completed",
+             "time": "2026-11-26T08:00:00Z", "datacontenttype": "application/json",
+             "data": {"task_id": task, "user_id": "u", "series_id": str(uuid.uuid4()),
+                      "task": {"task_id": task, "title": "t", "status": "completed", "version": 2}}}
+    start = time.monotonic()
+    r = requests.post(f"{engine}/events/task-operations", json=event, timeout=60,
+                      headers={"content-type": "application/cloudevents+json"})
+    took = time.monotonic() - start
+    assert r.status_code == 503 and r.json() == {"status": "RETRY"}, r.text
+    assert 1.5 < took < 10, took
