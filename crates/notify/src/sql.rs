@@ -1,0 +1,278 @@
+//! Every SQL statement of the notification service, each one statement (the Dapr PostgreSQL
+//! binding runs one per call) with bound parameters, never interpolated values.
+//!
+//! - [`reconcile_task`] brings a task's reminder rows in line with the stored task and answers
+//!   the reminders whose job must be scheduled or deleted;
+//! - [`record_jobs`] records what was done with the jobs;
+//! - [`claim_deliveries`] takes, per channel, the right to deliver one reminder time (the
+//!   idempotency record: a channel already `sent` is never claimed again);
+//! - [`record_outcome`] marks each claimed channel sent (with its lateness) or failed.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+pub use domain::sql::Statement;
+use domain::TaskId;
+
+use crate::job::{rfc3339_ms, JOB_PREFIX};
+use crate::Channel;
+
+/// A `sending` claim older than this is taken over (its holder crashed between sending and
+/// recording; the channel may then be delivered twice, the only case where it can).
+pub const CLAIM_LEASE_SECS: i64 = 15;
+
+#[derive(Default)]
+struct Binder(Vec<Value>);
+
+impl Binder {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.0.push(v.into());
+        format!("${}", self.0.len())
+    }
+
+    fn finish(self, sql: String) -> Statement {
+        Statement {
+            sql,
+            params: self.0,
+        }
+    }
+}
+
+/// A timestamptz as RFC 3339 UTC text with milliseconds.
+fn ts_ms(expr: &str) -> String {
+    format!(r#"to_char({expr} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#)
+}
+
+fn ids(list: &[TaskId]) -> String {
+    list.iter().map(TaskId::as_str).collect::<Vec<_>>().join(",")
+}
+
+/// Recomputes every reminder of a task from the stored task: a pending task's reminders fall
+/// at `due_date - offset` (a moved due date makes sent or missed reminders pending again);
+/// a completed or deleted task's pending reminders are cancelled. Answers the reminders that
+/// need work: `[reminder_id, task_id, user_id, status, remind_at, job_name, task_status,
+/// newly cancelled]`: pending ones whose job is not scheduled for their time, and ones whose
+/// job must go (cancelled, or no due date any more) or that were cancelled just now.
+pub fn reconcile_task(task: &TaskId) -> Statement {
+    let mut b = Binder::default();
+    let id = b.bind(task.as_str());
+    let sql = format!(
+        "with t as (select task_id, status, due_date from tasks where task_id = {id}::uuid), \
+         upd as (update reminders r set \
+         remind_at = case when t.status = 'pending' then t.due_date - r.offset_secs * interval '1 second' else r.remind_at end, \
+         status = case when r.status = 'pending' and t.status <> 'pending' then 'cancelled' \
+         when t.status = 'pending' and r.status in ('sent', 'missed') \
+         and (t.due_date - r.offset_secs * interval '1 second') is distinct from r.remind_at then 'pending' \
+         else r.status end, \
+         cancelled_at = case when r.status = 'pending' and t.status <> 'pending' then now() else r.cancelled_at end \
+         from t where r.task_id = t.task_id \
+         returning r.reminder_id, r.task_id, r.user_id, r.status, r.remind_at, r.scheduled_for, r.job_name, \
+         r.cancelled_at, t.status as task_status) \
+         select reminder_id::text, task_id::text, user_id, status, {at}, job_name, task_status, \
+         (status = 'cancelled' and cancelled_at = now()) \
+         from upd where (status = 'pending' and remind_at is not null and remind_at is distinct from scheduled_for) \
+         or (job_name is not null and (status <> 'pending' or remind_at is null)) \
+         or (status = 'cancelled' and cancelled_at = now())",
+        at = ts_ms("remind_at"),
+    );
+    b.finish(sql)
+}
+
+/// Records the job work of a reconciliation: `scheduled` reminders (id, time) now have their
+/// job (only if still pending at that time), `cleared` ones no job any more, `missed` ones
+/// are past their grace period. Answers `[ids]`: comma-separated scheduled reminders that were
+/// cancelled meanwhile, whose job must be deleted again.
+pub fn record_jobs(
+    scheduled: &[(TaskId, DateTime<Utc>)],
+    cleared: &[TaskId],
+    missed: &[TaskId],
+) -> Statement {
+    let mut b = Binder::default();
+    let rows: Vec<Value> = scheduled
+        .iter()
+        .map(|(id, at)| json!({"id": id.as_str(), "at": rfc3339_ms(*at)}))
+        .collect();
+    let s = b.bind(Value::Array(rows).to_string());
+    let prefix = b.bind(JOB_PREFIX);
+    let c = b.bind(ids(cleared));
+    let m = b.bind(ids(missed));
+    let sql = format!(
+        "with s as (select x.id::uuid as id, x.at::timestamptz as at from jsonb_to_recordset({s}::jsonb) as x(id text, at text)), \
+         sch as (update reminders r set scheduled_for = r.remind_at, job_name = {prefix} || r.reminder_id::text from s \
+         where r.reminder_id = s.id and r.status = 'pending' and date_trunc('milliseconds', r.remind_at) = s.at returning r.reminder_id), \
+         clr as (update reminders r set job_name = null, scheduled_for = null \
+         where r.reminder_id = any(string_to_array({c}, ',')::uuid[]) and (r.status <> 'pending' or r.remind_at is null) returning r.reminder_id), \
+         mis as (update reminders r set status = 'missed', job_name = null, scheduled_for = null \
+         where r.reminder_id = any(string_to_array({m}, ',')::uuid[]) and r.status = 'pending' returning r.reminder_id) \
+         select coalesce((select string_agg(s.id::text, ',') from s join reminders r on r.reminder_id = s.id \
+         where r.status <> 'pending'), ''), (select count(*) from sch), (select count(*) from clr), (select count(*) from mis)"
+    );
+    b.finish(sql)
+}
+
+/// Claims the delivery of a reminder at `remind_at` on each of its channels for `event_id`,
+/// unless the reminder is cancelled, missed, moved to another time, or its task is no longer
+/// pending (no rows then). A channel is claimed when it has no delivery yet, failed before, or
+/// its `sending` claim is older than [`CLAIM_LEASE_SECS`]. Rows, one per channel:
+/// `[channel, claimed, previous status, task_id, user_id, title, due_date, offset_text,
+/// offset_secs, remind_at]`.
+pub fn claim_deliveries(reminder: &TaskId, remind_at: DateTime<Utc>, event_id: &str) -> Statement {
+    let mut b = Binder::default();
+    let id = b.bind(reminder.as_str());
+    let at = b.bind(rfc3339_ms(remind_at));
+    let ev = b.bind(event_id);
+    let lease = b.bind(CLAIM_LEASE_SECS);
+    let sql = format!(
+        "with r as (select r.reminder_id, r.task_id, r.user_id, r.remind_at, r.channels, r.offset_text, r.offset_secs, \
+         t.title, t.due_date from reminders r join tasks t on t.task_id = r.task_id \
+         where r.reminder_id = {id}::uuid and date_trunc('milliseconds', r.remind_at) = {at}::timestamptz \
+         and r.status in ('pending', 'sent') and t.status = 'pending'), \
+         ch as (select r.*, c.channel from r, unnest(r.channels) as c(channel)), \
+         cl as (insert into reminder_deliveries (reminder_id, remind_at, channel, status, attempts, claimed_at, event_id) \
+         select reminder_id, remind_at, channel, 'sending', 1, now(), {ev} from ch \
+         on conflict (reminder_id, remind_at, channel) do update set status = 'sending', \
+         attempts = reminder_deliveries.attempts + 1, claimed_at = now(), event_id = excluded.event_id \
+         where reminder_deliveries.status = 'failed' or (reminder_deliveries.status = 'sending' \
+         and reminder_deliveries.claimed_at < now() - {lease}::integer * interval '1 second') returning channel) \
+         select ch.channel, ch.channel in (select channel from cl), \
+         (select d.status from reminder_deliveries d where d.reminder_id = ch.reminder_id \
+         and d.remind_at = ch.remind_at and d.channel = ch.channel), \
+         ch.task_id::text, ch.user_id, ch.title, {due}, ch.offset_text, ch.offset_secs, {rat} \
+         from ch order by ch.channel",
+        due = ts_ms("ch.due_date"),
+        rat = ts_ms("ch.remind_at"),
+    );
+    b.finish(sql)
+}
+
+/// The result of delivering one claimed channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The channel.
+    pub channel: Channel,
+    /// When the provider accepted it, or the error.
+    pub result: Result<DateTime<Utc>, String>,
+}
+
+/// Records the outcome of each claimed channel (sent with its lateness, or failed with the
+/// error, to be claimed again by a retry), and marks the reminder sent once a channel
+/// delivered. Answers `[deliveries recorded, reminder marked sent]`.
+pub fn record_outcome(
+    reminder: &TaskId,
+    remind_at: DateTime<Utc>,
+    outcomes: &[Outcome],
+) -> Statement {
+    let mut b = Binder::default();
+    let rows: Vec<Value> = outcomes
+        .iter()
+        .map(|o| match &o.result {
+            Ok(at) => json!({"channel": o.channel.as_str(), "ok": true, "at": rfc3339_ms(*at), "error": null}),
+            Err(e) => json!({"channel": o.channel.as_str(), "ok": false, "at": null, "error": e}),
+        })
+        .collect();
+    let o = b.bind(Value::Array(rows).to_string());
+    let id = b.bind(reminder.as_str());
+    let at = b.bind(rfc3339_ms(remind_at));
+    let sql = format!(
+        "with o as (select * from jsonb_to_recordset({o}::jsonb) as x(channel text, ok boolean, at text, error text)), \
+         d as (update reminder_deliveries d set status = case when o.ok then 'sent' else 'failed' end, \
+         delivered_at = case when o.ok then o.at::timestamptz end, \
+         lateness_ms = case when o.ok then round(extract(epoch from (o.at::timestamptz - d.remind_at)) * 1000)::bigint end, \
+         last_error = o.error from o \
+         where d.reminder_id = {id}::uuid and date_trunc('milliseconds', d.remind_at) = {at}::timestamptz \
+         and d.channel = o.channel and d.status = 'sending' returning d.channel), \
+         r as (update reminders r set status = 'sent', sent_at = coalesce(r.sent_at, now()), job_name = null \
+         where r.reminder_id = {id}::uuid and r.status = 'pending' and date_trunc('milliseconds', r.remind_at) = {at}::timestamptz \
+         and exists (select 1 from o where o.ok) returning r.reminder_id) \
+         select (select count(*) from d), (select count(*) from r)"
+    );
+    b.finish(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn id() -> TaskId {
+        TaskId::parse("0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id")
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn assert_placeholders(s: &Statement) {
+        for n in 1..=s.params.len() {
+            assert!(s.sql.contains(&format!("${n}")), "${n} unused in {}", s.sql);
+        }
+        assert!(
+            !s.sql.contains(&format!("${}", s.params.len() + 1)),
+            "unbound placeholder"
+        );
+    }
+
+    #[test]
+    fn every_statement_binds_its_values() {
+        let evil = "x'); drop table reminders; --";
+        for s in [
+            reconcile_task(&id()),
+            record_jobs(&[(id(), now())], &[id()], &[id(), id()]),
+            record_jobs(&[], &[], &[]),
+            claim_deliveries(&id(), now(), evil),
+            record_outcome(
+                &id(),
+                now(),
+                &[
+                    Outcome {
+                        channel: Channel::Email,
+                        result: Err(evil.into()),
+                    },
+                    Outcome {
+                        channel: Channel::Push,
+                        result: Ok(now()),
+                    },
+                ],
+            ),
+        ] {
+            assert!(!s.sql.contains("drop table"), "{}", s.sql);
+            assert_placeholders(&s);
+        }
+    }
+
+    #[test]
+    fn job_bookkeeping_binds_lists() {
+        let s = record_jobs(&[(id(), now())], &[], &[id(), id()]);
+        assert_eq!(
+            s.params[0],
+            json!(r#"[{"at":"2026-11-26T08:00:00.000Z","id":"0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a"}]"#)
+        );
+        assert_eq!(s.params[1], json!("reminder-"));
+        assert_eq!(s.params[2], json!(""));
+        assert_eq!(
+            s.params[3],
+            json!("0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a,0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a")
+        );
+    }
+
+    #[test]
+    fn claims_are_idempotent_per_reminder_time_and_channel() {
+        let s = claim_deliveries(&id(), now(), "ev");
+        assert!(s
+            .sql
+            .contains("on conflict (reminder_id, remind_at, channel) do update"));
+        assert!(s.sql.contains("reminder_deliveries.status = 'failed'"));
+        assert_eq!(s.params[3], json!(CLAIM_LEASE_SECS));
+        let o = record_outcome(
+            &id(),
+            now(),
+            &[Outcome {
+                channel: Channel::Push,
+                result: Ok(now()),
+            }],
+        );
+        assert!(o.params[0].as_str().expect("text").contains("\"ok\":true"));
+    }
+}
