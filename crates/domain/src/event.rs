@@ -26,14 +26,6 @@ pub struct TaskEventData {
     pub rule_changed: bool,
     /// The task after the change.
     pub task: TaskSnapshot,
-    /// For `v1.task.updated` with scope `following` that split the series: the new series that
-    /// owns the edited occurrence and the ones after it.
-    #[serde(default)]
-    pub new_series_id: Option<String>,
-    /// For `v1.task.updated` of a series: true when the recurrence rule (or its start, zone or
-    /// end) changed, so the series' occurrences after the edit are not the ones before.
-    #[serde(default)]
-    pub rule_changed: bool,
 }
 
 /// The fields of a task snapshot consumers rely on.
