@@ -3,6 +3,8 @@ by Dapr service invocation (sqlite name resolution), history in the Dapr state s
 
 import concurrent.futures
 import signal
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -64,6 +66,18 @@ def test_commands_complete_move_end_and_delete_through_the_task_api():
 
     say(user, "cancel dentist")
     assert not [t for t in pending(user) if t["title"] == "dentist"]
+
+
+def test_a_series_is_stopped_after_a_day_said_in_english():
+    user = User()
+    say(user, "add exercise every day at 7am")
+    last = datetime.now(ZoneInfo("America/New_York")).date() + timedelta(days=10)
+    answer = say(user, f"stop the exercise series after {last.strftime('%b')} {last.day}, {last.year}")
+    assert answer["reply"] == f'"exercise" now ends after {last.strftime("%a")} {last.day} {last.strftime("%b %Y")}.', answer
+    [task] = pending(user)
+    series = user.request("GET", f"/api/series/{task['series_id']}").json()
+    end = datetime.fromisoformat(series["end_date"].replace("Z", "+00:00")).astimezone(ZoneInfo("America/New_York"))
+    assert (end.date(), end.hour, end.minute) == (last, 23, 59)
 
 
 def test_ambiguity_gets_a_question_and_changes_nothing():

@@ -83,7 +83,10 @@ pub async fn run(understanding: &Understanding, api: &TaskApi<'_>, ctx: &Context
             if found.series_id.is_none() {
                 return Ok(Outcome::say(format!("\"{}\" does not repeat, so there is no series to stop.", found.title)));
             }
-            let body = json!({"recurrence_end_date": last_day.to_string()});
+            // The series may still occur on the last day: it ends at that day's last second.
+            let end_of_day = chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(chrono::NaiveTime::MIN);
+            let until = intent::When { date: Some(*last_day), time: Some(end_of_day) }.resolve(ctx.now, None);
+            let body = json!({"recurrence_end_date": until.with_timezone(&Utc).to_rfc3339()});
             let changed = api.patch(&found.task_id, "all", &body).await?;
             Ok(finish(changed, |_| answer::ended(&found.title, *last_day)))
         }

@@ -18,11 +18,19 @@ pub struct TaskLine {
 
 /// "Fri 27 Nov, 3:00 PM" in `tz`.
 pub fn format_due(due: DateTime<Utc>, tz: Tz) -> String {
-    due.with_timezone(&tz).format("%a %-d %b, %-I:%M %p").to_string()
+    due.with_timezone(&tz)
+        .format("%a %-d %b, %-I:%M %p")
+        .to_string()
 }
 
 /// After a create: "Added "Pay rent" (monthly on the 1st at 9 AM), first due Tue 1 Dec, 9:00 AM."
-pub fn created(title: &str, describe: Option<&str>, due: Option<DateTime<Utc>>, reminders: usize, tz: Tz) -> String {
+pub fn created(
+    title: &str,
+    describe: Option<&str>,
+    due: Option<DateTime<Utc>>,
+    reminders: usize,
+    tz: Tz,
+) -> String {
     let mut text = format!("Added \"{title}\"");
     if let Some(rule) = describe {
         text.push_str(&format!(" ({rule})"));
@@ -47,7 +55,11 @@ pub fn listed(range: DueRange, tasks: &[TaskLine], more: bool, tz: Tz) -> String
         return format!("Nothing {}.", range.phrase());
     }
     let noun = if tasks.len() == 1 { "task" } else { "tasks" };
-    let count = if more { format!("More than {}", tasks.len()) } else { tasks.len().to_string() };
+    let count = if more {
+        format!("More than {}", tasks.len())
+    } else {
+        tasks.len().to_string()
+    };
     let mut text = format!("{count} {noun} {}:", range.phrase());
     for t in tasks {
         text.push_str(&format!("\n• {}", t.title));
@@ -77,7 +89,10 @@ pub fn moved(title: &str, due: DateTime<Utc>, tz: Tz) -> String {
 
 /// After ending a series.
 pub fn ended(title: &str, last_day: chrono::NaiveDate) -> String {
-    format!("\"{title}\" now ends after {}.", last_day.format("%a %-d %b %Y"))
+    format!(
+        "\"{title}\" now ends after {}.",
+        last_day.format("%a %-d %b %Y")
+    )
 }
 
 /// After deleting one task or the future of a series.
@@ -91,7 +106,10 @@ pub fn deleted(title: &str, future: bool) -> String {
 
 /// What the chat can do.
 pub fn help() -> String {
-    format!("I can add, list, complete, move and delete tasks, including repeating ones. Try: {}", crate::command::EXAMPLES)
+    format!(
+        "I can add, list, complete, move and delete tasks, including repeating ones. Try: {}",
+        crate::command::EXAMPLES
+    )
 }
 
 #[cfg(test)]
@@ -100,7 +118,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).single().expect("valid")
+        Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0)
+            .single()
+            .expect("valid")
     }
 
     #[test]
@@ -110,21 +130,38 @@ mod tests {
             created("Pay rent", Some("monthly on the 1st at 9 AM"), Some(at(8)), 1, tz),
             "Added \"Pay rent\" (monthly on the 1st at 9 AM), first due Tue 1 Dec, 9:00 AM, with a reminder."
         );
-        assert_eq!(created("Buy milk", None, None, 0, tz), "Added \"Buy milk\".");
-        assert_eq!(moved("Dentist", at(14), tz), "Moved \"Dentist\" to Tue 1 Dec, 3:00 PM.");
+        assert_eq!(
+            created("Buy milk", None, None, 0, tz),
+            "Added \"Buy milk\"."
+        );
+        assert_eq!(
+            moved("Dentist", at(14), tz),
+            "Moved \"Dentist\" to Tue 1 Dec, 3:00 PM."
+        );
     }
 
     #[test]
     fn lists_count_and_show_each_task() {
         let tz = chrono_tz::UTC;
         let tasks = [
-            TaskLine { title: "Standup".into(), due: Some(at(9)), recurring: true },
-            TaskLine { title: "Taxes".into(), due: None, recurring: false },
+            TaskLine {
+                title: "Standup".into(),
+                due: Some(at(9)),
+                recurring: true,
+            },
+            TaskLine {
+                title: "Taxes".into(),
+                due: None,
+                recurring: false,
+            },
         ];
         assert_eq!(
             listed(DueRange::ThisWeek, &tasks, false, tz),
             "2 tasks due this week:\n• Standup — Tue 1 Dec, 9:00 AM (repeats)\n• Taxes"
         );
-        assert_eq!(listed(DueRange::Today, &[], false, tz), "Nothing due today.");
+        assert_eq!(
+            listed(DueRange::Today, &[], false, tz),
+            "Nothing due today."
+        );
     }
 }

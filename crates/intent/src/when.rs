@@ -215,8 +215,16 @@ fn date_of(text: &str, now: DateTime<Tz>) -> Result<NaiveDate, WhenError> {
     if text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(not_a_date());
     }
-    let parsed =
-        interim::parse_date_string(text, now, interim::Dialect::Us).map_err(|_| not_a_date())?;
+    let parse = |t: &str| interim::parse_date_string(t, now, interim::Dialect::Us).ok();
+    // "dec 6 2026": the parser wants the comma the tokenizer dropped ("dec 6, 2026").
+    let with_comma = || {
+        let (head, year) = text.rsplit_once(' ')?;
+        (year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| format!("{head}, {year}"))
+    };
+    let parsed = parse(text)
+        .or_else(|| with_comma().and_then(|t| parse(&t)))
+        .ok_or_else(not_a_date)?;
     let date = parsed.date_naive();
     // "dec 5" said in late December means next year's; an explicit year or "last" stays.
     let has_year = text
@@ -280,6 +288,13 @@ mod tests {
             when("dec 5"),
             Ok(When {
                 date: d(12, 5),
+                time: None
+            })
+        );
+        assert_eq!(
+            when("dec 6 2026"),
+            Ok(When {
+                date: d(12, 6),
                 time: None
             })
         );

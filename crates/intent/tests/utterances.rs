@@ -105,6 +105,7 @@ const TABLE: &[(&str, &str)] = &[
     ("push the report to Monday 10am", "move \"report\" to 2026-11-30 10:00"),
     ("stop the exercise series", "? Should I stop \"exercise\" now, deleting all future"),
     ("end gym on Jan 5", "end \"gym\" last=2027-01-05"),
+    ("stop the exercise series after Jan 6, 2027", "end \"exercise\" last=2027-01-06"),
     ("stop the standup series after 2027-01-31", "end \"standup\" last=2027-01-31"),
     ("delete the gym series", "delete-future \"gym\""),
     ("delete gym and all future ones", "delete-future \"gym\""),
