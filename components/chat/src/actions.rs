@@ -19,7 +19,10 @@ pub struct Outcome {
 
 impl Outcome {
     fn say(reply: impl Into<String>) -> Self {
-        Self { reply: reply.into(), task: None }
+        Self {
+            reply: reply.into(),
+            task: None,
+        }
     }
 }
 
@@ -31,11 +34,19 @@ fn time_of(v: &Value, field: &str) -> Option<DateTime<Utc>> {
 }
 
 fn text_of(v: &Value, field: &str) -> String {
-    v.get(field).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Runs `understanding` for the user behind `api`; `key` makes a create idempotent per turn.
-pub async fn run(understanding: &Understanding, api: &TaskApi<'_>, ctx: &Context, key: &str) -> Result<Outcome, ChatError> {
+pub async fn run(
+    understanding: &Understanding,
+    api: &TaskApi<'_>,
+    ctx: &Context,
+    key: &str,
+) -> Result<Outcome, ChatError> {
     let intent = match understanding {
         Understanding::Clarify(c) => return Ok(Outcome::say(c.question.clone())),
         Understanding::Action { intent } => intent,
@@ -46,14 +57,19 @@ pub async fn run(understanding: &Understanding, api: &TaskApi<'_>, ctx: &Context
         Intent::Create(task) => create(api, task, ctx, key).await,
         Intent::ListDue { range } => {
             let (from, to) = range.bounds(ctx.now);
-            let (mut items, more) = api.pending(from.map(|t| t.to_rfc3339()), to.map(|t| t.to_rfc3339()), 50).await?;
+            let (mut items, more) = api
+                .pending(from.map(|t| t.to_rfc3339()), to.map(|t| t.to_rfc3339()), 50)
+                .await?;
             items.sort_by_key(|t| time_of(t, "due_date"));
             let lines: Vec<TaskLine> = items
                 .iter()
                 .map(|t| TaskLine {
                     title: text_of(t, "title"),
                     due: time_of(t, "due_date"),
-                    recurring: t.get("is_recurring").and_then(Value::as_bool).unwrap_or(false),
+                    recurring: t
+                        .get("is_recurring")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
                 })
                 .collect();
             Ok(Outcome::say(answer::listed(*range, &lines, more, tz)))
@@ -64,15 +80,25 @@ pub async fn run(understanding: &Understanding, api: &TaskApi<'_>, ctx: &Context
                 Found::Ask(question) => return Ok(Outcome::say(question)),
             };
             let done = api.complete(&found.task_id).await?;
-            Ok(finish(done, |_| answer::completed(&found.title, found.series_id.is_some())))
+            Ok(finish(done, |_| {
+                answer::completed(&found.title, found.series_id.is_some())
+            }))
         }
         Intent::Move { task, to } => {
             let (found, current) = match find(api, task).await? {
                 Found::Task(t, due) => (t, due),
                 Found::Ask(question) => return Ok(Outcome::say(question)),
             };
-            let due = to.resolve(ctx.now, current.map(|d| d.with_timezone(&tz))).with_timezone(&Utc);
-            let changed = api.patch(&found.task_id, "this", &json!({"due_date": due.to_rfc3339()})).await?;
+            let due = to
+                .resolve(ctx.now, current.map(|d| d.with_timezone(&tz)))
+                .with_timezone(&Utc);
+            let changed = api
+                .patch(
+                    &found.task_id,
+                    "this",
+                    &json!({"due_date": due.to_rfc3339()}),
+                )
+                .await?;
             Ok(finish(changed, |_| answer::moved(&found.title, due, tz)))
         }
         Intent::EndSeries { task, last_day } => {
@@ -81,11 +107,19 @@ pub async fn run(understanding: &Understanding, api: &TaskApi<'_>, ctx: &Context
                 Found::Ask(question) => return Ok(Outcome::say(question)),
             };
             if found.series_id.is_none() {
-                return Ok(Outcome::say(format!("\"{}\" does not repeat, so there is no series to stop.", found.title)));
+                return Ok(Outcome::say(format!(
+                    "\"{}\" does not repeat, so there is no series to stop.",
+                    found.title
+                )));
             }
             // The series may still occur on the last day: it ends at that day's last second.
-            let end_of_day = chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(chrono::NaiveTime::MIN);
-            let until = intent::When { date: Some(*last_day), time: Some(end_of_day) }.resolve(ctx.now, None);
+            let end_of_day =
+                chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(chrono::NaiveTime::MIN);
+            let until = intent::When {
+                date: Some(*last_day),
+                time: Some(end_of_day),
+            }
+            .resolve(ctx.now, None);
             let body = json!({"recurrence_end_date": until.with_timezone(&Utc).to_rfc3339()});
             let changed = api.patch(&found.task_id, "all", &body).await?;
             Ok(finish(changed, |_| answer::ended(&found.title, *last_day)))
@@ -95,9 +129,15 @@ pub async fn run(understanding: &Understanding, api: &TaskApi<'_>, ctx: &Context
                 Found::Task(t, due) => (t, due),
                 Found::Ask(question) => return Ok(Outcome::say(question)),
             };
-            let scope = if found.series_id.is_some() { "following" } else { "this" };
+            let scope = if found.series_id.is_some() {
+                "following"
+            } else {
+                "this"
+            };
             let gone = api.delete(&found.task_id, scope).await?;
-            Ok(finish(gone, |_| answer::deleted(&found.title, found.series_id.is_some())))
+            Ok(finish(gone, |_| {
+                answer::deleted(&found.title, found.series_id.is_some())
+            }))
         }
         Intent::Delete { task } => {
             let (found, _) = match find(api, task).await? {
@@ -113,12 +153,20 @@ pub async fn run(understanding: &Understanding, api: &TaskApi<'_>, ctx: &Context
 /// The reply for a Task API answer: the success text, or what the Task API objected to.
 fn finish(result: Result<Value, String>, ok: impl FnOnce(&Value) -> String) -> Outcome {
     match result {
-        Ok(task) => Outcome { reply: ok(&task), task: Some(task) },
+        Ok(task) => Outcome {
+            reply: ok(&task),
+            task: Some(task),
+        },
         Err(detail) => Outcome::say(format!("That did not work: {detail}")),
     }
 }
 
-async fn create(api: &TaskApi<'_>, task: &NewTask, ctx: &Context, key: &str) -> Result<Outcome, ChatError> {
+async fn create(
+    api: &TaskApi<'_>,
+    task: &NewTask,
+    ctx: &Context,
+    key: &str,
+) -> Result<Outcome, ChatError> {
     let tz: Tz = ctx.now.timezone();
     let mut body = json!({"title": task.title, "tzid": tz.name(), "reminders": task.reminders});
     if let Some(phrase) = &task.recurrence {
@@ -130,7 +178,13 @@ async fn create(api: &TaskApi<'_>, task: &NewTask, ctx: &Context, key: &str) -> 
     let created = api.create(&body, key).await?;
     Ok(finish(created, |t| {
         let due = time_of(t, "due_date");
-        answer::created(&task.title, task.describe.as_deref(), due, task.reminders.len(), tz)
+        answer::created(
+            &task.title,
+            task.describe.as_deref(),
+            due,
+            task.reminders.len(),
+            tz,
+        )
     }))
 }
 
@@ -152,13 +206,21 @@ async fn find(api: &TaskApi<'_>, name: &str) -> Result<Found, ChatError> {
         .map(|t| TaskRef {
             task_id: text_of(t, "task_id"),
             title: text_of(t, "title"),
-            series_id: t.get("series_id").and_then(Value::as_str).map(str::to_string),
+            series_id: t
+                .get("series_id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         })
         .collect();
     let found = match_task(name, &candidates);
     if let TaskMatch::One(t) = found {
-        let due = items.iter().find(|i| text_of(i, "task_id") == t.task_id).and_then(|i| time_of(i, "due_date"));
+        let due = items
+            .iter()
+            .find(|i| text_of(i, "task_id") == t.task_id)
+            .and_then(|i| time_of(i, "due_date"));
         return Ok(Found::Task(t.clone(), due));
     }
-    Ok(Found::Ask(found.question(name).unwrap_or_else(|| format!("Which task do you mean by \"{name}\"?"))))
+    Ok(Found::Ask(found.question(name).unwrap_or_else(|| {
+        format!("Which task do you mean by \"{name}\"?")
+    })))
 }

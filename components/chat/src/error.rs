@@ -49,7 +49,12 @@ impl ChatError {
                 "The conversation changed concurrently",
                 "another message was saved at the same time; send yours again".into(),
             ),
-            Self::Upstream(d) => (503, "upstream-unavailable", "A dependency is unavailable", d.clone()),
+            Self::Upstream(d) => (
+                503,
+                "upstream-unavailable",
+                "A dependency is unavailable",
+                d.clone(),
+            ),
         }
     }
 }
@@ -67,7 +72,9 @@ pub fn respond(result: Result<Response, ChatError>) -> Response {
                 "detail": detail,
             });
             let mut builder = Response::builder();
-            builder.status(status).header("content-type", "application/problem+json");
+            builder
+                .status(status)
+                .header("content-type", "application/problem+json");
             if status == 401 {
                 builder.header("www-authenticate", "Bearer");
             }

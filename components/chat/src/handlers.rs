@@ -19,7 +19,10 @@ pub const MAX_MESSAGE_CHARS: usize = 500;
 
 /// A conversation id: 1–64 of `[A-Za-z0-9_-]`.
 fn valid_conversation(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A new random conversation id.
@@ -61,11 +64,17 @@ pub async fn chat(req: Request) -> Result<Response, ChatError> {
         .filter(|m| !m.is_empty())
         .ok_or_else(|| ChatError::BadRequest("message is required".into()))?;
     if message.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(ChatError::BadRequest(format!("message must be at most {MAX_MESSAGE_CHARS} characters")));
+        return Err(ChatError::BadRequest(format!(
+            "message must be at most {MAX_MESSAGE_CHARS} characters"
+        )));
     }
     let conversation = match field(&body, "conversation_id")? {
         Some(id) if valid_conversation(id) => id.to_string(),
-        Some(_) => return Err(ChatError::BadRequest("conversation_id must be 1-64 letters, digits, '-' or '_'".into())),
+        Some(_) => {
+            return Err(ChatError::BadRequest(
+                "conversation_id must be 1-64 letters, digits, '-' or '_'".into(),
+            ))
+        }
         None => new_conversation()?,
     };
     let key = history::key(&user, &conversation);
@@ -75,19 +84,36 @@ pub async fn chat(req: Request) -> Result<Response, ChatError> {
         None => stored.tzid.clone(),
     };
     let tz: Tz = match &tzid {
-        Some(name) => name.parse().map_err(|_| ChatError::BadRequest(format!("tzid \"{name}\" is not an IANA time zone")))?,
+        Some(name) => name.parse().map_err(|_| {
+            ChatError::BadRequest(format!("tzid \"{name}\" is not an IANA time zone"))
+        })?,
         None => Tz::UTC,
     };
     let ctx = Context::new(Utc::now(), tz);
     let understanding = understand(message, &ctx);
-    let authorization = req.header("authorization").and_then(|h| h.as_str()).unwrap_or_default();
+    let authorization = req
+        .header("authorization")
+        .and_then(|h| h.as_str())
+        .unwrap_or_default();
     let api = TaskApi::new(&dapr, authorization);
     // The same turn retried (same conversation, same history length, same text) creates once.
-    let turn_key = format!("chat-{conversation}-{}-{:016x}", stored.messages.len(), text_hash(message));
+    let turn_key = format!(
+        "chat-{conversation}-{}-{:016x}",
+        stored.messages.len(),
+        text_hash(message)
+    );
     let outcome = actions::run(&understanding, &api, &ctx, &turn_key).await?;
     let said = [
-        Message { role: "user".into(), text: message.to_string(), at: now() },
-        Message { role: "assistant".into(), text: outcome.reply.clone(), at: now() },
+        Message {
+            role: "user".into(),
+            text: message.to_string(),
+            at: now(),
+        },
+        Message {
+            role: "assistant".into(),
+            text: outcome.reply.clone(),
+            at: now(),
+        },
     ];
     history::append(&dapr, &key, tzid.as_deref(), &said).await?;
     Ok(json(
@@ -113,5 +139,8 @@ pub async fn conversation(req: Request, params: Params) -> Result<Response, Chat
     if etag.is_none() && conv.messages.is_empty() {
         return Err(ChatError::NotFound);
     }
-    Ok(json(200, &json!({"conversation_id": id, "tzid": conv.tzid, "messages": conv.messages})))
+    Ok(json(
+        200,
+        &json!({"conversation_id": id, "tzid": conv.tzid, "messages": conv.messages}),
+    ))
 }

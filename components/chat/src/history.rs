@@ -54,7 +54,12 @@ pub async fn load(dapr: &Dapr, key: &str) -> Result<(Conversation, Option<String
 }
 
 /// Appends messages with optimistic concurrency, re-reading and retrying on a conflict.
-pub async fn append(dapr: &Dapr, key: &str, tzid: Option<&str>, new: &[Message]) -> Result<(), ChatError> {
+pub async fn append(
+    dapr: &Dapr,
+    key: &str,
+    tzid: Option<&str>,
+    new: &[Message],
+) -> Result<(), ChatError> {
     for _ in 0..5 {
         let (mut conv, etag) = load(dapr, key).await?;
         if conv.tzid.is_none() {
@@ -64,7 +69,10 @@ pub async fn append(dapr: &Dapr, key: &str, tzid: Option<&str>, new: &[Message])
         let excess = conv.messages.len().saturating_sub(MAX_MESSAGES);
         conv.messages.drain(..excess);
         let value = serde_json::to_value(&conv).map_err(|e| ChatError::Upstream(e.to_string()))?;
-        if dapr.state_save(&store(), key, &value, etag.as_deref()).await? {
+        if dapr
+            .state_save(&store(), key, &value, etag.as_deref())
+            .await?
+        {
             return Ok(());
         }
     }

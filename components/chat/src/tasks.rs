@@ -25,17 +25,32 @@ pub struct TaskApi<'a> {
 impl<'a> TaskApi<'a> {
     /// A client that forwards `authorization` (the caller's `Bearer …`).
     pub fn new(dapr: &'a Dapr, authorization: &str) -> Self {
-        Self { dapr, authorization: authorization.to_string() }
+        Self {
+            dapr,
+            authorization: authorization.to_string(),
+        }
     }
 
-    async fn call(&self, method: Method, path: &str, extra: &[(&str, &str)], body: Option<&Value>) -> Result<Invoked, ChatError> {
-        let mut headers = vec![("authorization", self.authorization.as_str()), ("accept", "application/json")];
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Invoked, ChatError> {
+        let mut headers = vec![
+            ("authorization", self.authorization.as_str()),
+            ("accept", "application/json"),
+        ];
         if body.is_some() {
             headers.push(("content-type", "application/json"));
         }
         headers.extend_from_slice(extra);
         let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        Ok(self.dapr.invoke(&app_id(), method, path, &headers, bytes).await?)
+        Ok(self
+            .dapr
+            .invoke(&app_id(), method, path, &headers, bytes)
+            .await?)
     }
 
     /// The answer's JSON if 2xx; otherwise the Task API's problem `detail` as an error.
@@ -44,12 +59,22 @@ impl<'a> TaskApi<'a> {
             return Ok(Ok(answer.json()));
         }
         if answer.status >= 500 {
-            return Err(ChatError::Upstream(format!("the Task API answered {}", answer.status)));
+            return Err(ChatError::Upstream(format!(
+                "the Task API answered {}",
+                answer.status
+            )));
         }
         let problem = answer.json();
-        let mut detail = problem.get("detail").and_then(Value::as_str).unwrap_or("the Task API refused").to_string();
+        let mut detail = problem
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap_or("the Task API refused")
+            .to_string();
         if let Some(errors) = problem.get("errors").and_then(Value::as_array) {
-            let fields: Vec<&str> = errors.iter().filter_map(|e| e.get("message").and_then(Value::as_str)).collect();
+            let fields: Vec<&str> = errors
+                .iter()
+                .filter_map(|e| e.get("message").and_then(Value::as_str))
+                .collect();
             if !fields.is_empty() {
                 detail = fields.join("; ");
             }
@@ -58,13 +83,29 @@ impl<'a> TaskApi<'a> {
     }
 
     /// `POST /api/tasks` with an idempotency key; `Err(detail)` when the Task API refused it.
-    pub async fn create(&self, body: &Value, idempotency_key: &str) -> Result<Result<Value, String>, ChatError> {
-        let answer = self.call(Method::Post, "/api/tasks", &[("idempotency-key", idempotency_key)], Some(body)).await?;
+    pub async fn create(
+        &self,
+        body: &Value,
+        idempotency_key: &str,
+    ) -> Result<Result<Value, String>, ChatError> {
+        let answer = self
+            .call(
+                Method::Post,
+                "/api/tasks",
+                &[("idempotency-key", idempotency_key)],
+                Some(body),
+            )
+            .await?;
         Self::accept(answer)
     }
 
     /// Pending tasks, optionally due in `[from, to)`, earliest due first; answers whether more exist.
-    pub async fn pending(&self, from: Option<String>, to: Option<String>, limit: usize) -> Result<(Vec<Value>, bool), ChatError> {
+    pub async fn pending(
+        &self,
+        from: Option<String>,
+        to: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<Value>, bool), ChatError> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -78,12 +119,28 @@ impl<'a> TaskApi<'a> {
             if let Some(c) = &cursor {
                 query.push(format!("cursor={}", encode(c)));
             }
-            let page = match Self::accept(self.call(Method::Get, &format!("/api/tasks?{}", query.join("&")), &[], None).await?)? {
+            let page = match Self::accept(
+                self.call(
+                    Method::Get,
+                    &format!("/api/tasks?{}", query.join("&")),
+                    &[],
+                    None,
+                )
+                .await?,
+            )? {
                 Ok(v) => v,
                 Err(detail) => return Err(ChatError::Upstream(detail)),
             };
-            items.extend(page.get("items").and_then(Value::as_array).cloned().unwrap_or_default());
-            cursor = page.get("next_cursor").and_then(Value::as_str).map(str::to_string);
+            items.extend(
+                page.get("items")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            cursor = page
+                .get("next_cursor")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             if cursor.is_none() || items.len() >= limit {
                 let more = cursor.is_some();
                 items.truncate(limit);
@@ -94,11 +151,24 @@ impl<'a> TaskApi<'a> {
 
     /// `POST /api/tasks/{id}/complete`.
     pub async fn complete(&self, id: &str) -> Result<Result<Value, String>, ChatError> {
-        Self::accept(self.call(Method::Post, &format!("/api/tasks/{}/complete", encode(id)), &[], None).await?)
+        Self::accept(
+            self.call(
+                Method::Post,
+                &format!("/api/tasks/{}/complete", encode(id)),
+                &[],
+                None,
+            )
+            .await?,
+        )
     }
 
     /// `PATCH /api/tasks/{id}?scope=…`.
-    pub async fn patch(&self, id: &str, scope: &str, body: &Value) -> Result<Result<Value, String>, ChatError> {
+    pub async fn patch(
+        &self,
+        id: &str,
+        scope: &str,
+        body: &Value,
+    ) -> Result<Result<Value, String>, ChatError> {
         let path = format!("/api/tasks/{}?scope={scope}", encode(id));
         Self::accept(self.call(Method::Patch, &path, &[], Some(body)).await?)
     }

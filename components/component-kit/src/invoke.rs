@@ -46,7 +46,9 @@ impl Dapr {
         body: Vec<u8>,
     ) -> Result<Response, DaprError> {
         let mut builder = Request::builder();
-        builder.method(method).uri(format!("{}{}", self.base(), path));
+        builder
+            .method(method)
+            .uri(format!("{}{}", self.base(), path));
         for (name, value) in headers {
             builder.header(*name, *value);
         }
@@ -66,7 +68,11 @@ impl Dapr {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> Result<Invoked, DaprError> {
-        let path = format!("/v1.0/invoke/{}/method/{}", encode(app_id), path.trim_start_matches('/'));
+        let path = format!(
+            "/v1.0/invoke/{}/method/{}",
+            encode(app_id),
+            path.trim_start_matches('/')
+        );
         let resp = self.send_raw(method, &path, headers, body).await?;
         let status = *resp.status();
         let body = resp.into_body();
@@ -90,16 +96,23 @@ impl Dapr {
         let path = format!("/v1.0/state/{}/{}", encode(store), encode(key));
         let resp = self.send_raw(Method::Get, &path, &[], Vec::new()).await?;
         let status = *resp.status();
-        let etag = resp.header("etag").and_then(|h| h.as_str()).map(str::to_string);
+        let etag = resp
+            .header("etag")
+            .and_then(|h| h.as_str())
+            .map(str::to_string);
         let body = resp.into_body();
         match status {
             204 => Ok(None),
             200 if body.is_empty() => Ok(None),
             200 => Ok(Some(Stored {
-                value: serde_json::from_slice(&body).map_err(|e| DaprError::Decode(e.to_string()))?,
+                value: serde_json::from_slice(&body)
+                    .map_err(|e| DaprError::Decode(e.to_string()))?,
                 etag,
             })),
-            _ => Err(DaprError::Status { status, body: String::from_utf8_lossy(&body).into_owned() }),
+            _ => Err(DaprError::Status {
+                status,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            }),
         }
     }
 
@@ -122,7 +135,14 @@ impl Dapr {
         }
         let path = format!("/v1.0/state/{}", encode(store));
         let body = Value::Array(vec![item]).to_string().into_bytes();
-        let resp = self.send_raw(Method::Post, &path, &[("content-type", "application/json")], body).await?;
+        let resp = self
+            .send_raw(
+                Method::Post,
+                &path,
+                &[("content-type", "application/json")],
+                body,
+            )
+            .await?;
         let status = *resp.status();
         match status {
             200..=299 => Ok(true),
