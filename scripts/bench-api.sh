@@ -25,7 +25,7 @@ fi
 PGBENCH="$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)"
 
 eval "$(bash "$ROOT/scripts/stack.sh" "$STACK" env | sed 's/^/export /')"
-off=0; [ "$STACK" = test ] && off=10000
+off=0; [ "$STACK" = test ] && off="${TEST_PORT_OFFSET:-10000}"
 BASE="http://127.0.0.1:$((8000 + off))"
 curl -fsS "$BASE/readyz" >/dev/null || { echo "task-api on $BASE is not ready: start the stack first (scripts/stack.sh $STACK up)" >&2; exit 1; }
 

@@ -11,8 +11,6 @@ import requests
 
 from support.taskapi import BASE, PREVIOUS_SECRET, SECRET, b64, sign, token
 
-NOW = int(time.time())
-
 
 def get(tok: str | None, header: str | None = None) -> requests.Response:
     headers = {}
@@ -28,41 +26,41 @@ def unsigned(header: dict, claims: dict, signature: str = "") -> str:
     return f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}.{signature}"
 
 
-GOOD = {"sub": "attacker-target", "iat": NOW, "exp": NOW + 600}
+def attacks(now: int) -> dict[str, tuple[str | None, str | None]]:
+    """Each attack as (token, raw Authorization header), minted at `now`: built when the test
+    runs, so a long suite before it cannot turn a future `nbf` or `exp` into a past one."""
+    good = {"sub": "attacker-target", "iat": now, "exp": now + 600}
+    return {
+        "no header": (None, None),
+        "basic scheme": (None, "Basic dXNlcjpwYXNz"),
+        "empty bearer": (None, "Bearer "),
+        "garbage": ("not.a.jwt", None),
+        "alg none, empty signature": (unsigned({"alg": "none", "typ": "JWT"}, good), None),
+        "alg none, kept signature": (unsigned({"alg": "none"}, good, token("attacker-target").split(".")[2]), None),
+        "alg HS512": (sign({"alg": "HS512"}, good, SECRET, hashlib.sha512), None),
+        "alg RS256 header": (sign({"alg": "RS256"}, good), None),
+        "no alg": (sign({"typ": "JWT"}, good), None),
+        "bad signature (other secret)": (sign({"alg": "HS256"}, good, b"guessed-secret"), None),
+        "tampered claims": (tampered(now), None),
+        "expired": (sign({"alg": "HS256"}, {"sub": "u", "iat": now - 1200, "exp": now - 600}), None),
+        "no exp": (sign({"alg": "HS256"}, {"sub": "u", "iat": now}), None),
+        "lifetime over one hour": (sign({"alg": "HS256"}, {"sub": "u", "iat": now, "exp": now + 3601}), None),
+        "no iat": (sign({"alg": "HS256"}, {"sub": "u", "exp": now + 600}), None),
+        "nbf in the future": (sign({"alg": "HS256"}, {"sub": "u", "iat": now, "exp": now + 600, "nbf": now + 300}), None),
+        "missing sub": (sign({"alg": "HS256"}, {"iat": now, "exp": now + 600}), None),
+        "empty sub": (sign({"alg": "HS256"}, {"sub": "", "iat": now, "exp": now + 600}), None),
+    }
 
-ATTACKS = {
-    "no header": (None, None),
-    "basic scheme": (None, "Basic dXNlcjpwYXNz"),
-    "empty bearer": (None, "Bearer "),
-    "garbage": ("not.a.jwt", None),
-    "alg none, empty signature": (unsigned({"alg": "none", "typ": "JWT"}, GOOD), None),
-    "alg none, kept signature": (unsigned({"alg": "none"}, GOOD, token("attacker-target").split(".")[2]), None),
-    "alg HS512": (sign({"alg": "HS512"}, GOOD, SECRET, hashlib.sha512), None),
-    "alg RS256 header": (sign({"alg": "RS256"}, GOOD), None),
-    "no alg": (sign({"typ": "JWT"}, GOOD), None),
-    "bad signature (other secret)": (sign({"alg": "HS256"}, GOOD, b"guessed-secret"), None),
-    "tampered claims": (None, None),
-    "expired": (sign({"alg": "HS256"}, {"sub": "u", "iat": NOW - 1200, "exp": NOW - 600}), None),
-    "no exp": (sign({"alg": "HS256"}, {"sub": "u", "iat": NOW}), None),
-    "lifetime over one hour": (sign({"alg": "HS256"}, {"sub": "u", "iat": NOW, "exp": NOW + 3601}), None),
-    "no iat": (sign({"alg": "HS256"}, {"sub": "u", "exp": NOW + 600}), None),
-    "nbf in the future": (sign({"alg": "HS256"}, {"sub": "u", "iat": NOW, "exp": NOW + 600, "nbf": NOW + 300}), None),
-    "missing sub": (sign({"alg": "HS256"}, {"iat": NOW, "exp": NOW + 600}), None),
-    "empty sub": (sign({"alg": "HS256"}, {"sub": "", "iat": NOW, "exp": NOW + 600}), None),
-}
 
-
-def tampered() -> str:
+def tampered(now: int) -> str:
     h, _, s = token("alice").split(".")
     import json
-    return f"{h}.{b64(json.dumps({'sub': 'bob', 'iat': NOW, 'exp': NOW + 600}).encode())}.{s}"
+    return f"{h}.{b64(json.dumps({'sub': 'bob', 'iat': now, 'exp': now + 600}).encode())}.{s}"
 
 
-@pytest.mark.parametrize("name", list(ATTACKS))
+@pytest.mark.parametrize("name", list(attacks(int(time.time()))))
 def test_attack_is_refused(name):
-    tok, header = ATTACKS[name]
-    if name == "tampered claims":
-        tok = tampered()
+    tok, header = attacks(int(time.time()))[name]
     r = get(tok, header)
     assert r.status_code == 401, (name, r.text)
     assert r.headers["content-type"].startswith("application/problem+json")

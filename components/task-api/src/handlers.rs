@@ -250,12 +250,14 @@ pub async fn patch(req: Request, p: Params) -> Answer {
     let patch = domain::parse_patch(&body, scope == Scope::This)?;
     let limit = rate_limit_per_minute();
     let series_edit = scope == Scope::Following || (scope == Scope::All && patch.changes_rule());
-    let stmt = match series_edit {
-        true => match plan_series_edit(&dapr, &user, &id, &patch, scope).await? {
-            Some(edit) => sql::edit_series(&user, &id, &patch, scope, version, &edit, limit),
-            None => sql::patch_task(&user, &id, &patch, scope, version, limit),
-        },
-        false => sql::patch_task(&user, &id, &patch, scope, version, limit),
+    let plan = if series_edit {
+        plan_series_edit(&dapr, &user, &id, &patch, scope).await?
+    } else {
+        None
+    };
+    let stmt = match &plan {
+        Some(edit) => sql::edit_series(&user, &id, &patch, scope, version, edit, limit),
+        None => sql::patch_task(&user, &id, &patch, scope, version, limit),
     };
     let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;

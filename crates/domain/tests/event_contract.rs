@@ -5,9 +5,10 @@ use domain::event::TaskEventData;
 use events::CloudEvent;
 use serde_json::{json, Value};
 
-const EXAMPLES: [&str; 2] = [
+const EXAMPLES: [&str; 3] = [
     include_str!("../../../docs/events/examples/v1.task.updated.json"),
     include_str!("../../../docs/events/examples/v1.task.completed.json"),
+    include_str!("../../../docs/events/examples/v1.task.updated.split.json"),
 ];
 
 fn with_unknown_fields(text: &str) -> Value {
@@ -37,6 +38,20 @@ fn consumers_ignore_unknown_fields() {
         assert_eq!(data.task.task_id, data.task_id);
         assert_eq!(event.partitionkey.as_deref(), Some(data.user_id.as_str()));
     }
+}
+
+#[test]
+fn a_split_names_the_old_and_the_new_series() {
+    let event = CloudEvent::from_json(EXAMPLES[2].as_bytes()).expect("split example");
+    let data = TaskEventData::from_value(&event.data).expect("data");
+    assert!(data.rule_changed);
+    assert_eq!(data.scope.as_deref(), Some("following"));
+    let new = data.new_series_id.expect("new series id");
+    assert_ne!(data.series_id.as_deref(), Some(new.as_str()));
+    // Older events carry neither field.
+    let plain = CloudEvent::from_json(EXAMPLES[1].as_bytes()).expect("completed example");
+    let data = TaskEventData::from_value(&plain.data).expect("data");
+    assert!(!data.rule_changed && data.new_series_id.is_none());
 }
 
 #[test]
