@@ -5,9 +5,10 @@ use domain::event::TaskEventData;
 use events::CloudEvent;
 use serde_json::{json, Value};
 
-const EXAMPLES: [&str; 2] = [
+const EXAMPLES: [&str; 3] = [
     include_str!("../../../docs/events/examples/v1.task.updated.json"),
     include_str!("../../../docs/events/examples/v1.task.completed.json"),
+    include_str!("../../../docs/events/examples/v1.reminder.due.json"),
 ];
 
 fn with_unknown_fields(text: &str) -> Value {
@@ -28,7 +29,7 @@ fn consumers_ignore_unknown_fields() {
         let event = CloudEvent::from_json(extended.to_string().as_bytes())
             .expect("envelope with unknown fields");
         assert_eq!(event.id, plain.id);
-        assert!(event.event_type.starts_with("v1.task."));
+        assert!(event.event_type.starts_with("v1.task.") || event.event_type == "v1.reminder.due");
         let data = TaskEventData::from_value(&event.data).expect("data with unknown fields");
         assert_eq!(
             data,
