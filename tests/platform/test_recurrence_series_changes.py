@@ -148,20 +148,31 @@ def test_missed_occurrences_are_caught_up_when_the_engine_starts(user):
              insert into tasks (task_id, series_id, user_id, title, due_date, is_recurring, recurrence_id,
                                 recurrence_pattern, upcoming_occurrence)
              values ('{tid}', '{sid}', '{user.id}', 'hourly check', '{iso(t0)}', true, '{iso(t0)}', 'FREQ=HOURLY',
-                     '{iso(t0 + timedelta(hours=1))}')""")
+                     '{iso(t0 + timedelta(hours=1))}');
+             insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at)
+             values (gen_random_uuid(), '{tid}', '{user.id}', 'PT5M', 300, '{iso(t0 - timedelta(minutes=5))}')""")
     restart_sidecar(signal.SIGTERM, app="recurrence-engine")
     due_next = t0 + timedelta(hours=4)
     wait_until("the caught-up instance", lambda: iso(due_next) in instances(sid), timeout=60, interval=0.5)
     assert instances(sid) == [iso(t0), iso(due_next)]
     assert psql(f"select missed_occurrences from series where series_id = '{sid}'") == [["3"]]
+    # Generated in the sweep's batch like a pre-creation: the reminders of the previous
+    # instance, and its v1.task.created and v1.reminder.due events published.
+    assert psql(f"""select r.offset_text, to_char(r.remind_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                    from reminders r join tasks t on t.task_id = r.task_id
+                    where t.series_id = '{sid}' and t.recurrence_id = '{iso(due_next)}'""") == [
+        ["PT5M", iso(due_next - timedelta(minutes=5))]]
+    wait_until("its events published", lambda: psql(
+        f"select string_agg(type, ',' order by type) from outbox where series_id = '{sid}' "
+        f"and published_at is not null") == [["v1.reminder.due,v1.task.created"]], timeout=30)
     following = job_name(sid, due_next + timedelta(hours=1))
     job = wait_until("the chain continues", lambda: get_job(following), timeout=15)
     assert job["dueTime"] == iso(fire_at(sid, due_next + timedelta(hours=1))), job
     # Another catch-up runs (a one-shot catch-up job, as a full page continues): nothing is
     # counted or created twice.
-    runs = lambda: int(psql("select coalesce((select runs from jobs where name = 'recurrence-catchup-more'), 0)")[0][0])
+    runs = lambda: int(psql("select coalesce((select runs from jobs where name = 'recurrence-catchup-more-test'), 0)")[0][0])
     before = runs()
-    fast_forward("recurrence-catchup-more", {})
+    fast_forward("recurrence-catchup-more-test", {})
     wait_until("another catch-up run", lambda: runs() > before, timeout=30)
     assert instances(sid) == [iso(t0), iso(due_next)]
     assert psql(f"select missed_occurrences from series where series_id = '{sid}'") == [["3"]]

@@ -11,8 +11,8 @@
 //! in `series.missed_occurrences` (never silently lost). The first occurrence after now is
 //! generated in the page's batch (one statement for up to 100 instances, one bulk publish per
 //! topic) when its pre-creation time has come, else its job is scheduled. Batches are paced by
-//! `GENERATION_RATE` (generations per second); after 50 pages or 20 s the sweep continues in a
-//! one-shot `recurrence-catchup-more` job, so one trigger stays short. This is also how a
+//! `GENERATION_RATE` (generations per second); after 50 pages or 8 s the sweep continues in a
+//! one-shot `recurrence-catchup-more-<last series id>` job, so one trigger stays short. This is also how a
 //! thundering herd whose jobs could not all run in their window is generated.
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -27,7 +27,8 @@ use crate::completion::{publish_bulk, query, text, time, DB};
 
 /// Name (and name prefix) of the catch-up jobs.
 pub const JOB: &str = "recurrence-catchup";
-/// The continuation job of a catch-up with more stuck series than one trigger handles.
+/// Name prefix of the continuation jobs of a sweep with more stuck series than one trigger
+/// handles (`recurrence-catchup-more-<last series id>`: one one-shot job per continuation).
 const MORE: &str = "recurrence-catchup-more";
 /// Series per query.
 const PAGE: u32 = 100;
@@ -35,7 +36,7 @@ const PAGE: u32 = 100;
 const PAGES_PER_TRIGGER: usize = 50;
 /// Time per trigger before the rest continues in [`MORE`] (a trigger stays well inside the
 /// sidecar's patience).
-const TRIGGER_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+const TRIGGER_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 /// Default rate limit of the generation sweep (generations per second).
 pub const DEFAULT_GENERATION_RATE: u32 = 500;
 /// The lowest series id (keyset start).
@@ -203,7 +204,9 @@ async fn run(dapr: &Dapr, after: &str, now: DateTime<Utc>) -> Result<Value, Dapr
     if finished {
         return Ok(json!({"status": "done", "summary": summary}));
     }
-    let more = json!({"dueTime": "1s", "overwrite": true, "data": {"after": cursor}});
-    dapr.schedule_job(MORE, &more).await?;
+    let more = json!({"dueTime": "1s", "overwrite": true, "data": {"after": cursor},
+                      "failure_policy": {"constant": {"interval": "5s", "max_retries": 3}}});
+    dapr.schedule_job(&format!("{MORE}-{cursor}"), &more)
+        .await?;
     Ok(json!({"status": "continues", "after": cursor, "summary": summary}))
 }
