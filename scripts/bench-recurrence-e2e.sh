@@ -39,7 +39,7 @@ headers = {"authorization": f"Bearer {token}"}
 local = threading.local()
 
 
-def session():
+def client():
     if not hasattr(local, "s"):
         local.s = requests.Session()
     return local.s
@@ -56,7 +56,7 @@ body = {"title": "bench e2e", "recurrence": "daily", "due_date": due.strftime("%
 
 
 def create(_):
-    r = session().post(f"{base}/api/tasks", json=body, headers=headers, timeout=30)
+    r = client().post(f"{base}/api/tasks", json=body, headers=headers, timeout=30)
     r.raise_for_status()
     return r.json()["task_id"]
 
@@ -73,7 +73,7 @@ errors = []
 
 def complete(tid):
     start = time.time()
-    r = session().post(f"{base}/api/tasks/{tid}/complete", headers=headers, timeout=30)
+    r = client().post(f"{base}/api/tasks/{tid}/complete", headers=headers, timeout=30)
     if r.status_code != 200:
         errors.append(r.status_code)
     sent[tid] = (start, time.time())

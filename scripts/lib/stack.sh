@@ -257,12 +257,14 @@ start_component() {
   local app="$1" comp="${APP_COMPONENT[$1]}"
   local wasm; wasm="$(component_wasm "$comp")"
   [ -f "$wasm" ] || die "component $comp not built ($wasm); run scripts/build-components.sh"
-  # Optional settings passed through when set (e.g. the task-api's RATE_LIMIT_PER_MINUTE).
-  local -a opt=()
-  [ -z "${RATE_LIMIT_PER_MINUTE:-}" ] || opt+=(--env "RATE_LIMIT_PER_MINUTE=$RATE_LIMIT_PER_MINUTE")
+  # Tunables a component reads from its WASI environment, passed on when set.
+  local extra=() v
+  for v in RATE_LIMIT_PER_MINUTE DAPR_TIMEOUT_SECS HERD_WINDOW_SECS GENERATION_RATE CATCHUP_EVERY; do
+    if [ -n "${!v:-}" ]; then extra+=(--env "$v=${!v}"); fi
+  done
   spawn "$comp" "$TOOLS/bin/wasmtime" serve -S cli \
     --env "DAPR_URL=http://127.0.0.1:$(dapr_http_port "$app")" \
-    --env "APP_ID=$app" ${opt[@]+"${opt[@]}"} \
+    --env "APP_ID=$app" ${extra[@]+"${extra[@]}"} \
     --addr "127.0.0.1:$(app_port "$app")" "$wasm"
 }
 

@@ -21,15 +21,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from support.engine import LEAD, fast_forward, fire_at, get_job, job_name
 from support.stack import ENV, STACK_DIR, stack, wait_until
 from support.taskapi import User, _gone_or_zombie, future, iso, psql
 
 ENGINE = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 1}"
 TASK_API_DAPR = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"
-ENGINE_DAPR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 1}"
 CONSUMER = "recurrence-engine/task-operations"
 NEW_YORK = ZoneInfo("America/New_York")
-LEAD = timedelta(minutes=15)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -41,23 +40,6 @@ def ready():
 @pytest.fixture
 def user() -> User:
     return User()
-
-
-def job_name(series_id: str, occurrence: datetime) -> str:
-    return f"precreate-{series_id}-{occurrence.astimezone(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
-
-
-def get_job(name: str) -> dict | None:
-    r = requests.get(f"{ENGINE_DAPR}/v1.0-alpha1/jobs/{name}", timeout=10)
-    return r.json() if r.status_code == 200 else None
-
-
-def fast_forward(name: str, data: dict) -> None:
-    """Re-posts a job of the engine under the same name, due in one second."""
-    r = requests.post(f"{ENGINE_DAPR}/v1.0-alpha1/jobs/{name}", timeout=10,
-                      json={"dueTime": "1s", "overwrite": True, "data": data,
-                            "failure_policy": {"constant": {"interval": "5s", "max_retries": 3}}})
-    assert r.status_code == 204, r.text
 
 
 def processed(event_id: str) -> int:
@@ -110,10 +92,6 @@ def test_daily_series_with_an_end_date_30_days_out_completed_day_by_day_becomes_
     assert series["completed_at"], series
 
 
-def expected_fire(occurrence: datetime) -> str:
-    return iso(occurrence - LEAD)
-
-
 @pytest.mark.parametrize("first_local, dst_change", [
     # Spring forward on Sunday 2027-03-14 (EST UTC-5 → EDT UTC-4).
     (datetime(2027, 3, 10, 10, 0, tzinfo=NEW_YORK), datetime(2027, 3, 14, 7, 0, tzinfo=timezone.utc)),
@@ -136,7 +114,9 @@ def test_mwf_10am_new_york_series_is_pre_created_15_minutes_ahead_across_dst(use
     for i, occurrence in enumerate(occurrences):
         name = job_name(sid, occurrence)
         job = wait_until(f"the job of {iso(occurrence)}", lambda: get_job(name), timeout=20)
-        assert job["dueTime"] == expected_fire(occurrence), job
+        # 15 minutes before 10:00 local, and the series' fixed place in the herd window before that.
+        assert job["dueTime"] == iso(fire_at(sid, occurrence)), job
+        assert LEAD <= occurrence - fire_at(sid, occurrence) < LEAD + timedelta(minutes=10)
         data = job["data"]["value"]
         assert data == {"series_id": sid, "occurrence": iso(occurrence)}, job
         local = occurrence.astimezone(NEW_YORK)

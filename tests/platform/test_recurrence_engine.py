@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from support.engine import fire_at
 from support.stack import ENV, stack, wait_until
 from support.taskapi import User, future, iso, psql, read_events
 
@@ -196,17 +197,19 @@ def test_database_outage_is_retried_not_dropped(user):
 
 def test_precreation_job_creates_the_instance_15_minutes_ahead_with_a_reminder_event(user):
     """An hourly series whose next occurrence is 15 min + a few seconds away: the engine's job
-    fires in seconds, creates that instance, publishes v1.reminder.due on alerts and schedules
+    (due 15 min before, minus the series' herd offset, so already due) fires in seconds, creates that instance, publishes v1.reminder.due on alerts and schedules
     the job of the occurrence after it. A replayed trigger changes nothing."""
     now = datetime.now(timezone.utc).replace(microsecond=0)
     due = now - timedelta(minutes=45) + timedelta(seconds=6)
     occurrence = due + timedelta(hours=1)
     t = user.create(title="stretch", recurrence="FREQ=HOURLY", due_date=iso(due), reminders=["PT10M"])
     assert t["upcoming_occurrence"] == iso(occurrence)
-    fire_at = time.monotonic() + (occurrence - timedelta(minutes=15) - datetime.now(timezone.utc)).total_seconds()
+    # Due 15 min before the occurrence minus the herd offset: already past, so in 1 s.
+    fire_mono = time.monotonic() + max(
+        (fire_at(t["series_id"], occurrence) - datetime.now(timezone.utc)).total_seconds(), 1)
     wait_until("the pre-created instance", lambda: ("pending", iso(occurrence)) in series_rows(t["series_id"]),
                timeout=40, interval=0.1)
-    print(f"\nengine: job due -> pre-created instance {1000 * (time.monotonic() - fire_at):.0f} ms")
+    print(f"\nengine: job due -> pre-created instance {1000 * (time.monotonic() - fire_mono):.0f} ms")
     assert series_rows(t["series_id"]) == [("pending", iso(due)), ("pending", iso(occurrence))]
     name = job_name(t["series_id"], occurrence)
     assert int(psql(f"select count(*) from processed_events where consumer = 'recurrence-engine/precreate' "
@@ -218,7 +221,7 @@ def test_precreation_job_creates_the_instance_15_minutes_ahead_with_a_reminder_e
     following = job_name(t["series_id"], occurrence + timedelta(hours=1))
     job = wait_until("the following job", lambda: (r := requests.get(
         f"{ENGINE_DAPR}/v1.0-alpha1/jobs/{following}", timeout=10)).status_code == 200 and r.json(), timeout=15)
-    assert job["dueTime"] == iso(occurrence + timedelta(minutes=45)), job
+    assert job["dueTime"] == iso(fire_at(t["series_id"], occurrence + timedelta(hours=1))), job
     assert job["data"]["value"] == {"series_id": t["series_id"], "occurrence": iso(occurrence + timedelta(hours=1))}, job
 
     def reminder_published():

@@ -17,32 +17,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from support.engine import fast_forward, fire_at, get_job, job_name
 from support.stack import ENV, wait_until
 from support.taskapi import User, future, iso, psql, restart_sidecar
 
 ENGINE = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 1}"
 TASK_API_DAPR = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"
-ENGINE_DAPR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 1}"
 
 
 @pytest.fixture
 def user() -> User:
     return User()
-
-
-def job_name(series_id: str, occurrence: datetime) -> str:
-    return f"precreate-{series_id}-{occurrence.astimezone(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
-
-
-def get_job(name: str) -> dict | None:
-    r = requests.get(f"{ENGINE_DAPR}/v1.0-alpha1/jobs/{name}", timeout=10)
-    return r.json() if r.status_code == 200 else None
-
-
-def fast_forward(name: str, data: dict) -> None:
-    r = requests.post(f"{ENGINE_DAPR}/v1.0-alpha1/jobs/{name}", timeout=10,
-                      json={"dueTime": "1s", "overwrite": True, "data": data})
-    assert r.status_code == 204, r.text
 
 
 def publish(topic: str, event: dict, key: str) -> None:
@@ -84,7 +69,7 @@ def test_rule_change_of_all_reschedules_the_chain_and_a_stale_job_creates_nothin
     wait_until("the edit processed", lambda: modification_processed(e["id"]), timeout=20)
     new = job_name(t["series_id"], due + timedelta(days=2))
     job = wait_until("the job of the new next occurrence", lambda: get_job(new), timeout=10)
-    assert job["dueTime"] == iso(due + timedelta(days=2) - timedelta(minutes=15)), job
+    assert job["dueTime"] == iso(fire_at(t["series_id"], due + timedelta(days=2))), job
     assert get_job(old) is None, "the job of the old rule's occurrence is cancelled"
     # A stale job that still fires (e.g. the cancel was lost) does nothing.
     stale = {"series_id": t["series_id"], "occurrence": iso(due + timedelta(days=1))}
@@ -128,7 +113,7 @@ def test_split_of_following_schedules_the_new_series_and_the_old_one_stops(user)
     wait_until("the split processed", lambda: modification_processed(e["id"]), timeout=20)
     new_job = job_name(new_sid, moved + timedelta(days=1))
     job = wait_until("the new series' job", lambda: get_job(new_job), timeout=10)
-    assert job["dueTime"] == iso(moved + timedelta(days=1) - timedelta(minutes=15)), job
+    assert job["dueTime"] == iso(fire_at(new_sid, moved + timedelta(days=1))), job
     # The old series' job fires for an occurrence past its end: nothing is created.
     fast_forward(old_job, {"series_id": t["series_id"], "occurrence": iso(due + timedelta(days=1))})
     fast_forward(new_job, job["data"]["value"])
@@ -163,20 +148,31 @@ def test_missed_occurrences_are_caught_up_when_the_engine_starts(user):
              insert into tasks (task_id, series_id, user_id, title, due_date, is_recurring, recurrence_id,
                                 recurrence_pattern, upcoming_occurrence)
              values ('{tid}', '{sid}', '{user.id}', 'hourly check', '{iso(t0)}', true, '{iso(t0)}', 'FREQ=HOURLY',
-                     '{iso(t0 + timedelta(hours=1))}')""")
+                     '{iso(t0 + timedelta(hours=1))}');
+             insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at)
+             values (gen_random_uuid(), '{tid}', '{user.id}', 'PT5M', 300, '{iso(t0 - timedelta(minutes=5))}')""")
     restart_sidecar(signal.SIGTERM, app="recurrence-engine")
     due_next = t0 + timedelta(hours=4)
     wait_until("the caught-up instance", lambda: iso(due_next) in instances(sid), timeout=60, interval=0.5)
     assert instances(sid) == [iso(t0), iso(due_next)]
     assert psql(f"select missed_occurrences from series where series_id = '{sid}'") == [["3"]]
+    # Generated in the sweep's batch like a pre-creation: the reminders of the previous
+    # instance, and its v1.task.created and v1.reminder.due events published.
+    assert psql(f"""select r.offset_text, to_char(r.remind_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                    from reminders r join tasks t on t.task_id = r.task_id
+                    where t.series_id = '{sid}' and t.recurrence_id = '{iso(due_next)}'""") == [
+        ["PT5M", iso(due_next - timedelta(minutes=5))]]
+    wait_until("its events published", lambda: psql(
+        f"select string_agg(type, ',' order by type) from outbox where series_id = '{sid}' "
+        f"and published_at is not null") == [["v1.reminder.due,v1.task.created"]], timeout=30)
     following = job_name(sid, due_next + timedelta(hours=1))
     job = wait_until("the chain continues", lambda: get_job(following), timeout=15)
-    assert job["dueTime"] == iso(due_next + timedelta(minutes=45)), job
+    assert job["dueTime"] == iso(fire_at(sid, due_next + timedelta(hours=1))), job
     # Another catch-up runs (a one-shot catch-up job, as a full page continues): nothing is
     # counted or created twice.
-    runs = lambda: int(psql("select coalesce((select runs from jobs where name = 'recurrence-catchup-more'), 0)")[0][0])
+    runs = lambda: int(psql("select coalesce((select runs from jobs where name = 'recurrence-catchup-more-test'), 0)")[0][0])
     before = runs()
-    fast_forward("recurrence-catchup-more", {})
+    fast_forward("recurrence-catchup-more-test", {})
     wait_until("another catch-up run", lambda: runs() > before, timeout=30)
     assert instances(sid) == [iso(t0), iso(due_next)]
     assert psql(f"select missed_occurrences from series where series_id = '{sid}'") == [["3"]]

@@ -180,6 +180,37 @@ impl Dapr {
         .map(|_| ())
     }
 
+    /// Publishes structured CloudEvents in one call (`/v1.0-alpha1/publish/bulk`), each with
+    /// its own Kafka partition key: `events` holds `(CloudEvent JSON, partition key)` pairs.
+    /// Any failed entry makes the whole call an error (a retry republishes with the same ids).
+    pub async fn publish_bulk_cloudevents(
+        &self,
+        pubsub: &str,
+        topic: &str,
+        events: &[(String, String)],
+    ) -> Result<(), DaprError> {
+        let mut entries = Vec::with_capacity(events.len());
+        for (i, (event, key)) in events.iter().enumerate() {
+            let event: Value =
+                serde_json::from_str(event).map_err(|e| DaprError::Decode(e.to_string()))?;
+            entries.push(json!({
+                "entryId": i.to_string(),
+                "event": event,
+                "contentType": "application/cloudevents+json",
+                "metadata": {"partitionKey": key},
+            }));
+        }
+        let path = format!("/v1.0-alpha1/publish/bulk/{pubsub}/{topic}");
+        self.call(
+            Method::Post,
+            &path,
+            "application/json",
+            Value::Array(entries).to_string().into_bytes(),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Reads one secret; `None` if the store does not have the key.
     pub async fn secret(&self, store: &str, key: &str) -> Result<Option<String>, DaprError> {
         let path = format!("/v1.0/secrets/{store}/{}", encode(key));

@@ -8,28 +8,37 @@
 //!
 //! For each, the recurrence library's default catch-up policy applies
 //! (`CatchUpPolicy::SkipWithCount`): occurrences whose due time passed are skipped and counted
-//! in `series.missed_occurrences` (never silently lost), and the job of the first occurrence
-//! after now is scheduled (at once when its pre-creation time has come). A page that is full
-//! continues in a one-shot `recurrence-catchup-more` job, so one trigger stays short.
+//! in `series.missed_occurrences` (never silently lost). The first occurrence after now is
+//! generated in the page's batch (one statement for up to 100 instances, one bulk publish per
+//! topic) when its pre-creation time has come, else its job is scheduled. Batches are paced by
+//! `GENERATION_RATE` (generations per second); after 50 pages or 8 s the sweep continues in a
+//! one-shot `recurrence-catchup-more-<last series id>` job, so one trigger stays short. This is also how a
+//! thundering herd whose jobs could not all run in their window is generated.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use component_kit::dapr::{Dapr, DaprError};
-use domain::engine::{self, Chain, PRECREATE_LEAD_SECS};
-use domain::sql;
+use domain::engine::{self, Chain, PRECREATE_CONSUMER, PRECREATE_LEAD_SECS};
+use domain::sql::{self, BatchItem};
 use domain::{Mode, TaskId};
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
 
-use crate::completion::{query, text, time, DB};
+use crate::completion::{publish_bulk, query, text, time, DB};
 
 /// Name (and name prefix) of the catch-up jobs.
 pub const JOB: &str = "recurrence-catchup";
-/// The continuation job of a catch-up with more stuck series than one trigger handles.
+/// Name prefix of the continuation jobs of a sweep with more stuck series than one trigger
+/// handles (`recurrence-catchup-more-<last series id>`: one one-shot job per continuation).
 const MORE: &str = "recurrence-catchup-more";
 /// Series per query.
 const PAGE: u32 = 100;
 /// Pages per trigger before the rest continues in [`MORE`].
-const PAGES_PER_TRIGGER: usize = 20;
+const PAGES_PER_TRIGGER: usize = 50;
+/// Time per trigger before the rest continues in [`MORE`] (a trigger stays well inside the
+/// sidecar's patience).
+const TRIGGER_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
+/// Default rate limit of the generation sweep (generations per second).
+pub const DEFAULT_GENERATION_RATE: u32 = 500;
 /// The lowest series id (keyset start).
 const FIRST: &str = "00000000-0000-0000-0000-000000000000";
 
@@ -105,34 +114,99 @@ pub async fn trigger(name: &str, body: &[u8]) -> Response {
     }
 }
 
+/// Generations per second the sweep allows itself (`GENERATION_RATE`, 1..=100000; default
+/// [`DEFAULT_GENERATION_RATE`]).
+fn generation_rate() -> u32 {
+    std::env::var("GENERATION_RATE")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|r| (1..=100_000).contains(r))
+        .unwrap_or(DEFAULT_GENERATION_RATE)
+}
+
 async fn run(dapr: &Dapr, after: &str, now: DateTime<Utc>) -> Result<Value, DaprError> {
     let horizon = now + TimeDelta::seconds(PRECREATE_LEAD_SECS);
+    let rate = f64::from(generation_rate());
+    let started = std::time::Instant::now();
     let mut cursor = after.to_string();
-    let (mut series, mut skipped) = (0u64, 0u64);
+    let (mut series, mut skipped, mut created) = (0u64, 0u64, 0u64);
+    let mut finished = false;
+    // Time spent per phase (ms), reported in the run's summary.
+    let (mut scan_ms, mut plan_ms, mut insert_ms, mut publish_ms) = (0u128, 0u128, 0u128, 0u128);
+    // (`publish` is the last batch's publish; the others overlap the next page's read.)
+    // The events of the previous batch are published while the next page is read.
+    let mut pending: Option<String> = None;
     for _ in 0..PAGES_PER_TRIGGER {
-        let rows = query(dapr, &sql::stuck_chains(&cursor, horizon, PAGE)).await?;
+        let t = std::time::Instant::now();
+        let scan = sql::stuck_chains(&cursor, horizon, PAGE);
+        let (rows, ()) = futures::join!(query(dapr, &scan), publish_bulk(dapr, pending.as_deref()));
+        pending = None;
+        let rows = rows?;
+        scan_ms += t.elapsed().as_millis();
+        let t = std::time::Instant::now();
+        let mut batch = Vec::new();
         for c in rows.iter().filter_map(|r| chain(r)) {
-            let r = engine::resume(&c, now);
-            crate::precreate::apply(dapr, &r).await?;
-            let rec = sql::record_catch_up(&c.series_id, r.skipped, now, c.counted_through);
-            dapr.exec(DB, &rec.sql, &rec.params_json()).await?;
-            if r.skipped > 0 {
-                eprintln!(
-                    "recurrence-engine: catch-up of series {}: {} missed occurrence(s) skipped, next job {:?}",
-                    c.series_id.as_str(),
-                    r.skipped,
-                    r.schedule.as_ref().map(|p| p.job_name())
-                );
-            }
-            series += 1;
-            skipped += u64::from(r.skipped);
             cursor = c.series_id.as_str().to_string();
+            series += 1;
+            let mut r = engine::resume(&c, now);
+            // Occurrences whose pre-creation time has come are generated in this page's batch;
+            // later ones get their job.
+            if let Some(p) = r.schedule.take_if(|p| p.occurrence <= horizon) {
+                let upcoming = c.series.as_ref().and_then(|s| s.next_after(p.occurrence));
+                batch.push(BatchItem {
+                    key: p.job_name(),
+                    series: p.series_id.clone(),
+                    occurrence: p.occurrence,
+                    upcoming,
+                });
+            }
+            crate::precreate::apply(dapr, &r).await?;
+            if r.skipped > 0 {
+                let rec = sql::record_catch_up(&c.series_id, r.skipped, now, c.counted_through);
+                dapr.exec(DB, &rec.sql, &rec.params_json()).await?;
+                eprintln!(
+                    "recurrence-engine: catch-up of series {}: {} missed occurrence(s) skipped and counted",
+                    c.series_id.as_str(),
+                    r.skipped
+                );
+                skipped += u64::from(r.skipped);
+            }
+        }
+        plan_ms += t.elapsed().as_millis();
+        if !batch.is_empty() {
+            let t = std::time::Instant::now();
+            let out = query(dapr, &sql::precreate_batch(PRECREATE_CONSUMER, &batch)).await?;
+            insert_ms += t.elapsed().as_millis();
+            if let Some(row) = out.first() {
+                created += row.get(1).and_then(Value::as_u64).unwrap_or(0);
+                pending = text(row, 2).map(str::to_string);
+            }
+            // Rate limit: never ahead of `rate` generations per second.
+            let due = std::time::Duration::from_secs_f64(created as f64 / rate);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
         }
         if rows.len() < PAGE as usize {
-            return Ok(json!({"status": "done", "series": series, "skipped": skipped}));
+            finished = true;
+            break;
+        }
+        if started.elapsed() > TRIGGER_BUDGET {
+            break;
         }
     }
-    let more = json!({"dueTime": "1s", "overwrite": true, "data": {"after": cursor}});
-    dapr.schedule_job(MORE, &more).await?;
-    Ok(json!({"status": "continues", "series": series, "skipped": skipped, "after": cursor}))
+    let t = std::time::Instant::now();
+    publish_bulk(dapr, pending.as_deref()).await;
+    publish_ms += t.elapsed().as_millis();
+    let summary = json!({"series": series, "skipped": skipped, "created": created,
+                         "seconds": started.elapsed().as_secs_f64(), "rate_limit": rate,
+                         "ms": {"scan_and_publish": scan_ms, "plan": plan_ms, "insert": insert_ms, "publish": publish_ms}});
+    if finished {
+        return Ok(json!({"status": "done", "summary": summary}));
+    }
+    let more = json!({"dueTime": "1s", "overwrite": true, "data": {"after": cursor},
+                      "failure_policy": {"constant": {"interval": "5s", "max_retries": 3}}});
+    dapr.schedule_job(&format!("{MORE}-{cursor}"), &more)
+        .await?;
+    Ok(json!({"status": "continues", "after": cursor, "summary": summary}))
 }

@@ -138,6 +138,65 @@ fn stored(row: &[Value]) -> Option<StoredInstance> {
     })
 }
 
+/// Publishes the outbox events of a batch statement with one bulk call per topic and marks
+/// them published; a topic whose call fails is left to the outbox sweep job.
+pub(crate) async fn publish_bulk(dapr: &Dapr, events: Option<&str>) {
+    let events: Vec<Value> = events
+        .and_then(|e| serde_json::from_str(e).ok())
+        .unwrap_or_default();
+    let mut by_topic: std::collections::BTreeMap<String, Vec<(String, String, String)>> =
+        std::collections::BTreeMap::new();
+    for e in &events {
+        let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default();
+        let Some(at) = DateTime::parse_from_rfc3339(field("time"))
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+        else {
+            continue;
+        };
+        let data = e.get("data").cloned().unwrap_or(Value::Null);
+        let Ok(ce) = events::CloudEvent::new(
+            field("event_id"),
+            SOURCE,
+            field("type"),
+            at,
+            Some(field("user_id").to_string()),
+            data,
+        ) else {
+            continue;
+        };
+        by_topic
+            .entry(field("topic").to_string())
+            .or_default()
+            .push((
+                ce.to_json(),
+                field("user_id").to_string(),
+                field("event_id").to_string(),
+            ));
+    }
+    let mut done: Vec<String> = Vec::new();
+    for (topic, batch) in by_topic {
+        let pairs: Vec<(String, String)> = batch
+            .iter()
+            .map(|(e, k, _)| (e.clone(), k.clone()))
+            .collect();
+        match dapr.publish_bulk_cloudevents(PUBSUB, &topic, &pairs).await {
+            Ok(()) => done.extend(batch.into_iter().map(|(_, _, id)| id)),
+            Err(err) => eprintln!(
+                "recurrence-engine: bulk publish of {} events to {topic} failed (the outbox sweep retries): {err}",
+                pairs.len()
+            ),
+        }
+    }
+    if !done.is_empty() {
+        let ids: Vec<&str> = done.iter().map(String::as_str).collect();
+        let s = sql::mark_published(&ids);
+        if let Err(err) = dapr.exec(DB, &s.sql, &s.params_json()).await {
+            eprintln!("recurrence-engine: marking events published failed: {err}");
+        }
+    }
+}
+
 /// Publishes the outbox events of the statement and marks them published. A failure leaves
 /// them unpublished for the Task API's outbox sweep job (the outbox is shared).
 pub(crate) async fn publish(dapr: &Dapr, events: Option<&str>) {

@@ -5,7 +5,7 @@
 
 use chrono::{TimeDelta, Utc};
 use component_kit::dapr::{Dapr, DaprError};
-use domain::engine::{Precreate, Resume, PRECREATE_CONSUMER};
+use domain::engine::{Precreate, Resume, DEFAULT_HERD_WINDOW_SECS, PRECREATE_CONSUMER};
 use domain::sql;
 use domain::Mode;
 use serde_json::{json, Value};
@@ -17,9 +17,19 @@ use crate::completion::{publish, query, text, time, DB};
 /// scheduler is involved (no database call), so consuming `v1.task.created` never waits on
 /// PostgreSQL; the run is recorded in `jobs` when the job fires.
 pub async fn schedule(dapr: &Dapr, p: &Precreate) -> Result<(), DaprError> {
-    dapr.schedule_job(&p.job_name(), &p.job(Utc::now()))
+    dapr.schedule_job(&p.job_name(), &p.job(Utc::now(), herd_window_secs()))
         .await
         .map(|_| ())
+}
+
+/// Width of the herd window (`HERD_WINDOW_SECS`, 0..=3600; default
+/// [`DEFAULT_HERD_WINDOW_SECS`]; 0 turns the spread off).
+pub fn herd_window_secs() -> u32 {
+    std::env::var("HERD_WINDOW_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|w| *w <= 3600)
+        .unwrap_or(DEFAULT_HERD_WINDOW_SECS)
 }
 
 fn answer(status: u16, body: Value) -> Response {

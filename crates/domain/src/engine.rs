@@ -141,8 +141,12 @@ pub fn operation(body: &[u8]) -> Result<Option<Operation>, Poison> {
     })))
 }
 
-/// How long before an occurrence's due time its instance is pre-created.
+/// How long before an occurrence's due time its instance is pre-created (at least).
 pub const PRECREATE_LEAD_SECS: i64 = 15 * 60;
+
+/// Default width of the herd window: pre-creation jobs are spread over the 10 minutes before
+/// the lead (the seed's 23:55–00:05 is such a 10-minute window).
+pub const DEFAULT_HERD_WINDOW_SECS: u32 = 600;
 
 /// The `processed_events.consumer` of pre-creation job triggers (the event id is the job name).
 pub const PRECREATE_CONSUMER: &str = "recurrence-engine/precreate";
@@ -167,17 +171,32 @@ impl Precreate {
         )
     }
 
-    /// When the job fires.
-    pub fn fire_at(&self) -> DateTime<Utc> {
-        self.occurrence - chrono::TimeDelta::seconds(PRECREATE_LEAD_SECS)
+    /// This series' deterministic place in a herd window of `window_secs`: an offset in
+    /// `[0, window_secs)` from the series id (its 128 bits modulo the window), so the jobs of
+    /// many series due at the same instant are spread evenly across the window, and a series
+    /// always lands on the same second.
+    pub fn herd_offset(&self, window_secs: u32) -> i64 {
+        if window_secs == 0 {
+            return 0;
+        }
+        let bits = u128::from_str_radix(&self.series_id.as_str().replace('-', ""), 16).unwrap_or(0);
+        i64::try_from(bits % u128::from(window_secs)).unwrap_or(0)
+    }
+
+    /// When the job fires: [`PRECREATE_LEAD_SECS`] before the occurrence, moved earlier by the
+    /// series' [`Self::herd_offset`] in a window of `window_secs` (so the instance always exists
+    /// at least the lead time before it is due).
+    pub fn fire_at(&self, window_secs: u32) -> DateTime<Utc> {
+        self.occurrence
+            - chrono::TimeDelta::seconds(PRECREATE_LEAD_SECS + self.herd_offset(window_secs))
     }
 
     /// The Jobs API body: one shot at [`Self::fire_at`] (in one second if that has passed),
     /// `overwrite`, constant failure policy 5 s × 3, data naming series and occurrence.
-    pub fn job(&self, now: DateTime<Utc>) -> serde_json::Value {
-        let due = if self.fire_at() > now {
-            self.fire_at()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    pub fn job(&self, now: DateTime<Utc>, window_secs: u32) -> serde_json::Value {
+        let fire = self.fire_at(window_secs);
+        let due = if fire > now {
+            fire.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         } else {
             "1s".to_string()
         };
@@ -441,8 +460,19 @@ mod tests {
         };
         let name = p.job_name();
         assert_eq!(name, format!("precreate-{SERIES}-20261127T090000Z"));
-        let job = p.job(at(2026, 11, 26, 8));
+        let job = p.job(at(2026, 11, 26, 8), 0);
         assert_eq!(job["dueTime"], json!("2026-11-27T08:45:00Z"));
+        // In a 10-minute herd window this series fires its offset earlier, never later.
+        let offset = p.herd_offset(600);
+        assert!((0..600).contains(&offset));
+        assert_eq!(
+            offset,
+            (0x1b9f3c2e8a1d4c4e9b7a1f2e3d4c5b6a_u128 % 600) as i64
+        );
+        assert_eq!(
+            p.fire_at(600),
+            at(2026, 11, 27, 8) + chrono::TimeDelta::seconds(45 * 60 - offset)
+        );
         assert_eq!(job["overwrite"], json!(true));
         assert_eq!(
             job["failure_policy"],
@@ -450,7 +480,7 @@ mod tests {
         );
         // Already past its fire time: fire at once.
         assert_eq!(
-            p.job(at(2026, 11, 27, 8) + chrono::TimeDelta::minutes(50))["dueTime"],
+            p.job(at(2026, 11, 27, 8) + chrono::TimeDelta::minutes(50), 0)["dueTime"],
             json!("1s")
         );
         let body = job["data"].to_string();

@@ -662,6 +662,87 @@ fn opt_text(v: Option<&str>) -> Value {
     v.map(Value::from).unwrap_or(Value::Null)
 }
 
+/// One occurrence to pre-create in a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchItem {
+    /// Idempotency key (the occurrence's pre-creation job name).
+    pub key: String,
+    /// The series.
+    pub series: TaskId,
+    /// The occurrence.
+    pub occurrence: DateTime<Utc>,
+    /// The occurrence after it, if any.
+    pub upcoming: Option<DateTime<Utc>>,
+}
+
+/// Pre-creates many occurrences (of different series) in one statement, as
+/// [`precreate_instance`] does for one: each item's key is recorded for `consumer` in
+/// `processed_events`, its instance is created from the series template (active fixed-grid
+/// series only) with the reminders of the series' latest earlier instance, and its
+/// `v1.task.created` and `v1.reminder.due` events are written to the outbox. Answers one row
+/// `[newly processed, instances created, events]`.
+pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Statement {
+    let mut b = Binder::default();
+    let c = b.bind(consumer);
+    let keys = b.bind(
+        items
+            .iter()
+            .map(|i| i.key.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    let ids = b.bind(
+        items
+            .iter()
+            .map(|i| i.series.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    let occs = b.bind(
+        items
+            .iter()
+            .map(|i| rfc3339(i.occurrence))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    let ups = b.bind(
+        items
+            .iter()
+            .map(|i| i.upcoming.map(rfc3339).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    let reminders =
+        "coalesce((select jsonb_agg(r.offset_text order by r.offset_secs desc) from reminders r \
+         join prev p on r.task_id = p.task_id where p.series_id = s.series_id), '[]'::jsonb)";
+    let sql = format!(
+        "with item as (select k, sid::uuid as series_id, occ::timestamptz as occ, nullif(up, '')::timestamptz as up \
+         from unnest(string_to_array({keys}, ','), string_to_array({ids}, ','), string_to_array({occs}, ','), \
+         string_to_array({ups}, ',')) as i(k, sid, occ, up)), \
+         pe as (insert into processed_events (consumer, event_id) select {c}, k from item \
+         on conflict do nothing returning event_id), \
+         ser as (select s.*, i.occ, i.up from series s join item i on i.series_id = s.series_id \
+         join pe on pe.event_id = i.k where s.is_active and s.mode = 'fixed'), \
+         prev as (select distinct on (t.series_id) t.series_id, t.task_id from tasks t join ser on t.series_id = ser.series_id \
+         where t.recurrence_id < ser.occ order by t.series_id, t.recurrence_id desc), \
+         nxt as (insert into tasks (task_id, series_id, user_id, title, description, priority, due_date, is_recurring, recurrence_id, recurrence_pattern, recurrence_end_date, upcoming_occurrence) \
+         select gen_random_uuid(), s.series_id, s.user_id, s.title, s.description, s.priority, s.occ, true, s.occ, s.recurrence_pattern, s.end_date, s.up \
+         from ser s on conflict (series_id, recurrence_id) do nothing returning *), \
+         nrem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
+         select gen_random_uuid(), n.task_id, n.user_id, r.offset_text, r.offset_secs, n.due_date - r.offset_secs * interval '1 second' \
+         from nxt n join prev p on p.series_id = n.series_id join reminders r on r.task_id = p.task_id returning task_id), \
+         nob as ({created}), \
+         aob as ({due}) \
+         select (select count(*) from pe), (select count(*) from nxt), \
+         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from nob o union all select {e2} from aob o) x)::text",
+        created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", reminders), ""),
+        due = outbox_insert("nxt", "v1.reminder.due", "alerts", &task_json("s", reminders), ""),
+        e1 = event_json("o"),
+        e2 = event_json("o"),
+    );
+    b.finish(sql)
+}
+
 /// Edits a task (scope `this`) or, for a series instance, also the series template (so the
 /// instances created later follow) and the later pending instances (`following`) or all pending
 /// instances (`all`); completed instances keep their values. Given reminders replace those of
@@ -1189,6 +1270,15 @@ mod tests {
             record_catch_up(&id(), 3, now(), Some(now())),
             record_catch_up(&id(), 0, now(), None),
             record_processed(evil, evil),
+            precreate_batch(
+                evil,
+                &[BatchItem {
+                    key: evil.into(),
+                    series: id(),
+                    occurrence: now(),
+                    upcoming: None,
+                }],
+            ),
         ] {
             assert!(!s.sql.contains("drop table"), "{}", s.sql);
             assert_placeholders(&s);
