@@ -94,6 +94,9 @@ check "amtool routes: critical → PagerDuty + e-mail" routes_to critical platfo
 check "amtool routes: warning → e-mail only" routes_to warning platform-email
 
 # --- Terraform ----------------------------------------------------------------------------------
+# No user CLI configuration leaks in: an empty one here, a filesystem mirror for validate.
+: >"$WORK/empty.tfrc"
+export TF_CLI_CONFIG_FILE="$WORK/empty.tfrc" TF_IN_AUTOMATION=1
 check "terraform fmt -check" terraform -chdir="$ROOT/terraform" fmt -check -recursive -diff
 validate_env() {
   local env="$1" mirror="$TOOLS/terraform-mirror"

@@ -56,13 +56,13 @@ resource "azurerm_kubernetes_cluster" "this" {
   }
 
   network_profile {
-    network_plugin    = "azure"
-    network_policy    = "cilium"
+    network_plugin     = "azure"
+    network_policy     = "cilium"
     network_data_plane = "cilium"
-    load_balancer_sku = "standard"
-    outbound_type     = "loadBalancer"
-    service_cidr      = var.service_cidr
-    dns_service_ip    = cidrhost(var.service_cidr, 10)
+    load_balancer_sku  = "standard"
+    outbound_type      = "loadBalancer"
+    service_cidr       = var.service_cidr
+    dns_service_ip     = cidrhost(var.service_cidr, 10)
   }
 
   api_server_access_profile {
