@@ -10,7 +10,7 @@ KUBE_VERSION="${KUBERNETES_SCHEMA_VERSION#v}"
 SCHEMAS="$TOOLS/kube-schemas"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-PASSED=0 FAILED=0
+PASSED=0 FAILED=0 SKIPPED=0
 ENVIRONMENTS=(local staging prod)
 
 # Runs one check; its output goes to a log that is shown when it fails.
@@ -110,7 +110,12 @@ validate_env() {
     && TF_CLI_CONFIG_FILE="$rc" terraform -chdir="$copy/environments/$env" validate
 }
 for env in staging prod; do
-  check "terraform validate ($env, azurerm $AZURERM_PROVIDER_VERSION)" validate_env "$env"
+  if [ -d "$TOOLS/terraform-mirror" ]; then
+    check "terraform validate ($env, azurerm $AZURERM_PROVIDER_VERSION)" validate_env "$env"
+  else
+    SKIPPED=$((SKIPPED + 1))
+    printf 'SKIP  terraform validate (%s): the azurerm provider is not built yet (scripts/setup.sh azurerm)\n' "$env"
+  fi
 done
 
 # --- Static analysis ----------------------------------------------------------------------------
@@ -130,5 +135,5 @@ yamllint_tree() { (cd "$ROOT" && yamllint -c .yamllint.yaml k8s .github runtime-
 check "yamllint" yamllint_tree
 
 echo
-echo "$PASSED passed, $FAILED failed"
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 [ "$FAILED" -eq 0 ]
