@@ -83,7 +83,7 @@ resource "azurerm_kubernetes_cluster" "this" {
 
   key_vault_secrets_provider {
     secret_rotation_enabled  = true
-    secret_rotation_interval = "2m"
+    secret_rotation_interval = "2m" # pragma: allowlist secret
   }
 
   microsoft_defender {
