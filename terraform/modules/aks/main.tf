@@ -69,6 +69,11 @@ resource "azurerm_kubernetes_cluster" "this" {
     authorized_ip_ranges = var.private_cluster ? null : var.api_authorized_ip_ranges
   }
 
+  # Manual: the three node pools below with the cluster autoscaler, not node auto-provisioning.
+  node_provisioning_profile {
+    mode = "Manual"
+  }
+
   auto_scaler_profile {
     balance_similar_node_groups = true
     expander                    = "least-waste"
