@@ -5,7 +5,7 @@
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
 source "$(dirname "$0")/lib/common.sh"
 
-APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager postgresql-15 postgresql-client-15 rustc-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl)
+APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl)
 
 setup_apt() {
   local missing=()
@@ -101,9 +101,18 @@ setup_dapr() {
   ok "daprd $("$TOOLS/bin/daprd" --version 2>/dev/null | head -1)"
 }
 
+# Holds an exclusive lock on one cache artifact until this setup exits (worktrees share $CACHE, so
+# two setups never build the same thing at once; the second finds it built).
+lock_cache() {
+  mkdir -p "$CACHE/locks"
+  exec 9>"$CACHE/locks/$1.lock"
+  flock 9
+}
+
 # Builds one Go command from the module proxy into $CACHE/<name>-<version>/ (once; niced, the cores are shared).
 go_tool() {
   local name="$1" pkg="$2" version="$3" dir="$CACHE/$1-$3"
+  [ -x "$dir/$name" ] || lock_cache "$name-$version"
   if [ ! -x "$dir/$name" ]; then
     command -v go >/dev/null || die "Go toolchain not found (needed to build $name)"
     log "building $name $version from $pkg (once)"
@@ -122,6 +131,14 @@ go_module_dir() {
 setup_azurerm() {
   local mirror="$CACHE/terraform-mirror-azurerm-$AZURERM_PROVIDER_VERSION"
   local bin="$mirror/registry.terraform.io/hashicorp/azurerm/$AZURERM_PROVIDER_VERSION/linux_amd64/terraform-provider-azurerm_v$AZURERM_PROVIDER_VERSION"
+  # The build takes long on a small machine: when another setup is building it, do not wait for it
+  # (scripts/check-infra.sh reports terraform validate as skipped until the provider exists).
+  mkdir -p "$CACHE/locks"
+  exec 8>"$CACHE/locks/azurerm-$AZURERM_PROVIDER_VERSION.lock"
+  if [ ! -x "$bin" ] && ! flock -n 8; then
+    warn "terraform-provider-azurerm is being built by another setup (lock $CACHE/locks); continuing without it"
+    return 0
+  fi
   if [ ! -x "$bin" ]; then
     log "building terraform-provider-azurerm $AZURERM_PROVIDER_VERSION from its Go module (once; long)"
     local src; src="$(go_module_dir github.com/hashicorp/terraform-provider-azurerm "$AZURERM_MODULE_VERSION")"

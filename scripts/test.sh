@@ -69,6 +69,8 @@ if $with_stack; then
     # A separate process, so that errexit applies inside (it is off in an `if` condition).
     if bash "$ROOT/scripts/stack.sh" test up; then
       suite platform "$TOOLS/venv/bin/python" -m pytest -p no:cacheprovider -q -rfE "$ROOT/tests/platform"
+      # Local Prometheus on the same stack: every alert/dashboard expression with local metrics returns data.
+      suite observe bash "$ROOT/scripts/observe-local.sh" test 30
     else
       record stack-up 1 /dev/null
     fi

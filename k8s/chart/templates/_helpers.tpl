@@ -12,13 +12,16 @@ todo.platform/environment: {{ .Values.environment }}
 {{- range $id, $app := .Values.apps }}{{ if $app.enabled }}{{ $id }} {{ end }}{{ end -}}
 {{- end -}}
 
-{{/* Scopes list for a Dapr resource: every enabled app id. */}}
+{{/* Scopes list for a Dapr resource: every enabled app id, and chat when its store is on. */}}
 {{- define "todo.allScopes" -}}
 scopes:
 {{- range $id, $app := .Values.apps }}
 {{- if $app.enabled }}
   - {{ $id }}
 {{- end }}
+{{- end }}
+{{- if .Values.chat.enabled }}
+  - chat
 {{- end }}
 {{- end -}}
 

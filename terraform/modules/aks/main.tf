@@ -56,17 +56,22 @@ resource "azurerm_kubernetes_cluster" "this" {
   }
 
   network_profile {
-    network_plugin    = "azure"
-    network_policy    = "cilium"
+    network_plugin     = "azure"
+    network_policy     = "cilium"
     network_data_plane = "cilium"
-    load_balancer_sku = "standard"
-    outbound_type     = "loadBalancer"
-    service_cidr      = var.service_cidr
-    dns_service_ip    = cidrhost(var.service_cidr, 10)
+    load_balancer_sku  = "standard"
+    outbound_type      = "loadBalancer"
+    service_cidr       = var.service_cidr
+    dns_service_ip     = cidrhost(var.service_cidr, 10)
   }
 
   api_server_access_profile {
     authorized_ip_ranges = var.private_cluster ? null : var.api_authorized_ip_ranges
+  }
+
+  # Manual: the three node pools below with the cluster autoscaler, not node auto-provisioning.
+  node_provisioning_profile {
+    mode = "Manual"
   }
 
   auto_scaler_profile {
@@ -83,7 +88,7 @@ resource "azurerm_kubernetes_cluster" "this" {
 
   key_vault_secrets_provider {
     secret_rotation_enabled  = true
-    secret_rotation_interval = "2m"
+    secret_rotation_interval = "2m" # pragma: allowlist secret
   }
 
   microsoft_defender {

@@ -12,11 +12,11 @@ resource "azurerm_user_assigned_identity" "workload" {
 resource "azurerm_federated_identity_credential" "service_account" {
   for_each = toset(var.service_accounts)
 
-  name      = replace(each.value, ":", "-")
+  name                      = replace(each.value, ":", "-")
   user_assigned_identity_id = azurerm_user_assigned_identity.workload.id
-  audience  = ["api://AzureADTokenExchange"]
-  issuer    = var.oidc_issuer_url
-  subject   = "system:serviceaccount:${each.value}"
+  audience                  = ["api://AzureADTokenExchange"]
+  issuer                    = var.oidc_issuer_url
+  subject                   = "system:serviceaccount:${each.value}"
 }
 
 resource "azurerm_role_assignment" "workload_secrets_user" {
@@ -33,11 +33,11 @@ resource "azurerm_user_assigned_identity" "ci" {
 }
 
 resource "azurerm_federated_identity_credential" "github" {
-  name      = "github-${var.github_environment}"
+  name                      = "github-${var.github_environment}"
   user_assigned_identity_id = azurerm_user_assigned_identity.ci.id
-  audience  = ["api://AzureADTokenExchange"]
-  issuer    = "https://token.actions.githubusercontent.com"
-  subject   = "repo:${var.github_repository}:environment:${var.github_environment}"
+  audience                  = ["api://AzureADTokenExchange"]
+  issuer                    = "https://token.actions.githubusercontent.com"
+  subject                   = "repo:${var.github_repository}:environment:${var.github_environment}"
 }
 
 resource "azurerm_role_assignment" "ci_acr_push" {

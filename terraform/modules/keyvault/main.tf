@@ -29,11 +29,10 @@ resource "azurerm_private_dns_zone" "vault" {
 }
 
 resource "azurerm_private_dns_zone_virtual_network_link" "vault" {
-  name                  = "kv-${var.name}"
-  resource_group_name   = var.resource_group_name
-  private_dns_zone_name = azurerm_private_dns_zone.vault.name
-  virtual_network_id    = var.vnet_id
-  tags                  = var.tags
+  name                = "kv-${var.name}"
+  private_dns_zone_id = azurerm_private_dns_zone.vault.id
+  virtual_network_id  = var.vnet_id
+  tags                = var.tags
 }
 
 resource "azurerm_private_endpoint" "vault" {

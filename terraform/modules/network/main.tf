@@ -13,7 +13,14 @@ resource "azurerm_subnet" "nodes" {
   resource_group_name  = var.resource_group_name
   virtual_network_name = azurerm_virtual_network.this.name
   address_prefixes     = [cidrsubnet(var.address_space, 4, 0)]
-  service_endpoints    = ["Microsoft.KeyVault", "Microsoft.ContainerRegistry"]
+
+  service_endpoint {
+    service = "Microsoft.KeyVault"
+  }
+
+  service_endpoint {
+    service = "Microsoft.ContainerRegistry"
+  }
 }
 
 resource "azurerm_subnet" "pods" {
@@ -21,7 +28,10 @@ resource "azurerm_subnet" "pods" {
   resource_group_name  = var.resource_group_name
   virtual_network_name = azurerm_virtual_network.this.name
   address_prefixes     = [cidrsubnet(var.address_space, 2, 1)]
-  service_endpoints    = ["Microsoft.KeyVault"]
+
+  service_endpoint {
+    service = "Microsoft.KeyVault"
+  }
 
   delegation {
     name = "aks-pods"

@@ -11,14 +11,14 @@ resource "azurerm_log_analytics_workspace" "this" {
 }
 
 resource "azurerm_application_insights" "this" {
-  name                          = "appi-${var.name}"
-  location                      = var.location
-  resource_group_name           = var.resource_group_name
-  workspace_id                  = azurerm_log_analytics_workspace.this.id
-  application_type              = "other"
-  local_authentication_enabled  = false
-  internet_ingestion_enabled    = true
-  tags                          = var.tags
+  name                         = "appi-${var.name}"
+  location                     = var.location
+  resource_group_name          = var.resource_group_name
+  workspace_id                 = azurerm_log_analytics_workspace.this.id
+  application_type             = "other"
+  local_authentication_enabled = false
+  internet_ingestion_enabled   = true
+  tags                         = var.tags
 }
 
 resource "azurerm_monitor_action_group" "platform" {

@@ -29,9 +29,10 @@ resource "azurerm_container_registry" "this" {
   dynamic "georeplications" {
     for_each = var.geo_replication_locations
     content {
-      location                = georeplications.value
-      zone_redundancy_enabled = true
-      tags                    = var.tags
+      location                        = georeplications.value
+      global_endpoint_routing_enabled = true
+      zone_redundancy_enabled         = true
+      tags                            = var.tags
     }
   }
 }
