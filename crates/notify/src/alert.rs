@@ -88,7 +88,11 @@ pub fn read(body: &[u8]) -> Result<Alert, Poison> {
 /// a trigger retried after a lost answer publishes the same event again.
 pub fn due_event(job: &ReminderJob, now: DateTime<Utc>) -> Option<CloudEvent> {
     CloudEvent::new(
-        format!("due-{}-{}", job.reminder_id.as_str(), job.remind_at.timestamp_millis()),
+        format!(
+            "due-{}-{}",
+            job.reminder_id.as_str(),
+            job.remind_at.timestamp_millis()
+        ),
         SOURCE,
         DUE,
         now,

@@ -183,7 +183,10 @@ mod tests {
             b["failure_policy"],
             json!({"constant": {"interval": "5s", "max_retries": 3}})
         );
-        assert_eq!(job().body(at(9, 5, 0)).expect("late")["dueTime"], json!("1s"));
+        assert_eq!(
+            job().body(at(9, 5, 0)).expect("late")["dueTime"],
+            json!("1s")
+        );
         assert_eq!(job().body(at(10, 0, 0)), None);
     }
 

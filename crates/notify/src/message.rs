@@ -49,7 +49,12 @@ pub struct Message {
 
 /// "1 day", "1 hour", "2 days 3 hours", "90 minutes" is "1 hour 30 minutes".
 pub fn human_offset(secs: i64) -> String {
-    let units = [(86_400, "day"), (3600, "hour"), (60, "minute"), (1, "second")];
+    let units = [
+        (86_400, "day"),
+        (3600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
     let mut left = secs.max(0);
     let mut parts = Vec::new();
     for (size, name) in units {
@@ -223,7 +228,10 @@ mod tests {
         );
         let now = compose(&reminder("PT0S", 0));
         assert_eq!(now.subject, "Due now: Pay <rent>");
-        assert_eq!(now.text, "\"Pay <rent>\" is due now (2026-11-27 09:00 UTC).");
+        assert_eq!(
+            now.text,
+            "\"Pay <rent>\" is due now (2026-11-27 09:00 UTC)."
+        );
     }
 
     #[test]

@@ -44,7 +44,10 @@ fn ts_ms(expr: &str) -> String {
 }
 
 fn ids(list: &[TaskId]) -> String {
-    list.iter().map(TaskId::as_str).collect::<Vec<_>>().join(",")
+    list.iter()
+        .map(TaskId::as_str)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Recomputes every reminder of a task from the stored task: a pending task's reminders fall
@@ -247,7 +250,9 @@ mod tests {
         let s = record_jobs(&[(id(), now())], &[], &[id(), id()]);
         assert_eq!(
             s.params[0],
-            json!(r#"[{"at":"2026-11-26T08:00:00.000Z","id":"0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a"}]"#)
+            json!(
+                r#"[{"at":"2026-11-26T08:00:00.000Z","id":"0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a"}]"#
+            )
         );
         assert_eq!(s.params[1], json!("reminder-"));
         assert_eq!(s.params[2], json!(""));

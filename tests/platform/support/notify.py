@@ -59,8 +59,10 @@ class PushInbox:
             stdout=self._fh, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 10
         while "SUBACK" not in self._out.read_text():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no MQTT subscription: {self._out.read_text()}")
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                output = self._out.read_text()
+                self.close()
+                raise AssertionError(f"no MQTT subscription: {output}")
             time.sleep(0.05)
 
     def messages(self) -> list[tuple[float, dict]]:
