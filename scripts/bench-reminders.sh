@@ -87,10 +87,10 @@ while "SUBACK" not in open(out.name).read():
         raise SystemExit(f"MQTT subscription failed: {open(out.name).read()}")
     time.sleep(0.05)
 
-session = requests.Session()
+http = requests.Session()
 def create(item):
     user, title, due = item
-    r = session.post(f"{API}/api/tasks", headers={"authorization": f"Bearer {tokens[user]}"},
+    r = http.post(f"{API}/api/tasks", headers={"authorization": f"Bearer {tokens[user]}"},
                      json={"title": title, "due_date": iso(due), "reminders": list(OFFSETS)}, timeout=60)
     if r.status_code != 201:
         raise SystemExit(f"create failed: {r.status_code} {r.text}")
@@ -120,7 +120,7 @@ deadline = first + timedelta(seconds=WINDOW + 90)
 def mails():
     got, start_at = [], 0
     while True:
-        r = session.get(f"{MAILPIT}/api/v1/search", params={"query": f"subject:{RUN}", "start": start_at,
+        r = http.get(f"{MAILPIT}/api/v1/search", params={"query": f"subject:{RUN}", "start": start_at,
                                                              "limit": 500}, timeout=60).json()
         page = r.get("messages") or []
         got += page
