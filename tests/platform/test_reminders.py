@@ -121,7 +121,7 @@ def test_one_day_one_hour_and_at_due_reminders_arrive_by_email_and_push(user, in
 
 
 def test_completing_a_task_first_sends_nothing_and_removes_its_jobs(user, inbox):
-    lead = 8
+    lead = 20
     task = user.create(title="Water plants", due_date=iso(now() + timedelta(hours=1, seconds=lead)),
                        reminders=["PT1H", "PT0S"])
     rows = scheduled(task["task_id"], ["PT1H", "PT0S"])

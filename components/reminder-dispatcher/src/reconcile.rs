@@ -7,9 +7,9 @@
 use chrono::Utc;
 use component_kit::dapr::{Dapr, DaprError};
 use domain::TaskId;
-use notify::alert;
 use notify::input::{self, TaskChange};
-use notify::job::{job_name, ReminderJob};
+use notify::job::job_name;
+use notify::reconcile::{self, ReminderRow, Work};
 use notify::sql;
 
 use crate::db::{flag, publish_alert, query, text, time, Verdict};
@@ -27,55 +27,50 @@ pub async fn handle(body: &[u8]) -> spin_sdk::http::Response {
     verdict.answer("task events")
 }
 
+/// One row of the reconcile statement, if readable.
+fn reminder_row(row: &[serde_json::Value]) -> Option<ReminderRow> {
+    Some(ReminderRow {
+        reminder_id: text(row, 0).and_then(TaskId::parse)?,
+        task_id: text(row, 1).and_then(TaskId::parse)?,
+        user_id: text(row, 2)?.to_string(),
+        status: text(row, 3)?.to_string(),
+        remind_at: time(row, 4),
+        has_job: text(row, 5).is_some(),
+        task_status: text(row, 6).unwrap_or("closed").to_string(),
+        newly_cancelled: flag(row, 7),
+    })
+}
+
 async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
     let rows = query(dapr, &sql::reconcile_task(&change.task_id)).await?;
     let now = Utc::now();
     let (mut scheduled, mut cleared, mut missed) = (Vec::new(), Vec::new(), Vec::new());
-    for row in &rows {
-        let (Some(reminder_id), Some(task_id), Some(user_id), Some(status)) = (
-            text(row, 0).and_then(TaskId::parse),
-            text(row, 1).and_then(TaskId::parse),
-            text(row, 2),
-            text(row, 3),
-        ) else {
-            eprintln!("notification: unreadable reminder row {row:?}");
+    for raw in &rows {
+        let Some(row) = reminder_row(raw) else {
+            eprintln!("notification: unreadable reminder row {raw:?}");
             continue;
         };
-        let has_job = text(row, 5).is_some();
-        match (status, time(row, 4)) {
-            ("pending", Some(remind_at)) => {
-                let job = ReminderJob {
-                    reminder_id: reminder_id.clone(),
-                    task_id,
-                    user_id: user_id.to_string(),
-                    remind_at,
-                };
-                match job.body(now) {
-                    Some(body) => {
-                        dapr.schedule_job(&job.name(), &body).await?;
-                        scheduled.push((reminder_id, remind_at));
-                    }
-                    None => {
-                        if has_job {
-                            dapr.delete_job(&job.name()).await?;
-                        }
-                        missed.push(reminder_id);
-                    }
-                }
+        match reconcile::plan(&row, now) {
+            Work::Schedule { job, body } => {
+                dapr.schedule_job(&job.name(), &body).await?;
+                scheduled.push((row.reminder_id, job.remind_at));
             }
-            _ => {
-                if has_job {
-                    dapr.delete_job(&job_name(&reminder_id)).await?;
-                    cleared.push(reminder_id.clone());
+            Work::Missed { delete_job } => {
+                if let Some(name) = delete_job {
+                    dapr.delete_job(&name).await?;
                 }
-                let newly_cancelled = flag(row, 7);
-                if status == "cancelled" && (newly_cancelled || has_job) {
-                    let task_status = text(row, 6).unwrap_or("closed");
-                    if let Some(ev) =
-                        alert::cancelled_event(&reminder_id, &task_id, user_id, task_status, now)
-                    {
-                        publish_alert(dapr, &ev, user_id).await?;
-                    }
+                missed.push(row.reminder_id);
+            }
+            Work::Clear {
+                delete_job,
+                cancelled,
+            } => {
+                if let Some(name) = delete_job {
+                    dapr.delete_job(&name).await?;
+                    cleared.push(row.reminder_id.clone());
+                }
+                if let Some(event) = cancelled {
+                    publish_alert(dapr, &event, &row.user_id).await?;
                 }
             }
         }
