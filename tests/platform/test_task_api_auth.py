@@ -46,7 +46,7 @@ ATTACKS = {
     "no exp": (sign({"alg": "HS256"}, {"sub": "u", "iat": NOW}), None),
     "lifetime over one hour": (sign({"alg": "HS256"}, {"sub": "u", "iat": NOW, "exp": NOW + 3601}), None),
     "no iat": (sign({"alg": "HS256"}, {"sub": "u", "exp": NOW + 600}), None),
-    "nbf in the future": (sign({"alg": "HS256"}, {"sub": "u", "iat": NOW, "exp": NOW + 600, "nbf": NOW + 300}), None),
+    "nbf in the future": (sign({"alg": "HS256"}, {"sub": "u", "iat": NOW, "exp": NOW + 3500, "nbf": NOW + 3000}), None),
     "missing sub": (sign({"alg": "HS256"}, {"iat": NOW, "exp": NOW + 600}), None),
     "empty sub": (sign({"alg": "HS256"}, {"sub": "", "iat": NOW, "exp": NOW + 600}), None),
 }
