@@ -366,6 +366,7 @@ stack_table() {
     case "$name" in
       kafka) addr="127.0.0.1:$KAFKA_PORT" ;;
       postgres) addr="127.0.0.1:$PG_PORT" ;;
+      mosquitto) addr="127.0.0.1:$MQTT_PORT" ;;
       *) addr="$(grep -oE '127\.0\.0\.1:[0-9]+' <<<"$cmd" | head -1 || true)" ;;
     esac
     if eval "$cmd" >/dev/null 2>&1; then status=healthy; else status=DOWN; fi
