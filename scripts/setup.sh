@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs, idempotently, and prints progress.
 #   scripts/setup.sh            everything
-#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python infra schemas azurerm)
+#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python mail infra schemas azurerm)
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
 source "$(dirname "$0")/lib/common.sh"
 
-APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl)
+APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl mosquitto mosquitto-clients)
 
 setup_apt() {
   local missing=()
@@ -193,10 +193,23 @@ setup_infra() {
   ok "infra validators: helm $HELM_VERSION, kubeconform $KUBECONFORM_VERSION, actionlint $ACTIONLINT_VERSION, terraform $TERRAFORM_VERSION, $INFRA_PYTHON_PACKAGES"
 }
 
+# Mailpit, the SMTP sink of reminder emails (with an HTTP API), built from its Go module.
+setup_mail() {
+  local dir="$CACHE/mailpit-$MAILPIT_VERSION"
+  if [ ! -x "$dir/bin/mailpit" ]; then
+    command -v go >/dev/null || die "Go toolchain not found (needed to build mailpit)"
+    log "building github.com/axllent/mailpit@$MAILPIT_VERSION (about 2 minutes, once)"
+    (cd /tmp && run_logged "$CACHE/logs/mailpit-build.log" env CGO_ENABLED=0 GOBIN="$dir/bin" \
+      go install "github.com/axllent/mailpit@$MAILPIT_VERSION")
+  fi
+  ln -sfn "$dir/bin/mailpit" "$TOOLS/bin/mailpit"
+  ok "mailpit $MAILPIT_VERSION"
+}
+
 main() {
   mkdir -p "$TOOLS/bin" "$CACHE/logs"
   local parts=("$@")
-  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr infra schemas azurerm)
+  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr mail infra schemas azurerm)
   local start=$SECONDS
   for p in "${parts[@]}"; do
     "setup_$p"

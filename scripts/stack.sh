@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Low-level control of one stack, for tests and operators.
 #   scripts/stack.sh <dev|test> up|down|status|env
-#   scripts/stack.sh <dev|test> start|stop|kill <process>   (postgres kafka scheduler daprd-<app> <component>)
+#   scripts/stack.sh <dev|test> start|stop|kill <process>   (postgres kafka scheduler mailpit mosquitto daprd-<app> <component>)
 source "$(dirname "$0")/lib/common.sh"
 source "$ROOT/scripts/lib/stack.sh"
 (($# >= 2)) || die "usage: scripts/stack.sh <dev|test> <command> [process]"
@@ -11,7 +11,7 @@ case "$cmd" in
   up) stack_up ;;
   down) stack_down ;;
   status) stack_table ;;
-  env) env | grep -E '^(STACK_|PG_|KAFKA_|SCHEDULER_|APP_PORT_BASE|DAPR_HTTP_BASE|LOG_DIR|RUN_DIR)' | sort ;;
+  env) env | grep -E '^(STACK_|PG_|KAFKA_|SCHEDULER_|APP_PORT_BASE|DAPR_HTTP_BASE|LOG_DIR|RUN_DIR|SMTP_|MAILPIT_|MQTT_)' | sort ;;
   kill) pid="$(proc_pid "$name")"; [ -n "$pid" ] || die "$name has no pid"; kill -KILL "$pid"; log "killed -9 $name ($pid)" ;;
   stop) case "$name" in postgres) stop_postgres ;; *) stop_proc "$name" 60 ;; esac ;;
   start)
@@ -19,6 +19,8 @@ case "$cmd" in
       postgres) start_postgres ;;
       kafka) start_kafka ;;
       scheduler) start_scheduler ;;
+      mailpit) start_mailpit ;;
+      mosquitto) start_mosquitto ;;
       daprd-*) start_daprd "${name#daprd-}" ;;
       *) for app in "${APPS[@]}"; do if [ "${APP_COMPONENT[$app]}" = "$name" ]; then start_component "$app"; fi; done ;;
     esac ;;

@@ -38,11 +38,16 @@ stack_env() {
   DAPR_INTERNAL_BASE=$((50011 + off))
   DAPR_METRICS_BASE=$((9190 + off))
   KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+  # Reminder delivery sinks: Mailpit (SMTP + HTTP API) and Mosquitto (MQTT push).
+  SMTP_PORT=$((1025 + off))
+  MAILPIT_HTTP_PORT=$((8025 + off))
+  MQTT_PORT=$((1883 + off))
   # shellcheck source=/dev/null
   source "$ROOT/runtime-config/local/database.env"
   PG_DSN="postgresql://$TODO_DB_USER:$TODO_DB_PASSWORD@127.0.0.1:$PG_PORT/$TODO_DB_NAME"
   export STACK_NAME STACK_DIR LOG_DIR RUN_DIR PG_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BROKERS \
-    SCHEDULER_PORT SCHEDULER_HEALTH_PORT SCHEDULER_ETCD_PORT PG_DSN APP_PORT_BASE DAPR_HTTP_BASE
+    SCHEDULER_PORT SCHEDULER_HEALTH_PORT SCHEDULER_ETCD_PORT PG_DSN APP_PORT_BASE DAPR_HTTP_BASE \
+    SMTP_PORT MAILPIT_HTTP_PORT MQTT_PORT
 }
 
 app_port()        { echo $((APP_PORT_BASE + APP_INDEX[$1])); }
@@ -91,7 +96,7 @@ stop_proc() {
 # Renders runtime-config/local into one resources dir per app id (a component name may appear
 # once per daprd, so each app gets the shared resources plus its own pubsub-<app>.yaml).
 render_resources() {
-  local vars='${KAFKA_BROKERS} ${PG_PORT} ${STACK_DIR}' app f
+  local vars='${KAFKA_BROKERS} ${PG_PORT} ${STACK_DIR} ${STACK_NAME} ${SMTP_PORT} ${MQTT_PORT}' app f
   mkdir -p "$STACK_DIR/secrets"
   envsubst "$vars" <"$ROOT/runtime-config/local/secrets.json" >"$STACK_DIR/secrets/secrets.json"
   chmod 600 "$STACK_DIR/secrets/secrets.json"
@@ -215,6 +220,30 @@ ensure_topics() {
   ok "Kafka topics: ${TOPICS[*]}"
 }
 
+# ---- reminder delivery sinks ------------------------------------------------------------------
+
+# Mailpit: the SMTP server the `email` binding sends to; tests read mail over its HTTP API.
+start_mailpit() {
+  [ -x "$TOOLS/bin/mailpit" ] || bash "$ROOT/scripts/setup.sh" mail
+  mkdir -p "$STACK_DIR/mailpit"
+  spawn mailpit "$TOOLS/bin/mailpit" \
+    --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
+    --database "$STACK_DIR/mailpit/mailpit.db" --max 50000 \
+    --smtp-disable-rdns --disable-version-check
+  wait_for "mailpit on :$SMTP_PORT" 30 port_open "$SMTP_PORT"
+}
+
+# Mosquitto: the MQTT broker the `push` binding publishes to; tests subscribe to it.
+start_mosquitto() {
+  [ -x /usr/sbin/mosquitto ] || bash "$ROOT/scripts/setup.sh" apt
+  mkdir -p "$STACK_DIR/mosquitto"
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stdout\n' \
+    "$MQTT_PORT" >"$STACK_DIR/mosquitto/mosquitto.conf"
+  chmod 644 "$STACK_DIR/mosquitto/mosquitto.conf"
+  spawn mosquitto /usr/sbin/mosquitto -c "$STACK_DIR/mosquitto/mosquitto.conf"
+  wait_for "mosquitto on :$MQTT_PORT" 30 port_open "$MQTT_PORT"
+}
+
 # ---- Dapr ------------------------------------------------------------------------------------
 
 start_scheduler() {
@@ -274,7 +303,8 @@ start_component() {
 # process (e.g. another checkout's stack), instead of talking to the wrong server.
 preflight_ports() {
   local name port app
-  local -a checks=("postgres $PG_PORT" "kafka $KAFKA_PORT" "scheduler $SCHEDULER_PORT")
+  local -a checks=("postgres $PG_PORT" "kafka $KAFKA_PORT" "scheduler $SCHEDULER_PORT" \
+    "mailpit $SMTP_PORT" "mailpit $MAILPIT_HTTP_PORT" "mosquitto $MQTT_PORT")
   for app in "${APPS[@]}"; do
     checks+=("${APP_COMPONENT[$app]} $(app_port "$app")" "daprd-$app $(dapr_http_port "$app")")
   done
@@ -294,6 +324,8 @@ stack_up() {
   start_postgres
   start_kafka
   start_scheduler
+  start_mailpit
+  start_mosquitto
   local app
   for app in "${APPS[@]}"; do start_component "$app"; done
   for app in "${APPS[@]}"; do start_daprd "$app"; done
@@ -306,6 +338,8 @@ stack_down() {
   for app in "${APPS[@]}"; do stop_proc "${APP_COMPONENT[$app]}" 10; done
   for app in "${APPS[@]}"; do stop_proc "daprd-$app" 20; done
   stop_proc scheduler 20
+  stop_proc mosquitto 10
+  stop_proc mailpit 10
   stop_proc kafka 60
   stop_postgres
 }
@@ -315,6 +349,8 @@ health_checks() {
   echo "postgres|pg_isready -q -h 127.0.0.1 -p $PG_PORT"
   echo "kafka|port_open $KAFKA_PORT"
   echo "scheduler|curl -fsS http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
+  echo "mailpit|curl -fsS http://127.0.0.1:$MAILPIT_HTTP_PORT/livez"
+  echo "mosquitto|port_open $MQTT_PORT"
   local app
   for app in "${APPS[@]}"; do
     echo "${APP_COMPONENT[$app]}|curl -fsS http://127.0.0.1:$(app_port "$app")/healthz"
@@ -338,6 +374,7 @@ stack_table() {
     case "$name" in
       kafka) addr="127.0.0.1:$KAFKA_PORT" ;;
       postgres) addr="127.0.0.1:$PG_PORT" ;;
+      mosquitto) addr="127.0.0.1:$MQTT_PORT" ;;
       *) addr="$(grep -oE '127\.0\.0\.1:[0-9]+' <<<"$cmd" | head -1 || true)" ;;
     esac
     if eval "$cmd" >/dev/null 2>&1; then status=healthy; else status=DOWN; fi

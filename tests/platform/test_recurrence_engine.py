@@ -197,7 +197,7 @@ def test_database_outage_is_retried_not_dropped(user):
 
 def test_precreation_job_creates_the_instance_15_minutes_ahead_with_a_reminder_event(user):
     """An hourly series whose next occurrence is 15 min + a few seconds away: the engine's job
-    (due 15 min before, minus the series' herd offset, so already due) fires in seconds, creates that instance, publishes v1.reminder.due on alerts and schedules
+    (due 15 min before, minus the series' herd offset, so already due) fires in seconds, creates that instance, publishes v1.reminder.planned on alerts and schedules
     the job of the occurrence after it. A replayed trigger changes nothing."""
     now = datetime.now(timezone.utc).replace(microsecond=0)
     due = now - timedelta(minutes=45) + timedelta(seconds=6)
@@ -226,9 +226,9 @@ def test_precreation_job_creates_the_instance_15_minutes_ahead_with_a_reminder_e
 
     def reminder_published():
         return [e for _, e in read_events("alerts", timeout_ms=4000)
-                if e.get("type") == "v1.reminder.due" and e["data"]["task_id"] == new["task_id"]]
+                if e.get("type") == "v1.reminder.planned" and e["data"]["task_id"] == new["task_id"]]
 
-    (alert,) = wait_until("v1.reminder.due on alerts", reminder_published, timeout=40, interval=1)
+    (alert,) = wait_until("v1.reminder.planned on alerts", reminder_published, timeout=40, interval=1)
     assert alert["data"]["task"]["due_date"] == iso(occurrence) and alert["source"] == "/recurrence-engine"
 
     replay = requests.post(f"{ENGINE}/job/{name}", timeout=30,

@@ -157,14 +157,14 @@ def test_missed_occurrences_are_caught_up_when_the_engine_starts(user):
     assert instances(sid) == [iso(t0), iso(due_next)]
     assert psql(f"select missed_occurrences from series where series_id = '{sid}'") == [["3"]]
     # Generated in the sweep's batch like a pre-creation: the reminders of the previous
-    # instance, and its v1.task.created and v1.reminder.due events published.
+    # instance, and its v1.task.created and v1.reminder.planned events published.
     assert psql(f"""select r.offset_text, to_char(r.remind_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                     from reminders r join tasks t on t.task_id = r.task_id
                     where t.series_id = '{sid}' and t.recurrence_id = '{iso(due_next)}'""") == [
         ["PT5M", iso(due_next - timedelta(minutes=5))]]
     wait_until("its events published", lambda: psql(
         f"select string_agg(type, ',' order by type) from outbox where series_id = '{sid}' "
-        f"and published_at is not null") == [["v1.reminder.due,v1.task.created"]], timeout=30)
+        f"and published_at is not null") == [["v1.reminder.planned,v1.task.created"]], timeout=30)
     following = job_name(sid, due_next + timedelta(hours=1))
     job = wait_until("the chain continues", lambda: get_job(following), timeout=15)
     assert job["dueTime"] == iso(fire_at(sid, due_next + timedelta(hours=1))), job

@@ -158,6 +158,25 @@ impl Dapr {
         self.binding(binding, "exec", sql, params).await.map(|_| ())
     }
 
+    /// Invokes an output binding (`POST /v1.0/bindings/{name}`) with a request body
+    /// `{"operation", "data", "metadata"}`; answers the binding's response body.
+    pub async fn invoke_binding(
+        &self,
+        binding: &str,
+        request: &Value,
+    ) -> Result<Vec<u8>, DaprError> {
+        let path = format!("/v1.0/bindings/{}", encode(binding));
+        Ok(self
+            .call(
+                Method::Post,
+                &path,
+                "application/json",
+                request.to_string().into_bytes(),
+            )
+            .await?
+            .1)
+    }
+
     /// Publishes a structured CloudEvent (its `id` is kept) with a Kafka partition key.
     pub async fn publish_cloudevent(
         &self,

@@ -1,6 +1,6 @@
 //! Pre-creation with the Dapr Jobs API: a one-shot job per occurrence fires
 //! `PRECREATE_LEAD_SECS` before its due time; the trigger creates the instance (with its
-//! `v1.reminder.due` event on `alerts`) and schedules the job of the following occurrence. Only
+//! `v1.reminder.planned` event on `alerts`) and schedules the job of the following occurrence. Only
 //! the app id that scheduled a job receives its trigger, so this service schedules its own jobs.
 
 use chrono::{TimeDelta, Utc};

@@ -1,15 +1,41 @@
-//! Skeleton: health and readiness only. Event routes are not served yet, so Dapr's 404 handling
-//! sends deliveries to the subscription's dead-letter topic, where nothing is lost.
+//! Reminder dispatcher (Dapr app id `notification`): owns reminder timing and delivery.
+//!
+//! - `task-operations` / `task-modifications` (declarative subscriptions, dead-letter topics
+//!   `task-events-dlq` / `updates-dlq`): reconcile the task's reminders with one Dapr job each
+//!   (`reconcile`);
+//! - `POST /job/{name}`: a reminder's job fired: publish `v1.reminder.due` on `alerts` (`trigger`);
+//! - `alerts` (dead-letter topic `alerts-dlq`): deliver a due reminder by email and push, each
+//!   channel once (`deliver`).
+//!
+//! The route table is here; decisions live in the `notify` crate.
+
+mod db;
+mod deliver;
+mod reconcile;
+mod trigger;
 
 use component_kit::health;
-use spin_sdk::http::{Request, Response, Router};
+use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
+
+async fn task_events(req: Request, _params: Params) -> Response {
+    reconcile::handle(req.body()).await
+}
+
+async fn alerts(req: Request, _params: Params) -> Response {
+    deliver::handle(req.body()).await
+}
 
 /// Entry point: one Router for every route of the service.
 #[http_component]
 async fn handle(req: Request) -> Response {
     let mut router = Router::new();
     health::add_routes(&mut router);
+    router.post_async("/events/task-operations", task_events);
+    router.post_async("/events/task-modifications", task_events);
+    router.post_async("/events/alerts", alerts);
+    // Jobs API triggers (registered before any job is scheduled: a 404 would count as done).
+    router.post_async("/job/:name", trigger::handle);
     health::add_fallback(&mut router);
     router.handle_async(req).await
 }

@@ -578,7 +578,7 @@ pub fn record_processed(consumer: &str, event_id: &str) -> Statement {
 
 /// Pre-creates the instance of an active fixed-grid series at `occurrence` (from the series
 /// template, with the reminders of the latest earlier instance) with its `v1.task.created`
-/// event on `task-operations` and a `v1.reminder.due` event on `alerts`; records `job` for
+/// event on `task-operations` and a `v1.reminder.planned` event on `alerts`; records `job` for
 /// `consumer` in `processed_events` in the same statement. An occurrence that exists already
 /// (created on completion, or deleted) is left alone: `on conflict (series_id, recurrence_id)
 /// do nothing`. Answers one row `[newly processed, instances created, events]`.
@@ -613,7 +613,7 @@ pub fn precreate_instance(
          select (select count(*) from pe) > 0, (select count(*) from nxt), \
          (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from nob o union all select {e2} from aob o) x)::text",
         created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", reminders), ""),
-        due = outbox_insert("nxt", "v1.reminder.due", "alerts", &task_json("s", reminders), ""),
+        due = outbox_insert("nxt", "v1.reminder.planned", "alerts", &task_json("s", reminders), ""),
         e1 = event_json("o"),
         e2 = event_json("o"),
     );
@@ -679,7 +679,7 @@ pub struct BatchItem {
 /// [`precreate_instance`] does for one: each item's key is recorded for `consumer` in
 /// `processed_events`, its instance is created from the series template (active fixed-grid
 /// series only) with the reminders of the series' latest earlier instance, and its
-/// `v1.task.created` and `v1.reminder.due` events are written to the outbox. Answers one row
+/// `v1.task.created` and `v1.reminder.planned` events are written to the outbox. Answers one row
 /// `[newly processed, instances created, events]`.
 pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Statement {
     let mut b = Binder::default();
@@ -736,7 +736,7 @@ pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Statement {
          select (select count(*) from pe), (select count(*) from nxt), \
          (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from nob o union all select {e2} from aob o) x)::text",
         created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", reminders), ""),
-        due = outbox_insert("nxt", "v1.reminder.due", "alerts", &task_json("s", reminders), ""),
+        due = outbox_insert("nxt", "v1.reminder.planned", "alerts", &task_json("s", reminders), ""),
         e1 = event_json("o"),
         e2 = event_json("o"),
     );

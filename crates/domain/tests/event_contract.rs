@@ -9,7 +9,7 @@ const EXAMPLES: [&str; 4] = [
     include_str!("../../../docs/events/examples/v1.task.updated.json"),
     include_str!("../../../docs/events/examples/v1.task.completed.json"),
     include_str!("../../../docs/events/examples/v1.task.updated.split.json"),
-    include_str!("../../../docs/events/examples/v1.reminder.due.json"),
+    include_str!("../../../docs/events/examples/v1.reminder.planned.json"),
 ];
 
 fn with_unknown_fields(text: &str) -> Value {
@@ -30,7 +30,7 @@ fn consumers_ignore_unknown_fields() {
         let event = CloudEvent::from_json(extended.to_string().as_bytes())
             .expect("envelope with unknown fields");
         assert_eq!(event.id, plain.id);
-        assert!(event.event_type.starts_with("v1.task.") || event.event_type == "v1.reminder.due");
+        assert!(event.event_type.starts_with("v1.task.") || event.event_type == "v1.reminder.planned");
         let data = TaskEventData::from_value(&event.data).expect("data with unknown fields");
         assert_eq!(
             data,

@@ -1,7 +1,8 @@
 //! Reminder delivery of the notification service (`components/reminder-dispatcher`), as pure
 //! functions: which task events make it look at a task's reminders ([`input`]), when and under
 //! which name a reminder's Dapr job fires ([`job`]), the `v1.reminder.*` events on `alerts`
-//! ([`alert`]), what the user receives on each channel ([`message`]) and every SQL statement it
+//! ([`alert`]), what to do with each reminder of a changed task ([`reconcile`]), what the user
+//! receives on each channel ([`message`]) and every SQL statement it
 //! runs ([`sql`]). The component only performs the calls.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -10,6 +11,7 @@ pub mod alert;
 pub mod input;
 pub mod job;
 pub mod message;
+pub mod reconcile;
 pub mod sql;
 
 /// Why a delivery can never succeed: Dapr should dead-letter it (`{"status":"DROP"}`).

@@ -1,0 +1,126 @@
+//! The `alerts` consumer: delivers a due reminder on each of its channels (email through the
+//! `email` SMTP binding, push through the `push` MQTT binding), concurrently. Each channel is
+//! claimed in `reminder_deliveries` first, so a channel already delivered is never sent again,
+//! and recorded sent or failed afterwards. A failed channel makes the whole delivery RETRY (5 s
+//! × 3, then `alerts-dlq`); the retry claims only the channels that have not been delivered.
+
+use chrono::Utc;
+use component_kit::dapr::{Dapr, DaprError};
+use futures::future::join_all;
+use notify::alert::{self, Alert, Due};
+use notify::message::{self, Message, Reminder};
+use notify::sql::{self, Outcome};
+use notify::Channel;
+
+use crate::db::{flag, int, query, text, time, Verdict};
+
+/// The Dapr output binding of each channel.
+fn binding(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "email",
+        Channel::Push => "push",
+    }
+}
+
+/// Handles one delivery of `alerts`.
+pub async fn handle(body: &[u8]) -> spin_sdk::http::Response {
+    let verdict = match alert::read(body) {
+        Err(p) => Verdict::Drop(p.to_string()),
+        Ok(Alert::Ignored(_)) => Verdict::Success,
+        Ok(Alert::Due(due)) => match deliver(&Dapr::from_env(), &due).await {
+            Ok(v) => v,
+            Err(e) => Verdict::Retry(format!("event {}: {e}", due.event_id)),
+        },
+    };
+    verdict.answer("alerts")
+}
+
+async fn send(dapr: &Dapr, channel: Channel, r: &Reminder, m: &Message) -> Outcome {
+    let request = match channel {
+        Channel::Email => message::email_request(r, m),
+        Channel::Push => message::push_request(r, m),
+    };
+    let result = dapr
+        .invoke_binding(binding(channel), &request)
+        .await
+        .map(|_| Utc::now())
+        .map_err(|e| e.to_string());
+    Outcome { channel, result }
+}
+
+async fn deliver(dapr: &Dapr, due: &Due) -> Result<Verdict, DaprError> {
+    let rows = query(
+        dapr,
+        &sql::claim_deliveries(&due.reminder_id, due.remind_at, &due.event_id),
+    )
+    .await?;
+    let Some(first) = rows.first() else {
+        // Cancelled, missed, moved to another time, or its task is done: nothing to send.
+        return Ok(Verdict::Success);
+    };
+    let (Some(task_id), Some(user_id), Some(title), Some(offset), Some(offset_secs), Some(at)) = (
+        text(first, 3).and_then(domain::TaskId::parse),
+        text(first, 4),
+        text(first, 5),
+        text(first, 7),
+        int(first, 8),
+        time(first, 9),
+    ) else {
+        return Ok(Verdict::Drop(format!(
+            "event {}: unreadable reminder row {first:?}",
+            due.event_id
+        )));
+    };
+    let reminder = Reminder {
+        reminder_id: due.reminder_id.clone(),
+        task_id,
+        user_id: user_id.to_string(),
+        title: title.to_string(),
+        due_date: time(first, 6),
+        offset: offset.to_string(),
+        offset_secs,
+        remind_at: at,
+    };
+    let msg = message::compose(&reminder);
+    let mut claimed = Vec::new();
+    let mut in_flight = Vec::new();
+    for row in &rows {
+        let Some(channel) = text(row, 0).and_then(Channel::parse) else {
+            continue;
+        };
+        if flag(row, 1) {
+            claimed.push(channel);
+        } else if text(row, 2) != Some("sent") {
+            in_flight.push(channel.as_str());
+        }
+    }
+    let outcomes = join_all(claimed.iter().map(|c| send(dapr, *c, &reminder, &msg))).await;
+    if !outcomes.is_empty() {
+        query(dapr, &sql::record_outcome(&due.reminder_id, at, &outcomes)).await?;
+    }
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| {
+            o.result
+                .as_ref()
+                .err()
+                .map(|e| format!("{}: {e}", o.channel.as_str()))
+        })
+        .collect();
+    if !failed.is_empty() {
+        return Ok(Verdict::Retry(format!(
+            "event {}: reminder {}: {}",
+            due.event_id,
+            due.reminder_id.as_str(),
+            failed.join("; ")
+        )));
+    }
+    if !in_flight.is_empty() {
+        return Ok(Verdict::Retry(format!(
+            "event {}: {} being delivered by another attempt",
+            due.event_id,
+            in_flight.join(", ")
+        )));
+    }
+    Ok(Verdict::Success)
+}

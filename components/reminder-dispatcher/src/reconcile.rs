@@ -1,0 +1,88 @@
+//! The task events consumer: brings a task's reminders in line with the stored task. Pending
+//! reminders get a Dapr job at their time (same name, `overwrite`: a moved due date
+//! reschedules), reminders of a completed or deleted task are cancelled (job deleted,
+//! `v1.reminder.cancelled` published), reminders too far in the past are recorded as missed.
+//! Everything is derived from the stored rows, so redelivery and reordering are harmless.
+
+use chrono::Utc;
+use component_kit::dapr::{Dapr, DaprError};
+use domain::TaskId;
+use notify::input::{self, TaskChange};
+use notify::job::job_name;
+use notify::reconcile::{self, ReminderRow, Work};
+use notify::sql;
+
+use crate::db::{flag, publish_alert, query, text, time, Verdict};
+
+/// Handles one delivery of `task-operations` or `task-modifications`.
+pub async fn handle(body: &[u8]) -> spin_sdk::http::Response {
+    let verdict = match input::task_change(body) {
+        Ok(None) => Verdict::Success,
+        Err(p) => Verdict::Drop(p.to_string()),
+        Ok(Some(change)) => match run(&Dapr::from_env(), &change).await {
+            Ok(()) => Verdict::Success,
+            Err(e) => Verdict::Retry(format!("event {}: {e}", change.event_id)),
+        },
+    };
+    verdict.answer("task events")
+}
+
+/// One row of the reconcile statement, if readable.
+fn reminder_row(row: &[serde_json::Value]) -> Option<ReminderRow> {
+    Some(ReminderRow {
+        reminder_id: text(row, 0).and_then(TaskId::parse)?,
+        task_id: text(row, 1).and_then(TaskId::parse)?,
+        user_id: text(row, 2)?.to_string(),
+        status: text(row, 3)?.to_string(),
+        remind_at: time(row, 4),
+        has_job: text(row, 5).is_some(),
+        task_status: text(row, 6).unwrap_or("closed").to_string(),
+        newly_cancelled: flag(row, 7),
+    })
+}
+
+async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
+    let rows = query(dapr, &sql::reconcile_task(&change.task_id)).await?;
+    let now = Utc::now();
+    let (mut scheduled, mut cleared, mut missed) = (Vec::new(), Vec::new(), Vec::new());
+    for raw in &rows {
+        let Some(row) = reminder_row(raw) else {
+            eprintln!("notification: unreadable reminder row {raw:?}");
+            continue;
+        };
+        match reconcile::plan(&row, now) {
+            Work::Schedule { job, body } => {
+                dapr.schedule_job(&job.name(), &body).await?;
+                scheduled.push((row.reminder_id, job.remind_at));
+            }
+            Work::Missed { delete_job } => {
+                if let Some(name) = delete_job {
+                    dapr.delete_job(&name).await?;
+                }
+                missed.push(row.reminder_id);
+            }
+            Work::Clear {
+                delete_job,
+                cancelled,
+            } => {
+                if let Some(name) = delete_job {
+                    dapr.delete_job(&name).await?;
+                    cleared.push(row.reminder_id.clone());
+                }
+                if let Some(event) = cancelled {
+                    publish_alert(dapr, &event, &row.user_id).await?;
+                }
+            }
+        }
+    }
+    if scheduled.is_empty() && cleared.is_empty() && missed.is_empty() {
+        return Ok(());
+    }
+    let rows = query(dapr, &sql::record_jobs(&scheduled, &cleared, &missed)).await?;
+    // A reminder cancelled while its job was being scheduled: delete that job again.
+    let orphans = rows.first().and_then(|r| text(r, 0)).unwrap_or_default();
+    for id in orphans.split(',').filter_map(TaskId::parse) {
+        dapr.delete_job(&job_name(&id)).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! What to do with each reminder [`crate::sql::reconcile_task`] answers: schedule its job, record
+//! it missed, or delete its job (and announce the cancellation).
+
+use chrono::{DateTime, Utc};
+use events::CloudEvent;
+use serde_json::Value;
+
+use domain::TaskId;
+
+use crate::alert;
+use crate::job::ReminderJob;
+
+/// One row of [`crate::sql::reconcile_task`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderRow {
+    /// The reminder.
+    pub reminder_id: TaskId,
+    /// Its task.
+    pub task_id: TaskId,
+    /// The owner.
+    pub user_id: String,
+    /// `pending`, `sent`, `cancelled` or `missed` after the reconciliation.
+    pub status: String,
+    /// Its time (none when the task has no due date).
+    pub remind_at: Option<DateTime<Utc>>,
+    /// Whether a job is recorded for it.
+    pub has_job: bool,
+    /// The task's status.
+    pub task_status: String,
+    /// Cancelled by this reconciliation.
+    pub newly_cancelled: bool,
+}
+
+/// The work for one reminder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Work {
+    /// Schedule (or overwrite) its job with this Jobs API body.
+    Schedule {
+        /// The job.
+        job: ReminderJob,
+        /// The Jobs API body.
+        body: Value,
+    },
+    /// Too late to send: record it missed, deleting its job first if it has one.
+    Missed {
+        /// The job to delete, if any.
+        delete_job: Option<String>,
+    },
+    /// No job any more (cancelled, or no due date): delete it if it has one and publish the
+    /// cancellation if it was cancelled.
+    Clear {
+        /// The job to delete, if any.
+        delete_job: Option<String>,
+        /// `v1.reminder.cancelled`, for a reminder cancelled now or whose job is still there.
+        cancelled: Option<CloudEvent>,
+    },
+}
+
+/// Decides the work for one reminder at `now`.
+pub fn plan(row: &ReminderRow, now: DateTime<Utc>) -> Work {
+    let job_name = crate::job::job_name(&row.reminder_id);
+    match (row.status.as_str(), row.remind_at) {
+        ("pending", Some(remind_at)) => {
+            let job = ReminderJob {
+                reminder_id: row.reminder_id.clone(),
+                task_id: row.task_id.clone(),
+                user_id: row.user_id.clone(),
+                remind_at,
+            };
+            match job.body(now) {
+                Some(body) => Work::Schedule { job, body },
+                None => Work::Missed {
+                    delete_job: row.has_job.then_some(job_name),
+                },
+            }
+        }
+        (status, _) => {
+            let cancelled = (status == "cancelled" && (row.newly_cancelled || row.has_job))
+                .then(|| {
+                    alert::cancelled_event(
+                        &row.reminder_id,
+                        &row.task_id,
+                        &row.user_id,
+                        &row.task_status,
+                        now,
+                    )
+                })
+                .flatten();
+            Work::Clear {
+                delete_job: row.has_job.then_some(job_name),
+                cancelled,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, h, m, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn row(status: &str, remind_at: Option<DateTime<Utc>>, has_job: bool) -> ReminderRow {
+        ReminderRow {
+            reminder_id: TaskId::parse("2b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id"),
+            task_id: TaskId::parse("0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id"),
+            user_id: "u1".into(),
+            status: status.into(),
+            remind_at,
+            has_job,
+            task_status: "completed".into(),
+            newly_cancelled: false,
+        }
+    }
+
+    const JOB: &str = "reminder-2b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a";
+
+    #[test]
+    fn pending_reminders_are_scheduled_at_their_time() {
+        let Work::Schedule { job, body } = plan(&row("pending", Some(at(9, 0)), false), at(8, 0))
+        else {
+            unreachable!("expected a schedule")
+        };
+        assert_eq!(job.name(), JOB);
+        assert_eq!(body["dueTime"], "2026-11-26T09:00:00.000Z");
+    }
+
+    #[test]
+    fn reminders_past_their_grace_are_missed_and_lose_their_job() {
+        assert_eq!(
+            plan(&row("pending", Some(at(9, 0)), true), at(10, 0)),
+            Work::Missed {
+                delete_job: Some(JOB.into())
+            }
+        );
+        assert_eq!(
+            plan(&row("pending", Some(at(9, 0)), false), at(10, 0)),
+            Work::Missed { delete_job: None }
+        );
+    }
+
+    #[test]
+    fn cancelled_reminders_lose_their_job_and_are_announced() {
+        let Work::Clear {
+            delete_job,
+            cancelled,
+        } = plan(&row("cancelled", Some(at(9, 0)), true), at(8, 0))
+        else {
+            unreachable!("expected a clear")
+        };
+        assert_eq!(delete_job.as_deref(), Some(JOB));
+        let ev = cancelled.expect("announced");
+        assert_eq!(ev.event_type, alert::CANCELLED);
+        assert_eq!(ev.data["reason"], "task completed");
+        // Cancelled now but never scheduled: announced, nothing to delete.
+        let mut r = row("cancelled", Some(at(9, 0)), false);
+        r.newly_cancelled = true;
+        assert!(matches!(
+            plan(&r, at(8, 0)),
+            Work::Clear {
+                delete_job: None,
+                cancelled: Some(_)
+            }
+        ));
+        // A due date removed: the job goes, nothing is announced.
+        assert_eq!(
+            plan(&row("pending", None, true), at(8, 0)),
+            Work::Clear {
+                delete_job: Some(JOB.into()),
+                cancelled: None
+            }
+        );
+    }
+}

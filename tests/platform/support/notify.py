@@ -1,0 +1,118 @@
+"""The reminder delivery sinks of the test stack, read as a user would see them: Mailpit's HTTP
+API (emails) and a real MQTT subscription to Mosquitto (pushes); plus the notification app's
+reminder rows and Dapr jobs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+from .stack import ENV
+from .taskapi import psql
+
+MAILPIT = f"http://127.0.0.1:{ENV['MAILPIT_HTTP_PORT']}"
+MQTT_PORT = int(ENV["MQTT_PORT"])
+NOTIFICATION = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 2}"
+NOTIFICATION_DAPR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 2}"
+EMAIL_DOMAIN = "users.todo.local"
+
+
+def email_address(user_id: str) -> str:
+    return f"{user_id}@{EMAIL_DOMAIN}"
+
+
+def parse_time(t: str) -> datetime:
+    return datetime.fromisoformat(t.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def emails(user_id: str) -> list[dict]:
+    """Every message Mailpit received for the user: summaries with Subject and Created."""
+    r = requests.get(f"{MAILPIT}/api/v1/search", params={"query": f"to:{email_address(user_id)}", "limit": 500},
+                     timeout=10)
+    r.raise_for_status()
+    return r.json().get("messages") or []
+
+
+def email_body(message_id: str) -> dict:
+    r = requests.get(f"{MAILPIT}/api/v1/message/{message_id}", timeout=10)
+    r.raise_for_status()
+    return r.json()
+
+
+class PushInbox:
+    """A real MQTT subscription (mosquitto_sub) to a user's push topic; every message with the
+    time it arrived."""
+
+    def __init__(self, user_id: str):
+        self.topic = f"todo/reminders/{user_id}"
+        self._out = Path(tempfile.mkstemp(prefix="push-", suffix=".log")[1])
+        self._fh = self._out.open("w")
+        self._proc = subprocess.Popen(
+            ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(MQTT_PORT), "-q", "1", "-t", self.topic,
+             "-F", "%U\t%p", "-d"],
+            stdout=self._fh, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 10
+        while "SUBACK" not in self._out.read_text():
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                output = self._out.read_text()
+                self.close()
+                raise AssertionError(f"no MQTT subscription: {output}")
+            time.sleep(0.05)
+
+    def messages(self) -> list[tuple[float, dict]]:
+        """(arrival unix time, payload) of each push received so far."""
+        out = []
+        for line in self._out.read_text().splitlines():
+            stamp, _, payload = line.partition("\t")
+            try:
+                out.append((float(stamp), json.loads(payload)))
+            except ValueError:
+                continue  # debug lines of mosquitto_sub
+        return out
+
+    def close(self) -> None:
+        self._proc.terminate()
+        self._proc.wait(timeout=10)
+        self._fh.close()
+        self._out.unlink(missing_ok=True)
+
+
+def reminders(task_id: str) -> dict[str, dict]:
+    """The task's reminder rows by offset."""
+    rows = psql(f"""select offset_text, reminder_id, status, coalesce(job_name, ''),
+                    to_char(remind_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                    coalesce(to_char(scheduled_for at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '')
+                    from reminders where task_id = '{task_id}'""")
+    return {r[0]: {"reminder_id": r[1], "status": r[2], "job_name": r[3], "remind_at": r[4],
+                   "scheduled_for": r[5]} for r in rows}
+
+
+def deliveries(reminder_id: str) -> dict[str, dict]:
+    """The reminder's deliveries by channel."""
+    rows = psql(f"""select channel, status, attempts, coalesce(lateness_ms::text, ''), coalesce(last_error, ''),
+                    to_char(remind_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                    from reminder_deliveries where reminder_id = '{reminder_id}'""")
+    return {r[0]: {"status": r[1], "attempts": int(r[2]), "lateness_ms": int(r[3]) if r[3] else None,
+                   "error": r[4], "remind_at": r[5]} for r in rows}
+
+
+def job(name: str) -> dict | None:
+    """The Dapr job of the notification app, or None when it does not exist (daprd answers 500
+    for a missing job)."""
+    r = requests.get(f"{NOTIFICATION_DAPR}/v1.0-alpha1/jobs/{name}", timeout=10)
+    if r.status_code == 200:
+        return r.json()
+    return None
+
+
+def publish_alert(event: dict, key: str) -> None:
+    r = requests.post(f"{NOTIFICATION_DAPR}/v1.0/publish/pubsub/alerts",
+                      params={"metadata.partitionKey": key}, json=event,
+                      headers={"content-type": "application/cloudevents+json"}, timeout=30)
+    assert r.status_code == 204, r.text
