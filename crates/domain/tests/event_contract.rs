@@ -30,7 +30,9 @@ fn consumers_ignore_unknown_fields() {
         let event = CloudEvent::from_json(extended.to_string().as_bytes())
             .expect("envelope with unknown fields");
         assert_eq!(event.id, plain.id);
-        assert!(event.event_type.starts_with("v1.task.") || event.event_type == "v1.reminder.planned");
+        assert!(
+            event.event_type.starts_with("v1.task.") || event.event_type == "v1.reminder.planned"
+        );
         let data = TaskEventData::from_value(&event.data).expect("data with unknown fields");
         assert_eq!(
             data,
