@@ -131,17 +131,26 @@ async function phrase(browser) {
   await shot(a, "dashboard-recurring-preview");
   await a.getByRole("button", { name: "Save" }).click();
 
-  // The created task is due on the first date; its series view lists the same next dates.
+  // The created task is due on the first date. Completing it puts it in the series' history;
+  // the series view lists the rule's next dates.
   await row(a, title).waitFor();
-  await row(a, title).getByRole("button", { name: /^Series of/ }).click();
+  const due = await row(a, title).getAttribute("data-task-id");
+  check(due, "the recurring task is listed");
+  await row(a, title).getByRole("button", { name: /^Complete/ }).click();
+  await a.waitForFunction((t) => [...document.querySelectorAll("#tasks li")].filter((li) => li.querySelector(".title").textContent === t).length === 2, title, { timeout: 10000 });
+  await a.locator("#tasks li[data-status=pending]", { hasText: title }).getByRole("button", { name: /^Series of/ }).click();
   await a.locator("#series-upcoming li[data-at]").first().waitFor();
-  const upcoming = await a.locator("#series-upcoming li").evaluateAll((lis) => lis.map((li) => li.dataset.at));
-  const wanted = expected.filter((iso) => new Date(iso) - Date.now() < 31 * 86400000);
-  check(JSON.stringify(upcoming.slice(0, wanted.length).map((s) => new Date(s).toISOString())) === JSON.stringify(wanted.map((s) => new Date(s).toISOString())),
-    `series upcoming ${JSON.stringify(upcoming)}, expected ${JSON.stringify(wanted)}`);
+  await a.locator("#series-history li[data-at]").first().waitFor();
+  const iso = (list) => list.map((x) => new Date(x).toISOString());
+  const history = await a.locator("#series-history li[data-at]").evaluateAll((lis) => lis.map((li) => li.dataset.at));
+  check(JSON.stringify(iso(history)) === JSON.stringify(iso(expected.slice(0, 1))), `series history ${JSON.stringify(history)}, expected ${expected[0]}`);
+  const upcoming = await a.locator("#series-upcoming li[data-at]").evaluateAll((lis) => lis.map((li) => li.dataset.at));
+  const wanted = iso(expected.slice(1).filter((x) => new Date(x) - Date.now() < 31 * 86400000));
+  const after = iso(upcoming).filter((x) => x >= wanted[0]).slice(0, wanted.length);
+  check(JSON.stringify(after) === JSON.stringify(wanted), `series upcoming ${JSON.stringify(upcoming)}, expected ${JSON.stringify(wanted)}`);
   await shot(a, "dashboard-series");
   await a.getByRole("button", { name: "Close" }).click();
-  const meta = await row(a, title).locator(".meta").textContent();
+  const meta = await a.locator("#tasks li[data-status=pending]", { hasText: title }).locator(".meta").textContent();
   check(/repeats/.test(meta) && /1 reminder/.test(meta), `row says "${meta}"`);
 }
 
