@@ -196,6 +196,42 @@ async function reconnect(browser) {
   console.log(`latency after-restart ${ms}`);
 }
 
+// Edit all of a series, then delete this and all future ones, through the confirmation dialog.
+async function series(browser) {
+  const a = await signedIn(browser, TOKEN_A);
+  const title = `Stretch ${RUN}`;
+  const due = new Date(Date.now() + 2 * 86400000);
+  due.setUTCHours(7, 0, 0, 0);
+  const r = await fetch(`${process.env.TASK_API_URL}/api/tasks`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN_A}` },
+    body: JSON.stringify({ title, recurrence: "daily", due_date: due.toISOString(), tzid: "UTC" }),
+  });
+  check(r.status === 201, `create answered ${r.status}`);
+  await row(a, title).waitFor({ timeout: 5000 });
+  await row(a, title).getByRole("button", { name: /^Edit/ }).click();
+  check(await a.locator("#e-scope").isVisible(), "editing a task of a series offers this / following / all");
+  const renamed = `Stretch more ${RUN}`;
+  await a.getByLabel("Title").fill(renamed);
+  await a.getByLabel("All in the series").check();
+  await a.getByRole("button", { name: "Save" }).click();
+  await row(a, renamed).waitFor({ timeout: 5000 });
+  await row(a, renamed).getByRole("button", { name: /^Delete/ }).click();
+  const dialog = a.locator("dialog#confirm");
+  check(await dialog.getByText("This and all future ones").isVisible(), "deleting a repeating task offers all future ones");
+  // Cancel keeps it; Delete with "all future" removes every pending one.
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  check(await row(a, renamed).count() === 1, "cancel keeps the task");
+  await row(a, renamed).getByRole("button", { name: /^Delete/ }).click();
+  await dialog.getByLabel("This and all future ones").check();
+  await shot(a, "dashboard-delete-series");
+  await dialog.getByRole("button", { name: "Delete" }).click();
+  await a.waitForFunction(noRow, renamed, { timeout: 5000 });
+  const left = await fetch(`${process.env.TASK_API_URL}/api/tasks?status=pending`, { headers: { authorization: `Bearer ${TOKEN_A}` } });
+  const items = (await left.json()).items.filter((t) => t.title.includes(RUN));
+  check(items.length === 0, `pending after delete-all-future: ${JSON.stringify(items)}`);
+}
+
 async function phone(browser) {
   const a = await signedIn(browser, TOKEN_A, { width: 375, height: 740 });
   await a.locator("#tasks li").first().waitFor({ timeout: 5000 });
@@ -206,7 +242,7 @@ async function phone(browser) {
   await shot(a, "dashboard-phone");
 }
 
-const SCENARIOS = { sync, phrase, chat, reconnect, phone };
+const SCENARIOS = { sync, phrase, chat, reconnect, phone, series };
 
 (async () => {
   const name = process.argv[2];

@@ -194,6 +194,10 @@ def test_a_chat_command_creates_a_task_that_appears_live():
     assert seen["chat"] < 1000, seen
 
 
+def test_a_series_is_edited_whole_and_deleted_from_here_on_after_confirmation():
+    browser("series", User())
+
+
 def test_the_page_fits_a_phone_width():
     user = User()
     user.create(title="small screen")

@@ -16,6 +16,8 @@ const state = {
   liveGeneration: 0,
   editing: null, // task being edited, or null for a new one
   reminders: [],
+  initialEnd: "",
+  initialFromCompletion: false,
   seriesOpen: null, // series id shown in the series dialog
   lastFocus: null,
 };
@@ -327,6 +329,8 @@ function openEditor(task) {
     }
     if (task.recurrence_end_date) $("e-end").value = toLocalInput(task.recurrence_end_date).slice(0, 10);
   }
+  state.initialEnd = $("e-end").value;
+  state.initialFromCompletion = $("e-from-completion").checked;
   renderReminders();
   syncRepeatControls();
   $("editor").showModal();
@@ -415,9 +419,11 @@ function patchBody(task, full, scope) {
     patch.recurrence = full.recurrence;
     patch.tzid = full.tzid;
   }
-  const end = full.recurrence_end_date || null;
-  const oldEnd = task.recurrence_end_date ? new Date(task.recurrence_end_date).toISOString() : null;
-  if (task.series_id && end !== oldEnd) patch.recurrence_end_date = end;
+  // Series settings only when the user changed them in this dialog.
+  if (task.series_id && $("e-end").value !== state.initialEnd) patch.recurrence_end_date = full.recurrence_end_date || null;
+  if (task.series_id && $("e-from-completion").checked !== state.initialFromCompletion) {
+    patch.mode = $("e-from-completion").checked ? "from_completion" : "fixed";
+  }
   if (JSON.stringify(full.reminders) !== JSON.stringify(task.reminders || [])) patch.reminders = full.reminders;
   return patch;
 }
