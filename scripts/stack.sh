@@ -20,7 +20,7 @@ case "$cmd" in
       kafka) start_kafka ;;
       scheduler) start_scheduler ;;
       daprd-*) start_daprd "${name#daprd-}" ;;
-      *) for app in "${APPS[@]}"; do [ "${APP_COMPONENT[$app]}" = "$name" ] && start_component "$app"; done ;;
+      *) for app in "${APPS[@]}"; do if [ "${APP_COMPONENT[$app]}" = "$name" ]; then start_component "$app"; fi; done ;;
     esac ;;
   *) die "unknown command $cmd" ;;
 esac

@@ -181,8 +181,9 @@ def latencies(out: str) -> dict[str, int]:
 def test_create_complete_delete_in_one_browser_appear_in_another_within_a_second_and_not_for_others():
     out = browser("sync", User(), User())
     seen = latencies(out)
-    assert set(seen) >= {"create", "complete", "delete"}
-    assert all(ms < 1000 for ms in seen.values()), seen
+    # From the change being made (A's Task API call answered) to B showing it.
+    made = {k: seen[k] for k in ("create", "complete", "delete")}
+    assert all(ms < 1000 for ms in made.values()), seen
 
 
 def test_a_recurring_task_created_by_phrase_shows_the_right_next_dates():
