@@ -25,6 +25,7 @@ echo
 stack_table
 echo
 echo "Task API: http://localhost:$(app_port task-api)   (try: curl localhost:$(app_port task-api)/healthz)"
+echo "Dashboard: http://localhost:$(app_port dashboard)   (sign in with a token from scripts/dev-token.sh)"
 echo "Stop with scripts/dev-down.sh (data in .data/ is kept)."
 
 if $watch; then

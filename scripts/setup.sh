@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs, idempotently, and prints progress.
 #   scripts/setup.sh            everything
-#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python mail infra schemas azurerm)
+#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python mail browser infra schemas azurerm)
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
 source "$(dirname "$0")/lib/common.sh"
 
-APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl mosquitto mosquitto-clients)
+APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl mosquitto mosquitto-clients chromium)
 
 setup_apt() {
   local missing=()
@@ -206,10 +206,25 @@ setup_mail() {
   ok "mailpit $MAILPIT_VERSION"
 }
 
+# The dashboard's end-to-end tests: npm playwright-core (pinned) driving Debian's chromium.
+setup_browser() {
+  command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are needed for the dashboard tests (Node.js >= 20)"
+  [ -x /usr/bin/chromium ] || die "/usr/bin/chromium missing (Debian package chromium); run scripts/setup.sh apt"
+  local dir="$CACHE/playwright-core-$PLAYWRIGHT_CORE_VERSION"
+  if [ ! -f "$dir/node_modules/playwright-core/package.json" ]; then
+    log "installing npm playwright-core@$PLAYWRIGHT_CORE_VERSION"
+    mkdir -p "$dir"
+    run_logged "$CACHE/logs/npm-playwright.log" npm install --prefix "$dir" --no-audit --no-fund --save-exact \
+      "playwright-core@$PLAYWRIGHT_CORE_VERSION"
+  fi
+  ln -sfn "$dir/node_modules" "$TOOLS/node_modules"
+  ok "playwright-core $PLAYWRIGHT_CORE_VERSION, $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+}
+
 main() {
   mkdir -p "$TOOLS/bin" "$CACHE/logs"
   local parts=("$@")
-  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr mail infra schemas azurerm)
+  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr mail browser infra schemas azurerm)
   local start=$SECONDS
   for p in "${parts[@]}"; do
     "setup_$p"

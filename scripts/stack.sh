@@ -11,7 +11,7 @@ case "$cmd" in
   up) stack_up ;;
   down) stack_down ;;
   status) stack_table ;;
-  env) env | grep -E '^(STACK_|PG_|KAFKA_|SCHEDULER_|APP_PORT_BASE|DAPR_HTTP_BASE|LOG_DIR|RUN_DIR|SMTP_|MAILPIT_|MQTT_)' | sort ;;
+  env) env | grep -E '^(STACK_|PG_|KAFKA_|SCHEDULER_|APP_PORT_BASE|DAPR_HTTP_BASE|PORT_OFFSET|LOG_DIR|RUN_DIR|SMTP_|MAILPIT_|MQTT_)' | sort ;;
   kill) pid="$(proc_pid "$name")"; [ -n "$pid" ] || die "$name has no pid"; kill -KILL "$pid"; log "killed -9 $name ($pid)" ;;
   stop) case "$name" in postgres) stop_postgres ;; *) stop_proc "$name" 60 ;; esac ;;
   start)

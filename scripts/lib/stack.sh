@@ -6,9 +6,11 @@
 # Source after common.sh, then call `stack_env dev|test`.
 
 # App ids, the component each hosts, and the offset of its ports.
-APPS=(task-api recurrence-engine notification chat)
-declare -A APP_COMPONENT=([task-api]=task-api [recurrence-engine]=recurrence-engine [notification]=reminder-dispatcher [chat]=chat)
-declare -A APP_INDEX=([task-api]=0 [recurrence-engine]=1 [notification]=2 [chat]=3)
+APPS=(task-api recurrence-engine notification chat dashboard)
+declare -A APP_COMPONENT=([task-api]=task-api [recurrence-engine]=recurrence-engine [notification]=reminder-dispatcher [chat]=chat [dashboard]=dashboard)
+declare -A APP_INDEX=([task-api]=0 [recurrence-engine]=1 [notification]=2 [chat]=3 [dashboard]=4)
+# Apps whose own port is not 8000 + index (plus the stack's offset): the dashboard is on 3000.
+declare -A APP_PORT_OVERRIDE=([dashboard]=3000)
 TOPICS=(task-operations task-modifications alerts task-events-dlq updates-dlq alerts-dlq)
 TOPIC_PARTITIONS=12
 TOPIC_RETENTION_MS=604800000 # 7 days
@@ -32,6 +34,7 @@ stack_env() {
   SCHEDULER_HEALTH_PORT=$((8090 + off))
   SCHEDULER_METRICS_PORT=$((9290 + off))
   SCHEDULER_ETCD_PORT=$((2379 + off))
+  PORT_OFFSET=$off
   APP_PORT_BASE=$((8000 + off))
   DAPR_HTTP_BASE=$((3500 + off))
   DAPR_GRPC_BASE=$((50001 + off))
@@ -46,11 +49,13 @@ stack_env() {
   source "$ROOT/runtime-config/local/database.env"
   PG_DSN="postgresql://$TODO_DB_USER:$TODO_DB_PASSWORD@127.0.0.1:$PG_PORT/$TODO_DB_NAME"
   export STACK_NAME STACK_DIR LOG_DIR RUN_DIR PG_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BROKERS \
-    SCHEDULER_PORT SCHEDULER_HEALTH_PORT SCHEDULER_ETCD_PORT PG_DSN APP_PORT_BASE DAPR_HTTP_BASE \
+    SCHEDULER_PORT SCHEDULER_HEALTH_PORT SCHEDULER_ETCD_PORT PG_DSN APP_PORT_BASE DAPR_HTTP_BASE PORT_OFFSET \
     SMTP_PORT MAILPIT_HTTP_PORT MQTT_PORT
 }
 
-app_port()        { echo $((APP_PORT_BASE + APP_INDEX[$1])); }
+app_port() {
+  if [ -n "${APP_PORT_OVERRIDE[$1]:-}" ]; then echo $((APP_PORT_OVERRIDE[$1] + PORT_OFFSET)); else echo $((APP_PORT_BASE + APP_INDEX[$1])); fi
+}
 dapr_http_port()  { echo $((DAPR_HTTP_BASE + APP_INDEX[$1])); }
 dapr_grpc_port()  { echo $((DAPR_GRPC_BASE + APP_INDEX[$1])); }
 

@@ -15,6 +15,8 @@ from support.stack import ENV, ROOT, TOOLS, free_port, wait_until
 MANIFEST = tomllib.loads((ROOT / "spin.toml").read_text())
 COMPONENTS = sorted(MANIFEST["component"])
 APP_PORTS = {"task-api": 0, "recurrence-engine": 1, "reminder-dispatcher": 2, "chat": 3}
+# Apps on their own port (scripts/lib/stack.sh APP_PORT_OVERRIDE), plus the stack's offset.
+OWN_PORTS = {"dashboard": 3000}
 
 
 def wasm_path(component: str):
@@ -22,6 +24,8 @@ def wasm_path(component: str):
 
 
 def app_url(component: str) -> str:
+    if component in OWN_PORTS:
+        return f"http://127.0.0.1:{OWN_PORTS[component] + int(ENV['PORT_OFFSET'])}"
     base = int(ENV["APP_PORT_BASE"])
     return f"http://127.0.0.1:{base + APP_PORTS[component]}"
 

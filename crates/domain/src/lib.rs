@@ -4,11 +4,13 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod changes;
 pub mod cursor;
 pub mod edit;
 pub mod engine;
 pub mod event;
 pub mod input;
+pub mod preview;
 pub mod schedule;
 pub mod sql;
 pub mod types;

@@ -1,0 +1,48 @@
+//! Dashboard component: serves the page (HTML, JS and CSS embedded at build time), proxies the
+//! page's task calls to the Task API by Dapr service invocation with the caller's token,
+//! previews recurrences with the recurrence library compiled in, and delivers live updates: it
+//! records every task event of `task-operations` and `task-modifications` in a per-user change
+//! log and answers long polls on it (`GET /api/changes`).
+
+mod assets;
+mod changes;
+mod error;
+mod preview;
+mod proxy;
+
+use component_kit::health;
+use spin_sdk::http::{Params, Request, Response, Router};
+use spin_sdk::http_component;
+
+async fn api(req: Request, _: Params) -> Response {
+    error::respond(proxy::forward(req).await)
+}
+
+async fn preview(req: Request, _: Params) -> Response {
+    error::respond(preview::handle(&req))
+}
+
+async fn changes(req: Request, _: Params) -> Response {
+    error::respond(changes::poll(req).await)
+}
+
+async fn event(req: Request, _: Params) -> Response {
+    changes::record(req.body()).await
+}
+
+/// Entry point: one Router for every route of the service.
+#[http_component]
+async fn handle(req: Request) -> Response {
+    let mut router = Router::new();
+    health::add_routes(&mut router);
+    assets::add_routes(&mut router);
+    router.get_async("/api/preview", preview);
+    router.get_async("/api/changes", changes);
+    router.post_async("/events/task-operations", event);
+    router.post_async("/events/task-modifications", event);
+    router.any_async("/api/tasks", api);
+    router.any_async("/api/tasks/*", api);
+    router.any_async("/api/series/*", api);
+    health::add_fallback(&mut router);
+    router.handle_async(req).await
+}

@@ -1,0 +1,197 @@
+//! The dashboard's per-user change log: which task event to record (parsed from the CloudEvent
+//! Dapr delivers), and the statements that record it idempotently and read it back.
+//!
+//! Recording takes the user's cursor row lock (`insert … on conflict do update`), so a user's
+//! sequence numbers are given in commit order: a reader that has seen `seq = n` never later
+//! finds a change numbered `n` or lower appear.
+
+use serde_json::{json, Value};
+
+use crate::sql::Statement;
+
+/// Most changes answered by one read.
+pub const MAX_CHANGES: i64 = 200;
+
+/// A task event as the change log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// CloudEvent `id` (the idempotency key).
+    pub event_id: String,
+    /// The owning user.
+    pub user_id: String,
+    /// CloudEvent `type`, e.g. `v1.task.created`.
+    pub event_type: String,
+    /// The task the event is about, if any.
+    pub task_id: Option<String>,
+    /// Its series, if any.
+    pub series_id: Option<String>,
+    /// CloudEvent `time`.
+    pub time: Option<String>,
+}
+
+/// Why a delivery cannot be recorded (dead-lettered, never retried).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Poison {
+    /// Not a valid CloudEvent.
+    #[error("not a task event: {0}")]
+    Envelope(String),
+    /// No owning user in `data.user_id` nor `partitionkey`.
+    #[error("event {0} names no user")]
+    NoUser(String),
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Reads the change out of a delivered CloudEvent.
+pub fn parse(body: &[u8]) -> Result<Change, Poison> {
+    let event = events::CloudEvent::from_json(body).map_err(|e| Poison::Envelope(e.to_string()))?;
+    let data = &event.data;
+    let user_id = text(data, "user_id")
+        .or_else(|| event.partitionkey.clone().filter(|k| !k.trim().is_empty()))
+        .ok_or_else(|| Poison::NoUser(event.id.clone()))?;
+    let task = data.get("task").cloned().unwrap_or(Value::Null);
+    Ok(Change {
+        task_id: text(data, "task_id").or_else(|| text(&task, "task_id")),
+        series_id: text(data, "series_id").or_else(|| text(&task, "series_id")),
+        event_id: event.id,
+        user_id,
+        event_type: event.event_type,
+        time: Some(event.time),
+    })
+}
+
+/// Records a change once: bumps the user's cursor and stores the change under the new number
+/// in one statement; a change already recorded (same event id) changes nothing. Answers the
+/// recorded number, or no row when it was a duplicate.
+pub fn record(change: &Change) -> Statement {
+    let sql = "with fresh as ( \
+                 select 1 where not exists (select 1 from dashboard_changes where event_id = $1)), \
+               bump as ( \
+                 insert into dashboard_cursors (user_id, seq) select $2, 1 from fresh \
+                 on conflict (user_id) do update set seq = dashboard_cursors.seq + 1, updated_at = now() \
+                 returning seq) \
+               insert into dashboard_changes (event_id, user_id, seq, event_type, task_id, series_id, event_time) \
+               select $1, $2, bump.seq, $3, $4, $5, $6::timestamptz from bump \
+               on conflict (event_id) do nothing \
+               returning seq";
+    Statement {
+        sql: sql.to_string(),
+        params: vec![
+            json!(change.event_id),
+            json!(change.user_id),
+            json!(change.event_type),
+            json!(change.task_id),
+            json!(change.series_id),
+            json!(change.time),
+        ],
+    }
+}
+
+/// The user's latest sequence number (no row: nothing recorded yet, i.e. 0).
+pub fn cursor(user_id: &str) -> Statement {
+    Statement {
+        sql: "select seq from dashboard_cursors where user_id = $1".to_string(),
+        params: vec![json!(user_id)],
+    }
+}
+
+/// The user's changes numbered above `after`, oldest first, at most [`MAX_CHANGES`].
+pub fn after(user_id: &str, after: i64) -> Statement {
+    Statement {
+        sql: format!(
+            "select seq, event_type, task_id, series_id, event_id, event_time from dashboard_changes \
+             where user_id = $1 and seq > $2 order by seq limit {MAX_CHANGES}"
+        ),
+        params: vec![json!(user_id), json!(after)],
+    }
+}
+
+/// One change row (as read by [`after`]) as the dashboard's JSON.
+pub fn row_json(row: &[Value]) -> Value {
+    let col = |i: usize| row.get(i).cloned().unwrap_or(Value::Null);
+    json!({
+        "seq": col(0),
+        "type": col(1),
+        "task_id": col(2),
+        "series_id": col(3),
+        "event_id": col(4),
+        "time": col(5),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(data: Value, partitionkey: Option<&str>) -> Vec<u8> {
+        let mut e = json!({
+            "specversion": "1.0", "id": "e-1", "source": "/task-api", "type": "v1.task.completed",
+            "time": "2026-11-26T04:36:17.481Z", "datacontenttype": "application/json", "data": data,
+        });
+        if let Some(k) = partitionkey {
+            e["partitionkey"] = json!(k);
+        }
+        e.to_string().into_bytes()
+    }
+
+    #[test]
+    fn a_task_event_names_its_user_task_and_series() {
+        let c = parse(&event(
+            json!({"task_id": "t", "user_id": "alice", "series_id": "s"}),
+            Some("alice"),
+        ))
+        .unwrap();
+        assert_eq!(
+            c,
+            Change {
+                event_id: "e-1".into(),
+                user_id: "alice".into(),
+                event_type: "v1.task.completed".into(),
+                task_id: Some("t".into()),
+                series_id: Some("s".into()),
+                time: Some("2026-11-26T04:36:17.481Z".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn the_task_snapshot_and_the_partition_key_fill_in_missing_fields() {
+        let c = parse(&event(
+            json!({"task": {"task_id": "t2", "series_id": null}}),
+            Some("bob"),
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.user_id.as_str(), c.task_id.as_deref(), c.series_id),
+            ("bob", Some("t2"), None)
+        );
+    }
+
+    #[test]
+    fn events_without_a_user_or_envelope_are_poison() {
+        assert_eq!(
+            parse(&event(json!({"task_id": "t"}), None)),
+            Err(Poison::NoUser("e-1".into()))
+        );
+        assert!(matches!(parse(b"{\"hello\":1}"), Err(Poison::Envelope(_))));
+        assert!(matches!(parse(b"not json"), Err(Poison::Envelope(_))));
+    }
+
+    #[test]
+    fn recording_binds_every_field_in_order() {
+        let c = parse(&event(json!({"task_id": "t", "user_id": "alice"}), None)).unwrap();
+        let s = record(&c);
+        assert_eq!(
+            s.params_json(),
+            r#"["e-1","alice","v1.task.completed","t",null,"2026-11-26T04:36:17.481Z"]"#
+        );
+        assert!(s.sql.contains("on conflict (event_id) do nothing"));
+        assert_eq!(after("alice", 7).params_json(), r#"["alice",7]"#);
+    }
+}

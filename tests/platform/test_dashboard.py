@@ -1,0 +1,211 @@
+"""The dashboard on the real stack: its page and API (Task API through Dapr service invocation,
+recurrence preview), the change log fed by the task events, the long poll, and the end-to-end
+browser scenarios (headless Chromium driven by npm playwright-core, tests/dashboard/e2e.cjs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+
+from support.stack import ENV, ROOT, wait_until
+from support.taskapi import BASE, User, psql
+
+OFFSET = int(ENV["PORT_OFFSET"])
+DASHBOARD = f"http://127.0.0.1:{3000 + OFFSET}"
+CHAT = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 3}"
+SCREENSHOTS = ROOT / "docs/screenshots"
+
+
+def get(user: User | None, path: str, **kw) -> requests.Response:
+    headers = user.headers() if user else {}
+    return requests.get(f"{DASHBOARD}{path}", headers=headers, timeout=40, **kw)
+
+
+def cursor(user: User) -> int:
+    r = get(user, "/api/changes")
+    assert r.status_code == 200, r.text
+    return r.json()["cursor"]
+
+
+# ---- page and API ---------------------------------------------------------------------------
+
+
+def test_the_page_is_served_whole_from_the_component_with_a_strict_policy():
+    page = requests.get(f"{DASHBOARD}/", timeout=10)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert '<script src="/app.js"' in page.text and "http" not in page.text.split("<body>")[0].replace("http-equiv", "")
+    for asset, kind in (("/app.js", "text/javascript"), ("/app.css", "text/css")):
+        r = requests.get(f"{DASHBOARD}{asset}", timeout=10)
+        assert r.status_code == 200 and r.headers["content-type"].startswith(kind)
+        assert "https://" not in r.text and "http://" not in r.text  # nothing from elsewhere
+
+
+def test_the_proxy_reaches_the_task_api_with_the_callers_token_only():
+    alice, bob = User(), User()
+    created = requests.post(f"{DASHBOARD}/api/tasks", json={"title": "through the dashboard"},
+                            headers=alice.headers(), timeout=30)
+    assert created.status_code == 201, created.text
+    assert created.headers["etag"] == '"1"'
+    task_id = created.json()["task_id"]
+    # The Task API itself has it, for alice only.
+    assert alice.request("GET", f"/api/tasks/{task_id}").status_code == 200
+    assert get(bob, f"/api/tasks/{task_id}").status_code == 404
+    assert get(bob, "/api/tasks").json()["items"] == []
+    unauth = get(None, "/api/tasks")
+    assert unauth.status_code == 401 and unauth.headers["content-type"] == "application/problem+json"
+    # Only the Task API routes the page uses are forwarded.
+    assert get(alice, "/api/calendar.ics").status_code == 404
+    assert get(alice, "/api/tasks/..%2F..%2Fhealthz/complete").status_code == 404
+
+
+def test_preview_describes_a_phrase_and_lists_its_next_five_dates():
+    r = get(None, "/api/preview", params={"recurrence": "every 2 weeks on Monday and Wednesday at 9am",
+                                          "tzid": "Europe/Berlin"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["describe"] == "every 2 weeks on Monday and Wednesday"
+    assert body["rule"] == "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE"
+    assert len(body["occurrences"]) == 5
+    for o in body["occurrences"]:
+        assert o["local"].endswith("T09:00:00")
+    # The same text creates a task due on the first previewed date.
+    user = User()
+    task = user.create(title="lesson", recurrence="every 2 weeks on Monday and Wednesday at 9am", tzid="Europe/Berlin")
+    assert task["due_date"] == body["occurrences"][0]["at"]
+
+
+@pytest.mark.parametrize("params, status, field", [
+    ({}, 400, None),
+    ({"recurrence": "every blue moon"}, 422, "recurrence"),
+    ({"recurrence": "daily", "tzid": "Mars/Olympus"}, 422, "tzid"),
+    ({"recurrence": "FREQ=MINUTELY"}, 422, "recurrence"),
+    ({"recurrence": "daily", "due_date": "tomorrow"}, 422, "due_date"),
+])
+def test_preview_refuses_bad_input_with_a_problem(params, status, field):
+    r = get(None, "/api/preview", params=params)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["status"] == status and body["detail"]
+    if field:
+        assert body["errors"][0]["field"] == field
+
+
+# ---- change log and long poll ---------------------------------------------------------------
+
+
+def test_task_events_reach_the_users_change_log_and_wake_a_waiting_poll():
+    user, other = User(), User()
+    start, other_start = cursor(user), cursor(other)
+    answer: dict = {}
+
+    def poll():
+        t = time.monotonic()
+        r = get(user, f"/api/changes?after={start}")
+        answer.update(r.json(), status=r.status_code, waited=time.monotonic() - t)
+
+    waiting = threading.Thread(target=poll)
+    waiting.start()
+    time.sleep(0.5)
+    task = user.create(title="wake the poll")
+    made = time.monotonic()
+    waiting.join(timeout=30)
+    assert answer["status"] == 200
+    print(f"poll answered {time.monotonic() - made:.3f}s after the create")
+    assert [c["task_id"] for c in answer["changes"]] == [task["task_id"]]
+    assert answer["changes"][0]["type"] == "v1.task.created"
+    assert answer["cursor"] == start + 1
+    assert 0.4 < answer["waited"] < 10
+    # Nothing for anyone else; an idle poll answers empty after its wait.
+    idle = get(other, f"/api/changes?after={other_start}&wait=1")
+    assert idle.status_code == 200 and idle.json()["changes"] == [] and idle.json()["cursor"] == other_start
+
+
+def test_a_redelivered_event_is_recorded_once_and_poison_is_dropped():
+    user = User()
+    event_id = str(uuid.uuid4())
+    event = {"specversion": "1.0", "id": event_id, "source": "/task-api", "type": "v1.task.updated",
+             "time": "2026-11-26T07:00:00.000Z", "datacontenttype": "application/json",
+             "partitionkey": user.id, "data": {"task_id": str(uuid.uuid4()), "user_id": user.id}}
+    for _ in range(3):  # what Dapr does on redelivery
+        r = requests.post(f"{DASHBOARD}/events/task-modifications", json=event, timeout=10)
+        assert r.status_code == 200 and r.json() == {"status": "SUCCESS"}
+    assert psql(f"SELECT count(*), max(seq) FROM dashboard_changes WHERE user_id = '{user.id}'") == [["1", "1"]]
+    assert psql(f"SELECT seq FROM dashboard_cursors WHERE user_id = '{user.id}'") == [["1"]]
+    changes = get(user, "/api/changes?after=0").json()["changes"]
+    assert [c["event_id"] for c in changes] == [event_id]
+    for poison in (b"not json", json.dumps({**event, "data": {"task_id": "x"}, "partitionkey": None}).encode()):
+        r = requests.post(f"{DASHBOARD}/events/task-operations", data=poison,
+                          headers={"content-type": "application/json"}, timeout=10)
+        assert r.status_code == 200 and r.json() == {"status": "DROP"}
+
+
+def test_the_long_poll_refuses_bad_cursors_and_missing_tokens():
+    user = User()
+    assert get(None, "/api/changes").status_code == 401
+    r = get(user, "/api/changes?after=-3")
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    # A page ahead of the log (a new database) is told to reload.
+    ahead = get(user, "/api/changes?after=999999&wait=1").json()
+    assert ahead["reset"] is True and ahead["cursor"] == 0
+
+
+# ---- end to end in a browser ----------------------------------------------------------------
+
+
+def browser(scenario: str, *users: User) -> str:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DASHBOARD_URL": DASHBOARD, "CHAT_URL": CHAT, "TASK_API_URL": BASE,
+           "TOKEN_A": users[0].token, "TOKEN_OTHER": users[-1].token,
+           "SCREENSHOTS": str(SCREENSHOTS), "RUN_ID": uuid.uuid4().hex[:6]}
+    p = subprocess.run(["node", str(ROOT / "tests/dashboard/e2e.cjs"), scenario], env=env,
+                       capture_output=True, text=True, timeout=240)
+    print(p.stdout, p.stderr)
+    assert p.returncode == 0 and "RESULT ok" in p.stdout, p.stdout + p.stderr
+    return p.stdout
+
+
+def latencies(out: str) -> dict[str, int]:
+    return {line.split()[1]: int(line.split()[2]) for line in out.splitlines() if line.startswith("latency ")}
+
+
+def test_create_complete_delete_in_one_browser_appear_in_another_within_a_second_and_not_for_others():
+    out = browser("sync", User(), User())
+    seen = latencies(out)
+    # From the change being made (A's Task API call answered) to B showing it.
+    made = {k: seen[k] for k in ("create", "complete", "delete")}
+    assert all(ms < 1000 for ms in made.values()), seen
+
+
+def test_a_recurring_task_created_by_phrase_shows_the_right_next_dates():
+    browser("phrase", User())
+
+
+def test_a_chat_command_creates_a_task_that_appears_live():
+    seen = latencies(browser("chat", User()))
+    assert seen["chat"] < 1000, seen
+
+
+def test_a_series_is_edited_whole_and_deleted_from_here_on_after_confirmation():
+    browser("series", User())
+
+
+def test_the_page_fits_a_phone_width():
+    user = User()
+    user.create(title="small screen")
+    browser("phone", user)
+
+
+def test_the_page_reconnects_by_itself_after_the_dashboard_restarts():
+    out = browser("reconnect", User())
+    assert "after-restart" in latencies(out)
+    wait_until("dashboard healthy", lambda: requests.get(f"{DASHBOARD}/healthz", timeout=2).ok, timeout=30)
