@@ -1,33 +1,18 @@
 //! Reading requests: authentication, query strings, JSON bodies, preconditions.
 
+use component_kit::bearer::{self, AuthFailure};
 use component_kit::dapr::Dapr;
 use spin_sdk::http::Request;
 
 use crate::error::ApiError;
 
-/// The secret store holding the JWT secrets.
-pub const SECRET_STORE: &str = "local-secrets";
-/// The current signing secret.
-pub const JWT_SECRET: &str = "jwt-secret";
-/// The previous signing secret, accepted during a rotation.
-pub const JWT_SECRET_PREVIOUS: &str = "jwt-secret-previous";
-
 /// Verifies the bearer token against the secrets read from Dapr for this request (a fresh
 /// instance serves every request, so a rotated secret applies at once).
 pub async fn authenticate(req: &Request, dapr: &Dapr) -> Result<String, ApiError> {
-    let header = req.header("authorization").and_then(|h| h.as_str());
-    let token = auth::bearer(header).map_err(ApiError::Unauthorized)?;
-    let (current, previous) = futures::future::join(
-        dapr.secret(SECRET_STORE, JWT_SECRET),
-        dapr.secret(SECRET_STORE, JWT_SECRET_PREVIOUS),
-    )
-    .await;
-    let current = current?.unwrap_or_default();
-    let previous = previous.ok().flatten().unwrap_or_default();
-    let now = chrono::Utc::now().timestamp();
-    auth::verify(token, &[current.as_bytes(), previous.as_bytes()], now)
-        .map(|u| u.as_str().to_string())
-        .map_err(ApiError::Unauthorized)
+    bearer::authenticate(req, dapr).await.map_err(|e| match e {
+        AuthFailure::Unauthorized(e) => ApiError::Unauthorized(e),
+        AuthFailure::Upstream(e) => ApiError::Upstream(e),
+    })
 }
 
 /// Default of [`rate_limit_per_minute`]: high enough for the benchmarks and tests.

@@ -34,17 +34,20 @@ impl Statement {
     }
 }
 
-/// Collects bound values and hands out their placeholders.
+/// Collects bound values and hands out their placeholders (every statement builder of the
+/// platform uses it, so values are never interpolated into SQL).
 #[derive(Default)]
-struct Binder(Vec<Value>);
+pub struct Binder(Vec<Value>);
 
 impl Binder {
-    fn bind(&mut self, v: impl Into<Value>) -> String {
+    /// Binds a value; answers its placeholder (`$1`, `$2`, …).
+    pub fn bind(&mut self, v: impl Into<Value>) -> String {
         self.0.push(v.into());
         format!("${}", self.0.len())
     }
 
-    fn finish(self, sql: String) -> Statement {
+    /// The statement of `sql` with the values bound so far.
+    pub fn finish(self, sql: String) -> Statement {
         Statement {
             sql,
             params: self.0,

@@ -11,6 +11,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use domain::sql::Binder;
 pub use domain::sql::Statement;
 use domain::TaskId;
 
@@ -20,23 +21,6 @@ use crate::Channel;
 /// A `sending` claim older than this is taken over (its holder crashed between sending and
 /// recording; the channel may then be delivered twice, the only case where it can).
 pub const CLAIM_LEASE_SECS: i64 = 15;
-
-#[derive(Default)]
-struct Binder(Vec<Value>);
-
-impl Binder {
-    fn bind(&mut self, v: impl Into<Value>) -> String {
-        self.0.push(v.into());
-        format!("${}", self.0.len())
-    }
-
-    fn finish(self, sql: String) -> Statement {
-        Statement {
-            sql,
-            params: self.0,
-        }
-    }
-}
 
 /// A timestamptz as RFC 3339 UTC text with milliseconds.
 fn ts_ms(expr: &str) -> String {
