@@ -138,107 +138,103 @@ fn stored(row: &[Value]) -> Option<StoredInstance> {
     })
 }
 
+/// An outbox row of a write statement, ready to publish.
+struct OutboxEvent {
+    /// The outbox event id (the CloudEvent id).
+    id: String,
+    /// The Kafka topic.
+    topic: String,
+    /// The partition key (user id).
+    key: String,
+    /// The structured CloudEvent.
+    json: String,
+}
+
+/// Reads the `events` column of a write statement; rows that are not valid events are skipped
+/// (they stay unpublished for the outbox sweep).
+fn outbox_events(events: Option<&str>) -> Vec<OutboxEvent> {
+    let rows: Vec<Value> = events
+        .and_then(|e| serde_json::from_str(e).ok())
+        .unwrap_or_default();
+    rows.iter()
+        .filter_map(|e| {
+            let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default();
+            let at = DateTime::parse_from_rfc3339(field("time"))
+                .ok()?
+                .with_timezone(&Utc);
+            let data = e.get("data").cloned().unwrap_or(Value::Null);
+            let ce = events::CloudEvent::new(
+                field("event_id"),
+                SOURCE,
+                field("type"),
+                at,
+                Some(field("user_id").to_string()),
+                data,
+            )
+            .ok()?;
+            Some(OutboxEvent {
+                id: field("event_id").to_string(),
+                topic: field("topic").to_string(),
+                key: field("user_id").to_string(),
+                json: ce.to_json(),
+            })
+        })
+        .collect()
+}
+
+/// Marks the published outbox rows (a failure leaves them to the outbox sweep, which publishes
+/// them again: consumers deduplicate on the event id).
+async fn mark_published(dapr: &Dapr, done: &[String]) {
+    if done.is_empty() {
+        return;
+    }
+    let ids: Vec<&str> = done.iter().map(String::as_str).collect();
+    let s = sql::mark_published(&ids);
+    if let Err(err) = dapr.exec(DB, &s.sql, &s.params_json()).await {
+        eprintln!("recurrence-engine: marking events published failed: {err}");
+    }
+}
+
 /// Publishes the outbox events of a batch statement with one bulk call per topic and marks
 /// them published; a topic whose call fails is left to the outbox sweep job.
 pub(crate) async fn publish_bulk(dapr: &Dapr, events: Option<&str>) {
-    let events: Vec<Value> = events
-        .and_then(|e| serde_json::from_str(e).ok())
-        .unwrap_or_default();
-    let mut by_topic: std::collections::BTreeMap<String, Vec<(String, String, String)>> =
+    let mut by_topic: std::collections::BTreeMap<String, Vec<OutboxEvent>> =
         std::collections::BTreeMap::new();
-    for e in &events {
-        let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default();
-        let Some(at) = DateTime::parse_from_rfc3339(field("time"))
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
-        else {
-            continue;
-        };
-        let data = e.get("data").cloned().unwrap_or(Value::Null);
-        let Ok(ce) = events::CloudEvent::new(
-            field("event_id"),
-            SOURCE,
-            field("type"),
-            at,
-            Some(field("user_id").to_string()),
-            data,
-        ) else {
-            continue;
-        };
-        by_topic
-            .entry(field("topic").to_string())
-            .or_default()
-            .push((
-                ce.to_json(),
-                field("user_id").to_string(),
-                field("event_id").to_string(),
-            ));
+    for e in outbox_events(events) {
+        by_topic.entry(e.topic.clone()).or_default().push(e);
     }
     let mut done: Vec<String> = Vec::new();
     for (topic, batch) in by_topic {
         let pairs: Vec<(String, String)> = batch
             .iter()
-            .map(|(e, k, _)| (e.clone(), k.clone()))
+            .map(|e| (e.json.clone(), e.key.clone()))
             .collect();
         match dapr.publish_bulk_cloudevents(PUBSUB, &topic, &pairs).await {
-            Ok(()) => done.extend(batch.into_iter().map(|(_, _, id)| id)),
+            Ok(()) => done.extend(batch.into_iter().map(|e| e.id)),
             Err(err) => eprintln!(
                 "recurrence-engine: bulk publish of {} events to {topic} failed (the outbox sweep retries): {err}",
                 pairs.len()
             ),
         }
     }
-    if !done.is_empty() {
-        let ids: Vec<&str> = done.iter().map(String::as_str).collect();
-        let s = sql::mark_published(&ids);
-        if let Err(err) = dapr.exec(DB, &s.sql, &s.params_json()).await {
-            eprintln!("recurrence-engine: marking events published failed: {err}");
-        }
-    }
+    mark_published(dapr, &done).await;
 }
 
 /// Publishes the outbox events of the statement and marks them published. A failure leaves
 /// them unpublished for the Task API's outbox sweep job (the outbox is shared).
 pub(crate) async fn publish(dapr: &Dapr, events: Option<&str>) {
-    let events: Vec<Value> = events
-        .and_then(|e| serde_json::from_str(e).ok())
-        .unwrap_or_default();
     let mut done: Vec<String> = Vec::new();
-    for e in &events {
-        let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default();
-        let Some(at) = DateTime::parse_from_rfc3339(field("time"))
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
-        else {
-            continue;
-        };
-        let data = e.get("data").cloned().unwrap_or(Value::Null);
-        let Ok(ce) = events::CloudEvent::new(
-            field("event_id"),
-            SOURCE,
-            field("type"),
-            at,
-            Some(field("user_id").to_string()),
-            data,
-        ) else {
-            continue;
-        };
+    for e in outbox_events(events) {
         match dapr
-            .publish_cloudevent(PUBSUB, field("topic"), &ce.to_json(), field("user_id"))
+            .publish_cloudevent(PUBSUB, &e.topic, &e.json, &e.key)
             .await
         {
-            Ok(()) => done.push(field("event_id").to_string()),
+            Ok(()) => done.push(e.id),
             Err(err) => eprintln!(
                 "recurrence-engine: publish of {} failed (the outbox sweep retries): {err}",
-                field("event_id")
+                e.id
             ),
         }
     }
-    if !done.is_empty() {
-        let ids: Vec<&str> = done.iter().map(String::as_str).collect();
-        let s = sql::mark_published(&ids);
-        if let Err(err) = dapr.exec(DB, &s.sql, &s.params_json()).await {
-            eprintln!("recurrence-engine: marking events published failed: {err}");
-        }
-    }
+    mark_published(dapr, &done).await;
 }
