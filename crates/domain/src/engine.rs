@@ -3,9 +3,8 @@
 //! completion. The component only runs the SQL and maps [`Verdict`]s to Dapr answers.
 
 use chrono::{DateTime, Utc};
-use events::CloudEvent;
 
-use crate::event::TaskEventData;
+use crate::event::{read_task_event, BadTaskEvent, TaskEvent};
 use crate::schedule;
 use crate::sql::NextInstance;
 use crate::types::{Mode, TaskId};
@@ -62,6 +61,15 @@ pub enum Poison {
     },
 }
 
+impl From<BadTaskEvent> for Poison {
+    fn from(e: BadTaskEvent) -> Self {
+        match e {
+            BadTaskEvent::Envelope(reason) => Poison::Envelope(reason),
+            BadTaskEvent::Data { event_id, reason } => Poison::Data { event_id, reason },
+        }
+    }
+}
+
 /// A completion of a recurring instance, read from a `task-operations` delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completion {
@@ -90,17 +98,18 @@ pub enum Operation {
 /// Reads a `task-operations` delivery: `Ok(None)` for events this consumer ignores (other
 /// types, tasks without a series, instances without a following occurrence), `Err` for poison.
 pub fn operation(body: &[u8]) -> Result<Option<Operation>, Poison> {
-    let event = CloudEvent::from_json(body).map_err(|e| Poison::Envelope(e.to_string()))?;
-    if ![COMPLETED, CREATED, DELETED].contains(&event.event_type.as_str()) {
+    let Some(TaskEvent {
+        event,
+        data,
+        task_id,
+    }) = read_task_event(body, &[COMPLETED, CREATED, DELETED])?
+    else {
         return Ok(None);
-    }
+    };
     let bad = |reason: String| Poison::Data {
         event_id: event.id.clone(),
         reason,
     };
-    let data = TaskEventData::from_value(&event.data).map_err(|e| bad(e.to_string()))?;
-    let task_id = TaskId::parse(&data.task_id)
-        .ok_or_else(|| bad(format!("task_id {:?} is not a UUID", data.task_id)))?;
     let series_id = match data.series_id.as_deref() {
         None | Some("") => return Ok(None),
         Some(s) => TaskId::parse(s).ok_or_else(|| bad(format!("series_id {s:?} is not a UUID")))?,
@@ -255,17 +264,13 @@ pub struct SeriesChange {
 /// occurrences a series has (other types, one-off tasks, scope `this` exceptions, edits that
 /// keep the rule), `Err` for poison.
 pub fn modification(body: &[u8]) -> Result<Option<SeriesChange>, Poison> {
-    let event = CloudEvent::from_json(body).map_err(|e| Poison::Envelope(e.to_string()))?;
-    if event.event_type != UPDATED {
+    let Some(TaskEvent { event, data, .. }) = read_task_event(body, &[UPDATED])? else {
         return Ok(None);
-    }
+    };
     let bad = |reason: String| Poison::Data {
         event_id: event.id.clone(),
         reason,
     };
-    let data = TaskEventData::from_value(&event.data).map_err(|e| bad(e.to_string()))?;
-    TaskId::parse(&data.task_id)
-        .ok_or_else(|| bad(format!("task_id {:?} is not a UUID", data.task_id)))?;
     if data.user_id.trim().is_empty() {
         return Err(bad("user_id is empty".into()));
     }

@@ -56,3 +56,60 @@ impl TaskEventData {
         Self::deserialize(data)
     }
 }
+
+/// A task event read from a delivery: its envelope, its `data` and the task id (checked).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskEvent {
+    /// The CloudEvent.
+    pub event: events::CloudEvent,
+    /// Its `data`.
+    pub data: TaskEventData,
+    /// The task, parsed.
+    pub task_id: crate::TaskId,
+}
+
+/// Why a delivery is not a readable task event (each consumer turns it into its own poison).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadTaskEvent {
+    /// The body is not a platform CloudEvent.
+    Envelope(String),
+    /// The `data` does not have the documented shape.
+    Data {
+        /// The CloudEvent id.
+        event_id: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl TaskEvent {
+    /// A `Data` error about this event.
+    pub fn bad(&self, reason: impl Into<String>) -> BadTaskEvent {
+        BadTaskEvent::Data {
+            event_id: self.event.id.clone(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Reads a delivery as a task event of one of `types`: `Ok(None)` for other types, `Err` when
+/// the envelope, the data or the task id are not as documented.
+pub fn read_task_event(body: &[u8], types: &[&str]) -> Result<Option<TaskEvent>, BadTaskEvent> {
+    let event =
+        events::CloudEvent::from_json(body).map_err(|e| BadTaskEvent::Envelope(e.to_string()))?;
+    if !types.contains(&event.event_type.as_str()) {
+        return Ok(None);
+    }
+    let bad = |reason: String| BadTaskEvent::Data {
+        event_id: event.id.clone(),
+        reason,
+    };
+    let data = TaskEventData::from_value(&event.data).map_err(|e| bad(e.to_string()))?;
+    let task_id = crate::TaskId::parse(&data.task_id)
+        .ok_or_else(|| bad(format!("task_id {:?} is not a UUID", data.task_id)))?;
+    Ok(Some(TaskEvent {
+        event,
+        data,
+        task_id,
+    }))
+}

@@ -3,9 +3,7 @@
 //! rescheduled or cancelled). The stored rows are the truth, so the order in which events of
 //! two topics arrive does not matter and a redelivered event is harmless.
 
-use events::CloudEvent;
-
-use domain::event::TaskEventData;
+use domain::event::{read_task_event, TaskEvent};
 use domain::TaskId;
 
 use crate::Poison;
@@ -35,20 +33,17 @@ pub struct TaskChange {
 /// without reminders: reminders are set at creation and the snapshot lists them), `Err` for
 /// poison.
 pub fn task_change(body: &[u8]) -> Result<Option<TaskChange>, Poison> {
-    let event = CloudEvent::from_json(body).map_err(|e| Poison::Envelope(e.to_string()))?;
-    if !TASK_TYPES.contains(&event.event_type.as_str()) {
+    let Some(read) = read_task_event(body, &TASK_TYPES)? else {
         return Ok(None);
-    }
-    let bad = |reason: String| Poison::Data {
-        event_id: event.id.clone(),
-        reason,
     };
-    let data = TaskEventData::from_value(&event.data).map_err(|e| bad(e.to_string()))?;
-    let task_id = TaskId::parse(&data.task_id)
-        .ok_or_else(|| bad(format!("task_id {:?} is not a UUID", data.task_id)))?;
-    if data.user_id.trim().is_empty() {
-        return Err(bad("user_id is empty".into()));
+    if read.data.user_id.trim().is_empty() {
+        return Err(read.bad("user_id is empty").into());
     }
+    let TaskEvent {
+        event,
+        data,
+        task_id,
+    } = read;
     if data.task.reminders.is_empty() {
         return Ok(None);
     }

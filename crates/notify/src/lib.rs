@@ -30,6 +30,17 @@ pub enum Poison {
     },
 }
 
+impl From<domain::event::BadTaskEvent> for Poison {
+    fn from(e: domain::event::BadTaskEvent) -> Self {
+        match e {
+            domain::event::BadTaskEvent::Envelope(reason) => Poison::Envelope(reason),
+            domain::event::BadTaskEvent::Data { event_id, reason } => {
+                Poison::Data { event_id, reason }
+            }
+        }
+    }
+}
+
 /// A delivery channel. Both are mandatory for every reminder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
