@@ -62,6 +62,24 @@ check "kubeconform (cluster objects, monitors, rules)" kubeconform_strict "$ROOT
 check "kubeconform rejects each invalid canary manifest" canaries_rejected
 check "rendered chart matches the local Dapr contract" \
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_rendered.py" "$ROOT" "$WORK"
+check "Spin routes every probe, subscription, job trigger and ingress path to its SpinApp's component" \
+  "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_spin_routes.py" "$ROOT" "$WORK"/rendered-*.yaml
+# The same check on a spin.toml without the `/job/...` triggers: it must find the lost job triggers.
+spin_routes_without_job_triggers() {
+  local fake="$WORK/spin-without-job-routes"
+  mkdir -p "$fake" && ln -sfn "$ROOT/components" "$fake/components"
+  "$TOOLS/venv/bin/python" - "$ROOT/spin.toml" "$fake/spin.toml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+open(sys.argv[2], "w").write(re.sub(r'\[\[trigger\.http\]\]\nroute = "/job/\.\.\."\ncomponent = "[^"]+"\n', "", text))
+PY
+  ! grep -q '"/job/' "$fake/spin.toml" || return 1
+  local out
+  out="$("$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_spin_routes.py" "$fake" "$WORK"/rendered-*.yaml)" && return 1
+  echo "$out"
+  grep -q 'Dapr Jobs API trigger POST /job/example-job is routed by Spin to nothing' <<<"$out"
+}
+check "Spin route check finds lost job triggers when spin.toml lacks /job/..." spin_routes_without_job_triggers
 
 # --- Alerts, dashboards, Alertmanager -----------------------------------------------------------
 OBS="$ROOT/k8s/observability"

@@ -285,6 +285,19 @@ start_daprd() {
 
 # ---- components ------------------------------------------------------------------------------
 
+# KEY=VALUE lines of a component's `environment` table in the root spin.toml, except APP_ID
+# (set from the stack's app id).
+spin_environment() {
+  python3 - "$ROOT/spin.toml" "$1" <<'PY'
+import sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    env = tomllib.load(f)["component"][sys.argv[2]].get("environment", {})
+for key, value in env.items():
+    if key != "APP_ID":
+        print(f"{key}={value}")
+PY
+}
+
 component_wasm() { echo "$ROOT/target/wasm/wasm32-wasip2/release/${1//-/_}.wasm"; }
 
 start_component() {
@@ -296,6 +309,11 @@ start_component() {
   for v in RATE_LIMIT_PER_MINUTE DAPR_TIMEOUT_SECS HERD_WINDOW_SECS GENERATION_RATE CATCHUP_EVERY; do
     if [ -n "${!v:-}" ]; then extra+=(--env "$v=${!v}"); fi
   done
+  # The component's `environment` from spin.toml (e.g. ROUTE_PREFIX), as Spin would set it.
+  local kv
+  while IFS= read -r kv; do
+    [ -n "$kv" ] && extra+=(--env "$kv")
+  done < <(spin_environment "$comp")
   spawn "$comp" "$TOOLS/bin/wasmtime" serve -S cli \
     --env "DAPR_URL=http://127.0.0.1:$(dapr_http_port "$app")" \
     --env "APP_ID=$app" ${extra[@]+"${extra[@]}"} \

@@ -9,6 +9,7 @@ import tomllib
 
 import pytest
 import requests
+import yaml
 
 from support.stack import ENV, ROOT, TOOLS, free_port, wait_until
 
@@ -48,6 +49,38 @@ def test_component_is_healthy_and_ready_through_its_sidecar(component):
     ready = requests.get(f"{app_url(component)}/readyz", timeout=5)
     assert ready.status_code == 200, ready.text
     assert ready.json()["status"] == "ready"
+
+
+def route_prefix(component: str) -> str:
+    return MANIFEST["component"][component].get("environment", {}).get("ROUTE_PREFIX", "")
+
+
+PREFIXED = [c for c in COMPONENTS if route_prefix(c)]
+SUBSCRIPTIONS = [d for d in yaml.safe_load_all((ROOT / "runtime-config/local/subscriptions.yaml").read_text()) if d]
+APP_OF = {"reminder-dispatcher": "notification"}
+
+
+@pytest.mark.parametrize("component", PREFIXED)
+def test_a_component_under_its_spin_route_base_answers_like_at_the_root(component):
+    # Under SpinKube, probes, subscriptions and the ingress reach the component with its route base
+    # (the chart prefixes them); Dapr's fixed paths (/job/..., /dapr/subscribe) come without it.
+    prefix, url = route_prefix(component), app_url(component)
+    for path in ("/healthz", "/readyz"):
+        plain, based = requests.get(f"{url}{path}", timeout=5), requests.get(f"{url}{prefix}{path}", timeout=5)
+        assert based.status_code == plain.status_code == 200, based.text
+        assert based.json()["status"] == plain.json()["status"]
+    # Each subscription route of the app, with the base: a malformed event is refused the same
+    # way (never Spin's or the router's 404, which Dapr would count as delivered).
+    app_id = APP_OF.get(component, component)
+    routes = [s["spec"]["routes"]["default"] for s in SUBSCRIPTIONS if app_id in s.get("scopes", [])]
+    for route in routes:
+        headers = {"content-type": "application/cloudevents+json"}
+        plain = requests.post(f"{url}{route}", data=b"{}", headers=headers, timeout=10)
+        based = requests.post(f"{url}{prefix}{route}", data=b"{}", headers=headers, timeout=10)
+        assert based.status_code != 404 and (based.status_code, based.text) == (plain.status_code, plain.text), route
+    # Unknown paths under the base are still the problem+json 404, naming the path it routed on.
+    missing = requests.get(f"{url}{prefix}/no/such/route", timeout=5)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
 
 
 def test_unknown_route_is_a_problem_json_404():

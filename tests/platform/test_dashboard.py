@@ -43,7 +43,7 @@ def test_the_page_is_served_whole_from_the_component_with_a_strict_policy():
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    assert '<script src="/app.js"' in page.text and "http" not in page.text.split("<body>")[0].replace("http-equiv", "")
+    assert '<script src="app.js"' in page.text and "http" not in page.text.split("<body>")[0].replace("http-equiv", "")
     for asset, kind in (("/app.js", "text/javascript"), ("/app.css", "text/css")):
         r = requests.get(f"{DASHBOARD}{asset}", timeout=10)
         assert r.status_code == 200 and r.headers["content-type"].startswith(kind)
@@ -163,9 +163,9 @@ def test_the_long_poll_refuses_bad_cursors_and_missing_tokens():
 # ---- end to end in a browser ----------------------------------------------------------------
 
 
-def browser(scenario: str, *users: User) -> str:
+def browser(scenario: str, *users: User, dashboard_url: str = DASHBOARD) -> str:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DASHBOARD_URL": DASHBOARD, "CHAT_URL": CHAT, "TASK_API_URL": BASE,
+    env = {**os.environ, "DASHBOARD_URL": dashboard_url, "CHAT_URL": CHAT, "TASK_API_URL": BASE,
            "TOKEN_A": users[0].token, "TOKEN_OTHER": users[-1].token,
            "SCREENSHOTS": str(SCREENSHOTS), "RUN_ID": uuid.uuid4().hex[:6]}
     p = subprocess.run(["node", str(ROOT / "tests/dashboard/e2e.cjs"), scenario], env=env,
@@ -189,6 +189,17 @@ def test_create_complete_delete_in_one_browser_appear_in_another_within_a_second
 
 def test_a_recurring_task_created_by_phrase_shows_the_right_next_dates():
     browser("phrase", User())
+
+
+def test_the_page_works_under_its_kubernetes_route_base():
+    # The ingress sends /dashboard/... to the dashboard SpinApp (spin.toml route /dashboard/...):
+    # the bare base redirects to /dashboard/, the page's assets and API calls are relative to it.
+    bare = requests.get(f"{DASHBOARD}/dashboard?x=1", timeout=10, allow_redirects=False)
+    assert bare.status_code == 308 and bare.headers["location"] == "/dashboard/?x=1"
+    page = requests.get(f"{DASHBOARD}/dashboard/", timeout=10)
+    assert page.status_code == 200 and '<script src="app.js"' in page.text
+    assert requests.get(f"{DASHBOARD}/dashboard/app.js", timeout=10).text == requests.get(f"{DASHBOARD}/app.js", timeout=10).text
+    browser("phrase", User(), dashboard_url=f"{DASHBOARD}/dashboard")
 
 
 def test_a_chat_command_creates_a_task_that_appears_live():

@@ -28,5 +28,5 @@ async fn handle(req: Request) -> Response {
     router.post_async("/api/chat", chat);
     router.get_async("/api/chat/:conversation", conversation);
     health::add_fallback(&mut router);
-    router.handle_async(req).await
+    component_kit::mount::route(&router, req).await
 }

@@ -5,4 +5,5 @@ pub mod config;
 pub mod dapr;
 pub mod health;
 pub mod invoke;
+pub mod mount;
 pub mod problem;

@@ -44,5 +44,5 @@ async fn handle(req: Request) -> Response {
     router.any_async("/api/tasks/*", api);
     router.any_async("/api/series/*", api);
     health::add_fallback(&mut router);
-    router.handle_async(req).await
+    component_kit::mount::route(&router, req).await
 }

@@ -37,7 +37,9 @@ class ApiError extends Error {
 async function api(path, { method = "GET", body, headers = {}, signal } = {}) {
   const h = { accept: "application/json", authorization: `Bearer ${state.token}`, ...headers };
   if (body !== undefined) h["content-type"] = "application/json";
-  const r = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal, cache: "no-store" });
+  // Relative to the page, so the dashboard works under a route base (`/dashboard/` in Kubernetes).
+  const url = path.startsWith("/") ? `.${path}` : path;
+  const r = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal, cache: "no-store" });
   const text = await r.text();
   let data = null;
   if (text) {

@@ -37,5 +37,5 @@ async fn handle(req: Request) -> Response {
     // Jobs API triggers (registered before any job is scheduled: a 404 would count as done).
     router.post_async("/job/:name", trigger::handle);
     health::add_fallback(&mut router);
-    router.handle_async(req).await
+    component_kit::mount::route(&router, req).await
 }

@@ -58,5 +58,5 @@ async fn handle(req: Request) -> Response {
     // Dapr Jobs API triggers (registered before any job is scheduled: a 404 would count as done).
     router.post_async("/job/:name", route::job);
     router.any_async("/*", route::fallback);
-    router.handle_async(req).await
+    component_kit::mount::route(&router, req).await
 }
