@@ -27,18 +27,20 @@ stack_env() {
   esac
   LOG_DIR="$STACK_DIR/logs"
   RUN_DIR="$STACK_DIR/run"
+  # Every port stays below Linux's ephemeral range (32768-60999) for offsets up to 15000, so an
+  # outgoing connection's source port can never take one before its server binds it.
   PG_PORT=$((5532 + off))
   KAFKA_PORT=$((9092 + off))
   KAFKA_CONTROLLER_PORT=$((9093 + off))
-  SCHEDULER_PORT=$((50006 + off))
+  SCHEDULER_PORT=$((3560 + off))
   SCHEDULER_HEALTH_PORT=$((8090 + off))
   SCHEDULER_METRICS_PORT=$((9290 + off))
   SCHEDULER_ETCD_PORT=$((2379 + off))
   PORT_OFFSET=$off
   APP_PORT_BASE=$((8000 + off))
   DAPR_HTTP_BASE=$((3500 + off))
-  DAPR_GRPC_BASE=$((50001 + off))
-  DAPR_INTERNAL_BASE=$((50011 + off))
+  DAPR_GRPC_BASE=$((3520 + off))
+  DAPR_INTERNAL_BASE=$((3540 + off))
   DAPR_METRICS_BASE=$((9190 + off))
   KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
   # Reminder delivery sinks: Mailpit (SMTP + HTTP API) and Mosquitto (MQTT push).

@@ -53,6 +53,24 @@ pub async fn load(dapr: &Dapr, key: &str) -> Result<(Conversation, Option<String
     }
 }
 
+/// Attempts of one append before answering 409: enough for a handful of writers racing on one
+/// conversation, with a jittered pause between attempts so they stop colliding in lockstep.
+const APPEND_ATTEMPTS: u32 = 12;
+
+/// A random pause of 5..=25 ms times the attempt number (wasi:clocks sleep: the instance blocks,
+/// the host thread does not).
+fn back_off(attempt: u32) {
+    let mut byte = [0u8; 1];
+    let jitter = if getrandom::fill(&mut byte).is_ok() {
+        u64::from(byte[0] % 21)
+    } else {
+        10
+    };
+    std::thread::sleep(std::time::Duration::from_millis(
+        (5 + jitter) * u64::from(attempt),
+    ));
+}
+
 /// Appends messages with optimistic concurrency, re-reading and retrying on a conflict.
 pub async fn append(
     dapr: &Dapr,
@@ -60,7 +78,10 @@ pub async fn append(
     tzid: Option<&str>,
     new: &[Message],
 ) -> Result<(), ChatError> {
-    for _ in 0..5 {
+    for attempt in 0..APPEND_ATTEMPTS {
+        if attempt > 0 {
+            back_off(attempt);
+        }
         let (mut conv, etag) = load(dapr, key).await?;
         if conv.tzid.is_none() {
             conv.tzid = tzid.map(str::to_string);
