@@ -164,10 +164,10 @@ def test_poison_events_go_to_the_dead_letter_topic(user):
         publish(e, user.id)
 
     def dead_lettered():
-        ids = {e.get("id") for _, e in read_events("task-events-dlq", timeout_ms=4000)}
+        ids = {e.get("id") for _, e in read_events("task-events-dlq", timeout_ms=8000)}
         return {bad_data["id"], unknown["id"]} <= ids
 
-    wait_until("both poison events on task-events-dlq", dead_lettered, timeout=50, interval=1)
+    wait_until("both poison events on task-events-dlq", dead_lettered, timeout=90, interval=1)
     assert processed(bad_data["id"]) == processed(unknown["id"]) == 0
 
 
@@ -225,10 +225,10 @@ def test_precreation_job_creates_the_instance_15_minutes_ahead_with_a_reminder_e
     assert job["data"]["value"] == {"series_id": t["series_id"], "occurrence": iso(occurrence + timedelta(hours=1))}, job
 
     def reminder_published():
-        return [e for _, e in read_events("alerts", timeout_ms=4000)
+        return [e for _, e in read_events("alerts", timeout_ms=8000)
                 if e.get("type") == "v1.reminder.planned" and e["data"]["task_id"] == new["task_id"]]
 
-    (alert,) = wait_until("v1.reminder.planned on alerts", reminder_published, timeout=40, interval=1)
+    (alert,) = wait_until("v1.reminder.planned on alerts", reminder_published, timeout=90, interval=1)
     assert alert["data"]["task"]["due_date"] == iso(occurrence) and alert["source"] == "/recurrence-engine"
 
     replay = requests.post(f"{ENGINE}/job/{name}", timeout=30,
