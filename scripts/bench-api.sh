@@ -44,19 +44,26 @@ TOKEN="$(bash "$ROOT/scripts/dev-token.sh" "$USER_ID" 3600)"
 printf '{"title":"bench task","priority":"low","due_date":"2030-01-01T09:00:00Z","reminders":["PT1H"]}' >"$WORK/body.json"
 
 # CPU seconds used so far per process group (wasmtime, daprd, postgres, kafka, vegeta), from
-# /proc/<pid>/stat utime + stime.
+# /proc/<pid>/stat utime + stime, counting only this stack's processes (their command line names
+# this checkout or the stack's data dir; PostgreSQL's backends by their postmaster), not those
+# of other stacks on the same machine.
 cpu_snapshot() {
-  "$PY" - <<'PYEOF'
-import os, re
+  "$PY" - "$ROOT" "$STACK_DIR" "$(cat "$RUN_DIR/postgres.pid" 2>/dev/null || echo 0)" <<'PYEOF'
+import os, re, sys
+root, stack_dir, postmaster = sys.argv[1], sys.argv[2], sys.argv[3]
 hz = os.sysconf("SC_CLK_TCK")
 groups = {}
 for pid in filter(str.isdigit, os.listdir("/proc")):
     try:
         raw = open(f"/proc/{pid}/stat").read()
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
     except OSError:
         continue
     comm = raw[raw.index("(") + 1:raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2:].split()
+    ours = root in cmdline or stack_dir in cmdline or pid == postmaster or fields[1] == postmaster
+    if not ours:
+        continue
     ticks = int(fields[11]) + int(fields[12])
     g = next((name for prefix, name in (("wasmtime", "wasmtime"), ("daprd", "daprd"), ("postgres", "postgres"),
                                         ("java", "kafka(java)"), ("vegeta", "vegeta"), ("scheduler", "scheduler"))
@@ -98,6 +105,8 @@ print(kind, rate, f"{achieved:.0f}", f"{lat['50th'] / 1e6:.1f}", f"{lat['95th'] 
 PYEOF
   SATURATED="$(tail -1 "$WORK/results" | awk '{print ($7 > 10 || $3 < 0.8 * $2) ? "yes" : "no"}')"
   tail -1 "$WORK/results" | awk '{printf "  %-7s target %5s/s  achieved %5s ops/s  p50 %7s ms  p95 %7s ms  p99 %7s ms  errors %5s %%\n", $1, $2, $3, $4, $5, $6, $7}'
+  "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); e = r.get("errors") or []
+if r["success"] < 1: print("    status codes:", r["status_codes"], "| errors:", "; ".join(e[:3]))' "$WORK/$kind-$rate.json"
   cpu_delta "$WORK/cpu-before" "$WORK/cpu-after" "$((SECONDS - t0 > 0 ? SECONDS - t0 : 1))"
 }
 
