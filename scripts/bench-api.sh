@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Load test of the task-api on a running stack: creates and lists at increasing rates (vegeta,
-# open loop), a CPU profile per process group for each step, and a pgbench single-row insert
-# ceiling on the same PostgreSQL, so our create throughput reads as a fraction of it.
+# Load test of the task-api on a running stack: creates, completes and lists at increasing rates
+# (vegeta, open loop) until the API saturates, a CPU profile per process group for each step,
+# and a pgbench single-row insert ceiling on the same PostgreSQL, so our throughput reads as a
+# fraction of it. Each kind stops stepping up once a step saturates (errors > 10 % or under
+# 80 % of the offered rate achieved).
 #   scripts/bench-api.sh                      against the test stack (scripts/stack.sh test up)
 #   STACK=dev scripts/bench-api.sh            against the dev stack
-#   RATES="200 400 800" LIST_RATES="200 800" DURATION=10 scripts/bench-api.sh
-# Last line: creates_per_s=<x> p95_ms=<y> error_pct=<z> pgbench_fraction=<w>
+#   RATES="200 400 800" COMPLETE_RATES="200 400" LIST_RATES="200 800" DURATION=10 scripts/bench-api.sh
+#   RESULTS_DIR=<dir>                         also writes api-steps.csv and api-summary.json there
+# Last line: creates_per_s=<x> p95_ms=<y> error_pct=<z> pgbench_fraction=<w> completes_per_s=..
+# lists_per_s=.. pgbench_tps=.. sc003_ops_per_s=.. sc003_gap=..
 # where x is the highest achieved create rate with p95 < 100 ms and < 1 % errors (else the
-# highest achieved rate, and p95/error of that step).
+# highest with < 1 % errors, else the highest achieved rate; p95/error are of that step); completes_per_s and lists_per_s likewise;
+# sc003_ops_per_s is the highest write rate (create or complete) meeting the seed's SC-003 bar
+# (p95 < 500 ms, < 1 % errors) and sc003_gap = 1000 / sc003_ops_per_s.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STACK="${STACK:-test}"
 RATES="${RATES:-100 200 300 500 1000}"
-LIST_RATES="${LIST_RATES:-100 300 600}"
+COMPLETE_RATES="${COMPLETE_RATES:-100 200 300 500 1000}"
+LIST_RATES="${LIST_RATES:-100 300 600 1000}"
+RESULTS_DIR="${RESULTS_DIR:-}"
 DURATION="${DURATION:-10}"
 PY="$ROOT/.tools/venv/bin/python"
 VEGETA="$ROOT/.tools/bin/vegeta"
@@ -36,19 +44,26 @@ TOKEN="$(bash "$ROOT/scripts/dev-token.sh" "$USER_ID" 3600)"
 printf '{"title":"bench task","priority":"low","due_date":"2030-01-01T09:00:00Z","reminders":["PT1H"]}' >"$WORK/body.json"
 
 # CPU seconds used so far per process group (wasmtime, daprd, postgres, kafka, vegeta), from
-# /proc/<pid>/stat utime + stime.
+# /proc/<pid>/stat utime + stime, counting only this stack's processes (their command line names
+# this checkout or the stack's data dir; PostgreSQL's backends by their postmaster), not those
+# of other stacks on the same machine.
 cpu_snapshot() {
-  "$PY" - <<'PYEOF'
-import os, re
+  "$PY" - "$ROOT" "$STACK_DIR" "$(cat "$RUN_DIR/postgres.pid" 2>/dev/null || echo 0)" <<'PYEOF'
+import os, re, sys
+root, stack_dir, postmaster = sys.argv[1], sys.argv[2], sys.argv[3]
 hz = os.sysconf("SC_CLK_TCK")
 groups = {}
 for pid in filter(str.isdigit, os.listdir("/proc")):
     try:
         raw = open(f"/proc/{pid}/stat").read()
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
     except OSError:
         continue
     comm = raw[raw.index("(") + 1:raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2:].split()
+    ours = root in cmdline or stack_dir in cmdline or pid == postmaster or fields[1] == postmaster
+    if not ours:
+        continue
     ticks = int(fields[11]) + int(fields[12])
     g = next((name for prefix, name in (("wasmtime", "wasmtime"), ("daprd", "daprd"), ("postgres", "postgres"),
                                         ("java", "kafka(java)"), ("vegeta", "vegeta"), ("scheduler", "scheduler"))
@@ -88,7 +103,10 @@ achieved = ok / (r["duration"] / 1e9) if r["duration"] else 0
 err = 100 * (1 - r["success"])
 print(kind, rate, f"{achieved:.0f}", f"{lat['50th'] / 1e6:.1f}", f"{lat['95th'] / 1e6:.1f}", f"{lat['99th'] / 1e6:.1f}", f"{err:.2f}")
 PYEOF
+  SATURATED="$(tail -1 "$WORK/results" | awk '{print ($7 > 10 || $3 < 0.8 * $2) ? "yes" : "no"}')"
   tail -1 "$WORK/results" | awk '{printf "  %-7s target %5s/s  achieved %5s ops/s  p50 %7s ms  p95 %7s ms  p99 %7s ms  errors %5s %%\n", $1, $2, $3, $4, $5, $6, $7}'
+  "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); e = r.get("errors") or []
+if r["success"] < 1: print("    status codes:", r["status_codes"], "| errors:", "; ".join(e[:3]))' "$WORK/$kind-$rate.json"
   cpu_delta "$WORK/cpu-before" "$WORK/cpu-after" "$((SECONDS - t0 > 0 ? SECONDS - t0 : 1))"
 }
 
@@ -96,12 +114,30 @@ printf 'POST %s/api/tasks\nAuthorization: Bearer %s\nContent-Type: application/j
   "$BASE" "$TOKEN" "$WORK/body.json" >"$WORK/targets-create"
 printf 'GET %s/api/tasks?limit=50\nAuthorization: Bearer %s\n' "$BASE" "$TOKEN" >"$WORK/targets-list"
 
-echo "task-api bench on $BASE (stack $STACK), ${DURATION}s per step, $(nproc) cores"
+# Pending tasks to complete, one per request of a step, inserted directly (setup, not measured),
+# owned by a user of their own; the targets file names each task once.
+seed_completes() {
+  local rate="$1" n=$(( $1 * DURATION )) user="$USER_ID-c$1" tok
+  tok="$(bash "$ROOT/scripts/dev-token.sh" "$user" 3600)"
+  psql "$PG_DSN" -qAt -c "insert into tasks (task_id, user_id, title, priority) select gen_random_uuid(), '$user', 'bench complete', 'low' from generate_series(1, $n) returning task_id" \
+    | awk -v base="$BASE" -v tok="$tok" 'NF {printf "POST %s/api/tasks/%s/complete\nAuthorization: Bearer %s\n\n", base, $1, tok}' \
+    >"$WORK/targets-complete"
+}
+
+# Gives the outbox and consumers a moment to drain between kinds, so one kind's backlog does not
+# land on the next kind's figures.
+settle() { sleep "${SETTLE:-3}"; }
+
+echo "task-api bench on $BASE (stack $STACK), ${DURATION}s per step, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$WORK/results"
 echo "creates (POST /api/tasks: one statement with task + reminder + outbox row, then publish):"
-for r in $RATES; do step create "$r"; done
+for r in $RATES; do step create "$r"; [ "$SATURATED" = no ] || { echo "  saturated at $r/s"; break; }; done
+settle
+echo "completes (POST /api/tasks/{id}/complete of a pending one-off task: one statement with the update + outbox row, then publish):"
+for r in $COMPLETE_RATES; do seed_completes "$r"; step complete "$r"; [ "$SATURATED" = no ] || { echo "  saturated at $r/s"; break; }; done
+settle
 echo "lists (GET /api/tasks, 50 per page):"
-for r in $LIST_RATES; do step list "$r"; done
+for r in $LIST_RATES; do step list "$r"; [ "$SATURATED" = no ] || { echo "  saturated at $r/s"; break; }; done
 
 echo "pgbench ceiling: single-row inserts, 8 clients, ${DURATION}s:"
 psql "$PG_DSN" -qc "create table if not exists bench_pgbench (id bigserial primary key, user_id text not null, title text not null, created_at timestamptz not null default now())"
@@ -110,15 +146,36 @@ echo "insert into bench_pgbench (user_id, title) values ('bench', 'bench task');
 PG_TPS="$(grep -oE 'tps = [0-9.]+' "$WORK/pgbench.out" | head -1 | awk '{print $3}')"
 grep -E "latency average|tps =" "$WORK/pgbench.out" | sed 's/^/  /'
 psql "$PG_DSN" -qc "drop table if exists bench_pgbench"
-psql "$PG_DSN" -qc "delete from reminders where user_id = '$USER_ID'; delete from outbox where user_id = '$USER_ID'; delete from tasks where user_id = '$USER_ID'" || true
+PG_LAT="$(grep -oE 'latency average = [0-9.]+' "$WORK/pgbench.out" | head -1 | awk '{print $4}')"
+psql "$PG_DSN" -qc "delete from reminders where user_id like '$USER_ID%'; delete from outbox where user_id like '$USER_ID%'; delete from tasks where user_id like '$USER_ID%'" || true
 
-"$PY" - "$WORK/results" "${PG_TPS:-0}" <<'PYEOF'
-import sys
-rows = [l.split() for l in open(sys.argv[1]) if l.startswith("create")]
-pg = float(sys.argv[2])
-steps = [(float(r[2]), float(r[4]), float(r[6])) for r in rows]
-good = [s for s in steps if s[1] < 100 and s[2] < 1]
-best = max(good or steps, key=lambda s: s[0])
-frac = best[0] / pg if pg else 0
-print(f"creates_per_s={best[0]:.0f} p95_ms={best[1]:.1f} error_pct={best[2]:.2f} pgbench_fraction={frac:.3f}")
+"$PY" - "$WORK/results" "${PG_TPS:-0}" "${PG_LAT:-0}" "$RESULTS_DIR" <<'PYEOF'
+import csv, json, os, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+pg, pg_lat, out = float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+steps = {k: [(float(r[2]), float(r[4]), float(r[6])) for r in rows if r[0] == k] for k in ("create", "complete", "list")}
+
+def best(kind, p95_max):
+    s = steps[kind]
+    if not s:
+        return (0.0, float("nan"), float("nan"))
+    good = [x for x in s if x[1] < p95_max and x[2] < 1] or [x for x in s if x[2] < 1] or s
+    return max(good, key=lambda x: x[0])
+
+create, complete, lst = best("create", 100), best("complete", 100), best("list", 100)
+sc003 = max([x[0] for k in ("create", "complete") for x in steps[k] if x[1] < 500 and x[2] < 1] or [0])
+frac = create[0] / pg if pg else 0
+summary = {"creates_per_s": round(create[0]), "p95_ms": create[1], "error_pct": create[2], "pgbench_fraction": round(frac, 4),
+           "completes_per_s": round(complete[0]), "complete_p95_ms": complete[1], "lists_per_s": round(lst[0]),
+           "pgbench_tps": pg, "pgbench_latency_ms": pg_lat, "sc003_ops_per_s": round(sc003),
+           "sc003_gap": round(1000 / sc003, 1) if sc003 else None}
+if out:
+    with open(os.path.join(out, "api-steps.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["kind", "target_per_s", "achieved_per_s", "p50_ms", "p95_ms", "p99_ms", "error_pct"])
+        w.writerows(rows)
+    json.dump(summary, open(os.path.join(out, "api-summary.json"), "w"), indent=1)
+print(f"creates_per_s={create[0]:.0f} p95_ms={create[1]:.1f} error_pct={create[2]:.2f} pgbench_fraction={frac:.3f} "
+      f"completes_per_s={complete[0]:.0f} complete_p95_ms={complete[1]:.1f} lists_per_s={lst[0]:.0f} "
+      f"pgbench_tps={pg:.0f} sc003_ops_per_s={sc003:.0f} sc003_gap={summary['sc003_gap']}")
 PYEOF

@@ -2,7 +2,7 @@
 # Runs every test: formatting and clippy gates, native crates (cargo test), the recurrence vectors, the
 # infrastructure checks (scripts/check-infra.sh), then builds the components,
 # starts an isolated stack (ports +10000, data in .test-data/, never the dev stack), runs the
-# integration and contract tests against it and stops it. Ends with one line `N passed, M failed`.
+# integration and contract tests and `scripts/bench.sh --quick` against it and stops it. Ends with one line `N passed, M failed`.
 #   scripts/test.sh               everything
 #   scripts/test.sh --no-stack    native tests and vectors only
 source "$(dirname "$0")/lib/common.sh"
@@ -72,6 +72,9 @@ if $with_stack; then
       suite platform "$TOOLS/venv/bin/python" -m pytest -p no:cacheprovider -q -rfE "$ROOT/tests/platform"
       # Local Prometheus on the same stack: every alert/dashboard expression with local metrics returns data.
       suite observe bash "$ROOT/scripts/observe-local.sh" test 30
+      # Every benchmark at small sizes on the same stack: passes when each bench ran and printed
+      # its figures (timing goals are the benches' own figures, not a test verdict).
+      suite bench-quick bash "$ROOT/scripts/bench.sh" --quick
     else
       record stack-up 1 /dev/null
     fi
