@@ -7,7 +7,8 @@
 # bulk publish per topic each), paced by the engine's GENERATION_RATE. Prints generations/s,
 # total time, the database lag (trigger → last instance row), the outbox lag (→ last event
 # published to Kafka) and the engine's consumer lag on task-operations (→ every v1.task.created
-# consumed, i.e. the job of each next occurrence scheduled).
+# consumed, i.e. the job of each next occurrence scheduled), the load average, the sweep's time
+# per phase and the CPU each process of the stack used (trigger → last row → consumer lag 0).
 #   scripts/bench-herd.sh                 N=100000 against the test stack (scripts/stack.sh test up)
 #   N=10000 STACK=dev scripts/bench-herd.sh
 # Last line: herd_n=<n> herd_seconds=<s> generations_per_s=<r>
