@@ -7,7 +7,8 @@
 # bulk publish per topic each), paced by the engine's GENERATION_RATE. Prints generations/s,
 # total time, the database lag (trigger → last instance row), the outbox lag (→ last event
 # published to Kafka) and the engine's consumer lag on task-operations (→ every v1.task.created
-# consumed, i.e. the job of each next occurrence scheduled).
+# consumed, i.e. the job of each next occurrence scheduled), the load average, the sweep's time
+# per phase and the CPU each process of the stack used (trigger → last row → consumer lag 0).
 #   scripts/bench-herd.sh                 N=100000 against the test stack (scripts/stack.sh test up)
 #   N=10000 STACK=dev scripts/bench-herd.sh
 # Last line: herd_n=<n> herd_seconds=<s> generations_per_s=<r>
@@ -59,6 +60,43 @@ engine_lag() {
     | awk '$2 == "task-operations" && $6 ~ /^[0-9]+$/ {s += $6} END {print s + 0}'
 }
 
+# CPU profile: clock ticks used by each process of the stack (its process tree, plus the
+# children a process reaped, e.g. PostgreSQL's exited backends), snapshot before and after.
+cpu_ticks() {
+  local f name pid
+  for f in "$RUN_DIR"/*.pid; do
+    name="$(basename "$f" .pid)"; pid="$(cat "$f" 2>/dev/null || true)"
+    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || continue
+    ps -eo pid=,ppid= | awk -v root="$pid" -v name="$name" '
+      { parent[$1] = $2 }
+      END {
+        n = 0; tree[root] = 1
+        do { grew = 0; for (p in parent) if (!(p in tree) && (parent[p] in tree)) { tree[p] = 1; grew = 1 } } while (grew)
+        for (p in tree) {
+          f = "/proc/" p "/stat"
+          if ((getline line < f) > 0) {
+            sub(/^.*\) /, "", line); split(line, a, " ")
+            n += a[12] + a[13]; if (p == root) n += a[14] + a[15]
+          }
+          close(f)
+        }
+        print name, n
+      }'
+  done
+}
+# Prints CPU seconds per process between two snapshots, busiest first, and per generation.
+cpu_profile() {
+  local hz; hz="$(getconf CLK_TCK)"
+  awk -v hz="$hz" -v n="$N" 'NR == FNR { before[$1] = $2; next }
+    { d = ($2 - before[$1]) / hz; total += d; if (d > 0) printf "%s %.1f %.2f\n", $1, d, 1000 * d / n }
+    END { printf "TOTAL %.1f %.2f\n", total, 1000 * total / n }' "$1" "$2" \
+    | sort -k2,2nr | awk '{ printf "  %-28s %8.1f s CPU  %6.2f ms/generation\n", $1, $2, $3 }'
+}
+PROFILE_DIR="$(mktemp -d)"
+trap 'rm -rf "$PROFILE_DIR"' EXIT
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+cpu_ticks >"$PROFILE_DIR/start"
+
 START="$(date +%s.%N)"
 curl -fsS -X POST "$ENGINE_DAPR/v1.0-alpha1/jobs/recurrence-catchup-more-bench" -H 'content-type: application/json' \
   -d '{"dueTime": "1s", "overwrite": true, "data": {}}' >/dev/null
@@ -73,6 +111,7 @@ while :; do
     printf '  t=%6ss  instances %7s / %s\n' "$el" "$c" "$N" >&2
     if [ "$c" -ge "$N" ]; then db_done="$el"; fi
   fi
+  if [ -n "$db_done" ] && [ ! -s "$PROFILE_DIR/db" ]; then cpu_ticks >"$PROFILE_DIR/db"; LOAD_DB="$(cut -d' ' -f1-3 /proc/loadavg)"; fi
   if [ -n "$db_done" ] && [ -z "$pub_done" ] && [ "$(unpublished)" -eq 0 ]; then pub_done="$el"; fi
   if [ -n "$db_done" ] && [ -n "$pub_done" ]; then break; fi
   missed="$("${PSQL[@]}" -c "select coalesce(sum(missed_occurrences), 0) from series where user_id like '$TAG-%'")"
@@ -92,6 +131,13 @@ while :; do
   if (( $(date +%s) - lag_start > ${LAG_WAIT:-1800} )); then lag_done="(not drained after ${LAG_WAIT:-1800} s more: $lag left)"; break; fi
   sleep 5
 done
+cpu_ticks >"$PROFILE_DIR/end"
+LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
+# The sweep's own account of its time (ms per phase, summed over its triggers).
+sweep="$("${PSQL[@]}" -c "with runs as (select data->'summary' as s from jobs where kind = 'catchup' and last_run_at >= to_timestamp($START))
+  select (select coalesce(sum((s->>'created')::bigint), 0) from runs) || ' created in ' || (select count(*) from runs) || ' triggers; ms: ' ||
+         coalesce((select string_agg(k || ' ' || v, ', ' order by k) from (select m.key as k, sum(m.value::text::bigint) as v
+                   from runs, jsonb_each(runs.s->'ms') m group by m.key) x), '-')")"
 dupes="$("${PSQL[@]}" -c "select count(*) from (select series_id from tasks where user_id like '$TAG-%' group by series_id, recurrence_id having count(*) > 1) d")"
 echo "herd benchmark: $N daily series due at $O ($(nproc) cores, stack $STACK)"
 echo "  instances generated:                 $(count_created) (duplicates: $dupes)"
@@ -100,6 +146,12 @@ echo "  trigger -> last event published:     $pub_done s"
 echo "  trigger -> engine consumer lag 0:    $lag_done s"
 rate="$(awk -v n="$N" -v s="$db_done" 'BEGIN {printf "%.0f", n / s}')"
 echo "  generations/s:                       $rate"
+echo "  load average (1/5/15 min):           before $LOAD_BEFORE, at last row $LOAD_DB, at end $LOAD_END"
+echo "  generation sweep:                    $sweep"
+echo "  CPU by process, trigger -> last instance row:"
+cpu_profile "$PROFILE_DIR/start" "$PROFILE_DIR/db"
+echo "  CPU by process, last instance row -> engine consumer lag 0:"
+cpu_profile "$PROFILE_DIR/db" "$PROFILE_DIR/end"
 log "cleaning up the bench rows"
 "${PSQL[@]}" <<SQL >/dev/null
 delete from processed_events where consumer = 'recurrence-engine/precreate' and event_id in

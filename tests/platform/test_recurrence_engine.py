@@ -14,7 +14,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from support.engine import fire_at
+from support.engine import fire_at, get_job, lead as precreate_lead
+from support.notify import reminders
 from support.stack import ENV, stack, wait_until
 from support.taskapi import User, future, iso, psql, read_events
 
@@ -237,3 +238,37 @@ def test_precreation_job_creates_the_instance_15_minutes_ahead_with_a_reminder_e
     assert series_rows(t["series_id"]) == [("pending", iso(due)), ("pending", iso(occurrence))]
     bogus = requests.post(f"{ENGINE}/job/{name}", timeout=30, json={"series_id": "x"})
     assert bogus.status_code == 200 and bogus.json()["status"] == "ignored"
+
+
+def test_reminders_longer_than_the_lead_move_the_precreation_so_they_are_scheduled_not_missed(user):
+    """A daily series with reminders PT1H and P1D: the next instance must exist before its
+    one-day reminder is due (with the 15-minute lead it would only be created 23 h 45 min
+    later, its P1D and PT1H reminders already past and recorded as missed). The engine's job of
+    that occurrence is due one day and 5 minutes (plus the herd offset) before it, so here
+    already: the instance is created within seconds and the dispatcher schedules both of its
+    reminders. The job of the occurrence after it keeps the same name and lead."""
+    t0 = datetime.now(timezone.utc).replace(microsecond=0)
+    due = t0 + timedelta(seconds=150)
+    occurrence = due + timedelta(days=1)
+    t = user.create(title="water the garden", recurrence="daily", due_date=iso(due), reminders=["PT1H", "P1D"])
+    assert t["upcoming_occurrence"] == iso(occurrence)
+    wait_until("the next instance, a day ahead", lambda: ("pending", iso(occurrence)) in series_rows(t["series_id"]),
+               timeout=40, interval=0.2)
+    (created_at, task_id), = psql(f"""select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), task_id
+                                      from tasks where series_id = '{t["series_id"]}' and recurrence_id = '{iso(occurrence)}'""")
+    one_day = occurrence - timedelta(days=1)
+    assert datetime.fromisoformat(created_at.replace("Z", "+00:00")) < one_day, (created_at, one_day)
+
+    def both_scheduled():
+        rows = reminders(task_id)
+        return rows if {o: (r["status"], bool(r["job_name"])) for o, r in rows.items()} == {
+            "P1D": ("pending", True), "PT1H": ("pending", True)} else None
+    rows = wait_until("both reminders of the new instance scheduled", both_scheduled, timeout=30, interval=0.5)
+    assert rows["P1D"]["remind_at"].startswith(iso(one_day)[:19]), rows
+    assert rows["PT1H"]["remind_at"].startswith(iso(occurrence - timedelta(hours=1))[:19]), rows
+    # The chain continues under the deterministic name, one day and 5 minutes (+ herd offset) ahead.
+    following = occurrence + timedelta(days=1)
+    job = wait_until("the following job", lambda: get_job(job_name(t["series_id"], following)), timeout=15)
+    assert job["dueTime"] == iso(fire_at(t["series_id"], following,
+                                         precreate_lead(timedelta(hours=1), timedelta(days=1)))), job
+    assert job["data"]["value"] == {"series_id": t["series_id"], "occurrence": iso(following)}, job

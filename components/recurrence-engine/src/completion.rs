@@ -71,8 +71,8 @@ pub(crate) fn time(row: &[Value], i: usize) -> Option<DateTime<Utc>> {
 async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
     let c = match engine::operation(body) {
         Ok(Some(Operation::Completed(c))) => c,
-        Ok(Some(Operation::Created(p))) => {
-            return match crate::precreate::schedule(dapr, &p).await {
+        Ok(Some(Operation::Created(p, lead))) => {
+            return match crate::precreate::schedule(dapr, &p, lead).await {
                 Ok(()) => Verdict::Success,
                 Err(e) => Verdict::Retry(e),
             }
@@ -203,20 +203,28 @@ pub(crate) async fn publish_bulk(dapr: &Dapr, events: Option<&str>) {
     for e in outbox_events(events) {
         by_topic.entry(e.topic.clone()).or_default().push(e);
     }
-    let mut done: Vec<String> = Vec::new();
-    for (topic, batch) in by_topic {
+    // One bulk call per topic, all at once.
+    let calls = by_topic.into_iter().map(|(topic, batch)| async move {
         let pairs: Vec<(String, String)> = batch
             .iter()
             .map(|e| (e.json.clone(), e.key.clone()))
             .collect();
         match dapr.publish_bulk_cloudevents(PUBSUB, &topic, &pairs).await {
-            Ok(()) => done.extend(batch.into_iter().map(|e| e.id)),
-            Err(err) => eprintln!(
-                "recurrence-engine: bulk publish of {} events to {topic} failed (the outbox sweep retries): {err}",
-                pairs.len()
-            ),
+            Ok(()) => batch.into_iter().map(|e| e.id).collect(),
+            Err(err) => {
+                eprintln!(
+                    "recurrence-engine: bulk publish of {} events to {topic} failed (the outbox sweep retries): {err}",
+                    pairs.len()
+                );
+                Vec::new()
+            }
         }
-    }
+    });
+    let done: Vec<String> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     mark_published(dapr, &done).await;
 }
 

@@ -42,7 +42,7 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
     let now = Utc::now();
     for c in &chains {
         let r = engine::resume(c, now);
-        if let Err(e) = crate::precreate::apply(dapr, &r).await {
+        if let Err(e) = crate::precreate::apply(dapr, &r, c.lead_secs).await {
             return Verdict::Retry(e);
         }
         eprintln!(

@@ -1,11 +1,14 @@
-//! Pre-creation with the Dapr Jobs API: a one-shot job per occurrence fires
-//! `PRECREATE_LEAD_SECS` before its due time; the trigger creates the instance (with its
+//! Pre-creation with the Dapr Jobs API: a one-shot job per occurrence fires its lead
+//! (`engine::precreate_lead_secs`: 15 minutes, or the instance's largest reminder offset plus a
+//! margin) before its due time; the trigger creates the instance (with its
 //! `v1.reminder.planned` event on `alerts`) and schedules the job of the following occurrence. Only
 //! the app id that scheduled a job receives its trigger, so this service schedules its own jobs.
 
 use chrono::{TimeDelta, Utc};
 use component_kit::dapr::{Dapr, DaprError};
-use domain::engine::{Precreate, Resume, DEFAULT_HERD_WINDOW_SECS, PRECREATE_CONSUMER};
+use domain::engine::{
+    precreate_lead_secs, Precreate, Resume, DEFAULT_HERD_WINDOW_SECS, PRECREATE_CONSUMER,
+};
 use domain::sql;
 use domain::Mode;
 use serde_json::{json, Value};
@@ -16,10 +19,13 @@ use crate::completion::{publish, query, text, time, DB};
 /// Schedules (or re-schedules: same name, `overwrite`) the job of one occurrence. Only the
 /// scheduler is involved (no database call), so consuming `v1.task.created` never waits on
 /// PostgreSQL; the run is recorded in `jobs` when the job fires.
-pub async fn schedule(dapr: &Dapr, p: &Precreate) -> Result<(), DaprError> {
-    dapr.schedule_job(&p.job_name(), &p.job(Utc::now(), herd_window_secs()))
-        .await
-        .map(|_| ())
+pub async fn schedule(dapr: &Dapr, p: &Precreate, lead_secs: i64) -> Result<(), DaprError> {
+    dapr.schedule_job(
+        &p.job_name(),
+        &p.job(Utc::now(), lead_secs, herd_window_secs()),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Width of the herd window (`HERD_WINDOW_SECS`, 0..=3600; default
@@ -49,12 +55,12 @@ pub async fn cancel(dapr: &Dapr, p: &Precreate) -> Result<(), DaprError> {
 }
 
 /// Puts a series' chain in order: cancels the stale job, schedules the next one.
-pub async fn apply(dapr: &Dapr, r: &Resume) -> Result<(), DaprError> {
+pub async fn apply(dapr: &Dapr, r: &Resume, lead_secs: i64) -> Result<(), DaprError> {
     if let Some(c) = &r.cancel {
         cancel(dapr, c).await?;
     }
     if let Some(s) = &r.schedule {
-        schedule(dapr, s).await?;
+        schedule(dapr, s, lead_secs).await?;
     }
     Ok(())
 }
@@ -120,6 +126,8 @@ async fn run(dapr: &Dapr, name: &str, p: &Precreate) -> Result<Value, DaprError>
     if let Some(row) = rows.first() {
         publish(dapr, text(row, 2)).await;
     }
+    // The next instance copies this one's reminders: its lead follows the largest of them.
+    let lead = precreate_lead_secs(rows.first().and_then(|r| r.get(3)).and_then(Value::as_i64));
     if let Some(next) = upcoming {
         schedule(
             dapr,
@@ -127,6 +135,7 @@ async fn run(dapr: &Dapr, name: &str, p: &Precreate) -> Result<Value, DaprError>
                 series_id: p.series_id.clone(),
                 occurrence: next,
             },
+            lead,
         )
         .await?;
     }

@@ -88,8 +88,9 @@ pub struct Completion {
 pub enum Operation {
     /// A recurring instance was completed: make sure the next instance exists.
     Completed(Completion),
-    /// A recurring instance was created: pre-create the occurrence after it.
-    Created(Precreate),
+    /// A recurring instance was created: pre-create the occurrence after it, this many seconds
+    /// ahead ([`precreate_lead_secs`] of the instance's reminders).
+    Created(Precreate, i64),
     /// Instances of a series were deleted (`following` or `all`): the job of the occurrence
     /// after the deleted instance is cancelled.
     Cancel(Precreate),
@@ -137,7 +138,19 @@ pub fn operation(body: &[u8]) -> Result<Option<Operation>, Poison> {
             occurrence,
         };
         return Ok(Some(if event.event_type == CREATED {
-            Operation::Created(p)
+            let offsets = event
+                .data
+                .pointer("/task/reminders")
+                .and_then(serde_json::Value::as_array)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(serde_json::Value::as_str)
+                        .filter_map(|o| crate::types::ReminderOffset::parse(o).ok())
+                        .map(|o| o.seconds())
+                        .max()
+                })
+                .unwrap_or_default();
+            Operation::Created(p, precreate_lead_secs(offsets))
         } else {
             Operation::Cancel(p)
         }));
@@ -152,6 +165,19 @@ pub fn operation(body: &[u8]) -> Result<Option<Operation>, Poison> {
 
 /// How long before an occurrence's due time its instance is pre-created (at least).
 pub const PRECREATE_LEAD_SECS: i64 = 15 * 60;
+
+/// How long before its largest reminder an instance is pre-created: reminders are planned when
+/// the instance exists, so one whose time had already passed would be recorded as missed.
+pub const REMINDER_MARGIN_SECS: i64 = 5 * 60;
+
+/// The pre-creation lead of an occurrence whose instance gets reminders with the largest offset
+/// `max_reminder_secs`: [`PRECREATE_LEAD_SECS`], or that offset plus [`REMINDER_MARGIN_SECS`]
+/// when longer, so every reminder of the instance is still ahead when it is created.
+pub fn precreate_lead_secs(max_reminder_secs: Option<i64>) -> i64 {
+    max_reminder_secs.map_or(PRECREATE_LEAD_SECS, |o| {
+        (o.max(0) + REMINDER_MARGIN_SECS).max(PRECREATE_LEAD_SECS)
+    })
+}
 
 /// Default width of the herd window: pre-creation jobs are spread over the 10 minutes before
 /// the lead (the seed's 23:55–00:05 is such a 10-minute window).
@@ -192,18 +218,18 @@ impl Precreate {
         i64::try_from(bits % u128::from(window_secs)).unwrap_or(0)
     }
 
-    /// When the job fires: [`PRECREATE_LEAD_SECS`] before the occurrence, moved earlier by the
-    /// series' [`Self::herd_offset`] in a window of `window_secs` (so the instance always exists
-    /// at least the lead time before it is due).
-    pub fn fire_at(&self, window_secs: u32) -> DateTime<Utc> {
-        self.occurrence
-            - chrono::TimeDelta::seconds(PRECREATE_LEAD_SECS + self.herd_offset(window_secs))
+    /// When the job fires: `lead_secs` ([`precreate_lead_secs`]) before the occurrence, moved
+    /// earlier by the series' [`Self::herd_offset`] in a window of `window_secs` (so the
+    /// instance always exists at least the lead time before it is due).
+    pub fn fire_at(&self, lead_secs: i64, window_secs: u32) -> DateTime<Utc> {
+        self.occurrence - chrono::TimeDelta::seconds(lead_secs + self.herd_offset(window_secs))
     }
 
     /// The Jobs API body: one shot at [`Self::fire_at`] (in one second if that has passed),
-    /// `overwrite`, constant failure policy 5 s × 3, data naming series and occurrence.
-    pub fn job(&self, now: DateTime<Utc>, window_secs: u32) -> serde_json::Value {
-        let fire = self.fire_at(window_secs);
+    /// `overwrite`, constant failure policy 5 s × 3, data naming series and occurrence. The
+    /// name does not depend on the lead: a re-schedule with other reminders moves the same job.
+    pub fn job(&self, now: DateTime<Utc>, lead_secs: i64, window_secs: u32) -> serde_json::Value {
+        let fire = self.fire_at(lead_secs, window_secs);
         let due = if fire > now {
             fire.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         } else {
@@ -312,6 +338,9 @@ pub struct Chain {
     pub frontier_upcoming: Option<DateTime<Utc>>,
     /// Missed occurrences up to this instant are already counted.
     pub counted_through: Option<DateTime<Utc>>,
+    /// The pre-creation lead of the chain's next occurrence ([`precreate_lead_secs`] of the
+    /// frontier instance's reminders, which the next instance copies).
+    pub lead_secs: i64,
 }
 
 /// What to do to put a series' chain back in order.
@@ -449,7 +478,14 @@ mod tests {
             series_id: TaskId::parse(SERIES).expect("id"),
             occurrence: at(2026, 11, 27, 9),
         };
-        assert_eq!(op, Some(Operation::Created(p)));
+        assert_eq!(op, Some(Operation::Created(p.clone(), PRECREATE_LEAD_SECS)));
+        // Reminders longer than the lead move it: the largest one plus the margin.
+        d["task"]["reminders"] = json!(["PT1H", "P1D", "PT0S"]);
+        let op = operation(&envelope(CREATED, d.clone())).expect("valid");
+        assert_eq!(op, Some(Operation::Created(p.clone(), 86_400 + 300)));
+        d["task"]["reminders"] = json!(["PT10M"]);
+        let op = operation(&envelope(CREATED, d.clone())).expect("valid");
+        assert_eq!(op, Some(Operation::Created(p, PRECREATE_LEAD_SECS)));
         d["task"]["upcoming_occurrence"] = json!("tomorrow");
         assert!(matches!(
             operation(&envelope(CREATED, d)),
@@ -465,7 +501,10 @@ mod tests {
         };
         let name = p.job_name();
         assert_eq!(name, format!("precreate-{SERIES}-20261127T090000Z"));
-        let job = p.job(at(2026, 11, 26, 8), 0);
+        let job = p.job(at(2026, 11, 26, 8), PRECREATE_LEAD_SECS, 0);
+        // A one-hour reminder: 65 minutes ahead, same name.
+        let early = p.job(at(2026, 11, 26, 8), precreate_lead_secs(Some(3600)), 0);
+        assert_eq!(early["dueTime"], json!("2026-11-27T07:55:00Z"));
         assert_eq!(job["dueTime"], json!("2026-11-27T08:45:00Z"));
         // In a 10-minute herd window this series fires its offset earlier, never later.
         let offset = p.herd_offset(600);
@@ -475,7 +514,7 @@ mod tests {
             (0x1b9f3c2e8a1d4c4e9b7a1f2e3d4c5b6a_u128 % 600) as i64
         );
         assert_eq!(
-            p.fire_at(600),
+            p.fire_at(PRECREATE_LEAD_SECS, 600),
             at(2026, 11, 27, 8) + chrono::TimeDelta::seconds(45 * 60 - offset)
         );
         assert_eq!(job["overwrite"], json!(true));
@@ -485,7 +524,11 @@ mod tests {
         );
         // Already past its fire time: fire at once.
         assert_eq!(
-            p.job(at(2026, 11, 27, 8) + chrono::TimeDelta::minutes(50), 0)["dueTime"],
+            p.job(
+                at(2026, 11, 27, 8) + chrono::TimeDelta::minutes(50),
+                PRECREATE_LEAD_SECS,
+                0
+            )["dueTime"],
             json!("1s")
         );
         let body = job["data"].to_string();
@@ -609,6 +652,7 @@ mod tests {
             frontier: Some(frontier),
             frontier_upcoming: upcoming,
             counted_through: None,
+            lead_secs: PRECREATE_LEAD_SECS,
         }
     }
 

@@ -490,11 +490,12 @@ pub fn engine_series(id: &TaskId) -> Statement {
 
 /// Columns of a series' pre-creation chain, for the recurrence engine (joined as `s`, `f`):
 /// `[series_id, rule, dtstart_local, tzid, end_date, mode, is_active, frontier, frontier's
-/// upcoming_occurrence, caught_up_through]`. The frontier is the latest occurrence with a live
-/// (not deleted) instance.
+/// upcoming_occurrence, caught_up_through, largest reminder offset (seconds) of the frontier]`.
+/// The frontier is the latest occurrence with a live (not deleted) instance.
 fn chain_columns() -> String {
     format!(
-        "s.series_id::text, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active, {rid}, {up}, {caught}",
+        "s.series_id::text, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active, {rid}, {up}, {caught}, \
+         (select max(r.offset_secs) from reminders r where r.task_id = f.task_id)",
         end = ts("s.end_date"),
         rid = ts("f.recurrence_id"),
         up = ts("f.upcoming_occurrence"),
@@ -504,7 +505,7 @@ fn chain_columns() -> String {
 
 /// The frontier instance of series `s` (lateral join).
 const FRONTIER: &str =
-    "left join lateral (select t.recurrence_id, t.upcoming_occurrence from tasks t \
+    "left join lateral (select t.task_id, t.recurrence_id, t.upcoming_occurrence from tasks t \
      where t.series_id = s.series_id and t.status <> 'deleted' and t.recurrence_id is not null \
      order by t.recurrence_id desc limit 1) f on true";
 
@@ -522,21 +523,25 @@ pub fn series_chains(ids: &[TaskId]) -> Statement {
 }
 
 /// One page (at most `limit`, by series id after `after`) of active fixed-grid series whose
-/// chain is stuck: the occurrence after the frontier is due before `horizon` (pre-creation time
-/// has come) but has no instance, and it was not handled by an earlier catch-up
-/// (`caught_up_through`). Rows as `chain_columns`.
-pub fn stuck_chains(after: &str, horizon: DateTime<Utc>, limit: u32) -> Statement {
+/// chain is stuck: the pre-creation time of the occurrence after the frontier has come at `now`
+/// (its lead as `engine::precreate_lead_secs` of the frontier instance's reminders) but it has
+/// no instance, and it was not handled by an earlier catch-up (`caught_up_through`). Rows as
+/// `chain_columns`.
+pub fn stuck_chains(after: &str, now: DateTime<Utc>, limit: u32) -> Statement {
     let mut b = Binder::default();
     let sql = format!(
         "select {cols} from series s {FRONTIER} \
          where s.series_id > {after}::uuid and s.is_active and s.mode = 'fixed' and s.completed_at is null \
-         and f.upcoming_occurrence <= {horizon}::timestamptz \
+         and f.upcoming_occurrence <= {now}::timestamptz + greatest({lead}::integer, \
+         coalesce((select max(r.offset_secs) from reminders r where r.task_id = f.task_id), 0) + {margin}::integer) * interval '1 second' \
          and (s.caught_up_through is null or s.caught_up_through < f.upcoming_occurrence) \
          and not exists (select 1 from tasks x where x.series_id = s.series_id and x.recurrence_id = f.upcoming_occurrence) \
          order by s.series_id limit {limit}::integer",
         cols = chain_columns(),
         after = b.bind(after),
-        horizon = b.bind(rfc3339(horizon)),
+        now = b.bind(rfc3339(now)),
+        lead = b.bind(crate::engine::PRECREATE_LEAD_SECS),
+        margin = b.bind(crate::engine::REMINDER_MARGIN_SECS),
         limit = b.bind(limit),
     );
     b.finish(sql)
@@ -581,10 +586,11 @@ pub fn record_processed(consumer: &str, event_id: &str) -> Statement {
 
 /// Pre-creates the instance of an active fixed-grid series at `occurrence` (from the series
 /// template, with the reminders of the latest earlier instance) with its `v1.task.created`
-/// event on `task-operations` and a `v1.reminder.planned` event on `alerts`; records `job` for
+/// event on `task-operations` and, when it has reminders, a `v1.reminder.planned` event on `alerts`; records `job` for
 /// `consumer` in `processed_events` in the same statement. An occurrence that exists already
 /// (created on completion, or deleted) is left alone: `on conflict (series_id, recurrence_id)
-/// do nothing`. Answers one row `[newly processed, instances created, events]`.
+/// do nothing`. Answers one row `[newly processed, instances created, events, largest reminder
+/// offset (seconds) of the occurrence's instance (or, before it is visible, the one it copies)]`.
 pub fn precreate_instance(
     consumer: &str,
     job: &str,
@@ -611,12 +617,16 @@ pub fn precreate_instance(
          nrem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
          select gen_random_uuid(), n.task_id, n.user_id, r.offset_text, r.offset_secs, n.due_date - r.offset_secs * interval '1 second' \
          from nxt n join prev p on true join reminders r on r.task_id = p.task_id returning task_id), \
+         nxr as (select * from nxt where task_id in (select task_id from nrem)), \
          nob as ({created}), \
          aob as ({due}) \
          select (select count(*) from pe) > 0, (select count(*) from nxt), \
-         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from nob o union all select {e2} from aob o) x)::text",
+         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from nob o union all select {e2} from aob o) x)::text, \
+         (select max(r.offset_secs) from reminders r where r.task_id = (select t.task_id from tasks t \
+         where t.series_id = {sid}::uuid and t.recurrence_id <= {occ}::timestamptz \
+         order by t.recurrence_id desc limit 1))",
         created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", reminders), ""),
-        due = outbox_insert("nxt", "v1.reminder.planned", "alerts", &task_json("s", reminders), ""),
+        due = outbox_insert("nxr", "v1.reminder.planned", "alerts", &task_json("s", reminders), ""),
         e1 = event_json("o"),
         e2 = event_json("o"),
     );
@@ -682,7 +692,8 @@ pub struct BatchItem {
 /// [`precreate_instance`] does for one: each item's key is recorded for `consumer` in
 /// `processed_events`, its instance is created from the series template (active fixed-grid
 /// series only) with the reminders of the series' latest earlier instance, and its
-/// `v1.task.created` and `v1.reminder.planned` events are written to the outbox. Answers one row
+/// `v1.task.created` and (when it has reminders) `v1.reminder.planned` events are written to the
+/// outbox. Answers one row
 /// `[newly processed, instances created, events]`.
 pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Statement {
     let mut b = Binder::default();
@@ -734,12 +745,13 @@ pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Statement {
          nrem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
          select gen_random_uuid(), n.task_id, n.user_id, r.offset_text, r.offset_secs, n.due_date - r.offset_secs * interval '1 second' \
          from nxt n join prev p on p.series_id = n.series_id join reminders r on r.task_id = p.task_id returning task_id), \
+         nxr as (select * from nxt where task_id in (select task_id from nrem)), \
          nob as ({created}), \
          aob as ({due}) \
          select (select count(*) from pe), (select count(*) from nxt), \
          (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from nob o union all select {e2} from aob o) x)::text",
         created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", reminders), ""),
-        due = outbox_insert("nxt", "v1.reminder.planned", "alerts", &task_json("s", reminders), ""),
+        due = outbox_insert("nxr", "v1.reminder.planned", "alerts", &task_json("s", reminders), ""),
         e1 = event_json("o"),
         e2 = event_json("o"),
     );

@@ -11,6 +11,9 @@ from .stack import ENV
 
 ENGINE_DAPR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 1}"
 LEAD = timedelta(minutes=15)
+# Reminders are planned when their instance exists: a reminder longer than the lead moves the
+# pre-creation to its offset plus this margin.
+REMINDER_MARGIN = timedelta(minutes=5)
 # The engine's default herd window (HERD_WINDOW_SECS).
 HERD_WINDOW_SECS = 600
 
@@ -24,9 +27,16 @@ def herd_offset(series_id: str, window: int = HERD_WINDOW_SECS) -> int:
     return uuid.UUID(series_id).int % window if window else 0
 
 
-def fire_at(series_id: str, occurrence: datetime) -> datetime:
-    """When the pre-creation job of an occurrence is due: 15 min plus the herd offset before it."""
-    return occurrence - LEAD - timedelta(seconds=herd_offset(series_id))
+def lead(*reminders: timedelta) -> timedelta:
+    """The pre-creation lead of an instance with these reminder offsets: 15 min, or the largest
+    offset plus the margin when that is longer."""
+    return max([LEAD, *(r + REMINDER_MARGIN for r in reminders)])
+
+
+def fire_at(series_id: str, occurrence: datetime, lead: timedelta = LEAD) -> datetime:
+    """When the pre-creation job of an occurrence is due: its lead (15 min unless reminders ask
+    for more) plus the herd offset before it."""
+    return occurrence - lead - timedelta(seconds=herd_offset(series_id))
 
 
 def get_job(name: str) -> dict | None:
