@@ -72,6 +72,9 @@ if $with_stack; then
       suite platform "$TOOLS/venv/bin/python" -m pytest -p no:cacheprovider -q -rfE "$ROOT/tests/platform"
       # Local Prometheus on the same stack: every alert/dashboard expression with local metrics returns data.
       suite observe bash "$ROOT/scripts/observe-local.sh" test 30
+      # Faults under load on the same stack (kill -9 of every process, dead-letter replay, secret
+      # rotation), accounted by event id; the stack is healthy again afterwards.
+      suite chaos bash "$ROOT/scripts/chaos.sh" --quick
     else
       record stack-up 1 /dev/null
     fi
