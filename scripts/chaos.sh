@@ -28,6 +28,8 @@ while IFS='|' read -r name cmd; do
   proc_alive "$name" || die "$name of stack '$STACK_NAME' is not running (start it: scripts/stack.sh $STACK_NAME up)"
   eval "$cmd" >/dev/null 2>&1 || die "$name of stack '$STACK_NAME' is not healthy"
 done < <(health_checks)
+# Registers the outbox-sweep job on a stack started before stack_up did so.
+curl -fsS "http://127.0.0.1:$(app_port task-api)/readyz" >/dev/null || die "task-api of stack '$STACK_NAME' is not ready"
 ok "stack '$STACK_NAME' is up and healthy; chaos run ($mode)"
 
 export CHAOS_MODE="$mode" STACK="$STACK_NAME" MAILPIT_HTTP_PORT MQTT_PORT DAPR_HTTP_BASE APP_PORT_BASE PG_PORT \
