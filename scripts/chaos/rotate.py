@@ -44,6 +44,7 @@ class Rotation:
         self.hba = STACK_DIR / "postgres" / "pg_hba.conf"
         self.hba_original = self.hba.read_text()
         self.log: list[str] = []
+        self._marks: dict[str, int] = {}
 
     def _say(self, msg: str) -> None:
         print(f"  rotation: {msg}", flush=True)
@@ -115,7 +116,7 @@ class Rotation:
                     text = self.originals[(app, f)].replace("name: tasks-db-connection\n", f"name: {key}\n") \
                         .replace("key: tasks-db-connection\n", f"key: {key}\n")
                     _write_atomic(STACK_DIR / "resources" / app / f, text)
-        self._wait_components_reloaded(t1)
+        self._wait_components_reloaded()
         self._say(f"database components reloaded with secret {key} in {time.monotonic() - t1:.2f}s")
 
     def _apply(self, gen: str, conn: str, jwt: str, previous: str) -> None:
@@ -123,9 +124,9 @@ class Rotation:
         self._point_store(f"secrets-{gen}.json", "jwt-secret", jwt)
         self._point_components(f"tasks-db-connection-{gen}")
 
-    def _wait_components_reloaded(self, since_monotonic: float) -> None:
-        """Waits until every sidecar logged the reload of its database components."""
-        del since_monotonic
+    def _wait_components_reloaded(self) -> None:
+        """Waits until every sidecar logged the reload of its database components (in its log
+        past the sizes in `_marks`, taken before the files changed)."""
         # tasks-db is scoped to every app but chat; chat-state to chat only.
         want = {(app, "chat-state" if app == "chat" else "tasks-db") for app in APPS}
         deadline = time.monotonic() + 30
