@@ -75,6 +75,9 @@ if $with_stack; then
       # Every benchmark at small sizes on the same stack: passes when each bench ran and printed
       # its figures (timing goals are the benches' own figures, not a test verdict).
       suite bench-quick bash "$ROOT/scripts/bench.sh" --quick
+      # Faults under load on the same stack (kill -9 of every process, dead-letter replay, secret
+      # rotation), accounted by event id; the stack is healthy again afterwards.
+      suite chaos bash "$ROOT/scripts/chaos.sh" --quick
     else
       record stack-up 1 /dev/null
     fi

@@ -355,6 +355,10 @@ stack_up() {
   for app in "${APPS[@]}"; do start_component "$app"; done
   for app in "${APPS[@]}"; do start_daprd "$app"; done
   stack_wait_healthy 120
+  # The task-api's readiness check registers the recurring outbox-sweep job (ADR 0001), the safety
+  # net for events left unpublished by a crash between commit and publish; nothing else calls it
+  # locally (a Kubernetes readiness probe does in production).
+  wait_for "task-api ready (outbox-sweep job)" 60 curl -fsS "http://127.0.0.1:$(app_port task-api)/readyz"
   ok "stack '$STACK_NAME' healthy in $((SECONDS - start))s"
 }
 

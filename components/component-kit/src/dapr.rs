@@ -47,11 +47,34 @@ impl std::fmt::Display for DaprError {
 impl std::error::Error for DaprError {}
 
 impl DaprError {
+    /// True if the sidecar refused a binding call because the binding was being reloaded
+    /// (Dapr's HotReload closes a changed component, then initialises it again): the statement
+    /// never reached the database, so sending it again is safe.
+    pub fn is_binding_reloading(&self) -> bool {
+        matches!(self, Self::Status { status: 500, body } if body.contains("ERR_INVOKE_OUTPUT_BINDING")
+            && (RELOADING.iter().any(|m| body.contains(m))
+                || (body.contains("failed to connect") && body.contains("context canceled"))))
+    }
+
     /// True if a SQL statement failed on a unique constraint (SQLSTATE 23505).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Self::Status { body, .. } if body.contains("SQLSTATE 23505"))
     }
 }
+
+/// What daprd answers for a binding in the middle of a hot reload: removed from the component
+/// store, closed before the call ran, or its connection pool closed before the call acquired a
+/// connection (or while it was still connecting: `failed to connect` ... `context canceled`).
+const RELOADING: [&str; 3] = [
+    "couldn't find output binding",
+    "component is closed",
+    "closed pool",
+];
+
+/// How often, and how far apart, a binding call refused mid-reload is sent again (a reload takes
+/// a few tens of milliseconds).
+const RELOAD_RETRIES: u32 = 40;
+const RELOAD_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// A client for the sidecar at `base` (e.g. `http://127.0.0.1:3500`).
 #[derive(Debug, Clone)]
@@ -115,15 +138,24 @@ impl Dapr {
     ) -> Result<Vec<u8>, DaprError> {
         let body = json!({"operation": operation, "metadata": {"sql": sql, "params": params}});
         let path = format!("/v1.0/bindings/{binding}");
-        Ok(self
-            .call(
-                Method::Post,
-                &path,
-                "application/json",
-                body.to_string().into_bytes(),
-            )
-            .await?
-            .1)
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .call(
+                    Method::Post,
+                    &path,
+                    "application/json",
+                    body.to_string().into_bytes(),
+                )
+                .await;
+            match result {
+                Err(e) if e.is_binding_reloading() && attempt < RELOAD_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(RELOAD_RETRY_PAUSE);
+                }
+                other => return other.map(|(_, body)| body),
+            }
+        }
     }
 
     /// Runs a query through a `bindings.postgresql` binding; answers its rows (arrays of values).
