@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from support.notify import (NOTIFICATION, PushInbox, deliveries, email_body, emails, job,
+from support.notify import (NOTIFICATION, NOTIFICATION_DAPR, PushInbox, deliveries, email_body, emails, job,
                             parse_time, publish_alert, reminders)
 from support.stack import stack, wait_until
 from support.taskapi import User, iso, read_events
@@ -225,3 +225,31 @@ def test_poison_on_alerts_is_dead_lettered():
                    "data": {"reminder_id": "not-a-uuid", "remind_at": "soon", "user_id": "u"}}, "u")
     wait_until("the poison event in alerts-dlq",
                lambda: [e for _, e in read_events("alerts-dlq") if e.get("id") == marker], timeout=60, interval=1)
+
+
+def test_a_reminder_whose_trigger_was_lost_is_announced_by_the_sweep(user, inbox):
+    # The recurring safety-net job exists on the notification sidecar (scheduled at daprd start).
+    sweep = job("sweep-reminders")
+    assert sweep and sweep["schedule"] == "@every 30s", sweep
+    # A reminder 12 s ahead whose job is then deleted: as if it fired while Kafka was down and
+    # its failure policy (5 s × 3) ran out.
+    t0 = now()
+    task = user.create(title="Water plants", due_date=iso(t0 + timedelta(minutes=1, seconds=12)),
+                       reminders=["PT1M"])
+    row = scheduled(task["task_id"], ["PT1M"])["PT1M"]
+    r = requests.delete(f"{NOTIFICATION_DAPR}/v1.0-alpha1/jobs/{row['job_name']}", timeout=10)
+    assert r.status_code in (200, 204), r.text
+    remind_at = parse_time(row["remind_at"])
+    assert datetime.now(timezone.utc) < remind_at, "the job was deleted too late to count as lost"
+    # The sweep announces it once it is SWEEP_AFTER (20 s) overdue; its next run is within 30 s.
+    got = wait_until("the swept reminder's deliveries",
+                     lambda: (d := deliveries(row["reminder_id"])) and all(
+                         c.get("status") == "sent" for c in d.values()) and len(d) == 2 and d, timeout=120)
+    assert all(d["lateness_ms"] >= 20_000 for d in got.values()), got  # the sweep, not the job
+    subject = "Reminder: Water plants is due in 1 minute"
+    wait_until("one email", lambda: [m for m in emails(user.id) if m["Subject"] == subject], timeout=30)
+    time.sleep(3)
+    assert len([m for m in emails(user.id) if m["Subject"] == subject]) == 1
+    pushes = [m for _, m in inbox.messages() if m.get("reminder_id") == row["reminder_id"]]
+    assert len(pushes) == 1, inbox.messages()
+    assert reminders(task["task_id"])["PT1M"]["status"] == "sent"

@@ -3,7 +3,9 @@
 //! - `task-operations` / `task-modifications` (declarative subscriptions, dead-letter topics
 //!   `task-events-dlq` / `updates-dlq`): reconcile the task's reminders with one Dapr job each
 //!   (`reconcile`);
-//! - `POST /job/{name}`: a reminder's job fired: publish `v1.reminder.due` on `alerts` (`trigger`);
+//! - `POST /job/{name}`: a reminder's job fired: publish `v1.reminder.due` on `alerts` (`trigger`),
+//!   or the recurring `sweep-reminders` job: announce reminders whose trigger was lost (`sweep`);
+//! - `GET /dapr/subscribe` (daprd's start-up call): schedules the sweep job;
 //! - `alerts` (dead-letter topic `alerts-dlq`): deliver a due reminder by email and push, each
 //!   channel once (`deliver`).
 //!
@@ -12,6 +14,7 @@
 mod db;
 mod deliver;
 mod reconcile;
+mod sweep;
 mod trigger;
 
 use component_kit::health;
@@ -26,6 +29,22 @@ async fn alerts(req: Request, _params: Params) -> Response {
     deliver::handle(req.body()).await
 }
 
+/// `POST /job/{name}`: the sweep job or a reminder's job.
+async fn job(req: Request, params: Params) -> Response {
+    if params.get("name") == Some(sweep::JOB) {
+        sweep::run().await
+    } else {
+        trigger::handle(req, params).await
+    }
+}
+
+/// `GET /dapr/subscribe`: daprd asks once when it starts (subscriptions are declarative, so the
+/// answer is empty); the dispatcher uses it to (re)schedule its sweep job.
+async fn dapr_subscribe(_req: Request, _params: Params) -> Response {
+    sweep::schedule().await;
+    component_kit::health::json(200, &serde_json::json!([]))
+}
+
 /// Entry point: one Router for every route of the service.
 #[http_component]
 async fn handle(req: Request) -> Response {
@@ -35,7 +54,8 @@ async fn handle(req: Request) -> Response {
     router.post_async("/events/task-modifications", task_events);
     router.post_async("/events/alerts", alerts);
     // Jobs API triggers (registered before any job is scheduled: a 404 would count as done).
-    router.post_async("/job/:name", trigger::handle);
+    router.get_async("/dapr/subscribe", dapr_subscribe);
+    router.post_async("/job/:name", job);
     health::add_fallback(&mut router);
     component_kit::mount::route(&router, req).await
 }

@@ -6,7 +6,9 @@
 //! - [`record_jobs`] records what was done with the jobs;
 //! - [`claim_deliveries`] takes, per channel, the right to deliver one reminder time (the
 //!   idempotency record: a channel already `sent` is never claimed again);
-//! - [`record_outcome`] marks each claimed channel sent (with its lateness) or failed.
+//! - [`record_outcome`] marks each claimed channel sent (with its lateness) or failed;
+//! - [`overdue_undelivered`] finds reminders whose time passed without any delivery attempt (a
+//!   job trigger lost while Kafka or the sidecar was down), for the sweep job.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -172,6 +174,36 @@ pub fn record_outcome(
          where r.reminder_id = {id}::uuid and r.status = 'pending' and date_trunc('milliseconds', r.remind_at) = {at}::timestamptz \
          and exists (select 1 from o where o.ok) returning r.reminder_id) \
          select (select count(*) from d), (select count(*) from r)"
+    );
+    b.finish(sql)
+}
+
+/// A pending reminder is swept once its time is this far behind without any delivery attempt:
+/// longer than a healthy trigger → publish → consume takes, so the sweep only picks up triggers
+/// that were lost.
+pub const SWEEP_AFTER_SECS: i64 = 20;
+
+/// At most this many reminders per sweep run (the recurring job runs again shortly).
+pub const SWEEP_LIMIT: i64 = 500;
+
+/// Pending reminders of pending tasks whose time is between [`crate::job::LATE_GRACE_SECS`] and
+/// [`SWEEP_AFTER_SECS`] ago and that have no delivery record at all: their `v1.reminder.due`
+/// never reached the alerts consumer. Rows: `[reminder_id, task_id, user_id, remind_at]`.
+pub fn overdue_undelivered() -> Statement {
+    let mut b = Binder::default();
+    let after = b.bind(SWEEP_AFTER_SECS);
+    let grace = b.bind(crate::job::LATE_GRACE_SECS);
+    let limit = b.bind(SWEEP_LIMIT);
+    let sql = format!(
+        "select r.reminder_id::text, r.task_id::text, r.user_id, {at} from reminders r \
+         join tasks t on t.task_id = r.task_id \
+         where r.status = 'pending' and t.status = 'pending' \
+         and r.remind_at <= now() - {after}::int * interval '1 second' \
+         and r.remind_at > now() - {grace}::int * interval '1 second' \
+         and not exists (select 1 from reminder_deliveries d where d.reminder_id = r.reminder_id \
+         and d.remind_at = date_trunc('milliseconds', r.remind_at)) \
+         order by r.remind_at limit {limit}::int",
+        at = ts_ms("r.remind_at"),
     );
     b.finish(sql)
 }

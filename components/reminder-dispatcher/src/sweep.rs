@@ -1,0 +1,76 @@
+//! The safety net for lost triggers: a recurring Dapr job (`sweep-reminders`, every 30 s,
+//! scheduled when daprd starts and asks `GET /dapr/subscribe`) publishes `v1.reminder.due` for
+//! reminders whose time passed without any delivery attempt — their job fired while Kafka or
+//! the sidecar was down and its failure policy (5 s × 3) ran out. The due event's id is derived
+//! from the reminder and its time, and the alerts consumer claims each channel once, so a
+//! reminder the sweep and its own job both announce is still delivered once per channel.
+
+use chrono::Utc;
+use component_kit::dapr::Dapr;
+use domain::TaskId;
+use notify::alert;
+use notify::job::ReminderJob;
+use notify::sql;
+use serde_json::json;
+use spin_sdk::http::Response;
+
+use crate::db::{json_response, publish_alert, query, text, time};
+
+/// The sweep job's name (outside the `reminder-` prefix of reminder jobs).
+pub const JOB: &str = "sweep-reminders";
+
+/// How often the sweep runs.
+const EVERY: &str = "@every 30s";
+
+/// Schedules the recurring sweep job (overwriting an earlier definition). Best effort: a sidecar
+/// that cannot schedule now is asked again at its next start.
+pub async fn schedule() {
+    let job = json!({"schedule": EVERY, "overwrite": true, "data": {"reason": "lost triggers"}});
+    if let Err(e) = Dapr::from_env().schedule_job(JOB, &job).await {
+        eprintln!("notification: could not schedule {JOB}: {e}");
+    }
+}
+
+/// `POST /job/sweep-reminders`: publishes the due event of each overdue, undelivered reminder.
+/// 200 with the counts; 503 when the database cannot be read (the next run tries again).
+pub async fn run() -> Response {
+    let dapr = Dapr::from_env();
+    let rows = match query(&dapr, &sql::overdue_undelivered()).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("notification: {JOB}: {e}");
+            return json_response(503, json!({"status": "retry", "reason": e.to_string()}));
+        }
+    };
+    let now = Utc::now();
+    let (mut published, mut failed) = (0u32, 0u32);
+    for row in &rows {
+        let job = (|| {
+            Some(ReminderJob {
+                reminder_id: text(row, 0).and_then(TaskId::parse)?,
+                task_id: text(row, 1).and_then(TaskId::parse)?,
+                user_id: text(row, 2)?.to_string(),
+                remind_at: time(row, 3)?,
+            })
+        })();
+        let Some(event) = job.as_ref().and_then(|j| alert::due_event(j, now)) else {
+            failed += 1;
+            continue;
+        };
+        let user = job.as_ref().map(|j| j.user_id.as_str()).unwrap_or_default();
+        match publish_alert(&dapr, &event, user).await {
+            Ok(()) => published += 1,
+            Err(e) => {
+                eprintln!("notification: {JOB}: {}: {e}", event.id);
+                failed += 1;
+            }
+        }
+    }
+    if published > 0 || failed > 0 {
+        eprintln!("notification: {JOB}: {published} overdue reminders announced, {failed} not");
+    }
+    json_response(
+        200,
+        json!({"status": "swept", "published": published, "failed": failed}),
+    )
+}
