@@ -33,6 +33,13 @@ pub enum ApiError {
         /// The current version.
         current: i64,
     },
+    /// 413: the body is larger than the service reads.
+    PayloadTooLarge {
+        /// The body's size in bytes.
+        size: usize,
+        /// The largest accepted size in bytes.
+        limit: usize,
+    },
     /// 422: invalid fields.
     Validation(ValidationErrors),
     /// 429: the user's write limit for the current minute is reached.
@@ -103,6 +110,12 @@ impl ApiError {
                 "precondition-failed",
                 "The task was changed meanwhile",
                 format!("If-Match does not match the current version \"{current}\""),
+            ),
+            Self::PayloadTooLarge { size, limit } => (
+                413,
+                "payload-too-large",
+                "The request body is too large",
+                format!("the body has {size} bytes; at most {limit} are accepted"),
             ),
             Self::Validation(e) => (
                 422,
