@@ -292,7 +292,11 @@ mod tests {
     #[test]
     fn extreme_claims_do_not_wrap_around_into_a_valid_token() {
         // exp - iat overflows i64: without saturation it wraps to a negative lifetime.
-        let t = sign(&hs256(), &claims(Some("a"), i64::MIN, NOW + 86_400 * 3650), KEY);
+        let t = sign(
+            &hs256(),
+            &claims(Some("a"), i64::MIN, NOW + 86_400 * 3650),
+            KEY,
+        );
         assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Lifetime));
         let t = sign(&hs256(), &claims(Some("a"), NOW, i64::MAX), KEY);
         assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Lifetime));
@@ -314,7 +318,11 @@ mod tests {
             let t = sign(&hs256(), &claims(Some(sub), NOW, NOW + 60), KEY);
             assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Subject), "{sub:?}");
         }
-        let t = sign(&hs256(), &claims(Some("o'brien\"; --$1 ünï 🙂"), NOW, NOW + 60), KEY);
+        let t = sign(
+            &hs256(),
+            &claims(Some("o'brien\"; --$1 ünï 🙂"), NOW, NOW + 60),
+            KEY,
+        );
         assert!(verify(&t, &[KEY], NOW).is_ok());
         for bad in ["", "a.b", "a.b.c.d", "!!.!!.!!", "e30.e30"] {
             assert!(verify(bad, &[KEY], NOW).is_err(), "{bad}");

@@ -326,8 +326,11 @@ mod tests {
         ] {
             assert_eq!(parse_create(&body, now()).expect("valid").reminders, None);
         }
-        let t = parse_create(&json!({"title": "a", "due_date": due, "reminders": []}), now())
-            .expect("valid");
+        let t = parse_create(
+            &json!({"title": "a", "due_date": due, "reminders": []}),
+            now(),
+        )
+        .expect("valid");
         assert_eq!(t.reminders, Some(Vec::new()));
         // An empty list needs no due date.
         assert!(parse_create(&json!({"title": "a", "reminders": []}), now()).is_ok());

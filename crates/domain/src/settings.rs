@@ -27,7 +27,10 @@ pub fn parse_settings(body: &Value) -> Result<UserSettings, ValidationErrors> {
     for key in map.keys().filter(|k| !FIELDS.contains(&k.as_str())) {
         errors.push(
             key,
-            format!("unknown field {key}; the settings are: {}", FIELDS.join(", ")),
+            format!(
+                "unknown field {key}; the settings are: {}",
+                FIELDS.join(", ")
+            ),
         );
     }
     let mut default_reminders = match map.get("default_reminders") {

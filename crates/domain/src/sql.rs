@@ -1229,7 +1229,9 @@ mod tests {
         let due = "2026-12-01T09:00:00Z";
         let absent = parse_create(&json!({"title": "a", "due_date": due}), now()).expect("valid");
         let s = create_task("u1", &absent, None, 0);
-        assert!(s.sql.contains("from user_settings us where us.user_id = $1"));
+        assert!(s
+            .sql
+            .contains("from user_settings us where us.user_id = $1"));
         assert_placeholders(&s);
         for reminders in [json!([]), json!(["PT1H"])] {
             let given = parse_create(
