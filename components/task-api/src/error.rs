@@ -28,6 +28,8 @@ pub enum ApiError {
     },
     /// 409: the Idempotency-Key was used with another body.
     IdempotencyMismatch,
+    /// 409: the task the Idempotency-Key created has been deleted since.
+    IdempotencyTaskDeleted,
     /// 412: `If-Match` does not match the current version.
     PreconditionFailed {
         /// The current version.
@@ -104,6 +106,13 @@ impl ApiError {
                 "idempotency-key-reused",
                 "Idempotency-Key already used",
                 "this Idempotency-Key was used with a different request body".into(),
+            ),
+            Self::IdempotencyTaskDeleted => (
+                409,
+                "idempotency-key-reused",
+                "Idempotency-Key already used",
+                "the task created with this Idempotency-Key has been deleted since; use a new key to create another"
+                    .into(),
             ),
             Self::PreconditionFailed { current } => (
                 412,

@@ -97,6 +97,10 @@ pub async fn create(req: Request, _p: Params) -> Answer {
             if text(row, 1) != Some(hash.as_str()) {
                 return Err(ApiError::IdempotencyMismatch);
             }
+            // Replaying a task deleted since would answer a resource that no longer exists.
+            if row.get(2).and_then(Value::as_bool) != Some(false) {
+                return Err(ApiError::IdempotencyTaskDeleted);
+            }
             let first = json_col(row, 0).ok_or(ApiError::NotFound)?;
             let mut resp = task_response(201, &first);
             resp.set_header("idempotent-replayed", "true");

@@ -321,11 +321,14 @@ pub fn put_settings(user: &str, s: &crate::settings::UserSettings, limit: u32) -
     b.finish(sql)
 }
 
-/// The stored answer for an idempotency key: `[response, request_hash]`.
+/// The stored answer for an idempotency key: `[response, request_hash, task_deleted]`
+/// (`task_deleted` true once the task it created is deleted).
 pub fn idempotent_replay(user: &str, key: &str) -> Statement {
     let mut b = Binder::default();
     let sql = format!(
-        "select response::text, request_hash from idempotency_keys where user_id = {} and key = {}",
+        "select i.response::text, i.request_hash, coalesce(t.status = 'deleted', true) \
+         from idempotency_keys i left join tasks t on t.task_id = i.task_id \
+         where i.user_id = {} and i.key = {}",
         b.bind(user),
         b.bind(key)
     );
