@@ -2,7 +2,8 @@
 # Validates every delivery artifact with the real tool of its ecosystem: the Helm chart (helm lint,
 # helm template, kubeconform against the Kubernetes and CRD schemas of the pinned releases),
 # alerts and dashboards (promtool, amtool), Terraform (fmt, validate with the azurerm provider),
-# workflows (actionlint, zizmor), checkov, shellcheck and yamllint.
+# workflows (actionlint, zizmor), checkov, shellcheck, yamllint and the Rust dependency policy
+# (cargo-deny).
 # Prints one verdict line per check and ends with `N passed, M failed`.
 source "$(dirname "$0")/lib/common.sh"
 
@@ -160,6 +161,28 @@ check "checkov (GitHub Actions)" checkov --config-file "$ROOT/.checkov.yaml" -d 
 check "actionlint" actionlint -config-file /dev/null "$ROOT"/.github/workflows/*.yml
 check "zizmor (workflows)" zizmor --offline --min-severity low "$ROOT/.github/workflows"
 check "shellcheck -S warning (scripts)" shellcheck -S warning "$ROOT"/scripts/*.sh "$ROOT"/scripts/lib/*.sh
+# --- Rust dependencies (cargo-deny, policy in deny.toml) ------------------------------------------
+deny() { cargo deny --locked --manifest-path "$ROOT/Cargo.toml" "$@"; }
+check "cargo deny check licenses bans sources (Rust dependencies)" deny check licenses bans sources
+deny_rejects_a_license() {
+  printf '[licenses]\nversion = 2\nallow = ["0BSD"]\n[licenses.private]\nignore = true\n' >"$WORK/deny-0bsd.toml"
+  local out
+  if out="$(deny --config "$WORK/deny-0bsd.toml" check licenses 2>&1)"; then echo "accepted every license"; return 1; fi
+  grep -q "licenses FAILED" <<<"$out" && grep -m1 "rejected" <<<"$out"
+}
+check "cargo deny rejects licenses outside the allow list" deny_rejects_a_license
+# The RustSec database is cloned from GitHub; where that is unreachable the check is reported
+# skipped with the exact reason (docs/security.md).
+if advisories="$(deny check advisories 2>&1)"; then
+  PASSED=$((PASSED + 1)); printf 'PASS  %s\n' "cargo deny check advisories (RustSec)"
+elif grep -q "failed to fetch advisory database" <<<"$advisories"; then
+  SKIPPED=$((SKIPPED + 1))
+  printf 'SKIP  cargo deny check advisories: the RustSec database cannot be fetched (%s)\n' \
+    "$(grep -m1 -oE 'fatal: .*' <<<"$advisories" || grep -m1 'failed to fetch' <<<"$advisories")"
+else
+  FAILED=$((FAILED + 1)); printf 'FAIL  %s\n' "cargo deny check advisories (RustSec)"; tail -n 30 <<<"$advisories" | sed 's/^/      /'
+fi
+
 # From the root: the ignore patterns of .yamllint.yaml are relative paths.
 yamllint_tree() { (cd "$ROOT" && yamllint -c .yamllint.yaml k8s .github runtime-config); }
 check "yamllint" yamllint_tree

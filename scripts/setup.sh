@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs, idempotently, and prints progress.
 #   scripts/setup.sh            everything
-#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python mail browser infra schemas azurerm)
+#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python mail browser infra schemas azurerm deny)
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
 source "$(dirname "$0")/lib/common.sh"
 
@@ -206,6 +206,19 @@ setup_mail() {
   ok "mailpit $MAILPIT_VERSION"
 }
 
+# cargo-deny from crates.io (once, niced: the cores are shared), for scripts/check-infra.sh.
+setup_deny() {
+  local dir="$CACHE/cargo-deny-$CARGO_DENY_VERSION"
+  [ -x "$dir/bin/cargo-deny" ] || lock_cache "cargo-deny-$CARGO_DENY_VERSION"
+  if [ ! -x "$dir/bin/cargo-deny" ]; then
+    log "building cargo-deny $CARGO_DENY_VERSION from crates.io (once; several minutes)"
+    run_logged "$CACHE/logs/cargo-deny-build.log" \
+      nice -n 10 cargo install --locked --root "$dir" "cargo-deny@$CARGO_DENY_VERSION"
+  fi
+  ln -sfn "$dir/bin/cargo-deny" "$TOOLS/bin/cargo-deny"
+  ok "$("$TOOLS/bin/cargo-deny" --version)"
+}
+
 # The dashboard's end-to-end tests: npm playwright-core (pinned) driving Debian's chromium.
 setup_browser() {
   command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are needed for the dashboard tests (Node.js >= 20)"
@@ -224,7 +237,7 @@ setup_browser() {
 main() {
   mkdir -p "$TOOLS/bin" "$CACHE/logs"
   local parts=("$@")
-  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr mail browser infra schemas azurerm)
+  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr mail browser infra schemas azurerm deny)
   local start=$SECONDS
   for p in "${parts[@]}"; do
     "setup_$p"

@@ -257,7 +257,25 @@ async function phone(browser) {
   await shot(a, "dashboard-phone");
 }
 
-const SCENARIOS = { sync, phrase, chat, reconnect, phone, series };
+// A new task starts with the user's default reminders (set through the Task API by the test);
+// one is removed before saving, so the task is created with the other only.
+async function defaults(browser) {
+  const a = await signedIn(browser, TOKEN_A);
+  const title = `Dentist ${RUN}`;
+  await a.getByRole("button", { name: "New task" }).click();
+  await a.waitForFunction(() => document.querySelectorAll("#e-reminders li").length === 2, null, { timeout: 5000 });
+  const shown = await a.locator("#e-reminders li span").allTextContents();
+  check(JSON.stringify(shown) === JSON.stringify(["1 day before", "1 hour before"]), `default reminders shown ${JSON.stringify(shown)}`);
+  await a.getByLabel("Title").fill(title);
+  await a.getByLabel("Due", { exact: true }).fill("2030-01-15T09:30");
+  await a.getByRole("button", { name: "Remove reminder 1 hour before" }).click();
+  await a.getByRole("button", { name: "Save" }).click();
+  await row(a, title).waitFor();
+  const meta = await row(a, title).locator(".meta").textContent();
+  check(/1 reminder/.test(meta), `row says "${meta}"`);
+}
+
+const SCENARIOS = { sync, phrase, chat, reconnect, phone, series, defaults };
 
 (async () => {
   const name = process.argv[2];

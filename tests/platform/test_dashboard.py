@@ -211,6 +211,17 @@ def test_a_series_is_edited_whole_and_deleted_from_here_on_after_confirmation():
     browser("series", User())
 
 
+def test_a_new_task_starts_with_the_users_default_reminders():
+    user = User()
+    r = requests.put(f"{DASHBOARD}/api/users/me/settings", json={"default_reminders": ["PT1H", "P1D"]},
+                     headers=user.headers(), timeout=30)
+    assert r.status_code == 200 and r.json()["default_reminders"] == ["P1D", "PT1H"], r.text
+    assert get(user, "/api/users/me/settings").json()["default_reminders"] == ["P1D", "PT1H"]
+    browser("defaults", user)
+    [task] = user.request("GET", "/api/tasks").json()["items"]
+    assert task["reminders"] == ["P1D"]
+
+
 def test_the_page_fits_a_phone_width():
     user = User()
     user.create(title="small screen")

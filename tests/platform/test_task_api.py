@@ -209,6 +209,11 @@ def test_idempotency_key_replay_never_creates_twice(user):
     # Keys are per user.
     other = User()
     assert other.request("POST", "/api/tasks", json=body, headers={"idempotency-key": key}).json()["task_id"] != rs[0].json()["task_id"]
+    # Once the task is deleted, a replay does not answer a task that no longer exists.
+    assert user.request("DELETE", f"/api/tasks/{rs[0].json()['task_id']}").status_code == 204
+    r = user.request("POST", "/api/tasks", json=body, headers={"idempotency-key": key})
+    assert "deleted" in assert_problem(r, 409, "idempotency-key-reused")["detail"]
+    assert not [t for t in user.request("GET", "/api/tasks").json()["items"] if t["title"] == "only once"]
 
 
 def test_delete_one_off_and_series_with_confirmation(user):

@@ -168,7 +168,11 @@ async fn create(
     key: &str,
 ) -> Result<Outcome, ChatError> {
     let tz: Tz = ctx.now.timezone();
-    let mut body = json!({"title": task.title, "tzid": tz.name(), "reminders": task.reminders});
+    let mut body = json!({"title": task.title, "tzid": tz.name()});
+    // No reminder said: the field stays out, so the user's default reminders apply.
+    if !task.reminders.is_empty() {
+        body["reminders"] = json!(task.reminders);
+    }
     if let Some(phrase) = &task.recurrence {
         body["recurrence"] = json!(phrase);
     }
@@ -182,7 +186,9 @@ async fn create(
             &task.title,
             task.describe.as_deref(),
             due,
-            task.reminders.len(),
+            t.get("reminders")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len),
             tz,
         )
     }))

@@ -43,6 +43,7 @@ async fn handle(req: Request) -> Response {
     router.any_async("/api/tasks", api);
     router.any_async("/api/tasks/*", api);
     router.any_async("/api/series/*", api);
+    router.any_async("/api/users/me/settings", api);
     health::add_fallback(&mut router);
     component_kit::mount::route(&router, req).await
 }

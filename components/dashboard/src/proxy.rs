@@ -25,7 +25,8 @@ pub fn task_api_app_id() -> String {
 
 /// Whether a path is one of the Task API routes the page uses: `/api/tasks`,
 /// `/api/tasks/{id}`, `/api/tasks/{id}/complete`, `/api/series/{id}`,
-/// `/api/series/{id}/occurrences`, with ids of letters, digits and dashes.
+/// `/api/series/{id}/occurrences`, with ids of letters, digits and dashes, and the caller's
+/// settings `/api/users/me/settings`.
 pub fn allowed(path: &str) -> bool {
     let id = |s: &str| {
         !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -37,6 +38,7 @@ pub fn allowed(path: &str) -> bool {
         ["api", "tasks", t, "complete"] => id(t),
         ["api", "series", s] => id(s),
         ["api", "series", s, "occurrences"] => id(s),
+        ["api", "users", "me", "settings"] => true,
         _ => false,
     }
 }

@@ -320,6 +320,7 @@ function openEditor(task) {
   $("e-tzid").value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   $("e-scope").hidden = !(task && task.series_id);
   state.reminders = task ? [...(task.reminders || [])] : [];
+  if (!task) prefillDefaultReminders();
   if (task) {
     $("e-title").value = task.title;
     $("e-description").value = task.description || "";
@@ -337,6 +338,18 @@ function openEditor(task) {
   syncRepeatControls();
   $("editor").showModal();
   $("e-title").focus();
+}
+
+// A new task starts with the user's default reminders (Task API settings), shown so they can
+// be removed; the create then sends the list as shown. Skipped if the user already changed it.
+let editorSeq = 0;
+function prefillDefaultReminders() {
+  const seq = ++editorSeq;
+  api("/api/users/me/settings").then(({ data }) => {
+    if (seq !== editorSeq || state.editing !== null || state.reminders.length) return;
+    state.reminders = [...(data.default_reminders || [])];
+    renderReminders();
+  }).catch(() => {});
 }
 
 function closeEditor() {

@@ -28,10 +28,19 @@ pub enum ApiError {
     },
     /// 409: the Idempotency-Key was used with another body.
     IdempotencyMismatch,
+    /// 409: the task the Idempotency-Key created has been deleted since.
+    IdempotencyTaskDeleted,
     /// 412: `If-Match` does not match the current version.
     PreconditionFailed {
         /// The current version.
         current: i64,
+    },
+    /// 413: the body is larger than the service reads.
+    PayloadTooLarge {
+        /// The body's size in bytes.
+        size: usize,
+        /// The largest accepted size in bytes.
+        limit: usize,
     },
     /// 422: invalid fields.
     Validation(ValidationErrors),
@@ -98,11 +107,24 @@ impl ApiError {
                 "Idempotency-Key already used",
                 "this Idempotency-Key was used with a different request body".into(),
             ),
+            Self::IdempotencyTaskDeleted => (
+                409,
+                "idempotency-key-reused",
+                "Idempotency-Key already used",
+                "the task created with this Idempotency-Key has been deleted since; use a new key to create another"
+                    .into(),
+            ),
             Self::PreconditionFailed { current } => (
                 412,
                 "precondition-failed",
                 "The task was changed meanwhile",
                 format!("If-Match does not match the current version \"{current}\""),
+            ),
+            Self::PayloadTooLarge { size, limit } => (
+                413,
+                "payload-too-large",
+                "The request body is too large",
+                format!("the body has {size} bytes; at most {limit} are accepted"),
             ),
             Self::Validation(e) => (
                 422,

@@ -97,6 +97,10 @@ pub async fn create(req: Request, _p: Params) -> Answer {
             if text(row, 1) != Some(hash.as_str()) {
                 return Err(ApiError::IdempotencyMismatch);
             }
+            // Replaying a task deleted since would answer a resource that no longer exists.
+            if row.get(2).and_then(Value::as_bool) != Some(false) {
+                return Err(ApiError::IdempotencyTaskDeleted);
+            }
             let first = json_col(row, 0).ok_or(ApiError::NotFound)?;
             let mut resp = task_response(201, &first);
             resp.set_header("idempotent-replayed", "true");
@@ -561,6 +565,31 @@ pub async fn calendar(req: Request, _p: Params) -> Answer {
         .build())
 }
 
+/// `GET /api/users/me/settings`: the caller's settings (default reminders).
+pub async fn get_settings(req: Request, _p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let rows = store::query(&dapr, &sql::get_settings(&user)).await?;
+    let settings = rows
+        .first()
+        .and_then(|r| json_col(r, 0))
+        .ok_or(ApiError::NotFound)?;
+    Ok(json_response(200, &settings))
+}
+
+/// `PUT /api/users/me/settings`: replaces the caller's settings; counts as a write.
+pub async fn put_settings(req: Request, _p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let settings = domain::parse_settings(&json_body(&req)?)?;
+    let stmt = sql::put_settings(&user, &settings, rate_limit_per_minute());
+    let rows = store::query(&dapr, &stmt).await?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    check_rate(row, 1)?;
+    let saved = json_col(row, 0).ok_or(ApiError::NotFound)?;
+    Ok(json_response(200, &saved))
+}
+
 /// `POST /job/{name}`: Dapr's trigger of the outbox repair jobs. A non-2xx answer makes the
 /// job's failure policy retry.
 pub async fn job(_req: Request, p: Params) -> Answer {
@@ -590,7 +619,7 @@ pub async fn job(_req: Request, p: Params) -> Answer {
 }
 
 /// Route patterns and their methods, for 405 answers (keep in step with the route table).
-const ALLOWED: [(&str, &str); 9] = [
+const ALLOWED: [(&str, &str); 10] = [
     ("/healthz", "GET"),
     ("/readyz", "GET"),
     ("/api/openapi.json", "GET"),
@@ -600,6 +629,7 @@ const ALLOWED: [(&str, &str); 9] = [
     ("/api/series/*", "GET"),
     ("/api/series/*/occurrences", "GET"),
     ("/api/calendar.ics", "GET"),
+    ("/api/users/me/settings", "GET, PUT"),
 ];
 
 fn matches(pattern: &str, path: &str) -> bool {

@@ -31,6 +31,8 @@ mod route {
         get_series,
         occurrences,
         calendar,
+        get_settings,
+        put_settings,
         job,
         healthz,
         readyz,
@@ -55,6 +57,8 @@ async fn handle(req: Request) -> Response {
     router.get_async("/api/series/:id", route::get_series);
     router.get_async("/api/series/:id/occurrences", route::occurrences);
     router.get_async("/api/calendar.ics", route::calendar);
+    router.get_async("/api/users/me/settings", route::get_settings);
+    router.put_async("/api/users/me/settings", route::put_settings);
     // Dapr Jobs API triggers (registered before any job is scheduled: a 404 would count as done).
     router.post_async("/job/:name", route::job);
     router.any_async("/*", route::fallback);

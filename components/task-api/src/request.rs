@@ -81,9 +81,21 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The JSON body (400 if it is not JSON).
+/// Largest accepted request body, in bytes: a task's longest fields (a 200-character title, a
+/// 4000-character description, ten reminders) fit many times over.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The JSON body: 413 past [`MAX_BODY_BYTES`], 400 if it is not JSON (including nesting
+/// deeper than serde_json's recursion limit of 128).
 pub fn json_body(req: &Request) -> Result<serde_json::Value, ApiError> {
-    serde_json::from_slice(req.body())
+    let body = req.body();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            size: body.len(),
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
 }
 

@@ -45,8 +45,8 @@ pub enum AuthError {
     /// `iat` is missing or `exp - iat` exceeds the allowed lifetime.
     #[error("token lifetime exceeds {MAX_LIFETIME_SECS} seconds")]
     Lifetime,
-    /// `sub` is missing or empty.
-    #[error("token has no subject")]
+    /// `sub` is missing, empty, longer than 255 bytes or has control characters.
+    #[error("token has no usable subject")]
     Subject,
     /// No secret was configured.
     #[error("no signing secret configured")]
@@ -130,22 +130,31 @@ pub fn verify(token: &str, secrets: &[&[u8]], now: i64) -> Result<UserId, AuthEr
         return Err(AuthError::Signature);
     }
     let claims: Claims = decode_json(p)?;
+    // Saturating arithmetic: extreme claims (e.g. `iat` = i64::MIN) must not wrap around
+    // into a short lifetime.
     let exp = claims.exp.ok_or(AuthError::Expired)?;
-    if exp + LEEWAY_SECS <= now {
+    if exp.saturating_add(LEEWAY_SECS) <= now {
         return Err(AuthError::Expired);
     }
-    if claims.nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECS) {
+    let latest_start = now.saturating_add(LEEWAY_SECS);
+    if claims.nbf.is_some_and(|nbf| nbf > latest_start) {
         return Err(AuthError::NotYetValid);
     }
     let iat = claims.iat.ok_or(AuthError::Lifetime)?;
-    if iat > now + LEEWAY_SECS {
+    if iat > latest_start {
         return Err(AuthError::NotYetValid);
     }
-    if exp - iat > MAX_LIFETIME_SECS {
+    if exp.saturating_sub(iat) > MAX_LIFETIME_SECS {
         return Err(AuthError::Lifetime);
     }
+    // The subject keys every row of the user: no control characters (PostgreSQL text cannot
+    // hold NUL), at most 255 bytes.
     match claims.sub {
-        Some(sub) if !sub.trim().is_empty() && sub.len() <= 255 => Ok(UserId(sub)),
+        Some(sub)
+            if !sub.trim().is_empty() && sub.len() <= 255 && !sub.chars().any(char::is_control) =>
+        {
+            Ok(UserId(sub))
+        }
         _ => Err(AuthError::Subject),
     }
 }
@@ -281,11 +290,40 @@ mod tests {
     }
 
     #[test]
+    fn extreme_claims_do_not_wrap_around_into_a_valid_token() {
+        // exp - iat overflows i64: without saturation it wraps to a negative lifetime.
+        let t = sign(
+            &hs256(),
+            &claims(Some("a"), i64::MIN, NOW + 86_400 * 3650),
+            KEY,
+        );
+        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Lifetime));
+        let t = sign(&hs256(), &claims(Some("a"), NOW, i64::MAX), KEY);
+        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Lifetime));
+        let mut c = claims(Some("a"), NOW, NOW + 60);
+        c["nbf"] = json!(i64::MAX);
+        assert_eq!(
+            verify(&sign(&hs256(), &c, KEY), &[KEY], i64::MAX - 10),
+            Err(AuthError::Expired)
+        );
+        let t = sign(&hs256(), &claims(Some("a"), i64::MAX, i64::MAX), KEY);
+        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::NotYetValid));
+    }
+
+    #[test]
     fn refuses_missing_subject_and_garbage() {
         let t = sign(&hs256(), &claims(None, NOW, NOW + 60), KEY);
         assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Subject));
-        let t = sign(&hs256(), &claims(Some(" "), NOW, NOW + 60), KEY);
-        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Subject));
+        for sub in [" ", "a\u{0}b", "tab\there", &"x".repeat(256)] {
+            let t = sign(&hs256(), &claims(Some(sub), NOW, NOW + 60), KEY);
+            assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Subject), "{sub:?}");
+        }
+        let t = sign(
+            &hs256(),
+            &claims(Some("o'brien\"; --$1 ünï 🙂"), NOW, NOW + 60),
+            KEY,
+        );
+        assert!(verify(&t, &[KEY], NOW).is_ok());
         for bad in ["", "a.b", "a.b.c.d", "!!.!!.!!", "e30.e30"] {
             assert!(verify(bad, &[KEY], NOW).is_err(), "{bad}");
         }

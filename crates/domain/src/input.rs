@@ -20,8 +20,9 @@ pub struct CreateTask {
     pub priority: Priority,
     /// Due date; for a recurring task, the first occurrence.
     pub due_date: Option<DateTime<Utc>>,
-    /// Reminder offsets before the due date.
-    pub reminders: Vec<ReminderOffset>,
+    /// Reminder offsets before the due date; `None` (the field absent or null) takes the
+    /// user's default reminders, `Some(vec![])` means none.
+    pub reminders: Option<Vec<ReminderOffset>>,
     /// The series, for a recurring task.
     pub series: Option<SeriesPlan>,
 }
@@ -126,7 +127,10 @@ pub fn parse_create(body: &Value, now: DateTime<Utc>) -> Result<CreateTask, Vali
     let mode = string_field(body, "mode", &mut errors)
         .and_then(|m| Mode::parse(m).map_err(|e| errors.push("mode", e)).ok())
         .unwrap_or_default();
-    let reminders = parse_reminders(body.get("reminders"), &mut errors);
+    let reminders = match body.get("reminders") {
+        None | Some(Value::Null) => None,
+        given => Some(parse_reminders(given, &mut errors)),
+    };
     let recurrence = string_field(body, "recurrence", &mut errors);
     let series = match recurrence {
         Some(text) => schedule::resolve(text, tzid, due_date, end_date, mode, now)
@@ -145,7 +149,8 @@ pub fn parse_create(body: &Value, now: DateTime<Utc>) -> Result<CreateTask, Vali
         }
     };
     let due_date = series.as_ref().map(|s| s.first_due).or(due_date);
-    if !reminders.is_empty() && due_date.is_none() && errors.is_empty() {
+    if reminders.as_ref().is_some_and(|r| !r.is_empty()) && due_date.is_none() && errors.is_empty()
+    {
         errors.push("reminders", "reminders need a due_date or a recurrence");
     }
     match (title, errors.is_empty()) {
@@ -162,24 +167,31 @@ pub fn parse_create(body: &Value, now: DateTime<Utc>) -> Result<CreateTask, Vali
 }
 
 fn parse_reminders(value: Option<&Value>, errors: &mut ValidationErrors) -> Vec<ReminderOffset> {
+    parse_offsets("reminders", value, errors)
+}
+
+/// Parses a list of reminder offsets in the field `name` (null or absent: none). Duplicates
+/// (same number of seconds) are kept once; at most [`MAX_REMINDERS`].
+pub(crate) fn parse_offsets(
+    name: &str,
+    value: Option<&Value>,
+    errors: &mut ValidationErrors,
+) -> Vec<ReminderOffset> {
     let items = match value {
         None | Some(Value::Null) => return Vec::new(),
         Some(Value::Array(items)) => items,
         Some(_) => {
-            errors.push(
-                "reminders",
-                "reminders must be a list of ISO 8601 durations",
-            );
+            errors.push(name, format!("{name} must be a list of ISO 8601 durations"));
             return Vec::new();
         }
     };
     if items.len() > MAX_REMINDERS {
-        errors.push("reminders", format!("at most {MAX_REMINDERS} reminders"));
+        errors.push(name, format!("at most {MAX_REMINDERS} reminders"));
         return Vec::new();
     }
     let mut out: Vec<ReminderOffset> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let field = format!("reminders[{i}]");
+        let field = format!("{name}[{i}]");
         match item.as_str().map(ReminderOffset::parse) {
             Some(Ok(o)) => {
                 if !out.iter().any(|x| x.seconds() == o.seconds()) {
@@ -300,8 +312,28 @@ mod tests {
             t.due_date,
             Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).single()
         );
-        assert_eq!(t.reminders.len(), 2);
+        assert_eq!(t.reminders.map(|r| r.len()), Some(2));
         assert!(t.series.is_none());
+    }
+
+    #[test]
+    fn absent_or_null_reminders_take_the_default_and_an_empty_list_means_none() {
+        let due = "2026-12-01T09:00:00Z";
+        for body in [
+            json!({"title": "a", "due_date": due}),
+            json!({"title": "a", "due_date": due, "reminders": null}),
+            json!({"title": "a"}),
+        ] {
+            assert_eq!(parse_create(&body, now()).expect("valid").reminders, None);
+        }
+        let t = parse_create(
+            &json!({"title": "a", "due_date": due, "reminders": []}),
+            now(),
+        )
+        .expect("valid");
+        assert_eq!(t.reminders, Some(Vec::new()));
+        // An empty list needs no due date.
+        assert!(parse_create(&json!({"title": "a", "reminders": []}), now()).is_ok());
     }
 
     #[test]

@@ -12,10 +12,12 @@ pub mod event;
 pub mod input;
 pub mod preview;
 pub mod schedule;
+pub mod settings;
 pub mod sql;
 pub mod types;
 
 pub use input::{parse_create, parse_patch, CreateTask, PatchTask};
+pub use settings::{parse_settings, UserSettings};
 pub use types::{
     FieldError, Mode, Priority, ReminderOffset, Scope, Status, TaskId, Title, ValidationErrors,
 };

@@ -226,16 +226,16 @@ pub fn create_task(
              select gen_random_uuid(), {u}, {title}, {desc}, {prio}, {due}::timestamptz where {guard} returning *), "
         )),
     }
-    let offsets: Vec<Value> = t
-        .reminders
-        .iter()
-        .map(|r| json!({"off": r.as_str(), "secs": r.seconds()}))
-        .collect();
-    let rem = b.bind(Value::Array(offsets).to_string());
+    // No `reminders` field: the user's default reminders (a task without due date gets none).
+    let offsets = match &t.reminders {
+        Some(given) => format!("{}::jsonb", b.bind(offsets_json(given))),
+        None => default_offsets(&u),
+    };
     sql.push_str(&format!(
         "rem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
          select gen_random_uuid(), ins.task_id, ins.user_id, o.off, o.secs, ins.due_date - o.secs * interval '1 second' \
-         from ins, jsonb_to_recordset({rem}::jsonb) as o(off text, secs integer) returning offset_text, offset_secs), \
+         from ins, jsonb_to_recordset({offsets}) as o(off text, secs integer) where ins.due_date is not null \
+         returning offset_text, offset_secs), \
          body as (select ins.*, {task} as task from ins), \
          ob as ({outbox}), ",
         task = task_json("ins", "coalesce((select jsonb_agg(offset_text order by offset_secs desc) from rem), '[]'::jsonb)"),
@@ -260,11 +260,75 @@ pub fn create_task(
     b.finish(sql)
 }
 
-/// The stored answer for an idempotency key: `[response, request_hash]`.
+/// Reminder offsets as the JSON text stored in `user_settings.default_reminders` and read by
+/// `jsonb_to_recordset(... as o(off text, secs integer))`.
+fn offsets_json(offsets: &[ReminderOffset]) -> String {
+    Value::Array(
+        offsets
+            .iter()
+            .map(|r| json!({"off": r.as_str(), "secs": r.seconds()}))
+            .collect(),
+    )
+    .to_string()
+}
+
+/// The default reminder offsets of the user bound at `u` (a jsonb array, empty without settings).
+fn default_offsets(u: &str) -> String {
+    format!(
+        "coalesce((select us.default_reminders from user_settings us where us.user_id = {u}), '[]'::jsonb)"
+    )
+}
+
+/// The API representation of a `user_settings` row `a`: offsets longest first.
+fn settings_json(a: &str) -> String {
+    format!(
+        "jsonb_build_object('default_reminders', coalesce((select jsonb_agg(x->>'off' order by (x->>'secs')::integer desc) \
+         from jsonb_array_elements({a}.default_reminders) x), '[]'::jsonb), 'updated_at', {updated})",
+        updated = ts_ms(&format!("{a}.updated_at"))
+    )
+}
+
+/// The user's settings: `[settings]` (the defaults when the user never set any).
+pub fn get_settings(user: &str) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select coalesce((select {} from user_settings s where s.user_id = {}), \
+         jsonb_build_object('default_reminders', '[]'::jsonb, 'updated_at', null))::text",
+        settings_json("s"),
+        b.bind(user)
+    );
+    b.finish(sql)
+}
+
+/// Replaces the user's settings unless the user's write limit is reached: `[settings,
+/// retry_after]` (settings null when limited).
+pub fn put_settings(user: &str, s: &crate::settings::UserSettings, limit: u32) -> Statement {
+    let mut b = Binder::default();
+    let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
+    let rem = b.bind(offsets_json(&s.default_reminders));
+    let sql = format!(
+        "with {ctes}up as (insert into user_settings (user_id, default_reminders, updated_at) \
+         select {u}, {rem}::jsonb, now() where {gate} \
+         on conflict (user_id) do update set default_reminders = excluded.default_reminders, updated_at = now() \
+         returning default_reminders, updated_at) \
+         select (select {json} from up)::text, {column}",
+        ctes = rl.ctes,
+        gate = rl.gate,
+        json = settings_json("up"),
+        column = rl.column,
+    );
+    b.finish(sql)
+}
+
+/// The stored answer for an idempotency key: `[response, request_hash, task_deleted]`
+/// (`task_deleted` true once the task it created is deleted).
 pub fn idempotent_replay(user: &str, key: &str) -> Statement {
     let mut b = Binder::default();
     let sql = format!(
-        "select response::text, request_hash from idempotency_keys where user_id = {} and key = {}",
+        "select i.response::text, i.request_hash, coalesce(t.status = 'deleted', true) \
+         from idempotency_keys i left join tasks t on t.task_id = i.task_id \
+         where i.user_id = {} and i.key = {}",
         b.bind(user),
         b.bind(key)
     );
@@ -1160,12 +1224,53 @@ mod tests {
             idempotent_replay(evil, evil),
             get_series(evil, &id()),
             calendar(evil),
+            get_settings(evil),
+            put_settings(
+                evil,
+                &crate::settings::parse_settings(&json!({"default_reminders": ["PT1H"]}))
+                    .expect("valid"),
+                600,
+            ),
         ];
         for s in &stmts {
             assert!(!s.sql.contains("drop table"), "{}", s.sql);
             assert_placeholders(s);
         }
         assert!(stmts[0].params.contains(&json!(evil)));
+    }
+
+    #[test]
+    fn a_create_without_reminders_reads_the_user_default_and_given_ones_are_bound() {
+        let due = "2026-12-01T09:00:00Z";
+        let absent = parse_create(&json!({"title": "a", "due_date": due}), now()).expect("valid");
+        let s = create_task("u1", &absent, None, 0);
+        assert!(s
+            .sql
+            .contains("from user_settings us where us.user_id = $1"));
+        assert_placeholders(&s);
+        for reminders in [json!([]), json!(["PT1H"])] {
+            let given = parse_create(
+                &json!({"title": "a", "due_date": due, "reminders": reminders}),
+                now(),
+            )
+            .expect("valid");
+            let s = create_task("u1", &given, None, 0);
+            assert!(!s.sql.contains("user_settings"), "{}", s.sql);
+            assert_placeholders(&s);
+        }
+        let s = put_settings(
+            "u1",
+            &crate::settings::parse_settings(&json!({"default_reminders": ["P1D", "PT0S"]}))
+                .expect("valid"),
+            0,
+        );
+        assert_eq!(
+            s.params,
+            [
+                json!("u1"),
+                json!(r#"[{"off":"P1D","secs":86400},{"off":"PT0S","secs":0}]"#)
+            ]
+        );
     }
 
     #[test]
