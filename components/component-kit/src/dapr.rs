@@ -56,6 +56,13 @@ impl DaprError {
                 || (body.contains("failed to connect") && body.contains("context canceled"))))
     }
 
+    /// True if the sidecar refused a secret read because its secret stores were being reloaded
+    /// (HotReload of the store's component: for a moment no store, or not this one, exists).
+    pub fn is_secret_store_reloading(&self) -> bool {
+        matches!(self, Self::Status { body, .. } if body.contains("ERR_SECRET_STORES_NOT_CONFIGURED")
+            || body.contains("ERR_SECRET_STORE_NOT_FOUND"))
+    }
+
     /// True if a SQL statement failed on a unique constraint (SQLSTATE 23505).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Self::Status { body, .. } if body.contains("SQLSTATE 23505"))
@@ -263,12 +270,23 @@ impl Dapr {
     }
 
     /// Reads one secret; `None` if the store does not have the key.
+    /// A store refused mid-reload is asked again (up to 40 × 50 ms), like a reloading binding.
     pub async fn secret(&self, store: &str, key: &str) -> Result<Option<String>, DaprError> {
         let path = format!("/v1.0/secrets/{store}/{}", encode(key));
-        match self
-            .call(Method::Get, &path, "application/json", Vec::new())
-            .await
-        {
+        let mut attempt = 0;
+        let result = loop {
+            match self
+                .call(Method::Get, &path, "application/json", Vec::new())
+                .await
+            {
+                Err(e) if e.is_secret_store_reloading() && attempt < RELOAD_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(RELOAD_RETRY_PAUSE);
+                }
+                other => break other,
+            }
+        };
+        match result {
             Ok((_, body)) => {
                 let v: Value =
                     serde_json::from_slice(&body).map_err(|e| DaprError::Decode(e.to_string()))?;
