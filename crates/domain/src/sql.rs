@@ -430,7 +430,9 @@ pub struct NextInstance {
 }
 
 /// CTE creating the series' next instance (with the series' template and the finished
-/// instance's reminders) after the rows of `src`; ignores an occurrence that already exists.
+/// instance's reminders) after the rows of `src`; ignores an occurrence that already exists or
+/// that falls after the series' end date as stored now (a concurrent "this and following" edit
+/// may have ended the series after the caller computed `next`).
 fn next_instance_ctes(b: &mut Binder, src: &str, next: Option<NextInstance>) -> String {
     let due = b.bind(opt_time(next.map(|n| n.due)));
     let up = b.bind(opt_time(next.and_then(|n| n.upcoming)));
@@ -438,6 +440,7 @@ fn next_instance_ctes(b: &mut Binder, src: &str, next: Option<NextInstance>) -> 
         "nxt as (insert into tasks (task_id, series_id, user_id, title, description, priority, due_date, is_recurring, recurrence_id, recurrence_pattern, recurrence_end_date, upcoming_occurrence) \
          select gen_random_uuid(), s.series_id, f.user_id, s.title, s.description, s.priority, {due}::timestamptz, true, {due}::timestamptz, s.recurrence_pattern, s.end_date, {up}::timestamptz \
          from {src} f join series s on s.series_id = f.series_id where {due}::timestamptz is not null and s.is_active \
+         and (s.end_date is null or s.end_date >= {due}::timestamptz) \
          on conflict (series_id, recurrence_id) do nothing returning *), \
          nrem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
          select gen_random_uuid(), n.task_id, n.user_id, r.offset_text, r.offset_secs, n.due_date - r.offset_secs * interval '1 second' \
