@@ -145,22 +145,37 @@ impl Dapr {
     ) -> Result<Vec<u8>, DaprError> {
         let body = json!({"operation": operation, "metadata": {"sql": sql, "params": params}});
         let path = format!("/v1.0/bindings/{binding}");
+        self.call_across_reload(
+            Method::Post,
+            &path,
+            body.to_string().into_bytes(),
+            DaprError::is_binding_reloading,
+        )
+        .await
+        .map(|(_, body)| body)
+    }
+
+    /// [`Self::call`] (JSON), sent again up to [`RELOAD_RETRIES`] times [`RELOAD_RETRY_PAUSE`]
+    /// apart while the sidecar answers an error `reloading` says a hot reload caused (the call
+    /// never reached the component's backend, so repeating it is safe).
+    async fn call_across_reload(
+        &self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        reloading: fn(&DaprError) -> bool,
+    ) -> Result<(u16, Vec<u8>), DaprError> {
         let mut attempt = 0;
         loop {
-            let result = self
-                .call(
-                    Method::Post,
-                    &path,
-                    "application/json",
-                    body.to_string().into_bytes(),
-                )
-                .await;
-            match result {
-                Err(e) if e.is_binding_reloading() && attempt < RELOAD_RETRIES => {
+            match self
+                .call(method.clone(), path, "application/json", body.clone())
+                .await
+            {
+                Err(e) if reloading(&e) && attempt < RELOAD_RETRIES => {
                     attempt += 1;
                     std::thread::sleep(RELOAD_RETRY_PAUSE);
                 }
-                other => return other.map(|(_, body)| body),
+                other => return other,
             }
         }
     }
@@ -273,20 +288,15 @@ impl Dapr {
     /// A store refused mid-reload is asked again (up to 40 × 50 ms), like a reloading binding.
     pub async fn secret(&self, store: &str, key: &str) -> Result<Option<String>, DaprError> {
         let path = format!("/v1.0/secrets/{store}/{}", encode(key));
-        let mut attempt = 0;
-        let result = loop {
-            match self
-                .call(Method::Get, &path, "application/json", Vec::new())
-                .await
-            {
-                Err(e) if e.is_secret_store_reloading() && attempt < RELOAD_RETRIES => {
-                    attempt += 1;
-                    std::thread::sleep(RELOAD_RETRY_PAUSE);
-                }
-                other => break other,
-            }
-        };
-        match result {
+        match self
+            .call_across_reload(
+                Method::Get,
+                &path,
+                Vec::new(),
+                DaprError::is_secret_store_reloading,
+            )
+            .await
+        {
             Ok((_, body)) => {
                 let v: Value =
                     serde_json::from_slice(&body).map_err(|e| DaprError::Decode(e.to_string()))?;

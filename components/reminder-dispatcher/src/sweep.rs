@@ -31,6 +31,16 @@ pub async fn schedule() {
     }
 }
 
+/// One row of [`sql::overdue_undelivered`], if readable.
+fn reminder_job(row: &[serde_json::Value]) -> Option<ReminderJob> {
+    Some(ReminderJob {
+        reminder_id: text(row, 0).and_then(TaskId::parse)?,
+        task_id: text(row, 1).and_then(TaskId::parse)?,
+        user_id: text(row, 2)?.to_string(),
+        remind_at: time(row, 3)?,
+    })
+}
+
 /// `POST /job/sweep-reminders`: publishes the due event of each overdue, undelivered reminder.
 /// 200 with the counts; 503 when the database cannot be read (the next run tries again).
 pub async fn run() -> Response {
@@ -45,20 +55,13 @@ pub async fn run() -> Response {
     let now = Utc::now();
     let (mut published, mut failed) = (0u32, 0u32);
     for row in &rows {
-        let job = (|| {
-            Some(ReminderJob {
-                reminder_id: text(row, 0).and_then(TaskId::parse)?,
-                task_id: text(row, 1).and_then(TaskId::parse)?,
-                user_id: text(row, 2)?.to_string(),
-                remind_at: time(row, 3)?,
-            })
-        })();
-        let Some(event) = job.as_ref().and_then(|j| alert::due_event(j, now)) else {
+        let Some((job, event)) =
+            reminder_job(row).and_then(|j| alert::due_event(&j, now).map(|e| (j, e)))
+        else {
             failed += 1;
             continue;
         };
-        let user = job.as_ref().map(|j| j.user_id.as_str()).unwrap_or_default();
-        match publish_alert(&dapr, &event, user).await {
+        match publish_alert(&dapr, &event, &job.user_id).await {
             Ok(()) => published += 1,
             Err(e) => {
                 eprintln!("notification: {JOB}: {}: {e}", event.id);
