@@ -14,12 +14,34 @@ from datetime import timedelta
 import requests
 
 from load import Signer, iso, now
-from stackctl import ROOT, STACK, TASK_API, dapr_url, psql
+from stackctl import ROOT, STACK, TASK_API, dapr_url, psql, say
 
 
 def _dlq(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", str(ROOT / "scripts/dlq.sh"), *args], capture_output=True, text=True,
                           timeout=240, env={**os.environ, "STACK": STACK, "TIMEOUT_MS": "15000"})
+
+
+def _publish(event: dict, key: str, within_s: float = 90.0) -> str | None:
+    """Publishes the poison event through the Task API's sidecar, retrying the same event id while
+    the sidecar answers 5xx or cannot be reached (its Kafka producer reconnects for some seconds
+    after the Kafka fault that precedes this step). Answers None, or why it never went through."""
+    deadline, last = time.time() + within_s, ""
+    while time.time() < deadline:
+        try:
+            p = requests.post(f"{dapr_url('task-api')}/v1.0/publish/pubsub/task-operations", json=event,
+                              timeout=30, params={"metadata.partitionKey": key},
+                              headers={"content-type": "application/cloudevents+json"})
+            if p.status_code < 300:
+                return None
+            last = f"HTTP {p.status_code}: {p.text[:300]}"
+            if p.status_code < 500:
+                break
+        except requests.RequestException as e:
+            last = str(e)
+        say(f"  publishing the poison event: {last}; retrying")
+        time.sleep(2)
+    return f"the poison event could not be published: {last}"
 
 
 def poison_and_replay(run: str, signer: Signer) -> tuple[bool, str]:
@@ -35,10 +57,10 @@ def poison_and_replay(run: str, signer: Signer) -> tuple[bool, str]:
              "time": iso(now()), "datacontenttype": "application/json",
              "data": {"task_id": early, "user_id": user, "series_id": t["series_id"],
                       "task": {**t, "task_id": early, "status": "completed"}}}
+    publish_error = _publish(event, user)
+    if publish_error:
+        return False, publish_error
     t0 = time.time()
-    p = requests.post(f"{dapr_url('task-api')}/v1.0/publish/pubsub/task-operations", json=event, timeout=30,
-                      params={"metadata.partitionKey": user}, headers={"content-type": "application/cloudevents+json"})
-    p.raise_for_status()
     listed_after = None
     while time.time() - t0 < 120:
         out = _dlq("list", "task-events-dlq")

@@ -18,7 +18,7 @@ from dlq import poison_and_replay  # noqa: E402
 from load import Load, Signer  # noqa: E402
 from probe import Probe  # noqa: E402
 from rotate import Rotation  # noqa: E402
-from stackctl import APPS, alive, kill9, start, wait_all_healthy  # noqa: E402
+from stackctl import APPS, alive, kill9, say, start, wait_all_healthy  # noqa: E402
 
 QUICK = os.environ.get("CHAOS_MODE") == "quick"
 # Every process the brief names, one after another: broker, sidecars, runtimes, database, scheduler.
@@ -32,10 +32,6 @@ SETTLE_S = 2 if QUICK else 10          # steady load between two faults
 WORKERS, PAUSE_S = (3, 0.2) if QUICK else (4, 0.1)
 HOLD_ROTATED_S = 5 if QUICK else 30    # load on the rotated credentials
 RECOVERY_TIMEOUT_S = 300  # Kafka replays its log after kill -9: minutes on a loaded 2-core machine
-
-
-def say(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def fault(proc: str, probe: Probe) -> tuple[float | None, str]:

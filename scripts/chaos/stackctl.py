@@ -35,6 +35,11 @@ APPS = {
 TASK_API = f"http://127.0.0.1:{APP_PORT_BASE}"
 
 
+def say(msg: str) -> None:
+    """One progress line with the wall-clock time."""
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
 def app_url(app: str) -> str:
     port = 3000 + APP_PORT_BASE - 8000 if app == "dashboard" else APP_PORT_BASE + APPS[app][1]
     return f"http://127.0.0.1:{port}"
