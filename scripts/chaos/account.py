@@ -19,7 +19,7 @@ from pathlib import Path
 import requests
 
 from load import Op
-from stackctl import KAFKA_BROKERS, MAILPIT, MQTT_PORT, ROOT, psql
+from stackctl import KAFKA_BROKERS, MAILPIT, MQTT_PORT, ROOT, STACK_DIR, psql
 
 EVENT_OF = {"create": "v1.task.created", "create-recurring": "v1.task.created", "complete": "v1.task.completed",
             "patch": "v1.task.updated", "delete": "v1.task.deleted"}
@@ -74,20 +74,34 @@ class PushInbox:
         self.path.unlink(missing_ok=True)
 
 
-def kafka_ids(topic: str) -> Counter:
-    """Event ids on a topic, read from the beginning with a fresh consumer group."""
+def kafka_ids(topic: str) -> tuple[Counter, dict[str, str]]:
+    """Event ids on a topic, read from the beginning with a fresh consumer group, and where each
+    one first sits (`partition/offset`)."""
     cmd = ["java", "-Xmx256m", f"-Dlog4j2.configurationFile={ROOT}/runtime-config/local/kafka/log4j2-tools.properties",
            "-cp", f"{ROOT}/.tools/kafka/libs/*", "org.apache.kafka.tools.consumer.ConsoleConsumer",
            "--bootstrap-server", KAFKA_BROKERS, "--topic", topic, "--from-beginning", "--timeout-ms", "8000",
+           "--property", "print.partition=true", "--property", "print.offset=true",
            "--group", f"chaos-account-{uuid.uuid4().hex[:8]}"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=180).stdout
     ids: Counter = Counter()
+    where: dict[str, str] = {}
     for line in out.splitlines():
+        partition, offset, value = (line.split("\t", 2) + ["", ""])[:3]
         try:
-            ids[json.loads(line)["id"]] += 1
+            eid = json.loads(value)["id"]
         except (ValueError, KeyError, TypeError):
             continue
-    return ids
+        ids[eid] += 1
+        where.setdefault(eid, f"{partition.removeprefix('Partition:')}/{offset.removeprefix('Offset:')}")
+    return ids, where
+
+
+def group_offsets(group: str) -> str:
+    """`kafka-consumer-groups --describe` of one consumer group (committed offset, end, lag)."""
+    cmd = ["java", "-Xmx256m", f"-Dlog4j2.configurationFile={ROOT}/runtime-config/local/kafka/log4j2-tools.properties",
+           "-cp", f"{ROOT}/.tools/kafka/libs/*", "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+           "--bootstrap-server", KAFKA_BROKERS, "--describe", "--group", group]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
 
 
 def emails_by_reminder(users: list[str]) -> Counter:
@@ -136,7 +150,9 @@ def account(committed: list[Op], users_like: str, users: list[str], inbox: PushI
     tally.loss("events never published", len(unpublished), str(unpublished[:3]) if unpublished else "")
     with ThreadPoolExecutor() as pool:
         topics = sorted({r[1] for r in rows})
-        on_kafka: dict[str, Counter] = dict(zip(topics, pool.map(kafka_ids, topics)))
+        read = dict(zip(topics, pool.map(kafka_ids, topics)))
+    on_kafka = {t: ids for t, (ids, _) in read.items()}
+    located = {eid: f"{t}/{w}" for t, (_, where) in read.items() for eid, w in where.items()}
     absent = [r[0] for r in rows if r[4] == "t" and on_kafka[r[1]][r[0]] == 0]
     tally.loss("published events not on Kafka", len(absent), str(absent[:3]) if absent else "")
     redelivered = sum(max(0, on_kafka[r[1]][r[0]] - 1) for r in rows)
@@ -148,6 +164,8 @@ def account(committed: list[Op], users_like: str, users: list[str], inbox: PushI
     seen = {r[0] for r in psql(f"select event_id from dashboard_changes where user_id like '{users_like}'")}
     unseen = sorted(task_events - seen)
     tally.loss("task events the dashboard never processed", len(unseen), str(unseen[:3]) if unseen else "")
+    if unseen:
+        _explain_unprocessed(unseen, located, tally)
     completions = {r[0] for r in psql(
         f"select o.event_id from outbox o join tasks t using (task_id) where o.user_id like '{users_like}' "
         "and o.type = 'v1.task.completed' and t.series_id is not null")}
@@ -186,3 +204,18 @@ def account(committed: list[Op], users_like: str, users: list[str], inbox: PushI
         tally.dup(f"{channel} notifications of reminders not recorded as sent", len(stray), str(stray[:3]))
     tally.notes.append(f"reminders sent={len(sent)} emails={sum(mails[s] for s in sent)} "
                        f"pushes={sum(pushes[s] for s in sent)}")
+
+
+def _explain_unprocessed(event_ids: list[str], located: dict[str, str], tally: Tally) -> None:
+    """Evidence for an event a consumer never acted on: where it sits on Kafka, each consumer
+    group's committed offsets, and every sidecar log line naming that partition/offset."""
+    logs = sorted((STACK_DIR / "logs").glob("daprd-*.log"))
+    for eid in event_ids[:5]:
+        where = located.get(eid, "?")
+        tally.notes.append(f"unprocessed event {eid} sits at {where} (topic/partition/offset)")
+        for log in logs:
+            for line in log.read_text(errors="replace").splitlines():
+                if f" {where} " in line or f" {where}:" in line or f"{where} [" in line:
+                    tally.notes.append(f"  {log.name}: {line[:300]}")
+    for group in ("dashboard", "notification", "recurrence-engine"):
+        tally.notes.append(f"consumer group {group}:\n{group_offsets(group)}")

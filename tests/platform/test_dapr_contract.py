@@ -210,6 +210,27 @@ def test_postgres_binding_takes_params_as_a_json_string(sidecar, uid):
     assert q.json() == [[quote + uid]], "bound parameters keep SQL metacharacters verbatim"
 
 
+def test_postgres_binding_query_hides_errors_raised_while_executing(sidecar, uid):
+    """`query` never checks pgx's rows.Err(): an error the server raises while executing answers
+    200 with the rows read so far, like an empty result; only errors raised before execution
+    (parse, plan) answer 500. Every component query is therefore sent through
+    domain::completion::guard, whose completion row tells the two apart."""
+    failed = binding(sidecar, "query", "select 1 / (n - 42) from (select $1::int as n) s", json.dumps([42]))
+    assert failed.status_code == 200 and failed.json() == [], failed.text
+    ok = binding(sidecar, "query", "select 1 / (n - 42) from (select $1::int as n) s", json.dumps([43]))
+    assert ok.status_code == 200 and ok.json() == [[1]], ok.text
+    unknown = binding(sidecar, "query", f"select * from no_such_table_{uid.replace('-', '_')}")
+    assert unknown.status_code == 500 and "SQLSTATE 42P01" in unknown.text, unknown.text
+    # The guarded shape: a completion count leads every row, a failed statement answers none.
+    tail = ("select __row.* from (select 1) __one left join "
+            "(select count(*) over () as __rows, __done.* from __done) __row on true")
+    guarded = f"with __done as (select 1 / (n - 42) as q from (select $1::int as n) s) {tail}"
+    assert binding(sidecar, "query", guarded, json.dumps([42])).json() == []
+    assert binding(sidecar, "query", guarded, json.dumps([43])).json() == [[1, 1]]
+    empty = f"with __done as (select 1 as q where $1::int = 0) {tail}"
+    assert binding(sidecar, "query", empty, json.dumps([1])).json() == [[None, None]]
+
+
 def test_state_store_etags_and_missing_keys(sidecar, uid):
     url = f"{sidecar.url}/v1.0/state/chat-state"
     key = f"conv-{uid}"

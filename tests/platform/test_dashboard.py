@@ -150,6 +150,41 @@ def test_a_redelivered_event_is_recorded_once_and_poison_is_dropped():
         assert r.status_code == 200 and r.json() == {"status": "DROP"}
 
 
+def test_an_event_whose_write_fails_while_executing_is_retried_not_lost():
+    """The Dapr PostgreSQL binding answers a statement that fails while executing like an empty
+    result; a consumer that took that for "already recorded" answered SUCCESS and lost the
+    event (found by scripts/chaos.sh around the PostgreSQL kill). With the completion guard the
+    dashboard answers RETRY, and Dapr's redelivery records the event once the cause is gone."""
+    user = User()
+    event = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/task-api", "type": "v1.task.updated",
+             "time": "2026-11-26T07:00:00.000Z", "datacontenttype": "application/json",
+             "partitionkey": user.id, "data": {"task_id": str(uuid.uuid4()), "user_id": user.id}}
+    recorded = f"SELECT count(*) FROM dashboard_changes WHERE event_id = '{event['id']}'"
+    psql("REVOKE INSERT ON dashboard_changes FROM CURRENT_USER")
+    try:
+        r = requests.post(f"{DASHBOARD}/events/task-modifications", json=event, timeout=10)
+        assert r.status_code == 503 and r.json() == {"status": "RETRY"}, r.text
+        assert psql(recorded) == [["0"]]
+        assert psql(f"SELECT count(*) FROM dashboard_cursors WHERE user_id = '{user.id}'") == [["0"]]
+        # Through Kafka: the first delivery fails the same way; Dapr delivers again 5 s later.
+        via_kafka = {**event, "id": str(uuid.uuid4())}
+        p = requests.post(f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}/v1.0/publish/pubsub/task-modifications",
+                          json=via_kafka, params={"metadata.partitionKey": user.id},
+                          headers={"content-type": "application/cloudevents+json"}, timeout=30)
+        assert p.status_code == 204, p.text
+        log = STACK_DIR / "logs" / "dashboard.log"
+        wait_until("the dashboard's first, failed delivery",
+                   lambda: f"will retry event {via_kafka['id']}" in log.read_text(errors="replace"), timeout=30)
+    finally:
+        psql("GRANT INSERT ON dashboard_changes TO CURRENT_USER")
+    r = requests.post(f"{DASHBOARD}/events/task-modifications", json=event, timeout=10)
+    assert r.status_code == 200 and r.json() == {"status": "SUCCESS"}, r.text
+    wait_until("the redelivered event recorded", lambda: psql(
+        f"SELECT count(*) FROM dashboard_changes WHERE event_id = '{via_kafka['id']}'") == [["1"]], timeout=30)
+    assert psql(recorded) == [["1"]]
+    assert psql(f"SELECT seq FROM dashboard_cursors WHERE user_id = '{user.id}'") == [["2"]]
+
+
 def test_the_long_poll_refuses_bad_cursors_and_missing_tokens():
     user = User()
     assert get(None, "/api/changes").status_code == 401

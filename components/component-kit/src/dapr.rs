@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::task::Poll;
 
+use domain::completion;
 use futures::SinkExt;
 use serde_json::{json, Value};
 use spin_sdk::http::conversions::{TryFromIncomingResponse, TryIntoOutgoingRequest};
@@ -32,6 +33,9 @@ pub enum DaprError {
     },
     /// The answer was not what the API documents.
     Decode(String),
+    /// A statement's answer did not prove it ran to completion (see
+    /// [`domain::completion`]): it failed while executing, or its connection was lost.
+    Incomplete(String),
 }
 
 impl std::fmt::Display for DaprError {
@@ -40,6 +44,7 @@ impl std::fmt::Display for DaprError {
             Self::Unreachable(e) => write!(f, "Dapr sidecar unreachable: {e}"),
             Self::Status { status, body } => write!(f, "Dapr answered {status}: {body}"),
             Self::Decode(e) => write!(f, "unexpected answer from Dapr: {e}"),
+            Self::Incomplete(e) => write!(f, "database statement not confirmed: {e}"),
         }
     }
 }
@@ -61,6 +66,11 @@ impl DaprError {
     pub fn is_secret_store_reloading(&self) -> bool {
         matches!(self, Self::Status { body, .. } if body.contains("ERR_SECRET_STORES_NOT_CONFIGURED")
             || body.contains("ERR_SECRET_STORE_NOT_FOUND"))
+    }
+
+    /// True if a statement's answer did not prove it ran to completion.
+    pub fn is_incomplete(&self) -> bool {
+        matches!(self, Self::Incomplete(_))
     }
 
     /// True if a SQL statement failed on a unique constraint (SQLSTATE 23505).
@@ -181,30 +191,31 @@ impl Dapr {
     }
 
     /// Runs a query through a `bindings.postgresql` binding; answers its rows (arrays of values).
-    /// `params` is the JSON array text of the bound values.
+    /// `params` is the JSON array text of the bound values. The statement is sent
+    /// [`guard`](domain::completion::guard)ed, so a statement that failed while executing (which
+    /// the binding answers like an empty result) is [`DaprError::Incomplete`], never "no rows".
     pub async fn query(
         &self,
         binding: &str,
         sql: &str,
         params: &str,
     ) -> Result<Vec<Vec<Value>>, DaprError> {
-        let body = self.binding(binding, "query", sql, params).await?;
-        if body.is_empty() {
-            return Ok(Vec::new());
-        }
-        match serde_json::from_slice::<Value>(&body)
-            .map_err(|e| DaprError::Decode(e.to_string()))?
-        {
-            Value::Null => Ok(Vec::new()),
-            Value::Array(rows) => Ok(rows
+        let guarded = completion::guard(sql).map_err(|e| DaprError::Decode(e.to_string()))?;
+        let body = self.binding(binding, "query", &guarded, params).await?;
+        let rows = match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Array(rows)) => rows
                 .into_iter()
                 .map(|r| match r {
                     Value::Array(cols) => cols,
                     other => vec![other],
                 })
-                .collect()),
-            other => Err(DaprError::Decode(format!("expected rows, got {other}"))),
-        }
+                .collect(),
+            Ok(Value::Null) => Vec::new(),
+            Ok(other) => return Err(DaprError::Decode(format!("expected rows, got {other}"))),
+            Err(_) if body.is_empty() => Vec::new(),
+            Err(e) => return Err(DaprError::Decode(e.to_string())),
+        };
+        completion::verify(rows).map_err(|e| DaprError::Incomplete(e.to_string()))
     }
 
     /// Runs a statement through a `bindings.postgresql` binding (`exec`, no rows).

@@ -74,10 +74,15 @@ pub async fn create(req: Request, _p: Params) -> Answer {
         key.map(|k| (k, hash.as_str())),
         rate_limit_per_minute(),
     );
+    // A concurrent request with the same key may have committed first: the insert then fails
+    // on the key's unique constraint, which the binding reports as an unconfirmed statement.
+    let mut failed = None;
     let rows = match store::query(&dapr, &stmt).await {
         Ok(rows) => rows,
-        // A concurrent request with the same key committed first.
-        Err(e) if e.is_unique_violation() && key.is_some() => Vec::new(),
+        Err(e) if key.is_some() && (e.is_unique_violation() || e.is_incomplete()) => {
+            failed = Some(e);
+            Vec::new()
+        }
         Err(e) => return Err(e.into()),
     };
     if let Some(row) = rows.first() {
@@ -93,7 +98,12 @@ pub async fn create(req: Request, _p: Params) -> Answer {
         }
         (None, Some(k)) => {
             let rows = store::query(&dapr, &sql::idempotent_replay(&user, k)).await?;
-            let row = rows.first().ok_or(ApiError::IdempotencyMismatch)?;
+            let row = match (rows.first(), failed) {
+                (Some(row), _) => row,
+                // No earlier request holds the key: the insert itself failed.
+                (None, Some(e)) => return Err(e.into()),
+                (None, None) => return Err(ApiError::IdempotencyMismatch),
+            };
             if text(row, 1) != Some(hash.as_str()) {
                 return Err(ApiError::IdempotencyMismatch);
             }

@@ -5,6 +5,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod changes;
+pub mod completion;
 pub mod cursor;
 pub mod edit;
 pub mod engine;
