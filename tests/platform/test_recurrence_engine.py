@@ -272,3 +272,23 @@ def test_reminders_longer_than_the_lead_move_the_precreation_so_they_are_schedul
     assert job["dueTime"] == iso(fire_at(t["series_id"], following,
                                          precreate_lead(timedelta(hours=1), timedelta(days=1)))), job
     assert job["data"]["value"] == {"series_id": t["series_id"], "occurrence": iso(following)}, job
+
+
+def test_lengthening_a_reminder_moves_the_next_precreation_job_earlier(user):
+    """The job of a series' next occurrence was scheduled with the lead of the latest instance's
+    reminders (none: 15 minutes). Giving the instance a one-day reminder re-plans the series:
+    the same job, due a day and 5 minutes (plus the herd offset) before the occurrence, so the
+    next instance and its one-day reminder are created in time."""
+    due = (datetime.now(timezone.utc) + timedelta(days=2)).replace(microsecond=0)
+    t = user.create(title="renew the passport", recurrence="daily", due_date=iso(due))
+    nxt = due + timedelta(days=1)
+    name = job_name(t["series_id"], nxt)
+    job = wait_until("the next occurrence's job", lambda: get_job(name), timeout=30)
+    assert job["dueTime"] == iso(fire_at(t["series_id"], nxt)), job
+    r = user.request("PATCH", f"/api/tasks/{t['task_id']}", params={"scope": "all"}, json={"reminders": ["P1D"]})
+    assert r.status_code == 200, r.text
+    earlier = iso(fire_at(t["series_id"], nxt, precreate_lead(timedelta(days=1))))
+    moved = wait_until("the job moved a day earlier",
+                       lambda: (j := get_job(name)) and j["dueTime"] == earlier and j, timeout=30)
+    assert moved["data"]["value"] == {"series_id": t["series_id"], "occurrence": iso(nxt)}, moved
+

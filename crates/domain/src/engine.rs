@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::event::{read_task_event, BadTaskEvent, TaskEvent};
 use crate::schedule;
 use crate::sql::NextInstance;
-use crate::types::{Mode, TaskId};
+use crate::types::{Mode, ReminderOffset, TaskId};
 
 /// The `processed_events.consumer` of the completion consumer.
 pub const COMPLETION_CONSUMER: &str = "recurrence-engine/task-operations";
@@ -286,9 +286,12 @@ pub struct SeriesChange {
     pub series: Vec<TaskId>,
 }
 
-/// Reads a `task-modifications` delivery: `Ok(None)` for events that do not change which
-/// occurrences a series has (other types, one-off tasks, scope `this` exceptions, edits that
-/// keep the rule), `Err` for poison.
+/// Reads a `task-modifications` delivery: `Ok(None)` for events that change neither which
+/// occurrences a series has nor when its next instance must be created (other types, one-off
+/// tasks, scope `this` exceptions and edits that keep the rule, unless the instance's reminders
+/// reach further back than the default lead), `Err` for poison. An instance whose reminders
+/// need a longer lead re-plans its series, so the job of the next occurrence (which copies the
+/// latest instance's reminders) moves earlier when a reminder was lengthened.
 pub fn modification(body: &[u8]) -> Result<Option<SeriesChange>, Poison> {
     let Some(TaskEvent { event, data, .. }) = read_task_event(body, &[UPDATED])? else {
         return Ok(None);
@@ -312,7 +315,8 @@ pub fn modification(body: &[u8]) -> Result<Option<SeriesChange>, Poison> {
         Some(s) => Some(uuid("new_series_id", s)?),
     };
     let series_wide = matches!(data.scope.as_deref(), Some("following" | "all"));
-    if !series_wide || (!data.rule_changed && new_series.is_none()) {
+    let occurrences_changed = series_wide && (data.rule_changed || new_series.is_some());
+    if !occurrences_changed && !needs_longer_lead(&data.task.reminders) {
         return Ok(None);
     }
     let mut series = vec![series_id];
@@ -321,6 +325,16 @@ pub fn modification(body: &[u8]) -> Result<Option<SeriesChange>, Poison> {
         event_id: event.id,
         series,
     }))
+}
+
+/// True if reminders with these offsets need a pre-creation lead longer than the default.
+fn needs_longer_lead(reminders: &[String]) -> bool {
+    let largest = reminders
+        .iter()
+        .filter_map(|r| ReminderOffset::parse(r).ok())
+        .map(|o| o.seconds())
+        .max();
+    precreate_lead_secs(largest) > PRECREATE_LEAD_SECS
 }
 
 /// Where a series' chain of pre-creation jobs stands, as stored.
@@ -627,6 +641,25 @@ mod tests {
             Ok(None)
         );
         assert_eq!(modification(&updated("all", json!({}))), Ok(None));
+        // Reminders reaching back further than the default lead move the next job, any scope.
+        let with_reminders = |scope: &str, r: serde_json::Value| {
+            let mut e: serde_json::Value =
+                serde_json::from_slice(&updated(scope, json!({}))).unwrap();
+            e["data"]["task"]["reminders"] = r;
+            serde_json::to_vec(&e).unwrap()
+        };
+        assert_eq!(
+            modification(&with_reminders("this", json!(["PT5M", "P1D"]))),
+            series(&[SERIES])
+        );
+        assert_eq!(
+            modification(&with_reminders("all", json!(["PT11M"]))),
+            series(&[SERIES])
+        );
+        assert_eq!(
+            modification(&with_reminders("this", json!(["PT10M", "PT0S"]))),
+            Ok(None)
+        );
         assert_eq!(
             modification(&envelope(COMPLETED, data(Some(SERIES)))),
             Ok(None)
