@@ -129,6 +129,15 @@ PG_BIN="/usr/lib/postgresql/15/bin"
 # PostgreSQL refuses to run as root: run it as the `postgres` system user then.
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# True while the postmaster named in the data dir's postmaster.pid has exited but was not reaped.
+postmaster_dying() {
+  local pid state
+  pid="$(head -1 "$1/postmaster.pid" 2>/dev/null)" || return 1
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  state="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)"
+  [ "$state" = Z ] || [ "$state" = X ]
+}
+
 start_postgres() {
   local data="$STACK_DIR/postgres"
   mkdir -p "$data" "$RUN_DIR/pg-socket" "$LOG_DIR"
@@ -141,12 +150,24 @@ start_postgres() {
     log "initialising PostgreSQL data dir ${data#"$ROOT"/}"
     run_logged "$LOG_DIR/postgres-initdb.log" as_pg "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8
   fi
+  # A postmaster killed a moment ago stays a zombie until it is reaped, and pg_ctl counts it as
+  # running: wait (up to 10 s) until it is gone before deciding.
+  local waited=0
+  while postmaster_dying "$data" && [ "$waited" -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
   if as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     ok "postgres already running"
   else
-    as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$LOG_DIR/postgres.log" -w -t 60 \
-      -o "-p $PG_PORT -k $RUN_DIR/pg-socket -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
-      || { tail -n 5 "$LOG_DIR/postgres.log" >&2; die "PostgreSQL did not start (is port $PG_PORT taken?)"; }
+    # After a kill -9 of the postmaster its backends linger until they notice; the new server
+    # refuses to start while they still hold the old shared memory, so try again for 30 s.
+    local attempt=1
+    until as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$LOG_DIR/postgres.log" -w -t 60 \
+      -o "-p $PG_PORT -k $RUN_DIR/pg-socket -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null; do
+      if [ "$attempt" -lt 30 ] && tail -n 5 "$LOG_DIR/postgres.log" | grep -q "shared memory block is still in use"; then
+        log "postgres: the previous server's processes still hold its shared memory; retrying ($attempt)"
+        attempt=$((attempt + 1)); sleep 1; continue
+      fi
+      tail -n 5 "$LOG_DIR/postgres.log" >&2; die "PostgreSQL did not start (is port $PG_PORT taken?)"
+    done
   fi
   head -1 "$data/postmaster.pid" >"$(pidfile postgres)"
   log "postgres on 127.0.0.1:$PG_PORT (pid $(proc_pid postgres))"
@@ -208,7 +229,8 @@ start_kafka() {
   spawn kafka java -Xms512m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$STACK_DIR/kafka-config/log4j2.properties" \
     -cp "$TOOLS/kafka/libs/*" kafka.Kafka "$cfg"
-  wait_for "kafka on :$KAFKA_PORT" 90 port_open "$KAFKA_PORT"
+  # After an unclean stop Kafka recovers its log before it listens: minutes on a loaded machine.
+  wait_for "kafka on :$KAFKA_PORT" "${KAFKA_START_TIMEOUT:-240}" port_open "$KAFKA_PORT"
   ensure_topics
 }
 
