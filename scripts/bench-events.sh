@@ -40,34 +40,24 @@ TOKENS=()
 for ((i = 0; i < USERS; i++)); do TOKENS+=("$(bash "$ROOT/scripts/dev-token.sh" "$USER_ID-$i" 3600)"); done
 log "event latency: $N series, $((3 * N)) events at $RATE requests/s on $BASE (stack $STACK, $USERS users $USER_ID-*)"
 
-"$TOOLS/venv/bin/python" - "$BASE" "$PG_DSN" "$N" "$RATE" "$WAIT" "$RESULTS_DIR" "$USER_ID" "${TOKENS[@]}" <<'PYEOF'
+PYTHONPATH="$ROOT/scripts/lib" "$TOOLS/venv/bin/python" - "$BASE" "$PG_DSN" "$N" "$RATE" "$WAIT" "$RESULTS_DIR" "$USER_ID" "${TOKENS[@]}" <<'PYEOF'
 import concurrent.futures as cf
 import csv
 import json
 import os
-import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-import requests
+import benchclient
+from benchclient import client
 
 base, dsn, n, rate, wait, out, prefix = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7]
 auth = [{"authorization": f"Bearer {t}"} for t in sys.argv[8:]]
-local = threading.local()
-
-
-def client():
-    if not hasattr(local, "s"):
-        local.s = requests.Session()
-    return local.s
 
 
 def psql(sql):
-    res = subprocess.run(["psql", dsn, "-v", "ON_ERROR_STOP=1", "-AtF", "\t", "-c", sql],
-                         check=True, capture_output=True, text=True).stdout
-    return [l.split("\t") for l in res.splitlines() if l]
+    return benchclient.psql(dsn, sql)
 
 
 def paced(fn, items):

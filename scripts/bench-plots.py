@@ -43,6 +43,14 @@ def api_rows(results: Path) -> dict[str, list[dict]]:
     return rows
 
 
+def save(fig, run: dict, path: Path, top: float = 1) -> None:
+    """Captions a figure with the run's machine and date, writes it as PNG and closes it."""
+    fig.text(0.5, 0.01, caption(run), ha="center", fontsize=7)
+    fig.tight_layout(rect=(0, 0.04, 1, top))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def plot_latency(rows: dict, run: dict, out: Path) -> None:
     fig, axes = plt.subplots(1, len(rows), figsize=(5 * len(rows), 4), squeeze=False)
     for ax, (kind, steps) in zip(axes[0], rows.items()):
@@ -60,10 +68,7 @@ def plot_latency(rows: dict, run: dict, out: Path) -> None:
         ax.set_title(KINDS.get(kind, kind), fontsize=10)
         ax.legend(fontsize=7)
     fig.suptitle("Task API latency over offered load (vegeta, open loop)")
-    fig.text(0.5, 0.01, caption(run), ha="center", fontsize=7)
-    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
-    fig.savefig(out / "api-latency.png", dpi=110)
-    plt.close(fig)
+    save(fig, run, out / "api-latency.png", top=0.95)
 
 
 def plot_throughput(rows: dict, summary: dict, run: dict, out: Path) -> None:
@@ -79,10 +84,7 @@ def plot_throughput(rows: dict, summary: dict, run: dict, out: Path) -> None:
     ax.set_ylabel("achieved successful requests/s")
     ax.set_title("Task API throughput against the pgbench ceiling (same run)")
     ax.legend(fontsize=7, loc="center right")
-    fig.text(0.5, 0.01, caption(run), ha="center", fontsize=7)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(out / "api-throughput.png", dpi=110)
-    plt.close(fig)
+    save(fig, run, out / "api-throughput.png")
 
 
 def plot_events(results: Path, run: dict, out: Path) -> None:
@@ -101,10 +103,7 @@ def plot_events(results: Path, run: dict, out: Path) -> None:
     ax.set_title("Event latency: commit -> each consumer (cumulative)")
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
-    fig.text(0.5, 0.01, caption(run), ha="center", fontsize=7)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(out / "event-latency.png", dpi=110)
-    plt.close(fig)
+    save(fig, run, out / "event-latency.png")
 
 
 def main() -> None:

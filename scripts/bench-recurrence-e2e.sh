@@ -24,31 +24,21 @@ USER_ID="bench-e2e-$(date +%s)"
 TOKEN="$(bash "$ROOT/scripts/dev-token.sh" "$USER_ID" 3600)"
 log "bench: $N completions at $RATE/s on $BASE (stack $STACK, user $USER_ID)"
 
-"$TOOLS/venv/bin/python" - "$BASE" "$TOKEN" "$PG_DSN" "$N" "$RATE" <<'PYEOF'
+PYTHONPATH="$ROOT/scripts/lib" "$TOOLS/venv/bin/python" - "$BASE" "$TOKEN" "$PG_DSN" "$N" "$RATE" <<'PYEOF'
 import concurrent.futures as cf
-import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-import requests
+import benchclient
+from benchclient import client
 
 base, token, dsn, n, rate = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
 headers = {"authorization": f"Bearer {token}"}
-local = threading.local()
-
-
-def client():
-    if not hasattr(local, "s"):
-        local.s = requests.Session()
-    return local.s
 
 
 def psql(sql):
-    out = subprocess.run(["psql", dsn, "-v", "ON_ERROR_STOP=1", "-AtF", "\t", "-c", sql],
-                         check=True, capture_output=True, text=True).stdout
-    return [l.split("\t") for l in out.splitlines() if l]
+    return benchclient.psql(dsn, sql)
 
 
 due = (datetime.now(timezone.utc) + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
