@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from support.notify import NOTIFICATION, PushInbox, emails, parse_time, reminders
+from support.notify import NOTIFICATION, PushInbox, delivered, emails, parse_time, reminders
 from support.stack import wait_until
 from support.taskapi import BASE, User, iso, psql
 
@@ -149,10 +149,7 @@ def test_default_reminders_arrive_by_email_and_push_at_the_default_offset():
         # The other user has no default: their task due at the same time sends nothing.
         other.create(title="Call the bank", due_date=iso(t0 + timedelta(hours=1, seconds=lead)))
         expected = {"Reminder: Call the bank is due in 1 hour": (task, "PT1H"), "Due now: Feed the cat": (explicit, "PT0S")}
-        mails = wait_until("two emails", lambda: m if len(m := emails(user.id)) >= 2 else None, timeout=60)
-        pushes = wait_until("two pushes", lambda: p if len(p := inbox.messages()) >= 2 else None, timeout=30)
-        assert sorted(m["Subject"] for m in mails) == sorted(expected)
-        assert sorted(p["title"] for _, p in pushes) == sorted(expected)
+        mails, pushes = delivered(user.id, inbox, list(expected))
         for m in mails:
             t, offset = expected[m["Subject"]]
             row = reminders(t["task_id"])[offset]

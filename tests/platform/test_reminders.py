@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from support.notify import (NOTIFICATION, NOTIFICATION_DAPR, PushInbox, deliveries, email_body, emails, job,
+from support.notify import (NOTIFICATION, NOTIFICATION_DAPR, PushInbox, deliveries, delivered, email_body, emails, job,
                             parse_time, publish_alert, reminders)
 from support.stack import stack, wait_until
 from support.taskapi import User, iso, read_events
@@ -78,10 +78,7 @@ def test_one_day_one_hour_and_at_due_reminders_arrive_by_email_and_push(user, in
         "Reminder: Call Bob is due in 1 hour": (hour, "PT1H"),
         "Due now: Ship it": (due, "PT0S"),
     }
-    mails = wait_until("three emails", lambda: m if len(m := emails(user.id)) >= 3 else None, timeout=60)
-    pushes = wait_until("three pushes", lambda: p if len(p := inbox.messages()) >= 3 else None, timeout=30)
-    assert sorted(m["Subject"] for m in mails) == sorted(expected)
-    assert sorted(p["title"] for _, p in pushes) == sorted(expected)
+    mails, pushes = delivered(user.id, inbox, list(expected))
     for m in mails:
         task, offset = expected[m["Subject"]]
         row = reminders(task["task_id"])[offset]

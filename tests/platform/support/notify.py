@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from .stack import ENV
+from .stack import ENV, wait_until
 from .taskapi import psql
 
 MAILPIT = f"http://127.0.0.1:{ENV['MAILPIT_HTTP_PORT']}"
@@ -81,6 +81,17 @@ class PushInbox:
         self._proc.wait(timeout=10)
         self._fh.close()
         self._out.unlink(missing_ok=True)
+
+
+def delivered(user_id: str, inbox: "PushInbox", titles: list[str]) -> tuple[list[dict], list[tuple[float, dict]]]:
+    """Waits for one email and one push per expected title and checks both channels carry
+    exactly those titles; answers the emails and the pushes."""
+    n = len(titles)
+    mails = wait_until(f"{n} emails", lambda: m if len(m := emails(user_id)) >= n else None, timeout=60)
+    pushes = wait_until(f"{n} pushes", lambda: p if len(p := inbox.messages()) >= n else None, timeout=30)
+    assert sorted(m["Subject"] for m in mails) == sorted(titles)
+    assert sorted(p["title"] for _, p in pushes) == sorted(titles)
+    return mails, pushes
 
 
 def reminders(task_id: str) -> dict[str, dict]:
