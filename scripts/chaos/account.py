@@ -74,15 +74,19 @@ class PushInbox:
         self.path.unlink(missing_ok=True)
 
 
+def kafka_tool(tool_class: str, *args: str, timeout: float) -> str:
+    """Runs one of Kafka's command-line tools against the stack's broker; its standard output."""
+    cmd = ["java", "-Xmx256m", f"-Dlog4j2.configurationFile={ROOT}/runtime-config/local/kafka/log4j2-tools.properties",
+           "-cp", f"{ROOT}/.tools/kafka/libs/*", tool_class, "--bootstrap-server", KAFKA_BROKERS, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout).stdout
+
+
 def kafka_ids(topic: str) -> tuple[Counter, dict[str, str]]:
     """Event ids on a topic, read from the beginning with a fresh consumer group, and where each
     one first sits (`partition/offset`)."""
-    cmd = ["java", "-Xmx256m", f"-Dlog4j2.configurationFile={ROOT}/runtime-config/local/kafka/log4j2-tools.properties",
-           "-cp", f"{ROOT}/.tools/kafka/libs/*", "org.apache.kafka.tools.consumer.ConsoleConsumer",
-           "--bootstrap-server", KAFKA_BROKERS, "--topic", topic, "--from-beginning", "--timeout-ms", "8000",
-           "--property", "print.partition=true", "--property", "print.offset=true",
-           "--group", f"chaos-account-{uuid.uuid4().hex[:8]}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=180).stdout
+    out = kafka_tool("org.apache.kafka.tools.consumer.ConsoleConsumer", "--topic", topic, "--from-beginning",
+                     "--timeout-ms", "8000", "--property", "print.partition=true", "--property", "print.offset=true",
+                     "--group", f"chaos-account-{uuid.uuid4().hex[:8]}", timeout=180)
     ids: Counter = Counter()
     where: dict[str, str] = {}
     for line in out.splitlines():
@@ -98,10 +102,8 @@ def kafka_ids(topic: str) -> tuple[Counter, dict[str, str]]:
 
 def group_offsets(group: str) -> str:
     """`kafka-consumer-groups --describe` of one consumer group (committed offset, end, lag)."""
-    cmd = ["java", "-Xmx256m", f"-Dlog4j2.configurationFile={ROOT}/runtime-config/local/kafka/log4j2-tools.properties",
-           "-cp", f"{ROOT}/.tools/kafka/libs/*", "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-           "--bootstrap-server", KAFKA_BROKERS, "--describe", "--group", group]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    return kafka_tool("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", "--describe", "--group", group,
+                      timeout=120)
 
 
 def emails_by_reminder(users: list[str]) -> Counter:
@@ -207,15 +209,15 @@ def account(committed: list[Op], users_like: str, users: list[str], inbox: PushI
 
 
 def _explain_unprocessed(event_ids: list[str], located: dict[str, str], tally: Tally) -> None:
-    """Evidence for an event a consumer never acted on: where it sits on Kafka, each consumer
-    group's committed offsets, and every sidecar log line naming that partition/offset."""
-    logs = sorted((STACK_DIR / "logs").glob("daprd-*.log"))
+    """Evidence for an event a consumer never acted on: where it sits on Kafka, every sidecar log
+    line naming that topic/partition/offset (Dapr logs `<topic>/<partition>/<offset> [key=...]`
+    when it processes or fails a message), and each consumer group's committed offsets."""
+    logs = {log.name: log.read_text(errors="replace").splitlines()
+            for log in sorted((STACK_DIR / "logs").glob("daprd-*.log"))}
     for eid in event_ids[:5]:
         where = located.get(eid, "?")
         tally.notes.append(f"unprocessed event {eid} sits at {where} (topic/partition/offset)")
-        for log in logs:
-            for line in log.read_text(errors="replace").splitlines():
-                if f" {where} " in line or f" {where}:" in line or f"{where} [" in line:
-                    tally.notes.append(f"  {log.name}: {line[:300]}")
+        tally.notes.extend(f"  {name}: {line[:300]}" for name, lines in logs.items()
+                           for line in lines if f"{where} [" in line)
     for group in ("dashboard", "notification", "recurrence-engine"):
         tally.notes.append(f"consumer group {group}:\n{group_offsets(group)}")
