@@ -2,13 +2,15 @@
 by Dapr service invocation (sqlite name resolution), history in the Dapr state store."""
 
 import concurrent.futures
+import os
 import signal
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
 
-from support.stack import ENV, stack, wait_until
+from support.stack import ENV, STACK_DIR, stack, wait_until
 from support.taskapi import User, psql, restart_sidecar
 
 CHAT = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 3}"
@@ -172,3 +174,22 @@ def test_service_invocation_relays_the_apps_answers_and_names_its_own_failures()
     assert r.status_code == 200 and r.json() == {"items": [], "next_cursor": None}
     r = requests.get(f"{sidecar}/v1.0/invoke/no-such-app/method/x", timeout=30)
     assert r.status_code == 500 and r.json()["errorCode"] == "ERR_DIRECT_INVOKE", r.text
+
+
+def test_an_app_id_stays_resolvable_while_its_sidecar_is_late_to_renew_its_registration():
+    """A busy machine delays the sidecars' name-resolution renewals. Pausing the Task API's daprd for
+    8 s stops its renewals; once it runs again, a call made through the chat's sidecar must still
+    find it (with the resolver's defaults the row counted as stale after 5 s: 500 ERR_DIRECT_INVOKE)."""
+    sidecar = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 3}"
+    pid = int((STACK_DIR / "run" / "daprd-task-api.pid").read_text().strip())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            time.sleep(8)
+            # The address is looked up at once; the paused sidecar answers when it runs again.
+            call = pool.submit(requests.get, f"{sidecar}/v1.0/invoke/task-api/method/api/tasks", timeout=60)
+            time.sleep(1)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        r = call.result()
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json", r.text
