@@ -49,8 +49,8 @@ suite() {
 bash "$ROOT/scripts/setup.sh"
 
 suite cargo-fmt cargo fmt --all -- --check
-suite cargo-clippy cargo clippy --all-targets --locked -- -D warnings
-suite cargo-test cargo test --locked
+suite cargo-clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+suite cargo-test cargo test --workspace --locked
 # The vectors come from the shared reference material beside the checkout (RECURRENCE_VECTORS overrides).
 suite recurrence-vectors bash "$ROOT/scripts/recurrence-vectors.sh" "${RECURRENCE_VECTORS:-$ROOT/../shared/recurrence/vectors.json}"
 suite infra bash "$ROOT/scripts/check-infra.sh"

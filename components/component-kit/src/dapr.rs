@@ -58,7 +58,7 @@ impl DaprError {
     pub fn is_binding_reloading(&self) -> bool {
         matches!(self, Self::Status { status: 500, body } if body.contains("ERR_INVOKE_OUTPUT_BINDING")
             && (RELOADING.iter().any(|m| body.contains(m))
-                || (body.contains("failed to connect") && body.contains("context canceled"))))
+                || (body.contains("failed to connect") && DIAL_CANCELLED.iter().any(|m| body.contains(m)))))
     }
 
     /// True if the sidecar refused a secret read because its secret stores were being reloaded
@@ -81,12 +81,17 @@ impl DaprError {
 
 /// What daprd answers for a binding in the middle of a hot reload: removed from the component
 /// store, closed before the call ran, or its connection pool closed before the call acquired a
-/// connection (or while it was still connecting: `failed to connect` ... `context canceled`).
+/// connection (or while it was still connecting: `failed to connect` and one of
+/// [`DIAL_CANCELLED`]).
 const RELOADING: [&str; 3] = [
     "couldn't find output binding",
     "component is closed",
     "closed pool",
 ];
+
+/// How a connection attempt cut short by the pool's closing reads: pgx's context error, or Go's
+/// net error when the dial itself was cancelled.
+const DIAL_CANCELLED: [&str; 2] = ["context canceled", "operation was canceled"];
 
 /// How often, and how far apart, a binding call refused mid-reload is sent again (a reload takes
 /// a few tens of milliseconds).
@@ -415,4 +420,45 @@ pub fn encode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binding_error(message: &str) -> DaprError {
+        DaprError::Status {
+            status: 500,
+            body: format!(r#"{{"errorCode":"ERR_INVOKE_OUTPUT_BINDING","message":"{message}"}}"#),
+        }
+    }
+
+    #[test]
+    fn answers_of_a_binding_mid_reload_are_retried() {
+        for message in [
+            "couldn't find output binding tasks-db",
+            "error invoking output binding tasks-db: component is closed",
+            "error executing query: closed pool",
+            "failed to connect to `user=todo database=todo`: context canceled",
+            "failed to connect to `user=todo database=todo`: 127.0.0.1:5432 (127.0.0.1): dial error: dial tcp 127.0.0.1:5432: operation was canceled",
+        ] {
+            assert!(binding_error(message).is_binding_reloading(), "{message}");
+        }
+    }
+
+    #[test]
+    fn failures_that_may_have_reached_the_database_are_not_retried() {
+        for message in [
+            "failed to connect to `user=todo database=todo`: dial tcp 127.0.0.1:5432: connect: connection refused",
+            "error executing query: ERROR: division by zero (SQLSTATE 22012)",
+            "operation was canceled",
+        ] {
+            assert!(!binding_error(message).is_binding_reloading(), "{message}");
+        }
+        let other_api = DaprError::Status {
+            status: 500,
+            body: "component is closed".into(),
+        };
+        assert!(!other_api.is_binding_reloading());
+    }
 }
