@@ -130,26 +130,25 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))')"
   printf 'apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster: {server: "%s", certificate-authority: "%s"}\nusers:\n- name: check-infra\n  user: {token: "%s"}\ncontexts:\n- name: local\n  context: {cluster: local, user: check-infra}\ncurrent-context: local\n' \
     "$KUBE_URL" "$KUBE_CA" "$KUBE_TOKEN" >"$KUBE_WORK/kubeconfig"
   chmod 600 "$KUBE_WORK/kubeconfig"
+  export KUBECONFIG="$KUBE_WORK/kubeconfig"
   kube-apiserver --version
 }
 # CRDs of the pinned releases, the same files the kubeconform schemas come from.
 install_crds() {
-  kube_api install-crds "$(go_module_dir github.com/dapr/dapr "$DAPR_VERSION")/charts/dapr/crds" \
-    "$(go_module_dir github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION")/deploy/crds" \
-    "$(go_module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")/config/crd/bases" \
-    "$(go_module_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")/example/prometheus-operator-crd" \
-    "$ROOT/k8s/schemas/crds" && kube_api create "$ROOT/k8s/cluster/namespaces.yaml"
+  local crds
+  mapfile -t crds < <(crd_source_dirs)
+  kube_api install-crds "${crds[@]}" && kube_api create "$ROOT/k8s/cluster/namespaces.yaml"
 }
 # The release as `helm upgrade --install` in .github/workflows/deploy.yml runs it, on staging values.
 helm_deploy() {
   local tag="$1"; shift
-  KUBECONFIG="$KUBE_WORK/kubeconfig" helm upgrade --install todo "$CHART" --namespace todo-platform \
+  helm upgrade --install todo "$CHART" --namespace todo-platform \
     --values "$CHART/values-staging.yaml" --set-string image.tag="$tag" "$@" --atomic --wait --timeout 2m
 }
 live_image() { kube_api get /apis/core.spinkube.dev/v1alpha1/namespaces/todo-platform/spinapps/task-api spec.image; }
 history_is() {
   local got
-  got="$(KUBECONFIG="$KUBE_WORK/kubeconfig" helm history todo --namespace todo-platform -o json \
+  got="$(helm history todo --namespace todo-platform -o json \
     | "$TOOLS/venv/bin/python" -c 'import json, sys; print(" ".join("%s:%s" % (r["revision"], r["status"]) for r in json.load(sys.stdin)))')"
   echo "» helm history: $got (want $1)"
   [ "$got" = "$1" ]
@@ -165,7 +164,7 @@ rollback_rehearsal() {
   ((SECONDS - start <= 120)) && history_is "1:superseded 2:failed 3:deployed" && [[ "$(live_image)" == *:1.0.0 ]] || return 1
   helm_deploy 1.0.2 && [[ "$(live_image)" == *:1.0.2 ]] || return 1
   start=$SECONDS
-  KUBECONFIG="$KUBE_WORK/kubeconfig" helm rollback todo 0 --namespace todo-platform --wait --timeout 2m || return 1
+  helm rollback todo 0 --namespace todo-platform --wait --timeout 2m || return 1
   echo "» helm rollback todo 0 after failed post-deploy tests: $((SECONDS - start)) s, task-api image back to $(live_image)"
   history_is "1:superseded 2:failed 3:superseded 4:superseded 5:deployed" && [[ "$(live_image)" == *:1.0.0 ]]
 }

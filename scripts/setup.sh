@@ -148,10 +148,6 @@ setup_azurerm() {
   ok "terraform-provider-azurerm $AZURERM_PROVIDER_VERSION in $TOOLS/terraform-mirror"
 }
 
-# A real control plane for scripts/check-infra.sh (server-side dry-run, helm rollback rehearsal):
-# kube-apiserver of the target Kubernetes version and etcd, built from their Go modules. Neither
-# builds with `go install`: their go.mod files replace sibling modules by local paths that the
-# module zips do not carry, so each is built with those siblings taken from the proxy instead.
 # The version kube-apiserver reports (/version; helm checks a chart's kubeVersion against it), which
 # the Kubernetes release build stamps in with -X.
 kube_version_ldflags() {
@@ -159,6 +155,11 @@ kube_version_ldflags() {
   printf -- '-X %s.gitVersion=%s -X %s.gitMajor=%s -X %s.gitMinor=%s -X %s.gitTreeState=clean' \
     "$pkg" "$KUBERNETES_SCHEMA_VERSION" "$pkg" "${v%%.*}" "$pkg" "$(cut -d. -f2 <<<"$v")" "$pkg"
 }
+
+# A real control plane for scripts/check-infra.sh (server-side dry-run, helm rollback rehearsal):
+# kube-apiserver of the target Kubernetes version and etcd, built from their Go modules. Neither
+# builds with `go install`: their go.mod files replace sibling modules by local paths that the
+# module zips do not carry, so each is built with those siblings taken from the proxy instead.
 setup_kube() {
   local dir="$CACHE/kube-$KUBERNETES_SCHEMA_VERSION-etcd-$ETCD_VERSION"
   [ -x "$dir/kube-apiserver" ] && [ -x "$dir/etcd" ] || lock_cache "kube-$KUBERNETES_SCHEMA_VERSION-etcd-$ETCD_VERSION"
@@ -198,17 +199,12 @@ setup_schemas() {
   local dir="$CACHE/kube-schemas-$KUBERNETES_SCHEMA_VERSION-$key"
   if [ ! -f "$dir/.complete" ]; then
     log "generating JSON schemas: Kubernetes $KUBERNETES_SCHEMA_VERSION, Dapr $DAPR_VERSION, cert-manager $CERT_MANAGER_VERSION, KEDA $KEDA_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION, SpinKube"
-    local k8s dapr cm keda promop
+    local k8s crds
     k8s="$(go_module_dir k8s.io/kubernetes "$KUBERNETES_SCHEMA_VERSION")"
-    dapr="$(go_module_dir github.com/dapr/dapr "$DAPR_VERSION")"
-    cm="$(go_module_dir github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION")"
-    keda="$(go_module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")"
-    promop="$(go_module_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")"
+    mapfile -t crds < <(crd_source_dirs)
     rm -rf "$dir"; mkdir -p "$dir/kubernetes" "$dir/crds"
     "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/openapi_to_jsonschema.py" "$k8s/api/openapi-spec/swagger.json" "$dir/kubernetes"
-    "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/crd_to_jsonschema.py" "$dir/crds" \
-      "$dapr/charts/dapr/crds" "$cm/deploy/crds" "$keda/config/crd/bases" \
-      "$promop/example/prometheus-operator-crd" "$ROOT/k8s/schemas/crds"
+    "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/crd_to_jsonschema.py" "$dir/crds" "${crds[@]}"
     touch "$dir/.complete"
   fi
   ln -sfn "$dir" "$TOOLS/kube-schemas"

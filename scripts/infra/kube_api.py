@@ -25,6 +25,11 @@ from crd_to_jsonschema import crd_documents  # noqa: E402
 DEFAULT_NAMESPACE = "todo-platform"
 
 
+def api_base(api_version: str) -> str:
+    """The path of a group version: the core group under /api, every other under /apis."""
+    return "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+
+
 class Api:
     def __init__(self) -> None:
         self.url = os.environ["KUBE_URL"].rstrip("/")
@@ -41,8 +46,7 @@ class Api:
     def resource(self, api_version: str, kind: str) -> dict:
         """The discovery entry (name, namespaced) of a kind, fetched once per group version."""
         if api_version not in self._resources:
-            base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-            r = self.request("GET", base)
+            r = self.request("GET", api_base(api_version))
             r.raise_for_status()
             self._resources[api_version] = {
                 res["kind"]: res for res in r.json()["resources"] if "/" not in res["name"]
@@ -55,7 +59,7 @@ class Api:
     def collection(self, obj: dict) -> str:
         api_version, kind = obj["apiVersion"], obj["kind"]
         entry = self.resource(api_version, kind)
-        base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+        base = api_base(api_version)
         if entry["namespaced"]:
             namespace = obj.get("metadata", {}).get("namespace") or DEFAULT_NAMESPACE
             return f"{base}/namespaces/{namespace}/{entry['name']}"
@@ -69,10 +73,11 @@ class Api:
 
 
 def documents(paths: list[str]):
+    """Every object (a mapping with a kind) in the YAML files."""
     for path in paths:
         for doc in yaml.safe_load_all(Path(path).read_text()):
             if isinstance(doc, dict) and doc.get("kind"):
-                yield path, doc
+                yield doc
 
 
 def label(obj: dict) -> str:
@@ -114,7 +119,7 @@ def install_crds(api: Api, sources: list[str]) -> int:
 
 
 def create(api: Api, paths: list[str]) -> int:
-    for _, obj in documents(paths):
+    for obj in documents(paths):
         r = api.create(obj, dry_run=False)
         if r.status_code not in (201, 409):
             print(f"REJECTED {label(obj)}: {reason(r)}")
@@ -126,7 +131,7 @@ def create(api: Api, paths: list[str]) -> int:
 def dry_run(api: Api, paths: list[str], expect_reject: bool) -> int:
     bad = 0
     for path in paths:
-        objects = [obj for _, obj in documents([path])]
+        objects = list(documents([path]))
         rejected = []
         for obj in objects:
             try:

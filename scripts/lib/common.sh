@@ -54,6 +54,17 @@ go_module_dir() {
   (cd /tmp && go mod download -json "$1@$2" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
 }
 
+# The directories holding the CRD YAML of the pinned releases (Dapr, cert-manager, KEDA,
+# prometheus-operator from their Go modules; SpinKube kept in k8s/schemas/crds), one per line:
+# the kubeconform schemas and the local kube-apiserver both take their CRDs from here.
+crd_source_dirs() {
+  echo "$(go_module_dir github.com/dapr/dapr "$DAPR_VERSION")/charts/dapr/crds"
+  echo "$(go_module_dir github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION")/deploy/crds"
+  echo "$(go_module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")/config/crd/bases"
+  echo "$(go_module_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")/example/prometheus-operator-crd"
+  echo "$ROOT/k8s/schemas/crds"
+}
+
 _ts() { date +%H:%M:%S; }
 log()  { printf '\033[1;34m[%s]\033[0m %s\n' "$(_ts)" "$*" >&2; }
 ok()   { printf '\033[1;32m[%s] ok\033[0m %s\n' "$(_ts)" "$*" >&2; }

@@ -14,6 +14,7 @@ from support.stack import ENV, STACK_DIR, stack, wait_until
 from support.taskapi import User, psql, restart_sidecar
 
 CHAT = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 3}"
+CHAT_SIDECAR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 3}"
 
 
 def say(user: User, message: str, conversation: str | None = None, tzid: str | None = "America/New_York") -> dict:
@@ -165,14 +166,13 @@ def test_bad_requests_are_problems():
 def test_service_invocation_relays_the_apps_answers_and_names_its_own_failures():
     """What the chat's Dapr client relies on: an invoked app's 4xx answer comes back unchanged
     (status, content type, body); an unknown app id is daprd's own error with an errorCode."""
-    sidecar = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 3}"
-    r = requests.get(f"{sidecar}/v1.0/invoke/task-api/method/api/tasks", timeout=30)
+    r = requests.get(f"{CHAT_SIDECAR}/v1.0/invoke/task-api/method/api/tasks", timeout=30)
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["type"].endswith("/unauthorized")
     user = User()
-    r = requests.get(f"{sidecar}/v1.0/invoke/task-api/method/api/tasks?status=pending", headers=user.headers(), timeout=30)
+    r = requests.get(f"{CHAT_SIDECAR}/v1.0/invoke/task-api/method/api/tasks?status=pending", headers=user.headers(), timeout=30)
     assert r.status_code == 200 and r.json() == {"items": [], "next_cursor": None}
-    r = requests.get(f"{sidecar}/v1.0/invoke/no-such-app/method/x", timeout=30)
+    r = requests.get(f"{CHAT_SIDECAR}/v1.0/invoke/no-such-app/method/x", timeout=30)
     assert r.status_code == 500 and r.json()["errorCode"] == "ERR_DIRECT_INVOKE", r.text
 
 
@@ -180,14 +180,13 @@ def test_an_app_id_stays_resolvable_while_its_sidecar_is_late_to_renew_its_regis
     """A busy machine delays the sidecars' name-resolution renewals. Pausing the Task API's daprd for
     8 s stops its renewals; once it runs again, a call made through the chat's sidecar must still
     find it (with the resolver's defaults the row counted as stale after 5 s: 500 ERR_DIRECT_INVOKE)."""
-    sidecar = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 3}"
     pid = int((STACK_DIR / "run" / "daprd-task-api.pid").read_text().strip())
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         os.kill(pid, signal.SIGSTOP)
         try:
             time.sleep(8)
             # The address is looked up at once; the paused sidecar answers when it runs again.
-            call = pool.submit(requests.get, f"{sidecar}/v1.0/invoke/task-api/method/api/tasks", timeout=60)
+            call = pool.submit(requests.get, f"{CHAT_SIDECAR}/v1.0/invoke/task-api/method/api/tasks", timeout=60)
             time.sleep(1)
         finally:
             os.kill(pid, signal.SIGCONT)
