@@ -5,7 +5,7 @@
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
 source "$(dirname "$0")/lib/common.sh"
 
-APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl mosquitto mosquitto-clients chromium)
+APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web cargo-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl mosquitto mosquitto-clients chromium)
 
 setup_apt() {
   local missing=()
