@@ -6,15 +6,20 @@
 # the reminder's scheduled time. Also reports the lateness the dispatcher recorded itself.
 #   scripts/bench-reminders.sh                      against the test stack (scripts/stack.sh test up)
 #   STACK=dev scripts/bench-reminders.sh            against the dev stack
-#   REMINDERS=1500 WINDOW=60 LEAD=60 USERS=48 scripts/bench-reminders.sh
+#   REMINDERS=1500 WINDOW=60 LEAD=60 USERS=210 LOAD=2 scripts/bench-reminders.sh
+# LOAD=N keeps N busy processes running from the first reminder time until the last delivery (a
+# loaded machine). Every delivered email is checked whole: its recipient, its subject and the
+# reminder id in its body must all belong to one task of one user (mismatched_email counts the
+# others; the SMTP binding of stock Dapr 1.18 swapped recipients and subjects under load).
 # Last line: email_p99_ms=<a> push_p99_ms=<b> email_p50_ms=.. push_p50_ms=.. delivered_email=..
-# delivered_push=.. reminders=.. schedule_s=.. mismatched_email=..
+# delivered_push=.. reminders=.. users=.. schedule_s=.. mismatched_email=..
 source "$(dirname "$0")/lib/common.sh"
 STACK="${STACK:-test}"
 REMINDERS="${REMINDERS:-1050}"
 WINDOW="${WINDOW:-60}"
 LEAD="${LEAD:-60}"
-USERS="${USERS:-48}"
+USERS="${USERS:-210}"
+LOAD="${LOAD:-0}"
 PY="$TOOLS/venv/bin/python"
 
 eval "$(bash "$ROOT/scripts/stack.sh" "$STACK" env | sed 's/^/export /')"
@@ -24,8 +29,8 @@ curl -fsS "http://127.0.0.1:$((APP_PORT_BASE + 2))/readyz" >/dev/null || die "re
 curl -fsS "http://127.0.0.1:$MAILPIT_HTTP_PORT/livez" >/dev/null || die "mailpit is not running"
 command -v mosquitto_sub >/dev/null || die "mosquitto_sub missing: scripts/setup.sh apt"
 
-log "bench: $REMINDERS reminders due within ${WINDOW}s, starting ${LEAD}s from now, $USERS users"
-export API REMINDERS WINDOW LEAD USERS
+log "bench: $REMINDERS reminders due within ${WINDOW}s, starting ${LEAD}s from now, $USERS users, $LOAD busy processes"
+export API REMINDERS WINDOW LEAD USERS LOAD
 exec "$PY" - <<'PYEOF'
 import base64, hashlib, hmac, json, os, re, subprocess, sys, tempfile, time, uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +40,7 @@ import requests
 env = os.environ
 ROOT = env["ROOT"]
 API, MAILPIT = env["API"], f"http://127.0.0.1:{env['MAILPIT_HTTP_PORT']}"
-N, WINDOW, LEAD, USERS = (int(env[k]) for k in ("REMINDERS", "WINDOW", "LEAD", "USERS"))
+N, WINDOW, LEAD, USERS, LOAD = (int(env[k]) for k in ("REMINDERS", "WINDOW", "LEAD", "USERS", "LOAD"))
 OFFSETS = {"PT20S": 20, "PT10S": 10, "PT0S": 0}
 SECRET = json.load(open(f"{ROOT}/runtime-config/local/secrets.json"))["jwt-secret"].encode()
 RUN = uuid.uuid4().hex[:8]
@@ -116,6 +121,15 @@ schedule_s = (datetime.now(timezone.utc) - start).total_seconds()
 say(f"{n}/{total} jobs scheduled {schedule_s:.1f}s after the start "
     f"({'before' if datetime.now(timezone.utc) < first else 'AFTER'} the first reminder time)")
 
+# A loaded machine while the reminders are delivered: LOAD busy processes (ended below, and by
+# their own time limit if this script dies).
+while datetime.now(timezone.utc) < first:
+    time.sleep(0.2)
+burners = [subprocess.Popen([sys.executable, "-c", f"import time\nend = time.time() + {WINDOW + 120}\nwhile time.time() < end: pass"])
+           for _ in range(LOAD)]
+if LOAD:
+    say(f"{LOAD} busy processes running while the reminders fall due")
+
 deadline = first + timedelta(seconds=WINDOW + 90)
 def mails():
     got, start_at = [], 0
@@ -144,17 +158,30 @@ while datetime.now(timezone.utc) < deadline:
             break
     time.sleep(2)
 sub.terminate()
+for b in burners:
+    b.kill()
+
+title_of_task = {task_id: title for task_id, (_, title, _) in zip(task_ids, plan)}
+task_of_reminder = dict(line.split("\t") for line in sql(
+    f"select reminder_id, task_id from reminders where task_id in ('{ids}')").splitlines())
+body_reminder = re.compile(r"Reminder ([0-9a-f-]{36})")
+
+def body_title(message_id):
+    """The title of the task whose reminder id the email's body names."""
+    html = http.get(f"{MAILPIT}/api/v1/message/{message_id}", timeout=60).json().get("HTML", "")
+    found = body_reminder.search(html)
+    return title_of_task.get(task_of_reminder.get(found[1])) if found else None
 
 subject = re.compile(r"^(?:Due now: (?P<t0>.+)|Reminder: (?P<t>.+) is due in (?P<n>\d+) seconds)$")
 email_ms, push_ms = [], []
-mismatched = 0  # an email whose subject names another user's task (the SMTP binding's shared metadata)
+mismatched = 0  # an email whose recipient, subject and body do not all belong to one task
 for m in mails():
     g = subject.match(m["Subject"])
-    if not g:
+    if not g or (g["t0"] or g["t"]) not in user_of:
         mismatched += 1
         continue
     title = g["t0"] or g["t"]
-    if [t["Address"] for t in m["To"]] != [f"{user_of[title]}@users.todo.local"]:
+    if [t["Address"] for t in m["To"]] != [f"{user_of[title]}@users.todo.local"] or body_title(m["ID"]) != title:
         mismatched += 1
     remind_at = due_of[title] - timedelta(seconds=int(g["n"] or 0))
     email_ms.append((parse(m["Created"]) - remind_at).total_seconds() * 1000)
@@ -170,13 +197,13 @@ print(f"{'channel':<8} {'delivered':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>
 for name, xs in (("email", email_ms), ("push", push_ms)):
     print(f"{name:<8} {len(xs):>6}/{total:<4} {pct(xs, 50):>8.0f} {pct(xs, 95):>8.0f} {pct(xs, 99):>8.0f} "
           f"{max(xs or [float('nan')]):>8.0f}")
-print(f"emails whose subject does not belong to their recipient: {mismatched}")
+print(f"emails whose recipient, subject and body do not belong together: {mismatched}")
 for name in ("email", "push"):
     xs = recorded.get(name, [])
     print(f"recorded by the dispatcher, {name}: p50 {pct(xs, 50):.0f} ms, p99 {pct(xs, 99):.0f} ms ({len(xs)} rows)")
 print(f"email_p99_ms={pct(email_ms, 99):.0f} push_p99_ms={pct(push_ms, 99):.0f} "
       f"email_p50_ms={pct(email_ms, 50):.0f} push_p50_ms={pct(push_ms, 50):.0f} "
       f"email_p95_ms={pct(email_ms, 95):.0f} push_p95_ms={pct(push_ms, 95):.0f} "
-      f"delivered_email={len(email_ms)} delivered_push={len(push_ms)} reminders={total} schedule_s={schedule_s:.1f} "
+      f"delivered_email={len(email_ms)} delivered_push={len(push_ms)} reminders={total} users={len(set(user_of.values()))} schedule_s={schedule_s:.1f} "
       f"mismatched_email={mismatched}")
 PYEOF

@@ -5,7 +5,7 @@
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
 source "$(dirname "$0")/lib/common.sh"
 
-APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web cargo-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl mosquitto mosquitto-clients chromium)
+APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web cargo-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl mosquitto mosquitto-clients chromium patch)
 
 setup_apt() {
   local missing=()
@@ -80,25 +80,48 @@ setup_kafka() {
   ok "Kafka $KAFKA_VERSION ($(ls "$dir/libs" | wc -l) jars)"
 }
 
+# Patches daprd is built with (scripts/setup/patches/components-contrib-*.patch): each fixes a
+# defect of the pinned components-contrib that the platform would otherwise meet (see its header).
+dapr_patches() { ls "$ROOT"/scripts/setup/patches/components-contrib-*.patch 2>/dev/null || true; }
+
 setup_dapr() {
-  local dir="$CACHE/dapr-$DAPR_VERSION"
+  local key; key="$(dapr_patches | xargs -r cat | sha256sum | cut -c1-12)"
+  local dir="$CACHE/dapr-$DAPR_VERSION-$key"
+  [ -x "$dir/daprd" ] && [ -x "$dir/scheduler" ] || lock_cache "dapr-$DAPR_VERSION-$key"
   if [ ! -x "$dir/daprd" ] || [ ! -x "$dir/scheduler" ]; then
     command -v go >/dev/null || die "Go toolchain not found (needed to build daprd)"
+    command -v patch >/dev/null || die "patch not found (Debian package patch)"
     log "downloading github.com/dapr/dapr@$DAPR_VERSION through the Go module proxy"
-    local src
-    src="$(cd /tmp && go mod download -json "github.com/dapr/dapr@$DAPR_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+    local src contrib_version contrib work
+    src="$(go_module_dir github.com/dapr/dapr "$DAPR_VERSION")"
     [ -d "$src" ] || die "go mod download gave no module directory"
+    contrib_version="$(awk '$1 == "github.com/dapr/components-contrib" {print $2; exit}' "$src/go.mod")"
+    [ -n "$contrib_version" ] || die "no components-contrib version in dapr's go.mod"
+    contrib="$(go_module_dir github.com/dapr/components-contrib "$contrib_version")"
+    [ -d "$contrib" ] || die "go mod download gave no directory for components-contrib $contrib_version"
+    # A writable copy of both modules; daprd's go.mod then takes the patched components-contrib.
+    work="$(mktemp -d)"
+    cp -r "$src" "$work/dapr" && cp -r "$contrib" "$work/components-contrib" && chmod -R u+w "$work"
+    local p
+    while IFS= read -r p; do
+      [ -n "$p" ] || continue
+      log "applying $(basename "$p") to components-contrib $contrib_version"
+      patch -s -p1 -d "$work/components-contrib" <"$p" || die "patch $(basename "$p") does not apply to components-contrib $contrib_version"
+    done < <(dapr_patches)
+    (cd "$work/dapr" && go mod edit -replace "github.com/dapr/components-contrib=../components-contrib")
     mkdir -p "$dir"
     local ldflags="-X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION#v}"
     log "building daprd (-tags allcomponents) and scheduler from $DAPR_VERSION; cold this takes 15-25 minutes on 2 cores"
-    (cd "$src" && run_logged "$CACHE/logs/dapr-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
-      go build -trimpath -tags allcomponents -ldflags "$ldflags" -o "$dir/daprd" ./cmd/daprd)
-    (cd "$src" && run_logged "$CACHE/logs/dapr-scheduler-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
-      go build -trimpath -ldflags "$ldflags" -o "$dir/scheduler" ./cmd/scheduler)
+    (cd "$work/dapr" && run_logged "$CACHE/logs/dapr-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
+      go build -trimpath -tags allcomponents -ldflags "$ldflags" -o "$dir/daprd.tmp" ./cmd/daprd)
+    (cd "$work/dapr" && run_logged "$CACHE/logs/dapr-scheduler-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
+      go build -trimpath -ldflags "$ldflags" -o "$dir/scheduler.tmp" ./cmd/scheduler)
+    mv "$dir/daprd.tmp" "$dir/daprd" && mv "$dir/scheduler.tmp" "$dir/scheduler"
+    rm -rf "$work"
   fi
   ln -sfn "$dir/daprd" "$TOOLS/bin/daprd"
   ln -sfn "$dir/scheduler" "$TOOLS/bin/scheduler"
-  ok "daprd $("$TOOLS/bin/daprd" --version 2>/dev/null | head -1)"
+  ok "daprd $("$TOOLS/bin/daprd" --version 2>/dev/null | head -1) ($(dapr_patches | wc -l) components-contrib patch(es))"
 }
 
 # Holds an exclusive lock on one cache artifact until this setup exits (worktrees share $CACHE, so

@@ -46,6 +46,8 @@ def check_env(env, rendered, root, errors):
         ann = spec.get("podAnnotations", {})
         if ann.get("dapr.io/enabled") != "true" or ann.get("dapr.io/app-id") != name or ann.get("dapr.io/app-port") != "80":
             err(f"SpinApp {name}: Dapr annotations missing from spec.podAnnotations")
+        if not ann.get("dapr.io/app-token-secret"):
+            err(f"SpinApp {name}: no dapr.io/app-token-secret (the components refuse sidecar routes without the token)")
         if "dapr.io/enabled" in app["metadata"].get("annotations", {}):
             err(f"SpinApp {name}: Dapr annotations on metadata are ignored by the injector")
         if not any(v["name"] == "dapr_url" for v in spec.get("variables", [])):

@@ -12,7 +12,8 @@ finds the path among the routes the component's Router registers in its source. 
 - every Subscription route scoped to the app id (POST);
 - Dapr's fixed Jobs API trigger `POST /job/{name}` for a component that schedules jobs, and
   `GET /dapr/subscribe` for a component that answers it;
-- the ingress paths of the app (GET `<path>/healthz`).
+- the ingress paths of the app (GET of an Exact path; a Prefix path must cover a route), none of
+  which may expose a route only the sidecar calls (`/job/...`, `/events/...`, `/dapr/...`).
 
 A path Spin routes elsewhere (or nowhere) gets a 404, which Dapr counts as a delivered job or a
 dropped event: that is the defect this check exists for.
@@ -89,6 +90,25 @@ def pattern_matches(pattern, path):
     return len(pat) == len(seg) and all(p.startswith(":") or p == s for p, s in zip(pat, seg))
 
 
+# Paths only the Dapr sidecar calls (component-kit app_token): never behind an ingress path.
+SIDECAR_PATHS = ("/job/example-job", "/events/task-operations", "/dapr/subscribe", "/dapr/config")
+
+
+def ingress_matches(ingress_path, path):
+    """Whether an Ingress path (Exact or Prefix, element-wise as Kubernetes defines) takes `path`."""
+    want = ingress_path["path"]
+    if ingress_path["pathType"] == "Exact":
+        return path == want
+    base = want.rstrip("/")
+    return base == "" or path == base or path.startswith(base + "/")
+
+
+def pattern_under(pattern, base):
+    """Whether a Router pattern lies under the path prefix `base`."""
+    base = base.rstrip("/")
+    return pattern == base or pattern.startswith(base + "/")
+
+
 def component_handles(routes, method, path):
     method = method.lower()
     return any(m in (method, "any") and pattern_matches(p, path) for m, p in routes)
@@ -122,8 +142,16 @@ def check_manifest(root, path, triggers, env, errors):
         for ing in ingresses:
             for rule in ing["spec"].get("rules", []):
                 for p in rule["http"]["paths"]:
-                    if p["backend"]["service"]["name"] == app["metadata"]["name"]:
-                        calls.append(("GET", p["path"].rstrip("/") + "/healthz", "ingress"))
+                    if p["backend"]["service"]["name"] != app["metadata"]["name"]:
+                        continue
+                    checked += 1
+                    exposed = [s for s in SIDECAR_PATHS for s in (s, prefix + s) if ingress_matches(p, s)]
+                    if exposed:
+                        errors.append(f"{path.name}: SpinApp {app_id}: ingress path {p['path']} ({p['pathType']}) exposes the sidecar-only {exposed[0]}")
+                    if p["pathType"] == "Exact":
+                        calls.append(("GET", p["path"], "ingress"))
+                    elif not any(pattern_under(pat, unmount(p["path"], prefix)) for _, pat in routes):
+                        errors.append(f"{path.name}: SpinApp {app_id}: ingress prefix {p['path']} covers no route of {component}")
         for method, req_path, why in calls:
             checked += 1
             target = spin_route(retained, req_path)

@@ -103,9 +103,9 @@ stop_proc() {
 # Renders runtime-config/local into one resources dir per app id (a component name may appear
 # once per daprd, so each app gets the shared resources plus its own pubsub-<app>.yaml).
 render_resources() {
-  local vars='${KAFKA_BROKERS} ${PG_PORT} ${STACK_DIR} ${STACK_NAME} ${SMTP_PORT} ${MQTT_PORT}' app f
+  local vars='${KAFKA_BROKERS} ${PG_PORT} ${STACK_DIR} ${STACK_NAME} ${SMTP_PORT} ${MQTT_PORT} ${APP_API_TOKEN}' app f
   mkdir -p "$STACK_DIR/secrets"
-  envsubst "$vars" <"$ROOT/runtime-config/local/secrets.json" >"$STACK_DIR/secrets/secrets.json"
+  APP_API_TOKEN="$(app_api_token)" envsubst "$vars" <"$ROOT/runtime-config/local/secrets.json" >"$STACK_DIR/secrets/secrets.json"
   chmod 600 "$STACK_DIR/secrets/secrets.json"
   envsubst "$vars" <"$ROOT/runtime-config/local/daprd/config.yaml" >"$STACK_DIR/daprd-config.yaml"
   for app in "${APPS[@]}"; do
@@ -290,11 +290,22 @@ start_scheduler() {
   wait_for "scheduler health" 60 curl -fsS "http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
 }
 
+# The stack's app API token (random, made once per stack dir): each daprd sends it to its app in
+# the dapr-api-token header, and the components compare it with the app-api-token secret.
+app_api_token() {
+  local f="$STACK_DIR/secrets/app-api-token"
+  if [ ! -s "$f" ]; then
+    mkdir -p "$(dirname "$f")"
+    (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
+  fi
+  cat "$f"
+}
+
 # Starts the sidecar of one app id.
 start_daprd() {
   local app="$1" i="${APP_INDEX[$1]}"
   # DAPR_HOST_IP: the address registered for service invocation (loopback only).
-  spawn "daprd-$app" env DAPR_HOST_IP=127.0.0.1 "$TOOLS/bin/daprd" \
+  spawn "daprd-$app" env DAPR_HOST_IP=127.0.0.1 APP_API_TOKEN="$(app_api_token)" "$TOOLS/bin/daprd" \
     --config "$STACK_DIR/daprd-config.yaml" \
     --app-id "$app" --app-port "$(app_port "$app")" --app-protocol http --app-channel-address 127.0.0.1 \
     --dapr-listen-addresses 127.0.0.1 \

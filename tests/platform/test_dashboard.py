@@ -14,7 +14,7 @@ import uuid
 import pytest
 import requests
 
-from support.stack import ENV, ROOT, STACK_DIR, wait_until
+from support.stack import ENV, ROOT, STACK_DIR, wait_until, sidecar_headers
 from support.taskapi import BASE, User, psql
 
 OFFSET = int(ENV["PORT_OFFSET"])
@@ -138,7 +138,7 @@ def test_a_redelivered_event_is_recorded_once_and_poison_is_dropped():
              "time": "2026-11-26T07:00:00.000Z", "datacontenttype": "application/json",
              "partitionkey": user.id, "data": {"task_id": str(uuid.uuid4()), "user_id": user.id}}
     for _ in range(3):  # what Dapr does on redelivery
-        r = requests.post(f"{DASHBOARD}/events/task-modifications", json=event, timeout=10)
+        r = requests.post(f"{DASHBOARD}/events/task-modifications", json=event, timeout=10, headers=sidecar_headers())
         assert r.status_code == 200 and r.json() == {"status": "SUCCESS"}
     assert psql(f"SELECT count(*), max(seq) FROM dashboard_changes WHERE user_id = '{user.id}'") == [["1", "1"]]
     assert psql(f"SELECT seq FROM dashboard_cursors WHERE user_id = '{user.id}'") == [["1"]]
@@ -146,7 +146,7 @@ def test_a_redelivered_event_is_recorded_once_and_poison_is_dropped():
     assert [c["event_id"] for c in changes] == [event_id]
     for poison in (b"not json", json.dumps({**event, "data": {"task_id": "x"}, "partitionkey": None}).encode()):
         r = requests.post(f"{DASHBOARD}/events/task-operations", data=poison,
-                          headers={"content-type": "application/json"}, timeout=10)
+                          headers={**sidecar_headers(), "content-type": "application/json"}, timeout=10)
         assert r.status_code == 200 and r.json() == {"status": "DROP"}
 
 
@@ -162,7 +162,7 @@ def test_an_event_whose_write_fails_while_executing_is_retried_not_lost():
     recorded = f"SELECT count(*) FROM dashboard_changes WHERE event_id = '{event['id']}'"
     psql("REVOKE INSERT ON dashboard_changes FROM CURRENT_USER")
     try:
-        r = requests.post(f"{DASHBOARD}/events/task-modifications", json=event, timeout=10)
+        r = requests.post(f"{DASHBOARD}/events/task-modifications", json=event, timeout=10, headers=sidecar_headers())
         assert r.status_code == 503 and r.json() == {"status": "RETRY"}, r.text
         assert psql(recorded) == [["0"]]
         assert psql(f"SELECT count(*) FROM dashboard_cursors WHERE user_id = '{user.id}'") == [["0"]]
@@ -177,7 +177,7 @@ def test_an_event_whose_write_fails_while_executing_is_retried_not_lost():
                    lambda: f"will retry event {via_kafka['id']}" in log.read_text(errors="replace"), timeout=30)
     finally:
         psql("GRANT INSERT ON dashboard_changes TO CURRENT_USER")
-    r = requests.post(f"{DASHBOARD}/events/task-modifications", json=event, timeout=10)
+    r = requests.post(f"{DASHBOARD}/events/task-modifications", json=event, timeout=10, headers=sidecar_headers())
     assert r.status_code == 200 and r.json() == {"status": "SUCCESS"}, r.text
     wait_until("the redelivered event recorded", lambda: psql(
         f"SELECT count(*) FROM dashboard_changes WHERE event_id = '{via_kafka['id']}'") == [["1"]], timeout=30)

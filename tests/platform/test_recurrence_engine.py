@@ -16,7 +16,7 @@ import requests
 
 from support.engine import fire_at, get_job, lead as precreate_lead
 from support.notify import reminders
-from support.stack import ENV, stack, wait_until
+from support.stack import ENV, stack, wait_until, sidecar_headers
 from support.taskapi import User, future, iso, psql, read_events
 
 ENGINE = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 1}"
@@ -80,12 +80,12 @@ def completion_event_id(task_id: str) -> str:
 
 
 def test_engine_routes_answer_dapr_statuses():
-    r = requests.post(f"{ENGINE}/events/task-operations", data=b"not json", timeout=30)
+    r = requests.post(f"{ENGINE}/events/task-operations", data=b"not json", timeout=30, headers=sidecar_headers())
     assert r.status_code == 200 and r.json() == {"status": "DROP"}
     other = {"id": "x", "specversion": "1.0", "source": "/tests", "type": "v1.task.updated",
              "time": "2026-11-26T08:00:00Z", "datacontenttype": "application/json", "data": {}}
     r = requests.post(f"{ENGINE}/events/task-operations", json=other,
-                      headers={"content-type": "application/cloudevents+json"}, timeout=30)
+                      headers={**sidecar_headers(), "content-type": "application/cloudevents+json"}, timeout=30)
     assert r.status_code == 200 and r.json() == {"status": "SUCCESS"}
 
 
@@ -233,10 +233,10 @@ def test_precreation_job_creates_the_instance_15_minutes_ahead_with_a_reminder_e
     assert alert["data"]["task"]["due_date"] == iso(occurrence) and alert["source"] == "/recurrence-engine"
 
     replay = requests.post(f"{ENGINE}/job/{name}", timeout=30,
-                           json={"series_id": t["series_id"], "occurrence": iso(occurrence)})
+                           json={"series_id": t["series_id"], "occurrence": iso(occurrence)}, headers=sidecar_headers())
     assert replay.status_code == 200, replay.text
     assert series_rows(t["series_id"]) == [("pending", iso(due)), ("pending", iso(occurrence))]
-    bogus = requests.post(f"{ENGINE}/job/{name}", timeout=30, json={"series_id": "x"})
+    bogus = requests.post(f"{ENGINE}/job/{name}", timeout=30, json={"series_id": "x"}, headers=sidecar_headers())
     assert bogus.status_code == 200 and bogus.json()["status"] == "ignored"
 
 

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from support.engine import fast_forward, fire_at, get_job, job_name, lead
-from support.stack import ENV, wait_until
+from support.stack import ENV, wait_until, sidecar_headers
 from support.taskapi import User, future, iso, psql, restart_sidecar
 
 ENGINE = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 1}"
@@ -73,7 +73,7 @@ def test_rule_change_of_all_reschedules_the_chain_and_a_stale_job_creates_nothin
     assert get_job(old) is None, "the job of the old rule's occurrence is cancelled"
     # A stale job that still fires (e.g. the cancel was lost) does nothing.
     stale = {"series_id": t["series_id"], "occurrence": iso(due + timedelta(days=1))}
-    r = requests.post(f"{ENGINE}/job/{old}", json=stale, timeout=30)
+    r = requests.post(f"{ENGINE}/job/{old}", json=stale, timeout=30, headers=sidecar_headers())
     assert r.status_code == 200 and r.json()["status"] == "ignored", r.text
     fast_forward(old, stale)
     # The new rule's job fires too, so once its instance exists the stale trigger has run.

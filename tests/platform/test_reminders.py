@@ -15,7 +15,7 @@ import requests
 
 from support.notify import (NOTIFICATION, NOTIFICATION_DAPR, PushInbox, deliveries, delivered, email_body, emails, job,
                             parse_time, publish_alert, reminders)
-from support.stack import stack, wait_until
+from support.stack import stack, wait_until, sidecar_headers
 from support.taskapi import User, iso, read_events
 
 
@@ -50,16 +50,16 @@ def scheduled(task_id: str, offsets: list[str]) -> dict[str, dict]:
 
 
 def test_routes_answer_dapr_statuses():
-    r = requests.post(f"{NOTIFICATION}/events/alerts", data=b"not json", timeout=10)
+    r = requests.post(f"{NOTIFICATION}/events/alerts", data=b"not json", timeout=10, headers=sidecar_headers())
     assert (r.status_code, r.json()) == (200, {"status": "DROP"})
-    r = requests.post(f"{NOTIFICATION}/events/task-operations", data=b"{}", timeout=10)
+    r = requests.post(f"{NOTIFICATION}/events/task-operations", data=b"{}", timeout=10, headers=sidecar_headers())
     assert (r.status_code, r.json()) == (200, {"status": "DROP"})
     other = {"id": "x", "specversion": "1.0", "source": "/t", "type": "v1.series.updated",
              "time": iso(now()), "datacontenttype": "application/json", "data": {}}
-    r = requests.post(f"{NOTIFICATION}/events/task-modifications", json=other, timeout=10)
+    r = requests.post(f"{NOTIFICATION}/events/task-modifications", json=other, timeout=10, headers=sidecar_headers())
     assert (r.status_code, r.json()) == (200, {"status": "SUCCESS"})
     # A trigger whose data does not match its name is acknowledged (retrying cannot help).
-    r = requests.post(f"{NOTIFICATION}/job/reminder-{uuid.uuid4()}", json={"x": 1}, timeout=10)
+    r = requests.post(f"{NOTIFICATION}/job/reminder-{uuid.uuid4()}", json={"x": 1}, timeout=10, headers=sidecar_headers())
     assert r.status_code == 200 and r.json()["status"] == "ignored", r.text
 
 

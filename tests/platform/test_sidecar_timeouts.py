@@ -6,6 +6,8 @@ TCP server."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import threading
@@ -15,7 +17,8 @@ import uuid
 import pytest
 import requests
 
-from support.stack import ROOT, TOOLS, free_port, wait_until
+from support.stack import ENV, ROOT, STACK_DIR, TOOLS, free_port, wait_until, sidecar_headers
+from support.taskapi import User
 
 WASM = ROOT / "target/wasm/wasm32-wasip2/release/recurrence_engine.wasm"
 
@@ -76,7 +79,61 @@ def test_a_silent_sidecar_fails_calls_after_the_timeout(engine):
                       "task": {"task_id": task, "title": "t", "status": "completed", "version": 2}}}
     start = time.monotonic()
     r = requests.post(f"{engine}/events/task-operations", json=event, timeout=60,
-                      headers={"content-type": "application/cloudevents+json"})
+                      headers={**sidecar_headers(), "content-type": "application/cloudevents+json"})
     took = time.monotonic() - start
     assert r.status_code == 503 and r.json() == {"status": "RETRY"}, r.text
     assert 1.5 < took < 10, took
+
+
+def serve_component(name: str, app: str, dapr_port: int, extra_env: tuple[str, ...] = ()):
+    """The real component `name` in its own `wasmtime serve`, talking to the stack's daprd of `app`
+    with a 2 s call timeout."""
+    wasm = ROOT / f"target/wasm/wasm32-wasip2/release/{name}.wasm"
+    assert wasm.exists(), "build the components first (scripts/build-components.sh)"
+    port = free_port()
+    env_args = [a for kv in (f"DAPR_URL=http://127.0.0.1:{dapr_port}", f"APP_ID={app}", "DAPR_TIMEOUT_SECS=2", *extra_env)
+                for a in ("--env", kv)]
+    proc = subprocess.Popen([str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", *env_args,
+                             "--addr", f"127.0.0.1:{port}", str(wasm)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    wait_until(f"{name} on wasmtime serve", lambda: requests.get(f"{url}/healthz", timeout=2).status_code == 200,
+               timeout=60)
+    return proc, url
+
+
+@pytest.fixture
+def task_api_hung():
+    """The stack's Task API component stopped (SIGSTOP): its daprd forwards invocations to an app
+    that accepts them and never answers."""
+    pid = int((STACK_DIR / "run" / "task-api.pid").read_text().strip())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        wait_until("task-api answering again",
+                   lambda: requests.get(f"http://127.0.0.1:{ENV['APP_PORT_BASE']}/healthz", timeout=2).ok, 30)
+
+
+@pytest.mark.parametrize(("name", "app", "index", "request_args"), [
+    ("dashboard", "dashboard", 4, ("GET", "/api/tasks", None)),
+    ("chat", "chat", 3, ("POST", "/api/chat", {"message": "what's due today?"})),
+], ids=["dashboard-proxy", "chat-invoke"])
+def test_service_invocation_of_a_hung_app_fails_after_the_timeout(task_api_hung, name, app, index, request_args):
+    """Guards: service invocation (chat's component-kit `invoke`, the dashboard's proxy) had no
+    timeout, so a Task API that hung held every chat and dashboard request (and its Wasm
+    instance) until the host's 600 s default. Now each answers 503 after DAPR_TIMEOUT_SECS."""
+    proc, url = serve_component(name, app, int(ENV["DAPR_HTTP_BASE"]) + index)
+    try:
+        user = User()
+        method, path, body = request_args
+        start = time.monotonic()
+        r = requests.request(method, url + path, json=body, headers=user.headers(), timeout=60)
+        took = time.monotonic() - start
+        assert r.status_code == 503, (r.status_code, r.text[:300])
+        assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+        assert 1.5 < took < 15, took
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -15,7 +15,7 @@ import uuid
 import pytest
 import requests
 
-from support.stack import STACK_DIR, stack, wait_until
+from support.stack import STACK_DIR, stack, wait_until, sidecar_headers
 from support.taskapi import BASE, User, psql, read_events, restart_sidecar
 
 OPERATIONS = "task-operations"
@@ -89,10 +89,10 @@ def test_publish_latency_after_commit_p95_under_500ms():
 
 
 def test_job_trigger_routes_are_registered():
-    r = requests.post(f"{BASE}/job/outbox-repair", data=b"{}", timeout=30)
+    r = requests.post(f"{BASE}/job/outbox-repair", data=b"{}", timeout=30, headers=sidecar_headers())
     assert r.status_code == 200 and set(r.json()) == {"published", "failed"}
-    assert requests.post(f"{BASE}/job/outbox-sweep", data=b"{}", timeout=30).status_code == 200
-    assert requests.post(f"{BASE}/job/unknown", data=b"{}", timeout=30).status_code == 404
+    assert requests.post(f"{BASE}/job/outbox-sweep", data=b"{}", timeout=30, headers=sidecar_headers()).status_code == 200
+    assert requests.post(f"{BASE}/job/unknown", data=b"{}", timeout=30, headers=sidecar_headers()).status_code == 404
     assert psql("select runs > 0 from jobs where name = 'outbox-repair'") == [["t"]]
 
 

@@ -366,7 +366,7 @@ impl Dapr {
 /// Sends a request like `spin_sdk::http::send`, with the WASI HTTP request options set:
 /// connect timeout [`config::DAPR_CONNECT_TIMEOUT`], first-byte and between-bytes timeout
 /// [`config::dapr_timeout`]. A timeout is an error (`ConnectionTimeout`, `HttpResponseTimeout`).
-async fn send_bounded(req: Request) -> Result<Response, String> {
+pub async fn send_bounded(req: Request) -> Result<Response, String> {
     let (request, body) = req
         .try_into_outgoing_request()
         .map_err(|e| format!("request: {e}"))?;

@@ -1,6 +1,7 @@
 //! Dapr service invocation and the state store, on the same client as `dapr.rs`. Unlike the
 //! other calls, an invoked app's own error answers (4xx problem+json) are returned, not turned
-//! into errors, so a caller can relay them.
+//! into errors, so a caller can relay them. Every call is bounded like the others
+//! ([`crate::dapr::send_bounded`]): an invoked app that hangs fails the call after the timeout.
 
 use serde_json::Value;
 use spin_sdk::http::{Method, Request, Response};
@@ -52,7 +53,7 @@ impl Dapr {
         for (name, value) in headers {
             builder.header(*name, *value);
         }
-        spin_sdk::http::send(builder.body(body).build())
+        crate::dapr::send_bounded(builder.body(body).build())
             .await
             .map_err(|e| DaprError::Unreachable(format!("{}: {e}", self.base())))
     }

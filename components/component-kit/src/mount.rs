@@ -8,10 +8,22 @@
 
 use spin_sdk::http::{Request, Response, Router};
 
+use crate::app_token;
+use crate::dapr::Dapr;
+
 /// Routes `req` on `router` after removing this component's route base (see the module docs).
+/// A route only the sidecar may call needs the sidecar's app API token ([`crate::app_token`]).
 pub async fn route(router: &Router, req: Request) -> Response {
     match unmount(req) {
-        Mounted::Route(req) => router.handle_async(req).await,
+        Mounted::Route(req) => {
+            let path = req.path().to_string();
+            if app_token::is_sidecar_route(&path) {
+                if let Err(refusal) = app_token::verify(&req, &Dapr::from_env()).await {
+                    return app_token::refusal_response(&refusal, &path);
+                }
+            }
+            router.handle_async(req).await
+        }
         Mounted::Redirect(response) => response,
     }
 }

@@ -67,7 +67,8 @@ pub async fn forward(req: Request) -> Result<Response, DashError> {
         }
     }
     let outbound = builder.body(req.body().to_vec()).build();
-    let answer: Response = spin_sdk::http::send(outbound)
+    // Bounded like every sidecar call: a Task API that hangs fails the request after the timeout.
+    let answer: Response = component_kit::dapr::send_bounded(outbound)
         .await
         .map_err(|e| DashError::Upstream(format!("Dapr sidecar unreachable: {e}")))?;
     let status = *answer.status();

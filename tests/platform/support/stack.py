@@ -62,3 +62,10 @@ def wait_until(what: str, predicate, timeout: float = 30.0, interval: float = 0.
             last = exc
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def sidecar_headers() -> dict[str, str]:
+    """The header each daprd sends to its app: what a test that plays the sidecar must send to a
+    Dapr-facing route (`/job/...`, `/events/...`, `/dapr/...`)."""
+    token = (STACK_DIR / "secrets" / "app-api-token").read_text().strip()
+    return {"dapr-api-token": token}
