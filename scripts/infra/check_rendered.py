@@ -98,7 +98,7 @@ def check_env(env, rendered, root, errors):
         if meta["consumerGroup"]["value"] != "{appID}":
             err("pubsub: consumer group is not per app id")
     types = {c["spec"]["type"] for c in comps.values()}
-    for needed in ("pubsub.kafka", "bindings.postgresql", "secretstores.azure.keyvault", "bindings.smtp", "bindings.http",
+    for needed in ("pubsub.kafka", "bindings.postgresql", "secretstores.azure.keyvault", "bindings.twilio.sendgrid", "bindings.http",
                    "state.postgresql"):
         if needed not in types:
             err(f"no {needed} component")

@@ -9,8 +9,6 @@ use domain::TaskId;
 
 use crate::job::rfc3339_ms;
 
-/// Sender of reminder emails.
-pub const EMAIL_FROM: &str = "Todo reminders <reminders@todo.local>";
 /// Domain of the local recipient addresses (`<user_id>@<domain>`); production resolves the
 /// user's address from a profile service instead.
 pub const EMAIL_DOMAIN: &str = "users.todo.local";
@@ -136,8 +134,9 @@ pub fn push_topic(user_id: &str) -> String {
     format!("{PUSH_TOPIC_PREFIX}{}", safe_user(user_id))
 }
 
-/// The `bindings.smtp` request: every per-message field in the request metadata (the binding
-/// keeps no per-message state of ours in its component metadata).
+/// The email binding's request (`bindings.smtp` locally, `bindings.twilio.sendgrid` in
+/// production): the per-message fields (recipient, subject) in the request metadata; the sender
+/// is the component's own `emailFrom`.
 pub fn email_request(r: &Reminder, m: &Message) -> Value {
     let html = format!(
         "<p>{}</p><p>Reminder {} (set {} before due), scheduled for {}.</p>",
@@ -150,7 +149,6 @@ pub fn email_request(r: &Reminder, m: &Message) -> Value {
         "operation": "create",
         "data": html,
         "metadata": {
-            "emailFrom": EMAIL_FROM,
             "emailTo": email_address(&r.user_id),
             "subject": m.subject,
             "priority": "1",
