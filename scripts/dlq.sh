@@ -7,7 +7,9 @@
 #   scripts/dlq.sh list   <dlq>                      every dead-lettered event of <dlq>
 #   scripts/dlq.sh replay <dlq> <event id>... | --all  republish to the original topic
 #   <dlq>: task-events-dlq (→ task-operations), updates-dlq (→ task-modifications),
-#          alerts-dlq (→ alerts)
+#          alerts-dlq (→ alerts), or `outbox`: the parked outbox rows (events that kept failing
+#          to publish while others were published, or that are not valid events); replaying one
+#          makes it due again for the Task API's outbox repair job, which publishes it in order
 # Environment: STACK=dev|test (default dev; the test stack honours TEST_PORT_OFFSET),
 # DAPR_URL (sidecar to publish through; default the stack's task-api sidecar), TIMEOUT_MS
 # (how long the reader waits for more messages; default 5000).
@@ -17,11 +19,44 @@ source "$ROOT/scripts/lib/stack.sh"
 usage() { die "usage: scripts/dlq.sh list <dlq> | replay <dlq> <event id>... | replay <dlq> --all"; }
 (($# >= 2)) || usage
 cmd="$1" dlq="$2"; shift 2
+
+# Parked outbox rows, through psql on the stack's database.
+outbox() {
+  local psql=(psql "$PG_DSN" -v ON_ERROR_STOP=1 -qAt -F $'\t')
+  case "$cmd" in
+    list)
+      local rows; rows="$("${psql[@]}" -c "select event_id, type, user_id, retry_count, to_char(parked_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(last_error, '') from outbox where parked_at is not null and published_at is null order by seq")"
+      echo "outbox: $(grep -c . <<<"$rows" || true) parked event(s)"
+      [ -z "$rows" ] || { printf '%-36s  %-22s %-20s %8s  %-20s  %s\n' "EVENT ID" TYPE USER ATTEMPTS PARKED REASON
+        while IFS=$'\t' read -r id type user n at why; do
+          printf '%-36s  %-22s %-20s %8s  %-20s  %s\n' "$id" "$type" "$user" "$n" "$at" "${why:0:160}"
+        done <<<"$rows"; }
+      ;;
+    replay)
+      (($#)) || usage
+      local filter="true"
+      if [ "$1" != "--all" ]; then
+        local id
+        for id in "$@"; do [[ "$id" =~ ^[0-9a-f-]{36}$ ]] || die "not an event id: $id"; done
+        filter="event_id = any(string_to_array('$(IFS=,; echo "$*")', ',')::uuid[])"
+      fi
+      local n; n="$("${psql[@]}" -c "with r as (update outbox set parked_at = null, retry_count = 0, next_attempt_at = null where parked_at is not null and published_at is null and $filter returning 1) select count(*) from r")"
+      echo "replayed=$n (due again for the outbox repair job)"
+      ;;
+    *) usage ;;
+  esac
+}
+if [ "$dlq" = outbox ]; then
+  stack_env "${STACK:-dev}"
+  outbox "$@"
+  exit 0
+fi
+
 case "$dlq" in
   task-events-dlq) origin=task-operations ;;
   updates-dlq) origin=task-modifications ;;
   alerts-dlq) origin=alerts ;;
-  *) die "unknown dead-letter topic '$dlq' (task-events-dlq, updates-dlq, alerts-dlq)" ;;
+  *) die "unknown dead-letter topic '$dlq' (task-events-dlq, updates-dlq, alerts-dlq, outbox)" ;;
 esac
 stack_env "${STACK:-dev}"
 DAPR_URL="${DAPR_URL:-http://127.0.0.1:$DAPR_HTTP_BASE}"

@@ -256,7 +256,9 @@ impl Dapr {
         partition_key: &str,
     ) -> Result<(), DaprError> {
         let path = format!(
-            "/v1.0/publish/{pubsub}/{topic}?metadata.partitionKey={}",
+            "/v1.0/publish/{}/{}?metadata.partitionKey={}",
+            encode(pubsub),
+            encode(topic),
             encode(partition_key)
         );
         self.call(
@@ -289,7 +291,11 @@ impl Dapr {
                 "metadata": {"partitionKey": key},
             }));
         }
-        let path = format!("/v1.0-alpha1/publish/bulk/{pubsub}/{topic}");
+        let path = format!(
+            "/v1.0-alpha1/publish/bulk/{}/{}",
+            encode(pubsub),
+            encode(topic)
+        );
         self.call(
             Method::Post,
             &path,

@@ -7,4 +7,5 @@ pub mod dapr;
 pub mod health;
 pub mod invoke;
 pub mod mount;
+pub mod outbox;
 pub mod problem;

@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use component_kit::dapr::{Dapr, DaprError};
+use component_kit::outbox::{self, OutboxEvent, PUBSUB};
 use domain::engine::{self, Operation, Poison, StoredInstance, COMPLETION_CONSUMER};
 use domain::sql::{self, Statement};
 use domain::Mode;
@@ -18,10 +19,6 @@ use spin_sdk::http::Response;
 
 /// The Dapr PostgreSQL binding.
 pub(crate) const DB: &str = "tasks-db";
-/// The Dapr pub/sub component.
-const PUBSUB: &str = "pubsub";
-/// CloudEvent `source` of the events this service publishes.
-const SOURCE: &str = "/recurrence-engine";
 
 /// What to tell Dapr about a delivery.
 pub(crate) enum Verdict {
@@ -139,7 +136,7 @@ fn stored(row: &[Value]) -> Option<StoredInstance> {
 }
 
 /// An outbox row of a write statement, ready to publish.
-struct OutboxEvent {
+struct ReadyEvent {
     /// The outbox event id (the CloudEvent id).
     id: String,
     /// The Kafka topic.
@@ -150,33 +147,22 @@ struct OutboxEvent {
     json: String,
 }
 
+/// The outbox rows of a write statement's `events` column.
+fn outbox_rows(events: Option<&str>) -> Vec<OutboxEvent> {
+    outbox::events_of(events.and_then(|e| serde_json::from_str(e).ok()))
+}
+
 /// Reads the `events` column of a write statement; rows that are not valid events are skipped
-/// (they stay unpublished for the outbox sweep).
-fn outbox_events(events: Option<&str>) -> Vec<OutboxEvent> {
-    let rows: Vec<Value> = events
-        .and_then(|e| serde_json::from_str(e).ok())
-        .unwrap_or_default();
-    rows.iter()
+/// (they stay unpublished for the outbox sweep, which parks them).
+fn outbox_events(events: Option<&str>) -> Vec<ReadyEvent> {
+    outbox_rows(events)
+        .into_iter()
         .filter_map(|e| {
-            let field = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default();
-            let at = DateTime::parse_from_rfc3339(field("time"))
-                .ok()?
-                .with_timezone(&Utc);
-            let data = e.get("data").cloned().unwrap_or(Value::Null);
-            let ce = events::CloudEvent::new(
-                field("event_id"),
-                SOURCE,
-                field("type"),
-                at,
-                Some(field("user_id").to_string()),
-                data,
-            )
-            .ok()?;
-            Some(OutboxEvent {
-                id: field("event_id").to_string(),
-                topic: field("topic").to_string(),
-                key: field("user_id").to_string(),
-                json: ce.to_json(),
+            Some(ReadyEvent {
+                json: e.cloud_event()?,
+                id: e.event_id,
+                topic: e.topic,
+                key: e.user_id,
             })
         })
         .collect()
@@ -198,7 +184,7 @@ async fn mark_published(dapr: &Dapr, done: &[String]) {
 /// Publishes the outbox events of a batch statement with one bulk call per topic and marks
 /// them published; a topic whose call fails is left to the outbox sweep job.
 pub(crate) async fn publish_bulk(dapr: &Dapr, events: Option<&str>) {
-    let mut by_topic: std::collections::BTreeMap<String, Vec<OutboxEvent>> =
+    let mut by_topic: std::collections::BTreeMap<String, Vec<ReadyEvent>> =
         std::collections::BTreeMap::new();
     for e in outbox_events(events) {
         by_topic.entry(e.topic.clone()).or_default().push(e);
@@ -228,21 +214,8 @@ pub(crate) async fn publish_bulk(dapr: &Dapr, events: Option<&str>) {
     mark_published(dapr, &done).await;
 }
 
-/// Publishes the outbox events of the statement and marks them published. A failure leaves
-/// them unpublished for the Task API's outbox sweep job (the outbox is shared).
+/// Publishes the outbox events of the statement in order and marks them published. A failure
+/// leaves them unpublished for the Task API's outbox sweep job (the outbox is shared).
 pub(crate) async fn publish(dapr: &Dapr, events: Option<&str>) {
-    let mut done: Vec<String> = Vec::new();
-    for e in outbox_events(events) {
-        match dapr
-            .publish_cloudevent(PUBSUB, &e.topic, &e.json, &e.key)
-            .await
-        {
-            Ok(()) => done.push(e.id),
-            Err(err) => eprintln!(
-                "recurrence-engine: publish of {} failed (the outbox sweep retries): {err}",
-                e.id
-            ),
-        }
-    }
-    mark_published(dapr, &done).await;
+    outbox::publish(dapr, DB, &outbox_rows(events)).await;
 }

@@ -1,18 +1,20 @@
 //! The task events consumer: brings a task's reminders in line with the stored task. Pending
 //! reminders get a Dapr job at their time (same name, `overwrite`: a moved due date
 //! reschedules), reminders of a completed or deleted task are cancelled (job deleted,
-//! `v1.reminder.cancelled` published), reminders too far in the past are recorded as missed.
+//! `v1.reminder.cancelled` written to the outbox with the cancellation and published from it),
+//! reminders too far in the past are recorded as missed.
 //! Everything is derived from the stored rows, so redelivery and reordering are harmless.
 
 use chrono::Utc;
 use component_kit::dapr::{Dapr, DaprError};
+use component_kit::outbox;
 use domain::TaskId;
 use notify::input::{self, TaskChange};
 use notify::job::job_name;
 use notify::reconcile::{self, ReminderRow, Work};
 use notify::sql;
 
-use crate::db::{flag, publish_alert, query, text, time, Verdict};
+use crate::db::{flag, query, text, time, Verdict};
 
 /// Handles one delivery of `task-operations` or `task-modifications`.
 pub async fn handle(body: &[u8]) -> spin_sdk::http::Response {
@@ -61,19 +63,23 @@ async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
                 }
                 missed.push(row.reminder_id);
             }
-            Work::Clear {
-                delete_job,
-                cancelled,
-            } => {
+            Work::Clear { delete_job } => {
                 if let Some(name) = delete_job {
                     dapr.delete_job(&name).await?;
                     cleared.push(row.reminder_id.clone());
                 }
-                if let Some(event) = cancelled {
-                    publish_alert(dapr, &event, &row.user_id).await?;
-                }
             }
         }
+    }
+    // The cancellations this statement committed, with their outbox rows: published now; a
+    // failure is left to the outbox's repair jobs (never lost with a redelivery that no longer
+    // sees the reminder as newly cancelled).
+    let cancellations = rows
+        .first()
+        .map(|r| outbox::events_of(text(r, 8).and_then(|t| serde_json::from_str(t).ok())))
+        .unwrap_or_default();
+    if !cancellations.is_empty() {
+        outbox::publish(dapr, crate::db::DB, &cancellations).await;
     }
     if scheduled.is_empty() && cleared.is_empty() && missed.is_empty() {
         return Ok(());

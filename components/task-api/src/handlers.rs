@@ -610,21 +610,16 @@ pub async fn job(_req: Request, p: Params) -> Answer {
     }
     let result = store::repair(&dapr, name).await?;
     eprintln!(
-        "task-api: job {name}: published {} failed {}",
-        result.ok, result.failed
+        "task-api: job {name}: published {} failed {} parked {}",
+        result.ok, result.failed, result.parked
     );
-    if result.ok + result.failed >= store::REPAIR_BATCH as usize {
+    if result.ok + result.failed + result.parked >= store::REPAIR_BATCH as usize {
         store::schedule_repair(&dapr).await;
     }
-    if result.failed > 0 {
-        return Ok(json_response(
-            503,
-            &json!({"published": result.ok, "failed": result.failed}),
-        ));
-    }
+    let answer = json!({"published": result.ok, "failed": result.failed, "parked": result.parked});
     Ok(json_response(
-        200,
-        &json!({"published": result.ok, "failed": 0}),
+        if result.failed > 0 { 503 } else { 200 },
+        &answer,
     ))
 }
 

@@ -103,7 +103,7 @@ fn stored_reminders(a: &str) -> String {
 fn event_json(o: &str) -> String {
     format!(
         "jsonb_build_object('event_id', {o}.event_id::text, 'type', {o}.type, 'topic', {o}.topic, \
-         'user_id', {o}.user_id, 'time', {time}, 'data', {o}.payload)",
+         'user_id', {o}.user_id, 'source', {o}.source, 'time', {time}, 'data', {o}.payload)",
         time = ts_ms(&format!("{o}.created_at"))
     )
 }
@@ -111,7 +111,7 @@ fn event_json(o: &str) -> String {
 /// `(select jsonb_agg(...) from ob)::text`
 fn events_of(cte: &str) -> String {
     format!(
-        "(select coalesce(jsonb_agg({} order by o.created_at), '[]'::jsonb) from {cte} o)::text",
+        "(select coalesce(jsonb_agg({} order by o.seq), '[]'::jsonb) from {cte} o)::text",
         event_json("o")
     )
 }
@@ -154,9 +154,22 @@ fn rate_limit(b: &mut Binder, user: &str, limit: u32) -> RateLimit {
     }
 }
 
+/// CloudEvent `source` of the Task API's events.
+pub const TASK_API_SOURCE: &str = "/task-api";
+/// CloudEvent `source` of the recurrence engine's events.
+pub const ENGINE_SOURCE: &str = "/recurrence-engine";
+
 /// Outbox insert for every row of `src` (a CTE of task rows `s`), with a jsonb `task` expression.
 fn outbox_insert(src: &str, event_type: &str, topic: &str, task: &str, extra: &str) -> String {
-    outbox_insert_for(src, event_type, topic, task, "s.series_id", extra)
+    outbox_insert_from(
+        TASK_API_SOURCE,
+        src,
+        event_type,
+        topic,
+        task,
+        "s.series_id",
+        extra,
+    )
 }
 
 /// [`outbox_insert`] with the event's `series_id` given as an expression.
@@ -168,11 +181,24 @@ fn outbox_insert_for(
     series: &str,
     extra: &str,
 ) -> String {
+    outbox_insert_from(TASK_API_SOURCE, src, event_type, topic, task, series, extra)
+}
+
+/// [`outbox_insert_for`] for events of the service `source`.
+fn outbox_insert_from(
+    source: &str,
+    src: &str,
+    event_type: &str,
+    topic: &str,
+    task: &str,
+    series: &str,
+    extra: &str,
+) -> String {
     format!(
-        "insert into outbox (event_id, type, topic, user_id, task_id, series_id, payload) \
+        "insert into outbox (event_id, type, topic, user_id, task_id, series_id, payload, source) \
          select gen_random_uuid(), '{event_type}', '{topic}', s.user_id, s.task_id, {series}, \
-         jsonb_build_object('task_id', s.task_id::text, 'user_id', s.user_id, 'series_id', ({series})::text, 'task', {task}{extra}) \
-         from {src} s returning *"
+         jsonb_build_object('task_id', s.task_id::text, 'user_id', s.user_id, 'series_id', ({series})::text, 'task', {task}{extra}), \
+         '{source}' from {src} s returning *"
     )
 }
 
@@ -692,8 +718,8 @@ pub fn precreate_instance(
          (select max(r.offset_secs) from reminders r where r.task_id = (select t.task_id from tasks t \
          where t.series_id = {sid}::uuid and t.recurrence_id <= {occ}::timestamptz \
          order by t.recurrence_id desc limit 1))",
-        created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", reminders), ""),
-        due = outbox_insert("nxr", "v1.reminder.planned", "alerts", &task_json("s", reminders), ""),
+        created = outbox_insert_from(ENGINE_SOURCE, "nxt", "v1.task.created", "task-operations", &task_json("s", reminders), "s.series_id", ""),
+        due = outbox_insert_from(ENGINE_SOURCE, "nxr", "v1.reminder.planned", "alerts", &task_json("s", reminders), "s.series_id", ""),
         e1 = event_json("o"),
         e2 = event_json("o"),
     );
@@ -817,8 +843,8 @@ pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Statement {
          aob as ({due}) \
          select (select count(*) from pe), (select count(*) from nxt), \
          (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from nob o union all select {e2} from aob o) x)::text",
-        created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", reminders), ""),
-        due = outbox_insert("nxr", "v1.reminder.planned", "alerts", &task_json("s", reminders), ""),
+        created = outbox_insert_from(ENGINE_SOURCE, "nxt", "v1.task.created", "task-operations", &task_json("s", reminders), "s.series_id", ""),
+        due = outbox_insert_from(ENGINE_SOURCE, "nxr", "v1.reminder.planned", "alerts", &task_json("s", reminders), "s.series_id", ""),
         e1 = event_json("o"),
         e2 = event_json("o"),
     );
@@ -1133,21 +1159,50 @@ pub fn mark_published(ids: &[&str]) -> Statement {
     b.finish(sql)
 }
 
-/// Counts a failed publish attempt for outbox rows.
-pub fn mark_failed(ids: &[&str]) -> Statement {
+/// Failed publish attempts a row may have before it can be parked.
+pub const OUTBOX_MAX_ATTEMPTS: u32 = 10;
+
+/// Counts a failed publish attempt for outbox rows: records `error`, holds each row back for
+/// `2^attempts` seconds (at most 5 minutes), and parks a row that has failed
+/// [`OUTBOX_MAX_ATTEMPTS`] times while other events were published in the last minute (the
+/// broker works, so the failure is the row's own; during an outage nothing is parked).
+pub fn mark_failed(ids: &[&str], error: &str) -> Statement {
     let mut b = Binder::default();
     let sql = format!(
-        "update outbox set retry_count = retry_count + 1 where event_id = any(string_to_array({}, ',')::uuid[])",
-        b.bind(ids.join(","))
+        "update outbox o set retry_count = o.retry_count + 1, last_error = left({e}, 2000), \
+         next_attempt_at = now() + least(300, power(2, least(o.retry_count + 1, 9))) * interval '1 second', \
+         parked_at = case when o.retry_count + 1 >= {max} and exists (select 1 from outbox p \
+         where p.published_at > now() - interval '1 minute') then now() end \
+         where o.event_id = any(string_to_array({ids}, ',')::uuid[]) and o.published_at is null",
+        e = b.bind(error),
+        max = b.bind(OUTBOX_MAX_ATTEMPTS),
+        ids = b.bind(ids.join(",")),
     );
     b.finish(sql)
 }
 
-/// The oldest unpublished outbox rows (through the partial index): `[event]`.
+/// Parks an outbox row at once: it is not a valid event and no attempt can publish it.
+pub fn park(id: &str, reason: &str) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "update outbox set parked_at = now(), last_error = left({r}, 2000) \
+         where event_id = {id}::uuid and published_at is null",
+        r = b.bind(reason),
+        id = b.bind(id),
+    );
+    b.finish(sql)
+}
+
+/// The unpublished, unparked outbox rows that are due, in the order they were written
+/// (through the partial index): `[event_id, event]`. A row held back after a failure holds back
+/// the later rows of its user (per-user order) and no one else's.
 pub fn unpublished(limit: u32) -> Statement {
     let mut b = Binder::default();
     let sql = format!(
-        "select {}::text from outbox o where o.published_at is null order by o.created_at limit {}",
+        "select o.event_id::text, {}::text from outbox o where o.published_at is null and o.parked_at is null \
+         and (o.next_attempt_at is null or o.next_attempt_at <= now()) \
+         and not exists (select 1 from outbox q where q.user_id = o.user_id and q.published_at is null \
+         and q.parked_at is null and q.seq < o.seq and q.next_attempt_at > now()) order by o.seq limit {}",
         event_json("o"),
         b.bind(limit)
     );

@@ -16,6 +16,8 @@ pub const DUE: &str = "v1.reminder.due";
 pub const CANCELLED: &str = "v1.reminder.cancelled";
 /// CloudEvent `source` of the events this service publishes.
 pub const SOURCE: &str = "/notification";
+/// The topic of reminder events.
+pub const ALERTS_TOPIC: &str = "alerts";
 
 /// A `v1.reminder.due` to deliver.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,31 +109,6 @@ pub fn due_event(job: &ReminderJob, now: DateTime<Utc>) -> Option<CloudEvent> {
     .ok()
 }
 
-/// The `v1.reminder.cancelled` event of a reminder whose task is `task_status` (completed or
-/// deleted). Its id is deterministic: a repeated cancellation repeats the same event.
-pub fn cancelled_event(
-    reminder_id: &TaskId,
-    task_id: &TaskId,
-    user_id: &str,
-    task_status: &str,
-    now: DateTime<Utc>,
-) -> Option<CloudEvent> {
-    CloudEvent::new(
-        format!("cancelled-{}", reminder_id.as_str()),
-        SOURCE,
-        CANCELLED,
-        now,
-        Some(user_id.to_string()),
-        json!({
-            "reminder_id": reminder_id.as_str(),
-            "task_id": task_id.as_str(),
-            "user_id": user_id,
-            "reason": format!("task {task_status}"),
-        }),
-    )
-    .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,9 +151,17 @@ mod tests {
 
     #[test]
     fn cancellations_and_instance_notices_are_ignored() {
-        let c = cancelled_event(&job().reminder_id, &job().task_id, "u1", "completed", at(9))
-            .expect("valid");
-        assert_eq!(c.data["reason"], json!("task completed"));
+        // The shape the reconcile statement writes to the outbox (notify::sql::reconcile_task).
+        let c = CloudEvent::new(
+            "6f1c2a34-9d1e-4b7a-8c3d-2e4f5a6b7c8d",
+            SOURCE,
+            CANCELLED,
+            at(9),
+            Some("u1".into()),
+            json!({"reminder_id": job().reminder_id.as_str(), "task_id": TASK, "user_id": "u1",
+                   "reason": "task completed"}),
+        )
+        .expect("valid");
         assert!(matches!(
             read(c.to_json().as_bytes()),
             Ok(Alert::Ignored(_))

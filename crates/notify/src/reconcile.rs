@@ -2,12 +2,10 @@
 //! it missed, or delete its job (and announce the cancellation).
 
 use chrono::{DateTime, Utc};
-use events::CloudEvent;
 use serde_json::Value;
 
 use domain::TaskId;
 
-use crate::alert;
 use crate::job::ReminderJob;
 
 /// One row of [`crate::sql::reconcile_task`].
@@ -46,13 +44,11 @@ pub enum Work {
         /// The job to delete, if any.
         delete_job: Option<String>,
     },
-    /// No job any more (cancelled, or no due date): delete it if it has one and publish the
-    /// cancellation if it was cancelled.
+    /// No job any more (cancelled, or no due date): delete it if it has one (a cancellation's
+    /// event is written to the outbox by the reconcile statement itself).
     Clear {
         /// The job to delete, if any.
         delete_job: Option<String>,
-        /// `v1.reminder.cancelled`, for a reminder cancelled now or whose job is still there.
-        cancelled: Option<CloudEvent>,
     },
 }
 
@@ -74,23 +70,9 @@ pub fn plan(row: &ReminderRow, now: DateTime<Utc>) -> Work {
                 },
             }
         }
-        (status, _) => {
-            let cancelled = (status == "cancelled" && (row.newly_cancelled || row.has_job))
-                .then(|| {
-                    alert::cancelled_event(
-                        &row.reminder_id,
-                        &row.task_id,
-                        &row.user_id,
-                        &row.task_status,
-                        now,
-                    )
-                })
-                .flatten();
-            Work::Clear {
-                delete_job: row.has_job.then_some(job_name),
-                cancelled,
-            }
-        }
+        _ => Work::Clear {
+            delete_job: row.has_job.then_some(job_name),
+        },
     }
 }
 
@@ -145,34 +127,22 @@ mod tests {
     }
 
     #[test]
-    fn cancelled_reminders_lose_their_job_and_are_announced() {
-        let Work::Clear {
-            delete_job,
-            cancelled,
-        } = plan(&row("cancelled", Some(at(9, 0)), true), at(8, 0))
-        else {
-            unreachable!("expected a clear")
-        };
-        assert_eq!(delete_job.as_deref(), Some(JOB));
-        let ev = cancelled.expect("announced");
-        assert_eq!(ev.event_type, alert::CANCELLED);
-        assert_eq!(ev.data["reason"], "task completed");
-        // Cancelled now but never scheduled: announced, nothing to delete.
+    fn cancelled_reminders_and_removed_due_dates_lose_their_job() {
+        assert_eq!(
+            plan(&row("cancelled", Some(at(9, 0)), true), at(8, 0)),
+            Work::Clear {
+                delete_job: Some(JOB.into())
+            }
+        );
+        // Cancelled now but never scheduled: nothing to delete.
         let mut r = row("cancelled", Some(at(9, 0)), false);
         r.newly_cancelled = true;
-        assert!(matches!(
-            plan(&r, at(8, 0)),
-            Work::Clear {
-                delete_job: None,
-                cancelled: Some(_)
-            }
-        ));
-        // A due date removed: the job goes, nothing is announced.
+        assert_eq!(plan(&r, at(8, 0)), Work::Clear { delete_job: None });
+        // A due date removed: the job goes.
         assert_eq!(
             plan(&row("pending", None, true), at(8, 0)),
             Work::Clear {
-                delete_job: Some(JOB.into()),
-                cancelled: None
+                delete_job: Some(JOB.into())
             }
         );
     }

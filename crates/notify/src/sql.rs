@@ -40,8 +40,10 @@ fn ids(list: &[TaskId]) -> String {
 /// at `due_date - offset` (a moved due date makes sent or missed reminders pending again);
 /// a completed or deleted task's pending reminders are cancelled. Answers the reminders that
 /// need work: `[reminder_id, task_id, user_id, status, remind_at, job_name, task_status,
-/// newly cancelled]`: pending ones whose job is not scheduled for their time, and ones whose
-/// job must go (cancelled, or no due date any more) or that were cancelled just now.
+/// newly cancelled, events]`: pending ones whose job is not scheduled for their time, and ones
+/// whose job must go (cancelled, or no due date any more) or that were cancelled just now. A
+/// reminder cancelled now gets its `v1.reminder.cancelled` outbox row in the same statement
+/// (`events`, the same on every row), so the cancellation is never committed without its event.
 pub fn reconcile_task(task: &TaskId) -> Statement {
     let mut b = Binder::default();
     let id = b.bind(task.as_str());
@@ -56,13 +58,25 @@ pub fn reconcile_task(task: &TaskId) -> Statement {
          cancelled_at = case when r.status = 'pending' and t.status <> 'pending' then now() else r.cancelled_at end \
          from t where r.task_id = t.task_id \
          returning r.reminder_id, r.task_id, r.user_id, r.status, r.remind_at, r.scheduled_for, r.job_name, \
-         r.cancelled_at, t.status as task_status) \
+         r.cancelled_at, t.status as task_status), \
+         ob as (insert into outbox (event_id, type, topic, user_id, task_id, payload, source) \
+         select md5('{cancelled}:' || u.reminder_id::text)::uuid, '{cancelled}', '{alerts}', u.user_id, u.task_id, \
+         jsonb_build_object('reminder_id', u.reminder_id::text, 'task_id', u.task_id::text, 'user_id', u.user_id, \
+         'reason', 'task ' || u.task_status), '{source}' \
+         from upd u where u.status = 'cancelled' and u.cancelled_at = now() \
+         on conflict (event_id) do nothing returning *) \
          select reminder_id::text, task_id::text, user_id, status, {at}, job_name, task_status, \
-         (status = 'cancelled' and cancelled_at = now()) \
+         (status = 'cancelled' and cancelled_at = now()), \
+         (select coalesce(jsonb_agg(jsonb_build_object('event_id', o.event_id::text, 'type', o.type, 'topic', o.topic, \
+         'user_id', o.user_id, 'source', o.source, 'time', {obt}, 'data', o.payload) order by o.seq), '[]'::jsonb) from ob o)::text \
          from upd where (status = 'pending' and remind_at is not null and remind_at is distinct from scheduled_for) \
          or (job_name is not null and (status <> 'pending' or remind_at is null)) \
          or (status = 'cancelled' and cancelled_at = now())",
         at = ts_ms("remind_at"),
+        obt = ts_ms("o.created_at"),
+        cancelled = crate::alert::CANCELLED,
+        alerts = crate::alert::ALERTS_TOPIC,
+        source = crate::alert::SOURCE,
     );
     b.finish(sql)
 }

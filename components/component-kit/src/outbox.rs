@@ -1,0 +1,195 @@
+//! The publisher of the transactional outbox (shared by every service that writes outbox rows):
+//! a write statement answers its new rows as an `events` JSON column; they are published in
+//! their written order right after the commit and marked published. A row that fails is counted
+//! (`domain::sql::mark_failed`: backoff, then parked when it keeps failing while the broker
+//! works) and left to the Task API's repair jobs, which publish whatever is due with the source
+//! the row was written with.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::dapr::{Dapr, DaprError};
+
+/// The Dapr pub/sub component.
+pub const PUBSUB: &str = "pubsub";
+
+/// An outbox event as the SQL statements answer it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct OutboxEvent {
+    /// Event id = CloudEvent `id`.
+    pub event_id: String,
+    /// `v1.task.created` …
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Kafka topic.
+    pub topic: String,
+    /// Owner; the partition key.
+    pub user_id: String,
+    /// CloudEvent `source` of the service that wrote the row.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Commit time (RFC 3339, ms).
+    pub time: String,
+    /// The payload.
+    pub data: Value,
+}
+
+impl OutboxEvent {
+    /// The CloudEvent 1.0 JSON of the event; `None` if the row is not a valid event.
+    pub fn cloud_event(&self) -> Option<String> {
+        let time = DateTime::parse_from_rfc3339(&self.time)
+            .ok()?
+            .with_timezone(&Utc);
+        events::CloudEvent::new(
+            &self.event_id,
+            self.source.as_deref()?,
+            &self.event_type,
+            time,
+            Some(self.user_id.clone()),
+            self.data.clone(),
+        )
+        .ok()
+        .map(|e| e.to_json())
+    }
+}
+
+/// Parses the `events` JSON array column of a write.
+pub fn events_of(col: Option<Value>) -> Vec<OutboxEvent> {
+    col.and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
+/// What a publish round achieved.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    /// Events Kafka accepted (through Dapr).
+    pub ok: usize,
+    /// Events that stay unpublished for the repair job (failed, or behind a failed event of
+    /// the same user).
+    pub failed: usize,
+    /// Rows parked because they are not valid events.
+    pub parked: usize,
+}
+
+/// Publishes `events` in order through the sidecar on `db`'s outbox: marks the published ones,
+/// counts the failures on their rows, and leaves a user's later events unpublished once one of
+/// theirs failed (per-user order). Never fails: the rows are committed.
+pub async fn publish(dapr: &Dapr, db: &str, events: &[OutboxEvent]) -> Published {
+    let mut done: Vec<&str> = Vec::new();
+    let mut failed: Vec<(&str, String)> = Vec::new();
+    let mut held_users: Vec<&str> = Vec::new();
+    let mut result = Published::default();
+    for e in events {
+        if held_users.contains(&e.user_id.as_str()) {
+            result.failed += 1;
+            continue;
+        }
+        let Some(ce) = e.cloud_event() else {
+            let reason = format!("not a valid CloudEvent: {:?}", e.event_type);
+            let _ = exec(dapr, db, &domain::sql::park(&e.event_id, &reason)).await;
+            result.parked += 1;
+            continue;
+        };
+        match dapr
+            .publish_cloudevent(PUBSUB, &e.topic, &ce, &e.user_id)
+            .await
+        {
+            Ok(()) => done.push(&e.event_id),
+            Err(err) => {
+                eprintln!(
+                    "{}: publish of {} failed: {err}",
+                    crate::config::app_id(),
+                    e.event_id
+                );
+                failed.push((&e.event_id, err.to_string()));
+                held_users.push(&e.user_id);
+                result.failed += 1;
+            }
+        }
+    }
+    result.ok = done.len();
+    if !done.is_empty() {
+        if let Err(err) = exec(dapr, db, &domain::sql::mark_published(&done)).await {
+            // Published but not marked: a repair run publishes them again (consumers are
+            // idempotent by event id).
+            eprintln!("marking {} events published failed: {err}", done.len());
+        }
+    }
+    // One statement per distinct error (a broker outage fails every row the same way).
+    let mut by_error: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (id, error) in &failed {
+        by_error.entry(error.as_str()).or_default().push(id);
+    }
+    for (error, ids) in by_error {
+        let _ = exec(dapr, db, &domain::sql::mark_failed(&ids, error)).await;
+    }
+    result
+}
+
+/// Reads the due outbox rows (`domain::sql::unpublished`) and publishes them like [`publish`];
+/// a row that is not even an event object is parked with the reason.
+pub async fn republish_due(dapr: &Dapr, db: &str, batch: u32) -> Result<Published, DaprError> {
+    let s = domain::sql::unpublished(batch);
+    let rows = dapr.query(db, &s.sql, &s.params_json()).await?;
+    let mut events = Vec::with_capacity(rows.len());
+    let mut parked = 0;
+    for row in &rows {
+        let id = row.first().and_then(Value::as_str).unwrap_or_default();
+        let decoded = row
+            .get(1)
+            .and_then(Value::as_str)
+            .ok_or_else(|| "no event column".to_string())
+            .and_then(|t| serde_json::from_str::<OutboxEvent>(t).map_err(|e| e.to_string()));
+        match decoded {
+            Ok(e) => events.push(e),
+            Err(why) if !id.is_empty() => {
+                let reason = format!("not a valid outbox event: {why}");
+                let _ = exec(dapr, db, &domain::sql::park(id, &reason)).await;
+                parked += 1;
+            }
+            Err(why) => eprintln!("unreadable outbox row {row:?}: {why}"),
+        }
+    }
+    let mut result = publish(dapr, db, &events).await;
+    result.parked += parked;
+    Ok(result)
+}
+
+async fn exec(dapr: &Dapr, db: &str, s: &domain::sql::Statement) -> Result<(), DaprError> {
+    dapr.exec(db, &s.sql, &s.params_json()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(source: Option<&str>) -> OutboxEvent {
+        OutboxEvent {
+            event_id: "0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a".into(),
+            event_type: "v1.task.created".into(),
+            topic: "task-operations".into(),
+            user_id: "alice".into(),
+            source: source.map(str::to_string),
+            time: "2026-11-26T08:00:00.000Z".into(),
+            data: serde_json::json!({"task_id": "t"}),
+        }
+    }
+
+    #[test]
+    fn the_cloud_event_keeps_the_source_the_row_was_written_with() {
+        let ce = event(Some("/recurrence-engine"))
+            .cloud_event()
+            .expect("valid event");
+        let v: Value = serde_json::from_str(&ce).expect("json");
+        assert_eq!(v["source"], "/recurrence-engine");
+        assert_eq!(v["id"], "0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a");
+    }
+
+    #[test]
+    fn a_row_without_source_or_time_is_not_an_event() {
+        assert!(event(None).cloud_event().is_none());
+        let mut e = event(Some("/task-api"));
+        e.time = "yesterday".into();
+        assert!(e.cloud_event().is_none());
+    }
+}
