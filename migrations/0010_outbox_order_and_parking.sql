@@ -19,3 +19,11 @@ drop index if exists outbox_unpublished;
 create index if not exists outbox_pending on outbox (seq) where published_at is null and parked_at is null;
 create index if not exists outbox_parked on outbox (parked_at) where parked_at is not null and published_at is null;
 create index if not exists outbox_pending_user on outbox (user_id, seq) where published_at is null and parked_at is null;
+
+-- Retention (domain::retention, the Task API's `retention` job) deletes by age in batches: BRIN
+-- indexes on the append-only time columns find old rows without a full scan and cost writers
+-- almost nothing.
+create index if not exists outbox_created_brin on outbox using brin (created_at);
+create index if not exists processed_events_brin on processed_events using brin (processed_at);
+create index if not exists dashboard_changes_brin on dashboard_changes using brin (recorded_at);
+create index if not exists idempotency_keys_brin on idempotency_keys using brin (created_at);

@@ -600,11 +600,18 @@ pub async fn put_settings(req: Request, _p: Params) -> Answer {
     Ok(json_response(200, &saved))
 }
 
-/// `POST /job/{name}`: Dapr's trigger of the outbox repair jobs. A non-2xx answer makes the
+/// `POST /job/{name}`: Dapr's trigger of the outbox repair jobs and the retention job. A non-2xx answer makes the
 /// job's failure policy retry.
 pub async fn job(_req: Request, p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let name = p.get("name").unwrap_or_default();
+    if name == store::RETENTION_JOB {
+        let deleted = store::purge(&dapr).await?;
+        eprintln!("task-api: job {name}: deleted {deleted:?}");
+        let deleted: serde_json::Map<String, Value> =
+            deleted.into_iter().map(|(t, n)| (t, json!(n))).collect();
+        return Ok(json_response(200, &json!({"deleted": deleted})));
+    }
     if name != store::REPAIR_JOB && name != store::SWEEP_JOB {
         return Err(ApiError::NotFound);
     }
@@ -674,7 +681,7 @@ pub async fn readyz(_req: Request, _p: Params) -> Answer {
     store::ensure_sweep(&dapr).await?;
     Ok(json_response(
         200,
-        &json!({"status": "ready", "database": "ok", "jobs": [store::SWEEP_JOB]}),
+        &json!({"status": "ready", "database": "ok", "jobs": [store::SWEEP_JOB, store::RETENTION_JOB]}),
     ))
 }
 

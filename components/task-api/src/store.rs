@@ -15,6 +15,12 @@ pub const REPAIR_JOB: &str = "outbox-repair";
 pub const SWEEP_JOB: &str = "outbox-sweep";
 /// How often the safety net runs.
 pub const SWEEP_EVERY: &str = "@every 15s";
+/// Recurring job deleting bookkeeping rows past their retention (`domain::retention`).
+pub const RETENTION_JOB: &str = "retention";
+/// How often it runs.
+pub const RETENTION_EVERY: &str = "@every 10m";
+/// Most batches of one table a retention run deletes (the next run takes the rest).
+pub const RETENTION_MAX_BATCHES: u32 = 20;
 /// Most rows one repair run publishes.
 pub const REPAIR_BATCH: u32 = 200;
 
@@ -79,17 +85,52 @@ pub async fn schedule_repair(dapr: &Dapr) {
     }
 }
 
-/// Makes sure the recurring safety-net job exists (idempotent: an existing job is kept).
+/// Makes sure the recurring jobs exist, the outbox safety net and retention (idempotent: an
+/// existing job is kept).
 pub async fn ensure_sweep(dapr: &Dapr) -> Result<(), DaprError> {
-    let job = json!({"schedule": SWEEP_EVERY, "data": {"reason": "safety net"}});
-    if dapr.schedule_job(SWEEP_JOB, &job).await? {
-        let _ = exec(
-            dapr,
-            &domain::sql::record_job(SWEEP_JOB, "outbox", &job, false),
-        )
-        .await;
+    for (name, kind, every, reason) in [
+        (SWEEP_JOB, "outbox", SWEEP_EVERY, "safety net"),
+        (RETENTION_JOB, "retention", RETENTION_EVERY, "retention"),
+    ] {
+        let job = json!({"schedule": every, "data": {"reason": reason}});
+        if dapr.schedule_job(name, &job).await? {
+            let _ = exec(dapr, &domain::sql::record_job(name, kind, &job, false)).await;
+        }
     }
     Ok(())
+}
+
+/// One retention run: each table's purge statement, batch after batch while batches come back
+/// full (at most [`RETENTION_MAX_BATCHES`]). Answers the rows deleted per table.
+pub async fn purge(dapr: &Dapr) -> Result<Vec<(String, u64)>, DaprError> {
+    let retention = domain::retention::Retention::from_lookup(|k| std::env::var(k).ok());
+    let mut deleted = Vec::new();
+    for statement in retention.purges() {
+        let mut total = 0u64;
+        let mut table = String::new();
+        for _ in 0..RETENTION_MAX_BATCHES {
+            let rows = query(dapr, &statement).await?;
+            let row = rows.first().map(Vec::as_slice).unwrap_or_default();
+            table = text(row, 0).unwrap_or_default().to_string();
+            let n: u64 = text(row, 1).and_then(|n| n.parse().ok()).unwrap_or(0);
+            total += n;
+            if n < u64::from(domain::retention::BATCH) {
+                break;
+            }
+        }
+        deleted.push((table, total));
+    }
+    let _ = exec(
+        dapr,
+        &domain::sql::record_job(
+            RETENTION_JOB,
+            "retention",
+            &json!({"deleted": deleted}),
+            true,
+        ),
+    )
+    .await;
+    Ok(deleted)
 }
 
 /// One repair run: publishes the due outbox rows in their written order (a failed row waits

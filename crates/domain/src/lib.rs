@@ -12,6 +12,7 @@ pub mod engine;
 pub mod event;
 pub mod input;
 pub mod preview;
+pub mod retention;
 pub mod schedule;
 pub mod settings;
 pub mod sql;
