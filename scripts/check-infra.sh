@@ -92,6 +92,17 @@ PY
   grep -q 'Dapr Jobs API trigger POST /job/example-job is routed by Spin to nothing' <<<"$out"
 }
 check "Spin route check finds lost job triggers when spin.toml lacks /job/..." spin_routes_without_job_triggers
+# The same check on a chart whose ingress forwards everything to the Task API (`path: /`, as it
+# once did): it must find the sidecar-only routes exposed.
+ingress_exposing_sidecar_routes() {
+  local out rendered="$WORK/ingress-exposing.yaml"
+  helm template todo "$CHART" -f "$CHART/values-prod.yaml" --namespace todo-platform --kube-version "$KUBE_VERSION" \
+    --set 'apps.task-api.ingressPaths[0].path=/' --set 'apps.task-api.ingressPaths[0].pathType=Prefix' >"$rendered" || return 1
+  out="$("$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_spin_routes.py" "$ROOT" "$rendered")" && return 1
+  echo "$out"
+  grep -q 'ingress path / (Prefix) exposes the sidecar-only /job/example-job' <<<"$out"
+}
+check "Spin route check finds an ingress path that exposes sidecar-only routes" ingress_exposing_sidecar_routes
 
 # --- A real control plane: server-side dry-run and the rollback rehearsal -------------------------
 # kube-apiserver of the target version on etcd, both built from their Go modules (setup part

@@ -148,7 +148,12 @@ def check_manifest(root, path, triggers, env, errors):
                     exposed = [s for s in SIDECAR_PATHS for s in (s, prefix + s) if ingress_matches(p, s)]
                     if exposed:
                         errors.append(f"{path.name}: SpinApp {app_id}: ingress path {p['path']} ({p['pathType']}) exposes the sidecar-only {exposed[0]}")
-                    if p["pathType"] == "Exact":
+                    if p["pathType"] == "Exact" and prefix and p["path"] == prefix.rstrip("/"):
+                        # The bare route base: component-kit's mount answers it with a redirect to
+                        # `<base>/`, before the Router (the spin.toml trigger must still reach it).
+                        if spin_route(retained, p["path"]) != component:
+                            errors.append(f"{path.name}: SpinApp {app_id}: ingress {p['path']} is routed by Spin elsewhere")
+                    elif p["pathType"] == "Exact":
                         calls.append(("GET", p["path"], "ingress"))
                     elif not any(pattern_under(pat, unmount(p["path"], prefix)) for _, pat in routes):
                         errors.append(f"{path.name}: SpinApp {app_id}: ingress prefix {p['path']} covers no route of {component}")
