@@ -9,7 +9,9 @@
 #   <dlq>: task-events-dlq (→ task-operations), updates-dlq (→ task-modifications),
 #          alerts-dlq (→ alerts), or `outbox`: the parked outbox rows (events that kept failing
 #          to publish while others were published, or that are not valid events); replaying one
-#          makes it due again for the Task API's outbox repair job, which publishes it in order
+#          makes it due again for the Task API's outbox repair job, which publishes it in order;
+#          or `reminders`: reminder channels that are `dead` (every delivery attempt failed);
+#          replaying one (by reminder id) gives it its attempts again for the reminder sweep
 # Environment: STACK=dev|test (default dev; the test stack honours TEST_PORT_OFFSET),
 # DAPR_URL (sidecar to publish through; default the stack's task-api sidecar), TIMEOUT_MS
 # (how long the reader waits for more messages; default 5000).
@@ -46,6 +48,37 @@ outbox() {
     *) usage ;;
   esac
 }
+# Dead reminder channels, through psql on the stack's database.
+reminders() {
+  local psql=(psql "$PG_DSN" -v ON_ERROR_STOP=1 -qAt -F $'\t')
+  case "$cmd" in
+    list)
+      local rows; rows="$("${psql[@]}" -c "select d.reminder_id, d.channel, r.user_id, d.attempts, to_char(d.remind_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(d.last_error, '') from reminder_deliveries d join reminders r using (reminder_id) where d.status = 'dead' order by d.remind_at")"
+      echo "reminders: $(grep -c . <<<"$rows" || true) dead channel(s)"
+      [ -z "$rows" ] || { printf '%-36s  %-6s %-20s %8s  %-20s  %s\n' "REMINDER ID" CHANNEL USER ATTEMPTS "REMIND AT" "LAST ERROR"
+        while IFS=$'\t' read -r id ch user n at why; do
+          printf '%-36s  %-6s %-20s %8s  %-20s  %s\n' "$id" "$ch" "$user" "$n" "$at" "${why:0:160}"
+        done <<<"$rows"; }
+      ;;
+    replay)
+      (($#)) || usage
+      local filter="true"
+      if [ "$1" != "--all" ]; then
+        local id
+        for id in "$@"; do [[ "$id" =~ ^[0-9a-f-]{36}$ ]] || die "not a reminder id: $id"; done
+        filter="reminder_id = any(string_to_array('$(IFS=,; echo "$*")', ',')::uuid[])"
+      fi
+      local n; n="$("${psql[@]}" -c "with r as (update reminder_deliveries set status = 'failed', attempts = 0, claimed_at = now() - interval '1 hour' where status = 'dead' and $filter returning 1) select count(*) from r")"
+      echo "replayed=$n (the reminder sweep delivers them again within a minute)"
+      ;;
+    *) usage ;;
+  esac
+}
+if [ "$dlq" = reminders ]; then
+  stack_env "${STACK:-dev}"
+  reminders "$@"
+  exit 0
+fi
 if [ "$dlq" = outbox ]; then
   stack_env "${STACK:-dev}"
   outbox "$@"
@@ -56,7 +89,7 @@ case "$dlq" in
   task-events-dlq) origin=task-operations ;;
   updates-dlq) origin=task-modifications ;;
   alerts-dlq) origin=alerts ;;
-  *) die "unknown dead-letter topic '$dlq' (task-events-dlq, updates-dlq, alerts-dlq, outbox)" ;;
+  *) die "unknown dead-letter topic '$dlq' (task-events-dlq, updates-dlq, alerts-dlq, outbox, reminders)" ;;
 esac
 stack_env "${STACK:-dev}"
 DAPR_URL="${DAPR_URL:-http://127.0.0.1:$DAPR_HTTP_BASE}"

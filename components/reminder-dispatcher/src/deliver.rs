@@ -81,7 +81,7 @@ async fn deliver(dapr: &Dapr, due: &Due) -> Result<Verdict, DaprError> {
         offset_secs,
         remind_at: at,
     };
-    let msg = message::compose(&reminder);
+    let msg = message::compose_at(&reminder, Utc::now());
     let mut claimed = Vec::new();
     let mut in_flight = Vec::new();
     for row in &rows {

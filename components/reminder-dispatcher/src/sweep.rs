@@ -1,7 +1,9 @@
-//! The safety net for lost triggers: a recurring Dapr job (`sweep-reminders`, every 30 s,
-//! scheduled when daprd starts and asks `GET /dapr/subscribe`) publishes `v1.reminder.due` for
-//! reminders whose time passed without any delivery attempt — their job fired while Kafka or
-//! the sidecar was down and its failure policy (5 s × 3) ran out. The due event's id is derived
+//! The safety net of delivery: a recurring Dapr job (`sweep-reminders`, every 30 s, scheduled
+//! when daprd starts and asks `GET /dapr/subscribe`) publishes `v1.reminder.due` again for
+//! reminders whose delivery has not converged (`notify::sql::overdue_undelivered`): no attempt
+//! at all (the job fired while Kafka or the sidecar was down and its failure policy ran out, up
+//! to a day late: delivered marked late), a failed channel after its backoff, or a claim whose
+//! holder crashed. The due event's id is derived
 //! from the reminder and its time, and the alerts consumer claims each channel once, so a
 //! reminder the sweep and its own job both announce is still delivered once per channel.
 

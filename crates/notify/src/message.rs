@@ -69,6 +69,24 @@ pub fn human_offset(secs: i64) -> String {
     }
 }
 
+/// [`compose`], marked late when it is sent more than [`crate::job::LATE_GRACE_SECS`] after its
+/// time (delivery was interrupted, e.g. by an outage): the subject starts with "Late: " and the
+/// text says when it was due to arrive.
+pub fn compose_at(r: &Reminder, now: chrono::DateTime<chrono::Utc>) -> Message {
+    let m = compose(r);
+    if (now - r.remind_at).num_seconds() <= crate::job::LATE_GRACE_SECS {
+        return m;
+    }
+    Message {
+        subject: format!("Late: {}", m.subject),
+        text: format!(
+            "{} This reminder was due to arrive at {} and is late because its delivery was interrupted.",
+            m.text,
+            r.remind_at.format("%Y-%m-%d %H:%M UTC")
+        ),
+    }
+}
+
 /// Renders a reminder: at due (`PT0S`) "Due now: …", otherwise "Reminder: … is due in …".
 pub fn compose(r: &Reminder) -> Message {
     let due = r
@@ -201,6 +219,18 @@ mod tests {
             offset_secs: secs,
             remind_at: at(27, 9) - chrono::TimeDelta::seconds(secs),
         }
+    }
+
+    #[test]
+    fn a_reminder_sent_after_an_outage_says_it_is_late() {
+        let r = reminder("PT1H", 3600);
+        let on_time = compose_at(&r, r.remind_at + chrono::TimeDelta::seconds(30));
+        assert_eq!(on_time, compose(&r));
+        let late = compose_at(&r, r.remind_at + chrono::TimeDelta::minutes(45));
+        assert_eq!(late.subject, "Late: Reminder: Pay <rent> is due in 1 hour");
+        assert!(late.text.ends_with(
+            "This reminder was due to arrive at 2026-11-27 08:00 UTC and is late because its delivery was interrupted."
+        ));
     }
 
     #[test]

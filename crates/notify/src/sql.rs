@@ -7,8 +7,8 @@
 //! - [`claim_deliveries`] takes, per channel, the right to deliver one reminder time (the
 //!   idempotency record: a channel already `sent` is never claimed again);
 //! - [`record_outcome`] marks each claimed channel sent (with its lateness) or failed;
-//! - [`overdue_undelivered`] finds reminders whose time passed without any delivery attempt (a
-//!   job trigger lost while Kafka or the sidecar was down), for the sweep job.
+//! - [`overdue_undelivered`] finds reminders whose delivery has not converged (a job trigger
+//!   lost while Kafka or the sidecar was down, a failed channel, a crashed claim), for the sweep.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -21,8 +21,17 @@ use crate::job::{rfc3339_ms, JOB_PREFIX};
 use crate::Channel;
 
 /// A `sending` claim older than this is taken over (its holder crashed between sending and
-/// recording; the channel may then be delivered twice, the only case where it can).
-pub const CLAIM_LEASE_SECS: i64 = 15;
+/// recording; the channel may then be delivered twice, the only case where it can). Longer than
+/// a sidecar call may take (`DAPR_TIMEOUT_SECS`, 30 s) twice over, so a slow send is never
+/// claimed again while it is still under way.
+pub const CLAIM_LEASE_SECS: i64 = 90;
+
+/// Attempts a channel gets; a channel that failed this often is `dead` (visible, not retried).
+pub const MAX_DELIVERY_ATTEMPTS: i64 = 12;
+
+/// How late a reminder that was scheduled is still delivered (marked late) after an outage;
+/// older ones are recorded `missed` (visible in the reminder's status).
+pub const LATE_DELIVERY_MAX_SECS: i64 = 24 * 3600;
 
 /// A timestamptz as RFC 3339 UTC text with milliseconds.
 fn ts_ms(expr: &str) -> String {
@@ -158,8 +167,8 @@ pub struct Outcome {
 }
 
 /// Records the outcome of each claimed channel (sent with its lateness, or failed with the
-/// error, to be claimed again by a retry), and marks the reminder sent once a channel
-/// delivered. Answers `[deliveries recorded, reminder marked sent]`.
+/// error, to be claimed again by a retry or the sweep; `dead` after [`MAX_DELIVERY_ATTEMPTS`]),
+/// and marks the reminder sent once a channel delivered. Answers `[deliveries recorded, reminder marked sent]`.
 pub fn record_outcome(
     reminder: &TaskId,
     remind_at: DateTime<Utc>,
@@ -176,9 +185,11 @@ pub fn record_outcome(
     let o = b.bind(Value::Array(rows).to_string());
     let id = b.bind(reminder.as_str());
     let at = b.bind(rfc3339_ms(remind_at));
+    let max = b.bind(MAX_DELIVERY_ATTEMPTS);
     let sql = format!(
         "with o as (select * from jsonb_to_recordset({o}::jsonb) as x(channel text, ok boolean, at text, error text)), \
-         d as (update reminder_deliveries d set status = case when o.ok then 'sent' else 'failed' end, \
+         d as (update reminder_deliveries d set status = case when o.ok then 'sent' \
+         when d.attempts >= {max}::integer then 'dead' else 'failed' end, \
          delivered_at = case when o.ok then o.at::timestamptz end, \
          lateness_ms = case when o.ok then round(extract(epoch from (o.at::timestamptz - d.remind_at)) * 1000)::bigint end, \
          last_error = o.error from o \
@@ -200,22 +211,36 @@ pub const SWEEP_AFTER_SECS: i64 = 20;
 /// At most this many reminders per sweep run (the recurring job runs again shortly).
 pub const SWEEP_LIMIT: i64 = 500;
 
-/// Pending reminders of pending tasks whose time is between [`crate::job::LATE_GRACE_SECS`] and
-/// [`SWEEP_AFTER_SECS`] ago and that have no delivery record at all: their `v1.reminder.due`
-/// never reached the alerts consumer. Rows: `[reminder_id, task_id, user_id, remind_at]`.
+/// Reminders of pending tasks whose time is at least [`SWEEP_AFTER_SECS`] behind and whose
+/// delivery has not converged on every channel: no delivery record (the `v1.reminder.due` never
+/// reached the alerts consumer: a job trigger lost while Kafka or the sidecar was down), a
+/// `failed` channel with attempts left whose backoff has passed (15 s through the first four
+/// attempts, which the subscription's own redeliveries make, then doubling up to 30 min), or a
+/// `sending` claim older than [`CLAIM_LEASE_SECS`] (its holder crashed). Reminders that were scheduled are swept up to
+/// [`LATE_DELIVERY_MAX_SECS`] late (delivered marked late); unscheduled ones within
+/// [`crate::job::LATE_GRACE_SECS`]. Rows: `[reminder_id, task_id, user_id, remind_at]`.
 pub fn overdue_undelivered() -> Statement {
     let mut b = Binder::default();
     let after = b.bind(SWEEP_AFTER_SECS);
     let grace = b.bind(crate::job::LATE_GRACE_SECS);
+    let late = b.bind(LATE_DELIVERY_MAX_SECS);
+    let lease = b.bind(CLAIM_LEASE_SECS);
+    let max = b.bind(MAX_DELIVERY_ATTEMPTS);
     let limit = b.bind(SWEEP_LIMIT);
     let sql = format!(
         "select r.reminder_id::text, r.task_id::text, r.user_id, {at} from reminders r \
          join tasks t on t.task_id = r.task_id \
-         where r.status = 'pending' and t.status = 'pending' \
+         where r.status in ('pending', 'sent') and t.status = 'pending' \
          and r.remind_at <= now() - {after}::int * interval '1 second' \
-         and r.remind_at > now() - {grace}::int * interval '1 second' \
-         and not exists (select 1 from reminder_deliveries d where d.reminder_id = r.reminder_id \
-         and d.remind_at = date_trunc('milliseconds', r.remind_at)) \
+         and r.remind_at > now() - case when r.scheduled_for is not null or r.status = 'sent' \
+         then {late}::int else {grace}::int end * interval '1 second' \
+         and exists (select 1 from unnest(r.channels) as c(channel) \
+         left join reminder_deliveries d on d.reminder_id = r.reminder_id \
+         and d.remind_at = date_trunc('milliseconds', r.remind_at) and d.channel = c.channel \
+         where (d.status is null and r.status = 'pending') \
+         or (d.status = 'failed' and d.attempts < {max}::int \
+         and d.claimed_at < now() - least(15 * power(2, greatest(d.attempts - 4, 0)), 1800) * interval '1 second') \
+         or (d.status = 'sending' and d.claimed_at < now() - {lease}::int * interval '1 second')) \
          order by r.remind_at limit {limit}::int",
         at = ts_ms("r.remind_at"),
     );
