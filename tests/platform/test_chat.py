@@ -57,6 +57,11 @@ def test_commands_complete_move_end_and_delete_through_the_task_api():
     done = say(user, "complete team standup")
     assert done["reply"] == 'Completed "team standup". The next one will be created for you.'
     assert psql(f"SELECT status FROM tasks WHERE task_id = '{standup['task_id']}'") == [["completed"]]
+    # US2.2: the next instance of the series appears, on a later weekday, with the same title.
+    nxt = wait_until("the next standup", lambda: [t for t in pending(user) if t["title"] == "team standup"
+                                                  and t["task_id"] != standup["task_id"]] or None, 30)
+    assert len(nxt) == 1 and nxt[0]["series_id"] == standup["series_id"], nxt
+    assert nxt[0]["due_date"] > standup["due_date"]
 
     moved = say(user, "move dentist to Monday 10am")
     assert moved["reply"].startswith('Moved "dentist" to Mon ') and moved["reply"].endswith("10:00 AM.")

@@ -65,3 +65,31 @@ def test_dead_lettered_events_are_listed_and_replayed():
     missing = dlq("replay", "task-events-dlq", "no-such-event")
     assert missing.returncode != 0 and "not on the dead-letter topic" in missing.stderr
     assert dlq("list", "no-such-dlq").returncode != 0
+
+
+def test_a_modification_for_an_unknown_series_reaches_updates_dlq():
+    """`updates-dlq` is exercised: a `v1.task.updated` of a series that does not exist is poison
+    for the recurrence engine (DROP), Dapr moves it to the dead-letter topic of
+    `task-modifications`, and `dlq.sh list updates-dlq` shows it with its id and type."""
+    import requests
+
+    user = User()
+    series, task = str(uuid.uuid4()), str(uuid.uuid4())
+    event = {"id": str(uuid.uuid4()), "specversion": "1.0", "source": "/tests", "type": "v1.task.updated",
+             "time": iso(datetime.now(timezone.utc)), "datacontenttype": "application/json",
+             "data": {"task_id": task, "user_id": user.id, "series_id": series, "scope": "all",
+                      "rule_changed": True,
+                      "task": {"task_id": task, "series_id": series, "title": "ghost", "status": "pending"}}}
+    r = requests.post(f"{TASK_API_DAPR}/v1.0/publish/pubsub/task-modifications", json=event, timeout=30,
+                      params={"metadata.partitionKey": user.id},
+                      headers={"content-type": "application/cloudevents+json"})
+    assert r.status_code == 204, r.text
+
+    def listed():
+        out = dlq("list", "updates-dlq")
+        assert out.returncode == 0, out.stderr
+        return event["id"] in out.stdout and out.stdout
+
+    text = wait_until("the event on updates-dlq", listed, timeout=90, interval=2)
+    line = next(l for l in text.splitlines() if event["id"] in l)
+    assert "v1.task.updated" in line and user.id in line, line

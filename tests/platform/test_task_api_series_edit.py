@@ -172,3 +172,20 @@ def test_patch_this_with_a_due_date_makes_an_exception_and_moves_its_reminders()
     r = user.request("PATCH", f"/api/tasks/{one['task_id']}", json={"reminders": None})
     assert r.status_code == 200 and r.json()["reminders"] == [] and r.json()["is_exception"] is False
     assert psql(f"select count(*) from reminders where task_id = '{one['task_id']}'") == [["0"]]
+
+
+def test_editing_one_occurrence_keeps_the_series_title_for_the_later_ones():
+    """US1.3: renaming one occurrence (`scope=this`) changes that occurrence only: completing it
+    creates the next instance with the series' own title, and the series keeps its title."""
+    user = User()
+    _, nxt = daily_with_history(user)
+    r = user.request("PATCH", f"/api/tasks/{nxt['task_id']}", params={"scope": "this"},
+                     json={"title": "standup (moved to the big room)"})
+    assert r.status_code == 200, r.text
+    assert r.json()["title"] == "standup (moved to the big room)" and r.json()["is_exception"] is True
+    assert user.request("POST", f"/api/tasks/{nxt['task_id']}/complete").status_code == 200
+    later = wait_until("the instance after the renamed one", lambda: [
+        t for t in pending(user, nxt["series_id"]) if t["task_id"] != nxt["task_id"]] or None, 30)
+    assert [t["title"] for t in later] == ["standup"], later
+    assert when(later[0]["due_date"]) > when(nxt["due_date"])
+    assert user.request("GET", f"/api/series/{nxt['series_id']}").json()["title"] == "standup"
