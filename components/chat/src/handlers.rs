@@ -40,14 +40,6 @@ fn field<'a>(body: &'a Value, name: &str) -> Result<Option<&'a str>, ChatError> 
     }
 }
 
-/// A stable hash of a message (SipHash with fixed keys), for idempotency keys.
-fn text_hash(text: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    text.hash(&mut h);
-    h.finish()
-}
-
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -96,12 +88,8 @@ pub async fn chat(req: Request) -> Result<Response, ChatError> {
         .and_then(|h| h.as_str())
         .unwrap_or_default();
     let api = TaskApi::new(&dapr, authorization);
-    // The same turn retried (same conversation, same history length, same text) creates once.
-    let turn_key = format!(
-        "chat-{conversation}-{}-{:016x}",
-        stored.messages.len(),
-        text_hash(message)
-    );
+    // The same turn retried (same conversation, same turn number, same text) creates once.
+    let turn_key = history::turn_key(&conversation, stored.turn(), message);
     let outcome = actions::run(&understanding, &api, &ctx, &turn_key).await?;
     let said = [
         Message {
