@@ -330,7 +330,7 @@ start_component() {
   [ -f "$wasm" ] || die "component $comp not built ($wasm); run scripts/build-components.sh"
   # Tunables a component reads from its WASI environment, passed on when set.
   local extra=() v
-  for v in RATE_LIMIT_PER_MINUTE DAPR_TIMEOUT_SECS HERD_WINDOW_SECS GENERATION_RATE CATCHUP_EVERY; do
+  for v in RATE_LIMIT_PER_MINUTE DAPR_TIMEOUT_SECS HERD_WINDOW_SECS GENERATION_RATE CATCHUP_EVERY JWT_ISSUER JWT_AUDIENCE; do
     if [ -n "${!v:-}" ]; then extra+=(--env "$v=${!v}"); fi
   done
   # The component's `environment` from spin.toml (e.g. ROUTE_PREFIX), as Spin would set it.

@@ -17,6 +17,23 @@ use crate::tasks::TaskApi;
 /// Longest message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 500;
 
+/// Largest accepted request body, in bytes: a message of 500 four-byte characters with its
+/// conversation id and zone fits several times over.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The JSON body: 413 past [`MAX_BODY_BYTES`] (before parsing), 400 if it is not JSON.
+fn json_body(req: &Request) -> Result<Value, ChatError> {
+    let body = req.body();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ChatError::PayloadTooLarge {
+            size: body.len(),
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ChatError::BadRequest(format!("the body is not valid JSON: {e}")))
+}
+
 /// A conversation id: 1–64 of `[A-Za-z0-9_-]`.
 fn valid_conversation(id: &str) -> bool {
     (1..=64).contains(&id.len())
@@ -49,8 +66,7 @@ fn now() -> String {
 pub async fn chat(req: Request) -> Result<Response, ChatError> {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
-    let body: Value = serde_json::from_slice(req.body())
-        .map_err(|e| ChatError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    let body = json_body(&req)?;
     let message = field(&body, "message")?
         .map(str::trim)
         .filter(|m| !m.is_empty())
