@@ -107,8 +107,8 @@ pub struct CatchUp {
 /// Upper bound on the number of missed occurrences counted or listed by [`catch_up`].
 pub const MAX_CATCH_UP: u32 = 10_000;
 
-/// Most base occurrences one query examines (window listings, [`Series::next_n_after`],
-/// [`Series::is_occurrence`], [`catch_up`]): a hard bound on the work of a single call whatever
+/// Most base occurrences one query examines (window listings, [`Series::next_after`],
+/// [`Series::next_n_after`], [`Series::is_occurrence`], [`catch_up`]): a hard bound on the work of a single call whatever
 /// the rule, e.g. a stored rule with an occurrence every second, which would otherwise list
 /// 63 million instants for a two-year window.
 pub const MAX_SCAN: usize = 100_000;
@@ -425,6 +425,7 @@ impl Series {
     pub fn next_instance_after(&self, instant: DateTime<Utc>) -> Option<Instance> {
         let base = self
             .occurrences_near(instant)
+            .take(MAX_SCAN)
             .filter(|o| o.instant > instant && self.override_for(o.local).is_none())
             .map(|o| self.instance_of(o))
             .next();
