@@ -672,11 +672,15 @@ impl Series {
         let mut new = self.clone();
         new.dtstart = recurrence_id;
         if let Some(rule) = &self.rule {
-            let before = self
-                .occurrences()
-                .take_while(|o| o.local < recurrence_id)
-                .filter(|o| self.rule_produces(o.local))
-                .count();
+            // COUNT counts what the rule generates (EXDATE removes afterwards, RDATE adds
+            // apart), so count the rule's own occurrences; without COUNT only whether one lies
+            // before the split matters, so a dense or old series is not walked to it.
+            let mut generated = RuleIter::new(rule, self.dtstart);
+            let before = if rule.count().is_some() {
+                generated.take_while(|l| *l < recurrence_id).count()
+            } else {
+                usize::from(generated.next().is_some_and(|l| l < recurrence_id))
+            };
             let mut old_parts: RuleParts = rule.parts().clone();
             let mut new_parts: RuleParts = rule.parts().clone();
             if let Some(count) = rule.count() {
@@ -706,21 +710,6 @@ impl Series {
         new.exdates.retain(|d| *d >= recurrence_id);
         new.overrides.retain(|o| o.recurrence_id >= recurrence_id);
         Ok((old, new))
-    }
-
-    fn rule_produces(&self, local: NaiveDateTime) -> bool {
-        let Some(rule) = &self.rule else {
-            return false;
-        };
-        let near = local
-            .checked_sub_signed(Duration::days(MARGIN_DAYS))
-            .unwrap_or(local);
-        let start = if rule.count().is_some() {
-            None
-        } else {
-            Some(near)
-        };
-        RuleIter::starting_near(rule, self.dtstart, start).find(|l| *l >= local) == Some(local)
     }
 
     /// Repeat-from-completion: the next due instant after completing at `completed_at`.
