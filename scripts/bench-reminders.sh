@@ -54,7 +54,8 @@ def b64(b):
 def token(sub):
     now = int(time.time())
     h = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    c = b64(json.dumps({"sub": sub, "iat": now, "exp": now + 3600}).encode())
+    c = b64(json.dumps({"sub": sub, "iat": now, "exp": now + 3600, "iss": os.environ.get("JWT_ISSUER") or "todo-platform",
+                        "aud": os.environ.get("JWT_AUDIENCE") or "todo-api"}).encode())
     return f"{h}.{c}." + b64(hmac.new(SECRET, f"{h}.{c}".encode(), hashlib.sha256).digest())
 
 def iso(t):

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import random
 import threading
 import time
@@ -25,7 +26,9 @@ def b64(data: bytes) -> str:
 def token(sub: str, secret: str, lifetime: int = 900) -> str:
     now = int(time.time())
     h = b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    c = b64(json.dumps({"sub": sub, "iat": now, "exp": now + lifetime}, separators=(",", ":")).encode())
+    claims = {"sub": sub, "iat": now, "exp": now + lifetime,
+              "iss": os.environ.get("JWT_ISSUER") or "todo-platform", "aud": os.environ.get("JWT_AUDIENCE") or "todo-api"}
+    c = b64(json.dumps(claims, separators=(",", ":")).encode())
     sig = b64(hmac.new(secret.encode(), f"{h}.{c}".encode(), hashlib.sha256).digest())
     return f"{h}.{c}.{sig}"
 

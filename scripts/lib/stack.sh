@@ -341,7 +341,7 @@ start_component() {
   [ -f "$wasm" ] || die "component $comp not built ($wasm); run scripts/build-components.sh"
   # Tunables a component reads from its WASI environment, passed on when set.
   local extra=() v
-  for v in RATE_LIMIT_PER_MINUTE DAPR_TIMEOUT_SECS HERD_WINDOW_SECS GENERATION_RATE CATCHUP_EVERY \
+  for v in RATE_LIMIT_PER_MINUTE DAPR_TIMEOUT_SECS HERD_WINDOW_SECS GENERATION_RATE CATCHUP_EVERY JWT_ISSUER JWT_AUDIENCE \
     RETENTION_OUTBOX_DAYS RETENTION_PROCESSED_DAYS RETENTION_CHANGES_DAYS RETENTION_IDEMPOTENCY_DAYS RETENTION_JOBS_DAYS; do
     if [ -n "${!v:-}" ]; then extra+=(--env "$v=${!v}"); fi
   done

@@ -152,6 +152,28 @@ def test_concurrent_messages_to_one_conversation_are_all_kept():
     assert sorted(texts[1:]) == sorted(f"what's due today? ({i})" for i in range(8))
 
 
+def test_the_same_words_in_a_later_turn_of_a_long_conversation_create_again():
+    """Guards the chat's idempotency keys: they number turns with a counter that is never capped
+    (the history keeps only 200 messages, so its length stops changing after 100 turns) and hash
+    with SHA-256, so the same message said in two later turns of a full conversation creates two
+    tasks instead of replaying the first create."""
+    user = User()
+    conversation = f"long-{user.id}"
+    history = [{"role": role, "text": f"{role} {i}", "at": "2026-01-01T00:00:00.000Z"}
+               for i in range(100) for role in ("user", "assistant")]
+    r = requests.post(f"{CHAT_SIDECAR}/v1.0/state/chat-state", timeout=30, json=[
+        {"key": f"{user.id}|{conversation}", "value": {"tzid": "America/New_York", "messages": history}}])
+    assert r.status_code == 204, r.text
+    for _ in range(2):
+        answer = say(user, "add water the plants", conversation)
+        assert answer["reply"].startswith('Added "water the plants"'), answer
+    assert [t["title"] for t in pending(user)] == ["water the plants", "water the plants"]
+    r = requests.get(f"{CHAT}/api/chat/{conversation}", headers=user.headers(), timeout=30)
+    assert len(r.json()["messages"]) == 200
+    [[state]] = psql(f"SELECT convert_from(value, 'UTF8') FROM dapr_chat_state WHERE key = 'chat||{user.id}|{conversation}'")
+    assert '"turns":102' in state.replace(" ", "")
+
+
 def test_bad_requests_are_problems():
     user = User()
     cases = [

@@ -69,7 +69,8 @@ def test_the_proxy_reaches_the_task_api_with_the_callers_token_only():
 
 
 def test_preview_describes_a_phrase_and_lists_its_next_five_dates():
-    r = get(None, "/api/preview", params={"recurrence": "every 2 weeks on Monday and Wednesday at 9am",
+    user = User()
+    r = get(user, "/api/preview", params={"recurrence": "every 2 weeks on Monday and Wednesday at 9am",
                                           "tzid": "Europe/Berlin"})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -79,7 +80,6 @@ def test_preview_describes_a_phrase_and_lists_its_next_five_dates():
     for o in body["occurrences"]:
         assert o["local"].endswith("T09:00:00")
     # The same text creates a task due on the first previewed date.
-    user = User()
     task = user.create(title="lesson", recurrence="every 2 weeks on Monday and Wednesday at 9am", tzid="Europe/Berlin")
     assert task["due_date"] == body["occurrences"][0]["at"]
 
@@ -92,7 +92,7 @@ def test_preview_describes_a_phrase_and_lists_its_next_five_dates():
     ({"recurrence": "daily", "due_date": "tomorrow"}, 422, "due_date"),
 ])
 def test_preview_refuses_bad_input_with_a_problem(params, status, field):
-    r = get(None, "/api/preview", params=params)
+    r = get(User(), "/api/preview", params=params)
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     body = r.json()

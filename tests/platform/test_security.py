@@ -7,8 +7,11 @@ test_task_api_auth.py (alg none, HS512, expired, future nbf, over one hour, tamp
   store; each answers 401 problem+json and writes nothing.
 - Cross-user access: every method of every id-bearing path of the served OpenAPI document, with
   another user's task and series ids, answers 404 and changes nothing.
+- JWT issuer and audience (missing, another one), `crit` headers: 401 as above.
 - Oversized (2 MiB, also chunked) and deeply nested (10,000 levels) bodies: a precise 413 / 400
-  problem+json, no effect, the stack healthy afterwards.
+  problem+json, no effect, the stack healthy afterwards; the chat caps its body the same way.
+- Error details: a 503 caused by PostgreSQL (permission refused) carries neither Dapr's nor
+  PostgreSQL's text (it is logged instead), and readiness answers name no internal address.
 - SQL metacharacters and unusual Unicode in every free-text input (title, description,
   Idempotency-Key, the token's subject) are stored and returned verbatim; NUL is refused with a
   precise 422 (PostgreSQL text cannot hold it) or 401 for a subject."""
@@ -24,7 +27,8 @@ import pytest
 import requests
 
 from support.notify import NOTIFICATION
-from support.taskapi import BASE, SECRET, User, b64, future, iso, psql, sign, token
+from support.stack import ENV, ROOT, STACK_DIR, TOOLS, free_port, wait_until
+from support.taskapi import AUDIENCE, BASE, ISSUER, SECRET, User, b64, future, iso, psql, sign, token
 
 PROBLEM = "https://todo.example/problems/"
 
@@ -91,7 +95,7 @@ def hs256_raw(header: bytes | dict, claims: bytes | dict, secret: bytes) -> str:
 
 
 def claims(victim: str, now: int, **over) -> dict:
-    return {"sub": victim, "iat": now, "exp": now + 600, **over}
+    return {"sub": victim, "iat": now, "exp": now + 600, "iss": ISSUER, "aud": AUDIENCE, **over}
 
 
 # Each attack builds its token from (victim, attacker RSA key, now) when the test runs.
@@ -131,6 +135,16 @@ JWT_ATTACKS = {
     "subject with a newline": lambda v, k, n: sign({"alg": "HS256"}, claims(v + "\nx", n)),
     "subject over 255 bytes": lambda v, k, n: sign({"alg": "HS256"}, claims(v + "x" * 256, n)),
     "four parts": lambda v, k, n: sign({"alg": "HS256"}, claims(v, n)) + ".extra",
+    "no issuer": lambda v, k, n: sign({"alg": "HS256"}, {c: x for c, x in claims(v, n).items() if c != "iss"}),
+    "another issuer": lambda v, k, n: sign({"alg": "HS256"}, claims(v, n, iss="https://login.evil.example")),
+    "issuer as a list": lambda v, k, n: sign({"alg": "HS256"}, claims(v, n, iss=[ISSUER])),
+    "no audience": lambda v, k, n: sign({"alg": "HS256"}, {c: x for c, x in claims(v, n).items() if c != "aud"}),
+    "another audience": lambda v, k, n: sign({"alg": "HS256"}, claims(v, n, aud="billing-api")),
+    "audience list without ours": lambda v, k, n: sign({"alg": "HS256"}, claims(v, n, aud=["billing-api"])),
+    "audience as a number": lambda v, k, n: sign({"alg": "HS256"}, claims(v, n, aud=1)),
+    "crit naming a registered claim": lambda v, k, n: sign({"alg": "HS256", "crit": ["exp"]}, claims(v, n)),
+    "crit naming an unencoded payload (b64)":
+        lambda v, k, n: sign({"alg": "HS256", "b64": False, "crit": ["b64"]}, claims(v, n)),
 }
 
 
@@ -385,3 +399,81 @@ def test_nul_in_query_and_path_is_refused_precisely():
                                ("/api/tasks?series_id=%00", 400, "bad-request"), ("/api/tasks?due_from=%00", 400, "bad-request"),
                                ("/api/tasks/%00", 404, "not-found"), ("/api/series/%00/occurrences", 404, "not-found")]:
         assert_problem(user.request("GET", path), status, kind)
+
+
+# --- Error details and body limits of the other services ------------------------------------
+
+CHAT = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 3}"
+DASHBOARD = f"http://127.0.0.1:{3000 + int(ENV['PORT_OFFSET'])}"
+LEAKS = ("permission denied", "SQLSTATE", "ERR_", "42501", "127.0.0.1", "http://", "dapr_chat_state",
+         "dashboard_cursors", "relation")
+
+
+def no_leak(r: requests.Response) -> None:
+    for leak in LEAKS:
+        assert leak not in r.text, (leak, r.text)
+
+
+@pytest.mark.parametrize("table, call", [
+    ("tasks", lambda u: u.request("GET", "/api/tasks")),
+    ("dashboard_cursors", lambda u: requests.get(f"{DASHBOARD}/api/changes", headers=u.headers(), timeout=30)),
+    ("dapr_chat_state", lambda u: requests.get(f"{CHAT}/api/chat/some-conversation", headers=u.headers(), timeout=30)),
+], ids=["task-api", "dashboard", "chat"])
+def test_a_database_failure_answers_503_without_dapr_or_postgresql_text(table, call):
+    """Guards error details: while PostgreSQL refuses the service's table, the service answers
+    503 problem+json whose detail says what kind of thing failed, never Dapr's or PostgreSQL's
+    own error text (table names, SQLSTATE, addresses); the raw error goes to the service's log."""
+    user = User()
+    log = STACK_DIR / "logs" / {"tasks": "task-api", "dashboard_cursors": "dashboard",
+                                "dapr_chat_state": "chat"}[table]
+    log = log.with_suffix(".log")
+    mark = log.stat().st_size
+    psql(f"REVOKE SELECT ON {table} FROM CURRENT_USER")
+    try:
+        r = call(user)
+    finally:
+        psql(f"GRANT SELECT ON {table} TO CURRENT_USER")
+    assert_problem(r, 503, "upstream-unavailable")
+    no_leak(r)
+    assert "permission denied" in log.read_bytes()[mark:].decode(errors="replace")
+    assert call(user).status_code in (200, 404)
+
+
+def test_readiness_names_no_internal_address():
+    """Guards /readyz, which probes and the public ingress can reach: ready or not, the answer
+    says whether the sidecar answers, never its URL."""
+    for url in (BASE, CHAT, DASHBOARD, NOTIFICATION):
+        r = requests.get(f"{url}/readyz", timeout=30)
+        assert r.status_code == 200, (url, r.text)
+        no_leak(r)
+    # A component whose sidecar is gone: 503, still without the address.
+    port, dead = free_port(), free_port()
+    proc = subprocess.Popen(
+        [str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", "--env", f"DAPR_URL=http://127.0.0.1:{dead}",
+         "--env", "APP_ID=chat", "--addr", f"127.0.0.1:{port}",
+         str(ROOT / "target/wasm/wasm32-wasip2/release/chat.wasm")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until("wasmtime serve", lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok, 30)
+        r = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=30)
+        assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json", r.text
+        assert r.json()["detail"] == "the Dapr sidecar could not be reached"
+        no_leak(r)
+        assert str(dead) not in r.text
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_the_chat_refuses_an_oversized_body_with_413():
+    """Guards the chat's body limit (16 KiB), like the Task API's: 2 MiB with Content-Length or
+    chunked is refused with 413 problem+json before it is parsed, and nothing is said."""
+    user = User()
+    big = json.dumps({"message": "add " + "x" * TWO_MIB}).encode()
+    for data in (big, (big[i:i + 65536] for i in range(0, len(big), 65536))):
+        r = requests.post(f"{CHAT}/api/chat", data=data, timeout=30,
+                          headers={**user.headers(), "content-type": "application/json"})
+        problem = assert_problem(r, 413, "payload-too-large")
+        assert "16384" in problem["detail"]
+    assert psql(f"select count(*) from tasks where user_id = '{user.id}'") == [["0"]]
+    assert requests.get(f"{CHAT}/readyz", timeout=30).status_code == 200

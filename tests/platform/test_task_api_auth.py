@@ -9,7 +9,11 @@ import time
 import pytest
 import requests
 
-from support.taskapi import BASE, PREVIOUS_SECRET, SECRET, b64, sign, token
+from support.taskapi import AUDIENCE, BASE, ISSUER, PREVIOUS_SECRET, SECRET, b64, sign, token
+
+# The issuer and audience every otherwise valid token carries, so each attack below fails for
+# its own reason.
+STD = {"iss": ISSUER, "aud": AUDIENCE}
 
 
 def get(tok: str | None, header: str | None = None) -> requests.Response:
@@ -29,7 +33,7 @@ def unsigned(header: dict, claims: dict, signature: str = "") -> str:
 def attacks(now: int) -> dict[str, tuple[str | None, str | None]]:
     """Each attack as (token, raw Authorization header), minted at `now`: built when the test
     runs, so a long suite before it cannot turn a future `nbf` or `exp` into a past one."""
-    good = {"sub": "attacker-target", "iat": now, "exp": now + 600}
+    good = {"sub": "attacker-target", "iat": now, "exp": now + 600, **STD}
     return {
         "no header": (None, None),
         "basic scheme": (None, "Basic dXNlcjpwYXNz"),
@@ -42,20 +46,27 @@ def attacks(now: int) -> dict[str, tuple[str | None, str | None]]:
         "no alg": (sign({"typ": "JWT"}, good), None),
         "bad signature (other secret)": (sign({"alg": "HS256"}, good, b"guessed-secret"), None),
         "tampered claims": (tampered(now), None),
-        "expired": (sign({"alg": "HS256"}, {"sub": "u", "iat": now - 1200, "exp": now - 600}), None),
-        "no exp": (sign({"alg": "HS256"}, {"sub": "u", "iat": now}), None),
-        "lifetime over one hour": (sign({"alg": "HS256"}, {"sub": "u", "iat": now, "exp": now + 3601}), None),
-        "no iat": (sign({"alg": "HS256"}, {"sub": "u", "exp": now + 600}), None),
-        "nbf in the future": (sign({"alg": "HS256"}, {"sub": "u", "iat": now, "exp": now + 600, "nbf": now + 300}), None),
-        "missing sub": (sign({"alg": "HS256"}, {"iat": now, "exp": now + 600}), None),
-        "empty sub": (sign({"alg": "HS256"}, {"sub": "", "iat": now, "exp": now + 600}), None),
+        "expired": (sign({"alg": "HS256"}, {"sub": "u", "iat": now - 1200, "exp": now - 600, **STD}), None),
+        "no exp": (sign({"alg": "HS256"}, {"sub": "u", "iat": now, **STD}), None),
+        "lifetime over one hour": (sign({"alg": "HS256"}, {"sub": "u", "iat": now, "exp": now + 3601, **STD}), None),
+        "no iat": (sign({"alg": "HS256"}, {"sub": "u", "exp": now + 600, **STD}), None),
+        "nbf in the future": (sign({"alg": "HS256"}, {"sub": "u", "iat": now, "exp": now + 600, "nbf": now + 300, **STD}), None),
+        "missing sub": (sign({"alg": "HS256"}, {"iat": now, "exp": now + 600, **STD}), None),
+        "empty sub": (sign({"alg": "HS256"}, {"sub": "", "iat": now, "exp": now + 600, **STD}), None),
+        "no iss": (sign({"alg": "HS256"}, {**good, "iss": None}), None),
+        "another issuer": (sign({"alg": "HS256"}, {**good, "iss": "https://evil.example"}), None),
+        "no aud": (sign({"alg": "HS256"}, {k: v for k, v in good.items() if k != "aud"}), None),
+        "another audience": (sign({"alg": "HS256"}, {**good, "aud": "billing-api"}), None),
+        "audience list without ours": (sign({"alg": "HS256"}, {**good, "aud": ["billing-api", "todo"]}), None),
+        "crit header": (sign({"alg": "HS256", "crit": ["exp"]}, good), None),
+        "crit header naming an extension": (sign({"alg": "HS256", "b64": False, "crit": ["b64"]}, good), None),
     }
 
 
 def tampered(now: int) -> str:
     h, _, s = token("alice").split(".")
     import json
-    return f"{h}.{b64(json.dumps({'sub': 'bob', 'iat': now, 'exp': now + 600}).encode())}.{s}"
+    return f"{h}.{b64(json.dumps({'sub': 'bob', 'iat': now, 'exp': now + 600, **STD}).encode())}.{s}"
 
 
 @pytest.mark.parametrize("name", list(attacks(int(time.time()))))
@@ -79,6 +90,8 @@ def test_every_api_route_requires_a_token():
 
 def test_valid_tokens_with_current_and_previous_secret_are_accepted():
     assert get(token("rotating-user")).status_code == 200
+    # An audience list that names ours is accepted (RFC 7519 §4.1.3).
+    assert get(token("rotating-user", aud=["billing-api", AUDIENCE])).status_code == 200
     assert get(token("rotating-user", secret=PREVIOUS_SECRET)).status_code == 200
     assert get(token("rotating-user", lifetime=3600)).status_code == 200
 
@@ -111,3 +124,36 @@ def test_rotation_takes_effect_without_restarting_the_component():
         path.write_text(original)
         restart_sidecar()
         wait_until("original secrets served", lambda: get(token("rot", secret=PREVIOUS_SECRET)).status_code == 200, 60)
+
+
+def test_a_secret_shorter_than_32_bytes_is_refused_at_first_use():
+    """Guards the key length: a 16-byte jwt-secret put in the store is never used to verify a
+    token: even a token correctly signed with it gets 503 problem+json (not 200, not 401) with
+    a detail that reveals nothing, and the component logs the clear reason."""
+    import json
+
+    from support.stack import STACK_DIR, wait_until
+    from support.taskapi import restart_sidecar
+
+    path = STACK_DIR / "secrets/secrets.json"
+    original = path.read_text()
+    short = b"sixteen-byte-key"
+    log = STACK_DIR / "logs/task-api.log"
+    mark = log.stat().st_size
+    try:
+        data = json.loads(original)
+        data["jwt-secret"] = short.decode()
+        path.write_text(json.dumps(data))
+        restart_sidecar()
+        wait_until("short secret served", lambda: get(token("weak", secret=short)).status_code == 503, 60)
+        r = get(token("weak", secret=short))
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["type"] == "https://todo.example/problems/upstream-unavailable"
+        assert "sixteen" not in r.text and "16 bytes" not in r.text
+        assert get(token("weak", secret=PREVIOUS_SECRET)).status_code == 503
+        logged = log.read_bytes()[mark:].decode(errors="replace")
+        assert "a signing secret has 16 bytes; at least 32 are required" in logged
+    finally:
+        path.write_text(original)
+        restart_sidecar()
+        wait_until("original secrets served", lambda: get(token("weak")).status_code == 200, 60)

@@ -129,7 +129,8 @@ def test_patch_following_splits_the_series():
     old = user.request("GET", f"/api/series/{old_series}").json()
     new = user.request("GET", f"/api/series/{new_series}").json()
     assert old["end_date"] == iso(when(nxt["due_date"]) - timedelta(seconds=1))
-    assert old["recurrence_pattern"] == "FREQ=DAILY" and old["title"] == "standup"
+    cut = (when(nxt["due_date"]) - timedelta(seconds=1)).strftime("%Y%m%dT%H%M%SZ")
+    assert old["recurrence_pattern"] == f"FREQ=DAILY;UNTIL={cut}" and old["title"] == "standup"
     assert new["recurrence_pattern"] == "FREQ=DAILY;INTERVAL=2" and new["title"] == "standup v2"
     assert new["start"] == nxt["due_date"] and new["end_date"] is None
     # Completed history stays with the old series; the edited instance moved.
@@ -147,6 +148,41 @@ def test_patch_following_splits_the_series():
     [after] = pending(user, new_series)
     assert after["due_date"] == iso(when(nxt["due_date"]) + timedelta(days=2)) and after["title"] == "standup v2"
     assert after["reminders"] == ["PT1H"]
+
+
+def test_splitting_a_count_series_keeps_its_total():
+    """Guards the split of a COUNT series: `FREQ=DAILY;COUNT=5` split "this and following" at
+    its 4th occurrence keeps five occurrences in all (old series COUNT=3, new COUNT=2), in the
+    stored rules, the occurrence listings and the instances the completions create."""
+    user = User()
+    first = user.create(title="course", recurrence="FREQ=DAILY;COUNT=5", due_date=iso(future(1)))
+    old_series = first["series_id"]
+    current = first
+    for _ in range(3):
+        assert user.request("POST", f"/api/tasks/{current['task_id']}/complete").status_code == 200
+        [current] = pending(user, old_series)
+    fourth = current
+    assert fourth["due_date"] == iso(future(4))
+    r = user.request("PATCH", f"/api/tasks/{fourth['task_id']}", params={"scope": "following"},
+                     json={"title": "course, second part"})
+    assert r.status_code == 200, r.text
+    new_series = r.json()["series_id"]
+    assert new_series != old_series
+    old = user.request("GET", f"/api/series/{old_series}").json()
+    new = user.request("GET", f"/api/series/{new_series}").json()
+    assert old["recurrence_pattern"] == "FREQ=DAILY;COUNT=3"
+    assert new["recurrence_pattern"] == "FREQ=DAILY;COUNT=2" and new["start"] == fourth["due_date"]
+    window = {"from": iso(future(0, hour=0)), "to": iso(future(30))}
+    listed = [user.request("GET", f"/api/series/{s}/occurrences", params=window).json()["occurrences"]
+              for s in (old_series, new_series)]
+    assert listed == [[iso(future(d)) for d in (1, 2, 3)], [iso(future(d)) for d in (4, 5)]]
+    # Completing the rest creates the 5th and nothing after it.
+    assert user.request("POST", f"/api/tasks/{fourth['task_id']}/complete").status_code == 200
+    [fifth] = pending(user, new_series)
+    assert fifth["due_date"] == iso(future(5))
+    assert user.request("POST", f"/api/tasks/{fifth['task_id']}/complete").status_code == 200
+    assert pending(user, new_series) == []
+    assert psql(f"select count(*) from tasks where user_id = '{user.id}' and status <> 'deleted'") == [["5"]]
 
 
 def test_patch_this_with_a_due_date_makes_an_exception_and_moves_its_reminders():

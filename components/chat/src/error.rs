@@ -18,9 +18,21 @@ pub enum ChatError {
     NotFound,
     /// 409: the conversation kept changing under concurrent writes.
     Conflict,
-    /// 503: the sidecar, the state store or the Task API failed.
+    /// 413: the body is larger than the service reads.
+    PayloadTooLarge {
+        /// The body's size in bytes.
+        size: usize,
+        /// The largest accepted size in bytes.
+        limit: usize,
+    },
+    /// 503: the sidecar, the state store or the Task API failed, or the service is
+    /// misconfigured. The text is logged, never sent: it may hold Dapr's or PostgreSQL's own
+    /// error and internal addresses.
     Upstream(String),
 }
+
+/// The detail of every 503 answer.
+pub const UPSTREAM_DETAIL: &str = "a service the chat relies on failed; try again shortly";
 
 impl From<DaprError> for ChatError {
     fn from(e: DaprError) -> Self {
@@ -33,6 +45,7 @@ impl From<AuthFailure> for ChatError {
         match e {
             AuthFailure::Unauthorized(e) => Self::Unauthorized(e.to_string()),
             AuthFailure::Upstream(e) => Self::Upstream(e.to_string()),
+            AuthFailure::Misconfigured(e) => Self::Upstream(format!("misconfigured: {e}")),
         }
     }
 }
@@ -49,11 +62,17 @@ impl ChatError {
                 "The conversation changed concurrently",
                 "another message was saved at the same time; send yours again".into(),
             ),
-            Self::Upstream(d) => (
+            Self::PayloadTooLarge { size, limit } => (
+                413,
+                "payload-too-large",
+                "The request body is too large",
+                format!("the body has {size} bytes; at most {limit} are accepted"),
+            ),
+            Self::Upstream(_) => (
                 503,
                 "upstream-unavailable",
                 "A dependency is unavailable",
-                d.clone(),
+                UPSTREAM_DETAIL.into(),
             ),
         }
     }
@@ -64,6 +83,9 @@ pub fn respond(result: Result<Response, ChatError>) -> Response {
     match result {
         Ok(r) => r,
         Err(e) => {
+            if let ChatError::Upstream(cause) = &e {
+                eprintln!("chat upstream failure: {cause}");
+            }
             let (status, kind, title, detail) = e.parts();
             let body = serde_json::json!({
                 "type": format!("{PROBLEM_BASE}{kind}"),
@@ -80,5 +102,46 @@ pub fn respond(result: Result<Response, ChatError>) -> Response {
             }
             builder.body(body.to_string()).build()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(r: &Response) -> serde_json::Value {
+        serde_json::from_slice(r.body()).expect("problem json")
+    }
+
+    #[test]
+    fn a_503_carries_no_raw_dapr_or_database_text() {
+        let raw = r#"Dapr answered 500: {"errorCode":"ERR_STATE_GET","message":"ERROR: permission denied for table dapr_chat_state (SQLSTATE 42501)"} at http://10.0.0.7:3503"#;
+        let r = respond(Err(ChatError::Upstream(raw.into())));
+        assert_eq!(*r.status(), 503);
+        let b = body(&r);
+        assert_eq!(b["detail"], UPSTREAM_DETAIL);
+        let text = b.to_string();
+        for leak in [
+            "ERR_",
+            "SQLSTATE",
+            "permission",
+            "10.0.0.7",
+            "dapr_chat_state",
+        ] {
+            assert!(!text.contains(leak), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_oversized_body_is_a_413_problem() {
+        let r = respond(Err(ChatError::PayloadTooLarge {
+            size: 2_097_152,
+            limit: 16_384,
+        }));
+        assert_eq!(*r.status(), 413);
+        assert_eq!(
+            body(&r)["type"],
+            "https://todo.example/problems/payload-too-large"
+        );
     }
 }

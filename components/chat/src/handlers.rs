@@ -17,6 +17,23 @@ use crate::tasks::TaskApi;
 /// Longest message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 500;
 
+/// Largest accepted request body, in bytes: a message of 500 four-byte characters with its
+/// conversation id and zone fits several times over.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The JSON body: 413 past [`MAX_BODY_BYTES`] (before parsing), 400 if it is not JSON.
+fn json_body(req: &Request) -> Result<Value, ChatError> {
+    let body = req.body();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ChatError::PayloadTooLarge {
+            size: body.len(),
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ChatError::BadRequest(format!("the body is not valid JSON: {e}")))
+}
+
 /// A conversation id: 1–64 of `[A-Za-z0-9_-]`.
 fn valid_conversation(id: &str) -> bool {
     (1..=64).contains(&id.len())
@@ -40,14 +57,6 @@ fn field<'a>(body: &'a Value, name: &str) -> Result<Option<&'a str>, ChatError> 
     }
 }
 
-/// A stable hash of a message (SipHash with fixed keys), for idempotency keys.
-fn text_hash(text: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    text.hash(&mut h);
-    h.finish()
-}
-
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -57,8 +66,7 @@ fn now() -> String {
 pub async fn chat(req: Request) -> Result<Response, ChatError> {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
-    let body: Value = serde_json::from_slice(req.body())
-        .map_err(|e| ChatError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    let body = json_body(&req)?;
     let message = field(&body, "message")?
         .map(str::trim)
         .filter(|m| !m.is_empty())
@@ -96,12 +104,8 @@ pub async fn chat(req: Request) -> Result<Response, ChatError> {
         .and_then(|h| h.as_str())
         .unwrap_or_default();
     let api = TaskApi::new(&dapr, authorization);
-    // The same turn retried (same conversation, same history length, same text) creates once.
-    let turn_key = format!(
-        "chat-{conversation}-{}-{:016x}",
-        stored.messages.len(),
-        text_hash(message)
-    );
+    // The same turn retried (same conversation, same turn number, same text) creates once.
+    let turn_key = history::turn_key(&conversation, stored.turn(), message);
     let outcome = actions::run(&understanding, &api, &ctx, &turn_key).await?;
     let said = [
         Message {

@@ -1,6 +1,8 @@
 //! Authentication of bearer JWTs with the secrets read from Dapr for each request (a fresh
 //! instance serves every request, so a rotated secret applies at once; the previous secret is
-//! accepted during a rotation).
+//! accepted during a rotation), for the issuer and audience of [`crate::config::jwt_expected`].
+//! A secret shorter than [`auth::MIN_SECRET_BYTES`] is refused at its first use with a clear
+//! error in the log, and the request answers 503.
 
 use spin_sdk::http::Request;
 
@@ -20,6 +22,8 @@ pub enum AuthFailure {
     Unauthorized(auth::AuthError),
     /// The secrets could not be read (503).
     Upstream(DaprError),
+    /// The configured secrets cannot be used, e.g. too short (503; the reason is logged).
+    Misconfigured(auth::AuthError),
 }
 
 /// The user id (`sub`) of the request's valid bearer token.
@@ -34,7 +38,23 @@ pub async fn authenticate(req: &Request, dapr: &Dapr) -> Result<String, AuthFail
     let current = current.map_err(AuthFailure::Upstream)?.unwrap_or_default();
     let previous = previous.ok().flatten().unwrap_or_default();
     let now = chrono::Utc::now().timestamp();
-    auth::verify(token, &[current.as_bytes(), previous.as_bytes()], now)
-        .map(|u| u.as_str().to_string())
-        .map_err(AuthFailure::Unauthorized)
+    let expected = crate::config::jwt_expected();
+    auth::verify(
+        token,
+        &[current.as_bytes(), previous.as_bytes()],
+        &expected,
+        now,
+    )
+    .map(|u| u.as_str().to_string())
+    .map_err(|e| {
+        if e.is_configuration() {
+            eprintln!(
+                "{}: JWT secrets in {SECRET_STORE} unusable: {e}",
+                crate::config::app_id()
+            );
+            AuthFailure::Misconfigured(e)
+        } else {
+            AuthFailure::Unauthorized(e)
+        }
+    })
 }

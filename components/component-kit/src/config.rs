@@ -37,3 +37,15 @@ pub fn dapr_timeout() -> std::time::Duration {
         .unwrap_or(DEFAULT_DAPR_TIMEOUT_SECS);
     std::time::Duration::from_secs(secs)
 }
+
+/// The issuer and audience bearer tokens must carry: `JWT_ISSUER` and `JWT_AUDIENCE` from the
+/// WASI environment, by default [`auth::DEFAULT_ISSUER`] (`todo-platform`) and
+/// [`auth::DEFAULT_AUDIENCE`] (`todo-api`).
+pub fn jwt_expected() -> auth::Expected {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let defaults = auth::Expected::default();
+    auth::Expected {
+        issuer: var("JWT_ISSUER").unwrap_or(defaults.issuer),
+        audience: var("JWT_AUDIENCE").unwrap_or(defaults.audience),
+    }
+}

@@ -52,6 +52,20 @@ impl std::fmt::Display for DaprError {
 impl std::error::Error for DaprError {}
 
 impl DaprError {
+    /// What a caller may be told about this failure: its kind only, never the sidecar's
+    /// address or the raw answer of Dapr or PostgreSQL (log the error itself instead).
+    pub fn public_detail(&self) -> &'static str {
+        match self {
+            Self::Unreachable(e) if e.to_ascii_lowercase().contains("timeout") => {
+                "the Dapr sidecar did not answer in time"
+            }
+            Self::Unreachable(_) => "the Dapr sidecar could not be reached",
+            Self::Status { .. } => "a backing service answered with an error",
+            Self::Decode(_) => "a backing service answered unexpectedly",
+            Self::Incomplete(_) => "a database statement could not be confirmed",
+        }
+    }
+
     /// True if the sidecar refused a binding call because the binding was being reloaded
     /// (Dapr's HotReload closes a changed component, then initialises it again): the statement
     /// never reached the database, so sending it again is safe.
@@ -437,6 +451,41 @@ mod tests {
             status: 500,
             body: format!(r#"{{"errorCode":"ERR_INVOKE_OUTPUT_BINDING","message":"{message}"}}"#),
         }
+    }
+
+    #[test]
+    fn public_details_carry_no_address_and_no_raw_answer() {
+        let raw = [
+            DaprError::Unreachable(
+                "http://10.0.0.7:3500: ErrorCode::ConnectionRefused".into(),
+            ),
+            DaprError::Unreachable("http://10.0.0.7:3500: ErrorCode::HttpResponseTimeout".into()),
+            DaprError::Status {
+                status: 500,
+                body: r#"{"errorCode":"ERR_INVOKE_OUTPUT_BINDING","message":"error executing query: ERROR: permission denied for table tasks (SQLSTATE 42501) host=db.internal password=x"}"#.into(),
+            },
+            DaprError::Decode("expected value at line 1 column 1: <html>".into()),
+            DaprError::Incomplete("relation \"tasks\" does not exist".into()),
+        ];
+        for e in &raw {
+            let d = e.public_detail();
+            for secret in [
+                "10.0.0.7",
+                "3500",
+                "ERR_",
+                "SQLSTATE",
+                "permission",
+                "tasks",
+                "html",
+                "db.internal",
+            ] {
+                assert!(!d.contains(secret), "{d} reveals {secret}");
+            }
+        }
+        assert_eq!(
+            raw[1].public_detail(),
+            "the Dapr sidecar did not answer in time"
+        );
     }
 
     #[test]

@@ -25,18 +25,24 @@ fn healthz(_req: Request, _params: Params) -> anyhow::Result<impl IntoResponse> 
 }
 
 /// Readiness: the Dapr sidecar answers its own health endpoint over outbound HTTP (a bounded
-/// call of the Dapr client, so a hanging sidecar makes the component unready, not stuck).
+/// call of the Dapr client, so a hanging sidecar makes the component unready, not stuck). The
+/// answer names no address and no raw error (probes may be public); the log has both.
 async fn readyz(_req: Request, _params: Params) -> anyhow::Result<impl IntoResponse> {
     let dapr = Dapr::from_env();
-    let url = format!("{}/v1.0/healthz", dapr.base());
     Ok(match dapr.healthy().await {
-        Ok(()) => json(200, &serde_json::json!({"status": "ready", "dapr": url})),
-        Err(DaprError::Status { status, .. }) => problem::response(
-            503,
-            "Dapr sidecar not ready",
-            &format!("{url} answered {status}"),
-        ),
-        Err(e) => problem::response(503, "Dapr sidecar unreachable", &format!("{url}: {e}")),
+        Ok(()) => json(200, &serde_json::json!({"status": "ready", "dapr": "ok"})),
+        Err(e) => {
+            eprintln!(
+                "{}: not ready: {}/v1.0/healthz: {e}",
+                config::app_id(),
+                dapr.base()
+            );
+            let title = match e {
+                DaprError::Status { .. } => "Dapr sidecar not ready",
+                _ => "Dapr sidecar unreachable",
+            };
+            problem::response(503, title, e.public_detail())
+        }
     })
 }
 

@@ -19,9 +19,14 @@ pub enum DashError {
     Unauthorized(String),
     /// 404: no such route of the proxied API.
     NotFound(String),
-    /// 503: the sidecar, the database or the Task API failed.
+    /// 503: the sidecar, the database or the Task API failed, or the service is misconfigured.
+    /// The text is logged, never sent: it may hold Dapr's or PostgreSQL's own error and
+    /// internal addresses.
     Upstream(String),
 }
+
+/// The detail of every 503 answer.
+pub const UPSTREAM_DETAIL: &str = "a service the dashboard relies on failed; try again shortly";
 
 impl From<DaprError> for DashError {
     fn from(e: DaprError) -> Self {
@@ -34,6 +39,7 @@ impl From<AuthFailure> for DashError {
         match e {
             AuthFailure::Unauthorized(e) => Self::Unauthorized(e.to_string()),
             AuthFailure::Upstream(e) => Self::Upstream(e.to_string()),
+            AuthFailure::Misconfigured(e) => Self::Upstream(format!("misconfigured: {e}")),
         }
     }
 }
@@ -54,12 +60,15 @@ pub fn respond(result: Result<Response, DashError>) -> Response {
         ),
         DashError::Unauthorized(d) => (401, "unauthorized", "Authentication required", d.clone()),
         DashError::NotFound(d) => (404, "not-found", "Not found", d.clone()),
-        DashError::Upstream(d) => (
-            503,
-            "upstream-unavailable",
-            "A dependency is unavailable",
-            d.clone(),
-        ),
+        DashError::Upstream(cause) => {
+            eprintln!("dashboard upstream failure: {cause}");
+            (
+                503,
+                "upstream-unavailable",
+                "A dependency is unavailable",
+                UPSTREAM_DETAIL.to_string(),
+            )
+        }
     };
     let mut body = serde_json::json!({
         "type": format!("{PROBLEM_BASE}{kind}"),
@@ -78,4 +87,21 @@ pub fn respond(result: Result<Response, DashError>) -> Response {
         builder.header("www-authenticate", "Bearer");
     }
     builder.body(body.to_string()).build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_503_carries_no_raw_dapr_or_database_text() {
+        let raw = r#"Dapr answered 500: {"errorCode":"ERR_INVOKE_OUTPUT_BINDING","message":"ERROR: permission denied for table dashboard_cursors (SQLSTATE 42501)"}"#;
+        let r = respond(Err(DashError::Upstream(raw.into())));
+        assert_eq!(*r.status(), 503);
+        let b: serde_json::Value = serde_json::from_slice(r.body()).expect("problem json");
+        assert_eq!(b["detail"], UPSTREAM_DETAIL);
+        for leak in ["ERR_", "SQLSTATE", "permission", "dashboard_cursors"] {
+            assert!(!b.to_string().contains(leak), "{b}");
+        }
+    }
 }

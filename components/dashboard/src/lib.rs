@@ -1,6 +1,6 @@
 //! Dashboard component: serves the page (HTML, JS and CSS embedded at build time), proxies the
 //! page's task calls to the Task API by Dapr service invocation with the caller's token,
-//! previews recurrences with the recurrence library compiled in, and delivers live updates: it
+//! previews recurrences for signed-in callers with the recurrence library compiled in, and delivers live updates: it
 //! records every task event of `task-operations` and `task-modifications` in a per-user change
 //! log and answers long polls on it (`GET /api/changes`).
 
@@ -19,7 +19,7 @@ async fn api(req: Request, _: Params) -> Response {
 }
 
 async fn preview(req: Request, _: Params) -> Response {
-    error::respond(preview::handle(&req))
+    error::respond(preview::handle(&req).await)
 }
 
 async fn changes(req: Request, _: Params) -> Response {

@@ -1,8 +1,12 @@
 //! `GET /api/preview?recurrence=&tzid=&due_date=&end_date=&mode=`: what a recurrence would do,
 //! resolved exactly as the Task API resolves it on create (`domain::preview`). It reads no user
-//! data, so it needs no token.
+//! data, but it expands rules with the caller's CPU time, so it needs a valid token like every
+//! other API route; the work of one request is bounded by the density check of
+//! `domain::schedule` and the recurrence library's lazy, capped expansion.
 
 use chrono::Utc;
+use component_kit::bearer::authenticate;
+use component_kit::dapr::Dapr;
 use component_kit::health::json;
 use domain::input::parse_time;
 use domain::preview::preview;
@@ -56,8 +60,9 @@ fn time_param(query: &str, name: &str) -> Result<Option<chrono::DateTime<Utc>>, 
         .transpose()
 }
 
-/// Answers the preview, or a problem naming the field that is wrong.
-pub fn handle(req: &Request) -> Result<Response, DashError> {
+/// Answers the preview for an authenticated caller, or a problem naming the field that is wrong.
+pub async fn handle(req: &Request) -> Result<Response, DashError> {
+    authenticate(req, &Dapr::from_env()).await?;
     let q = req.query();
     let recurrence = param(q, "recurrence")
         .ok_or_else(|| DashError::BadRequest("query parameter recurrence is required".into()))?;

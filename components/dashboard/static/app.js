@@ -46,7 +46,7 @@ async function api(path, { method = "GET", body, headers = {}, signal } = {}) {
     try { data = JSON.parse(text); } catch { data = { detail: text }; }
   }
   if (!r.ok) {
-    if (r.status === 401 && path !== "/api/preview") signOut("Your sign-in expired or is not valid; paste a new token.");
+    if (r.status === 401) signOut("Your sign-in expired or is not valid; paste a new token.");
     throw new ApiError(r.status, data);
   }
   return { data, etag: r.headers.get("etag") };

@@ -8,6 +8,9 @@ use spin_sdk::http::Response;
 /// Base of the stable problem type URIs.
 pub const PROBLEM_BASE: &str = "https://todo.example/problems/";
 
+/// The detail of a 503 caused by the service's own configuration.
+pub const MISCONFIGURED: &str = "the service is not configured correctly; its log names the cause";
+
 /// Everything a handler can fail with.
 #[derive(Debug)]
 pub enum ApiError {
@@ -49,8 +52,12 @@ pub enum ApiError {
         /// Seconds until the window ends (`Retry-After`).
         retry_after: i64,
     },
-    /// 503: the sidecar or the database failed.
+    /// 503: the sidecar or the database failed (the detail names the kind only; the error is
+    /// logged).
     Upstream(DaprError),
+    /// 503: the service's configuration cannot be used, e.g. a JWT secret that is too short
+    /// (logged; the detail says no more).
+    Misconfigured(String),
 }
 
 impl From<DaprError> for ApiError {
@@ -145,7 +152,13 @@ impl ApiError {
                 503,
                 "upstream-unavailable",
                 "A backing service failed",
-                e.to_string(),
+                e.public_detail().into(),
+            ),
+            Self::Misconfigured(_) => (
+                503,
+                "upstream-unavailable",
+                "A backing service failed",
+                MISCONFIGURED.into(),
             ),
         }
     }
@@ -162,8 +175,10 @@ impl ApiError {
         if let Self::Validation(e) = self {
             body["errors"] = serde_json::to_value(&e.0).unwrap_or_default();
         }
-        if let Self::Upstream(e) = self {
-            eprintln!("task-api upstream failure: {e}");
+        match self {
+            Self::Upstream(e) => eprintln!("task-api upstream failure: {e}"),
+            Self::Misconfigured(e) => eprintln!("task-api misconfigured: {e}"),
+            _ => {}
         }
         let mut b = Response::builder();
         b.status(status)
@@ -184,4 +199,36 @@ impl ApiError {
 /// Turns a handler's result into the response.
 pub fn respond(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(|e| e.response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detail(e: ApiError) -> (u16, serde_json::Value) {
+        let r = e.response();
+        let body = serde_json::from_slice(r.body()).unwrap_or_default();
+        (*r.status(), body)
+    }
+
+    #[test]
+    fn a_503_names_the_kind_of_failure_only() {
+        let (status, body) = detail(ApiError::Upstream(DaprError::Status {
+            status: 500,
+            body: r#"{"errorCode":"ERR_INVOKE_OUTPUT_BINDING","message":"ERROR: permission denied for table tasks (SQLSTATE 42501)"}"#.into(),
+        }));
+        assert_eq!(status, 503);
+        assert_eq!(body["detail"], "a backing service answered with an error");
+        let (_, body) = detail(ApiError::Upstream(DaprError::Unreachable(
+            "http://10.1.2.3:3500: ErrorCode::ConnectionRefused".into(),
+        )));
+        assert_eq!(body["detail"], "the Dapr sidecar could not be reached");
+        let (status, body) = detail(ApiError::Misconfigured(
+            "a signing secret has 16 bytes; at least 32 are required".into(),
+        ));
+        assert_eq!(
+            (status, body["detail"].as_str()),
+            (503, Some(MISCONFIGURED))
+        );
+    }
 }

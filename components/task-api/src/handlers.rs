@@ -454,9 +454,8 @@ pub async fn occurrences(req: Request, p: Params) -> Answer {
         ));
     }
     let items: Vec<Value> = series
-        .between(from, to)
+        .first_between(from, to, MAX_PREVIEW)
         .into_iter()
-        .take(MAX_PREVIEW)
         .map(|t| json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
         .collect();
     Ok(json_response(

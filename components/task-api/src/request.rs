@@ -12,6 +12,7 @@ pub async fn authenticate(req: &Request, dapr: &Dapr) -> Result<String, ApiError
     bearer::authenticate(req, dapr).await.map_err(|e| match e {
         AuthFailure::Unauthorized(e) => ApiError::Unauthorized(e),
         AuthFailure::Upstream(e) => ApiError::Upstream(e),
+        AuthFailure::Misconfigured(e) => ApiError::Misconfigured(e.to_string()),
     })
 }
 

@@ -1,9 +1,11 @@
 //! HS256 JSON Web Tokens as issued by the platform's auth service (a shared secret).
 //!
 //! [`verify`] accepts a token signed with the current or the previous secret (rotation), and
-//! refuses every other algorithm (including `none`), a bad signature, an expired token, a token
-//! not yet valid, a lifetime over [`MAX_LIFETIME_SECS`] and a missing `sub`. Signatures are
-//! compared in constant time. No clock is read here: callers pass `now`.
+//! refuses every other algorithm (including `none`), a `crit` header, a bad signature, an
+//! expired token, a token not yet valid, a lifetime over [`MAX_LIFETIME_SECS`], an `iss` or
+//! `aud` other than the [`Expected`] ones and a missing `sub`. Secrets shorter than
+//! [`MIN_SECRET_BYTES`] are a configuration error, never used. Signatures are compared in
+//! constant time. No clock is read here: callers pass `now`.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -20,6 +22,34 @@ pub const MAX_LIFETIME_SECS: i64 = 3600;
 
 /// Tolerated clock skew for `exp` and `nbf`, in seconds.
 pub const LEEWAY_SECS: i64 = 30;
+
+/// Shortest accepted signing secret, in bytes: HS256 needs a key at least as long as its hash
+/// output (RFC 7518 §3.2).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The issuer (`iss`) tokens must name unless configured otherwise.
+pub const DEFAULT_ISSUER: &str = "todo-platform";
+
+/// The audience (`aud`) tokens must name unless configured otherwise.
+pub const DEFAULT_AUDIENCE: &str = "todo-api";
+
+/// Who must have issued a token (`iss`) and for whom (`aud`, a string or an array holding it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    /// The required `iss`.
+    pub issuer: String,
+    /// The required member of `aud`.
+    pub audience: String,
+}
+
+impl Default for Expected {
+    fn default() -> Self {
+        Self {
+            issuer: DEFAULT_ISSUER.to_string(),
+            audience: DEFAULT_AUDIENCE.to_string(),
+        }
+    }
+}
 
 /// Why a token was refused. The messages are safe to show to the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,9 +78,37 @@ pub enum AuthError {
     /// `sub` is missing, empty, longer than 255 bytes or has control characters.
     #[error("token has no usable subject")]
     Subject,
+    /// `iss` is missing or not the expected issuer.
+    #[error("token issuer is not accepted")]
+    Issuer,
+    /// `aud` is missing or does not name the expected audience.
+    #[error("token audience is not accepted")]
+    Audience,
+    /// The header has `crit`: extensions this verifier does not implement (RFC 7515 §4.1.11).
+    #[error("token has critical header parameters")]
+    Critical,
     /// No secret was configured.
     #[error("no signing secret configured")]
     NoSecret,
+    /// A configured secret is too short to use (a configuration error, not the caller's).
+    #[error("a signing secret has {0} bytes; at least {MIN_SECRET_BYTES} are required")]
+    WeakSecret(usize),
+}
+
+impl AuthError {
+    /// True for errors of the server's configuration rather than of the token.
+    pub fn is_configuration(&self) -> bool {
+        matches!(self, Self::NoSecret | Self::WeakSecret(_))
+    }
+}
+
+/// Checks a signing secret before use: at least [`MIN_SECRET_BYTES`] bytes.
+pub fn check_secret(secret: &[u8]) -> Result<(), AuthError> {
+    match secret.len() {
+        0 => Err(AuthError::NoSecret),
+        n if n < MIN_SECRET_BYTES => Err(AuthError::WeakSecret(n)),
+        _ => Ok(()),
+    }
 }
 
 /// The claims the platform reads.
@@ -68,6 +126,12 @@ pub struct Claims {
     /// Not before (seconds since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
+    /// Issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience: one string or an array of strings (RFC 7519 §4.1.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<serde_json::Value>,
 }
 
 /// A verified caller.
@@ -84,6 +148,7 @@ impl UserId {
 #[derive(Deserialize)]
 struct Header {
     alg: Option<String>,
+    crit: Option<serde_json::Value>,
 }
 
 /// Extracts the token from an `Authorization` header value (`Bearer <token>`).
@@ -96,11 +161,20 @@ pub fn bearer(header: Option<&str>) -> Result<&str, AuthError> {
     Ok(token.trim())
 }
 
-/// Verifies an HS256 token against the current secret and, if given, the previous one.
-pub fn verify(token: &str, secrets: &[&[u8]], now: i64) -> Result<UserId, AuthError> {
+/// Verifies an HS256 token against the current secret and, if given, the previous one (an
+/// empty secret is one not configured), for the expected issuer and audience.
+pub fn verify(
+    token: &str,
+    secrets: &[&[u8]],
+    expected: &Expected,
+    now: i64,
+) -> Result<UserId, AuthError> {
     let secrets: Vec<&[u8]> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
     if secrets.is_empty() {
         return Err(AuthError::NoSecret);
+    }
+    for secret in &secrets {
+        check_secret(secret)?;
     }
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
@@ -112,6 +186,9 @@ pub fn verify(token: &str, secrets: &[&[u8]], now: i64) -> Result<UserId, AuthEr
     match header.alg.as_deref() {
         Some("HS256") => {}
         other => return Err(AuthError::Algorithm(other.unwrap_or("missing").to_string())),
+    }
+    if header.crit.is_some() {
+        return Err(AuthError::Critical);
     }
     let signature = URL_SAFE_NO_PAD
         .decode(s)
@@ -147,6 +224,19 @@ pub fn verify(token: &str, secrets: &[&[u8]], now: i64) -> Result<UserId, AuthEr
     if exp.saturating_sub(iat) > MAX_LIFETIME_SECS {
         return Err(AuthError::Lifetime);
     }
+    if claims.iss.as_deref() != Some(expected.issuer.as_str()) {
+        return Err(AuthError::Issuer);
+    }
+    let names_audience = match &claims.aud {
+        Some(serde_json::Value::String(a)) => *a == expected.audience,
+        Some(serde_json::Value::Array(all)) => all
+            .iter()
+            .any(|a| a.as_str() == Some(expected.audience.as_str())),
+        _ => false,
+    };
+    if !names_audience {
+        return Err(AuthError::Audience);
+    }
     // The subject keys every row of the user: no control characters (PostgreSQL text cannot
     // hold NUL), at most 255 bytes.
     match claims.sub {
@@ -159,13 +249,21 @@ pub fn verify(token: &str, secrets: &[&[u8]], now: i64) -> Result<UserId, AuthEr
     }
 }
 
-/// Mints an HS256 token for `sub`, valid from `now` for `lifetime_secs`.
+/// Mints an HS256 token for `sub` with the default issuer and audience, valid from `now` for
+/// `lifetime_secs`.
 pub fn mint(sub: &str, secret: &[u8], now: i64, lifetime_secs: i64) -> String {
+    mint_for(sub, &Expected::default(), secret, now, lifetime_secs)
+}
+
+/// Mints an HS256 token for `sub`, issued by and for `to`, valid from `now` for `lifetime_secs`.
+pub fn mint_for(sub: &str, to: &Expected, secret: &[u8], now: i64, lifetime_secs: i64) -> String {
     let claims = Claims {
         sub: Some(sub.to_string()),
         iat: Some(now),
-        exp: Some(now + lifetime_secs),
+        exp: Some(now.saturating_add(lifetime_secs)),
         nbf: None,
+        iss: Some(to.issuer.clone()),
+        aud: Some(serde_json::Value::String(to.audience.clone())),
     };
     sign(
         &serde_json::json!({"alg": "HS256", "typ": "JWT"}),
@@ -205,8 +303,12 @@ mod tests {
     const KEY: &[u8] = b"current-secret-current-secret-32";
     const OLD: &[u8] = b"previous-secret-previous-secret!";
 
+    fn ex() -> Expected {
+        Expected::default()
+    }
+
     fn claims(sub: Option<&str>, iat: i64, exp: i64) -> serde_json::Value {
-        let mut c = json!({"iat": iat, "exp": exp});
+        let mut c = json!({"iat": iat, "exp": exp, "iss": DEFAULT_ISSUER, "aud": DEFAULT_AUDIENCE});
         if let Some(s) = sub {
             c["sub"] = json!(s);
         }
@@ -221,12 +323,15 @@ mod tests {
     fn accepts_a_minted_token_with_current_or_previous_secret() {
         let t = mint("alice", KEY, NOW, 900);
         assert_eq!(
-            verify(&t, &[KEY, OLD], NOW).map(|u| u.0),
+            verify(&t, &[KEY, OLD], &ex(), NOW).map(|u| u.0),
             Ok("alice".into())
         );
         let t = mint("bob", OLD, NOW, 900);
-        assert_eq!(verify(&t, &[KEY, OLD], NOW).map(|u| u.0), Ok("bob".into()));
-        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Signature));
+        assert_eq!(
+            verify(&t, &[KEY, OLD], &ex(), NOW).map(|u| u.0),
+            Ok("bob".into())
+        );
+        assert_eq!(verify(&t, &[KEY], &ex(), NOW), Err(AuthError::Signature));
     }
 
     #[test]
@@ -235,19 +340,19 @@ mod tests {
         for alg in ["none", "HS512", "RS256", "hs256"] {
             let t = sign(&json!({"alg": alg}), &c, KEY);
             assert_eq!(
-                verify(&t, &[KEY], NOW),
+                verify(&t, &[KEY], &ex(), NOW),
                 Err(AuthError::Algorithm(alg.into()))
             );
         }
         let p = URL_SAFE_NO_PAD.encode(c.to_string());
         let h = URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#);
         assert_eq!(
-            verify(&format!("{h}.{p}."), &[KEY], NOW),
+            verify(&format!("{h}.{p}."), &[KEY], &ex(), NOW),
             Err(AuthError::Algorithm("none".into()))
         );
         let h = URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT"}"#);
         assert_eq!(
-            verify(&format!("{h}.{p}.x"), &[KEY], NOW),
+            verify(&format!("{h}.{p}.x"), &[KEY], &ex(), NOW),
             Err(AuthError::Algorithm("missing".into()))
         );
     }
@@ -255,7 +360,7 @@ mod tests {
     #[test]
     fn refuses_bad_signatures_and_tampered_claims() {
         let t = mint("alice", b"another-secret", NOW, 60);
-        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Signature));
+        assert_eq!(verify(&t, &[KEY], &ex(), NOW), Err(AuthError::Signature));
         let good = mint("alice", KEY, NOW, 60);
         let parts: Vec<&str> = good.split('.').collect();
         let forged = URL_SAFE_NO_PAD.encode(claims(Some("mallory"), NOW, NOW + 60).to_string());
@@ -263,6 +368,7 @@ mod tests {
             verify(
                 &format!("{}.{}.{}", parts[0], forged, parts[2]),
                 &[KEY],
+                &ex(),
                 NOW
             ),
             Err(AuthError::Signature)
@@ -272,21 +378,29 @@ mod tests {
     #[test]
     fn refuses_expired_future_and_long_lived_tokens() {
         let t = sign(&hs256(), &claims(Some("a"), NOW - 600, NOW - 60), KEY);
-        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Expired));
-        let t = sign(&hs256(), &json!({"sub": "a", "iat": NOW}), KEY);
-        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Expired));
+        assert_eq!(verify(&t, &[KEY], &ex(), NOW), Err(AuthError::Expired));
+        let t = sign(
+            &hs256(),
+            &json!({"sub": "a", "iat": NOW, "iss": DEFAULT_ISSUER, "aud": DEFAULT_AUDIENCE}),
+            KEY,
+        );
+        assert_eq!(verify(&t, &[KEY], &ex(), NOW), Err(AuthError::Expired));
         let mut c = claims(Some("a"), NOW, NOW + 60);
         c["nbf"] = json!(NOW + 600);
         assert_eq!(
-            verify(&sign(&hs256(), &c, KEY), &[KEY], NOW),
+            verify(&sign(&hs256(), &c, KEY), &[KEY], &ex(), NOW),
             Err(AuthError::NotYetValid)
         );
         let t = sign(&hs256(), &claims(Some("a"), NOW, NOW + 3601), KEY);
-        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Lifetime));
-        let t = sign(&hs256(), &json!({"sub": "a", "exp": NOW + 60}), KEY);
-        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Lifetime));
+        assert_eq!(verify(&t, &[KEY], &ex(), NOW), Err(AuthError::Lifetime));
+        let t = sign(
+            &hs256(),
+            &json!({"sub": "a", "exp": NOW + 60, "iss": DEFAULT_ISSUER, "aud": DEFAULT_AUDIENCE}),
+            KEY,
+        );
+        assert_eq!(verify(&t, &[KEY], &ex(), NOW), Err(AuthError::Lifetime));
         let t = sign(&hs256(), &claims(Some("a"), NOW, NOW + 3600), KEY);
-        assert!(verify(&t, &[KEY], NOW).is_ok());
+        assert!(verify(&t, &[KEY], &ex(), NOW).is_ok());
     }
 
     #[test]
@@ -297,37 +411,140 @@ mod tests {
             &claims(Some("a"), i64::MIN, NOW + 86_400 * 3650),
             KEY,
         );
-        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Lifetime));
+        assert_eq!(verify(&t, &[KEY], &ex(), NOW), Err(AuthError::Lifetime));
         let t = sign(&hs256(), &claims(Some("a"), NOW, i64::MAX), KEY);
-        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Lifetime));
+        assert_eq!(verify(&t, &[KEY], &ex(), NOW), Err(AuthError::Lifetime));
         let mut c = claims(Some("a"), NOW, NOW + 60);
         c["nbf"] = json!(i64::MAX);
         assert_eq!(
-            verify(&sign(&hs256(), &c, KEY), &[KEY], i64::MAX - 10),
+            verify(&sign(&hs256(), &c, KEY), &[KEY], &ex(), i64::MAX - 10),
             Err(AuthError::Expired)
         );
         let t = sign(&hs256(), &claims(Some("a"), i64::MAX, i64::MAX), KEY);
-        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::NotYetValid));
+        assert_eq!(verify(&t, &[KEY], &ex(), NOW), Err(AuthError::NotYetValid));
     }
 
     #[test]
     fn refuses_missing_subject_and_garbage() {
         let t = sign(&hs256(), &claims(None, NOW, NOW + 60), KEY);
-        assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Subject));
+        assert_eq!(verify(&t, &[KEY], &ex(), NOW), Err(AuthError::Subject));
         for sub in [" ", "a\u{0}b", "tab\there", &"x".repeat(256)] {
             let t = sign(&hs256(), &claims(Some(sub), NOW, NOW + 60), KEY);
-            assert_eq!(verify(&t, &[KEY], NOW), Err(AuthError::Subject), "{sub:?}");
+            assert_eq!(
+                verify(&t, &[KEY], &ex(), NOW),
+                Err(AuthError::Subject),
+                "{sub:?}"
+            );
         }
         let t = sign(
             &hs256(),
             &claims(Some("o'brien\"; --$1 ünï 🙂"), NOW, NOW + 60),
             KEY,
         );
-        assert!(verify(&t, &[KEY], NOW).is_ok());
+        assert!(verify(&t, &[KEY], &ex(), NOW).is_ok());
         for bad in ["", "a.b", "a.b.c.d", "!!.!!.!!", "e30.e30"] {
-            assert!(verify(bad, &[KEY], NOW).is_err(), "{bad}");
+            assert!(verify(bad, &[KEY], &ex(), NOW).is_err(), "{bad}");
         }
-        assert_eq!(verify("x.y.z", &[], NOW), Err(AuthError::NoSecret));
+        assert_eq!(verify("x.y.z", &[], &ex(), NOW), Err(AuthError::NoSecret));
+    }
+
+    #[test]
+    fn refuses_other_issuers_and_audiences() {
+        let ok = claims(Some("a"), NOW, NOW + 60);
+        let with = |k: &str, v: serde_json::Value| {
+            let mut c = ok.clone();
+            if v.is_null() {
+                c.as_object_mut().map(|o| o.remove(k));
+            } else {
+                c[k] = v;
+            }
+            sign(&hs256(), &c, KEY)
+        };
+        for (iss, err) in [
+            (json!(null), AuthError::Issuer),
+            (json!("someone-else"), AuthError::Issuer),
+            (json!(["todo-platform"]), AuthError::Malformed),
+            (json!(""), AuthError::Issuer),
+        ] {
+            assert_eq!(
+                verify(&with("iss", iss.clone()), &[KEY], &ex(), NOW),
+                Err(err),
+                "{iss}"
+            );
+        }
+        for aud in [
+            json!(null),
+            json!("other-api"),
+            json!(["a", "b"]),
+            json!(7),
+            json!([]),
+        ] {
+            assert_eq!(
+                verify(&with("aud", aud.clone()), &[KEY], &ex(), NOW),
+                Err(AuthError::Audience),
+                "{aud}"
+            );
+        }
+        let t = with("aud", json!(["other-api", DEFAULT_AUDIENCE]));
+        assert!(verify(&t, &[KEY], &ex(), NOW).is_ok());
+        // Configured values replace the defaults.
+        let mine = Expected {
+            issuer: "https://id.example".into(),
+            audience: "tasks".into(),
+        };
+        let t = mint_for("a", &mine, KEY, NOW, 60);
+        assert!(verify(&t, &[KEY], &mine, NOW).is_ok());
+        assert_eq!(verify(&t, &[KEY], &ex(), NOW), Err(AuthError::Issuer));
+        assert!(verify(&mint("a", KEY, NOW, 60), &[KEY], &ex(), NOW).is_ok());
+    }
+
+    #[test]
+    fn refuses_critical_header_parameters() {
+        let c = claims(Some("a"), NOW, NOW + 60);
+        for crit in [
+            json!(["exp"]),
+            json!(["b64"]),
+            json!([]),
+            json!("x"),
+            json!(null),
+        ] {
+            let t = sign(
+                &json!({"alg": "HS256", "crit": crit, "b64": false}),
+                &c,
+                KEY,
+            );
+            assert_eq!(
+                verify(&t, &[KEY], &ex(), NOW),
+                if crit.is_null() {
+                    Ok(UserId("a".into()))
+                } else {
+                    Err(AuthError::Critical)
+                },
+                "{crit}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_to_use_secrets_shorter_than_32_bytes() {
+        let short = b"too-short-secret";
+        let t = mint("a", short, NOW, 60);
+        let e = verify(&t, &[short], &ex(), NOW).unwrap_err();
+        assert_eq!(e, AuthError::WeakSecret(16));
+        assert!(e.is_configuration());
+        assert_eq!(
+            e.to_string(),
+            "a signing secret has 16 bytes; at least 32 are required"
+        );
+        // A short previous secret is refused too, even for a token of the current one.
+        let t = mint("a", KEY, NOW, 60);
+        assert_eq!(
+            verify(&t, &[KEY, &OLD[..31]], &ex(), NOW),
+            Err(AuthError::WeakSecret(31))
+        );
+        assert_eq!(check_secret(KEY), Ok(()));
+        assert_eq!(check_secret(b""), Err(AuthError::NoSecret));
+        assert!(!AuthError::Signature.is_configuration());
     }
 
     #[test]

@@ -7,12 +7,17 @@
 //! keeps its next instance. Completed instances and exceptions stay as they are. In
 //! `from_completion` mode due dates are counted from completions, so pending instances keep
 //! their due dates and the new rule applies from the next completion.
+//!
+//! A split ("this and following") cuts the stored series with [`recurrence::Series::split_at`]:
+//! the old series keeps the earlier occurrences (its rule gets `UNTIL` just before the split,
+//! or the smaller `COUNT`), and the new one, unless the patch gives it a rule of its own, goes
+//! on with the remaining `COUNT`, so a `COUNT=5` series split at its 4th occurrence still has 5.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use recurrence::tz::{to_instant, to_local};
-use recurrence::Series;
+use recurrence::{Rule, Series};
 
 use crate::input::PatchTask;
 use crate::schedule::{self, SeriesPlan, LOCAL_FORMAT};
@@ -82,6 +87,9 @@ pub struct SeriesEdit {
     pub split: bool,
     /// True when the rule, zone, mode or end date differs from the stored series.
     pub rule_changed: bool,
+    /// On a split: the old series' rule, cut just before the edited occurrence (`None`: keep
+    /// the stored rule, which its end date then cuts).
+    pub old_rule: Option<String>,
     /// Pending instances in scope.
     pub instances: Vec<Planned>,
     /// An instance to create when none would be pending otherwise.
@@ -98,22 +106,50 @@ fn rebuild(plan: &SeriesPlan) -> Option<Series> {
     )
 }
 
-/// Resolves the edited series: the patch's fields over the stored ones. DTSTART keeps its wall
-/// time (in the new zone): the series' own for `all`, the edited occurrence's for a split.
-pub fn resolve_series(
-    stored: &StoredSeries,
-    patch: &PatchTask,
-    split_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Result<SeriesPlan, FieldError> {
-    let old = schedule::stored_series(
+fn stored(stored: &StoredSeries) -> Option<Series> {
+    schedule::stored_series(
         &stored.rule,
         &stored.dtstart_local,
         &stored.tzid,
         stored.end_date,
         stored.mode,
     )
-    .ok_or_else(|| FieldError::new("recurrence", "the stored series cannot be read"))?;
+}
+
+/// The two rules of a series split at the occurrence `at` ([`Series::split_at`]): the old
+/// series' (`None` if no occurrence is left before `at`) and the new series'.
+pub fn split_rules(stored: &StoredSeries, at: DateTime<Utc>) -> Option<(Option<String>, String)> {
+    let series = self::stored(stored)?;
+    let (old, new) = series.split_at(to_local(at, series.tz)).ok()?;
+    let text = |s: &Series| s.rule.as_ref().map(Rule::to_canonical_string);
+    Some((text(&old), text(&new)?))
+}
+
+/// True if the patch's `recurrence` is absent or names the stored rule again.
+fn keeps_rule(patch: &PatchTask, stored: &StoredSeries) -> bool {
+    let Some(text) = patch.recurrence.as_deref().map(str::trim) else {
+        return true;
+    };
+    let body = text
+        .get(..6)
+        .filter(|p| p.eq_ignore_ascii_case("RRULE:"))
+        .map_or(text, |_| &text[6..]);
+    recurrence::preset(text)
+        .or_else(|| Rule::parse(body).ok())
+        .is_some_and(|r| r.to_canonical_string() == stored.rule)
+}
+
+/// Resolves the edited series: the patch's fields over the stored ones. DTSTART keeps its wall
+/// time (in the new zone): the series' own for `all`, the edited occurrence's for a split,
+/// where the stored rule goes on with what [`split_rules`] leaves of it.
+pub fn resolve_series(
+    stored: &StoredSeries,
+    patch: &PatchTask,
+    split_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<SeriesPlan, FieldError> {
+    let old = self::stored(stored)
+        .ok_or_else(|| FieldError::new("recurrence", "the stored series cannot be read"))?;
     let tzid = patch.tzid.as_deref().unwrap_or(&stored.tzid);
     let zone = schedule::parse_zone(tzid)?;
     let anchor_local = match split_at {
@@ -121,7 +157,15 @@ pub fn resolve_series(
         None => old.dtstart,
     };
     let anchor = to_instant(anchor_local, zone);
-    let text = patch.recurrence.as_deref().unwrap_or(&stored.rule);
+    let remainder = split_at
+        .filter(|_| keeps_rule(patch, stored))
+        .and_then(|at| split_rules(stored, at))
+        .map(|(_, new)| new);
+    let text = match (&remainder, patch.recurrence.as_deref()) {
+        (Some(rest), _) => rest.as_str(),
+        (None, Some(given)) => given,
+        (None, None) => &stored.rule,
+    };
     let end = patch.end_date.unwrap_or(stored.end_date);
     let mode = patch.mode.unwrap_or(stored.mode);
     schedule::resolve(text, tzid, Some(anchor), end, mode, now)
@@ -141,6 +185,10 @@ pub fn plan_edit(
     now: DateTime<Utc>,
 ) -> Option<SeriesEdit> {
     let series = rebuild(&plan)?;
+    let old_rule = cutoff
+        .filter(|_| split)
+        .and_then(|at| split_rules(stored, at))
+        .and_then(|(old, _)| old);
     let rule_changed = plan.rule != stored.rule
         || plan.tzid != stored.tzid
         || plan.mode != stored.mode
@@ -225,6 +273,7 @@ pub fn plan_edit(
         plan,
         split,
         rule_changed,
+        old_rule,
         instances,
         create,
     })
@@ -320,6 +369,56 @@ mod tests {
         assert_eq!(
             e.instances.iter().map(|p| p.action).collect::<Vec<_>>(),
             [Action::Move(at(5, 8)), Action::Delete]
+        );
+    }
+
+    #[test]
+    fn a_split_count_series_keeps_its_total_count() {
+        let now = at(2, 12);
+        let stored = StoredSeries {
+            rule: "FREQ=DAILY;COUNT=5".into(),
+            ..daily()
+        };
+        // Split at the 4th occurrence (4 December), changing only the title or the zone.
+        for body in [
+            json!({"title": "standup v2"}),
+            json!({"tzid": "Europe/Berlin"}),
+            json!({"recurrence": "RRULE:FREQ=DAILY;COUNT=5"}),
+        ] {
+            let patch = parse_patch(&body, false).expect("p");
+            let plan = resolve_series(&stored, &patch, Some(at(4, 9)), now).expect("plan");
+            assert_eq!(plan.rule, "FREQ=DAILY;COUNT=2", "{body}");
+            let known = [
+                known("done", 1, Status::Completed),
+                known("d", 4, Status::Pending),
+            ];
+            let e = plan_edit(&stored, plan, &known, "d", Some(at(4, 9)), true, true, now)
+                .expect("edit");
+            assert_eq!(e.old_rule.as_deref(), Some("FREQ=DAILY;COUNT=3"));
+            let old = schedule::stored_series(
+                e.old_rule.as_deref().unwrap_or_default(),
+                &stored.dtstart_local,
+                &stored.tzid,
+                None,
+                Mode::Fixed,
+            )
+            .expect("old");
+            let new = rebuild(&e.plan).expect("new");
+            let total = old.take(10).len() + new.take(10).len();
+            assert_eq!(total, 5, "{body}");
+        }
+        // A rule of its own starts its own count.
+        let patch = parse_patch(&json!({"recurrence": "FREQ=DAILY;COUNT=3"}), false).expect("p");
+        let plan = resolve_series(&stored, &patch, Some(at(4, 9)), now).expect("plan");
+        assert_eq!(plan.rule, "FREQ=DAILY;COUNT=3");
+        // Without COUNT, the old series ends just before the split occurrence.
+        let patch = parse_patch(&json!({"title": "x"}), false).expect("p");
+        let plan = resolve_series(&daily(), &patch, Some(at(4, 9)), now).expect("plan");
+        assert_eq!(plan.rule, "FREQ=DAILY");
+        let e = plan_edit(&daily(), plan, &[], "x", Some(at(4, 9)), true, true, now).expect("e");
+        assert_eq!(
+            e.old_rule.as_deref(),
+            Some("FREQ=DAILY;UNTIL=20261204T085959Z")
         );
     }
 

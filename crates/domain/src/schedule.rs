@@ -1,6 +1,7 @@
 //! Recurrence for tasks: resolves the `recurrence` field (preset, RRULE or phrase) into a
 //! series plan, rebuilds a stored series, and finds the next due date after a completion.
-//! Tasks allow HOURLY and coarser rules only.
+//! Tasks recur at most once an hour ([`MAX_PER_HOUR`]): HOURLY and coarser rules only, and no
+//! `BYxxx` part may add occurrences within an hour.
 
 use chrono::{DateTime, DurationRound, NaiveDateTime, TimeDelta, Utc};
 use recurrence::tz::{to_instant, to_local};
@@ -32,6 +33,57 @@ pub struct SeriesPlan {
     pub upcoming: Option<DateTime<Utc>>,
     /// English description of the rule.
     pub describe: String,
+}
+
+/// Most occurrences a task series may have within one hour of wall-clock time.
+pub const MAX_PER_HOUR: usize = 1;
+
+/// Refuses a rule whose real density exceeds [`MAX_PER_HOUR`], naming the part responsible.
+///
+/// With FREQ=HOURLY or coarser every period (hour, day, week, month, year) starts on the hour,
+/// so any hour lies within one period and holds at most `|BYMINUTE| × |BYSECOND|` occurrences
+/// (an absent part takes DTSTART's one value), and at most `|BYSETPOS|` when BYSETPOS picks
+/// from each period. BYHOUR, BYDAY and the other day parts only choose which hours occur, and
+/// INTERVAL, COUNT and UNTIL only thin the series out.
+pub fn check_density(rule: &Rule) -> Result<(), FieldError> {
+    let field = "recurrence";
+    let freq = rule.freq();
+    if freq > Frequency::Hourly {
+        let per_hour = match freq {
+            Frequency::Minutely => "60",
+            _ => "3600",
+        };
+        return Err(FieldError::new(
+            field,
+            format!(
+                "tasks recur at most hourly; FREQ={freq} gives up to {per_hour} occurrences an hour and is not allowed"
+            ),
+        ));
+    }
+    let p = rule.parts();
+    let (minutes, seconds) = (p.by_minute.len().max(1), p.by_second.len().max(1));
+    let per_hour = minutes.saturating_mul(seconds);
+    let picked = match p.by_set_pos.len() {
+        0 => per_hour,
+        n => per_hour.min(n),
+    };
+    if picked <= MAX_PER_HOUR {
+        return Ok(());
+    }
+    let cause = match (minutes > 1, seconds > 1) {
+        (false, _) => format!("BYSECOND gives {seconds} occurrences a minute"),
+        (true, false) => format!("BYMINUTE gives {minutes} occurrences an hour"),
+        (true, true) => format!("BYMINUTE and BYSECOND give {per_hour} occurrences an hour"),
+    };
+    let kept = if picked < per_hour {
+        format!(" and BYSETPOS keeps {picked} of them")
+    } else {
+        String::new()
+    };
+    Err(FieldError::new(
+        field,
+        format!("{cause}{kept}; at most {MAX_PER_HOUR} an hour is allowed"),
+    ))
 }
 
 /// Parses a time zone name (`UTC` and IANA names).
@@ -84,15 +136,7 @@ pub fn resolve(
         .rule
         .clone()
         .ok_or_else(|| FieldError::new(field, "recurrence has no rule"))?;
-    if rule.freq() > Frequency::Hourly {
-        return Err(FieldError::new(
-            field,
-            format!(
-                "tasks recur at most hourly; FREQ={} is not allowed",
-                rule.freq()
-            ),
-        ));
-    }
+    check_density(&rule)?;
     if let Some(end) = end_date {
         series
             .set_end_date(end, now)
@@ -324,6 +368,135 @@ mod tests {
             (e.field.as_str(), e.message.as_str()),
             ("recurrence_end_date", "End date must be in the future")
         );
+    }
+
+    fn refusal(rule: &str) -> String {
+        let now = at(2026, 11, 26, 8);
+        let result = resolve(rule, "Europe/Berlin", None, None, Mode::Fixed, now);
+        assert!(result.is_err(), "{rule} was accepted: {result:?}");
+        let e = result.unwrap_err();
+        assert_eq!(e.field, "recurrence", "{rule}");
+        e.message
+    }
+
+    fn list(range: std::ops::Range<u32>) -> String {
+        range.map(|v| v.to_string()).collect::<Vec<_>>().join(",")
+    }
+
+    #[test]
+    fn rules_denser_than_hourly_are_refused_naming_the_part() {
+        let minutes = list(0..60);
+        let cases = [
+            (
+                format!("FREQ=HOURLY;BYMINUTE={minutes};BYSECOND={minutes}"),
+                "BYMINUTE and BYSECOND give 3600 occurrences an hour; at most 1 an hour is allowed",
+            ),
+            (
+                format!("FREQ=HOURLY;BYSECOND={minutes}"),
+                "BYSECOND gives 60 occurrences a minute; at most 1 an hour is allowed",
+            ),
+            (
+                format!("RRULE:FREQ=DAILY;BYHOUR={};BYMINUTE={minutes}", list(0..24)),
+                "BYMINUTE gives 60 occurrences an hour; at most 1 an hour is allowed",
+            ),
+            (
+                "FREQ=DAILY;BYHOUR=9;BYMINUTE=0,30".to_string(),
+                "BYMINUTE gives 2 occurrences an hour; at most 1 an hour is allowed",
+            ),
+            (
+                "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1;BYHOUR=0;BYMINUTE=0,1".to_string(),
+                "BYMINUTE gives 2 occurrences an hour; at most 1 an hour is allowed",
+            ),
+            (
+                "FREQ=WEEKLY;COUNT=2;BYDAY=MO;BYSECOND=0,1".to_string(),
+                "BYSECOND gives 2 occurrences a minute; at most 1 an hour is allowed",
+            ),
+            (
+                format!("FREQ=MONTHLY;BYMINUTE={minutes};BYSECOND=0,30;BYSETPOS=1,2,3,-1"),
+                "BYMINUTE and BYSECOND give 120 occurrences an hour and BYSETPOS keeps 4 of them; at most 1 an hour is allowed",
+            ),
+            (
+                "freq=hourly;byminute=0,15,30,45".to_string(),
+                "BYMINUTE gives 4 occurrences an hour; at most 1 an hour is allowed",
+            ),
+        ];
+        for (rule, message) in &cases {
+            assert_eq!(refusal(rule), *message, "{rule}");
+        }
+        for rule in [
+            "FREQ=MINUTELY",
+            "FREQ=MINUTELY;INTERVAL=60",
+            "FREQ=SECONDLY;INTERVAL=3600",
+            "FREQ=SECONDLY;BYMINUTE=0;BYSECOND=0",
+        ] {
+            let m = refusal(rule);
+            assert!(
+                m.contains("at most hourly") && m.contains("FREQ="),
+                "{rule}: {m}"
+            );
+        }
+    }
+
+    #[test]
+    fn accepted_rules_never_put_two_occurrences_in_one_hour() {
+        let hours = list(0..24);
+        let rules = [
+            "FREQ=HOURLY".to_string(),
+            "FREQ=HOURLY;BYMINUTE=15;BYSECOND=30".to_string(),
+            format!("FREQ=HOURLY;BYHOUR={hours}"),
+            format!("FREQ=DAILY;BYHOUR={hours}"),
+            "FREQ=DAILY;BYHOUR=9;BYMINUTE=0,30;BYSETPOS=1".to_string(),
+            "FREQ=HOURLY;BYMINUTE=0,59;BYSETPOS=-1".to_string(),
+            format!("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;BYHOUR={hours};BYMINUTE=59"),
+            format!("FREQ=MONTHLY;BYMONTHDAY=1,-1;BYHOUR={hours};BYMINUTE=0,59;BYSETPOS=-1"),
+        ];
+        for rule in &rules {
+            // Across the end of daylight saving time in Berlin (25 October 2026) and of a month.
+            let plan = resolve(
+                rule,
+                "Europe/Berlin",
+                Some(at(2026, 10, 20, 0)),
+                None,
+                Mode::Fixed,
+                at(2026, 10, 1, 0),
+            )
+            .expect(rule);
+            let s = stored_series(
+                &plan.rule,
+                &plan.dtstart_local.format(LOCAL_FORMAT).to_string(),
+                &plan.tzid,
+                None,
+                Mode::Fixed,
+            )
+            .expect("series");
+            let times = s.first_between(at(2026, 10, 20, 0), at(2026, 12, 1, 0), 2000);
+            assert!(!times.is_empty(), "{rule}");
+            for w in times.windows(2) {
+                assert!(w[1] - w[0] >= TimeDelta::hours(1), "{rule}: {w:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_abusive_window_is_listed_lazily() {
+        // A rule the old validation accepted, as it may still be stored: one instant a second.
+        let minutes = list(0..60);
+        let s = stored_series(
+            &format!("FREQ=HOURLY;BYMINUTE={minutes};BYSECOND={minutes}"),
+            "2026-11-26T00:00:00",
+            "UTC",
+            None,
+            Mode::Fixed,
+        )
+        .expect("series");
+        let started = std::time::Instant::now();
+        let first = s.first_between(at(2026, 11, 26, 0), at(2028, 11, 26, 0), 500);
+        assert_eq!(first.len(), 500);
+        assert_eq!(first[499] - first[0], TimeDelta::seconds(499));
+        // The whole two-year window stops at the scan bound instead of 63 million instants.
+        let all = s.between(at(2026, 11, 26, 0), at(2028, 11, 26, 0));
+        assert!(all.len() <= recurrence::series::MAX_SCAN);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
 
     #[test]

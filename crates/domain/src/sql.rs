@@ -932,7 +932,8 @@ pub fn edit_context(user: &str, id: &TaskId) -> Statement {
 }
 
 /// Edits a series' rule or splits it (scope `all` or `following`, see [`crate::edit`]): updates
-/// the series (`all`) or ends it just before the edited occurrence and inserts the new series
+/// the series (`all`) or ends it just before the edited occurrence (end date, and the rule cut
+/// by [`crate::edit::split_rules`]) and inserts the new series
 /// that the edited instance and the later pending ones move to (split); applies the plan to the
 /// pending instances in scope (keep, move, delete), the patch's template fields and reminders,
 /// and creates the next instance if the plan says so. Events: `v1.task.updated` (with
@@ -959,6 +960,7 @@ pub fn edit_series(
     let split = b.bind(edit.split);
     let changed = b.bind(edit.rule_changed);
     let rule = b.bind(edit.plan.rule.as_str());
+    let old_rule = b.bind(opt_text(edit.old_rule.as_deref()));
     let tz = b.bind(edit.plan.tzid.as_str());
     let start = b.bind(rfc3339(edit.plan.start_at));
     let local = b.bind(edit.plan.dtstart_local.format(LOCAL_FORMAT).to_string());
@@ -1000,7 +1002,7 @@ pub fn edit_series(
          title = case when {split}::boolean then s.title else {t_title} end, \
          description = case when {split}::boolean then s.description else {t_desc} end, \
          priority = case when {split}::boolean then s.priority else {t_prio} end, \
-         recurrence_pattern = case when {split}::boolean then s.recurrence_pattern else {rule} end, \
+         recurrence_pattern = case when {split}::boolean then coalesce({old_rule}::text, s.recurrence_pattern) else {rule} end, \
          tzid = case when {split}::boolean then s.tzid else {tz} end, \
          start_at = case when {split}::boolean then s.start_at else {start}::timestamptz end, \
          dtstart_local = case when {split}::boolean then s.dtstart_local else {local} end, \

@@ -107,6 +107,12 @@ pub struct CatchUp {
 /// Upper bound on the number of missed occurrences counted or listed by [`catch_up`].
 pub const MAX_CATCH_UP: u32 = 10_000;
 
+/// Most base occurrences one query examines (window listings, [`Series::next_after`],
+/// [`Series::next_n_after`], [`Series::is_occurrence`], [`catch_up`]): a hard bound on the work of a single call whatever
+/// the rule, e.g. a stored rule with an occurrence every second, which would otherwise list
+/// 63 million instants for a two-year window.
+pub const MAX_SCAN: usize = 100_000;
+
 /// Wall-clock margin used when starting an iteration near an instant: DST shifts are far
 /// smaller, so no occurrence whose instant is after `t` lies before `local(t) - MARGIN`.
 const MARGIN_DAYS: i64 = 2;
@@ -419,6 +425,7 @@ impl Series {
     pub fn next_instance_after(&self, instant: DateTime<Utc>) -> Option<Instance> {
         let base = self
             .occurrences_near(instant)
+            .take(MAX_SCAN)
             .filter(|o| o.instant > instant && self.override_for(o.local).is_none())
             .map(|o| self.instance_of(o))
             .next();
@@ -462,7 +469,7 @@ impl Series {
             let until = UntilBound::of(self);
             let mut resolver = Resolver::new(self.tz);
             let mut out = Vec::with_capacity(n.min(4096));
-            for l in RuleIter::starting_near(rule, self.dtstart, Some(near)) {
+            for l in RuleIter::starting_near(rule, self.dtstart, Some(near)).take(MAX_SCAN) {
                 if out.len() >= n {
                     break;
                 }
@@ -478,7 +485,7 @@ impl Series {
         }
         if self.overrides.is_empty() {
             let mut out = Vec::with_capacity(n.min(4096));
-            for o in self.occurrences_near(instant) {
+            for o in self.occurrences_near(instant).take(MAX_SCAN) {
                 if out.len() >= n {
                     break;
                 }
@@ -490,6 +497,7 @@ impl Series {
         }
         let mut out: Vec<DateTime<Utc>> = self
             .occurrences_near(instant)
+            .take(MAX_SCAN)
             .filter(|o| o.instant > instant || self.override_for(o.local).is_some())
             .take(n.saturating_add(self.overrides.len()))
             .map(|o| self.instance_of(o).start)
@@ -500,17 +508,33 @@ impl Series {
         out
     }
 
-    /// Instances starting in the window `[a, b)`, sorted by start, exceptions applied.
+    /// Instances starting in the window `[a, b)`, sorted by start, exceptions applied (at most
+    /// what [`MAX_SCAN`] base occurrences give).
     pub fn instances_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> Vec<Instance> {
+        self.first_instances_between(a, b, usize::MAX)
+    }
+
+    /// The first `n` instances starting in `[a, b)`, sorted by start, exceptions applied. The
+    /// expansion is lazy: it stops once later occurrences can no longer come earlier, so the
+    /// cost follows `n` (and at most [`MAX_SCAN`] base occurrences), not the window's length.
+    pub fn first_instances_between(
+        &self,
+        a: DateTime<Utc>,
+        b: DateTime<Utc>,
+        n: usize,
+    ) -> Vec<Instance> {
         let mut out: Vec<Instance> = Vec::new();
-        for o in self.occurrences_near(a) {
-            if o.instant - Duration::days(MARGIN_DAYS) >= b {
+        let mut latest: Option<DateTime<Utc>> = None;
+        for o in self.occurrences_near(a).take(MAX_SCAN) {
+            let settled = o.instant - Duration::days(MARGIN_DAYS);
+            if settled >= b || (out.len() >= n && latest.is_some_and(|l| settled > l)) {
                 break;
             }
             if self.override_for(o.local).is_some() {
                 continue;
             }
             if o.instant >= a && o.instant < b {
+                latest = latest.max(Some(o.instant));
                 out.push(self.instance_of(o));
             }
         }
@@ -531,12 +555,24 @@ impl Series {
             }
         }
         out.sort_by_key(|i| (i.start, i.recurrence_id));
+        out.truncate(n);
         out
     }
 
     /// Start instants in the window `[a, b)`, sorted, exceptions applied.
     pub fn between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> Vec<DateTime<Utc>> {
-        self.instances_between(a, b)
+        self.first_between(a, b, usize::MAX)
+    }
+
+    /// The first `n` start instants in the window `[a, b)`, sorted, exceptions applied; lazy
+    /// like [`Self::first_instances_between`].
+    pub fn first_between(
+        &self,
+        a: DateTime<Utc>,
+        b: DateTime<Utc>,
+        n: usize,
+    ) -> Vec<DateTime<Utc>> {
+        self.first_instances_between(a, b, n)
             .into_iter()
             .map(|i| i.start)
             .collect()
@@ -569,6 +605,7 @@ impl Series {
             .checked_sub_signed(Duration::days(MARGIN_DAYS))
             .unwrap_or(local);
         Occurrences::new(self, Some(near))
+            .take(MAX_SCAN)
             .map(|o| o.local)
             .find(|l| *l >= local)
             == Some(local)
@@ -635,11 +672,15 @@ impl Series {
         let mut new = self.clone();
         new.dtstart = recurrence_id;
         if let Some(rule) = &self.rule {
-            let before = self
-                .occurrences()
-                .take_while(|o| o.local < recurrence_id)
-                .filter(|o| self.rule_produces(o.local))
-                .count();
+            // COUNT counts what the rule generates (EXDATE removes afterwards, RDATE adds
+            // apart), so count the rule's own occurrences; without COUNT only whether one lies
+            // before the split matters, so a dense or old series is not walked to it.
+            let mut generated = RuleIter::new(rule, self.dtstart);
+            let before = if rule.count().is_some() {
+                generated.take_while(|l| *l < recurrence_id).count()
+            } else {
+                usize::from(generated.next().is_some_and(|l| l < recurrence_id))
+            };
             let mut old_parts: RuleParts = rule.parts().clone();
             let mut new_parts: RuleParts = rule.parts().clone();
             if let Some(count) = rule.count() {
@@ -669,21 +710,6 @@ impl Series {
         new.exdates.retain(|d| *d >= recurrence_id);
         new.overrides.retain(|o| o.recurrence_id >= recurrence_id);
         Ok((old, new))
-    }
-
-    fn rule_produces(&self, local: NaiveDateTime) -> bool {
-        let Some(rule) = &self.rule else {
-            return false;
-        };
-        let near = local
-            .checked_sub_signed(Duration::days(MARGIN_DAYS))
-            .unwrap_or(local);
-        let start = if rule.count().is_some() {
-            None
-        } else {
-            Some(near)
-        };
-        RuleIter::starting_near(rule, self.dtstart, start).find(|l| *l >= local) == Some(local)
     }
 
     /// Repeat-from-completion: the next due instant after completing at `completed_at`.
@@ -793,7 +819,7 @@ pub fn catch_up(
         Some(f) => Box::new(series.occurrences_near(f)),
         None => Box::new(series.occurrences()),
     };
-    for o in iter {
+    for o in iter.take(MAX_SCAN) {
         if o.instant > now || count >= MAX_CATCH_UP {
             break;
         }

@@ -176,6 +176,33 @@ fn split_this_and_following() {
 }
 
 #[test]
+fn a_split_counts_what_the_rule_generates_and_does_not_walk_a_dense_series() {
+    // COUNT counts generated occurrences, a deleted (EXDATE) one included: split at the 4th
+    // of five, the old series keeps the 1st and 3rd and the new one the 4th and 5th.
+    let mut s = series("FREQ=DAILY;COUNT=5", local(2026, 1, 1, 9, 0), "UTC");
+    s.delete_instance(local(2026, 1, 2, 9, 0)).unwrap();
+    let (old, new) = s.split_at(local(2026, 1, 4, 9, 0)).unwrap();
+    assert_eq!(old.rule.as_ref().unwrap().count(), Some(3));
+    assert_eq!(new.rule.as_ref().unwrap().count(), Some(2));
+    assert_eq!(
+        old.take(10),
+        vec![utc(2026, 1, 1, 9, 0), utc(2026, 1, 3, 9, 0)]
+    );
+    assert_eq!(
+        new.take(10),
+        vec![utc(2026, 1, 4, 9, 0), utc(2026, 1, 5, 9, 0)]
+    );
+    // One occurrence a minute for a year before the split: only the first one is looked at.
+    let every: Vec<String> = (0..60).map(|v| v.to_string()).collect();
+    let dense = format!("FREQ=HOURLY;BYMINUTE={}", every.join(","));
+    let s = series(&dense, local(2025, 1, 1, 0, 0), "UTC");
+    let started = std::time::Instant::now();
+    let (old, new) = s.split_at(local(2026, 1, 1, 0, 0)).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(old.rule.is_some() && new.dtstart == local(2026, 1, 1, 0, 0));
+}
+
+#[test]
 fn end_date_and_completion() {
     let mut s = series("FREQ=DAILY", local(2026, 1, 1, 9, 0), "UTC");
     let now = utc(2026, 1, 10, 0, 0);

@@ -23,6 +23,9 @@ BASE = f"http://127.0.0.1:{ENV['APP_PORT_BASE']}"
 SECRETS = json.loads((ROOT / "runtime-config/local/secrets.json").read_text())
 SECRET = SECRETS["jwt-secret"].encode()
 PREVIOUS_SECRET = SECRETS["jwt-secret-previous"].encode()
+# The issuer and audience the components check (JWT_ISSUER / JWT_AUDIENCE, these by default).
+ISSUER = os.environ.get("JWT_ISSUER") or "todo-platform"
+AUDIENCE = os.environ.get("JWT_AUDIENCE") or "todo-api"
 
 
 def iso(dt: datetime) -> str:
@@ -49,7 +52,7 @@ def sign(header: dict, claims: dict, secret: bytes = SECRET, alg=hashlib.sha256)
 
 def token(sub: str | None, lifetime: int = 900, secret: bytes = SECRET, **extra) -> str:
     now = int(time.time())
-    claims = {"iat": now, "exp": now + lifetime, **extra}
+    claims = {"iat": now, "exp": now + lifetime, "iss": ISSUER, "aud": AUDIENCE, **extra}
     if sub is not None:
         claims["sub"] = sub
     return sign({"alg": "HS256", "typ": "JWT"}, claims, secret)
