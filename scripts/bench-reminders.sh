@@ -54,7 +54,8 @@ def b64(b):
 def token(sub):
     now = int(time.time())
     h = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    c = b64(json.dumps({"sub": sub, "iat": now, "exp": now + 3600}).encode())
+    # The email claim is where the user's reminder emails go (no address is made up from the id).
+    c = b64(json.dumps({"sub": sub, "email": f"{sub}@users.todo.local", "iat": now, "exp": now + 3600}).encode())
     return f"{h}.{c}." + b64(hmac.new(SECRET, f"{h}.{c}".encode(), hashlib.sha256).digest())
 
 def iso(t):
@@ -80,6 +81,8 @@ for i in range(tasks):
     due = first + timedelta(seconds=max(OFFSETS.values()) + (i * span) // tasks)
     plan.append((users[i % len(users)], f"bench {RUN} #{i}", due))
 due_of = {title: due for _, title, due in plan}
+# Each user's push topic: todo/reminders/<hex SHA-256 of the user id> (crates/domain/src/channel.rs).
+bench_topics = {f"todo/reminders/{hashlib.sha256(u.encode()).hexdigest()}" for u in users}
 user_of = {title: user for user, title, _ in plan}
 
 out = tempfile.NamedTemporaryFile("w", delete=False, suffix=".mqtt")
@@ -145,7 +148,7 @@ def pushes():
     res = []
     for line in open(out.name).read().splitlines():
         parts = line.split("\t", 2)
-        if len(parts) != 3 or not parts[1].startswith(f"todo/reminders/bench-{RUN}-"):
+        if len(parts) != 3 or parts[1] not in bench_topics:
             continue
         try:
             res.append((float(parts[0]), json.loads(parts[2])))

@@ -13,7 +13,8 @@ use spin_sdk::http::{Params, Request, Response};
 
 use crate::error::ApiError;
 use crate::request::{
-    authenticate, check_rate, if_match, json_body, param, query_params, rate_limit_per_minute,
+    authenticate, authenticate_caller, check_rate, if_match, json_body, param, query_params,
+    rate_limit_per_minute,
 };
 use crate::store::{self, events_of, json_col, text, time_col};
 
@@ -53,7 +54,8 @@ fn path_id(params: &Params, name: &str) -> Result<TaskId, ApiError> {
 /// `POST /api/tasks`
 pub async fn create(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
-    let user = authenticate(&req, &dapr).await?;
+    let caller = authenticate_caller(&req, &dapr).await?;
+    let user = caller.user;
     let body = json_body(&req)?;
     let task = domain::parse_create(&body, Utc::now())?;
     let key = match req.header("idempotency-key") {
@@ -73,6 +75,7 @@ pub async fn create(req: Request, _p: Params) -> Answer {
         &task,
         key.map(|k| (k, hash.as_str())),
         rate_limit_per_minute(),
+        caller.email.as_ref().map(|e| e.as_str()),
     );
     // A concurrent request with the same key may have committed first: the insert then fails
     // on the key's unique constraint, which the binding reports as an unconfirmed statement.
@@ -575,7 +578,7 @@ pub async fn calendar(req: Request, _p: Params) -> Answer {
         .build())
 }
 
-/// `GET /api/users/me/settings`: the caller's settings (default reminders).
+/// `GET /api/users/me/settings`: the caller's settings (default reminders, reminder email).
 pub async fn get_settings(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
@@ -587,12 +590,18 @@ pub async fn get_settings(req: Request, _p: Params) -> Answer {
     Ok(json_response(200, &settings))
 }
 
-/// `PUT /api/users/me/settings`: replaces the caller's settings; counts as a write.
+/// `PUT /api/users/me/settings`: replaces the caller's settings (and records the token's
+/// `email` claim); counts as a write.
 pub async fn put_settings(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
-    let user = authenticate(&req, &dapr).await?;
+    let caller = authenticate_caller(&req, &dapr).await?;
     let settings = domain::parse_settings(&json_body(&req)?)?;
-    let stmt = sql::put_settings(&user, &settings, rate_limit_per_minute());
+    let stmt = sql::put_settings(
+        &caller.user,
+        &settings,
+        rate_limit_per_minute(),
+        caller.email.as_ref().map(|e| e.as_str()),
+    );
     let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     check_rate(row, 1)?;

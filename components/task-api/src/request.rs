@@ -15,6 +15,31 @@ pub async fn authenticate(req: &Request, dapr: &Dapr) -> Result<String, ApiError
     })
 }
 
+/// The caller of a request: the user id and the token's `email` claim when it is one valid
+/// address (an unusable claim is treated as absent).
+pub struct Caller {
+    /// The user id (`sub`).
+    pub user: String,
+    /// The validated `email` claim.
+    pub email: Option<domain::EmailAddress>,
+}
+
+/// [`authenticate`], also reading the token's `email` claim (for the writes that record it).
+pub async fn authenticate_caller(req: &Request, dapr: &Dapr) -> Result<Caller, ApiError> {
+    let identity = bearer::authenticate_identity(req, dapr)
+        .await
+        .map_err(|e| match e {
+            AuthFailure::Unauthorized(e) => ApiError::Unauthorized(e),
+            AuthFailure::Upstream(e) => ApiError::Upstream(e),
+        })?;
+    Ok(Caller {
+        user: identity.user.as_str().to_string(),
+        email: identity
+            .email
+            .and_then(|e| domain::EmailAddress::parse(&e).ok()),
+    })
+}
+
 /// Default of [`rate_limit_per_minute`]: high enough for the benchmarks and tests.
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 60_000;
 

@@ -4,6 +4,7 @@ reminder rows and Dapr jobs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import tempfile
@@ -20,23 +21,25 @@ MAILPIT = f"http://127.0.0.1:{ENV['MAILPIT_HTTP_PORT']}"
 MQTT_PORT = int(ENV["MQTT_PORT"])
 NOTIFICATION = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 2}"
 NOTIFICATION_DAPR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 2}"
-EMAIL_DOMAIN = "users.todo.local"
 
 
-def email_address(user_id: str) -> str:
-    return f"{user_id}@{EMAIL_DOMAIN}"
+def push_topic(user_id: str) -> str:
+    """The user's push topic: todo/reminders/<hex SHA-256 of the exact user id>."""
+    return f"todo/reminders/{hashlib.sha256(user_id.encode()).hexdigest()}"
 
 
 def parse_time(t: str) -> datetime:
     return datetime.fromisoformat(t.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
-def emails(user_id: str) -> list[dict]:
-    """Every message Mailpit received for the user: summaries with Subject and Created."""
-    r = requests.get(f"{MAILPIT}/api/v1/search", params={"query": f"to:{email_address(user_id)}", "limit": 500},
-                     timeout=10)
+def emails(who) -> list[dict]:
+    """Every message Mailpit received for a user (its `email`) or an address, addressed to exactly
+    that address: summaries with Subject, To and Created."""
+    address = who if isinstance(who, str) else who.email
+    r = requests.get(f"{MAILPIT}/api/v1/search", params={"query": f'to:"{address}"', "limit": 500}, timeout=10)
     r.raise_for_status()
-    return r.json().get("messages") or []
+    return [m for m in r.json().get("messages") or []
+            if [t["Address"].lower() for t in m.get("To") or []] == [address.lower()]]
 
 
 def email_body(message_id: str) -> dict:
@@ -50,7 +53,7 @@ class PushInbox:
     time it arrived."""
 
     def __init__(self, user_id: str):
-        self.topic = f"todo/reminders/{user_id}"
+        self.topic = push_topic(user_id)
         self._out = Path(tempfile.mkstemp(prefix="push-", suffix=".log")[1])
         self._fh = self._out.open("w")
         self._proc = subprocess.Popen(
@@ -83,11 +86,11 @@ class PushInbox:
         self._out.unlink(missing_ok=True)
 
 
-def delivered(user_id: str, inbox: "PushInbox", titles: list[str]) -> tuple[list[dict], list[tuple[float, dict]]]:
-    """Waits for one email and one push per expected title and checks both channels carry
-    exactly those titles; answers the emails and the pushes."""
+def delivered(user, inbox: "PushInbox", titles: list[str]) -> tuple[list[dict], list[tuple[float, dict]]]:
+    """Waits for one email (to the user's address) and one push per expected title and checks
+    both channels carry exactly those titles; answers the emails and the pushes."""
     n = len(titles)
-    mails = wait_until(f"{n} emails", lambda: m if len(m := emails(user_id)) >= n else None, timeout=60)
+    mails = wait_until(f"{n} emails", lambda: m if len(m := emails(user)) >= n else None, timeout=60)
     pushes = wait_until(f"{n} pushes", lambda: p if len(p := inbox.messages()) >= n else None, timeout=30)
     assert sorted(m["Subject"] for m in mails) == sorted(titles)
     assert sorted(p["title"] for _, p in pushes) == sorted(titles)
