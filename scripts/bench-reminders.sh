@@ -86,7 +86,10 @@ bench_topics = {f"todo/reminders/{hashlib.sha256(u.encode()).hexdigest()}" for u
 user_of = {title: user for user, title, _ in plan}
 
 out = tempfile.NamedTemporaryFile("w", delete=False, suffix=".mqtt")
+# The stack's push-observer account may read every user's topic (anonymous clients cannot connect).
+observer = open(f"{env['STACK_DIR']}/secrets/mqtt-push-observer").read().strip()
 sub = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", env["MQTT_PORT"], "-q", "1",
+                        "-u", "push-observer", "-P", observer,
                         "-t", "todo/reminders/+", "-F", "%U\t%t\t%p", "-d"],
                        stdout=out, stderr=subprocess.STDOUT)
 sub_deadline = time.monotonic() + 15

@@ -3,17 +3,24 @@
 Email goes to the address the user set in the settings, else to the token's `email` claim the
 Task API recorded; never to an address made up from the user id. Push goes to a topic derived
 from the exact user id (SHA-256), so ids that a character mapping would merge (`a@b`, `a_b`)
-never share a channel."""
+never share a channel, and the broker (Mosquitto's dynamic-security plugin) lets only the
+credentials the Task API issued to that user subscribe to it."""
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 
-from support.notify import MAILPIT, NOTIFICATION, PushInbox, deliveries, emails, push_topic, reminders
+from pathlib import Path
+
+from support.notify import (MAILPIT, MQTT_PORT, NOTIFICATION, PushInbox, deliveries, emails, mqtt_subscribe,
+                            push_credentials, push_topic, reminders)
 from support.stack import wait_until
 from support.taskapi import User, iso, psql
 
@@ -51,7 +58,7 @@ def test_users_whose_ids_collided_under_the_old_mapping_each_get_only_their_own_
     assert r.status_code == 200 and r.json()["reminder_email"] == f"bob-{suffix}@example.org", r.text
     b.email = f"bob-{suffix}@example.org"
     assert push_topic(a.id) != push_topic(b.id)
-    inbox_a, inbox_b = PushInbox(a.id), PushInbox(b.id)
+    inbox_a, inbox_b = PushInbox(a), PushInbox(b)
     try:
         ta = a.create(title=f"A's task {suffix}", due_date=soon(8), reminders=["PT0S"])
         tb = b.create(title=f"B's task {suffix}", due_date=soon(9), reminders=["PT0S"])
@@ -77,7 +84,7 @@ def test_a_user_without_an_address_gets_no_email_and_the_skip_is_recorded():
     claim, the email channel is recorded `skipped` (with the reason), never retried, and no
     message with the task's title reaches the mail server; the push still arrives."""
     user = User(email=False)
-    inbox = PushInbox(user.id)
+    inbox = PushInbox(user)
     try:
         title = f"Nobody's mail {uuid.uuid4().hex[:8]}"
         task = user.create(title=title, due_date=soon(6), reminders=["PT0S"])
@@ -138,3 +145,49 @@ def test_the_settings_address_wins_over_the_claim_which_is_recorded_by_writes():
     bad.create(title="Claim ignored")
     assert bad.request("GET", SETTINGS).json()["reminder_email"] is None
     assert psql(f"select count(*) from user_settings where user_id = '{bad.id}' and token_email is not null") == [["0"]]
+
+
+def answer(topic: str, username: str | None = None, password: str | None = None) -> str:
+    """The broker's answer to one subscription attempt: granted, denied or refused."""
+    out = Path(tempfile.mkstemp(prefix="sub-", suffix=".log")[1])
+    proc, verdict = mqtt_subscribe(topic, username, password, out)
+    proc.terminate()
+    proc.wait(timeout=10)
+    out.unlink(missing_ok=True)
+    return verdict
+
+
+def granted_once_applied(creds: dict) -> None:
+    """Waits until the broker applied freshly issued credentials (their own topic granted)."""
+    wait_until("credentials applied",
+               lambda: answer(creds["topic"], creds["username"], creds["password"]) == "granted", timeout=15)
+
+
+def test_a_users_push_credentials_cannot_subscribe_to_another_users_topic():
+    """Guards push privacy at the broker: with A's credentials a subscription to B's topic, or to
+    any wildcard over the reminder topics, is refused by the broker (SUBACK 0x80), anonymous
+    clients cannot even connect, A cannot publish into B's topic, and a re-issue of A's
+    credentials retires the old password."""
+    a, b = User(), User()
+    ca, cb = push_credentials(a), push_credentials(b)
+    assert ca["topic"] == push_topic(a.id) and ca["username"] != cb["username"]
+    granted_once_applied(ca)
+    granted_once_applied(cb)
+    for topic in (cb["topic"], "todo/reminders/#", "todo/reminders/+", "#"):
+        assert answer(topic, ca["username"], ca["password"]) == "denied", topic
+    assert answer(cb["topic"]) == "refused"
+    assert answer(cb["topic"], cb["username"], ca["password"]) == "refused"
+    inbox_b = PushInbox(b)
+    try:
+        # A publishing into B's topic: the broker drops it (users may not publish at all).
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(MQTT_PORT), "-q", "1", "-u", ca["username"],
+                        "-P", ca["password"], "-t", inbox_b.topic, "-m", '{"title": "forged"}'],
+                       capture_output=True, timeout=10)
+        time.sleep(1.5)
+        assert inbox_b.messages() == []
+    finally:
+        inbox_b.close()
+    renewed = push_credentials(a)
+    assert renewed["password"] != ca["password"]
+    granted_once_applied(renewed)
+    assert answer(ca["topic"], ca["username"], ca["password"]) == "refused"

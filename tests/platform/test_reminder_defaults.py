@@ -134,7 +134,7 @@ def test_a_task_without_reminders_gets_the_default_and_explicit_ones_win():
 
 def test_default_reminders_arrive_by_email_and_push_at_the_default_offset():
     user, other = User(), User()
-    inbox, other_inbox = PushInbox(user.id), PushInbox(other.id)
+    inbox, other_inbox = PushInbox(user), PushInbox(other)
     try:
         put_default(user, ["PT1H"])
         lead = 10

@@ -32,7 +32,7 @@ def user() -> User:
 
 @pytest.fixture
 def inbox(user):
-    box = PushInbox(user.id)
+    box = PushInbox(user)
     yield box
     box.close()
 

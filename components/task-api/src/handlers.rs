@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use component_kit::dapr::Dapr;
 use domain::cursor::Cursor;
 use domain::sql::{self, ListFilter, NextInstance};
-use domain::{edit, schedule};
+use domain::{channel, edit, schedule};
 use domain::{Mode, Scope, Status, TaskId};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -609,6 +609,44 @@ pub async fn put_settings(req: Request, _p: Params) -> Answer {
     Ok(json_response(200, &saved))
 }
 
+/// The Dapr output binding that publishes Mosquitto dynamic-security commands
+/// (`runtime-config/local/push-issuer.yaml`).
+const PUSH_ISSUER: &str = "push-issuer";
+
+/// `POST /api/users/me/push-credentials`: issues the caller's push credentials: a broker
+/// client (username = the user's push identity) with a fresh random password and a role that
+/// may subscribe to the user's own topic only; a new issue replaces the previous password.
+/// Answered once (`cache-control: no-store`), never stored by the API; counts as a write.
+pub async fn issue_push_credentials(req: Request, _p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let rows = store::query(
+        &dapr,
+        &sql::issue_push_password(&user, rate_limit_per_minute()),
+    )
+    .await?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    check_rate(row, 1)?;
+    let password = text(row, 0).ok_or(ApiError::NotFound)?;
+    let request = json!({
+        "operation": "create",
+        "data": channel::issue_commands(&user, password),
+        "metadata": {"topic": channel::DYNSEC_CONTROL_TOPIC},
+    });
+    dapr.invoke_binding(PUSH_ISSUER, &request).await?;
+    let body = json!({
+        "username": channel::push_identity(&user),
+        "password": password,
+        "topic": channel::push_topic(&user),
+    });
+    Ok(Response::builder()
+        .status(201)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .body(body.to_string())
+        .build())
+}
+
 /// `POST /job/{name}`: Dapr's trigger of the outbox repair jobs. A non-2xx answer makes the
 /// job's failure policy retry.
 pub async fn job(_req: Request, p: Params) -> Answer {
@@ -638,7 +676,7 @@ pub async fn job(_req: Request, p: Params) -> Answer {
 }
 
 /// Route patterns and their methods, for 405 answers (keep in step with the route table).
-const ALLOWED: [(&str, &str); 10] = [
+const ALLOWED: [(&str, &str); 11] = [
     ("/healthz", "GET"),
     ("/readyz", "GET"),
     ("/api/openapi.json", "GET"),
@@ -649,6 +687,7 @@ const ALLOWED: [(&str, &str); 10] = [
     ("/api/series/*/occurrences", "GET"),
     ("/api/calendar.ics", "GET"),
     ("/api/users/me/settings", "GET, PUT"),
+    ("/api/users/me/push-credentials", "POST"),
 ];
 
 fn matches(pattern: &str, path: &str) -> bool {

@@ -354,6 +354,28 @@ pub fn put_settings(
     b.finish(sql)
 }
 
+/// A fresh push password (64 hex digits from two `gen_random_uuid()`, PostgreSQL's strong
+/// random source) unless the user's write limit is reached: `[password, retry_after]`
+/// (password null when limited). Nothing is stored: the broker keeps the password.
+pub fn issue_push_password(user: &str, limit: u32) -> Statement {
+    let mut b = Binder::default();
+    // The user only keys the rate limit (no limit: nothing to bind).
+    let u = if limit == 0 {
+        String::new()
+    } else {
+        b.bind(user)
+    };
+    let rl = rate_limit(&mut b, &u, limit);
+    let sql = format!(
+        "with {ctes}pw as (select replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') as p where {gate}) \
+         select (select p from pw), {column}",
+        ctes = rl.ctes,
+        gate = rl.gate,
+        column = rl.column,
+    );
+    b.finish(sql)
+}
+
 /// The stored answer for an idempotency key: `[response, request_hash, task_deleted]`
 /// (`task_deleted` true once the task it created is deleted).
 pub fn idempotent_replay(user: &str, key: &str) -> Statement {
@@ -1261,6 +1283,8 @@ mod tests {
             get_series(evil, &id()),
             calendar(evil),
             get_settings(evil),
+            issue_push_password(evil, 600),
+            issue_push_password(evil, 0),
             put_settings(
                 evil,
                 &crate::settings::parse_settings(&json!({"default_reminders": ["PT1H"]}))
