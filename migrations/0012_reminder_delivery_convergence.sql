@@ -3,7 +3,7 @@
 -- in scripts/dlq.sh reminders), never silently left `failed` or `sending`.
 alter table reminder_deliveries drop constraint if exists reminder_deliveries_status_check;
 alter table reminder_deliveries add constraint reminder_deliveries_status_check
-    check (status in ('sending', 'sent', 'failed', 'dead'));
+    check (status in ('sending', 'sent', 'failed', 'skipped', 'dead'));
 -- The sweep looks for deliveries that did not converge.
 create index if not exists reminder_deliveries_open on reminder_deliveries (remind_at)
     where status in ('sending', 'failed');

@@ -54,7 +54,9 @@ def b64(b):
 def token(sub):
     now = int(time.time())
     h = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    c = b64(json.dumps({"sub": sub, "iat": now, "exp": now + 3600, "iss": os.environ.get("JWT_ISSUER") or "todo-platform",
+    # The email claim is where the user's reminder emails go (no address is made up from the id).
+    c = b64(json.dumps({"sub": sub, "email": f"{sub}@users.todo.local", "iat": now, "exp": now + 3600,
+                        "iss": os.environ.get("JWT_ISSUER") or "todo-platform",
                         "aud": os.environ.get("JWT_AUDIENCE") or "todo-api"}).encode())
     return f"{h}.{c}." + b64(hmac.new(SECRET, f"{h}.{c}".encode(), hashlib.sha256).digest())
 
@@ -81,10 +83,15 @@ for i in range(tasks):
     due = first + timedelta(seconds=max(OFFSETS.values()) + (i * span) // tasks)
     plan.append((users[i % len(users)], f"bench {RUN} #{i}", due))
 due_of = {title: due for _, title, due in plan}
+# Each user's push topic: todo/reminders/<hex SHA-256 of the user id> (crates/domain/src/channel.rs).
+bench_topics = {f"todo/reminders/{hashlib.sha256(u.encode()).hexdigest()}" for u in users}
 user_of = {title: user for user, title, _ in plan}
 
 out = tempfile.NamedTemporaryFile("w", delete=False, suffix=".mqtt")
+# The stack's push-observer account may read every user's topic (anonymous clients cannot connect).
+observer = open(f"{env['STACK_DIR']}/secrets/mqtt-push-observer").read().strip()
 sub = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", env["MQTT_PORT"], "-q", "1",
+                        "-u", "push-observer", "-P", observer,
                         "-t", "todo/reminders/+", "-F", "%U\t%t\t%p", "-d"],
                        stdout=out, stderr=subprocess.STDOUT)
 sub_deadline = time.monotonic() + 15
@@ -146,7 +153,7 @@ def pushes():
     res = []
     for line in open(out.name).read().splitlines():
         parts = line.split("\t", 2)
-        if len(parts) != 3 or not parts[1].startswith(f"todo/reminders/bench-{RUN}-"):
+        if len(parts) != 3 or parts[1] not in bench_topics:
             continue
         try:
             res.append((float(parts[0]), json.loads(parts[2])))

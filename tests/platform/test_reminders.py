@@ -32,7 +32,7 @@ def user() -> User:
 
 @pytest.fixture
 def inbox(user):
-    box = PushInbox(user.id)
+    box = PushInbox(user)
     yield box
     box.close()
 
@@ -78,7 +78,7 @@ def test_one_day_one_hour_and_at_due_reminders_arrive_by_email_and_push(user, in
         "Reminder: Call Bob is due in 1 hour": (hour, "PT1H"),
         "Due now: Ship it": (due, "PT0S"),
     }
-    mails, pushes = delivered(user.id, inbox, list(expected))
+    mails, pushes = delivered(user, inbox, list(expected))
     for m in mails:
         task, offset = expected[m["Subject"]]
         row = reminders(task["task_id"])[offset]
@@ -107,7 +107,7 @@ def test_one_day_one_hour_and_at_due_reminders_arrive_by_email_and_push(user, in
     later = scheduled(day["task_id"], ["PT1H", "PT0S"])
     assert job(later["PT1H"]["job_name"])["dueTime"].startswith(later["PT1H"]["remind_at"][:19])
     time.sleep(2)
-    assert len(emails(user.id)) == 3 and len(inbox.messages()) == 3
+    assert len(emails(user)) == 3 and len(inbox.messages()) == 3
     # Deleting a task cancels its pending reminders and deletes their jobs.
     assert user.request("DELETE", f"/api/tasks/{day['task_id']}").status_code in (200, 204)
     wait_until("reminders of the deleted task cancelled",
@@ -137,7 +137,7 @@ def test_completing_a_task_first_sends_nothing_and_removes_its_jobs(user, inbox)
     # Past the first reminder's time: nothing arrived on either channel.
     wait_until("the original reminder time", lambda: now() > parse_time(rows["PT1H"]["remind_at"]) + timedelta(seconds=4),
                timeout=lead + 10)
-    assert emails(user.id) == [] and inbox.messages() == []
+    assert emails(user) == [] and inbox.messages() == []
     assert all(deliveries(rows[o]["reminder_id"]) == {} for o in rows)
 
 
@@ -161,7 +161,7 @@ def test_moving_the_due_date_reschedules_within_5s_and_delivers_at_the_new_time(
     assert job(rows["PT1H"]["job_name"])["dueTime"].startswith(want[:19])
     assert job(rows["PT0S"]["job_name"])["dueTime"].startswith(iso(new_due)[:19])
     # Delivered at the new time, not the old one.
-    mail = wait_until("the email", lambda: (m := emails(user.id)) and m[0], timeout=40)
+    mail = wait_until("the email", lambda: (m := emails(user)) and m[0], timeout=40)
     assert mail["Subject"] == "Reminder: Dentist is due in 1 hour"
     remind_at = parse_time(want)
     assert timedelta(0) <= parse_time(mail["Created"]) - remind_at < timedelta(minutes=1)
@@ -191,7 +191,7 @@ def test_email_to_a_stopped_smtp_sink_is_dead_lettered_while_push_arrives(user, 
         assert len(inbox.messages()) == 1
     finally:
         stack("start", "mailpit")
-    assert emails(user.id) == []
+    assert emails(user) == []
 
 
 def test_the_same_alerts_event_twice_sends_one_email_and_one_push(user, inbox):
@@ -205,10 +205,10 @@ def test_the_same_alerts_event_twice_sends_one_email_and_one_push(user, inbox):
     publish_alert(event, user.id)
     # And once more under another id, as a retried job trigger would.
     publish_alert({**event, "id": f"dup-{uuid.uuid4()}"}, user.id)
-    wait_until("the email", lambda: emails(user.id), timeout=30)
+    wait_until("the email", lambda: emails(user), timeout=30)
     wait_until("the push", lambda: inbox.messages(), timeout=30)
     time.sleep(3)
-    assert [m["Subject"] for m in emails(user.id)] == ["Due now: Standup"]
+    assert [m["Subject"] for m in emails(user)] == ["Due now: Standup"]
     assert [p["title"] for _, p in inbox.messages()] == ["Due now: Standup"]
     d = deliveries(row["reminder_id"])
     assert {c: (v["status"], v["attempts"]) for c, v in d.items()} == {"email": ("sent", 1), "push": ("sent", 1)}
@@ -244,9 +244,9 @@ def test_a_reminder_whose_trigger_was_lost_is_announced_by_the_sweep(user, inbox
                          c.get("status") == "sent" for c in d.values()) and len(d) == 2 and d, timeout=120)
     assert all(d["lateness_ms"] >= 20_000 for d in got.values()), got  # the sweep, not the job
     subject = "Reminder: Water plants is due in 1 minute"
-    wait_until("one email", lambda: [m for m in emails(user.id) if m["Subject"] == subject], timeout=30)
+    wait_until("one email", lambda: [m for m in emails(user) if m["Subject"] == subject], timeout=30)
     time.sleep(3)
-    assert len([m for m in emails(user.id) if m["Subject"] == subject]) == 1
+    assert len([m for m in emails(user) if m["Subject"] == subject]) == 1
     pushes = [m for _, m in inbox.messages() if m.get("reminder_id") == row["reminder_id"]]
     assert len(pushes) == 1, inbox.messages()
     assert reminders(task["task_id"])["PT1M"]["status"] == "sent"

@@ -28,6 +28,16 @@ pub enum AuthFailure {
 
 /// The user id (`sub`) of the request's valid bearer token.
 pub async fn authenticate(req: &Request, dapr: &Dapr) -> Result<String, AuthFailure> {
+    authenticate_identity(req, dapr)
+        .await
+        .map(|i| i.user.as_str().to_string())
+}
+
+/// The verified identity (`sub` and usable `email` claim) of the request's bearer token.
+pub async fn authenticate_identity(
+    req: &Request,
+    dapr: &Dapr,
+) -> Result<auth::Identity, AuthFailure> {
     let header = req.header("authorization").and_then(|h| h.as_str());
     let token = auth::bearer(header).map_err(AuthFailure::Unauthorized)?;
     let (current, previous) = futures::future::join(
@@ -39,13 +49,12 @@ pub async fn authenticate(req: &Request, dapr: &Dapr) -> Result<String, AuthFail
     let previous = previous.ok().flatten().unwrap_or_default();
     let now = chrono::Utc::now().timestamp();
     let expected = crate::config::jwt_expected();
-    auth::verify(
+    auth::verify_identity(
         token,
         &[current.as_bytes(), previous.as_bytes()],
         &expected,
         now,
     )
-    .map(|u| u.as_str().to_string())
     .map_err(|e| {
         if e.is_configuration() {
             eprintln!(

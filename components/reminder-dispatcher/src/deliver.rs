@@ -3,13 +3,14 @@
 //! claimed in `reminder_deliveries` first, so a channel already delivered is never sent again,
 //! and recorded sent or failed afterwards. A failed channel makes the whole delivery RETRY (5 s
 //! × 3, then `alerts-dlq`); the retry claims only the channels that have not been delivered.
+//! Email goes only to the owner's own address; without one the channel is recorded `skipped`.
 
 use chrono::Utc;
 use component_kit::dapr::{Dapr, DaprError};
 use futures::future::join_all;
 use notify::alert::{self, Alert, Due};
 use notify::message::{self, Message, Reminder};
-use notify::sql::{self, Outcome};
+use notify::sql::{self, Delivery, Outcome};
 use notify::Channel;
 
 use crate::db::{flag, int, query, text, time, Verdict};
@@ -35,16 +36,22 @@ pub async fn handle(body: &[u8]) -> spin_sdk::http::Response {
     verdict.answer("alerts")
 }
 
+/// Why an email is not sent to a user without an address (recorded in `last_error`).
+const NO_ADDRESS: &str =
+    "no email address: set one in /api/users/me/settings or sign in with an email claim";
+
 async fn send(dapr: &Dapr, channel: Channel, r: &Reminder, m: &Message) -> Outcome {
     let request = match channel {
         Channel::Email => message::email_request(r, m),
-        Channel::Push => message::push_request(r, m),
+        Channel::Push => Some(message::push_request(r, m)),
     };
-    let result = dapr
-        .invoke_binding(binding(channel), &request)
-        .await
-        .map(|_| Utc::now())
-        .map_err(|e| e.to_string());
+    let result = match request {
+        None => Delivery::Skipped(NO_ADDRESS.into()),
+        Some(request) => match dapr.invoke_binding(binding(channel), &request).await {
+            Ok(_) => Delivery::Sent(Utc::now()),
+            Err(e) => Delivery::Failed(e.to_string()),
+        },
+    };
     Outcome { channel, result }
 }
 
@@ -80,6 +87,7 @@ async fn deliver(dapr: &Dapr, due: &Due) -> Result<Verdict, DaprError> {
         offset: offset.to_string(),
         offset_secs,
         remind_at: at,
+        email: text(first, 10).map(str::to_string),
     };
     let msg = message::compose_at(&reminder, Utc::now());
     let mut claimed = Vec::new();
@@ -100,11 +108,9 @@ async fn deliver(dapr: &Dapr, due: &Due) -> Result<Verdict, DaprError> {
     }
     let failed: Vec<String> = outcomes
         .iter()
-        .filter_map(|o| {
-            o.result
-                .as_ref()
-                .err()
-                .map(|e| format!("{}: {e}", o.channel.as_str()))
+        .filter_map(|o| match &o.result {
+            Delivery::Failed(e) => Some(format!("{}: {e}", o.channel.as_str())),
+            Delivery::Sent(_) | Delivery::Skipped(_) => None,
         })
         .collect();
     if !failed.is_empty() {

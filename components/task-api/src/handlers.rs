@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use component_kit::dapr::Dapr;
 use domain::cursor::Cursor;
 use domain::sql::{self, ListFilter, NextInstance};
-use domain::{edit, schedule};
+use domain::{channel, edit, schedule};
 use domain::{Mode, Scope, Status, TaskId};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -13,7 +13,8 @@ use spin_sdk::http::{Params, Request, Response};
 
 use crate::error::ApiError;
 use crate::request::{
-    authenticate, check_rate, if_match, json_body, param, query_params, rate_limit_per_minute,
+    authenticate, authenticate_caller, check_rate, if_match, json_body, param, query_params,
+    rate_limit_per_minute,
 };
 use crate::store::{self, events_of, json_col, text, time_col};
 
@@ -53,7 +54,8 @@ fn path_id(params: &Params, name: &str) -> Result<TaskId, ApiError> {
 /// `POST /api/tasks`
 pub async fn create(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
-    let user = authenticate(&req, &dapr).await?;
+    let caller = authenticate_caller(&req, &dapr).await?;
+    let user = caller.user;
     let body = json_body(&req)?;
     let task = domain::parse_create(&body, Utc::now())?;
     let key = match req.header("idempotency-key") {
@@ -73,6 +75,7 @@ pub async fn create(req: Request, _p: Params) -> Answer {
         &task,
         key.map(|k| (k, hash.as_str())),
         rate_limit_per_minute(),
+        caller.email.as_ref().map(|e| e.as_str()),
     );
     // A concurrent request with the same key may have committed first: the insert then fails
     // on the key's unique constraint, which the binding reports as an unconfirmed statement.
@@ -574,7 +577,7 @@ pub async fn calendar(req: Request, _p: Params) -> Answer {
         .build())
 }
 
-/// `GET /api/users/me/settings`: the caller's settings (default reminders).
+/// `GET /api/users/me/settings`: the caller's settings (default reminders, reminder email).
 pub async fn get_settings(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
@@ -586,17 +589,61 @@ pub async fn get_settings(req: Request, _p: Params) -> Answer {
     Ok(json_response(200, &settings))
 }
 
-/// `PUT /api/users/me/settings`: replaces the caller's settings; counts as a write.
+/// `PUT /api/users/me/settings`: replaces the caller's settings (and records the token's
+/// `email` claim); counts as a write.
 pub async fn put_settings(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
-    let user = authenticate(&req, &dapr).await?;
+    let caller = authenticate_caller(&req, &dapr).await?;
     let settings = domain::parse_settings(&json_body(&req)?)?;
-    let stmt = sql::put_settings(&user, &settings, rate_limit_per_minute());
+    let stmt = sql::put_settings(
+        &caller.user,
+        &settings,
+        rate_limit_per_minute(),
+        caller.email.as_ref().map(|e| e.as_str()),
+    );
     let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     check_rate(row, 1)?;
     let saved = json_col(row, 0).ok_or(ApiError::NotFound)?;
     Ok(json_response(200, &saved))
+}
+
+/// The Dapr output binding that publishes Mosquitto dynamic-security commands
+/// (`runtime-config/local/push-issuer.yaml`).
+const PUSH_ISSUER: &str = "push-issuer";
+
+/// `POST /api/users/me/push-credentials`: issues the caller's push credentials: a broker
+/// client (username = the user's push identity) with a fresh random password and a role that
+/// may subscribe to the user's own topic only; a new issue replaces the previous password.
+/// Answered once (`cache-control: no-store`), never stored by the API; counts as a write.
+pub async fn issue_push_credentials(req: Request, _p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let user = authenticate(&req, &dapr).await?;
+    let rows = store::query(
+        &dapr,
+        &sql::issue_push_password(&user, rate_limit_per_minute()),
+    )
+    .await?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    check_rate(row, 1)?;
+    let password = text(row, 0).ok_or(ApiError::NotFound)?;
+    let request = json!({
+        "operation": "create",
+        "data": channel::issue_commands(&user, password),
+        "metadata": {"topic": channel::DYNSEC_CONTROL_TOPIC},
+    });
+    dapr.invoke_binding(PUSH_ISSUER, &request).await?;
+    let body = json!({
+        "username": channel::push_identity(&user),
+        "password": password,
+        "topic": channel::push_topic(&user),
+    });
+    Ok(Response::builder()
+        .status(201)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .body(body.to_string())
+        .build())
 }
 
 /// `POST /job/{name}`: Dapr's trigger of the outbox repair jobs and the retention job. A non-2xx answer makes the
@@ -630,7 +677,7 @@ pub async fn job(_req: Request, p: Params) -> Answer {
 }
 
 /// Route patterns and their methods, for 405 answers (keep in step with the route table).
-const ALLOWED: [(&str, &str); 10] = [
+const ALLOWED: [(&str, &str); 11] = [
     ("/healthz", "GET"),
     ("/readyz", "GET"),
     ("/api/openapi.json", "GET"),
@@ -641,6 +688,7 @@ const ALLOWED: [(&str, &str); 10] = [
     ("/api/series/*/occurrences", "GET"),
     ("/api/calendar.ics", "GET"),
     ("/api/users/me/settings", "GET, PUT"),
+    ("/api/users/me/push-credentials", "POST"),
 ];
 
 fn matches(pattern: &str, path: &str) -> bool {

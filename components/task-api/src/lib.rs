@@ -33,6 +33,7 @@ mod route {
         calendar,
         get_settings,
         put_settings,
+        issue_push_credentials,
         job,
         healthz,
         readyz,
@@ -59,6 +60,10 @@ async fn handle(req: Request) -> Response {
     router.get_async("/api/calendar.ics", route::calendar);
     router.get_async("/api/users/me/settings", route::get_settings);
     router.put_async("/api/users/me/settings", route::put_settings);
+    router.post_async(
+        "/api/users/me/push-credentials",
+        route::issue_push_credentials,
+    );
     // Dapr Jobs API triggers (registered before any job is scheduled: a 404 would count as done).
     router.post_async("/job/:name", route::job);
     router.any_async("/*", route::fallback);

@@ -9,10 +9,37 @@ use crate::error::ApiError;
 /// Verifies the bearer token against the secrets read from Dapr for this request (a fresh
 /// instance serves every request, so a rotated secret applies at once).
 pub async fn authenticate(req: &Request, dapr: &Dapr) -> Result<String, ApiError> {
-    bearer::authenticate(req, dapr).await.map_err(|e| match e {
+    bearer::authenticate(req, dapr).await.map_err(auth_error)
+}
+
+/// The API error of an authentication failure.
+fn auth_error(e: AuthFailure) -> ApiError {
+    match e {
         AuthFailure::Unauthorized(e) => ApiError::Unauthorized(e),
         AuthFailure::Upstream(e) => ApiError::Upstream(e),
         AuthFailure::Misconfigured(e) => ApiError::Misconfigured(e.to_string()),
+    }
+}
+
+/// The caller of a request: the user id and the token's `email` claim when it is one valid
+/// address (an unusable claim is treated as absent).
+pub struct Caller {
+    /// The user id (`sub`).
+    pub user: String,
+    /// The validated `email` claim.
+    pub email: Option<domain::EmailAddress>,
+}
+
+/// [`authenticate`], also reading the token's `email` claim (for the writes that record it).
+pub async fn authenticate_caller(req: &Request, dapr: &Dapr) -> Result<Caller, ApiError> {
+    let identity = bearer::authenticate_identity(req, dapr)
+        .await
+        .map_err(auth_error)?;
+    Ok(Caller {
+        user: identity.user.as_str().to_string(),
+        email: identity
+            .email
+            .and_then(|e| domain::EmailAddress::parse(&e).ok()),
     })
 }
 

@@ -132,6 +132,24 @@ pub struct Claims {
     /// Audience: one string or an array of strings (RFC 7519 §4.1.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<serde_json::Value>,
+    /// The user's email address as the identity provider asserts it (optional; any JSON type
+    /// other than a string is ignored, see [`Identity::email`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<serde_json::Value>,
+}
+
+/// Longest `email` claim kept, in bytes (longer ones are ignored, not refused).
+pub const MAX_EMAIL_CLAIM_BYTES: usize = 254;
+
+/// A verified caller with the optional claims the platform uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The user id (`sub`).
+    pub user: UserId,
+    /// The `email` claim when it is a string of 1 to [`MAX_EMAIL_CLAIM_BYTES`] bytes without
+    /// control characters; its shape as an address is the caller's to check. A malformed claim
+    /// does not refuse the token: the user simply has no address from it.
+    pub email: Option<String>,
 }
 
 /// A verified caller.
@@ -169,6 +187,16 @@ pub fn verify(
     expected: &Expected,
     now: i64,
 ) -> Result<UserId, AuthError> {
+    verify_identity(token, secrets, expected, now).map(|i| i.user)
+}
+
+/// [`verify`], also answering the token's usable `email` claim.
+pub fn verify_identity(
+    token: &str,
+    secrets: &[&[u8]],
+    expected: &Expected,
+    now: i64,
+) -> Result<Identity, AuthError> {
     let secrets: Vec<&[u8]> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
     if secrets.is_empty() {
         return Err(AuthError::NoSecret);
@@ -239,11 +267,24 @@ pub fn verify(
     }
     // The subject keys every row of the user: no control characters (PostgreSQL text cannot
     // hold NUL), at most 255 bytes.
+    let email = match claims.email {
+        Some(serde_json::Value::String(e))
+            if !e.trim().is_empty()
+                && e.len() <= MAX_EMAIL_CLAIM_BYTES
+                && !e.chars().any(char::is_control) =>
+        {
+            Some(e)
+        }
+        _ => None,
+    };
     match claims.sub {
         Some(sub)
             if !sub.trim().is_empty() && sub.len() <= 255 && !sub.chars().any(char::is_control) =>
         {
-            Ok(UserId(sub))
+            Ok(Identity {
+                user: UserId(sub),
+                email,
+            })
         }
         _ => Err(AuthError::Subject),
     }
@@ -264,6 +305,7 @@ pub fn mint_for(sub: &str, to: &Expected, secret: &[u8], now: i64, lifetime_secs
         nbf: None,
         iss: Some(to.issuer.clone()),
         aud: Some(serde_json::Value::String(to.audience.clone())),
+        email: None,
     };
     sign(
         &serde_json::json!({"alg": "HS256", "typ": "JWT"}),
@@ -545,6 +587,31 @@ mod tests {
         assert_eq!(check_secret(KEY), Ok(()));
         assert_eq!(check_secret(b""), Err(AuthError::NoSecret));
         assert!(!AuthError::Signature.is_configuration());
+    }
+
+    #[test]
+    fn the_email_claim_is_answered_when_usable_and_never_refuses_the_token() {
+        let mut c = claims(Some("a@b"), NOW, NOW + 60);
+        c["email"] = json!("alice@example.com");
+        let id = verify_identity(&sign(&hs256(), &c, KEY), &[KEY], &ex(), NOW).unwrap();
+        assert_eq!(
+            (id.user.as_str(), id.email.as_deref()),
+            ("a@b", Some("alice@example.com"))
+        );
+        for unusable in [
+            json!(null),
+            json!(5),
+            json!(["x@example.com"]),
+            json!(""),
+            json!("a@example.com\r\nBcc: b@example.com"),
+            json!(format!("{}@example.com", "a".repeat(250))),
+        ] {
+            c["email"] = unusable.clone();
+            let id = verify_identity(&sign(&hs256(), &c, KEY), &[KEY], &ex(), NOW).unwrap();
+            assert_eq!(id.email, None, "{unusable}");
+        }
+        let t = mint("bob", KEY, NOW, 60);
+        assert_eq!(verify_identity(&t, &[KEY], &ex(), NOW).unwrap().email, None);
     }
 
     #[test]

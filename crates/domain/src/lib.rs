@@ -5,9 +5,11 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod changes;
+pub mod channel;
 pub mod completion;
 pub mod cursor;
 pub mod edit;
+pub mod email;
 pub mod engine;
 pub mod event;
 pub mod input;
@@ -18,6 +20,7 @@ pub mod settings;
 pub mod sql;
 pub mod types;
 
+pub use email::{EmailAddress, EmailError};
 pub use input::{parse_create, parse_patch, CreateTask, PatchTask};
 pub use settings::{parse_settings, UserSettings};
 pub use types::{

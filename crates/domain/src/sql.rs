@@ -205,16 +205,20 @@ fn outbox_insert_from(
 /// Creates a task (and its series and reminders) with its `v1.task.created` event, and records
 /// the idempotency key if given, unless the user's write limit is reached. Answers one row
 /// `[task, events, retry_after]`: task null when the key was used or the limit was reached
-/// (then `retry_after` holds the seconds until the window ends).
+/// (then `retry_after` holds the seconds until the window ends). `claim_email`, the caller's
+/// validated token `email` claim, is recorded in `user_settings.token_email` by the same
+/// statement (the reminder dispatcher's fallback address).
 pub fn create_task(
     user: &str,
     t: &CreateTask,
     idempotency: Option<(&str, &str)>,
     limit: u32,
+    claim_email: Option<&str>,
 ) -> Statement {
     let mut b = Binder::default();
     let u = b.bind(user);
     let rl = rate_limit(&mut b, &u, limit);
+    let claim = record_claim_email(&mut b, &u, claim_email);
     let title = b.bind(t.title.as_str());
     let desc = b.bind(t.description.as_str());
     let prio = b.bind(t.priority.as_str());
@@ -229,7 +233,7 @@ pub fn create_task(
         }
         None => rl.gate.clone(),
     };
-    let mut sql = format!("with {}", rl.ctes);
+    let mut sql = format!("with {}{claim}", rl.ctes);
     match &t.series {
         Some(s) => {
             let rule = b.bind(s.rule.as_str());
@@ -298,6 +302,23 @@ fn offsets_json(offsets: &[ReminderOffset]) -> String {
     .to_string()
 }
 
+/// A CTE (with its trailing comma) recording the token's `email` claim of the user bound at `u`
+/// in `user_settings.token_email`, written only when it changed; empty without a claim (a token
+/// without the claim leaves the recorded one).
+fn record_claim_email(b: &mut Binder, u: &str, claim_email: Option<&str>) -> String {
+    match claim_email {
+        None => String::new(),
+        Some(e) => {
+            let e = b.bind(e);
+            format!(
+                "ce as (insert into user_settings (user_id, token_email) values ({u}, {e}) \
+                 on conflict (user_id) do update set token_email = excluded.token_email \
+                 where user_settings.token_email is distinct from excluded.token_email returning 1), "
+            )
+        }
+    }
+}
+
 /// The default reminder offsets of the user bound at `u` (a jsonb array, empty without settings).
 fn default_offsets(u: &str) -> String {
     format!(
@@ -305,11 +326,14 @@ fn default_offsets(u: &str) -> String {
     )
 }
 
-/// The API representation of a `user_settings` row `a`: offsets longest first.
+/// The API representation of a `user_settings` row `a`: offsets longest first, the address the
+/// user set (`email`) and the one reminders go to (`reminder_email`: the set one, else the
+/// token's `email` claim last seen, else null).
 fn settings_json(a: &str) -> String {
     format!(
         "jsonb_build_object('default_reminders', coalesce((select jsonb_agg(x->>'off' order by (x->>'secs')::integer desc) \
-         from jsonb_array_elements({a}.default_reminders) x), '[]'::jsonb), 'updated_at', {updated})",
+         from jsonb_array_elements({a}.default_reminders) x), '[]'::jsonb), 'email', {a}.email, \
+         'reminder_email', coalesce({a}.email, {a}.token_email), 'updated_at', {updated})",
         updated = ts_ms(&format!("{a}.updated_at"))
     )
 }
@@ -319,7 +343,7 @@ pub fn get_settings(user: &str) -> Statement {
     let mut b = Binder::default();
     let sql = format!(
         "select coalesce((select {} from user_settings s where s.user_id = {}), \
-         jsonb_build_object('default_reminders', '[]'::jsonb, 'updated_at', null))::text",
+         jsonb_build_object('default_reminders', '[]'::jsonb, 'email', null, 'reminder_email', null, 'updated_at', null))::text",
         settings_json("s"),
         b.bind(user)
     );
@@ -327,21 +351,52 @@ pub fn get_settings(user: &str) -> Statement {
 }
 
 /// Replaces the user's settings unless the user's write limit is reached: `[settings,
-/// retry_after]` (settings null when limited).
-pub fn put_settings(user: &str, s: &crate::settings::UserSettings, limit: u32) -> Statement {
+/// retry_after]` (settings null when limited). `claim_email` (the caller's validated token
+/// `email` claim) is recorded as `token_email` when given.
+pub fn put_settings(
+    user: &str,
+    s: &crate::settings::UserSettings,
+    limit: u32,
+    claim_email: Option<&str>,
+) -> Statement {
     let mut b = Binder::default();
     let u = b.bind(user);
     let rl = rate_limit(&mut b, &u, limit);
     let rem = b.bind(offsets_json(&s.default_reminders));
+    let email = b.bind(s.email.as_ref().map(|e| e.as_str()));
+    let claim = b.bind(claim_email);
     let sql = format!(
-        "with {ctes}up as (insert into user_settings (user_id, default_reminders, updated_at) \
-         select {u}, {rem}::jsonb, now() where {gate} \
-         on conflict (user_id) do update set default_reminders = excluded.default_reminders, updated_at = now() \
-         returning default_reminders, updated_at) \
+        "with {ctes}up as (insert into user_settings (user_id, default_reminders, email, token_email, updated_at) \
+         select {u}, {rem}::jsonb, {email}::text, {claim}::text, now() where {gate} \
+         on conflict (user_id) do update set default_reminders = excluded.default_reminders, email = excluded.email, \
+         token_email = coalesce(excluded.token_email, user_settings.token_email), updated_at = now() \
+         returning default_reminders, email, token_email, updated_at) \
          select (select {json} from up)::text, {column}",
         ctes = rl.ctes,
         gate = rl.gate,
         json = settings_json("up"),
+        column = rl.column,
+    );
+    b.finish(sql)
+}
+
+/// A fresh push password (64 hex digits from two `gen_random_uuid()`, PostgreSQL's strong
+/// random source) unless the user's write limit is reached: `[password, retry_after]`
+/// (password null when limited). Nothing is stored: the broker keeps the password.
+pub fn issue_push_password(user: &str, limit: u32) -> Statement {
+    let mut b = Binder::default();
+    // The user only keys the rate limit (no limit: nothing to bind).
+    let u = if limit == 0 {
+        String::new()
+    } else {
+        b.bind(user)
+    };
+    let rl = rate_limit(&mut b, &u, limit);
+    let sql = format!(
+        "with {ctes}pw as (select replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') as p where {gate}) \
+         select (select p from pw), {column}",
+        ctes = rl.ctes,
+        gate = rl.gate,
         column = rl.column,
     );
     b.finish(sql)
@@ -1269,8 +1324,8 @@ mod tests {
         let t = parse_create(&json!({"title": evil, "description": evil, "due_date": "2026-12-01T09:00:00Z", "reminders": ["PT1H"]}), now())
             .expect("valid");
         let stmts = [
-            create_task(evil, &t, Some((evil, "h")), 600),
-            create_task(evil, &t, None, 0),
+            create_task(evil, &t, Some((evil, "h")), 600, Some(evil)),
+            create_task(evil, &t, None, 0, None),
             get_task(evil, &id()),
             list_tasks(
                 evil,
@@ -1285,11 +1340,14 @@ mod tests {
             get_series(evil, &id()),
             calendar(evil),
             get_settings(evil),
+            issue_push_password(evil, 600),
+            issue_push_password(evil, 0),
             put_settings(
                 evil,
                 &crate::settings::parse_settings(&json!({"default_reminders": ["PT1H"]}))
                     .expect("valid"),
                 600,
+                Some(evil),
             ),
         ];
         for s in &stmts {
@@ -1303,7 +1361,7 @@ mod tests {
     fn a_create_without_reminders_reads_the_user_default_and_given_ones_are_bound() {
         let due = "2026-12-01T09:00:00Z";
         let absent = parse_create(&json!({"title": "a", "due_date": due}), now()).expect("valid");
-        let s = create_task("u1", &absent, None, 0);
+        let s = create_task("u1", &absent, None, 0, None);
         assert!(s
             .sql
             .contains("from user_settings us where us.user_id = $1"));
@@ -1314,7 +1372,7 @@ mod tests {
                 now(),
             )
             .expect("valid");
-            let s = create_task("u1", &given, None, 0);
+            let s = create_task("u1", &given, None, 0, None);
             assert!(!s.sql.contains("user_settings"), "{}", s.sql);
             assert_placeholders(&s);
         }
@@ -1323,14 +1381,25 @@ mod tests {
             &crate::settings::parse_settings(&json!({"default_reminders": ["P1D", "PT0S"]}))
                 .expect("valid"),
             0,
+            None,
         );
         assert_eq!(
             s.params,
             [
                 json!("u1"),
-                json!(r#"[{"off":"P1D","secs":86400},{"off":"PT0S","secs":0}]"#)
+                json!(r#"[{"off":"P1D","secs":86400},{"off":"PT0S","secs":0}]"#),
+                json!(null),
+                json!(null)
             ]
         );
+        let s = create_task("u1", &absent, None, 0, Some("u1@example.com"));
+        assert!(
+            s.sql.starts_with("with ce as (insert into user_settings"),
+            "{}",
+            s.sql
+        );
+        assert_eq!(s.params[1], json!("u1@example.com"));
+        assert_placeholders(&s);
     }
 
     #[test]
@@ -1340,7 +1409,7 @@ mod tests {
             now(),
         )
         .expect("valid");
-        let s = create_task("u1", &t, None, 600);
+        let s = create_task("u1", &t, None, 600, None);
         assert!(s.sql.contains("insert into series"));
         assert!(s.params.contains(&json!("FREQ=DAILY")));
         assert!(

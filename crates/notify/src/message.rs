@@ -9,11 +9,7 @@ use domain::TaskId;
 
 use crate::job::rfc3339_ms;
 
-/// Domain of the local recipient addresses (`<user_id>@<domain>`); production resolves the
-/// user's address from a profile service instead.
-pub const EMAIL_DOMAIN: &str = "users.todo.local";
-/// Prefix of each user's push topic (`todo/reminders/<user_id>`).
-pub const PUSH_TOPIC_PREFIX: &str = "todo/reminders/";
+pub use domain::channel::{push_topic, PUSH_TOPIC_PREFIX};
 
 /// A stored reminder about to be delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +30,9 @@ pub struct Reminder {
     pub offset_secs: i64,
     /// The reminder time.
     pub remind_at: DateTime<Utc>,
+    /// The owner's own address (set in the settings, else the token's `email` claim); `None`:
+    /// the email channel is skipped.
+    pub email: Option<String>,
 }
 
 /// The rendered notification.
@@ -123,39 +122,11 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-/// A user id reduced to characters safe in an address local part and an MQTT topic level.
-pub fn safe_user(user_id: &str) -> String {
-    let s: String = user_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.is_empty() {
-        "_".into()
-    } else {
-        s
-    }
-}
-
-/// The user's email address.
-pub fn email_address(user_id: &str) -> String {
-    format!("{}@{EMAIL_DOMAIN}", safe_user(user_id))
-}
-
-/// The user's push topic.
-pub fn push_topic(user_id: &str) -> String {
-    format!("{PUSH_TOPIC_PREFIX}{}", safe_user(user_id))
-}
-
 /// The email binding's request (`bindings.smtp` locally, `bindings.twilio.sendgrid` in
 /// production): the per-message fields (recipient, subject) in the request metadata; the sender
-/// is the component's own `emailFrom`.
-pub fn email_request(r: &Reminder, m: &Message) -> Value {
+/// is the component's own `emailFrom`. `None` when the user has no address (nothing may be sent).
+pub fn email_request(r: &Reminder, m: &Message) -> Option<Value> {
+    let to = r.email.as_deref()?;
     let html = format!(
         "<p>{}</p><p>Reminder {} (set {} before due), scheduled for {}.</p>",
         escape_html(&m.text),
@@ -163,15 +134,15 @@ pub fn email_request(r: &Reminder, m: &Message) -> Value {
         escape_html(&r.offset),
         rfc3339_ms(r.remind_at),
     );
-    json!({
+    Some(json!({
         "operation": "create",
         "data": html,
         "metadata": {
-            "emailTo": email_address(&r.user_id),
+            "emailTo": to,
             "subject": m.subject,
             "priority": "1",
         },
-    })
+    }))
 }
 
 /// The push payload (also what ntfy's JSON publish API takes: `topic`, `title`, `message`).
@@ -216,6 +187,7 @@ mod tests {
             title: "Pay <rent>".into(),
             due_date: Some(at(27, 9)),
             offset: offset.into(),
+            email: Some("alice@example.com".into()),
             offset_secs: secs,
             remind_at: at(27, 9) - chrono::TimeDelta::seconds(secs),
         }
@@ -265,9 +237,9 @@ mod tests {
     #[test]
     fn email_request_escapes_html_and_addresses_the_user() {
         let r = reminder("PT1H", 3600);
-        let req = email_request(&r, &compose(&r));
+        let req = email_request(&r, &compose(&r)).expect("an address");
         assert_eq!(req["operation"], json!("create"));
-        assert_eq!(req["metadata"]["emailTo"], json!("alice@users.todo.local"));
+        assert_eq!(req["metadata"]["emailTo"], json!("alice@example.com"));
         assert_eq!(
             req["metadata"]["subject"],
             json!("Reminder: Pay <rent> is due in 1 hour")
@@ -275,6 +247,8 @@ mod tests {
         let body = req["data"].as_str().expect("text");
         assert!(body.contains("Pay &lt;rent&gt;"), "{body}");
         assert!(!body.contains("<rent>"));
+        let nobody = Reminder { email: None, ..r };
+        assert_eq!(email_request(&nobody, &compose(&nobody)), None);
     }
 
     #[test]
@@ -282,9 +256,9 @@ mod tests {
         let mut r = reminder("PT0S", 0);
         r.user_id = "bob/+#".into();
         let req = push_request(&r, &compose(&r));
-        assert_eq!(req["metadata"]["topic"], json!("todo/reminders/bob___"));
+        assert_eq!(req["metadata"]["topic"], json!(push_topic("bob/+#")));
+        assert_ne!(push_topic("bob/+#"), push_topic("bob___"));
         assert_eq!(req["data"]["title"], json!("Due now: Pay <rent>"));
         assert_eq!(req["data"]["remind_at"], json!("2026-11-27T09:00:00.000Z"));
-        assert_eq!(email_address(""), "_@users.todo.local");
     }
 }

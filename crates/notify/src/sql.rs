@@ -125,9 +125,10 @@ pub fn record_jobs(
 /// Claims the delivery of a reminder at `remind_at` on each of its channels for `event_id`,
 /// unless the reminder is cancelled, missed, moved to another time, or its task is no longer
 /// pending (no rows then). A channel is claimed when it has no delivery yet, failed before, or
-/// its `sending` claim is older than [`CLAIM_LEASE_SECS`]. Rows, one per channel:
-/// `[channel, claimed, previous status, task_id, user_id, title, due_date, offset_text,
-/// offset_secs, remind_at]`.
+/// its `sending` claim is older than [`CLAIM_LEASE_SECS`] (a `skipped` one never is). Rows, one
+/// per channel: `[channel, claimed, previous status, task_id, user_id, title, due_date,
+/// offset_text, offset_secs, remind_at, email]`, `email` the owner's own address (the one set
+/// in `user_settings`, else the token claim recorded there; null without either).
 pub fn claim_deliveries(reminder: &TaskId, remind_at: DateTime<Utc>, event_id: &str) -> Statement {
     let mut b = Binder::default();
     let id = b.bind(reminder.as_str());
@@ -149,7 +150,8 @@ pub fn claim_deliveries(reminder: &TaskId, remind_at: DateTime<Utc>, event_id: &
          select ch.channel, ch.channel in (select channel from cl), \
          (select d.status from reminder_deliveries d where d.reminder_id = ch.reminder_id \
          and d.remind_at = ch.remind_at and d.channel = ch.channel), \
-         ch.task_id::text, ch.user_id, ch.title, {due}, ch.offset_text, ch.offset_secs, {rat} \
+         ch.task_id::text, ch.user_id, ch.title, {due}, ch.offset_text, ch.offset_secs, {rat}, \
+         (select coalesce(us.email, us.token_email) from user_settings us where us.user_id = ch.user_id) \
          from ch order by ch.channel",
         due = ts_ms("ch.due_date"),
         rat = ts_ms("ch.remind_at"),
@@ -157,18 +159,31 @@ pub fn claim_deliveries(reminder: &TaskId, remind_at: DateTime<Utc>, event_id: &
     b.finish(sql)
 }
 
+/// What became of one claimed channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The provider accepted it at this time.
+    Sent(DateTime<Utc>),
+    /// The provider refused it or could not be reached (retried).
+    Failed(String),
+    /// It cannot be delivered (the user has no address on this channel): recorded `skipped`
+    /// with the reason, never retried, nothing sent.
+    Skipped(String),
+}
+
 /// The result of delivering one claimed channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     /// The channel.
     pub channel: Channel,
-    /// When the provider accepted it, or the error.
-    pub result: Result<DateTime<Utc>, String>,
+    /// What became of it.
+    pub result: Delivery,
 }
 
-/// Records the outcome of each claimed channel (sent with its lateness, or failed with the
-/// error, to be claimed again by a retry or the sweep; `dead` after [`MAX_DELIVERY_ATTEMPTS`]),
-/// and marks the reminder sent once a channel delivered. Answers `[deliveries recorded, reminder marked sent]`.
+/// Records the outcome of each claimed channel (sent with its lateness, failed with the error,
+/// to be claimed again by a retry or the sweep and `dead` after [`MAX_DELIVERY_ATTEMPTS`], or
+/// skipped with its reason), and marks the reminder sent once a channel delivered. Answers
+/// `[deliveries recorded, reminder marked sent]`.
 pub fn record_outcome(
     reminder: &TaskId,
     remind_at: DateTime<Utc>,
@@ -178,8 +193,9 @@ pub fn record_outcome(
     let rows: Vec<Value> = outcomes
         .iter()
         .map(|o| match &o.result {
-            Ok(at) => json!({"channel": o.channel.as_str(), "ok": true, "at": rfc3339_ms(*at), "error": null}),
-            Err(e) => json!({"channel": o.channel.as_str(), "ok": false, "at": null, "error": e}),
+            Delivery::Sent(at) => json!({"channel": o.channel.as_str(), "status": "sent", "at": rfc3339_ms(*at), "error": null}),
+            Delivery::Failed(e) => json!({"channel": o.channel.as_str(), "status": "failed", "at": null, "error": e}),
+            Delivery::Skipped(e) => json!({"channel": o.channel.as_str(), "status": "skipped", "at": null, "error": e}),
         })
         .collect();
     let o = b.bind(Value::Array(rows).to_string());
@@ -187,9 +203,9 @@ pub fn record_outcome(
     let at = b.bind(rfc3339_ms(remind_at));
     let max = b.bind(MAX_DELIVERY_ATTEMPTS);
     let sql = format!(
-        "with o as (select * from jsonb_to_recordset({o}::jsonb) as x(channel text, ok boolean, at text, error text)), \
-         d as (update reminder_deliveries d set status = case when o.ok then 'sent' \
-         when d.attempts >= {max}::integer then 'dead' else 'failed' end, \
+        "with o as (select x.*, x.status = 'sent' as ok from jsonb_to_recordset({o}::jsonb) as x(channel text, status text, at text, error text)), \
+         d as (update reminder_deliveries d set status = case when o.status = 'failed' and d.attempts >= {max}::integer \
+         then 'dead' else o.status end, \
          delivered_at = case when o.ok then o.at::timestamptz end, \
          lateness_ms = case when o.ok then round(extract(epoch from (o.at::timestamptz - d.remind_at)) * 1000)::bigint end, \
          last_error = o.error from o \
@@ -286,11 +302,15 @@ mod tests {
                 &[
                     Outcome {
                         channel: Channel::Email,
-                        result: Err(evil.into()),
+                        result: Delivery::Failed(evil.into()),
                     },
                     Outcome {
                         channel: Channel::Push,
-                        result: Ok(now()),
+                        result: Delivery::Sent(now()),
+                    },
+                    Outcome {
+                        channel: Channel::Email,
+                        result: Delivery::Skipped(evil.into()),
                     },
                 ],
             ),
@@ -328,11 +348,21 @@ mod tests {
         let o = record_outcome(
             &id(),
             now(),
-            &[Outcome {
-                channel: Channel::Push,
-                result: Ok(now()),
-            }],
+            &[
+                Outcome {
+                    channel: Channel::Push,
+                    result: Delivery::Sent(now()),
+                },
+                Outcome {
+                    channel: Channel::Email,
+                    result: Delivery::Skipped("no address".into()),
+                },
+            ],
         );
-        assert!(o.params[0].as_str().expect("text").contains("\"ok\":true"));
+        let rows = o.params[0].as_str().expect("text");
+        assert!(rows.contains("\"status\":\"sent\""), "{rows}");
+        assert!(rows.contains("\"status\":\"skipped\""), "{rows}");
+        let c = claim_deliveries(&id(), now(), "ev");
+        assert!(c.sql.contains("coalesce(us.email, us.token_email)"));
     }
 }

@@ -4,6 +4,7 @@ reminder rows and Dapr jobs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import tempfile
@@ -20,23 +21,25 @@ MAILPIT = f"http://127.0.0.1:{ENV['MAILPIT_HTTP_PORT']}"
 MQTT_PORT = int(ENV["MQTT_PORT"])
 NOTIFICATION = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 2}"
 NOTIFICATION_DAPR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 2}"
-EMAIL_DOMAIN = "users.todo.local"
 
 
-def email_address(user_id: str) -> str:
-    return f"{user_id}@{EMAIL_DOMAIN}"
+def push_topic(user_id: str) -> str:
+    """The user's push topic: todo/reminders/<hex SHA-256 of the exact user id>."""
+    return f"todo/reminders/{hashlib.sha256(user_id.encode()).hexdigest()}"
 
 
 def parse_time(t: str) -> datetime:
     return datetime.fromisoformat(t.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
-def emails(user_id: str) -> list[dict]:
-    """Every message Mailpit received for the user: summaries with Subject and Created."""
-    r = requests.get(f"{MAILPIT}/api/v1/search", params={"query": f"to:{email_address(user_id)}", "limit": 500},
-                     timeout=10)
+def emails(who) -> list[dict]:
+    """Every message Mailpit received for a user (its `email`) or an address, addressed to exactly
+    that address: summaries with Subject, To and Created."""
+    address = who if isinstance(who, str) else who.email
+    r = requests.get(f"{MAILPIT}/api/v1/search", params={"query": f'to:"{address}"', "limit": 500}, timeout=10)
     r.raise_for_status()
-    return r.json().get("messages") or []
+    return [m for m in r.json().get("messages") or []
+            if [t["Address"].lower() for t in m.get("To") or []] == [address.lower()]]
 
 
 def email_body(message_id: str) -> dict:
@@ -45,25 +48,59 @@ def email_body(message_id: str) -> dict:
     return r.json()
 
 
-class PushInbox:
-    """A real MQTT subscription (mosquitto_sub) to a user's push topic; every message with the
-    time it arrived."""
+def push_credentials(user) -> dict:
+    """The user's push credentials, issued by the Task API: username, password, topic."""
+    r = user.request("POST", "/api/users/me/push-credentials")
+    assert r.status_code == 201 and r.headers.get("cache-control") == "no-store", r.text
+    return r.json()
 
-    def __init__(self, user_id: str):
-        self.topic = f"todo/reminders/{user_id}"
+
+def mqtt_subscribe(topic: str, username: str | None, password: str | None, out: Path,
+                   timeout: float = 10) -> tuple[subprocess.Popen, str]:
+    """Starts mosquitto_sub on a topic (anonymous without username) writing to `out`; waits for
+    the broker's answer: "granted" (SUBACK with QoS), "denied" (SUBACK 0x80: the broker refuses
+    the subscription) or "refused" (CONNACK not 0: not authorised to connect). The process
+    and that verdict."""
+    auth = ["-u", username, "-P", password] if username else []
+    fh = out.open("w")
+    proc = subprocess.Popen(
+        ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(MQTT_PORT), "-q", "1", "-t", topic,
+         *auth, "-F", "%U\t%p", "-d"], stdout=fh, stderr=subprocess.STDOUT, text=True)
+    fh.close()
+    deadline = time.monotonic() + timeout
+    while True:
+        text = out.read_text()
+        if "CONNACK (" in text and "CONNACK (0)" not in text:
+            return proc, "refused"
+        if "SUBACK" in text:
+            time.sleep(0.1)  # the refusal notice may follow the SUBACK line
+            return proc, "denied" if "denied" in out.read_text() else "granted"
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return proc, "no answer: " + text
+        time.sleep(0.05)
+
+
+class PushInbox:
+    """A real MQTT subscription (mosquitto_sub) to a user's push topic with the user's own
+    credentials (issued by the Task API); every message with the time it arrived."""
+
+    def __init__(self, user):
+        creds = push_credentials(user)
+        self.topic = creds["topic"]
+        assert self.topic == push_topic(user.id)
         self._out = Path(tempfile.mkstemp(prefix="push-", suffix=".log")[1])
-        self._fh = self._out.open("w")
-        self._proc = subprocess.Popen(
-            ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(MQTT_PORT), "-q", "1", "-t", self.topic,
-             "-F", "%U\t%p", "-d"],
-            stdout=self._fh, stderr=subprocess.STDOUT, text=True)
+        # The broker applies newly issued credentials moments after the API answers.
         deadline = time.monotonic() + 10
-        while "SUBACK" not in self._out.read_text():
-            if self._proc.poll() is not None or time.monotonic() > deadline:
-                output = self._out.read_text()
-                self.close()
-                raise AssertionError(f"no MQTT subscription: {output}")
-            time.sleep(0.05)
+        while True:
+            self._proc, verdict = mqtt_subscribe(self.topic, creds["username"], creds["password"], self._out)
+            if verdict == "granted":
+                break
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+            if verdict != "refused" or time.monotonic() > deadline:
+                self._out.unlink(missing_ok=True)
+                raise AssertionError(f"no MQTT subscription: {verdict}")
+            time.sleep(0.2)
 
     def messages(self) -> list[tuple[float, dict]]:
         """(arrival unix time, payload) of each push received so far."""
@@ -79,15 +116,14 @@ class PushInbox:
     def close(self) -> None:
         self._proc.terminate()
         self._proc.wait(timeout=10)
-        self._fh.close()
         self._out.unlink(missing_ok=True)
 
 
-def delivered(user_id: str, inbox: "PushInbox", titles: list[str]) -> tuple[list[dict], list[tuple[float, dict]]]:
-    """Waits for one email and one push per expected title and checks both channels carry
-    exactly those titles; answers the emails and the pushes."""
+def delivered(user, inbox: "PushInbox", titles: list[str]) -> tuple[list[dict], list[tuple[float, dict]]]:
+    """Waits for one email (to the user's address) and one push per expected title and checks
+    both channels carry exactly those titles; answers the emails and the pushes."""
     n = len(titles)
-    mails = wait_until(f"{n} emails", lambda: m if len(m := emails(user_id)) >= n else None, timeout=60)
+    mails = wait_until(f"{n} emails", lambda: m if len(m := emails(user)) >= n else None, timeout=60)
     pushes = wait_until(f"{n} pushes", lambda: p if len(p := inbox.messages()) >= n else None, timeout=30)
     assert sorted(m["Subject"] for m in mails) == sorted(titles)
     assert sorted(p["title"] for _, p in pushes) == sorted(titles)

@@ -59,11 +59,13 @@ def token(sub: str | None, lifetime: int = 900, secret: bytes = SECRET, **extra)
 
 
 class User:
-    """A user with a fresh id and a valid token."""
+    """A user with a fresh id and a valid token. The token carries an `email` claim (where the
+    user's reminder emails go) unless `email` is False; by default `<id>@example.com`."""
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, name: str | None = None, email: str | bool = True):
         self.id = name or f"user-{uuid.uuid4().hex[:10]}"
-        self.token = token(self.id)
+        self.email = f"{self.id}@example.com" if email is True else (email or None)
+        self.token = token(self.id, **({"email": self.email} if self.email else {}))
 
     def headers(self, **extra) -> dict:
         return {"authorization": f"Bearer {self.token}", **extra}
