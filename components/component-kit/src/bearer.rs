@@ -1,6 +1,7 @@
 //! Authentication of bearer JWTs with the secrets read from Dapr for each request (a fresh
 //! instance serves every request, so a rotated secret applies at once; the previous secret is
-//! accepted during a rotation), for the issuer and audience of [`crate::config::jwt_expected`].
+//! accepted during a rotation, and read only for a token the current secret does not sign, so a
+//! request costs one secret read), for the issuer and audience of [`crate::config::jwt_expected`].
 //! A secret shorter than [`auth::MIN_SECRET_BYTES`] is refused at its first use with a clear
 //! error in the log, and the request answers 503.
 
@@ -40,22 +41,32 @@ pub async fn authenticate_identity(
 ) -> Result<auth::Identity, AuthFailure> {
     let header = req.header("authorization").and_then(|h| h.as_str());
     let token = auth::bearer(header).map_err(AuthFailure::Unauthorized)?;
-    let (current, previous) = futures::future::join(
-        dapr.secret(SECRET_STORE, JWT_SECRET),
-        dapr.secret(SECRET_STORE, JWT_SECRET_PREVIOUS),
-    )
-    .await;
-    let current = current.map_err(AuthFailure::Upstream)?.unwrap_or_default();
-    let previous = previous.ok().flatten().unwrap_or_default();
+    // One secret read for a token signed with the current secret (every token but those issued
+    // before a rotation); the previous secret is read only when the current one does not match.
+    let current = dapr
+        .secret(SECRET_STORE, JWT_SECRET)
+        .await
+        .map_err(AuthFailure::Upstream)?
+        .unwrap_or_default();
     let now = chrono::Utc::now().timestamp();
     let expected = crate::config::jwt_expected();
-    auth::verify_identity(
-        token,
-        &[current.as_bytes(), previous.as_bytes()],
-        &expected,
-        now,
-    )
-    .map_err(|e| {
+    let verified = match auth::verify_identity(token, &[current.as_bytes()], &expected, now) {
+        Err(auth::AuthError::Signature) => {
+            let previous = dapr
+                .secret(SECRET_STORE, JWT_SECRET_PREVIOUS)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            if previous.is_empty() {
+                Err(auth::AuthError::Signature)
+            } else {
+                auth::verify_identity(token, &[previous.as_bytes()], &expected, now)
+            }
+        }
+        other => other,
+    };
+    verified.map_err(|e| {
         if e.is_configuration() {
             eprintln!(
                 "{}: JWT secrets in {SECRET_STORE} unusable: {e}",
