@@ -69,7 +69,10 @@ def test_a_rule_denser_than_hourly_is_refused_everywhere_naming_the_part(rule, m
     assert psql(f"select recurrence_pattern from series where series_id = '{task['series_id']}'") == [
         ["FREQ=HOURLY;INTERVAL=6"]]
     r = requests.get(f"{DASHBOARD}/api/preview", params={"recurrence": rule}, headers=user.headers(), timeout=30)
-    refused(r, message)
+    if len(rule) > 300:  # the preview reads at most 300 characters
+        assert r.status_code == 400 and "at most 300 characters" in r.json()["detail"], r.text
+    else:
+        refused(r, message)
 
 
 def test_the_dashboard_preview_needs_a_token():
@@ -91,6 +94,14 @@ def test_a_dense_rule_already_stored_is_listed_lazily_with_a_cap():
     task = user.create(title="legacy", recurrence="FREQ=HOURLY", due_date=iso(future(1)))
     dense = f"FREQ=HOURLY;BYMINUTE={EVERY};BYSECOND={EVERY}"
     psql(f"update series set recurrence_pattern = '{dense}' where series_id = '{task['series_id']}'")
+    try:
+        listed_lazily(user, task, dense)
+    finally:
+        # Nothing of this series may reach the recurrence engine's later runs.
+        psql(f"update series set is_active = false where series_id = '{task['series_id']}'")
+
+
+def listed_lazily(user: User, task: dict, dense: str) -> None:
     started = time.monotonic()
     r = user.request("GET", f"/api/series/{task['series_id']}/occurrences",
                      params={"from": iso(future(1)), "to": iso(future(700))})

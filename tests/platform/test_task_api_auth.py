@@ -145,14 +145,17 @@ def test_a_secret_shorter_than_32_bytes_is_refused_at_first_use():
         data["jwt-secret"] = short.decode()
         path.write_text(json.dumps(data))
         restart_sidecar()
-        wait_until("short secret served", lambda: get(token("weak", secret=short)).status_code == 503, 60)
-        r = get(token("weak", secret=short))
+        def refused_for_its_length():
+            r = get(token("weak", secret=short))
+            logged = log.read_bytes()[mark:].decode(errors="replace")
+            reason = "a signing secret has 16 bytes; at least 32 are required" in logged
+            return (r,) if r.status_code == 503 and reason else None
+
+        [r] = wait_until("the short secret refused", refused_for_its_length, 60)
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["type"] == "https://todo.example/problems/upstream-unavailable"
         assert "sixteen" not in r.text and "16 bytes" not in r.text
         assert get(token("weak", secret=PREVIOUS_SECRET)).status_code == 503
-        logged = log.read_bytes()[mark:].decode(errors="replace")
-        assert "a signing secret has 16 bytes; at least 32 are required" in logged
     finally:
         path.write_text(original)
         restart_sidecar()
