@@ -37,7 +37,7 @@ def test_a_failed_email_is_delivered_once_the_mail_server_is_back():
     wait_until("email delivered by the sweep", lambda: deliveries(rid)["email"]["status"] == "sent" or None, 150)
     d = deliveries(rid)
     assert d["email"]["attempts"] >= 2 and d["push"]["status"] == "sent", d
-    assert [m["Subject"] for m in emails(user.id)] == ["Due now: mail server outage"]
+    assert [m["Subject"] for m in emails(user)] == ["Due now: mail server outage"]
 
 
 def test_a_claim_younger_than_the_sidecar_timeout_is_not_taken_over():
@@ -53,13 +53,13 @@ def test_a_claim_younger_than_the_sidecar_timeout_is_not_taken_over():
     wait_until("push sent", lambda: deliveries(r["reminder_id"]).get("push", {}).get("status") == "sent" or None, 60)
     time.sleep(10)
     assert deliveries(r["reminder_id"])["email"]["status"] == "sending"
-    assert emails(user.id) == [], "a claim inside its lease is not taken over"
+    assert emails(user) == [], "a claim inside its lease is not taken over"
     # The holder is gone: past the lease, the sweep takes the claim over.
     psql(f"update reminder_deliveries set claimed_at = now() - interval '100 seconds' "
          f"where reminder_id = '{r['reminder_id']}' and channel = 'email'")
     wait_until("email delivered after the lease", lambda: deliveries(r["reminder_id"])["email"]["status"] == "sent"
                or None, 90)
-    assert [m["Subject"] for m in emails(user.id)] == ["Due now: slow holder"]
+    assert [m["Subject"] for m in emails(user)] == ["Due now: slow holder"]
 
 
 def test_a_reminder_whose_trigger_was_lost_in_a_long_outage_arrives_marked_late():
@@ -72,8 +72,8 @@ def test_a_reminder_whose_trigger_was_lost_in_a_long_outage_arrives_marked_late(
     # Fast-forward: its time was 30 minutes ago and its trigger never came.
     psql(f"update reminders set remind_at = now() - interval '30 minutes', scheduled_for = now() - interval '30 minutes' "
          f"where reminder_id = '{r['reminder_id']}'")
-    wait_until("late email", lambda: emails(user.id) or None, 90)
-    subjects = [m["Subject"] for m in emails(user.id)]
+    wait_until("late email", lambda: emails(user) or None, 90)
+    subjects = [m["Subject"] for m in emails(user)]
     assert subjects == ["Late: Reminder: after the outage is due in 1 hour"], subjects
     wait_until("both channels sent", lambda: all(
         d["status"] == "sent" for d in deliveries(r["reminder_id"]).values()) and len(deliveries(r["reminder_id"])) == 2

@@ -111,7 +111,7 @@ def test_topics_have_twelve_partitions_and_seven_day_retention():
 
 def test_job_trigger_routes_are_registered():
     r = requests.post(f"{BASE}/job/outbox-repair", data=b"{}", timeout=30, headers=sidecar_headers())
-    assert r.status_code == 200 and set(r.json()) == {"published", "failed"}
+    assert r.status_code == 200 and set(r.json()) == {"published", "failed", "parked"}
     assert requests.post(f"{BASE}/job/outbox-sweep", data=b"{}", timeout=30, headers=sidecar_headers()).status_code == 200
     assert requests.post(f"{BASE}/job/unknown", data=b"{}", timeout=30, headers=sidecar_headers()).status_code == 404
     assert psql("select runs > 0 from jobs where name = 'outbox-repair'") == [["t"]]
