@@ -8,14 +8,6 @@
 source "$(dirname "$0")/lib/common.sh"
 
 APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web cargo-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl ca-certificates openssl git procps mosquitto mosquitto-clients chromium)
-# A package scripts/fresh-check.sh leaves out of a rehearsal (to show the binary check catches a
-# missing install step); empty everywhere else.
-if [ -n "${SETUP_DROP_PACKAGE:-}" ]; then
-  kept=()
-  for p in "${APT_PACKAGES[@]}"; do [ "$p" = "$SETUP_DROP_PACKAGE" ] || kept+=("$p"); done
-  APT_PACKAGES=("${kept[@]}")
-  warn "leaving Debian package $SETUP_DROP_PACKAGE out (SETUP_DROP_PACKAGE)"
-fi
 
 # Every program the scripts call that a Debian package provides: "program|package". A path is
 # checked as such (the scripts call it by that path), a bare name through PATH.
