@@ -95,7 +95,7 @@ setup_check() {
 }
 
 setup_apt() {
-  local missing=()
+  local missing=() p
   for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
@@ -362,14 +362,15 @@ main() {
   local parts=("$@")
   ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr mail browser infra schemas kube azurerm deny)
   local start=$SECONDS
-  for p in "${parts[@]}"; do
-    declare -F "setup_$p" >/dev/null || die "unknown part '$p' (apt check python wasmtime wasm kafka dapr mail browser infra schemas kube azurerm deny)"
+  local part
+  for part in "${parts[@]}"; do
+    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm kafka dapr mail browser infra schemas kube azurerm deny)"
   done
   check_preinstalled "${parts[@]}"
-  for p in "${parts[@]}"; do
-    "setup_$p"
+  for part in "${parts[@]}"; do
+    "setup_$part"
     # The programs are checked as soon as apt ran, before any long step.
-    if [ "$p" = apt ]; then setup_check; fi
+    if [ "$part" = apt ]; then setup_check; fi
   done
   ok "setup done in $((SECONDS - start))s"
 }
