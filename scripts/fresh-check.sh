@@ -198,6 +198,14 @@ fi
 # How this machine reaches the mirror (proxy, a frozen mirror's Release validity), nothing else.
 apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy) ' >"$ROOTFS/etc/apt/apt.conf.d/90host-network" || true
 cp -L /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
+# The certificate authorities this machine adds for its network (e.g. a TLS-inspecting egress
+# proxy's): the ca-certificates package setup.sh installs puts them into the system bundle
+# (and Java's). pip's own config (which bundle to trust) comes along; nothing else does.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$ROOTFS/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$ROOTFS/usr/local/share/ca-certificates/"
+fi
+if [ -f /etc/pip.conf ]; then cp /etc/pip.conf "$ROOTFS/etc/pip.conf"; fi
 grep -q localhost "$ROOTFS/etc/hosts" 2>/dev/null || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >>"$ROOTFS/etc/hosts"
 # Package installs must not start daemons (PostgreSQL's and Mosquitto's default services) on the
 # shared network: only dev-up.sh starts processes, and dev-down.sh stops them.
@@ -285,8 +293,10 @@ fi
 
 # Runs a command line in the checkout inside the root, as root, with a fresh login's environment.
 in_root() {
+  # How this machine reaches the network (proxies, which CA bundle to trust) carries over.
   local proxies=() v
-  for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
+  for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY \
+    SSL_CERT_FILE SSL_CERT_DIR PIP_CERT REQUESTS_CA_BUNDLE CURL_CA_BUNDLE NODE_EXTRA_CA_CERTS GIT_SSL_CAINFO; do
     [ -z "${!v:-}" ] || proxies+=("$v=${!v}")
   done
   nice -n 10 chroot "$ROOTFS" /usr/bin/env -i HOME=/root USER=root LOGNAME=root TERM=dumb LANG=C.UTF-8 \
