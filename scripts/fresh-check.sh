@@ -265,7 +265,7 @@ fi
 # ---- the checkout ----------------------------------------------------------------------------
 
 rev="$(git -C "$ROOT" stash create 2>/dev/null || true)"
-step "copying the checkout (git archive ${rev:+HEAD + uncommitted changes of tracked files}${rev:-HEAD}) to $CHECKOUT_IN_ROOT"
+step "copying the checkout (git archive of HEAD${rev:+ with the uncommitted changes of tracked files}) to $CHECKOUT_IN_ROOT"
 mkdir -p "$ROOTFS$CHECKOUT_IN_ROOT"
 git -C "$ROOT" archive "${rev:-HEAD}" | tar -x -C "$ROOTFS$CHECKOUT_IN_ROOT"
 if [ -n "${FRESH_CHECK_DROP_PACKAGE:-}" ]; then
