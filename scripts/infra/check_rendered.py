@@ -125,6 +125,12 @@ def check_env(env, rendered, root, errors):
         err(f"tracing samplingRate {rate}, want {want_rate}")
     if not app_config.get("metric", {}).get("enabled"):
         err("metrics disabled")
+    acl = app_config.get("accessControl", {})
+    allowed = {(p["appId"], o["name"], o["action"]) for p in acl.get("policies", []) for o in p.get("operations", [])}
+    if acl.get("defaultAction") != "deny" or any(p.get("defaultAction") != "deny" for p in acl.get("policies", [])):
+        err("service invocation is not denied by default (accessControl.defaultAction)")
+    if allowed != {("chat", "/api/**", "allow"), ("dashboard", "/api/**", "allow")}:
+        err(f"service invocation policies {sorted(allowed)}: only chat and dashboard may call /api/**")
 
     policies = {p["metadata"]["name"]: p["spec"] for p in by_kind.get("NetworkPolicy", [])}
     deny = policies.get("default-deny-all")
