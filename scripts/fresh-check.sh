@@ -35,7 +35,8 @@ if $cold && [ "$mode" = full ]; then mode=full-cold; fi
 SUITE=bookworm
 CHECKOUT_IN_ROOT=/srv/todo-platform
 START=$SECONDS
-LOGFILE="$CACHE/logs/fresh-check.log"
+# One log per run (a second rehearsal may run beside, e.g. --setup-only during a full one).
+LOGFILE="$CACHE/logs/fresh-check-$(date +%Y%m%d-%H%M%S)-$$.log"
 WORK="" ROOTFS="" MOUNTS=() RESULT=fail
 
 elapsed() { echo "$((SECONDS - START))s"; }
@@ -169,7 +170,7 @@ if ! command -v debootstrap >/dev/null; then
   run_logged "$CACHE/logs/fresh-check-apt.log" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap
 fi
 
-: >"$LOGFILE"
+touch "$LOGFILE"
 step "mode $mode; Debian mirror $MIRROR${SECURITY_MIRROR:+, security $SECURITY_MIRROR}; log $LOGFILE"
 
 # ---- the clean root (debootstrap, cached as a tarball) ----------------------------------------
