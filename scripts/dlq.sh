@@ -22,68 +22,65 @@ usage() { die "usage: scripts/dlq.sh list <dlq> | replay <dlq> <event id>... | r
 (($# >= 2)) || usage
 cmd="$1" dlq="$2"; shift 2
 
-# Parked outbox rows, through psql on the stack's database.
-outbox() {
+# Dead letters kept in the database rather than on a topic (parked outbox rows, dead reminder
+# channels), through psql on the stack's database: $1 what a row is, $2 the printf format of a
+# line, $3 the tab-separated headings, $4 the listing query (six columns, the last the reason),
+# $5 the id column, $6 the replay update (its `where`, to which the chosen ids are added), $7
+# what happens after a replay.
+db_dead_letters() {
+  local noun="$1" fmt="$2" heading="$3" list_sql="$4" id_col="$5" replay_sql="$6" after="$7"
+  shift 7
   local psql=(psql "$PG_DSN" -v ON_ERROR_STOP=1 -qAt -F $'\t')
   case "$cmd" in
     list)
-      local rows; rows="$("${psql[@]}" -c "select event_id, type, user_id, retry_count, to_char(parked_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(last_error, '') from outbox where parked_at is not null and published_at is null order by seq")"
-      echo "outbox: $(grep -c . <<<"$rows" || true) parked event(s)"
-      [ -z "$rows" ] || { printf '%-36s  %-22s %-20s %8s  %-20s  %s\n' "EVENT ID" TYPE USER ATTEMPTS PARKED REASON
-        while IFS=$'\t' read -r id type user n at why; do
-          printf '%-36s  %-22s %-20s %8s  %-20s  %s\n' "$id" "$type" "$user" "$n" "$at" "${why:0:160}"
-        done <<<"$rows"; }
+      local rows; rows="$("${psql[@]}" -c "$list_sql")"
+      echo "$dlq: $(grep -c . <<<"$rows" || true) $noun(s)"
+      if [ -n "$rows" ]; then
+        local -a cols; IFS=$'\t' read -ra cols <<<"$heading"
+        # shellcheck disable=SC2059 # the format is this script's own
+        printf "$fmt" "${cols[@]}"
+        local id a b n at why
+        while IFS=$'\t' read -r id a b n at why; do
+          # shellcheck disable=SC2059
+          printf "$fmt" "$id" "$a" "$b" "$n" "$at" "${why:0:160}"
+        done <<<"$rows"
+      fi
       ;;
     replay)
       (($#)) || usage
       local filter="true"
       if [ "$1" != "--all" ]; then
         local id
-        for id in "$@"; do [[ "$id" =~ ^[0-9a-f-]{36}$ ]] || die "not an event id: $id"; done
-        filter="event_id = any(string_to_array('$(IFS=,; echo "$*")', ',')::uuid[])"
+        for id in "$@"; do [[ "$id" =~ ^[0-9a-f-]{36}$ ]] || die "not a $id_col: $id"; done
+        filter="$id_col = any(string_to_array('$(IFS=,; echo "$*")', ',')::uuid[])"
       fi
-      local n; n="$("${psql[@]}" -c "with r as (update outbox set parked_at = null, retry_count = 0, next_attempt_at = null where parked_at is not null and published_at is null and $filter returning 1) select count(*) from r")"
-      echo "replayed=$n (due again for the outbox repair job)"
+      local n; n="$("${psql[@]}" -c "with r as ($replay_sql and $filter returning 1) select count(*) from r")"
+      echo "replayed=$n ($after)"
       ;;
     *) usage ;;
   esac
 }
-# Dead reminder channels, through psql on the stack's database.
-reminders() {
-  local psql=(psql "$PG_DSN" -v ON_ERROR_STOP=1 -qAt -F $'\t')
-  case "$cmd" in
-    list)
-      local rows; rows="$("${psql[@]}" -c "select d.reminder_id, d.channel, r.user_id, d.attempts, to_char(d.remind_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(d.last_error, '') from reminder_deliveries d join reminders r using (reminder_id) where d.status = 'dead' order by d.remind_at")"
-      echo "reminders: $(grep -c . <<<"$rows" || true) dead channel(s)"
-      [ -z "$rows" ] || { printf '%-36s  %-6s %-20s %8s  %-20s  %s\n' "REMINDER ID" CHANNEL USER ATTEMPTS "REMIND AT" "LAST ERROR"
-        while IFS=$'\t' read -r id ch user n at why; do
-          printf '%-36s  %-6s %-20s %8s  %-20s  %s\n' "$id" "$ch" "$user" "$n" "$at" "${why:0:160}"
-        done <<<"$rows"; }
-      ;;
-    replay)
-      (($#)) || usage
-      local filter="true"
-      if [ "$1" != "--all" ]; then
-        local id
-        for id in "$@"; do [[ "$id" =~ ^[0-9a-f-]{36}$ ]] || die "not a reminder id: $id"; done
-        filter="reminder_id = any(string_to_array('$(IFS=,; echo "$*")', ',')::uuid[])"
-      fi
-      local n; n="$("${psql[@]}" -c "with r as (update reminder_deliveries set status = 'failed', attempts = 0, claimed_at = now() - interval '1 hour' where status = 'dead' and $filter returning 1) select count(*) from r")"
-      echo "replayed=$n (the reminder sweep delivers them again within a minute)"
-      ;;
-    *) usage ;;
-  esac
-}
-if [ "$dlq" = reminders ]; then
-  stack_env "${STACK:-dev}"
-  reminders "$@"
-  exit 0
-fi
-if [ "$dlq" = outbox ]; then
-  stack_env "${STACK:-dev}"
-  outbox "$@"
-  exit 0
-fi
+UTC_SECONDS="'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
+case "$dlq" in
+  outbox)
+    stack_env "${STACK:-dev}"
+    db_dead_letters "parked event" '%-36s  %-22s %-20s %8s  %-20s  %s\n' \
+      $'EVENT ID\tTYPE\tUSER\tATTEMPTS\tPARKED\tREASON' \
+      "select event_id, type, user_id, retry_count, to_char(parked_at at time zone 'UTC', $UTC_SECONDS), coalesce(last_error, '') from outbox where parked_at is not null and published_at is null order by seq" \
+      event_id \
+      "update outbox set parked_at = null, retry_count = 0, next_attempt_at = null where parked_at is not null and published_at is null" \
+      "due again for the outbox repair job" "$@"
+    exit 0 ;;
+  reminders)
+    stack_env "${STACK:-dev}"
+    db_dead_letters "dead channel" '%-36s  %-7s %-20s %8s  %-20s  %s\n' \
+      $'REMINDER ID\tCHANNEL\tUSER\tATTEMPTS\tREMIND AT\tLAST ERROR' \
+      "select d.reminder_id, d.channel, r.user_id, d.attempts, to_char(d.remind_at at time zone 'UTC', $UTC_SECONDS), coalesce(d.last_error, '') from reminder_deliveries d join reminders r using (reminder_id) where d.status = 'dead' order by d.remind_at" \
+      reminder_id \
+      "update reminder_deliveries set status = 'failed', attempts = 0, claimed_at = now() - interval '1 hour' where status = 'dead'" \
+      "the reminder sweep delivers them again within a minute" "$@"
+    exit 0 ;;
+esac
 
 case "$dlq" in
   task-events-dlq) origin=task-operations ;;
