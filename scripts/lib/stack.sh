@@ -334,27 +334,24 @@ start_scheduler() {
   wait_for "scheduler health" 60 curl -fsS "http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
 }
 
-# The stack's app API token (random, made once per stack dir): each daprd sends it to its app in
-# the dapr-api-token header, and the components compare it with the app-api-token secret.
-app_api_token() {
-  local f="$STACK_DIR/secrets/app-api-token"
+# A random hex secret of this stack: $2 random bytes, made once per stack dir and kept (mode 600)
+# in $STACK_DIR/secrets/$1, so restarts keep it.
+stack_secret() {
+  local f="$STACK_DIR/secrets/$1"
   if [ ! -s "$f" ]; then
     mkdir -p "$(dirname "$f")"
-    (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
+    (umask 077; head -c "$2" /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
   fi
   cat "$f"
 }
 
-# A per-stack MQTT password (random hex, made once per stack dir): admin (the dynamic-security
-# plugin's), reminder-publisher, push-issuer, push-observer.
-mqtt_password() {
-  local f="$STACK_DIR/secrets/mqtt-$1"
-  if [ ! -s "$f" ]; then
-    mkdir -p "$(dirname "$f")"
-    (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
-  fi
-  cat "$f"
-}
+# The stack's app API token: each daprd sends it to its app in the dapr-api-token header, and the
+# components compare it with the app-api-token secret.
+app_api_token() { stack_secret app-api-token 32; }
+
+# A per-stack MQTT password: admin (the dynamic-security plugin's), reminder-publisher,
+# push-issuer, push-observer.
+mqtt_password() { stack_secret "mqtt-$1" 24; }
 
 # Starts the sidecar of one app id.
 start_daprd() {
