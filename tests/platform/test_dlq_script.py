@@ -9,6 +9,8 @@ import subprocess
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import requests
+
 from support.stack import ENV, ROOT, wait_until
 from support.taskapi import User, future, iso, psql
 
@@ -20,9 +22,24 @@ def dlq(*args: str) -> subprocess.CompletedProcess:
                           timeout=180, env={**os.environ, "STACK": "test", "TIMEOUT_MS": "4000"})
 
 
-def test_dead_lettered_events_are_listed_and_replayed():
-    import requests
+def dead_lettered(topic: str, dlq_topic: str, event: dict, key: str, timeout: float) -> str:
+    """Publishes `event` (a CloudEvent, keyed by `key`) to `topic` through the Task API's sidecar
+    and waits until `dlq.sh list <dlq_topic>` shows it; answers its listing line."""
+    r = requests.post(f"{TASK_API_DAPR}/v1.0/publish/pubsub/{topic}", json=event, timeout=30,
+                      params={"metadata.partitionKey": key},
+                      headers={"content-type": "application/cloudevents+json"})
+    assert r.status_code == 204, r.text
 
+    def listed():
+        out = dlq("list", dlq_topic)
+        assert out.returncode == 0, out.stderr
+        return event["id"] in out.stdout and out.stdout
+
+    text = wait_until(f"the event on {dlq_topic}", listed, timeout=timeout, interval=1)
+    return next(line for line in text.splitlines() if event["id"] in line)
+
+
+def test_dead_lettered_events_are_listed_and_replayed():
     user = User()
     due = future(2)
     t = user.create(title="early bird", recurrence="daily", due_date=iso(due))
@@ -32,18 +49,7 @@ def test_dead_lettered_events_are_listed_and_replayed():
              "time": iso(datetime.now(timezone.utc)), "datacontenttype": "application/json",
              "data": {"task_id": early_id, "user_id": user.id, "series_id": t["series_id"],
                       "task": {**t, "task_id": early_id, "status": "completed"}}}
-    r = requests.post(f"{TASK_API_DAPR}/v1.0/publish/pubsub/task-operations", json=event, timeout=30,
-                      params={"metadata.partitionKey": user.id},
-                      headers={"content-type": "application/cloudevents+json"})
-    assert r.status_code == 204, r.text
-
-    def listed():
-        out = dlq("list", "task-events-dlq")
-        assert out.returncode == 0, out.stderr
-        return event["id"] in out.stdout and out.stdout
-
-    text = wait_until("the event on task-events-dlq", listed, timeout=60, interval=1)
-    line = next(l for l in text.splitlines() if event["id"] in l)
+    line = dead_lettered("task-operations", "task-events-dlq", event, user.id, timeout=60)
     assert "v1.task.completed" in line and user.id in line and early_id in line, line
 
     # The instance now exists (completed): replaying the event lets the engine create the next one.
@@ -71,8 +77,6 @@ def test_a_modification_for_an_unknown_series_reaches_updates_dlq():
     """`updates-dlq` is exercised: a `v1.task.updated` of a series that does not exist is poison
     for the recurrence engine (DROP), Dapr moves it to the dead-letter topic of
     `task-modifications`, and `dlq.sh list updates-dlq` shows it with its id and type."""
-    import requests
-
     user = User()
     series, task = str(uuid.uuid4()), str(uuid.uuid4())
     event = {"id": str(uuid.uuid4()), "specversion": "1.0", "source": "/tests", "type": "v1.task.updated",
@@ -80,16 +84,5 @@ def test_a_modification_for_an_unknown_series_reaches_updates_dlq():
              "data": {"task_id": task, "user_id": user.id, "series_id": series, "scope": "all",
                       "rule_changed": True,
                       "task": {"task_id": task, "series_id": series, "title": "ghost", "status": "pending"}}}
-    r = requests.post(f"{TASK_API_DAPR}/v1.0/publish/pubsub/task-modifications", json=event, timeout=30,
-                      params={"metadata.partitionKey": user.id},
-                      headers={"content-type": "application/cloudevents+json"})
-    assert r.status_code == 204, r.text
-
-    def listed():
-        out = dlq("list", "updates-dlq")
-        assert out.returncode == 0, out.stderr
-        return event["id"] in out.stdout and out.stdout
-
-    text = wait_until("the event on updates-dlq", listed, timeout=90, interval=2)
-    line = next(l for l in text.splitlines() if event["id"] in l)
+    line = dead_lettered("task-modifications", "updates-dlq", event, user.id, timeout=90)
     assert "v1.task.updated" in line and user.id in line, line
