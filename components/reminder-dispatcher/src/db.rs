@@ -11,7 +11,7 @@ pub const DB: &str = "tasks-db";
 /// The Dapr pub/sub component.
 pub const PUBSUB: &str = "pubsub";
 /// The topic of reminder events.
-pub const ALERTS: &str = "alerts";
+pub const ALERTS: &str = notify::alert::ALERTS_TOPIC;
 
 /// What to tell Dapr about a delivery.
 pub enum Verdict {

@@ -108,8 +108,9 @@ fn event_json(o: &str) -> String {
     )
 }
 
-/// `(select jsonb_agg(...) from ob)::text`
-fn events_of(cte: &str) -> String {
+/// `(select jsonb_agg(...) from ob)::text`: the outbox rows a statement's CTE `cte` inserted, as
+/// the `events` column every publisher reads (`component_kit::outbox::OutboxEvent`).
+pub fn events_of(cte: &str) -> String {
     format!(
         "(select coalesce(jsonb_agg({} order by o.seq), '[]'::jsonb) from {cte} o)::text",
         event_json("o")

@@ -76,13 +76,12 @@ pub fn reconcile_task(task: &TaskId) -> Statement {
          on conflict (event_id) do nothing returning *) \
          select reminder_id::text, task_id::text, user_id, status, {at}, job_name, task_status, \
          (status = 'cancelled' and cancelled_at = now()), \
-         (select coalesce(jsonb_agg(jsonb_build_object('event_id', o.event_id::text, 'type', o.type, 'topic', o.topic, \
-         'user_id', o.user_id, 'source', o.source, 'time', {obt}, 'data', o.payload) order by o.seq), '[]'::jsonb) from ob o)::text \
+         {events} \
          from upd where (status = 'pending' and remind_at is not null and remind_at is distinct from scheduled_for) \
          or (job_name is not null and (status <> 'pending' or remind_at is null)) \
          or (status = 'cancelled' and cancelled_at = now())",
         at = ts_ms("remind_at"),
-        obt = ts_ms("o.created_at"),
+        events = domain::sql::events_of("ob"),
         cancelled = crate::alert::CANCELLED,
         alerts = crate::alert::ALERTS_TOPIC,
         source = crate::alert::SOURCE,
