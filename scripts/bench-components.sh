@@ -27,7 +27,7 @@ for app in "${APPS[@]}"; do
   comp="${APP_COMPONENT[$app]}"
   pid="$(proc_pid "$comp")"
   if [ -z "$pid" ] || ! pid_running "$pid"; then die "$comp is not running: start the stack first (scripts/stack.sh $STACK up)"; fi
-  curl -fsS "http://127.0.0.1:$(app_port "$app")/healthz" >/dev/null || die "$comp on :$(app_port "$app") is not healthy"
+  curl -fsS "$(app_url "$app")/healthz" >/dev/null || die "$comp on :$(app_port "$app") is not healthy"
   specs+=("$comp,$pid,$(app_port "$app"),$(dapr_http_port "$app"),$(component_wasm "$comp")")
 done
 log "component cost: $REQUESTS sequential requests each, then $CONCURRENCY concurrent for ${LOAD_SECONDS}s (stack $STACK, load average $(cut -d' ' -f1-3 /proc/loadavg))"

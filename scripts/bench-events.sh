@@ -32,7 +32,7 @@ stack_env "$STACK"
 BASE="http://127.0.0.1:$APP_PORT_BASE"
 curl -fsS "$BASE/readyz" >/dev/null || die "task-api on $BASE is not ready: start the stack first (scripts/stack.sh $STACK up)"
 for app in recurrence-engine notification dashboard; do
-  curl -fsS "http://127.0.0.1:$(app_port "$app")/healthz" >/dev/null || die "$app is not running (scripts/stack.sh $STACK up)"
+  curl -fsS "$(app_url "$app")/healthz" >/dev/null || die "$app is not running (scripts/stack.sh $STACK up)"
 done
 USERS="${USERS:-24}"
 USER_ID="bench-events-$(date +%s)"

@@ -19,7 +19,7 @@ N="${N:-100000}"
 USERS="${USERS:-1000}"
 stack_env "$STACK"
 ENGINE_DAPR="http://127.0.0.1:$((DAPR_HTTP_BASE + 1))"
-curl -fsS "http://127.0.0.1:$((APP_PORT_BASE + 1))/healthz" >/dev/null || die "recurrence-engine is not running (scripts/stack.sh $STACK up)"
+curl -fsS "http://127.0.0.1:$((APP_PORT_BASE + 1))/recurrence/healthz" >/dev/null || die "recurrence-engine is not running (scripts/stack.sh $STACK up)"
 curl -fsS "$ENGINE_DAPR/v1.0/healthz" >/dev/null || die "the recurrence engine's sidecar is not running"
 TAG="herd-$(date +%s)"
 PSQL=(psql "$PG_DSN" -v ON_ERROR_STOP=1 -qAt)

@@ -25,7 +25,7 @@ PY="$TOOLS/venv/bin/python"
 eval "$(bash "$ROOT/scripts/stack.sh" "$STACK" env | sed 's/^/export /')"
 API="http://127.0.0.1:$APP_PORT_BASE"
 curl -fsS "$API/readyz" >/dev/null || die "task-api on $API is not ready: start the stack first (scripts/stack.sh $STACK up)"
-curl -fsS "http://127.0.0.1:$((APP_PORT_BASE + 2))/readyz" >/dev/null || die "reminder-dispatcher is not ready"
+curl -fsS "http://127.0.0.1:$((APP_PORT_BASE + 2))/notification/readyz" >/dev/null || die "reminder-dispatcher is not ready"
 curl -fsS "http://127.0.0.1:$MAILPIT_HTTP_PORT/livez" >/dev/null || die "mailpit is not running"
 command -v mosquitto_sub >/dev/null || die "mosquitto_sub missing: scripts/setup.sh apt"
 

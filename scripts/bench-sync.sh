@@ -15,7 +15,7 @@ CHANGES="${CHANGES:-240}"
 
 eval "$(bash "$ROOT/scripts/stack.sh" "$STACK" env | sed 's/^/export /')"
 TASK_API="http://127.0.0.1:$APP_PORT_BASE"
-DASHBOARD="http://127.0.0.1:$((3000 + PORT_OFFSET))"
+DASHBOARD="http://127.0.0.1:$((3000 + PORT_OFFSET))/dashboard"
 curl -fsS "$TASK_API/readyz" >/dev/null || die "task-api on $TASK_API is not ready: start the stack first (scripts/stack.sh $STACK up)"
 curl -fsS "$DASHBOARD/readyz" >/dev/null || die "dashboard on $DASHBOARD is not ready"
 USER_ID="bench-sync-$(date +%s)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs, idempotently, and prints progress.
 #   scripts/setup.sh            everything
-#   scripts/setup.sh wasm dapr  only the named parts (apt check wasm wasmtime kafka dapr python mail browser infra schemas kube azurerm deny)
+#   scripts/setup.sh wasm dapr  only the named parts (apt check wasm wasmtime spin kafka dapr python mail browser infra schemas kube azurerm deny)
 # `apt` installs the Debian packages and checks every program the scripts call (`check` alone
 # only checks); Go, Node.js and a rustup toolchain must be there already (README, Requirements).
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
@@ -166,6 +166,46 @@ setup_kafka() {
   fi
   ln -sfn "$dir" "$TOOLS/kafka"
   ok "Kafka $KAFKA_VERSION ($(ls "$dir/libs" | wc -l) jars)"
+}
+
+# The Spin CLI (the local runtime of every component, `spin build`, `spin registry push`), pinned to
+# SPIN_VERSION. From SPIN_SOURCE_DIR (see common.sh): the prebuilt binary when its sha256 is the
+# pinned one, else a build of the pinned source snapshot: the upstream tree plus its git-only
+# dependencies, pointed at those local copies by scripts/setup/patches/spin-v*-local-deps.patch
+# (build manifests only; test-only members dropped). Cold build: about 40 minutes on 2 cores.
+setup_spin() {
+  local patchf="$ROOT/scripts/setup/patches/spin-v$SPIN_VERSION-local-deps.patch"
+  local dir="$CACHE/spin-v$SPIN_VERSION-$(printf '%s %s' "$SPIN_SRC_SHA256" "$(sha256sum "$patchf" | cut -c1-64)" | sha256sum | cut -c1-12)"
+  [ -x "$dir/spin" ] || lock_cache "spin-v$SPIN_VERSION"
+  if [ ! -x "$dir/spin" ]; then
+    local gz="$SPIN_SOURCE_DIR/spin-$SPIN_VERSION-linux-amd64-debian12.gz" src="$SPIN_SOURCE_DIR/spin-v$SPIN_VERSION-src.tgz"
+    mkdir -p "$dir"
+    if [ -f "$gz" ] && [ "$(gzip -dc "$gz" | sha256sum | cut -c1-64)" = "$SPIN_BINARY_SHA256" ]; then
+      log "installing the prebuilt Spin $SPIN_VERSION from ${gz#"$(dirname "$ROOT")"/} (sha256 matches the pin)"
+      gzip -dc "$gz" >"$dir/spin.tmp"
+    else
+      [ -f "$src" ] || die "no Spin $SPIN_VERSION binary or source snapshot in $SPIN_SOURCE_DIR (set SPIN_SOURCE_DIR; README, Requirements)"
+      [ "$(sha256sum "$src" | cut -c1-64)" = "$SPIN_SRC_SHA256" ] || die "$src does not have the pinned sha256 $SPIN_SRC_SHA256"
+      command -v cargo >/dev/null && [ "$(command -v cargo)" != /usr/bin/cargo ] || die "building Spin needs a rustup toolchain (cargo first in PATH)"
+      local work; work="$(mktemp -d)"
+      log "building Spin $SPIN_VERSION from its source snapshot; cold this takes about 40 minutes on 2 cores (log: $CACHE/logs/spin-build.log)"
+      tar -xzf "$src" -C "$work"
+      # vergen reads git metadata for `spin --version`: one local commit of the exported tree.
+      (cd "$work/spin" && git init -q && git add -A \
+        && git -c user.name=build -c user.email=build@localhost commit -qm "spin v$SPIN_VERSION" \
+        && git apply "$patchf") || die "the local-deps patch does not apply to the Spin $SPIN_VERSION snapshot"
+      # No default features: drops the local LLM engine, which the platform does not use.
+      # BUILD_SPIN_EXAMPLES=0: build.rs would otherwise build Wasm test programs.
+      (cd "$work/spin" && run_logged "$CACHE/logs/spin-build.log" env BUILD_SPIN_EXAMPLES=0 CARGO_TARGET_DIR="$work/target" \
+        nice -n 10 cargo build --release --locked --bin spin --no-default-features --features cpu-time-metrics)
+      cp "$work/target/release/spin" "$dir/spin.tmp"
+      rm -rf "$work"
+    fi
+    chmod 755 "$dir/spin.tmp" && mv "$dir/spin.tmp" "$dir/spin"
+  fi
+  ln -sfn "$dir/spin" "$TOOLS/bin/spin"
+  "$TOOLS/bin/spin" --version | grep -q "^spin $SPIN_VERSION " || die "$TOOLS/bin/spin is not Spin $SPIN_VERSION"
+  ok "$("$TOOLS/bin/spin" --version)"
 }
 
 # Patches daprd is built with (scripts/setup/patches/components-contrib-*.patch): each fixes a
@@ -384,11 +424,11 @@ setup_browser() {
 main() {
   mkdir -p "$TOOLS/bin" "$CACHE/logs"
   local parts=("$@")
-  ((${#parts[@]})) || parts=(apt python wasmtime wasm kafka dapr mail browser infra schemas kube azurerm deny)
+  ((${#parts[@]})) || parts=(apt python wasmtime wasm spin kafka dapr mail browser infra schemas kube azurerm deny)
   local start=$SECONDS
   local part
   for part in "${parts[@]}"; do
-    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm kafka dapr mail browser infra schemas kube azurerm deny)"
+    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin kafka dapr mail browser infra schemas kube azurerm deny)"
   done
   check_preinstalled "${parts[@]}"
   for part in "${parts[@]}"; do

@@ -12,7 +12,7 @@ case "$cmd" in
   down) stack_down ;;
   status) stack_table ;;
   env) env | grep -E '^(STACK_|PG_|KAFKA_|SCHEDULER_|APP_PORT_BASE|DAPR_HTTP_BASE|PORT_OFFSET|LOG_DIR|RUN_DIR|SMTP_|MAILPIT_|MQTT_)' | sort ;;
-  kill) pid="$(proc_pid "$name")"; [ -n "$pid" ] || die "$name has no pid"; kill -KILL "$pid"; log "killed -9 $name ($pid)" ;;
+  kill) pid="$(proc_pid "$name")"; [ -n "$pid" ] || die "$name has no pid"; { kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"; }; log "killed -9 $name ($pid, with its process group)" ;;
   stop) case "$name" in postgres) stop_postgres ;; *) stop_proc "$name" 60 ;; esac ;;
   start)
     case "$name" in

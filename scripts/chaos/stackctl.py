@@ -32,6 +32,8 @@ APPS = {
     "chat": ("chat", 3),
     "dashboard": ("dashboard", 4),
 }
+ROUTE_PREFIX = {"task-api": "", "recurrence-engine": "/recurrence", "notification": "/notification",
+                "chat": "/chat", "dashboard": "/dashboard"}
 TASK_API = f"http://127.0.0.1:{APP_PORT_BASE}"
 
 
@@ -41,8 +43,9 @@ def say(msg: str) -> None:
 
 
 def app_url(app: str) -> str:
+    """The app's base URL: its port and its route base (scripts/lib/stack.sh APP_ROUTE_PREFIX)."""
     port = 3000 + APP_PORT_BASE - 8000 if app == "dashboard" else APP_PORT_BASE + APPS[app][1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{port}{ROUTE_PREFIX[app]}"
 
 
 def dapr_url(app: str) -> str:
@@ -80,11 +83,15 @@ def gone(pid: int) -> bool:
 
 
 def kill9(proc: str) -> int:
-    """SIGKILLs one process of the stack and waits until it is gone; answers its pid."""
+    """SIGKILLs one process of the stack (with its children: `spin up` serves from a child process)
+    and waits until it is gone; answers its pid."""
     pid = pid_of(proc)
     if pid is None or gone(pid):
         raise RuntimeError(f"{proc} is not running")
-    os.kill(pid, signal.SIGKILL)
+    if proc == "postgres":
+        os.kill(pid, signal.SIGKILL)
+    else:
+        os.killpg(pid, signal.SIGKILL)  # every other process leads its own session (setsid)
     deadline = time.monotonic() + 30
     while not gone(pid):
         if time.monotonic() > deadline:

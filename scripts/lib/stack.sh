@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts, checks and stops one stack of the local platform: PostgreSQL, Kafka (KRaft), the Dapr
-# scheduler, one daprd per app id and `wasmtime serve` per component, each a background process
+# scheduler, one daprd per app id and one `spin up` per component (RUNTIME=wasmtime: `wasmtime serve`), each a background process
 # with a pid file and a log. Two stacks never share ports or data: `dev` (scripts/dev-up.sh) and
 # `test` (scripts/test.sh, ports +10000).
 # Source after common.sh, then call `stack_env dev|test`.
@@ -11,6 +11,9 @@ declare -A APP_COMPONENT=([task-api]=task-api [recurrence-engine]=recurrence-eng
 declare -A APP_INDEX=([task-api]=0 [recurrence-engine]=1 [notification]=2 [chat]=3 [dashboard]=4)
 # Apps whose own port is not 8000 + index (plus the stack's offset): the dashboard is on 3000.
 declare -A APP_PORT_OVERRIDE=([dashboard]=3000)
+# Each app's route base (its component's ROUTE_PREFIX in spin.toml; the Task API owns `/`): Spin
+# routes only the manifest's routes, so probes and subscriptions use the base, as in the chart.
+declare -A APP_ROUTE_PREFIX=([task-api]="" [recurrence-engine]=/recurrence [notification]=/notification [chat]=/chat [dashboard]=/dashboard)
 TOPICS=(task-operations task-modifications alerts task-events-dlq updates-dlq alerts-dlq)
 TOPIC_PARTITIONS=12
 TOPIC_RETENTION_MS=604800000 # 7 days
@@ -58,6 +61,8 @@ stack_env() {
 app_port() {
   if [ -n "${APP_PORT_OVERRIDE[$1]:-}" ]; then echo $((APP_PORT_OVERRIDE[$1] + PORT_OFFSET)); else echo $((APP_PORT_BASE + APP_INDEX[$1])); fi
 }
+# The app's base URL: its port and its route base.
+app_url() { echo "http://127.0.0.1:$(app_port "$1")${APP_ROUTE_PREFIX[$1]}"; }
 dapr_http_port()  { echo $((DAPR_HTTP_BASE + APP_INDEX[$1])); }
 dapr_grpc_port()  { echo $((DAPR_GRPC_BASE + APP_INDEX[$1])); }
 
@@ -84,7 +89,9 @@ stop_proc() {
   local name="$1" grace="${2:-20}" pid
   pid="$(proc_pid "$name")"
   if [ -z "$pid" ] || ! pid_running "$pid"; then rm -f "$(pidfile "$name")"; return; fi
-  kill -TERM "$pid" 2>/dev/null || true
+  # The whole process group: each process leads its own session (spawn), and `spin up` serves
+  # from a child process that would otherwise outlive it.
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
   local start=$SECONDS
   while pid_running "$pid"; do
     if (( SECONDS - start >= grace )); then
@@ -387,25 +394,57 @@ PY
 
 component_wasm() { echo "$ROOT/target/wasm/wasm32-wasip2/release/${1//-/_}.wasm"; }
 
-start_component() {
-  local app="$1" comp="${APP_COMPONENT[$1]}"
-  local wasm; wasm="$(component_wasm "$comp")"
-  [ -f "$wasm" ] || die "component $comp not built ($wasm); run scripts/build-components.sh"
-  # Tunables a component reads from its WASI environment, passed on when set.
-  local extra=() v
+# The runtime that hosts the components: `spin` (default; Spin's `spin up` with selective
+# deployment, one component per process as each SpinApp runs one in the cluster) or `wasmtime`
+# (`wasmtime serve`, the documented fallback).
+component_runtime() {
+  case "${RUNTIME:-spin}" in
+    spin|wasmtime) echo "${RUNTIME:-spin}" ;;
+    *) die "unknown RUNTIME '${RUNTIME}' (spin|wasmtime)" ;;
+  esac
+}
+
+# Tunables a component reads from its WASI environment, passed on when set (KEY=VALUE lines).
+component_tunables() {
+  local v
   for v in RATE_LIMIT_PER_MINUTE DAPR_TIMEOUT_SECS HERD_WINDOW_SECS GENERATION_RATE CATCHUP_EVERY JWT_ISSUER JWT_AUDIENCE \
     RETENTION_OUTBOX_DAYS RETENTION_PROCESSED_DAYS RETENTION_CHANGES_DAYS RETENTION_IDEMPOTENCY_DAYS RETENTION_JOBS_DAYS; do
-    if [ -n "${!v:-}" ]; then extra+=(--env "$v=${!v}"); fi
+    if [ -n "${!v:-}" ]; then echo "$v=${!v}"; fi
   done
-  # The component's `environment` from spin.toml (e.g. ROUTE_PREFIX), as Spin would set it.
-  local kv
-  while IFS= read -r kv; do
-    [ -n "$kv" ] && extra+=(--env "$kv")
-  done < <(spin_environment "$comp")
-  spawn "$comp" "$TOOLS/bin/wasmtime" serve -S cli \
-    --env "DAPR_URL=http://127.0.0.1:$(dapr_http_port "$app")" \
-    --env "APP_ID=$app" ${extra[@]+"${extra[@]}"} \
-    --addr "127.0.0.1:$(app_port "$app")" "$wasm"
+}
+
+# Starts one app's component on its port, talking to its own daprd. The sidecar's address reaches
+# the component as the `dapr_url` variable (wasi:config/store): under Spin the application
+# variable, which the manifest also makes the component's only allowed outbound host.
+start_component() {
+  local app="$1" comp="${APP_COMPONENT[$1]}"
+  local dapr="http://127.0.0.1:$(dapr_http_port "$app")" listen="127.0.0.1:$(app_port "$app")" kv extra=()
+  case "$(component_runtime)" in
+    spin)
+      [ -x "$TOOLS/bin/spin" ] || bash "$ROOT/scripts/setup.sh" spin
+      local from="${SPIN_APP_FROM:-$ROOT/spin.toml}"
+      if [ "$from" = "$ROOT/spin.toml" ]; then
+        local wasm; wasm="$(component_wasm "$comp")"
+        [ -f "$wasm" ] || die "component $comp not built ($wasm); run scripts/build-components.sh (or spin build)"
+      fi
+      while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(component_tunables)
+      # SPIN_APP_FROM: a registry reference (scripts/spin-registry.sh) instead of the local manifest.
+      case "$from" in /*|./*) ;; *) extra+=(--insecure) ;; esac
+      mkdir -p "$STACK_DIR/spin/$comp"
+      spawn "$comp" "$TOOLS/bin/spin" up --from "$from" --component-id "$comp" --listen "$listen" \
+        --variable "dapr_url=$dapr" --state-dir "$STACK_DIR/spin/$comp" --log-dir "" \
+        --cache-dir "$STACK_DIR/spin/cache" ${extra[@]+"${extra[@]}"}
+      ;;
+    wasmtime)
+      local wasm; wasm="$(component_wasm "$comp")"
+      [ -f "$wasm" ] || die "component $comp not built ($wasm); run scripts/build-components.sh"
+      while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(component_tunables)
+      # The component's `environment` from spin.toml (e.g. ROUTE_PREFIX), as Spin would set it.
+      while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(spin_environment "$comp")
+      spawn "$comp" "$TOOLS/bin/wasmtime" serve -S cli -S config -S "config-var=dapr_url=$dapr" \
+        --env "APP_ID=$app" ${extra[@]+"${extra[@]}"} --addr "$listen" "$wasm"
+      ;;
+  esac
 }
 
 # ---- whole stack -----------------------------------------------------------------------------
@@ -468,7 +507,7 @@ health_checks() {
   echo "mosquitto|port_open $MQTT_PORT"
   local app
   for app in "${APPS[@]}"; do
-    echo "${APP_COMPONENT[$app]}|curl -fsS http://127.0.0.1:$(app_port "$app")/healthz"
+    echo "${APP_COMPONENT[$app]}|curl -fsS $(app_url "$app")/healthz"
     echo "daprd-$app|curl -fsS http://127.0.0.1:$(dapr_http_port "$app")/v1.0/healthz"
   done
 }
@@ -481,10 +520,11 @@ stack_wait_healthy() {
   done < <(health_checks)
 }
 
-# Prints what runs where.
+# Prints what runs where: each process, its pid, address, health and the program it runs (the
+# components: `spin`, or `wasmtime` with RUNTIME=wasmtime).
 stack_table() {
-  local fmt="%-25s %-8s %-22s %-8s %s\n" name cmd addr status
-  printf "$fmt" PROCESS PID ADDRESS HEALTH LOG
+  local fmt="%-25s %-8s %-22s %-8s %-10s %s\n" name cmd addr status pid prog
+  printf "$fmt" PROCESS PID ADDRESS HEALTH PROGRAM LOG
   while IFS='|' read -r name cmd; do
     case "$name" in
       kafka) addr="127.0.0.1:$KAFKA_PORT" ;;
@@ -493,6 +533,8 @@ stack_table() {
       *) addr="$(grep -oE '127\.0\.0\.1:[0-9]+' <<<"$cmd" | head -1 || true)" ;;
     esac
     if eval "$cmd" >/dev/null 2>&1; then status=healthy; else status=DOWN; fi
-    printf "$fmt" "$name" "$(proc_pid "$name")" "$addr" "$status" "${LOG_DIR#"$ROOT"/}/$name.log"
+    pid="$(proc_pid "$name")"
+    prog="$( [ -n "$pid" ] && ps -o comm= -p "$pid" 2>/dev/null || true)"
+    printf "$fmt" "$name" "${pid:--}" "$addr" "$status" "${prog:--}" "${LOG_DIR#"$ROOT"/}/$name.log"
   done < <(health_checks)
 }

@@ -17,7 +17,7 @@ restart_component() {
   fi
   stop_proc "$comp" 10
   start_component "$app"
-  wait_for "$comp health" 30 curl -fsS "http://127.0.0.1:$(app_port "$app")/healthz"
+  wait_for "$comp health" 30 curl -fsS "$(app_url "$app")/healthz"
   local now; now="$(date +%s.%N)"
   ok "$comp serving again: save -> serving $(awk -v a="$saved" -v b="$now" 'BEGIN {printf "%.1f", b - a}') s"
 }

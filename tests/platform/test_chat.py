@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from support.stack import ENV, STACK_DIR, stack, wait_until
+from support.stack import ENV, STACK_DIR, stack, wait_until, app_url
 from support.taskapi import User, psql, restart_sidecar
 
-CHAT = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 3}"
+CHAT = app_url("chat")
 CHAT_SIDECAR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 3}"
 
 

@@ -11,13 +11,14 @@ import pytest
 import requests
 import yaml
 
-from support.stack import ENV, ROOT, TOOLS, free_port, wait_until
+from support.runtime import RUNTIME, route_prefix, serve
+from support.stack import ENV, ROOT, TOOLS, free_port
+from support.stack import app_url as stack_app_url
 
 MANIFEST = tomllib.loads((ROOT / "spin.toml").read_text())
 COMPONENTS = sorted(MANIFEST["component"])
-APP_PORTS = {"task-api": 0, "recurrence-engine": 1, "reminder-dispatcher": 2, "chat": 3}
-# Apps on their own port (scripts/lib/stack.sh APP_PORT_OVERRIDE), plus the stack's offset.
-OWN_PORTS = {"dashboard": 3000}
+# The app id each component serves as (scripts/lib/stack.sh APP_COMPONENT).
+APP_OF = {"reminder-dispatcher": "notification"}
 
 
 def wasm_path(component: str):
@@ -25,10 +26,7 @@ def wasm_path(component: str):
 
 
 def app_url(component: str) -> str:
-    if component in OWN_PORTS:
-        return f"http://127.0.0.1:{OWN_PORTS[component] + int(ENV['PORT_OFFSET'])}"
-    base = int(ENV["APP_PORT_BASE"])
-    return f"http://127.0.0.1:{base + APP_PORTS[component]}"
+    return stack_app_url(APP_OF.get(component, component))
 
 
 @pytest.mark.parametrize("component", COMPONENTS)
@@ -51,35 +49,43 @@ def test_component_is_healthy_and_ready_through_its_sidecar(component):
     assert ready.json()["status"] == "ready"
 
 
-def route_prefix(component: str) -> str:
-    return MANIFEST["component"][component].get("environment", {}).get("ROUTE_PREFIX", "")
-
-
 PREFIXED = [c for c in COMPONENTS if route_prefix(c)]
 SUBSCRIPTIONS = [d for d in yaml.safe_load_all((ROOT / "runtime-config/local/subscriptions.yaml").read_text()) if d]
-APP_OF = {"reminder-dispatcher": "notification"}
+CHART = yaml.safe_load((ROOT / "k8s/chart/values.yaml").read_text())
+
+
+def test_local_subscriptions_deliver_where_the_charts_do():
+    """Spin routes only the manifest's routes: a subscription route without the app's base would
+    reach no component (Spin's 404, which Dapr counts as delivered). The local routes are the
+    chart's: the app's route base plus the route."""
+    chart = {(s["app"], s["topic"]): CHART["apps"][s["app"]]["routePrefix"] + s["route"] for s in CHART["subscriptions"]}
+    local = {(s["scopes"][0], s["spec"]["topic"]): s["spec"]["routes"]["default"] for s in SUBSCRIPTIONS}
+    assert local == chart
 
 
 @pytest.mark.parametrize("component", PREFIXED)
-def test_a_component_under_its_spin_route_base_answers_like_at_the_root(component):
-    # Under SpinKube, probes, subscriptions and the ingress reach the component with its route base
-    # (the chart prefixes them); Dapr's fixed paths (/job/..., /dapr/subscribe) come without it.
+def test_a_component_answers_under_its_spin_route_base(component):
+    # Under Spin (locally and in SpinKube) probes, subscriptions and the ingress reach the component
+    # with its route base; Dapr's fixed paths (/job/..., /dapr/subscribe) come without it.
     prefix, url = route_prefix(component), app_url(component)
+    root = url.removesuffix(prefix)
     for path in ("/healthz", "/readyz"):
-        plain, based = requests.get(f"{url}{path}", timeout=5), requests.get(f"{url}{prefix}{path}", timeout=5)
-        assert based.status_code == plain.status_code == 200, based.text
-        assert based.json()["status"] == plain.json()["status"]
-    # Each subscription route of the app, with the base: a malformed event is refused the same
-    # way (never Spin's or the router's 404, which Dapr would count as delivered).
+        based = requests.get(f"{url}{path}", timeout=5)
+        assert based.status_code == 200 and based.json()["status"] in ("ok", "ready"), based.text
+        if RUNTIME == "spin":
+            # Without the base no route of the manifest matches: Spin answers, not the component.
+            plain = requests.get(f"{root}{path}", timeout=5)
+            assert plain.status_code == 404 and "problem+json" not in plain.headers.get("content-type", ""), plain.text
+    # Each subscription route of the app: a malformed event is refused by the component (never
+    # Spin's or the router's 404, which Dapr would count as delivered).
     app_id = APP_OF.get(component, component)
-    routes = [s["spec"]["routes"]["default"] for s in SUBSCRIPTIONS if app_id in s.get("scopes", [])]
-    for route in routes:
-        headers = {"content-type": "application/cloudevents+json"}
-        plain = requests.post(f"{url}{route}", data=b"{}", headers=headers, timeout=10)
-        based = requests.post(f"{url}{prefix}{route}", data=b"{}", headers=headers, timeout=10)
-        assert based.status_code != 404 and (based.status_code, based.text) == (plain.status_code, plain.text), route
-    # Unknown paths under the base are still the problem+json 404, naming the path it routed on.
-    missing = requests.get(f"{url}{prefix}/no/such/route", timeout=5)
+    for route in [s["spec"]["routes"]["default"] for s in SUBSCRIPTIONS if app_id in s.get("scopes", [])]:
+        assert route.startswith(prefix + "/"), route
+        r = requests.post(f"{root}{route}", data=b"{}", headers={"content-type": "application/cloudevents+json"},
+                          timeout=10)
+        assert r.status_code != 404 and r.headers["content-type"].startswith("application/"), (route, r.text)
+    # Unknown paths under the base are the component's problem+json 404.
+    missing = requests.get(f"{url}/no/such/route", timeout=5)
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
 
 
@@ -90,26 +96,14 @@ def test_unknown_route_is_a_problem_json_404():
     assert r.json()["status"] == 404 and "/no/such/route" in r.json()["detail"]
 
 
-def serve_task_api(dapr_url: str):
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", "--env", f"DAPR_URL={dapr_url}",
-         "--env", "APP_ID=task-api", "--addr", f"127.0.0.1:{port}", str(wasm_path("task-api"))],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until("wasmtime serve", lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok, 30)
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def test_dapr_url_comes_from_the_environment():
+def test_dapr_url_comes_from_the_dapr_url_variable():
+    """The sidecar's address reaches the component as the `dapr_url` variable (wasi:config/store;
+    under Spin the application variable, set with --variable), not from a baked-in default."""
     live = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"  # the test stack's task-api sidecar
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens here
     for dapr_url, want in ((live, 200), (dead, 503)):
-        proc, url = serve_task_api(dapr_url)
-        try:
+        with serve("task-api", dapr_url) as (_, url):
             r = requests.get(f"{url}/readyz", timeout=10)
-            assert r.status_code == want, f"DAPR_URL={dapr_url}: {r.status_code} {r.text}"
+            assert r.status_code == want, f"dapr_url={dapr_url}: {r.status_code} {r.text}"
             if want == 503:
                 assert r.headers["content-type"] == "application/problem+json"
-        finally:
-            proc.terminate()
-            proc.wait(10)

@@ -14,12 +14,12 @@ import uuid
 import pytest
 import requests
 
-from support.stack import ENV, ROOT, STACK_DIR, wait_until, sidecar_headers
+from support.stack import ENV, ROOT, STACK_DIR, wait_until, sidecar_headers, app_url
 from support.taskapi import BASE, User, psql
 
 OFFSET = int(ENV["PORT_OFFSET"])
-DASHBOARD = f"http://127.0.0.1:{3000 + OFFSET}"
-CHAT = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 3}"
+DASHBOARD = app_url("dashboard")
+CHAT = app_url("chat")
 # Screenshots go to the stack's data dir; SCREENSHOTS_DIR=docs/screenshots refreshes the README's.
 SCREENSHOTS = ROOT / os.environ["SCREENSHOTS_DIR"] if os.environ.get("SCREENSHOTS_DIR") else STACK_DIR / "screenshots"
 

@@ -22,10 +22,10 @@ import pytest
 import requests
 
 from support.engine import LEAD, fast_forward, fire_at, get_job, job_name
-from support.stack import ENV, STACK_DIR, stack, wait_until
+from support.stack import ENV, STACK_DIR, stack, wait_until, app_url
 from support.taskapi import User, _gone_or_zombie, future, iso, psql
 
-ENGINE = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 1}"
+ENGINE = app_url("recurrence-engine")
 TASK_API_DAPR = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"
 CONSUMER = "recurrence-engine/task-operations"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -146,7 +146,7 @@ def test_mwf_10am_new_york_series_is_pre_created_15_minutes_ahead_across_dst(use
 def kill9(name: str) -> None:
     pidfile = STACK_DIR / "run" / f"{name}.pid"
     pid = int(pidfile.read_text().strip())
-    os.kill(pid, signal.SIGKILL)
+    os.killpg(pid, signal.SIGKILL)  # with its children (`spin up` serves from a child process)
     wait_until(f"{name} gone", lambda: _gone_or_zombie(pid), timeout=30, interval=0.05)
     pidfile.unlink(missing_ok=True)
 

@@ -9,10 +9,10 @@ import time
 import pytest
 import requests
 
-from support.stack import ENV, wait_until
+from support.stack import ENV, wait_until, app_url
 from support.taskapi import BASE, User, future, iso, psql
 
-DASHBOARD = f"http://127.0.0.1:{3000 + int(ENV['PORT_OFFSET'])}"
+DASHBOARD = app_url("dashboard")
 PROBLEM = "https://todo.example/problems/"
 EVERY = ",".join(str(v) for v in range(60))
 HOURS = ",".join(str(v) for v in range(24))

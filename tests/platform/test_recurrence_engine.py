@@ -16,10 +16,10 @@ import requests
 
 from support.engine import fire_at, get_job, lead as precreate_lead
 from support.notify import reminders
-from support.stack import ENV, stack, wait_until, sidecar_headers
+from support.stack import ENV, stack, wait_until, sidecar_headers, app_url
 from support.taskapi import User, future, iso, psql, read_events
 
-ENGINE = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 1}"
+ENGINE = app_url("recurrence-engine")
 TASK_API_DAPR = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"
 ENGINE_DAPR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 1}"
 CONSUMER = "recurrence-engine/task-operations"

@@ -18,10 +18,10 @@ import pytest
 import requests
 
 from support.engine import fast_forward, fire_at, get_job, job_name, lead
-from support.stack import ENV, wait_until, sidecar_headers
+from support.stack import ENV, wait_until, sidecar_headers, app_url
 from support.taskapi import User, future, iso, psql, restart_sidecar
 
-ENGINE = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 1}"
+ENGINE = app_url("recurrence-engine")
 TASK_API_DAPR = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"
 
 

@@ -27,7 +27,8 @@ import pytest
 import requests
 
 from support.notify import NOTIFICATION
-from support.stack import ENV, ROOT, STACK_DIR, TOOLS, free_port, wait_until
+from support.runtime import serve
+from support.stack import ENV, ROOT, STACK_DIR, TOOLS, app_url, free_port, wait_until
 from support.taskapi import AUDIENCE, BASE, ISSUER, SECRET, User, b64, future, iso, psql, sign, token
 
 PROBLEM = "https://todo.example/problems/"
@@ -405,8 +406,8 @@ def test_nul_in_query_and_path_is_refused_precisely():
 
 # --- Error details and body limits of the other services ------------------------------------
 
-CHAT = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 3}"
-DASHBOARD = f"http://127.0.0.1:{3000 + int(ENV['PORT_OFFSET'])}"
+CHAT = app_url("chat")
+DASHBOARD = app_url("dashboard")
 LEAKS = ("permission denied", "SQLSTATE", "ERR_", "42501", "127.0.0.1", "http://", "dapr_chat_state",
          "dashboard_cursors", "relation")
 
@@ -451,22 +452,13 @@ def test_readiness_names_no_internal_address():
         assert r.status_code == 200, (url, r.text)
         no_leak(r)
     # A component whose sidecar is gone: 503, still without the address.
-    port, dead = free_port(), free_port()
-    proc = subprocess.Popen(
-        [str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", "--env", f"DAPR_URL=http://127.0.0.1:{dead}",
-         "--env", "APP_ID=chat", "--addr", f"127.0.0.1:{port}",
-         str(ROOT / "target/wasm/wasm32-wasip2/release/chat.wasm")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until("wasmtime serve", lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok, 30)
-        r = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=30)
+    dead = free_port()
+    with serve("chat", f"http://127.0.0.1:{dead}") as (_, url):
+        r = requests.get(f"{url}/readyz", timeout=30)
         assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json", r.text
         assert r.json()["detail"] == "the Dapr sidecar could not be reached"
         no_leak(r)
         assert str(dead) not in r.text
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_the_chat_refuses_an_oversized_body_with_413():

@@ -15,25 +15,30 @@ import uuid
 import pytest
 import requests
 
-from support.stack import ENV, sidecar_headers, wait_until
+from support.stack import APP_PORTS, ENV, app_url, sidecar_headers, wait_until
 from support.taskapi import BASE, User, psql
 
-BASE_PORT = int(ENV["APP_PORT_BASE"])
-DASHBOARD = f"http://127.0.0.1:{3000 + int(ENV['PORT_OFFSET'])}"
+DASHBOARD = app_url("dashboard")
 TASK_API_DAPR = f"http://127.0.0.1:{ENV['DAPR_HTTP_BASE']}"
 
-# Each component's Dapr-facing routes, as its sidecar calls them.
+# Each component's Dapr-facing routes, as its sidecar calls them: the Jobs API trigger and the
+# start-up call at fixed paths (`/job/...`, `/dapr/...`), subscriptions under the app's route base.
+def root(app: str) -> str:
+    return app_url(app).removesuffix(APP_PORTS[app][1])
+
+
 SIDECAR_ROUTES = {
     "task-api": (BASE, [("POST", "/job/outbox-repair"), ("POST", "/job/outbox-sweep")]),
-    "recurrence-engine": (f"http://127.0.0.1:{BASE_PORT + 1}", [
-        ("GET", "/dapr/subscribe"), ("POST", "/events/task-operations"),
-        ("POST", "/events/task-modifications"), ("POST", "/job/precreate-x")]),
-    "notification": (f"http://127.0.0.1:{BASE_PORT + 2}", [
-        ("GET", "/dapr/subscribe"), ("POST", "/events/task-operations"),
-        ("POST", "/events/task-modifications"), ("POST", "/events/alerts"),
+    "recurrence-engine": (root("recurrence-engine"), [
+        ("GET", "/dapr/subscribe"), ("POST", "/recurrence/events/task-operations"),
+        ("POST", "/recurrence/events/task-modifications"), ("POST", "/job/precreate-x")]),
+    "notification": (root("notification"), [
+        ("GET", "/dapr/subscribe"), ("POST", "/notification/events/task-operations"),
+        ("POST", "/notification/events/task-modifications"), ("POST", "/notification/events/alerts"),
         ("POST", "/job/reminder-x")]),
-    "chat": (f"http://127.0.0.1:{BASE_PORT + 3}", [("GET", "/dapr/config")]),
-    "dashboard": (DASHBOARD, [("POST", "/events/task-operations"), ("POST", "/events/task-modifications")]),
+    "chat": (root("chat"), [("GET", "/chat/dapr/config")]),
+    "dashboard": (root("dashboard"), [("POST", "/dashboard/events/task-operations"),
+                                      ("POST", "/dashboard/events/task-modifications")]),
 }
 
 CASES = [(app, base, method, path) for app, (base, routes) in SIDECAR_ROUTES.items() for method, path in routes]

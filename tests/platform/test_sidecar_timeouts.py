@@ -1,15 +1,14 @@
 """Every sidecar call of a component is bounded (WASI HTTP request options): a sidecar that
 accepts the connection but never answers (as daprd did while PostgreSQL was stopping) fails the
 call after DAPR_TIMEOUT_SECS, so readiness answers 503 and a delivery answers RETRY instead of
-hanging. Runs the real recurrence-engine component in its own `wasmtime serve` against a silent
-TCP server."""
+hanging. Runs the real recurrence-engine component in its own runtime process (Spin, or `wasmtime
+serve` with RUNTIME=wasmtime) against a silent TCP server."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
-import subprocess
 import threading
 import time
 import uuid
@@ -17,11 +16,9 @@ import uuid
 import pytest
 import requests
 
-from support.stack import ENV, ROOT, STACK_DIR, TOOLS, free_port, wait_until, sidecar_headers
+from support.runtime import serve
+from support.stack import ENV, STACK_DIR, sidecar_headers, wait_until
 from support.taskapi import User
-
-WASM = ROOT / "target/wasm/wasm32-wasip2/release/recurrence_engine.wasm"
-
 
 @pytest.fixture
 def silent_sidecar():
@@ -51,17 +48,9 @@ def silent_sidecar():
 
 @pytest.fixture
 def engine(silent_sidecar):
-    assert WASM.exists(), "build the components first (scripts/build-components.sh)"
-    port = free_port()
-    proc = subprocess.Popen([str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli",
-                             "--env", f"DAPR_URL=http://127.0.0.1:{silent_sidecar}", "--env", "APP_ID=timeout-test",
-                             "--env", "DAPR_TIMEOUT_SECS=2", "--addr", f"127.0.0.1:{port}", str(WASM)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    wait_until("wasmtime serve", lambda: requests.get(f"{url}/healthz", timeout=2).status_code == 200, timeout=60)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with serve("recurrence-engine", f"http://127.0.0.1:{silent_sidecar}",
+               {"APP_ID": "timeout-test", "DAPR_TIMEOUT_SECS": "2"}) as (_, url):
+        yield url
 
 
 def test_a_silent_sidecar_fails_calls_after_the_timeout(engine):
@@ -85,33 +74,16 @@ def test_a_silent_sidecar_fails_calls_after_the_timeout(engine):
     assert 1.5 < took < 10, took
 
 
-def serve_component(name: str, app: str, dapr_port: int, extra_env: tuple[str, ...] = ()):
-    """The real component `name` in its own `wasmtime serve`, talking to the stack's daprd of `app`
-    with a 2 s call timeout."""
-    wasm = ROOT / f"target/wasm/wasm32-wasip2/release/{name}.wasm"
-    assert wasm.exists(), "build the components first (scripts/build-components.sh)"
-    port = free_port()
-    env_args = [a for kv in (f"DAPR_URL=http://127.0.0.1:{dapr_port}", f"APP_ID={app}", "DAPR_TIMEOUT_SECS=2", *extra_env)
-                for a in ("--env", kv)]
-    proc = subprocess.Popen([str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", *env_args,
-                             "--addr", f"127.0.0.1:{port}", str(wasm)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    wait_until(f"{name} on wasmtime serve", lambda: requests.get(f"{url}/healthz", timeout=2).status_code == 200,
-               timeout=60)
-    return proc, url
-
-
 @pytest.fixture
 def task_api_hung():
     """The stack's Task API component stopped (SIGSTOP): its daprd forwards invocations to an app
     that accepts them and never answers."""
     pid = int((STACK_DIR / "run" / "task-api.pid").read_text().strip())
-    os.kill(pid, signal.SIGSTOP)
+    os.killpg(pid, signal.SIGSTOP)  # with its children (`spin up` serves from one)
     try:
         yield
     finally:
-        os.kill(pid, signal.SIGCONT)
+        os.killpg(pid, signal.SIGCONT)
         wait_until("task-api answering again",
                    lambda: requests.get(f"http://127.0.0.1:{ENV['APP_PORT_BASE']}/healthz", timeout=2).ok, 30)
 
@@ -124,8 +96,8 @@ def test_service_invocation_of_a_hung_app_fails_after_the_timeout(task_api_hung,
     """Guards: service invocation (chat's component-kit `invoke`, the dashboard's proxy) had no
     timeout, so a Task API that hung held every chat and dashboard request (and its Wasm
     instance) until the host's 600 s default. Now each answers 503 after DAPR_TIMEOUT_SECS."""
-    proc, url = serve_component(name, app, int(ENV["DAPR_HTTP_BASE"]) + index)
-    try:
+    with serve(name, f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + index}",
+               {"APP_ID": app, "DAPR_TIMEOUT_SECS": "2"}) as (_, url):
         user = User()
         method, path, body = request_args
         start = time.monotonic()
@@ -134,6 +106,3 @@ def test_service_invocation_of_a_hung_app_fails_after_the_timeout(task_api_hung,
         assert r.status_code == 503, (r.status_code, r.text[:300])
         assert r.headers["content-type"].startswith("application/problem+json"), r.headers
         assert 1.5 < took < 15, took
-    finally:
-        proc.terminate()
-        proc.wait(10)

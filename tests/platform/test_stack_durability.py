@@ -16,6 +16,7 @@ import requests
 from support import kafka
 from support.app import DeliveryRecorder
 from support.dapr import Sidecar
+from support.runtime import RUNTIME
 from support.stack import ENV, ROOT, STACK_DIR, free_port, stack, wait_until
 
 ORDER_SUB = """apiVersion: dapr.io/v2alpha1
@@ -132,13 +133,14 @@ def test_offsets_survive_dev_down_and_dev_up(consumer, uid):
             {"postgres", "kafka", "scheduler", "task-api", "daprd-task-api", "recurrence-engine",
              "daprd-recurrence-engine", "reminder-dispatcher", "daprd-notification"}]
     assert len(rows) == 9, up
+    # The components run under Spin (one `spin up` per component), as the table and ps both say.
     expected_cmd = {"postgres": "postgres", "kafka": "java", "scheduler": "scheduler"}
     for row in rows:
-        name, pid, health = row[0], int(row[1]), row[3]
+        name, pid, health, program = row[0], int(row[1]), row[3], row[4]
         assert health == "healthy", row
         comm = subprocess.run(["ps", "-o", "comm=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
-        want = expected_cmd.get(name, "daprd" if name.startswith("daprd") else "wasmtime")
-        assert comm == want, f"table says {name} is pid {pid}, ps says {comm!r}"
+        want = expected_cmd.get(name, "daprd" if name.startswith("daprd") else RUNTIME)
+        assert comm == program == want, f"table says {name} is pid {pid} running {program}, ps says {comm!r}"
     assert requests.get(f"http://127.0.0.1:{ENV['APP_PORT_BASE']}/healthz", timeout=5).status_code == 200
 
     assert kafka.group_offsets(GROUP) == before, "committed offsets changed across dev-down/dev-up"

@@ -3,12 +3,17 @@
 /// Default address of the Dapr sidecar's HTTP API.
 pub const DEFAULT_DAPR_URL: &str = "http://127.0.0.1:3500";
 
-/// Base URL of the Dapr sidecar (`DAPR_URL`, or `DAPR_HTTP_PORT` on loopback), without a trailing slash.
+/// Base URL of the Dapr sidecar, without a trailing slash: the `dapr_url` configuration variable
+/// (`wasi:config/store`; under Spin the component variable the manifest binds to the application
+/// variable `dapr_url`, which also sets the component's only allowed outbound host), else
+/// `DAPR_URL` or `DAPR_HTTP_PORT` (loopback) from the environment, else [`DEFAULT_DAPR_URL`].
 pub fn dapr_url() -> String {
-    if let Ok(url) = std::env::var("DAPR_URL") {
-        if !url.is_empty() {
-            return url.trim_end_matches('/').to_string();
-        }
+    let configured = spin_sdk::wit::wasi::config::store::get("dapr_url")
+        .ok()
+        .flatten()
+        .or_else(|| std::env::var("DAPR_URL").ok());
+    if let Some(url) = configured.filter(|u| !u.trim().is_empty()) {
+        return url.trim().trim_end_matches('/').to_string();
     }
     match std::env::var("DAPR_HTTP_PORT") {
         Ok(port) if port.parse::<u16>().is_ok() => format!("http://127.0.0.1:{port}"),

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import requests
 
-from .stack import ENV, wait_until
+from .stack import ENV, app_url, wait_until
 from .taskapi import psql
 
 MAILPIT = f"http://127.0.0.1:{ENV['MAILPIT_HTTP_PORT']}"
 MQTT_PORT = int(ENV["MQTT_PORT"])
-NOTIFICATION = f"http://127.0.0.1:{int(ENV['APP_PORT_BASE']) + 2}"
+NOTIFICATION = app_url("notification")
 NOTIFICATION_DAPR = f"http://127.0.0.1:{int(ENV['DAPR_HTTP_BASE']) + 2}"
 
 

@@ -27,6 +27,19 @@ KAFKA_BROKERS = ENV["KAFKA_BROKERS"]
 PG_DSN = ENV["PG_DSN"]
 SCHEDULER = f"127.0.0.1:{ENV['SCHEDULER_PORT']}"
 TOOLS = ROOT / ".tools"
+# Each app's port offset and route base (scripts/lib/stack.sh): Spin routes only the manifest's
+# routes, so every app but the Task API is reached under its base, as through the ingress.
+APP_PORTS = {"task-api": (int(ENV["APP_PORT_BASE"]), ""),
+             "recurrence-engine": (int(ENV["APP_PORT_BASE"]) + 1, "/recurrence"),
+             "notification": (int(ENV["APP_PORT_BASE"]) + 2, "/notification"),
+             "chat": (int(ENV["APP_PORT_BASE"]) + 3, "/chat"),
+             "dashboard": (3000 + int(ENV["PORT_OFFSET"]), "/dashboard")}
+
+
+def app_url(app: str) -> str:
+    """The base URL of an app of the stack: its own port and its route base."""
+    port, prefix = APP_PORTS[app]
+    return f"http://127.0.0.1:{port}{prefix}"
 
 
 def stack(*args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -1,0 +1,67 @@
+"""Starts one real component outside the stack, on the runtime the stack uses (`RUNTIME`: Spin by
+default, `wasmtime serve` as the fallback), for tests that need it beside a dead, silent or
+foreign sidecar."""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import tomllib
+from contextlib import contextmanager
+from typing import Iterator
+
+import requests
+
+from .stack import ROOT, TOOLS, free_port, wait_until
+
+MANIFEST = tomllib.loads((ROOT / "spin.toml").read_text())
+RUNTIME = os.environ.get("RUNTIME", "spin")
+
+
+def route_prefix(component: str) -> str:
+    """The component's route base (its ROUTE_PREFIX in spin.toml; empty for the Task API)."""
+    return MANIFEST["component"][component].get("environment", {}).get("ROUTE_PREFIX", "")
+
+
+def wasm(component: str):
+    return ROOT / MANIFEST["component"][component]["source"]
+
+
+def command(component: str, port: int, dapr_url: str, env: dict[str, str], manifest=None) -> list[str]:
+    """The command line that serves `component` on `port` with its sidecar at `dapr_url`."""
+    if RUNTIME == "spin":
+        state = tempfile.mkdtemp(prefix=f"spin-{component}-")
+        args = [str(TOOLS / "bin/spin"), "up", "--from", str(manifest or ROOT / "spin.toml"), "--component-id", component,
+                "--listen", f"127.0.0.1:{port}", "--variable", f"dapr_url={dapr_url}", "--state-dir", state,
+                "--log-dir", ""]
+        for key, value in env.items():
+            args += ["--env", f"{key}={value}"]
+        return args
+    merged = {**MANIFEST["component"][component].get("environment", {}), **env}
+    args = [str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", "-S", "config", "-S", f"config-var=dapr_url={dapr_url}"]
+    for key, value in merged.items():
+        args += ["--env", f"{key}={value}"]
+    return args + ["--addr", f"127.0.0.1:{port}", str(wasm(component))]
+
+
+@contextmanager
+def serve(component: str, dapr_url: str, env: dict[str, str] | None = None, manifest=None,
+          stderr=subprocess.DEVNULL) -> Iterator[tuple[subprocess.Popen, str]]:
+    """The real `component` serving on a free port, talking to the sidecar at `dapr_url`; yields the
+    process and the component's base URL (port and route base). Stopped on exit."""
+    assert wasm(component).exists(), "build the components first (scripts/build-components.sh)"
+    port = free_port()
+    proc = subprocess.Popen(command(component, port, dapr_url, env or {}, manifest), stdout=subprocess.DEVNULL,
+                            stderr=stderr, start_new_session=True)
+    url = f"http://127.0.0.1:{port}{route_prefix(component)}"
+    try:
+        wait_until(f"{component} on {RUNTIME}", lambda: requests.get(f"{url}/healthz", timeout=2).status_code == 200,
+                   timeout=60)
+        yield proc, url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
