@@ -27,13 +27,17 @@ def wasm(component: str):
     return ROOT / MANIFEST["component"][component]["source"]
 
 
-def command(component: str, port: int, dapr_url: str, env: dict[str, str], manifest=None) -> list[str]:
-    """The command line that serves `component` on `port` with its sidecar at `dapr_url`."""
-    if RUNTIME == "spin":
+def command(component: str, port: int, dapr_url: str, env: dict[str, str], manifest=None,
+            variables: dict[str, str] | None = None) -> list[str]:
+    """The command line that serves `component` on `port` with its sidecar at `dapr_url` (Spin:
+    `manifest` instead of the root spin.toml, and more application `variables`)."""
+    if RUNTIME == "spin" or manifest is not None:
         state = tempfile.mkdtemp(prefix=f"spin-{component}-")
         args = [str(TOOLS / "bin/spin"), "up", "--from", str(manifest or ROOT / "spin.toml"), "--component-id", component,
                 "--listen", f"127.0.0.1:{port}", "--variable", f"dapr_url={dapr_url}", "--state-dir", state,
                 "--log-dir", ""]
+        for key, value in (variables or {}).items():
+            args += ["--variable", f"{key}={value}"]
         for key, value in env.items():
             args += ["--env", f"{key}={value}"]
         return args
@@ -46,16 +50,16 @@ def command(component: str, port: int, dapr_url: str, env: dict[str, str], manif
 
 @contextmanager
 def serve(component: str, dapr_url: str, env: dict[str, str] | None = None, manifest=None,
-          stderr=subprocess.DEVNULL) -> Iterator[tuple[subprocess.Popen, str]]:
+          variables: dict[str, str] | None = None, stderr=subprocess.DEVNULL) -> Iterator[tuple[subprocess.Popen, str]]:
     """The real `component` serving on a free port, talking to the sidecar at `dapr_url`; yields the
     process and the component's base URL (port and route base). Stopped on exit."""
     assert wasm(component).exists(), "build the components first (scripts/build-components.sh)"
     port = free_port()
-    proc = subprocess.Popen(command(component, port, dapr_url, env or {}, manifest), stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(command(component, port, dapr_url, env or {}, manifest, variables), stdout=subprocess.DEVNULL,
                             stderr=stderr, start_new_session=True)
     url = f"http://127.0.0.1:{port}{route_prefix(component)}"
     try:
-        wait_until(f"{component} on {RUNTIME}", lambda: requests.get(f"{url}/healthz", timeout=2).status_code == 200,
+        wait_until(f"{component} on {'spin' if manifest else RUNTIME}", lambda: requests.get(f"{url}/healthz", timeout=2).status_code == 200,
                    timeout=60)
         yield proc, url
     finally:
