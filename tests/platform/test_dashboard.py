@@ -227,14 +227,16 @@ def test_a_recurring_task_created_by_phrase_shows_the_right_next_dates():
 
 
 def test_the_page_works_under_its_kubernetes_route_base():
-    # The ingress sends /dashboard/... to the dashboard SpinApp (spin.toml route /dashboard/...):
-    # the bare base redirects to /dashboard/, the page's assets and API calls are relative to it.
-    bare = requests.get(f"{DASHBOARD}/dashboard?x=1", timeout=10, allow_redirects=False)
+    # The ingress sends /dashboard/... to the dashboard SpinApp (spin.toml route /dashboard/...), as
+    # Spin does locally: the bare base redirects to /dashboard/, the page's assets and API calls are
+    # relative to it.
+    root = DASHBOARD.removesuffix("/dashboard")
+    bare = requests.get(f"{root}/dashboard?x=1", timeout=10, allow_redirects=False)
     assert bare.status_code == 308 and bare.headers["location"] == "/dashboard/?x=1"
-    page = requests.get(f"{DASHBOARD}/dashboard/", timeout=10)
+    page = requests.get(f"{root}/dashboard/", timeout=10)
     assert page.status_code == 200 and '<script src="app.js"' in page.text
-    assert requests.get(f"{DASHBOARD}/dashboard/app.js", timeout=10).text == requests.get(f"{DASHBOARD}/app.js", timeout=10).text
-    browser("phrase", User(), dashboard_url=f"{DASHBOARD}/dashboard")
+    assert requests.get(f"{root}/dashboard/app.js", timeout=10).status_code == 200
+    browser("phrase", User(), dashboard_url=f"{root}/dashboard")
 
 
 def test_a_chat_command_creates_a_task_that_appears_live():
