@@ -1284,6 +1284,21 @@ pub fn record_job(name: &str, kind: &str, data: &Value, ran: bool) -> Statement 
     b.finish(sql)
 }
 
+/// The outbox figures the Task API's `/metrics` exposes, one row of integers as text:
+/// `[parked, pending, oldest_pending_age_seconds]`. Parked rows are the ones
+/// `scripts/dlq.sh list outbox` lists (they wait for an operator); pending rows are unpublished
+/// and not parked. Each count reads its partial index only (migration 0010).
+pub fn outbox_gauges() -> Statement {
+    Statement {
+        sql: "select (select count(*) from outbox where parked_at is not null and published_at is null)::text, \
+              (select count(*) from outbox where published_at is null and parked_at is null)::text, \
+              coalesce((select floor(extract(epoch from now() - created_at))::bigint from outbox \
+              where published_at is null and parked_at is null order by seq limit 1), 0)::text"
+            .into(),
+        params: Vec::new(),
+    }
+}
+
 /// Readiness probe of the database through the binding.
 pub fn ping() -> Statement {
     Statement {
