@@ -230,12 +230,19 @@ async fn next_instance(
 /// `POST /api/tasks/{id}/complete` (idempotent)
 pub async fn complete(req: Request, p: Params) -> Answer {
     let dapr = Dapr::from_env();
-    let user = authenticate(&req, &dapr).await?;
+    let caller = authenticate_caller(&req, &dapr).await?;
+    let user = caller.user;
     let id = path_id(&p, "id")?;
     let next = next_instance(&dapr, &user, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let stmt = sql::complete_task(&user, &id, next, rate_limit_per_minute());
+    let stmt = sql::complete_task(
+        &user,
+        &id,
+        next,
+        rate_limit_per_minute(),
+        caller.email.as_ref().map(|e| e.as_str()),
+    );
     let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     check_rate(row, 2)?;
@@ -258,7 +265,8 @@ fn scope_param(q: &[(String, String)]) -> Result<Scope, ApiError> {
 /// edit of a series, goes through the series edit (see `domain::edit`).
 pub async fn patch(req: Request, p: Params) -> Answer {
     let dapr = Dapr::from_env();
-    let user = authenticate(&req, &dapr).await?;
+    let caller = authenticate_caller(&req, &dapr).await?;
+    let user = caller.user;
     let id = path_id(&p, "id")?;
     let q = query_params(&req);
     let scope = scope_param(&q)?;
@@ -274,7 +282,15 @@ pub async fn patch(req: Request, p: Params) -> Answer {
     };
     let stmt = match &plan {
         Some(edit) => sql::edit_series(&user, &id, &patch, scope, version, edit, limit),
-        None => sql::patch_task(&user, &id, &patch, scope, version, limit),
+        None => sql::patch_task(
+            &user,
+            &id,
+            &patch,
+            scope,
+            version,
+            limit,
+            caller.email.as_ref().map(|e| e.as_str()),
+        ),
     };
     let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
@@ -618,10 +634,15 @@ const PUSH_ISSUER: &str = "push-issuer";
 /// Answered once (`cache-control: no-store`), never stored by the API; counts as a write.
 pub async fn issue_push_credentials(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
-    let user = authenticate(&req, &dapr).await?;
+    let caller = authenticate_caller(&req, &dapr).await?;
+    let user = caller.user;
     let rows = store::query(
         &dapr,
-        &sql::issue_push_password(&user, rate_limit_per_minute()),
+        &sql::issue_push_password(
+            &user,
+            rate_limit_per_minute(),
+            caller.email.as_ref().map(|e| e.as_str()),
+        ),
     )
     .await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
