@@ -66,7 +66,7 @@ render() {
 for env in "${ENVIRONMENTS[@]}"; do
   check "helm lint ($env)" helm lint --strict "$CHART" -f "$CHART/values-$env.yaml" --kube-version "$KUBE_VERSION"
   check "helm template ($env)" render "$env"
-  check "kubeconform ($env: SpinKube, Dapr, KEDA, cert-manager CRDs + Kubernetes $KUBE_VERSION)" \
+  check "kubeconform ($env: SpinKube, Dapr, KEDA, cert-manager, Secrets Store CSI CRDs + Kubernetes $KUBE_VERSION)" \
     kubeconform_strict "$WORK/rendered-$env.yaml"
 done
 check "kubeconform (cluster objects, monitors, rules)" kubeconform_strict "$ROOT/k8s/cluster/namespaces.yaml" "$ROOT/k8s/cluster/spinapp-executor.yaml" \
@@ -181,7 +181,7 @@ rollback_rehearsal() {
 }
 if [ -x "$TOOLS/bin/kube-apiserver" ] && [ -x "$TOOLS/bin/etcd" ]; then
   check "kube-apiserver $KUBERNETES_SCHEMA_VERSION + etcd $ETCD_VERSION start (built from their Go modules)" start_control_plane
-  check "kube-apiserver establishes the CRDs of the pinned SpinKube, Dapr, KEDA, cert-manager, prometheus-operator releases" install_crds
+  check "kube-apiserver establishes the CRDs of the pinned SpinKube, Dapr, KEDA, cert-manager, prometheus-operator, Secrets Store CSI releases" install_crds
   for env in "${ENVIRONMENTS[@]}"; do
     check "server-side dry-run ($env: every rendered object, strict field validation)" kube_api dry-run "$WORK/rendered-$env.yaml"
   done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs a local Prometheus (Debian package) against a running stack and shows that every PromQL
 # expression of the alerts and dashboards returns data where its metrics exist outside a cluster:
-# scrapes each daprd's metrics port, the scheduler, node_exporter (disk), and Kafka offsets/lag of
-# the stack's broker (kafka_exporter's metric names, from Kafka's own tools); drives traffic
+# scrapes each daprd's metrics port, the Task API's /metrics (outbox gauges), the scheduler,
+# node_exporter (disk), and Kafka offsets/lag of the stack's broker (kafka_exporter's metric
+# names, from Kafka's own tools); drives traffic
 # through the API; then queries each expression (scripts/infra/query_expressions.py).
 #   scripts/observe-local.sh [dev|test] [seconds of traffic, default 90]
 # The stack must be up (scripts/stack.sh <dev|test> up). Ends with `N passed, M failed, K skipped`.
@@ -49,6 +50,9 @@ PIDS+=($!)
     echo "      - targets: ['127.0.0.1:$((DAPR_METRICS_BASE + APP_INDEX[$app]))']"
     echo "        labels: {app: $app}"
   done
+  # The Task API's own gauges (parked and pending outbox rows), as the PodMonitor todo-platform-task-api scrapes them.
+  echo "  - job_name: task-api"
+  echo "    static_configs: [{targets: ['127.0.0.1:$(app_port task-api)'], labels: {app: task-api}}]"
   echo "  - job_name: dapr-scheduler"
   echo "    static_configs: [{targets: ['127.0.0.1:$SCHEDULER_METRICS_PORT']}]"
   echo "  - job_name: node"

@@ -346,10 +346,12 @@ setup_kube() {
 
 # Kubernetes and CRD JSON schemas for kubeconform, generated from the pinned modules.
 setup_schemas() {
-  local key; key="$(cat "$ROOT/scripts/infra/openapi_to_jsonschema.py" "$ROOT/scripts/infra/crd_to_jsonschema.py" "$ROOT"/k8s/schemas/crds/*.yaml | sha256sum | cut -c1-12)"
+  # The key covers the converters, the CRDs kept here and the pinned CRD releases.
+  local key; key="$( { cat "$ROOT/scripts/infra/openapi_to_jsonschema.py" "$ROOT/scripts/infra/crd_to_jsonschema.py" "$ROOT"/k8s/schemas/crds/*.yaml
+    echo "$DAPR_VERSION $CERT_MANAGER_VERSION $KEDA_VERSION $PROMETHEUS_OPERATOR_VERSION $SECRETS_STORE_CSI_VERSION"; } | sha256sum | cut -c1-12)"
   local dir="$CACHE/kube-schemas-$KUBERNETES_SCHEMA_VERSION-$key"
   if [ ! -f "$dir/.complete" ]; then
-    log "generating JSON schemas: Kubernetes $KUBERNETES_SCHEMA_VERSION, Dapr $DAPR_VERSION, cert-manager $CERT_MANAGER_VERSION, KEDA $KEDA_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION, SpinKube"
+    log "generating JSON schemas: Kubernetes $KUBERNETES_SCHEMA_VERSION, Dapr $DAPR_VERSION, cert-manager $CERT_MANAGER_VERSION, KEDA $KEDA_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION, Secrets Store CSI $SECRETS_STORE_CSI_VERSION, SpinKube"
     local k8s crds
     k8s="$(go_module_dir k8s.io/kubernetes "$KUBERNETES_SCHEMA_VERSION")"
     mapfile -t crds < <(crd_source_dirs)

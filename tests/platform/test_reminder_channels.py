@@ -22,7 +22,7 @@ from pathlib import Path
 from support.notify import (MAILPIT, MQTT_PORT, NOTIFICATION, PushInbox, deliveries, emails, mqtt_subscribe,
                             push_credentials, push_topic, reminders)
 from support.stack import wait_until
-from support.taskapi import User, iso, psql
+from support.taskapi import BASE, User, future, iso, psql, token
 
 SETTINGS = "/api/users/me/settings"
 PROBLEM = "https://todo.example/problems/"
@@ -145,6 +145,33 @@ def test_the_settings_address_wins_over_the_claim_which_is_recorded_by_writes():
     bad.create(title="Claim ignored")
     assert bad.request("GET", SETTINGS).json()["reminder_email"] is None
     assert psql(f"select count(*) from user_settings where user_id = '{bad.id}' and token_email is not null") == [["0"]]
+
+
+def test_a_changed_email_claim_is_recorded_by_every_write_that_leads_to_a_reminder():
+    """Guards a stale address: the claim was recorded only by a create and a settings write, so
+    after the identity provider changed a user's address, reminders of their existing tasks
+    (and of a series' next instances) kept going to the old one until the user created a task.
+    A PATCH (may set reminders), a completion (creates the next instance, with reminders) and a
+    push-credential issue (a device signing in) now record it too, in the statement each already
+    runs; reads never write."""
+    user = User()
+    task = user.create(title="claim follows the identity provider", due_date=iso(future(days=2)),
+                       recurrence="daily", tzid="UTC")
+    assert user.request("GET", SETTINGS).json()["reminder_email"] == user.email
+    for n, (method, path, body) in enumerate([
+            ("PATCH", f"/api/tasks/{task['task_id']}", {"title": "renamed"}),
+            ("POST", f"/api/tasks/{task['task_id']}/complete", None),
+            ("POST", "/api/users/me/push-credentials", None)]):
+        address = f"{user.id}-new{n}@example.org"
+        headers = {"authorization": f"Bearer {token(user.id, email=address)}"}
+        r = requests.request(method, f"{BASE}{path}", json=body, headers=headers, timeout=30)
+        assert r.status_code in (200, 201), (path, r.text)
+        assert user.request("GET", SETTINGS).json()["reminder_email"] == address, path
+    # A read with yet another claim records nothing.
+    other = f"{user.id}-read@example.org"
+    assert requests.get(f"{BASE}/api/tasks", headers={"authorization": f"Bearer {token(user.id, email=other)}"},
+                        timeout=30).status_code == 200
+    assert user.request("GET", SETTINGS).json()["reminder_email"] == f"{user.id}-new2@example.org"
 
 
 def answer(topic: str, username: str | None = None, password: str | None = None) -> str:

@@ -230,12 +230,19 @@ async fn next_instance(
 /// `POST /api/tasks/{id}/complete` (idempotent)
 pub async fn complete(req: Request, p: Params) -> Answer {
     let dapr = Dapr::from_env();
-    let user = authenticate(&req, &dapr).await?;
+    let caller = authenticate_caller(&req, &dapr).await?;
+    let user = caller.user;
     let id = path_id(&p, "id")?;
     let next = next_instance(&dapr, &user, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let stmt = sql::complete_task(&user, &id, next, rate_limit_per_minute());
+    let stmt = sql::complete_task(
+        &user,
+        &id,
+        next,
+        rate_limit_per_minute(),
+        caller.email.as_ref().map(|e| e.as_str()),
+    );
     let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     check_rate(row, 2)?;
@@ -258,7 +265,8 @@ fn scope_param(q: &[(String, String)]) -> Result<Scope, ApiError> {
 /// edit of a series, goes through the series edit (see `domain::edit`).
 pub async fn patch(req: Request, p: Params) -> Answer {
     let dapr = Dapr::from_env();
-    let user = authenticate(&req, &dapr).await?;
+    let caller = authenticate_caller(&req, &dapr).await?;
+    let user = caller.user;
     let id = path_id(&p, "id")?;
     let q = query_params(&req);
     let scope = scope_param(&q)?;
@@ -274,7 +282,15 @@ pub async fn patch(req: Request, p: Params) -> Answer {
     };
     let stmt = match &plan {
         Some(edit) => sql::edit_series(&user, &id, &patch, scope, version, edit, limit),
-        None => sql::patch_task(&user, &id, &patch, scope, version, limit),
+        None => sql::patch_task(
+            &user,
+            &id,
+            &patch,
+            scope,
+            version,
+            limit,
+            caller.email.as_ref().map(|e| e.as_str()),
+        ),
     };
     let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
@@ -618,10 +634,15 @@ const PUSH_ISSUER: &str = "push-issuer";
 /// Answered once (`cache-control: no-store`), never stored by the API; counts as a write.
 pub async fn issue_push_credentials(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
-    let user = authenticate(&req, &dapr).await?;
+    let caller = authenticate_caller(&req, &dapr).await?;
+    let user = caller.user;
     let rows = store::query(
         &dapr,
-        &sql::issue_push_password(&user, rate_limit_per_minute()),
+        &sql::issue_push_password(
+            &user,
+            rate_limit_per_minute(),
+            caller.email.as_ref().map(|e| e.as_str()),
+        ),
     )
     .await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
@@ -730,6 +751,59 @@ pub async fn readyz(_req: Request, _p: Params) -> Answer {
         200,
         &json!({"status": "ready", "database": "ok", "jobs": [store::SWEEP_JOB, store::RETENTION_JOB]}),
     ))
+}
+
+/// `GET /metrics`: the outbox gauges in Prometheus' text format, read from the database at each
+/// scrape (the PodMonitor `todo-platform-task-api` in k8s/observability/monitors.yaml, and
+/// `scripts/observe-local.sh` locally). `todo_outbox_parked_rows` drives the
+/// `OutboxRowsParked` alert. Not forwarded by the ingress. A figure the database did not give
+/// answers 503 (a missing scrape), never a made-up 0.
+pub async fn metrics(_req: Request, _p: Params) -> Answer {
+    let dapr = Dapr::from_env();
+    let rows = store::query(&dapr, &sql::outbox_gauges()).await?;
+    let figure = |i: usize| -> Result<u64, ApiError> {
+        rows.first()
+            .and_then(|row| text(row, i))
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| {
+                ApiError::from(component_kit::dapr::DaprError::Decode(format!(
+                    "outbox gauges: column {i} missing or not a number"
+                )))
+            })
+    };
+    let body = prometheus_gauges(&[
+        (
+            "todo_outbox_parked_rows",
+            "Outbox rows parked after their bounded publish attempts (scripts/dlq.sh list outbox).",
+            figure(0)?,
+        ),
+        (
+            "todo_outbox_pending_rows",
+            "Outbox rows not yet published and not parked.",
+            figure(1)?,
+        ),
+        (
+            "todo_outbox_oldest_pending_age_seconds",
+            "Age of the oldest pending outbox row (0 when none).",
+            figure(2)?,
+        ),
+    ]);
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "text/plain; version=0.0.4")
+        .header("cache-control", "no-store")
+        .body(body)
+        .build())
+}
+
+/// Gauges `(name, help, value)` in Prometheus' text exposition format.
+fn prometheus_gauges(gauges: &[(&str, &str, u64)]) -> String {
+    gauges
+        .iter()
+        .map(|(name, help, value)| {
+            format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
+        })
+        .collect()
 }
 
 /// The OpenAPI document (docs/api/openapi.yaml, converted to JSON at build time).

@@ -37,6 +37,7 @@ mod route {
         job,
         healthz,
         readyz,
+        metrics,
         openapi,
         fallback
     );
@@ -48,6 +49,7 @@ async fn handle(req: Request) -> Response {
     let mut router = Router::new();
     router.get_async("/healthz", route::healthz);
     router.get_async("/readyz", route::readyz);
+    router.get_async("/metrics", route::metrics);
     router.get_async("/api/openapi.json", route::openapi);
     router.post_async("/api/tasks", route::create);
     router.get_async("/api/tasks", route::list);

@@ -384,17 +384,19 @@ pub fn put_settings(
 /// A fresh push password (64 hex digits from two `gen_random_uuid()`, PostgreSQL's strong
 /// random source) unless the user's write limit is reached: `[password, retry_after]`
 /// (password null when limited). Nothing is stored: the broker keeps the password.
-pub fn issue_push_password(user: &str, limit: u32) -> Statement {
+/// `claim_email` is recorded like [`create_task`]'s (a device signing in for reminders).
+pub fn issue_push_password(user: &str, limit: u32, claim_email: Option<&str>) -> Statement {
     let mut b = Binder::default();
-    // The user only keys the rate limit (no limit: nothing to bind).
-    let u = if limit == 0 {
+    // The user keys the rate limit and the claim (neither: nothing to bind).
+    let u = if limit == 0 && claim_email.is_none() {
         String::new()
     } else {
         b.bind(user)
     };
     let rl = rate_limit(&mut b, &u, limit);
+    let claim = record_claim_email(&mut b, &u, claim_email);
     let sql = format!(
-        "with {ctes}pw as (select replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') as p where {gate}) \
+        "with {ctes}{claim}pw as (select replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') as p where {gate}) \
          select (select p from pw), {column}",
         ctes = rl.ctes,
         gate = rl.gate,
@@ -541,15 +543,23 @@ fn next_instance_ctes(b: &mut Binder, src: &str, next: Option<NextInstance>) -> 
 /// Completes a pending task (a completed one is answered as is: idempotent) with its
 /// `v1.task.completed` event, and creates the series' next instance if given.
 /// Answers one row `[task, events, retry_after]`: task null if the task does not exist for the
-/// user or the write limit is reached (then `retry_after` is set).
-pub fn complete_task(user: &str, id: &TaskId, next: Option<NextInstance>, limit: u32) -> Statement {
+/// user or the write limit is reached (then `retry_after` is set). `claim_email` is recorded
+/// like [`create_task`]'s (the series' next instance gets reminders).
+pub fn complete_task(
+    user: &str,
+    id: &TaskId,
+    next: Option<NextInstance>,
+    limit: u32,
+    claim_email: Option<&str>,
+) -> Statement {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
     let rl = rate_limit(&mut b, &u, limit);
+    let claim = record_claim_email(&mut b, &u, claim_email);
     let nxt = next_instance_ctes(&mut b, "upd", next);
     let sql = format!(
-        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
+        "with {rlc}{claim}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
          upd as (update tasks t set status = 'completed', completed_at = now(), updated_at = now(), version = t.version + 1 \
          from cur where t.task_id = cur.task_id and cur.status = 'pending' returning t.*), \
          {nxt}\
@@ -914,7 +924,8 @@ pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Statement {
 /// precondition. One `v1.task.updated` event per changed task.
 /// Always answers one row `[task or null, events, current version or null, retry_after]`: a
 /// null version means not found (or the write limit reached: `retry_after` set); a null task
-/// with a version means the precondition failed.
+/// with a version means the precondition failed. `claim_email` is recorded like
+/// [`create_task`]'s (a patch may set reminders).
 pub fn patch_task(
     user: &str,
     id: &TaskId,
@@ -922,11 +933,13 @@ pub fn patch_task(
     scope: Scope,
     version: Option<i64>,
     limit: u32,
+    claim_email: Option<&str>,
 ) -> Statement {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
     let rl = rate_limit(&mut b, &u, limit);
+    let claim = record_claim_email(&mut b, &u, claim_email);
     let v = b.bind(version.map(Value::from).unwrap_or(Value::Null));
     let title = b.bind(opt_text(p.title.as_ref().map(|t| t.as_str())));
     let desc = b.bind(opt_text(p.description.as_deref()));
@@ -936,7 +949,7 @@ pub fn patch_task(
     let sc = b.bind(scope.as_str());
     let (rem_ctes, _, rem_json) = reminder_ctes(&mut b, "upd", p.reminders.as_deref());
     let sql = format!(
-        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
+        "with {rlc}{claim}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
          ok as (select * from cur where {v}::integer is null or cur.version = {v}::integer), \
          ser as (update series s set title = coalesce({title}, s.title), description = coalesce({desc}, s.description), \
          priority = coalesce({prio}, s.priority), updated_at = now() from ok \
@@ -1284,6 +1297,21 @@ pub fn record_job(name: &str, kind: &str, data: &Value, ran: bool) -> Statement 
     b.finish(sql)
 }
 
+/// The outbox figures the Task API's `/metrics` exposes, one row of integers as text:
+/// `[parked, pending, oldest_pending_age_seconds]`. Parked rows are the ones
+/// `scripts/dlq.sh list outbox` lists (they wait for an operator); pending rows are unpublished
+/// and not parked. Each count reads its partial index only (migration 0010).
+pub fn outbox_gauges() -> Statement {
+    Statement {
+        sql: "select (select count(*) from outbox where parked_at is not null and published_at is null)::text, \
+              (select count(*) from outbox where published_at is null and parked_at is null)::text, \
+              coalesce((select floor(extract(epoch from now() - created_at))::bigint from outbox \
+              where published_at is null and parked_at is null order by seq limit 1), 0)::text"
+            .into(),
+        params: Vec::new(),
+    }
+}
+
 /// Readiness probe of the database through the binding.
 pub fn ping() -> Statement {
     Statement {
@@ -1335,14 +1363,15 @@ mod tests {
                     ..Default::default()
                 },
             ),
-            complete_task(evil, &id(), None, 600),
+            complete_task(evil, &id(), None, 600, Some("a@b.c")),
             delete_task(evil, &id(), Scope::All, None, 600),
             idempotent_replay(evil, evil),
             get_series(evil, &id()),
             calendar(evil),
             get_settings(evil),
-            issue_push_password(evil, 600),
-            issue_push_password(evil, 0),
+            issue_push_password(evil, 600, Some("a@b.c")),
+            issue_push_password(evil, 0, None),
+            issue_push_password(evil, 0, Some("a@b.c")),
             put_settings(
                 evil,
                 &crate::settings::parse_settings(&json!({"default_reminders": ["PT1H"]}))
@@ -1447,8 +1476,18 @@ mod tests {
             Scope::Following,
             Some(3),
             600,
+            Some("a@b.c"),
         ));
-        assert_placeholders(&patch_task("u", &id(), &patch, Scope::This, None, 0));
+        assert_placeholders(&patch_task("u", &id(), &patch, Scope::This, None, 0, None));
+        assert_placeholders(&patch_task(
+            "u",
+            &id(),
+            &patch,
+            Scope::This,
+            None,
+            0,
+            Some("a@b.c"),
+        ));
         assert_placeholders(&mark_published(&["a", "b"]));
         assert_placeholders(&record_job("outbox-repair", "outbox", &json!({}), true));
         assert_eq!(mark_published(&["a", "b"]).params_json(), r#"["a,b"]"#);
