@@ -1,5 +1,5 @@
 """Production's per-request secrets: read from Kubernetes Secrets, never from Key Vault per request,
-and rotated without a restart. Runs the real Task API component (`wasmtime serve`) behind a real
+and rotated without a restart. Runs the real Task API component (on Spin) behind a real
 daprd whose `local-secrets` store is the chart's own `secretstores.kubernetes` component
 (k8s/chart/templates/dapr/secretstore.yaml, with a kubeconfig instead of the in-cluster one)
 against a real kube-apiserver + etcd, authenticated as the `task-api` service account with only
@@ -25,6 +25,7 @@ import pytest
 import requests
 import yaml
 
+from support.runtime import command as runtime_command
 from support.dapr import Sidecar
 from support.kube import ControlPlane
 from support.stack import ROOT, STACK_DIR, TOOLS, free_port, wait_until
@@ -93,12 +94,11 @@ def k8s_task_api():
         store["spec"]["metadata"].append({"name": "kubeconfigPath", "value": str(cp.kubeconfig(NS, APP))})
         (res / "request-secrets.yaml").write_text(yaml.safe_dump(store))
 
-        app = subprocess.Popen([str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", "--env", f"DAPR_URL={sidecar.url}",
-                                "--env", f"APP_ID={APP}", "--addr", f"127.0.0.1:{app_port}", str(WASM)],
+        app = subprocess.Popen(runtime_command("task-api", app_port, sidecar.url, {"APP_ID": APP}),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         procs.append(app)
         url = f"http://127.0.0.1:{app_port}"
-        wait_until("task-api on wasmtime serve", lambda: requests.get(f"{url}/healthz", timeout=2).ok, timeout=60)
+        wait_until("task-api on its runtime", lambda: requests.get(f"{url}/healthz", timeout=2).ok, timeout=60)
         sidecar.start()
         yield {"cp": cp, "sidecar": sidecar, "app": app, "url": url, "store": store["metadata"]["name"]}
     finally:
