@@ -43,7 +43,7 @@ CERT_MANAGER_VERSION="v1.21.2"
 KEDA_VERSION="v2.21.0"
 PROMETHEUS_OPERATOR_VERSION="v0.85.0"
 # The Secrets Store CSI driver's SecretProviderClass CRD (the AKS add-on key_vault_secrets_provider).
-SECRETS_STORE_CSI_VERSION="v1.5.4"
+SECRETS_STORE_CSI_VERSION="v1.5.4"  # pragma: allowlist secret
 INFRA_PYTHON_PACKAGES="checkov==3.3.30 zizmor==1.32.0 yamllint==1.38.0"
 # Dependency policy of the Rust workspace (licenses, bans, sources; deny.toml), built from crates.io.
 CARGO_DENY_VERSION="0.20.2"
