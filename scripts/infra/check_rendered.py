@@ -101,7 +101,7 @@ def check_env(env, rendered, root, errors):
         if meta["consumerGroup"]["value"] != "{appID}":
             err("pubsub: consumer group is not per app id")
     types = {c["spec"]["type"] for c in comps.values()}
-    for needed in ("pubsub.kafka", "bindings.postgresql", "secretstores.azure.keyvault", "bindings.twilio.sendgrid", "bindings.http",
+    for needed in ("pubsub.kafka", "bindings.postgresql", "secretstores.azure.keyvault", "bindings.twilio.sendgrid",
                    "state.postgresql"):
         if needed not in types:
             err(f"no {needed} component")
@@ -109,6 +109,7 @@ def check_env(env, rendered, root, errors):
     if kv and {m["name"] for m in kv["spec"]["metadata"]} & {"azureClientSecret", "azureCertificate", "azureCertificateFile"}:
         err("Key Vault store uses a client secret or certificate instead of workload identity")
     check_request_secrets(root, by_kind, comps, apps, kv, err)
+    check_push_credentials(root, by_kind, comps, err)
     state = [c for c in comps.values() if c["spec"]["type"] == "state.postgresql"]
     for s in state:
         if s["spec"]["version"] != "v2" or s.get("scopes") != ["chat"]:
@@ -202,6 +203,38 @@ def check_request_secrets(root, by_kind, comps, apps, kv, err):
         sa = app["spec"].get("serviceAccountName")
         if not keys <= readers.get(sa, set()):
             err(f"SpinApp {name}: service account {sa} may not get the Secrets {sorted(keys)}")
+
+
+def check_push_credentials(root, by_kind, comps, err):
+    """Per-user push credentials in production as locally: the Task API's push-issuer binding
+    (the name handlers.rs invokes) publishes on the dynamic-security control topic of the chart's
+    Mosquitto, which refuses anonymous clients; reminders go to the same broker."""
+    issuer_name = const((root / "components/task-api/src/handlers.rs").read_text(), "PUSH_ISSUER")
+    issuer, push = comps.get(issuer_name), comps.get("push")
+    if not push:
+        err("no push component")
+        return
+    if push["spec"]["type"] != "bindings.mqtt3" or not issuer:
+        err(f"no {issuer_name!r} binding next to an MQTT push binding: POST /api/users/me/push-credentials answers 503")
+        return
+    meta = {m["name"]: m for m in issuer["spec"]["metadata"]}
+    if issuer["spec"]["type"] != "bindings.mqtt3" or meta.get("topic", {}).get("value") != "$CONTROL/dynamic-security/v1":
+        err(f"{issuer_name}: not an MQTT binding on the dynamic-security control topic")
+    if issuer.get("scopes") != ["task-api"]:
+        err(f"{issuer_name}: scoped to {issuer.get('scopes')}, must be the task-api only (it administers the broker's accounts)")
+    for c in (push, issuer):
+        url = {m["name"]: m for m in c["spec"]["metadata"]}.get("url", {})
+        if "secretKeyRef" not in url:
+            err(f"{c['metadata']['name']}: broker URL (it carries a password) is not a secretKeyRef")
+        if "{podName}" not in {m["name"]: m for m in c["spec"]["metadata"]}.get("consumerID", {}).get("value", ""):
+            err(f"{c['metadata']['name']}: MQTT client id not unique per pod (consumerID without {{podName}})")
+    config = next((cm["data"] for cm in by_kind.get("ConfigMap", []) if cm["metadata"]["name"] == "push-broker"), None)
+    if not config:
+        err("no push-broker ConfigMap (the broker the push bindings reach)")
+        return
+    conf = config["mosquitto.conf"].splitlines()
+    if "allow_anonymous false" not in conf or not any(line.startswith("plugin ") and "dynamic_security" in line for line in conf):
+        err("push broker: anonymous clients allowed or no dynamic-security plugin")
 
 
 def main():

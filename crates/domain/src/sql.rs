@@ -307,12 +307,23 @@ fn offsets_json(offsets: &[ReminderOffset]) -> String {
 /// in `user_settings.token_email`, written only when it changed; empty without a claim (a token
 /// without the claim leaves the recorded one).
 fn record_claim_email(b: &mut Binder, u: &str, claim_email: Option<&str>) -> String {
+    record_claim_email_when(b, u, claim_email, "true")
+}
+
+/// [`record_claim_email`], written only when `when` (SQL over the CTEs before it) holds: a
+/// refused or missing-row write records nothing.
+fn record_claim_email_when(
+    b: &mut Binder,
+    u: &str,
+    claim_email: Option<&str>,
+    when: &str,
+) -> String {
     match claim_email {
         None => String::new(),
         Some(e) => {
             let e = b.bind(e);
             format!(
-                "ce as (insert into user_settings (user_id, token_email) values ({u}, {e}) \
+                "ce as (insert into user_settings (user_id, token_email) select {u}, {e} where {when} \
                  on conflict (user_id) do update set token_email = excluded.token_email \
                  where user_settings.token_email is distinct from excluded.token_email returning 1), "
             )
@@ -394,7 +405,7 @@ pub fn issue_push_password(user: &str, limit: u32, claim_email: Option<&str>) ->
         b.bind(user)
     };
     let rl = rate_limit(&mut b, &u, limit);
-    let claim = record_claim_email(&mut b, &u, claim_email);
+    let claim = record_claim_email_when(&mut b, &u, claim_email, &rl.gate);
     let sql = format!(
         "with {ctes}{claim}pw as (select replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') as p where {gate}) \
          select (select p from pw), {column}",
@@ -556,14 +567,14 @@ pub fn complete_task(
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
     let rl = rate_limit(&mut b, &u, limit);
-    let claim = record_claim_email(&mut b, &u, claim_email);
+    let claim = record_claim_email_when(&mut b, &u, claim_email, "exists (select 1 from upd)");
     let nxt = next_instance_ctes(&mut b, "upd", next);
     let sql = format!(
-        "with {rlc}{claim}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
+        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
          upd as (update tasks t set status = 'completed', completed_at = now(), updated_at = now(), version = t.version + 1 \
          from cur where t.task_id = cur.task_id and cur.status = 'pending' returning t.*), \
          {nxt}\
-         ob as ({outbox}) \
+         {claim}ob as ({outbox}) \
          select coalesce((select {upd_json} from upd), (select {cur_json} from cur))::text, \
          (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from ob o union all select {e2} from nob o) x)::text, \
          {rate}",
@@ -939,7 +950,7 @@ pub fn patch_task(
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
     let rl = rate_limit(&mut b, &u, limit);
-    let claim = record_claim_email(&mut b, &u, claim_email);
+    let claim = record_claim_email_when(&mut b, &u, claim_email, "exists (select 1 from upd)");
     let v = b.bind(version.map(Value::from).unwrap_or(Value::Null));
     let title = b.bind(opt_text(p.title.as_ref().map(|t| t.as_str())));
     let desc = b.bind(opt_text(p.description.as_deref()));
@@ -949,7 +960,7 @@ pub fn patch_task(
     let sc = b.bind(scope.as_str());
     let (rem_ctes, _, rem_json) = reminder_ctes(&mut b, "upd", p.reminders.as_deref());
     let sql = format!(
-        "with {rlc}{claim}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
+        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
          ok as (select * from cur where {v}::integer is null or cur.version = {v}::integer), \
          ser as (update series s set title = coalesce({title}, s.title), description = coalesce({desc}, s.description), \
          priority = coalesce({prio}, s.priority), updated_at = now() from ok \
@@ -963,7 +974,7 @@ pub fn patch_task(
          where t.task_id = ok.task_id or ({sc} <> 'this' and ok.series_id is not null and t.series_id = ok.series_id \
          and t.status = 'pending' and ({sc} = 'all' or t.recurrence_id >= ok.recurrence_id)) returning t.*), \
          {rem_ctes}\
-         ob as ({outbox}) \
+         {claim}ob as ({outbox}) \
          select (select {json} from upd where upd.task_id = {idp}::uuid)::text, {events}, (select version from cur), {rate}",
         rlc = rl.ctes,
         gate = rl.gate,

@@ -90,6 +90,9 @@ module "identity" {
     "todo-platform:recurrence-engine",
     "todo-platform:notification",
     "todo-platform:chat",
+    "todo-platform:dashboard",
+    # The push broker's provisioning reads its account secrets (Secrets Store CSI).
+    "todo-platform:push-broker",
     "keda:keda-operator",
   ]
   key_vault_id       = module.keyvault.id

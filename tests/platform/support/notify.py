@@ -56,7 +56,7 @@ def push_credentials(user) -> dict:
 
 
 def mqtt_subscribe(topic: str, username: str | None, password: str | None, out: Path,
-                   timeout: float = 10) -> tuple[subprocess.Popen, str]:
+                   timeout: float = 10, port: int = MQTT_PORT) -> tuple[subprocess.Popen, str]:
     """Starts mosquitto_sub on a topic (anonymous without username) writing to `out`; waits for
     the broker's answer: "granted" (SUBACK with QoS), "denied" (SUBACK 0x80: the broker refuses
     the subscription) or "refused" (CONNACK not 0: not authorised to connect). The process
@@ -64,7 +64,7 @@ def mqtt_subscribe(topic: str, username: str | None, password: str | None, out: 
     auth = ["-u", username, "-P", password] if username else []
     fh = out.open("w")
     proc = subprocess.Popen(
-        ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(MQTT_PORT), "-q", "1", "-t", topic,
+        ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", topic,
          *auth, "-F", "%U\t%p", "-d"], stdout=fh, stderr=subprocess.STDOUT, text=True)
     fh.close()
     deadline = time.monotonic() + timeout
