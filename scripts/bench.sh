@@ -6,7 +6,9 @@
 #   reminders   reminder lateness at the sinks (bench-reminders.sh)
 #   herd        N daily series due at one instant (bench-herd.sh)
 #   sync        change -> seen by a second dashboard client (bench-sync.sh)
-#   components  .wasm sizes, per-request instantiation cost, memory per instance (bench-components.sh)
+#   components  Spin vs `wasmtime serve` on the same components and sidecars: per-request overhead,
+#               req/s (trivial route, creates), RSS idle and per instance, daprd connection reuse
+#               (bench-components.sh)
 # Raw results (each bench's output, CSV/JSON figures, machine and load average per bench) go to
 # <stack data dir>/bench/<UTC time>-<mode>/ (a `latest` link points at the newest); the plots
 # (scripts/bench-plots.py) go to docs/benchmarks/ for a full run and into the results dir for --quick.
@@ -47,7 +49,7 @@ if $quick; then
   : "${API_RATES:=50 150}" "${API_COMPLETE_RATES:=50 150}" "${API_LIST_RATES:=100 300}" "${API_DURATION:=4}"
   : "${EVENTS_N:=100}" "${EVENTS_RATE:=20}" "${E2E_N:=100}" "${E2E_RATE:=25}"
   : "${REMINDERS_N:=60}" "${REMINDERS_WINDOW:=22}" "${REMINDERS_LEAD:=15}" "${REMINDERS_USERS:=6}"
-  : "${HERD_N:=1000}" "${HERD_USERS:=50}" "${SYNC_CHANGES:=200}" "${COMP_REQUESTS:=200}" "${COMP_LOAD_SECONDS:=3}"
+  : "${HERD_N:=1000}" "${HERD_USERS:=50}" "${SYNC_CHANGES:=200}" "${COMP_REQUESTS:=200}" "${COMP_LOAD_SECONDS:=2}"
 else
   : "${API_RATES:=50 100 200 300 500 1000}" "${API_COMPLETE_RATES:=50 100 200 300 500 1000}" "${API_LIST_RATES:=100 300 600 1000}" "${API_DURATION:=10}"
   : "${EVENTS_N:=1700}" "${EVENTS_RATE:=20}" "${E2E_N:=500}" "${E2E_RATE:=25}"
@@ -87,10 +89,11 @@ run components bench-components.sh REQUESTS="$COMP_REQUESTS" LOAD_SECONDS="$COMP
 # The machine and versions the figures belong to.
 psql_version="$(psql "$PG_DSN" -qAtc 'show server_version' 2>/dev/null || echo unknown)"
 "$TOOLS/venv/bin/python" - "$OUT" "$mode" "$STACK" "$((SECONDS - start))" "$psql_version" \
-  "$("$TOOLS/bin/daprd" --version 2>/dev/null | head -1)" "$KAFKA_VERSION" "$("$TOOLS/bin/wasmtime" --version)" <<'PYEOF'
+  "$("$TOOLS/bin/daprd" --version 2>/dev/null | head -1)" "$KAFKA_VERSION" "$("$TOOLS/bin/wasmtime" --version)" \
+  "$("$TOOLS/bin/spin" --version 2>/dev/null || echo unknown)" <<'PYEOF'
 import json, os, platform, sys
 from datetime import datetime, timezone
-out, mode, stack, secs, pg, dapr, kafka, wasmtime = sys.argv[1:9]
+out, mode, stack, secs, pg, dapr, kafka, wasmtime, spin = sys.argv[1:10]
 mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:"))
 osname = next((l.split("=", 1)[1].strip().strip('"') for l in open("/etc/os-release") if l.startswith("PRETTY_NAME=")), platform.platform())
 benches = []
@@ -99,7 +102,7 @@ for line in open(os.path.join(out, "benches.tsv")):
     benches.append({"name": name, "exit": int(rc), "seconds": int(dur), "load_before": float(l0), "load_after": float(l1), "last_line": last})
 json.dump({"mode": mode, "stack": stack, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seconds": int(secs),
            "machine": {"nproc": os.cpu_count(), "mem_gib": round(mem / 2**20, 1), "os": osname, "kernel": platform.release()},
-           "versions": {"dapr": dapr, "kafka": kafka, "postgresql": pg, "wasmtime": wasmtime},
+           "versions": {"dapr": dapr, "kafka": kafka, "postgresql": pg, "wasmtime": wasmtime, "spin": spin},
            "benches": benches}, open(os.path.join(out, "run.json"), "w"), indent=1)
 PYEOF
 
@@ -124,7 +127,9 @@ keys = {
     "reminders": ["email_p99_ms", "push_p99_ms"],
     "herd": ["herd_n", "generations_per_s"],
     "sync": ["sync_p95_ms"],
-    "components": ["request_overhead_p50_ms", "task_api_wasm_kb", "rss_idle_mb_max", "rss_per_instance_kb"],
+    "components": ["spin_overhead_p50_ms", "wasmtime_overhead_p50_ms", "spin_create_rps", "wasmtime_create_rps",
+                   "spin_rss_idle_mb", "wasmtime_rss_idle_mb", "spin_daprd_conns_per_call", "wasmtime_daprd_conns_per_call",
+                   "task_api_wasm_kb"],
 }
 rename = {"p95_ms": "create_p95_ms"}
 parts, loads = [f"mode={sys.argv[2]}"], []

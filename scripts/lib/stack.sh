@@ -394,6 +394,26 @@ PY
 
 component_wasm() { echo "$ROOT/target/wasm/wasm32-wasip2/release/${1//-/_}.wasm"; }
 
+# The component as `wasmtime serve` links it. spin-sdk 5 (Spin 3) imports the
+# `wasi:config/store@0.2.0-draft-2024-09-27` draft, while wasmtime 49's `-S config` provides the
+# same interface (same types and functions) as `wasi:config/store@0.2.0-rc.1` only and refuses the
+# draft's name. This copy differs from the release .wasm in that import's name alone (wasm-tools
+# print | rename | parse; the code is the same); made again whenever the release .wasm is newer.
+wasmtime_wasm() {
+  local src out
+  src="$(component_wasm "$1")"
+  out="$ROOT/target/wasm/wasmtime/${1//-/_}.wasm"
+  [ -f "$src" ] || die "component $1 not built ($src); run scripts/build-components.sh"
+  if [ ! -f "$out" ] || [ "$src" -nt "$out" ]; then
+    mkdir -p "$(dirname "$out")"
+    "$TOOLS/bin/wasm-tools" print "$src" \
+      | sed 's#wasi:config/store@0\.2\.0-draft-2024-09-27#wasi:config/store@0.2.0-rc.1#g' \
+      | "$TOOLS/bin/wasm-tools" parse -o "$out.$$" \
+      && mv "$out.$$" "$out" || { rm -f "$out.$$"; die "could not make the wasmtime copy of $1"; }
+  fi
+  echo "$out"
+}
+
 # The runtime that hosts the components: `spin` (default; Spin's `spin up` with selective
 # deployment, one component per process as each SpinApp runs one in the cluster) or `wasmtime`
 # (`wasmtime serve`, the documented fallback).
@@ -436,8 +456,7 @@ start_component() {
         --cache-dir "$STACK_DIR/spin/cache" ${extra[@]+"${extra[@]}"}
       ;;
     wasmtime)
-      local wasm; wasm="$(component_wasm "$comp")"
-      [ -f "$wasm" ] || die "component $comp not built ($wasm); run scripts/build-components.sh"
+      local wasm; wasm="$(wasmtime_wasm "$comp")"
       while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(component_tunables)
       # The component's `environment` from spin.toml (e.g. ROUTE_PREFIX), as Spin would set it.
       while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(spin_environment "$comp")

@@ -41,11 +41,14 @@ def command(component: str, port: int, dapr_url: str, env: dict[str, str], manif
         for key, value in env.items():
             args += ["--env", f"{key}={value}"]
         return args
+    # The copy whose wasi:config import wasmtime links (scripts/lib/stack.sh wasmtime_wasm).
+    served = subprocess.run(["bash", "-c", 'source scripts/lib/common.sh && source scripts/lib/stack.sh && wasmtime_wasm "$0"',
+                             component], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
     merged = {**MANIFEST["component"][component].get("environment", {}), **env}
     args = [str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", "-S", "config", "-S", f"config-var=dapr_url={dapr_url}"]
     for key, value in merged.items():
         args += ["--env", f"{key}={value}"]
-    return args + ["--addr", f"127.0.0.1:{port}", str(wasm(component))]
+    return args + ["--addr", f"127.0.0.1:{port}", served]
 
 
 @contextmanager
