@@ -65,7 +65,7 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
     if not ours:
         continue
     ticks = int(fields[11]) + int(fields[12])
-    g = next((name for prefix, name in (("wasmtime", "wasmtime"), ("daprd", "daprd"), ("postgres", "postgres"),
+    g = next((name for prefix, name in (("spin", "spin"), ("wasmtime", "wasmtime"), ("daprd", "daprd"), ("postgres", "postgres"),
                                         ("java", "kafka(java)"), ("vegeta", "vegeta"), ("scheduler", "scheduler"))
               if comm.startswith(prefix)), "other")
     groups[g] = groups.get(g, 0) + ticks / hz
