@@ -175,7 +175,9 @@ setup_kafka() {
 # (build manifests only; test-only members dropped). Cold build: about 40 minutes on 2 cores.
 setup_spin() {
   local patchf="$ROOT/scripts/setup/patches/spin-v$SPIN_VERSION-local-deps.patch"
-  local dir="$CACHE/spin-v$SPIN_VERSION-$(printf '%s %s' "$SPIN_SRC_SHA256" "$(sha256sum "$patchf" | cut -c1-64)" | sha256sum | cut -c1-12)"
+  local key dir
+  key="$(printf '%s %s' "$SPIN_SRC_SHA256" "$(sha256sum "$patchf" | cut -c1-64)" | sha256sum | cut -c1-12)"
+  dir="$CACHE/spin-v$SPIN_VERSION-$key"
   [ -x "$dir/spin" ] || lock_cache "spin-v$SPIN_VERSION"
   if [ ! -x "$dir/spin" ]; then
     local gz="$SPIN_SOURCE_DIR/spin-$SPIN_VERSION-linux-amd64-debian12.gz" src="$SPIN_SOURCE_DIR/spin-v$SPIN_VERSION-src.tgz"

@@ -438,7 +438,9 @@ component_tunables() {
 # variable, which the manifest also makes the component's only allowed outbound host.
 start_component() {
   local app="$1" comp="${APP_COMPONENT[$1]}"
-  local dapr="http://127.0.0.1:$(dapr_http_port "$app")" listen="127.0.0.1:$(app_port "$app")" kv extra=()
+  local dapr listen kv extra=()
+  dapr="http://127.0.0.1:$(dapr_http_port "$app")"
+  listen="127.0.0.1:$(app_port "$app")"
   case "$(component_runtime)" in
     spin)
       [ -x "$TOOLS/bin/spin" ] || bash "$ROOT/scripts/setup.sh" spin
