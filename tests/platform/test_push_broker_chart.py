@@ -32,6 +32,7 @@ import yaml
 
 from support.dapr import Sidecar
 from support.notify import mqtt_subscribe, push_topic
+from support.runtime import command as runtime_command
 from support.stack import ROOT, TOOLS, free_port, port_open, wait_until
 from support.taskapi import token
 
@@ -104,12 +105,11 @@ def chart_broker():
             "apiVersion": "dapr.io/v1alpha1", "kind": "Component", "metadata": {"name": store},
             "spec": {"type": "secretstores.local.file", "version": "v1",
                      "metadata": [{"name": "secretsFile", "value": str(sidecar.resources / "key-vault.json")}]}}))
-        app = subprocess.Popen([str(TOOLS / "bin/wasmtime"), "serve", "-S", "cli", "--env", f"DAPR_URL={sidecar.url}",
-                                "--env", "APP_ID=task-api", "--addr", f"127.0.0.1:{app_port}", str(WASM)],
+        app = subprocess.Popen(runtime_command("task-api", app_port, sidecar.url, {"APP_ID": "task-api"}),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         procs.append(app)
         url = f"http://127.0.0.1:{app_port}"
-        wait_until("task-api on wasmtime serve", lambda: requests.get(f"{url}/healthz", timeout=2).ok, timeout=60)
+        wait_until("task-api on its runtime", lambda: requests.get(f"{url}/healthz", timeout=2).ok, timeout=60)
         os.environ["POD_NAME"] = "task-api-0"
         sidecar.start()
         yield {"url": url, "mqtt_port": mqtt_port, "work": work, "passwords": passwords, "sidecar": sidecar}
