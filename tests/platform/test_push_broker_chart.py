@@ -32,7 +32,7 @@ import yaml
 
 from support.dapr import Sidecar
 from support.notify import mqtt_subscribe, push_topic
-from support.runtime import command as runtime_command
+from support.runtime import command as runtime_command, stop
 from support.stack import ROOT, TOOLS, free_port, port_open, wait_until
 from support.taskapi import token
 
@@ -121,8 +121,7 @@ def chart_broker():
         if sidecar:
             sidecar.cleanup()
         for p in procs:
-            p.terminate()
-            p.wait(20)
+            stop(p, 20)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -25,7 +25,7 @@ import pytest
 import requests
 import yaml
 
-from support.runtime import command as runtime_command
+from support.runtime import command as runtime_command, stop
 from support.dapr import Sidecar
 from support.kube import ControlPlane
 from support.stack import ROOT, STACK_DIR, TOOLS, free_port, wait_until
@@ -103,8 +103,7 @@ def k8s_task_api():
         yield {"cp": cp, "sidecar": sidecar, "app": app, "url": url, "store": store["metadata"]["name"]}
     finally:
         for p in procs:
-            p.terminate()
-            p.wait(20)
+            stop(p, 20)
         if sidecar:
             sidecar.cleanup()
         cp.stop()

@@ -4,6 +4,7 @@ foreign sidecar."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import tempfile
 import tomllib
@@ -66,9 +67,24 @@ def serve(component: str, dapr_url: str, env: dict[str, str] | None = None, mani
                    timeout=60)
         yield proc, url
     finally:
-        proc.terminate()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen, grace: float = 10) -> None:
+    """Stops a process and, when it leads its own process group (started with
+    start_new_session), the whole group: `spin up` serves from a child process (`spin trigger
+    http`) that outlives a signal to the parent alone."""
+    def signal_all(sig: int) -> None:
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+            if os.getpgid(proc.pid) == proc.pid:
+                os.killpg(proc.pid, sig)
+            else:
+                proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+    signal_all(signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        signal_all(signal.SIGKILL)
+        proc.wait(grace)
