@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 
 import requests
@@ -32,8 +33,9 @@ APPS = {
     "chat": ("chat", 3),
     "dashboard": ("dashboard", 4),
 }
-ROUTE_PREFIX = {"task-api": "", "recurrence-engine": "/recurrence", "notification": "/notification",
-                "chat": "/chat", "dashboard": "/dashboard"}
+# Each app's route base: its component's ROUTE_PREFIX in spin.toml.
+_MANIFEST = tomllib.loads((ROOT / "spin.toml").read_text())["component"]
+ROUTE_PREFIX = {app: _MANIFEST[comp].get("environment", {}).get("ROUTE_PREFIX", "") for app, (comp, _) in APPS.items()}
 TASK_API = f"http://127.0.0.1:{APP_PORT_BASE}"
 
 
@@ -43,7 +45,7 @@ def say(msg: str) -> None:
 
 
 def app_url(app: str) -> str:
-    """The app's base URL: its port and its route base (scripts/lib/stack.sh APP_ROUTE_PREFIX)."""
+    """The app's base URL: its port and its route base (as scripts/lib/stack.sh app_url)."""
     port = 3000 + APP_PORT_BASE - 8000 if app == "dashboard" else APP_PORT_BASE + APPS[app][1]
     return f"http://127.0.0.1:{port}{ROUTE_PREFIX[app]}"
 

@@ -11,9 +11,15 @@ declare -A APP_COMPONENT=([task-api]=task-api [recurrence-engine]=recurrence-eng
 declare -A APP_INDEX=([task-api]=0 [recurrence-engine]=1 [notification]=2 [chat]=3 [dashboard]=4)
 # Apps whose own port is not 8000 + index (plus the stack's offset): the dashboard is on 3000.
 declare -A APP_PORT_OVERRIDE=([dashboard]=3000)
-# Each app's route base (its component's ROUTE_PREFIX in spin.toml; the Task API owns `/`): Spin
-# routes only the manifest's routes, so probes and subscriptions use the base, as in the chart.
-declare -A APP_ROUTE_PREFIX=([task-api]="" [recurrence-engine]=/recurrence [notification]=/notification [chat]=/chat [dashboard]=/dashboard)
+# Each app's route base, read from its component's ROUTE_PREFIX in spin.toml (the Task API owns
+# `/`): Spin routes only the manifest's routes, so probes and subscriptions use the base, as in the chart.
+declare -A APP_ROUTE_PREFIX=()
+while read -r _comp _prefix; do
+  for _app in "${APPS[@]}"; do [ "${APP_COMPONENT[$_app]}" = "$_comp" ] && APP_ROUTE_PREFIX[$_app]="$_prefix"; done
+done < <(python3 -c 'import sys, tomllib
+for name, c in tomllib.load(open(sys.argv[1], "rb"))["component"].items():
+    print(name, c.get("environment", {}).get("ROUTE_PREFIX", ""))' "$ROOT/spin.toml")
+unset _comp _prefix _app
 TOPICS=(task-operations task-modifications alerts task-events-dlq updates-dlq alerts-dlq)
 TOPIC_PARTITIONS=12
 TOPIC_RETENTION_MS=604800000 # 7 days
@@ -441,6 +447,7 @@ start_component() {
   local dapr listen kv extra=()
   dapr="http://127.0.0.1:$(dapr_http_port "$app")"
   listen="127.0.0.1:$(app_port "$app")"
+  while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(component_tunables)
   case "$(component_runtime)" in
     spin)
       [ -x "$TOOLS/bin/spin" ] || bash "$ROOT/scripts/setup.sh" spin
@@ -449,8 +456,7 @@ start_component() {
         local wasm; wasm="$(component_wasm "$comp")"
         [ -f "$wasm" ] || die "component $comp not built ($wasm); run scripts/build-components.sh (or spin build)"
       fi
-      while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(component_tunables)
-      # SPIN_APP_FROM: a registry reference (scripts/spin-registry.sh) instead of the local manifest.
+      # SPIN_APP_FROM: another manifest, or a registry reference (`spin registry push`) pulled over plain HTTP.
       case "$from" in /*|./*) ;; *) extra+=(--insecure) ;; esac
       mkdir -p "$STACK_DIR/spin/$comp"
       spawn "$comp" "$TOOLS/bin/spin" up --from "$from" --component-id "$comp" --listen "$listen" \
@@ -459,7 +465,6 @@ start_component() {
       ;;
     wasmtime)
       local wasm; wasm="$(wasmtime_wasm "$comp")"
-      while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(component_tunables)
       # The component's `environment` from spin.toml (e.g. ROUTE_PREFIX), as Spin would set it.
       while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(spin_environment "$comp")
       spawn "$comp" "$TOOLS/bin/wasmtime" serve -S cli -S config -S "config-var=dapr_url=$dapr" \

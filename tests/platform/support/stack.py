@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -27,13 +28,17 @@ KAFKA_BROKERS = ENV["KAFKA_BROKERS"]
 PG_DSN = ENV["PG_DSN"]
 SCHEDULER = f"127.0.0.1:{ENV['SCHEDULER_PORT']}"
 TOOLS = ROOT / ".tools"
-# Each app's port offset and route base (scripts/lib/stack.sh): Spin routes only the manifest's
-# routes, so every app but the Task API is reached under its base, as through the ingress.
-APP_PORTS = {"task-api": (int(ENV["APP_PORT_BASE"]), ""),
-             "recurrence-engine": (int(ENV["APP_PORT_BASE"]) + 1, "/recurrence"),
-             "notification": (int(ENV["APP_PORT_BASE"]) + 2, "/notification"),
-             "chat": (int(ENV["APP_PORT_BASE"]) + 3, "/chat"),
-             "dashboard": (3000 + int(ENV["PORT_OFFSET"]), "/dashboard")}
+# Each app's component (scripts/lib/stack.sh APP_COMPONENT), port and route base (the component's
+# ROUTE_PREFIX in spin.toml): Spin routes only the manifest's routes, so every app but the Task API
+# is reached under its base, as through the ingress.
+_MANIFEST = tomllib.loads((ROOT / "spin.toml").read_text())["component"]
+_APPS = {"task-api": ("task-api", int(ENV["APP_PORT_BASE"])),
+         "recurrence-engine": ("recurrence-engine", int(ENV["APP_PORT_BASE"]) + 1),
+         "notification": ("reminder-dispatcher", int(ENV["APP_PORT_BASE"]) + 2),
+         "chat": ("chat", int(ENV["APP_PORT_BASE"]) + 3),
+         "dashboard": ("dashboard", 3000 + int(ENV["PORT_OFFSET"]))}
+APP_PORTS = {app: (port, _MANIFEST[comp].get("environment", {}).get("ROUTE_PREFIX", ""))
+             for app, (comp, port) in _APPS.items()}
 
 
 def app_url(app: str) -> str:
