@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs, idempotently, and prints progress.
 #   scripts/setup.sh            everything
-#   scripts/setup.sh wasm dapr  only the named parts (apt check wasm wasmtime spin kafka dapr python mail browser infra schemas kube azurerm deny)
+#   scripts/setup.sh wasm dapr  only the named parts (apt check wasm wasmtime spin registry kafka dapr python mail browser infra schemas kube azurerm deny)
 # `apt` installs the Debian packages and checks every program the scripts call (`check` alone
 # only checks); Go, Node.js and a rustup toolchain must be there already (README, Requirements).
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
@@ -39,7 +39,7 @@ check_preinstalled() {
   local missing=() p need_go=false need_node=false need_rustup=false
   for p in "$@"; do
     case "$p" in
-      dapr|mail|infra|kube|schemas|azurerm) need_go=true ;;
+      dapr|mail|infra|kube|schemas|azurerm|registry) need_go=true ;;
       browser) need_node=true ;;
       deny) need_rustup=true ;;
     esac
@@ -275,6 +275,11 @@ go_tool() {
   ln -sfn "$dir/$name" "$TOOLS/bin/$name"
 }
 
+# The local OCI registry (distribution) that holds the application as `spin registry push` publishes it.
+setup_registry() {
+  go_tool registry github.com/distribution/distribution/v3/cmd/registry "$DISTRIBUTION_VERSION"
+  ok "OCI registry: distribution $DISTRIBUTION_VERSION"
+}
 
 # The azurerm provider built from its Go module into a filesystem mirror terraform init can use.
 setup_azurerm() {
@@ -428,11 +433,11 @@ setup_browser() {
 main() {
   mkdir -p "$TOOLS/bin" "$CACHE/logs"
   local parts=("$@")
-  ((${#parts[@]})) || parts=(apt python wasmtime wasm spin kafka dapr mail browser infra schemas kube azurerm deny)
+  ((${#parts[@]})) || parts=(apt python wasmtime wasm spin registry kafka dapr mail browser infra schemas kube azurerm deny)
   local start=$SECONDS
   local part
   for part in "${parts[@]}"; do
-    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin kafka dapr mail browser infra schemas kube azurerm deny)"
+    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin registry kafka dapr mail browser infra schemas kube azurerm deny)"
   done
   check_preinstalled "${parts[@]}"
   for part in "${parts[@]}"; do

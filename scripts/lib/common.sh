@@ -30,8 +30,11 @@ SPIN_VERSION="3.6.3"
 SPIN_SRC_SHA256="2bcebfa5629d1e6377324110db990895ade825962af01fa9e4ca9555e8640645"  # pragma: allowlist secret
 SPIN_BINARY_SHA256="1fab42cba852c2b427de3946dcf5076be68c307ad4bfbf969606a9ea9f3e3713"  # pragma: allowlist secret
 SPIN_SOURCE_DIR="${SPIN_SOURCE_DIR:-$(dirname "$ROOT")/shared/spin}"
+# The local OCI registry the application is pushed to (`spin registry push`), as the deploy workflow
+# pushes it to ACR: distribution, built from its Go module.
+DISTRIBUTION_VERSION="v3.1.2"
 PLAYWRIGHT_CORE_VERSION="1.65.1"
-export SPIN_VERSION SPIN_SRC_SHA256 SPIN_BINARY_SHA256 SPIN_SOURCE_DIR DAPR_VERSION KAFKA_VERSION MAILPIT_VERSION PLAYWRIGHT_CORE_VERSION
+export DISTRIBUTION_VERSION SPIN_VERSION SPIN_SRC_SHA256 SPIN_BINARY_SHA256 SPIN_SOURCE_DIR DAPR_VERSION KAFKA_VERSION MAILPIT_VERSION PLAYWRIGHT_CORE_VERSION
 # Infrastructure validators (scripts/check-infra.sh), built from their Go modules once into $CACHE.
 HELM_VERSION="v3.22.0"
 KUBECONFORM_VERSION="v0.7.0"

@@ -56,12 +56,14 @@ stack_env() {
   SMTP_PORT=$((1025 + off))
   MAILPIT_HTTP_PORT=$((8025 + off))
   MQTT_PORT=$((1883 + off))
+  # The local OCI registry (SPIN_APP_FROM=registry, `scripts/stack.sh <stack> push`).
+  REGISTRY_PORT=$((5050 + off))
   # shellcheck source=/dev/null
   source "$ROOT/runtime-config/local/database.env"
   PG_DSN="postgresql://$TODO_DB_USER:$TODO_DB_PASSWORD@127.0.0.1:$PG_PORT/$TODO_DB_NAME"
   export STACK_NAME STACK_DIR LOG_DIR RUN_DIR PG_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BROKERS \
     SCHEDULER_PORT SCHEDULER_HEALTH_PORT SCHEDULER_ETCD_PORT PG_DSN APP_PORT_BASE DAPR_HTTP_BASE PORT_OFFSET \
-    SMTP_PORT MAILPIT_HTTP_PORT MQTT_PORT
+    SMTP_PORT MAILPIT_HTTP_PORT MQTT_PORT REGISTRY_PORT
 }
 
 app_port() {
@@ -442,6 +444,60 @@ component_tunables() {
 # Starts one app's component on its port, talking to its own daprd. The sidecar's address reaches
 # the component as the `dapr_url` variable (wasi:config/store): under Spin the application
 # variable, which the manifest also makes the component's only allowed outbound host.
+# ---- the application as an OCI artifact ------------------------------------------------------
+
+# The reference the application is pushed to in the stack's own registry.
+registry_ref() { echo "127.0.0.1:$REGISTRY_PORT/todo-platform:${1:-local}"; }
+
+# A local OCI registry (distribution, scripts/setup.sh registry), data under $STACK_DIR/registry.
+start_registry() {
+  [ -x "$TOOLS/bin/registry" ] || bash "$ROOT/scripts/setup.sh" registry
+  local dir="$STACK_DIR/registry" secret
+  secret="$(stack_secret registry-http 32)"
+  mkdir -p "$dir/data"
+  cat >"$dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REGISTRY_PORT
+  secret: $secret
+EOF
+  # OTEL_TRACES_EXPORTER=none: distribution would otherwise export its traces to an OTLP collector.
+  spawn registry env OTEL_TRACES_EXPORTER=none "$TOOLS/bin/registry" serve "$dir/config.yml"
+  wait_for "registry on 127.0.0.1:$REGISTRY_PORT" 30 curl -fsS "http://127.0.0.1:$REGISTRY_PORT/v2/"
+}
+
+# Pushes the application as spin.toml describes it (the built components) to the stack's registry,
+# the same command the deploy workflow runs towards ACR; records and prints the reference.
+push_app() {
+  local ref comp
+  ref="$(registry_ref "${1:-}")"
+  for comp in "${APP_COMPONENT[@]}"; do
+    [ -f "$(component_wasm "$comp")" ] || die "component $comp not built; run scripts/build-components.sh (or spin build)"
+  done
+  proc_alive registry || start_registry >&2
+  "$TOOLS/bin/spin" registry push --insecure --from "$ROOT/spin.toml" "$ref" >&2 || die "spin registry push $ref failed"
+  mkdir -p "$RUN_DIR"
+  echo "$ref" >"$RUN_DIR/app-ref"
+  echo "$ref"
+}
+
+# Where `spin up` takes the application from: SPIN_APP_FROM (a manifest, a registry reference, or
+# `registry`: what stack_up pushed to the stack's own registry); by default the root spin.toml.
+app_source() {
+  case "${SPIN_APP_FROM:-}" in
+    "") echo "$ROOT/spin.toml" ;;
+    registry) cat "$RUN_DIR/app-ref" 2>/dev/null || die "nothing pushed to the stack's registry (scripts/stack.sh $STACK_NAME push)" ;;
+    *) echo "$SPIN_APP_FROM" ;;
+  esac
+}
+
 start_component() {
   local app="$1" comp="${APP_COMPONENT[$1]}"
   local dapr listen kv extra=()
@@ -451,12 +507,12 @@ start_component() {
   case "$(component_runtime)" in
     spin)
       [ -x "$TOOLS/bin/spin" ] || bash "$ROOT/scripts/setup.sh" spin
-      local from="${SPIN_APP_FROM:-$ROOT/spin.toml}"
+      local from; from="$(app_source)"
       if [ "$from" = "$ROOT/spin.toml" ]; then
         local wasm; wasm="$(component_wasm "$comp")"
         [ -f "$wasm" ] || die "component $comp not built ($wasm); run scripts/build-components.sh (or spin build)"
       fi
-      # SPIN_APP_FROM: another manifest, or a registry reference (`spin registry push`) pulled over plain HTTP.
+      # A registry reference is pulled over plain HTTP (the local registry has no TLS).
       case "$from" in /*|./*) ;; *) extra+=(--insecure) ;; esac
       mkdir -p "$STACK_DIR/spin/$comp"
       spawn "$comp" "$TOOLS/bin/spin" up --from "$from" --component-id "$comp" --listen "$listen" \
@@ -481,6 +537,7 @@ preflight_ports() {
   local name port app
   local -a checks=("postgres $PG_PORT" "kafka $KAFKA_PORT" "scheduler $SCHEDULER_PORT" \
     "mailpit $SMTP_PORT" "mailpit $MAILPIT_HTTP_PORT" "mosquitto $MQTT_PORT")
+  if [ "${SPIN_APP_FROM:-}" = registry ]; then checks+=("registry $REGISTRY_PORT"); fi
   for app in "${APPS[@]}"; do
     checks+=("${APP_COMPONENT[$app]} $(app_port "$app")" "daprd-$app $(dapr_http_port "$app")")
   done
@@ -502,6 +559,10 @@ stack_up() {
   start_scheduler
   start_mailpit
   start_mosquitto
+  if [ "${SPIN_APP_FROM:-}" = registry ]; then
+    log "pushing the application to the stack's registry; every component starts from that artifact"
+    push_app local >/dev/null
+  fi
   local app
   for app in "${APPS[@]}"; do start_component "$app"; done
   for app in "${APPS[@]}"; do start_daprd "$app"; done
@@ -518,6 +579,7 @@ stack_down() {
   for app in "${APPS[@]}"; do stop_proc "${APP_COMPONENT[$app]}" 10; done
   for app in "${APPS[@]}"; do stop_proc "daprd-$app" 20; done
   stop_proc scheduler 20
+  stop_proc registry 10
   stop_proc mosquitto 10
   stop_proc mailpit 10
   stop_proc kafka 60
@@ -531,6 +593,7 @@ health_checks() {
   echo "scheduler|curl -fsS http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
   echo "mailpit|curl -fsS http://127.0.0.1:$MAILPIT_HTTP_PORT/livez"
   echo "mosquitto|port_open $MQTT_PORT"
+  if [ -f "$(pidfile registry)" ]; then echo "registry|curl -fsS http://127.0.0.1:$REGISTRY_PORT/v2/"; fi
   local app
   for app in "${APPS[@]}"; do
     echo "${APP_COMPONENT[$app]}|curl -fsS $(app_url "$app")/healthz"

@@ -31,12 +31,15 @@ def wasm(component: str):
 def command(component: str, port: int, dapr_url: str, env: dict[str, str], manifest=None,
             variables: dict[str, str] | None = None) -> list[str]:
     """The command line that serves `component` on `port` with its sidecar at `dapr_url` (Spin:
-    `manifest` instead of the root spin.toml, and more application `variables`)."""
+    `manifest` instead of the root spin.toml, a path or a registry reference, and more
+    application `variables`)."""
     if RUNTIME == "spin" or manifest is not None:
         state = tempfile.mkdtemp(prefix=f"spin-{component}-")
         args = [str(TOOLS / "bin/spin"), "up", "--from", str(manifest or ROOT / "spin.toml"), "--component-id", component,
                 "--listen", f"127.0.0.1:{port}", "--variable", f"dapr_url={dapr_url}", "--state-dir", state,
                 "--log-dir", ""]
+        if isinstance(manifest, str) and not manifest.startswith(("/", ".")):
+            args.append("--insecure")  # a registry reference: the local registry speaks plain HTTP
         for key, value in (variables or {}).items():
             args += ["--variable", f"{key}={value}"]
         for key, value in env.items():
