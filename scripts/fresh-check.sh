@@ -17,7 +17,8 @@
 #   FRESH_CHECK_TMP                      where the temporary root goes (default /var/tmp)
 #   FRESH_CHECK_KEEP=1                   keep the (unmounted) root for inspection
 # What the machine brings (README, Requirements) is lent from this host read-only: Go's GOROOT,
-# the rustup toolchain (~/.rustup, ~/.cargo/bin) and Node.js. Nothing setup.sh installs is lent.
+# the rustup toolchain (~/.rustup, ~/.cargo/bin) and Node.js, and ../shared/spin beside the
+# checkout (as CI places it). Nothing setup.sh installs is lent.
 source "$(dirname "$0")/lib/common.sh"
 source "$ROOT/scripts/lib/stack.sh"
 
@@ -26,7 +27,7 @@ for a in "$@"; do
   case "$a" in
     --setup-only) mode=setup-only ;;
     --cold) cold=true ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) die "unknown option $a (--setup-only, --cold)" ;;
   esac
 done
@@ -277,6 +278,17 @@ if [ -n "${FRESH_CHECK_DROP_PACKAGE:-}" ]; then
   sed -i -E "/^APT_PACKAGES=/ { s/\\($pkg_re /(/; s/ $pkg_re\\)/)/; s/ $pkg_re / /; }" "$setup_copy"
   [ "$before" != "$(grep '^APT_PACKAGES=' "$setup_copy")" ] || die "$FRESH_CHECK_DROP_PACKAGE is not in APT_PACKAGES of scripts/setup.sh"
   warn "removed $FRESH_CHECK_DROP_PACKAGE from APT_PACKAGES in the root's copy of scripts/setup.sh: the rehearsal must fail"
+fi
+
+# The shared reference material CI puts beside the clone: the Spin CLI (binary and source
+# snapshot, SPIN_SOURCE_DIR) is taken from there, lent read-only at the same place beside the copy.
+if [ -d "$SPIN_SOURCE_DIR" ]; then
+  spin_dst="$ROOTFS$(dirname "$CHECKOUT_IN_ROOT")/shared/spin"
+  mkdir -p "$spin_dst"
+  do_mount --bind "$SPIN_SOURCE_DIR" "$spin_dst"
+  mount -o remount,bind,ro "$spin_dst" || die "could not make $spin_dst read-only"
+else
+  warn "no Spin source directory at $SPIN_SOURCE_DIR to lend to the root; setup there will stop at Spin"
 fi
 
 # The heavy builds a fresh machine would make once, from this machine's cache (not with --cold).
