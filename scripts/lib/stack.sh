@@ -13,13 +13,17 @@ declare -A APP_INDEX=([task-api]=0 [recurrence-engine]=1 [notification]=2 [chat]
 declare -A APP_PORT_OVERRIDE=([dashboard]=3000)
 # Each app's route base, read from its component's ROUTE_PREFIX in spin.toml (the Task API owns
 # `/`): Spin routes only the manifest's routes, so probes and subscriptions use the base, as in the chart.
+# Read by stack_env, not when this file is sourced: on a fresh machine python3 arrives with setup.
 declare -A APP_ROUTE_PREFIX=()
-while read -r _comp _prefix; do
-  for _app in "${APPS[@]}"; do [ "${APP_COMPONENT[$_app]}" = "$_comp" ] && APP_ROUTE_PREFIX[$_app]="$_prefix"; done
-done < <(python3 -c 'import sys, tomllib
+read_route_prefixes() {
+  local comp prefix app
+  command -v python3 >/dev/null || die "python3 is needed to read spin.toml (run scripts/setup.sh apt)"
+  while read -r comp prefix; do
+    for app in "${APPS[@]}"; do [ "${APP_COMPONENT[$app]}" = "$comp" ] && APP_ROUTE_PREFIX[$app]="$prefix"; done
+  done < <(python3 -c 'import sys, tomllib
 for name, c in tomllib.load(open(sys.argv[1], "rb"))["component"].items():
     print(name, c.get("environment", {}).get("ROUTE_PREFIX", ""))' "$ROOT/spin.toml")
-unset _comp _prefix _app
+}
 TOPICS=(task-operations task-modifications alerts task-events-dlq updates-dlq alerts-dlq)
 TOPIC_PARTITIONS=12
 TOPIC_RETENTION_MS=604800000 # 7 days
@@ -27,6 +31,7 @@ TOPIC_RETENTION_MS=604800000 # 7 days
 # Sets every path and port of a stack.
 stack_env() {
   STACK_NAME="$1"
+  read_route_prefixes
   local off=0
   case "$STACK_NAME" in
     dev) STACK_DIR="${STACK_DIR:-$ROOT/.data}" ;;
