@@ -2,11 +2,9 @@
 //! a stable `type`, a human `title`, a `detail` and, for invalid input, field-level `errors`.
 
 use component_kit::dapr::DaprError;
+use component_kit::problem::Problem;
 use domain::{FieldError, ValidationErrors};
 use spin_sdk::http::Response;
-
-/// Base of the stable problem type URIs.
-pub const PROBLEM_BASE: &str = "https://todo.example/problems/";
 
 /// The detail of a 503 caused by the service's own configuration.
 pub const MISCONFIGURED: &str = "the service is not configured correctly; its log names the cause";
@@ -163,36 +161,30 @@ impl ApiError {
         }
     }
 
-    /// The problem+json response.
-    pub fn response(&self) -> Response {
+    /// The problem+json answer.
+    pub fn problem(&self) -> Problem {
         let (status, kind, title, detail) = self.parts();
-        let mut body = serde_json::json!({
-            "type": format!("{PROBLEM_BASE}{kind}"),
-            "title": title,
-            "status": status,
-            "detail": detail,
-        });
+        let mut p = Problem::typed(status, kind, title, detail);
         if let Self::Validation(e) = self {
-            body["errors"] = serde_json::to_value(&e.0).unwrap_or_default();
+            p = p.with_errors(serde_json::to_value(&e.0).unwrap_or_default());
         }
+        if let Self::MethodNotAllowed { allow } = self {
+            p = p.with_header("allow", *allow);
+        }
+        if let Self::TooManyRequests { retry_after } = self {
+            p = p.with_header("retry-after", retry_after.to_string());
+        }
+        p
+    }
+
+    /// The problem+json response (a 503's cause is logged).
+    pub fn response(&self) -> Response {
         match self {
             Self::Upstream(e) => eprintln!("task-api upstream failure: {e}"),
             Self::Misconfigured(e) => eprintln!("task-api misconfigured: {e}"),
             _ => {}
         }
-        let mut b = Response::builder();
-        b.status(status)
-            .header("content-type", "application/problem+json");
-        if status == 401 {
-            b.header("www-authenticate", "Bearer");
-        }
-        if let Self::MethodNotAllowed { allow } = self {
-            b.header("allow", *allow);
-        }
-        if let Self::TooManyRequests { retry_after } = self {
-            b.header("retry-after", retry_after.to_string());
-        }
-        b.body(body.to_string()).build()
+        self.problem().response()
     }
 }
 
