@@ -7,7 +7,7 @@
 use chrono::Utc;
 use component_kit::bearer::authenticate;
 use component_kit::dapr::Dapr;
-use component_kit::health::json;
+use component_kit::json;
 use domain::input::parse_time;
 use domain::preview::preview;
 use domain::{FieldError, Mode};
@@ -80,5 +80,5 @@ pub async fn handle(req: &Request) -> Result<Response, DashError> {
     };
     let p = preview(&recurrence, &tzid, due, end, mode, Utc::now()).map_err(DashError::Invalid)?;
     let body = serde_json::to_value(&p).map_err(|e| DashError::Upstream(e.to_string()))?;
-    Ok(json(200, &body))
+    Ok(json::response(200, &body))
 }
