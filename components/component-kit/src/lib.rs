@@ -11,3 +11,4 @@ pub mod json;
 pub mod mount;
 pub mod outbox;
 pub mod problem;
+pub mod query;
