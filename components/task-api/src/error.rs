@@ -25,7 +25,7 @@ pub enum ApiError {
     /// 405: the path exists, the method does not.
     MethodNotAllowed {
         /// The methods the path serves.
-        allow: &'static str,
+        allow: String,
     },
     /// 409: the Idempotency-Key was used with another body.
     IdempotencyMismatch,
@@ -169,7 +169,7 @@ impl ApiError {
             p = p.with_errors(serde_json::to_value(&e.0).unwrap_or_default());
         }
         if let Self::MethodNotAllowed { allow } = self {
-            p = p.with_header("allow", *allow);
+            p = p.with_header("allow", allow.as_str());
         }
         if let Self::TooManyRequests { retry_after } = self {
             p = p.with_header("retry-after", retry_after.to_string());

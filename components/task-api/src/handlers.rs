@@ -692,34 +692,11 @@ pub async fn job(_req: Request, p: Params) -> Answer {
     ))
 }
 
-/// Route patterns and their methods, for 405 answers (keep in step with the route table).
-const ALLOWED: [(&str, &str); 11] = [
-    ("/healthz", "GET"),
-    ("/readyz", "GET"),
-    ("/api/openapi.json", "GET"),
-    ("/api/tasks", "GET, POST"),
-    ("/api/tasks/*", "GET, PATCH, DELETE"),
-    ("/api/tasks/*/complete", "POST"),
-    ("/api/series/*", "GET"),
-    ("/api/series/*/occurrences", "GET"),
-    ("/api/calendar.ics", "GET"),
-    ("/api/users/me/settings", "GET, PUT"),
-    ("/api/users/me/push-credentials", "POST"),
-];
-
-fn matches(pattern: &str, path: &str) -> bool {
-    let (p, a): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
-    p.len() == a.len()
-        && p.iter()
-            .zip(&a)
-            .all(|(p, a)| *p == "*" && !a.is_empty() || p == a)
-}
-
 /// Fallback: 405 with `Allow` for a known path, else 404.
 pub async fn fallback(req: Request, _p: Params) -> Answer {
     let path = req.path().trim_end_matches('/');
-    match ALLOWED.iter().find(|(pattern, _)| matches(pattern, path)) {
-        Some((_, allow)) => Err(ApiError::MethodNotAllowed { allow }),
+    match crate::allowed_methods(path) {
+        Some(allow) => Err(ApiError::MethodNotAllowed { allow }),
         None => Err(ApiError::NoRoute(format!(
             "{} {}",
             req.method(),
