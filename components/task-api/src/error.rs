@@ -49,6 +49,8 @@ pub enum ApiError {
     TooManyRequests {
         /// Seconds until the window ends (`Retry-After`).
         retry_after: i64,
+        /// The limit per minute that was reached.
+        limit: u32,
     },
     /// 503: the sidecar or the database failed (the detail names the kind only; the error is
     /// logged).
@@ -137,13 +139,12 @@ impl ApiError {
                 "The request has invalid fields",
                 e.0.first().map(|f| f.message.clone()).unwrap_or_default(),
             ),
-            Self::TooManyRequests { retry_after } => (
+            Self::TooManyRequests { retry_after, limit } => (
                 429,
                 "rate-limited",
                 "Too many requests",
                 format!(
-                    "the write limit of {} per minute is reached; retry after {retry_after} s",
-                    crate::request::rate_limit_per_minute()
+                    "the write limit of {limit} per minute is reached; retry after {retry_after} s"
                 ),
             ),
             Self::Upstream(e) => (
@@ -171,7 +172,7 @@ impl ApiError {
         if let Self::MethodNotAllowed { allow } = self {
             p = p.with_header("allow", allow.as_str());
         }
-        if let Self::TooManyRequests { retry_after } = self {
+        if let Self::TooManyRequests { retry_after, .. } = self {
             p = p.with_header("retry-after", retry_after.to_string());
         }
         p

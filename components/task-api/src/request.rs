@@ -58,7 +58,10 @@ pub fn rate_limit_per_minute() -> u32 {
 /// `Err(429)` when a write statement's `retry_after` column (at `i`) is set.
 pub fn check_rate(row: &[serde_json::Value], i: usize) -> Result<(), ApiError> {
     match row.get(i).and_then(serde_json::Value::as_i64) {
-        Some(retry_after) => Err(ApiError::TooManyRequests { retry_after }),
+        Some(retry_after) => Err(ApiError::TooManyRequests {
+            retry_after,
+            limit: rate_limit_per_minute(),
+        }),
         None => Ok(()),
     }
 }
