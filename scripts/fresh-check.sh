@@ -296,7 +296,10 @@ if [ "$mode" = full ]; then
   seed="$ROOTFS/root/.cache/todo-platform"
   mkdir -p "$seed"
   kafka_dir="kafka-$KAFKA_VERSION-$(sha256sum "$ROOT/scripts/setup/kafka-pom.xml" | cut -c1-12)"
-  for d in "dapr-$DAPR_VERSION" "mailpit-$MAILPIT_VERSION" "$kafka_dir" "wasm-component-ld-$WASM_COMPONENT_LD_VERSION"; do
+  # daprd's directory carries a key of the patches applied to it (setup_dapr): every build of this version.
+  dapr_builds=()
+  for d in "$CACHE/dapr-$DAPR_VERSION"*; do [ -d "$d" ] && dapr_builds+=("$(basename "$d")"); done
+  for d in ${dapr_builds[@]+"${dapr_builds[@]}"} "mailpit-$MAILPIT_VERSION" "$kafka_dir" "wasm-component-ld-$WASM_COMPONENT_LD_VERSION"; do
     if [ -d "$CACHE/$d" ]; then cp -a "$CACHE/$d" "$seed/"; else warn "not in this machine's cache, built inside: $d"; fi
   done
   step "seeded the root's cache from $CACHE: $(find "$seed" -mindepth 1 -maxdepth 1 -printf '%f ')"
