@@ -446,9 +446,6 @@ component_tunables() {
   done
 }
 
-# Starts one app's component on its port, talking to its own daprd. The sidecar's address reaches
-# the component as the `dapr_url` variable (wasi:config/store): under Spin the application
-# variable, which the manifest also makes the component's only allowed outbound host.
 # ---- the application as an OCI artifact ------------------------------------------------------
 
 # The reference the application is pushed to in the stack's own registry.
@@ -503,6 +500,9 @@ app_source() {
   esac
 }
 
+# Starts one app's component on its port, talking to its own daprd. The sidecar's address reaches
+# the component as the `dapr_url` variable (wasi:config/store): under Spin the application
+# variable, which the manifest also makes the component's only allowed outbound host.
 start_component() {
   local app="$1" comp="${APP_COMPONENT[$1]}"
   local dapr listen kv extra=()
