@@ -2,10 +2,8 @@
 
 use component_kit::bearer::AuthFailure;
 use component_kit::dapr::DaprError;
+use component_kit::problem::Problem;
 use spin_sdk::http::Response;
-
-/// Base of the stable problem type URIs (shared with the Task API).
-pub const PROBLEM_BASE: &str = "https://todo.example/problems/";
 
 /// Everything a chat request can fail with.
 #[derive(Debug)]
@@ -87,20 +85,7 @@ pub fn respond(result: Result<Response, ChatError>) -> Response {
                 eprintln!("chat upstream failure: {cause}");
             }
             let (status, kind, title, detail) = e.parts();
-            let body = serde_json::json!({
-                "type": format!("{PROBLEM_BASE}{kind}"),
-                "title": title,
-                "status": status,
-                "detail": detail,
-            });
-            let mut builder = Response::builder();
-            builder
-                .status(status)
-                .header("content-type", "application/problem+json");
-            if status == 401 {
-                builder.header("www-authenticate", "Bearer");
-            }
-            builder.body(body.to_string()).build()
+            Problem::typed(status, kind, title, detail).response()
         }
     }
 }

@@ -4,7 +4,7 @@ use chrono::{SecondsFormat, Utc};
 use chrono_tz::Tz;
 use component_kit::bearer::authenticate;
 use component_kit::dapr::Dapr;
-use component_kit::health::json;
+use component_kit::json;
 use intent::{understand, Context};
 use serde_json::{json, Value};
 use spin_sdk::http::{Params, Request, Response};
@@ -120,7 +120,7 @@ pub async fn chat(req: Request) -> Result<Response, ChatError> {
         },
     ];
     history::append(&dapr, &key, tzid.as_deref(), &said).await?;
-    Ok(json(
+    Ok(json::response(
         200,
         &json!({
             "conversation_id": conversation,
@@ -143,7 +143,7 @@ pub async fn conversation(req: Request, params: Params) -> Result<Response, Chat
     if etag.is_none() && conv.messages.is_empty() {
         return Err(ChatError::NotFound);
     }
-    Ok(json(
+    Ok(json::response(
         200,
         &json!({"conversation_id": id, "tzid": conv.tzid, "messages": conv.messages}),
     ))

@@ -79,7 +79,7 @@ pub fn refusal_response(refusal: &Refusal, path: &str) -> Response {
     match refusal {
         Refusal::NotConfigured(cause) if path.starts_with("/events/") => {
             eprintln!("delivery to {path} held back: app API token unavailable: {cause}");
-            crate::health::json(503, &serde_json::json!({"status": "RETRY"}))
+            crate::json::response(503, &serde_json::json!({"status": "RETRY"}))
         }
         Refusal::BadToken => problem::response(
             401,

@@ -1,10 +1,13 @@
 //! The one Dapr client of the platform's components: every sidecar call (PostgreSQL binding,
 //! pub/sub, secrets, jobs, health) is built here, on the configured `DAPR_URL`.
 //!
-//! Every call is bounded: the WASI HTTP request options give it a connect timeout and a
-//! first-byte / between-bytes timeout (`DAPR_TIMEOUT_SECS`, see [`config::dapr_timeout`]), so a
-//! sidecar that hangs (e.g. on a database that is shutting down) fails the call instead of
-//! holding the request until the host's own 600 s default.
+//! Every request to the sidecar is bounded: the WASI HTTP request options give it a connect
+//! timeout and a first-byte / between-bytes timeout (`DAPR_TIMEOUT_SECS`, see
+//! [`config::dapr_timeout`]), so a sidecar that hangs (e.g. on a database that is shutting down)
+//! fails the request instead of holding it until the host's own 600 s default. Two calls may send
+//! more than one request: a binding statement and a secret read are sent again while the sidecar
+//! answers that the component is reloading (up to `RELOAD_RETRIES` more, `RELOAD_RETRY_PAUSE`
+//! apart), so their worst case is that many timeouts, not one.
 
 use std::future::Future;
 use std::task::Poll;
@@ -429,22 +432,27 @@ fn response(
     })
 }
 
+/// What [`encode`] escapes: everything but the unreserved characters of RFC 3986.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes a path segment or query value.
 pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_escapes_all_but_unreserved_characters() {
+        assert_eq!(encode("a-Z_0.~"), "a-Z_0.~");
+        assert_eq!(encode("a b/c?d&é"), "a%20b%2Fc%3Fd%26%C3%A9");
+    }
 
     fn binding_error(message: &str) -> DaprError {
         DaprError::Status {

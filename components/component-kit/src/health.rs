@@ -1,8 +1,9 @@
 //! Liveness and readiness routes every component serves.
 
-use spin_sdk::http::{IntoResponse, Params, Request, Response, Router};
+use spin_sdk::http::{IntoResponse, Params, Request, Router};
 
 use crate::dapr::{Dapr, DaprError};
+use crate::json::response as json;
 use crate::{config, problem};
 
 /// Adds `GET /healthz`, `GET /readyz` and a problem+json 404 fallback to a router.
@@ -52,13 +53,4 @@ fn not_found(req: Request, _params: Params) -> anyhow::Result<impl IntoResponse>
         "Not Found",
         &format!("no route for {} {}", req.method(), req.path()),
     ))
-}
-
-/// A JSON response with the given status.
-pub fn json(status: u16, value: &serde_json::Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(value.to_string())
-        .build()
 }

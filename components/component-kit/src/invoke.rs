@@ -1,7 +1,8 @@
 //! Dapr service invocation and the state store, on the same client as `dapr.rs`. Unlike the
 //! other calls, an invoked app's own error answers (4xx problem+json) are returned, not turned
-//! into errors, so a caller can relay them. Every call is bounded like the others
-//! ([`crate::dapr::send_bounded`]): an invoked app that hangs fails the call after the timeout.
+//! into errors, so a caller can relay them (the dashboard's proxy does, headers included). Every
+//! call is one bounded request ([`crate::dapr::send_bounded`]): an invoked app that hangs fails
+//! the call after the timeout.
 
 use serde_json::Value;
 use spin_sdk::http::{Method, Request, Response};
@@ -15,12 +16,22 @@ pub struct Invoked {
     pub status: u16,
     /// Its body.
     pub body: Vec<u8>,
+    /// Its headers (names in lower case), in the order received.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Invoked {
     /// The body as JSON (`Null` if it is not JSON).
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether the app answered 2xx.
@@ -76,6 +87,10 @@ impl Dapr {
         );
         let resp = self.send_raw(method, &path, headers, body).await?;
         let status = *resp.status();
+        let headers = resp
+            .headers()
+            .filter_map(|(n, v)| Some((n.to_ascii_lowercase(), v.as_str()?.to_string())))
+            .collect();
         let body = resp.into_body();
         // daprd's own errors carry an errorCode such as ERR_DIRECT_INVOKE.
         let from_dapr = status >= 500
@@ -89,7 +104,11 @@ impl Dapr {
                 body: String::from_utf8_lossy(&body).into_owned(),
             });
         }
-        Ok(Invoked { status, body })
+        Ok(Invoked {
+            status,
+            body,
+            headers,
+        })
     }
 
     /// Reads a key from a state store; `None` if absent.

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::dapr::{Dapr, DaprError};
+use crate::db::exec;
 
 /// The Dapr pub/sub component.
 pub const PUBSUB: &str = "pubsub";
@@ -59,6 +60,11 @@ pub fn events_of(col: Option<Value>) -> Vec<OutboxEvent> {
         .unwrap_or_default()
 }
 
+/// Parses the `events` column of a write as the binding answers it (JSON cast to text).
+pub fn events_in(col: Option<&str>) -> Vec<OutboxEvent> {
+    events_of(col.and_then(|t| serde_json::from_str(t).ok()))
+}
+
 /// What a publish round achieved.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Published {
@@ -74,7 +80,7 @@ pub struct Published {
 /// Publishes `events` in order through the sidecar on `db`'s outbox: marks the published ones,
 /// counts the failures on their rows, and leaves a user's later events unpublished once one of
 /// theirs failed (per-user order). Never fails: the rows are committed.
-pub async fn publish(dapr: &Dapr, db: &str, events: &[OutboxEvent]) -> Published {
+pub async fn publish(dapr: &Dapr, events: &[OutboxEvent]) -> Published {
     let mut done: Vec<&str> = Vec::new();
     let mut failed: Vec<(&str, String)> = Vec::new();
     let mut held_users: Vec<&str> = Vec::new();
@@ -86,7 +92,7 @@ pub async fn publish(dapr: &Dapr, db: &str, events: &[OutboxEvent]) -> Published
         }
         let Some(ce) = e.cloud_event() else {
             let reason = format!("not a valid CloudEvent: {:?}", e.event_type);
-            let _ = exec(dapr, db, &domain::sql::park(&e.event_id, &reason)).await;
+            let _ = exec(dapr, &domain::sql::park(&e.event_id, &reason)).await;
             result.parked += 1;
             continue;
         };
@@ -108,29 +114,22 @@ pub async fn publish(dapr: &Dapr, db: &str, events: &[OutboxEvent]) -> Published
         }
     }
     result.ok = done.len();
-    if !done.is_empty() {
-        if let Err(err) = exec(dapr, db, &domain::sql::mark_published(&done)).await {
-            // Published but not marked: a repair run publishes them again (consumers are
-            // idempotent by event id).
-            eprintln!("marking {} events published failed: {err}", done.len());
-        }
-    }
+    mark_published(dapr, &done).await;
     // One statement per distinct error (a broker outage fails every row the same way).
     let mut by_error: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for (id, error) in &failed {
         by_error.entry(error.as_str()).or_default().push(id);
     }
     for (error, ids) in by_error {
-        let _ = exec(dapr, db, &domain::sql::mark_failed(&ids, error)).await;
+        let _ = exec(dapr, &domain::sql::mark_failed(&ids, error)).await;
     }
     result
 }
 
 /// Reads the due outbox rows (`domain::sql::unpublished`) and publishes them like [`publish`];
 /// a row that is not even an event object is parked with the reason.
-pub async fn republish_due(dapr: &Dapr, db: &str, batch: u32) -> Result<Published, DaprError> {
-    let s = domain::sql::unpublished(batch);
-    let rows = dapr.query(db, &s.sql, &s.params_json()).await?;
+pub async fn republish_due(dapr: &Dapr, batch: u32) -> Result<Published, DaprError> {
+    let rows = crate::db::query(dapr, &domain::sql::unpublished(batch)).await?;
     let mut events = Vec::with_capacity(rows.len());
     let mut parked = 0;
     for row in &rows {
@@ -144,19 +143,67 @@ pub async fn republish_due(dapr: &Dapr, db: &str, batch: u32) -> Result<Publishe
             Ok(e) => events.push(e),
             Err(why) if !id.is_empty() => {
                 let reason = format!("not a valid outbox event: {why}");
-                let _ = exec(dapr, db, &domain::sql::park(id, &reason)).await;
+                let _ = exec(dapr, &domain::sql::park(id, &reason)).await;
                 parked += 1;
             }
             Err(why) => eprintln!("unreadable outbox row {row:?}: {why}"),
         }
     }
-    let mut result = publish(dapr, db, &events).await;
+    let mut result = publish(dapr, &events).await;
     result.parked += parked;
     Ok(result)
 }
 
-async fn exec(dapr: &Dapr, db: &str, s: &domain::sql::Statement) -> Result<(), DaprError> {
-    dapr.exec(db, &s.sql, &s.params_json()).await
+/// Publishes `events` with one bulk call per topic (all topics at once) and marks the
+/// published ones; the events of a topic whose call fails, and rows that are not valid events,
+/// stay unpublished for the Task API's repair jobs (which count, retry or park them). For
+/// batches, where per-user order within one call is kept by the bulk call itself.
+pub async fn publish_bulk(dapr: &Dapr, events: &[OutboxEvent]) {
+    let mut by_topic: std::collections::BTreeMap<&str, Vec<(&str, String, String)>> =
+        std::collections::BTreeMap::new();
+    for e in events {
+        if let Some(ce) = e.cloud_event() {
+            by_topic.entry(e.topic.as_str()).or_default().push((
+                e.event_id.as_str(),
+                ce,
+                e.user_id.clone(),
+            ));
+        }
+    }
+    let calls = by_topic.into_iter().map(|(topic, batch)| async move {
+        let pairs: Vec<(String, String)> = batch
+            .iter()
+            .map(|(_, ce, key)| (ce.clone(), key.clone()))
+            .collect();
+        match dapr.publish_bulk_cloudevents(PUBSUB, topic, &pairs).await {
+            Ok(()) => batch.into_iter().map(|(id, _, _)| id).collect(),
+            Err(err) => {
+                eprintln!(
+                    "{}: bulk publish of {} events to {topic} failed (the outbox sweep retries): {err}",
+                    crate::config::app_id(),
+                    pairs.len()
+                );
+                Vec::new()
+            }
+        }
+    });
+    let done: Vec<&str> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    mark_published(dapr, &done).await;
+}
+
+/// Marks published outbox rows. A failure is logged only: published but not marked, the rows
+/// are published again by a repair run (consumers are idempotent by event id).
+async fn mark_published(dapr: &Dapr, ids: &[&str]) {
+    if ids.is_empty() {
+        return;
+    }
+    if let Err(err) = exec(dapr, &domain::sql::mark_published(ids)).await {
+        eprintln!("marking {} events published failed: {err}", ids.len());
+    }
 }
 
 #[cfg(test)]

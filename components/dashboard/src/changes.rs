@@ -8,26 +8,20 @@
 use std::time::{Duration, Instant};
 
 use component_kit::bearer::authenticate;
-use component_kit::dapr::{Dapr, DaprError};
-use component_kit::health::json;
+use component_kit::dapr::Dapr;
+use component_kit::db::query;
+use component_kit::json;
 use domain::changes::{self, Poison};
-use domain::sql::Statement;
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
 
 use crate::error::DashError;
 use crate::preview::param;
 
-/// The Dapr PostgreSQL binding.
-pub const DB: &str = "tasks-db";
 /// How often a waiting poll re-reads the cursor row.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(75);
 /// Longest a poll waits for a change (`wait` may ask for less).
 pub const MAX_WAIT: Duration = Duration::from_secs(20);
-
-async fn query(dapr: &Dapr, s: &Statement) -> Result<Vec<Vec<Value>>, DaprError> {
-    dapr.query(DB, &s.sql, &s.params_json()).await
-}
 
 /// Handles one delivery: `SUCCESS` when recorded (or already recorded), `DROP` for poison
 /// (dead-letter topic), 503 `RETRY` when the database could not be reached.
@@ -36,14 +30,14 @@ pub async fn record(body: &[u8]) -> Response {
         Ok(c) => c,
         Err(p @ (Poison::Envelope(_) | Poison::NoUser(_))) => {
             eprintln!("dashboard: dead-lettering: {p}");
-            return json(200, &json!({"status": "DROP"}));
+            return json::response(200, &json!({"status": "DROP"}));
         }
     };
     match query(&Dapr::from_env(), &changes::record(&change)).await {
-        Ok(_) => json(200, &json!({"status": "SUCCESS"})),
+        Ok(_) => json::response(200, &json!({"status": "SUCCESS"})),
         Err(e) => {
             eprintln!("dashboard: will retry event {}: {e}", change.event_id);
-            json(503, &json!({"status": "RETRY"}))
+            json::response(503, &json!({"status": "RETRY"}))
         }
     }
 }
@@ -109,7 +103,7 @@ pub async fn poll(req: Request) -> Result<Response, DashError> {
 }
 
 fn answer(cursor: i64, changes: Vec<Value>, reset: bool) -> Response {
-    let mut r = json(
+    let mut r = json::response(
         200,
         &json!({"cursor": cursor, "changes": changes, "reset": reset}),
     );

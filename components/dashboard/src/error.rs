@@ -2,11 +2,9 @@
 
 use component_kit::bearer::AuthFailure;
 use component_kit::dapr::DaprError;
+use component_kit::problem::Problem;
 use domain::FieldError;
 use spin_sdk::http::Response;
-
-/// Base of the stable problem type URIs (shared with the Task API).
-pub const PROBLEM_BASE: &str = "https://todo.example/problems/";
 
 /// Everything a dashboard API request can fail with.
 #[derive(Debug)]
@@ -70,23 +68,12 @@ pub fn respond(result: Result<Response, DashError>) -> Response {
             )
         }
     };
-    let mut body = serde_json::json!({
-        "type": format!("{PROBLEM_BASE}{kind}"),
-        "title": title,
-        "status": status,
-        "detail": detail,
-    });
+    let mut problem = Problem::typed(status, kind, title, detail);
     if let DashError::Invalid(f) = &e {
-        body["errors"] = serde_json::json!([{"field": f.field, "message": f.message}]);
+        problem =
+            problem.with_errors(serde_json::json!([{"field": f.field, "message": f.message}]));
     }
-    let mut builder = Response::builder();
-    builder
-        .status(status)
-        .header("content-type", "application/problem+json");
-    if status == 401 {
-        builder.header("www-authenticate", "Bearer");
-    }
-    builder.body(body.to_string()).build()
+    problem.response()
 }
 
 #[cfg(test)]

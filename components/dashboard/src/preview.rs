@@ -7,7 +7,7 @@
 use chrono::Utc;
 use component_kit::bearer::authenticate;
 use component_kit::dapr::Dapr;
-use component_kit::health::json;
+use component_kit::json;
 use domain::input::parse_time;
 use domain::preview::preview;
 use domain::{FieldError, Mode};
@@ -18,41 +18,7 @@ use crate::error::DashError;
 /// Longest recurrence text accepted.
 pub const MAX_RECURRENCE_CHARS: usize = 300;
 
-/// Decodes one `application/x-www-form-urlencoded` query value (invalid escapes stay as they are).
-pub fn decode(s: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => match (
-                bytes.get(i + 1).and_then(|b| hex(*b)),
-                bytes.get(i + 2).and_then(|b| hex(*b)),
-            ) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The decoded value of query parameter `name`, if present and not empty.
-pub fn param(query: &str, name: &str) -> Option<String> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .find(|(k, _)| decode(k) == name)
-        .map(|(_, v)| decode(v))
-        .filter(|v| !v.trim().is_empty())
-}
+pub use component_kit::query::value as param;
 
 fn time_param(query: &str, name: &str) -> Result<Option<chrono::DateTime<Utc>>, DashError> {
     param(query, name)
@@ -80,5 +46,5 @@ pub async fn handle(req: &Request) -> Result<Response, DashError> {
     };
     let p = preview(&recurrence, &tzid, due, end, mode, Utc::now()).map_err(DashError::Invalid)?;
     let body = serde_json::to_value(&p).map_err(|e| DashError::Upstream(e.to_string()))?;
-    Ok(json(200, &body))
+    Ok(json::response(200, &body))
 }

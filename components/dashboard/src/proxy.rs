@@ -2,7 +2,7 @@
 //! through this app's Dapr sidecar (service invocation) with the caller's own token: the Task
 //! API authenticates and scopes every call, so the dashboard holds no task data of its own.
 
-use component_kit::config;
+use component_kit::dapr::Dapr;
 use spin_sdk::http::{Request, Response};
 
 use crate::error::DashError;
@@ -53,44 +53,34 @@ pub async fn forward(req: Request) -> Result<Response, DashError> {
         )));
     }
     let query = req.query();
-    let target = format!(
-        "{}/v1.0/invoke/{}/method{path}{}{query}",
-        config::dapr_url(),
-        task_api_app_id(),
-        if query.is_empty() { "" } else { "?" }
-    );
-    let mut builder = Request::builder();
-    builder.method(req.method().clone()).uri(target);
-    for name in FORWARDED_REQUEST {
-        if let Some(v) = req.header(name).and_then(|h| h.as_str()) {
-            builder.header(name, v);
-        }
-    }
-    let outbound = builder.body(req.body().to_vec()).build();
-    // Bounded like every sidecar call: a Task API that hangs fails the request after the timeout.
-    let answer: Response = component_kit::dapr::send_bounded(outbound)
-        .await
-        .map_err(|e| DashError::Upstream(format!("Dapr sidecar unreachable: {e}")))?;
-    let status = *answer.status();
+    let target = if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    };
+    let headers: Vec<(&str, &str)> = FORWARDED_REQUEST
+        .iter()
+        .filter_map(|name| Some((*name, req.header(name).and_then(|h| h.as_str())?)))
+        .collect();
+    // Dapr service invocation on the one bounded client: a Task API that hangs fails the request
+    // after the timeout; daprd's own failures (the Task API not reachable) are errors (503).
+    let answer = Dapr::from_env()
+        .invoke(
+            &task_api_app_id(),
+            req.method().clone(),
+            &target,
+            &headers,
+            req.body().to_vec(),
+        )
+        .await?;
     let mut relay = Response::builder();
-    relay.status(status).header("cache-control", "no-store");
+    relay
+        .status(answer.status)
+        .header("cache-control", "no-store");
     for name in FORWARDED_ANSWER {
-        if let Some(v) = answer.header(name).and_then(|h| h.as_str()) {
+        if let Some(v) = answer.header(name) {
             relay.header(name, v);
         }
     }
-    let body = answer.into_body();
-    // daprd's own failures (the Task API not reachable) carry an errorCode, not a problem.
-    if status >= 500
-        && serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v.get("errorCode").cloned())
-            .is_some()
-    {
-        return Err(DashError::Upstream(format!(
-            "the Task API is unavailable: {}",
-            String::from_utf8_lossy(&body)
-        )));
-    }
-    Ok(relay.body(body).build())
+    Ok(relay.body(answer.body).build())
 }

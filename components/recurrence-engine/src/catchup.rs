@@ -24,7 +24,9 @@ use domain::{Mode, TaskId};
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
 
-use crate::completion::{publish_bulk, query, text, time, DB};
+use component_kit::db::{query, text, time};
+
+use crate::outcome::publish_bulk;
 
 /// Name (and name prefix) of the catch-up jobs.
 pub const JOB: &str = "recurrence-catchup";
@@ -104,14 +106,14 @@ pub async fn trigger(name: &str, body: &[u8]) -> Response {
             eprintln!("recurrence-engine: job {name}: {v}");
             let ran = sql::record_job(name, "catchup", &v, true);
             let dapr = Dapr::from_env();
-            if let Err(e) = dapr.exec(DB, &ran.sql, &ran.params_json()).await {
+            if let Err(e) = component_kit::db::exec(&dapr, &ran).await {
                 eprintln!("recurrence-engine: recording run of job {name} failed: {e}");
             }
-            component_kit::health::json(200, &v)
+            component_kit::json::response(200, &v)
         }
         Err(e) => {
             eprintln!("recurrence-engine: job {name} failed: {e}");
-            component_kit::health::json(503, &json!({"status": "retry", "reason": e.to_string()}))
+            component_kit::json::response(503, &json!({"status": "retry", "reason": e.to_string()}))
         }
     }
 }
@@ -173,7 +175,7 @@ async fn page(dapr: &Dapr, cursor: &str, now: DateTime<Utc>) -> Result<Page, Dap
         crate::precreate::apply(dapr, &r, c.lead_secs).await?;
         if r.skipped > 0 {
             let rec = sql::record_catch_up(&c.series_id, r.skipped, now, c.counted_through);
-            dapr.exec(DB, &rec.sql, &rec.params_json()).await?;
+            component_kit::db::exec(dapr, &rec).await?;
             eprintln!(
                 "recurrence-engine: catch-up of series {}: {} missed occurrence(s) skipped and counted",
                 c.series_id.as_str(),

@@ -8,6 +8,7 @@
 mod catchup;
 mod completion;
 mod modifications;
+mod outcome;
 mod precreate;
 
 use component_kit::health;
@@ -36,7 +37,7 @@ async fn job(req: Request, params: Params) -> Response {
 /// the answer is empty); the engine uses it as its start-up hook to (re)schedule the catch-up job.
 async fn dapr_subscribe(_req: Request, _params: Params) -> Response {
     catchup::on_start().await;
-    component_kit::health::json(200, &serde_json::json!([]))
+    component_kit::json::response(200, &serde_json::json!([]))
 }
 
 /// Entry point: one Router for every route of the service.

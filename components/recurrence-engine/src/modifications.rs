@@ -15,7 +15,9 @@ use domain::sql;
 use spin_sdk::http::Response;
 
 use crate::catchup::chain;
-use crate::completion::{query, verdict, Verdict, DB};
+use component_kit::db::query;
+
+use crate::outcome::{verdict, Verdict};
 
 /// Handles one delivery of `task-modifications`.
 pub async fn handle(body: &[u8]) -> Response {
@@ -54,7 +56,7 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
         );
     }
     let done = sql::record_processed(MODIFICATIONS_CONSUMER, &change.event_id);
-    match dapr.exec(DB, &done.sql, &done.params_json()).await {
+    match component_kit::db::exec(dapr, &done).await {
         Ok(()) => Verdict::Success,
         Err(e) => Verdict::Retry(e),
     }

@@ -14,7 +14,9 @@ use domain::Mode;
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
 
-use crate::completion::{publish, query, text, time, DB};
+use component_kit::db::{query, text, time};
+
+use crate::outcome::publish;
 
 /// Schedules (or re-schedules: same name, `overwrite`) the job of one occurrence. Only the
 /// scheduler is involved (no database call), so consuming `v1.task.created` never waits on
@@ -39,7 +41,7 @@ pub fn herd_window_secs() -> u32 {
 }
 
 fn answer(status: u16, body: Value) -> Response {
-    component_kit::health::json(status, &body)
+    component_kit::json::response(status, &body)
 }
 
 /// Cancels the job of one occurrence (a job that does not exist is not an error).
@@ -140,7 +142,7 @@ async fn run(dapr: &Dapr, name: &str, p: &Precreate) -> Result<Value, DaprError>
         .await?;
     }
     let ran = sql::record_job(name, "precreate", &json!({"created": created}), true);
-    if let Err(e) = dapr.exec(DB, &ran.sql, &ran.params_json()).await {
+    if let Err(e) = component_kit::db::exec(dapr, &ran).await {
         eprintln!("recurrence-engine: recording run of job {name} failed: {e}");
     }
     Ok(json!({"status": "done", "created": created}))

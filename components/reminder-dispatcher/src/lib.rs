@@ -42,7 +42,7 @@ async fn job(req: Request, params: Params) -> Response {
 /// answer is empty); the dispatcher uses it to (re)schedule its sweep job.
 async fn dapr_subscribe(_req: Request, _params: Params) -> Response {
     sweep::schedule().await;
-    component_kit::health::json(200, &serde_json::json!([]))
+    component_kit::json::response(200, &serde_json::json!([]))
 }
 
 /// Entry point: one Router for every route of the service.

@@ -79,7 +79,7 @@ async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
         .map(|r| outbox::events_of(text(r, 8).and_then(|t| serde_json::from_str(t).ok())))
         .unwrap_or_default();
     if !cancellations.is_empty() {
-        outbox::publish(dapr, crate::db::DB, &cancellations).await;
+        outbox::publish(dapr, &cancellations).await;
     }
     if scheduled.is_empty() && cleared.is_empty() && missed.is_empty() {
         return Ok(());

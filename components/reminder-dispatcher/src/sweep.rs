@@ -16,7 +16,7 @@ use notify::sql;
 use serde_json::json;
 use spin_sdk::http::Response;
 
-use crate::db::{json_response, publish_alert, query, text, time};
+use crate::db::{publish_alert, query, text, time};
 
 /// The sweep job's name (outside the `reminder-` prefix of reminder jobs).
 pub const JOB: &str = "sweep-reminders";
@@ -51,7 +51,10 @@ pub async fn run() -> Response {
         Ok(rows) => rows,
         Err(e) => {
             eprintln!("notification: {JOB}: {e}");
-            return json_response(503, json!({"status": "retry", "reason": e.to_string()}));
+            return component_kit::json::response(
+                503,
+                &json!({"status": "retry", "reason": e.to_string()}),
+            );
         }
     };
     let now = Utc::now();
@@ -74,8 +77,8 @@ pub async fn run() -> Response {
     if published > 0 || failed > 0 {
         eprintln!("notification: {JOB}: {published} overdue reminders announced, {failed} not");
     }
-    json_response(
+    component_kit::json::response(
         200,
-        json!({"status": "swept", "published": published, "failed": failed}),
+        &json!({"status": "swept", "published": published, "failed": failed}),
     )
 }

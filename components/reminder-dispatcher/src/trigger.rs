@@ -9,7 +9,7 @@ use notify::job::ReminderJob;
 use serde_json::json;
 use spin_sdk::http::{Params, Request, Response};
 
-use crate::db::{json_response, publish_alert};
+use crate::db::publish_alert;
 
 /// Handles one job trigger.
 pub async fn handle(req: Request, params: Params) -> Response {
@@ -18,20 +18,26 @@ pub async fn handle(req: Request, params: Params) -> Response {
         Ok(j) => j,
         Err(e) => {
             eprintln!("notification: ignoring job {name}: {e}");
-            return json_response(200, json!({"status": "ignored", "reason": e.to_string()}));
+            return component_kit::json::response(
+                200,
+                &json!({"status": "ignored", "reason": e.to_string()}),
+            );
         }
     };
     let Some(event) = alert::due_event(&job, Utc::now()) else {
-        return json_response(
+        return component_kit::json::response(
             200,
-            json!({"status": "ignored", "reason": "no valid event"}),
+            &json!({"status": "ignored", "reason": "no valid event"}),
         );
     };
     match publish_alert(&Dapr::from_env(), &event, &job.user_id).await {
-        Ok(()) => json_response(200, json!({"status": "published", "event_id": event.id})),
+        Ok(()) => component_kit::json::response(
+            200,
+            &json!({"status": "published", "event_id": event.id}),
+        ),
         Err(e) => {
             eprintln!("notification: job {name}: publishing failed, will retry: {e}");
-            json_response(503, json!({"status": "retry", "reason": e.to_string()}))
+            component_kit::json::response(503, &json!({"status": "retry", "reason": e.to_string()}))
         }
     }
 }

@@ -2,11 +2,9 @@
 //! a stable `type`, a human `title`, a `detail` and, for invalid input, field-level `errors`.
 
 use component_kit::dapr::DaprError;
+use component_kit::problem::Problem;
 use domain::{FieldError, ValidationErrors};
 use spin_sdk::http::Response;
-
-/// Base of the stable problem type URIs.
-pub const PROBLEM_BASE: &str = "https://todo.example/problems/";
 
 /// The detail of a 503 caused by the service's own configuration.
 pub const MISCONFIGURED: &str = "the service is not configured correctly; its log names the cause";
@@ -27,7 +25,7 @@ pub enum ApiError {
     /// 405: the path exists, the method does not.
     MethodNotAllowed {
         /// The methods the path serves.
-        allow: &'static str,
+        allow: String,
     },
     /// 409: the Idempotency-Key was used with another body.
     IdempotencyMismatch,
@@ -51,6 +49,8 @@ pub enum ApiError {
     TooManyRequests {
         /// Seconds until the window ends (`Retry-After`).
         retry_after: i64,
+        /// The limit per minute that was reached.
+        limit: u32,
     },
     /// 503: the sidecar or the database failed (the detail names the kind only; the error is
     /// logged).
@@ -139,13 +139,12 @@ impl ApiError {
                 "The request has invalid fields",
                 e.0.first().map(|f| f.message.clone()).unwrap_or_default(),
             ),
-            Self::TooManyRequests { retry_after } => (
+            Self::TooManyRequests { retry_after, limit } => (
                 429,
                 "rate-limited",
                 "Too many requests",
                 format!(
-                    "the write limit of {} per minute is reached; retry after {retry_after} s",
-                    crate::request::rate_limit_per_minute()
+                    "the write limit of {limit} per minute is reached; retry after {retry_after} s"
                 ),
             ),
             Self::Upstream(e) => (
@@ -163,36 +162,30 @@ impl ApiError {
         }
     }
 
-    /// The problem+json response.
-    pub fn response(&self) -> Response {
+    /// The problem+json answer.
+    pub fn problem(&self) -> Problem {
         let (status, kind, title, detail) = self.parts();
-        let mut body = serde_json::json!({
-            "type": format!("{PROBLEM_BASE}{kind}"),
-            "title": title,
-            "status": status,
-            "detail": detail,
-        });
+        let mut p = Problem::typed(status, kind, title, detail);
         if let Self::Validation(e) = self {
-            body["errors"] = serde_json::to_value(&e.0).unwrap_or_default();
+            p = p.with_errors(serde_json::to_value(&e.0).unwrap_or_default());
         }
+        if let Self::MethodNotAllowed { allow } = self {
+            p = p.with_header("allow", allow.as_str());
+        }
+        if let Self::TooManyRequests { retry_after, .. } = self {
+            p = p.with_header("retry-after", retry_after.to_string());
+        }
+        p
+    }
+
+    /// The problem+json response (a 503's cause is logged).
+    pub fn response(&self) -> Response {
         match self {
             Self::Upstream(e) => eprintln!("task-api upstream failure: {e}"),
             Self::Misconfigured(e) => eprintln!("task-api misconfigured: {e}"),
             _ => {}
         }
-        let mut b = Response::builder();
-        b.status(status)
-            .header("content-type", "application/problem+json");
-        if status == 401 {
-            b.header("www-authenticate", "Bearer");
-        }
-        if let Self::MethodNotAllowed { allow } = self {
-            b.header("allow", *allow);
-        }
-        if let Self::TooManyRequests { retry_after } = self {
-            b.header("retry-after", retry_after.to_string());
-        }
-        b.body(body.to_string()).build()
+        self.problem().response()
     }
 }
 

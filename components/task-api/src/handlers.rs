@@ -16,17 +16,12 @@ use crate::request::{
     authenticate, authenticate_caller, check_rate, if_match, json_body, param, query_params,
     rate_limit_per_minute,
 };
-use crate::store::{self, events_of, json_col, text, time_col};
+use component_kit::db::{self, text};
+use component_kit::json;
+
+use crate::store::{self, events_of};
 
 type Answer = Result<Response, ApiError>;
-
-fn json_response(status: u16, body: &Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .build()
-}
 
 /// A task answer with its ETag (= version).
 fn task_response(status: u16, task: &Value) -> Response {
@@ -93,10 +88,10 @@ pub async fn create(req: Request, _p: Params) -> Answer {
     }
     let created = rows
         .first()
-        .and_then(|row| json_col(row, 0).map(|t| (row, t)));
+        .and_then(|row| db::json(row, 0).map(|t| (row, t)));
     match (created, key) {
         (Some((row, created)), _) => {
-            store::publish(&dapr, &events_of(json_col(row, 1))).await;
+            store::publish(&dapr, &events_of(db::json(row, 1))).await;
             Ok(task_response(201, &created))
         }
         (None, Some(k)) => {
@@ -114,7 +109,7 @@ pub async fn create(req: Request, _p: Params) -> Answer {
             if row.get(2).and_then(Value::as_bool) != Some(false) {
                 return Err(ApiError::IdempotencyTaskDeleted);
             }
-            let first = json_col(row, 0).ok_or(ApiError::NotFound)?;
+            let first = db::json(row, 0).ok_or(ApiError::NotFound)?;
             let mut resp = task_response(201, &first);
             resp.set_header("idempotent-replayed", "true");
             Ok(resp)
@@ -162,7 +157,7 @@ pub async fn list(req: Request, _p: Params) -> Answer {
     let rows = store::query(&dapr, &sql::list_tasks(&user, &filter)).await?;
     let more = rows.len() > filter.limit as usize;
     let page = &rows[..rows.len().min(filter.limit as usize)];
-    let items: Vec<Value> = page.iter().filter_map(|r| json_col(r, 0)).collect();
+    let items: Vec<Value> = page.iter().filter_map(|r| db::json(r, 0)).collect();
     let next_cursor = match (more, page.last()) {
         (true, Some(last)) => {
             let micros = text(last, 1).and_then(|m| m.parse().ok());
@@ -177,7 +172,7 @@ pub async fn list(req: Request, _p: Params) -> Answer {
         }
         _ => None,
     };
-    Ok(json_response(
+    Ok(json::response(
         200,
         &json!({"items": items, "next_cursor": next_cursor}),
     ))
@@ -191,7 +186,7 @@ pub async fn get(req: Request, p: Params) -> Answer {
     let rows = store::query(&dapr, &sql::get_task(&user, &id)).await?;
     let task = rows
         .first()
-        .and_then(|r| json_col(r, 0))
+        .and_then(|r| db::json(r, 0))
         .ok_or(ApiError::NotFound)?;
     Ok(task_response(200, &task))
 }
@@ -211,14 +206,14 @@ async fn next_instance(
         return Ok(Some(None));
     }
     let (Some(rule), Some(local), Some(tzid), Some(rid)) =
-        (text(row, 2), text(row, 3), text(row, 4), time_col(row, 1))
+        (text(row, 2), text(row, 3), text(row, 4), db::time(row, 1))
     else {
         return Ok(Some(None));
     };
     let mode = text(row, 6)
         .and_then(|m| Mode::parse(m).ok())
         .unwrap_or_default();
-    let Some(series) = schedule::stored_series(rule, local, tzid, time_col(row, 5), mode) else {
+    let Some(series) = schedule::stored_series(rule, local, tzid, db::time(row, 5), mode) else {
         return Ok(Some(None));
     };
     Ok(Some(
@@ -246,8 +241,8 @@ pub async fn complete(req: Request, p: Params) -> Answer {
     let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     check_rate(row, 2)?;
-    let task = json_col(row, 0).ok_or(ApiError::NotFound)?;
-    store::publish(&dapr, &events_of(json_col(row, 1))).await;
+    let task = db::json(row, 0).ok_or(ApiError::NotFound)?;
+    store::publish(&dapr, &events_of(db::json(row, 1))).await;
     Ok(task_response(200, &task))
 }
 
@@ -299,8 +294,8 @@ pub async fn patch(req: Request, p: Params) -> Answer {
         .get(2)
         .and_then(Value::as_i64)
         .ok_or(ApiError::NotFound)?;
-    let task = json_col(row, 0).ok_or(ApiError::PreconditionFailed { current })?;
-    store::publish(&dapr, &events_of(json_col(row, 1))).await;
+    let task = db::json(row, 0).ok_or(ApiError::PreconditionFailed { current })?;
+    store::publish(&dapr, &events_of(db::json(row, 1))).await;
     Ok(task_response(200, &task))
 }
 
@@ -329,13 +324,13 @@ async fn plan_series_edit(
         rule: rule.to_string(),
         dtstart_local: local.to_string(),
         tzid: tzid.to_string(),
-        end_date: time_col(row, 6),
+        end_date: db::time(row, 6),
         mode: text(row, 7)
             .and_then(|m| Mode::parse(m).ok())
             .unwrap_or_default(),
     };
     let is_active = row.get(8).and_then(Value::as_bool).unwrap_or(false);
-    let known: Vec<edit::Known> = json_col(row, 9)
+    let known: Vec<edit::Known> = db::json(row, 9)
         .and_then(|v| v.as_array().cloned())
         .unwrap_or_default()
         .iter()
@@ -352,7 +347,7 @@ async fn plan_series_edit(
         })
         .collect();
     let has_earlier = row.get(10).and_then(Value::as_bool).unwrap_or(false);
-    let rid = time_col(row, 1);
+    let rid = db::time(row, 1);
     let cutoff = match scope {
         Scope::Following => rid,
         _ => None,
@@ -408,7 +403,7 @@ pub async fn delete(req: Request, p: Params) -> Answer {
     if row.first().and_then(Value::as_i64).unwrap_or(0) == 0 {
         return Err(ApiError::NotFound);
     }
-    store::publish(&dapr, &events_of(json_col(row, 1))).await;
+    store::publish(&dapr, &events_of(db::json(row, 1))).await;
     Ok(Response::builder().status(204).build())
 }
 
@@ -420,7 +415,7 @@ async fn load_series(
 ) -> Result<(Value, recurrence::Series), ApiError> {
     let rows = store::query(dapr, &sql::get_series(user, id)).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    let body = json_col(row, 0).ok_or(ApiError::NotFound)?;
+    let body = db::json(row, 0).ok_or(ApiError::NotFound)?;
     let mode = text(row, 5)
         .and_then(|m| Mode::parse(m).ok())
         .unwrap_or_default();
@@ -428,7 +423,7 @@ async fn load_series(
         text(row, 1).unwrap_or(""),
         text(row, 2).unwrap_or(""),
         text(row, 3).unwrap_or("UTC"),
-        time_col(row, 4),
+        db::time(row, 4),
         mode,
     )
     .ok_or(ApiError::NotFound)?;
@@ -444,7 +439,7 @@ pub async fn get_series(req: Request, p: Params) -> Answer {
     if let Some(rule) = &series.rule {
         body["describe"] = json!(recurrence::describe(rule));
     }
-    Ok(json_response(200, &body))
+    Ok(json::response(200, &body))
 }
 
 /// Most occurrences one preview answers.
@@ -477,7 +472,7 @@ pub async fn occurrences(req: Request, p: Params) -> Answer {
         .into_iter()
         .map(|t| json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
         .collect();
-    Ok(json_response(
+    Ok(json::response(
         200,
         &json!({"series_id": id.as_str(), "from": from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "to": to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "occurrences": items}),
     ))
@@ -548,7 +543,7 @@ pub async fn calendar(req: Request, _p: Params) -> Answer {
                 text(r, 6).unwrap_or_default(),
                 text(r, 7).unwrap_or_default(),
                 text(r, 8).unwrap_or("UTC"),
-                time_col(r, 9),
+                db::time(r, 9),
                 mode,
             ) else {
                 continue;
@@ -556,8 +551,8 @@ pub async fn calendar(req: Request, _p: Params) -> Answer {
             let series = schedule::calendar_series(
                 stored,
                 title,
-                &times_of(json_col(r, 11)),
-                &exceptions_of(json_col(r, 12)),
+                &times_of(db::json(r, 11)),
+                &exceptions_of(db::json(r, 12)),
             );
             let mut extra = vec![stamp.clone(), "STATUS:NEEDS-ACTION".to_string()];
             extra.extend(description);
@@ -571,7 +566,7 @@ pub async fn calendar(req: Request, _p: Params) -> Answer {
             format!("SUMMARY:{}", ical_escape(title)),
         ];
         lines.extend(description);
-        if let Some(due) = time_col(r, 4) {
+        if let Some(due) = db::time(r, 4) {
             lines.push(format!("DUE:{}", due.format("%Y%m%dT%H%M%SZ")));
         }
         lines.push(format!(
@@ -600,9 +595,9 @@ pub async fn get_settings(req: Request, _p: Params) -> Answer {
     let rows = store::query(&dapr, &sql::get_settings(&user)).await?;
     let settings = rows
         .first()
-        .and_then(|r| json_col(r, 0))
+        .and_then(|r| db::json(r, 0))
         .ok_or(ApiError::NotFound)?;
-    Ok(json_response(200, &settings))
+    Ok(json::response(200, &settings))
 }
 
 /// `PUT /api/users/me/settings`: replaces the caller's settings (and records the token's
@@ -620,8 +615,8 @@ pub async fn put_settings(req: Request, _p: Params) -> Answer {
     let rows = store::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     check_rate(row, 1)?;
-    let saved = json_col(row, 0).ok_or(ApiError::NotFound)?;
-    Ok(json_response(200, &saved))
+    let saved = db::json(row, 0).ok_or(ApiError::NotFound)?;
+    Ok(json::response(200, &saved))
 }
 
 /// The Dapr output binding that publishes Mosquitto dynamic-security commands
@@ -677,7 +672,7 @@ pub async fn job(_req: Request, p: Params) -> Answer {
         eprintln!("task-api: job {name}: deleted {deleted:?}");
         let deleted: serde_json::Map<String, Value> =
             deleted.into_iter().map(|(t, n)| (t, json!(n))).collect();
-        return Ok(json_response(200, &json!({"deleted": deleted})));
+        return Ok(json::response(200, &json!({"deleted": deleted})));
     }
     if name != store::REPAIR_JOB && name != store::SWEEP_JOB {
         return Err(ApiError::NotFound);
@@ -691,40 +686,17 @@ pub async fn job(_req: Request, p: Params) -> Answer {
         store::schedule_repair(&dapr).await;
     }
     let answer = json!({"published": result.ok, "failed": result.failed, "parked": result.parked});
-    Ok(json_response(
+    Ok(json::response(
         if result.failed > 0 { 503 } else { 200 },
         &answer,
     ))
 }
 
-/// Route patterns and their methods, for 405 answers (keep in step with the route table).
-const ALLOWED: [(&str, &str); 11] = [
-    ("/healthz", "GET"),
-    ("/readyz", "GET"),
-    ("/api/openapi.json", "GET"),
-    ("/api/tasks", "GET, POST"),
-    ("/api/tasks/*", "GET, PATCH, DELETE"),
-    ("/api/tasks/*/complete", "POST"),
-    ("/api/series/*", "GET"),
-    ("/api/series/*/occurrences", "GET"),
-    ("/api/calendar.ics", "GET"),
-    ("/api/users/me/settings", "GET, PUT"),
-    ("/api/users/me/push-credentials", "POST"),
-];
-
-fn matches(pattern: &str, path: &str) -> bool {
-    let (p, a): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
-    p.len() == a.len()
-        && p.iter()
-            .zip(&a)
-            .all(|(p, a)| *p == "*" && !a.is_empty() || p == a)
-}
-
 /// Fallback: 405 with `Allow` for a known path, else 404.
 pub async fn fallback(req: Request, _p: Params) -> Answer {
     let path = req.path().trim_end_matches('/');
-    match ALLOWED.iter().find(|(pattern, _)| matches(pattern, path)) {
-        Some((_, allow)) => Err(ApiError::MethodNotAllowed { allow }),
+    match crate::allowed_methods(path) {
+        Some(allow) => Err(ApiError::MethodNotAllowed { allow }),
         None => Err(ApiError::NoRoute(format!(
             "{} {}",
             req.method(),
@@ -735,7 +707,7 @@ pub async fn fallback(req: Request, _p: Params) -> Answer {
 
 /// `GET /healthz`
 pub async fn healthz(_req: Request, _p: Params) -> Answer {
-    Ok(json_response(
+    Ok(json::response(
         200,
         &json!({"status": "ok", "app_id": component_kit::config::app_id()}),
     ))
@@ -747,7 +719,7 @@ pub async fn readyz(_req: Request, _p: Params) -> Answer {
     dapr.healthy().await?;
     store::query(&dapr, &sql::ping()).await?;
     store::ensure_sweep(&dapr).await?;
-    Ok(json_response(
+    Ok(json::response(
         200,
         &json!({"status": "ready", "database": "ok", "jobs": [store::SWEEP_JOB, store::RETENTION_JOB]}),
     ))

@@ -7,67 +7,126 @@ mod handlers;
 mod request;
 mod store;
 
-use spin_sdk::http::{Params, Request, Response, Router};
+use spin_sdk::http::{Method, Params, Request, Response, Router};
 use spin_sdk::http_component;
 
-/// Wraps `handlers::$h` (returning `Result<Response, ApiError>`) into a route handler.
-macro_rules! routes {
-    ($($name:ident),* $(,)?) => {
-        $(pub(crate) async fn $name(req: Request, params: Params) -> Response {
-            error::respond(handlers::$name(req, params).await)
-        })*
+/// The route table: each line registers `handlers::<name>` (wrapped so that its
+/// `Result<Response, ApiError>` becomes the answer) and is one row of [`ROUTES`], from which the
+/// 405 answers derive their `Allow` header. A row ending in `, hidden` is served but not named
+/// in `Allow` (sidecar and scrape routes: other methods there answer 404).
+macro_rules! route_table {
+    ($($method:literal $path:literal => $name:ident $(, $hidden:ident)?;)*) => {
+        mod route {
+            use super::*;
+            $(pub(crate) async fn $name(req: Request, params: Params) -> Response {
+                error::respond(handlers::$name(req, params).await)
+            })*
+            pub(crate) async fn fallback(req: Request, params: Params) -> Response {
+                error::respond(handlers::fallback(req, params).await)
+            }
+        }
+
+        /// Every `(method, path, named in Allow)` the service serves, in registration order.
+        pub(crate) const ROUTES: &[(&str, &str, bool)] =
+            &[$(($method, $path, route_table!(@allow $($hidden)?))),*];
+
+        fn register(router: &mut Router) {
+            $(router.add_async($path, method($method), route::$name);)*
+            router.any_async("/*", route::fallback);
+        }
     };
+    (@allow) => { true };
+    (@allow hidden) => { false };
 }
 
-mod route {
-    use super::*;
-    routes!(
-        create,
-        list,
-        get,
-        complete,
-        patch,
-        delete,
-        get_series,
-        occurrences,
-        calendar,
-        get_settings,
-        put_settings,
-        issue_push_credentials,
-        job,
-        healthz,
-        readyz,
-        metrics,
-        openapi,
-        fallback
-    );
+fn method(name: &str) -> Method {
+    match name {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "PATCH" => Method::Patch,
+        "DELETE" => Method::Delete,
+        other => Method::Other(other.to_string()),
+    }
+}
+
+route_table! {
+    "GET" "/healthz" => healthz;
+    "GET" "/readyz" => readyz;
+    "GET" "/metrics" => metrics, hidden;
+    "GET" "/api/openapi.json" => openapi;
+    "POST" "/api/tasks" => create;
+    "GET" "/api/tasks" => list;
+    "GET" "/api/tasks/:id" => get;
+    "PATCH" "/api/tasks/:id" => patch;
+    "DELETE" "/api/tasks/:id" => delete;
+    "POST" "/api/tasks/:id/complete" => complete;
+    "GET" "/api/series/:id" => get_series;
+    "GET" "/api/series/:id/occurrences" => occurrences;
+    "GET" "/api/calendar.ics" => calendar;
+    "GET" "/api/users/me/settings" => get_settings;
+    "PUT" "/api/users/me/settings" => put_settings;
+    "POST" "/api/users/me/push-credentials" => issue_push_credentials;
+    // Dapr Jobs API triggers (registered before any job is scheduled: a 404 would count as done).
+    "POST" "/job/:name" => job, hidden;
+}
+
+/// The methods a path serves, for a 405's `Allow` (`None`: no route has this path).
+pub(crate) fn allowed_methods(path: &str) -> Option<String> {
+    const ORDER: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+    let matches = |pattern: &str| {
+        let (p, a): (Vec<&str>, Vec<&str>) =
+            (pattern.split('/').collect(), path.split('/').collect());
+        p.len() == a.len()
+            && p.iter()
+                .zip(&a)
+                .all(|(p, a)| p.starts_with(':') && !a.is_empty() || p == a)
+    };
+    let methods: Vec<&str> = ROUTES
+        .iter()
+        .filter(|(_, pattern, shown)| *shown && matches(pattern))
+        .map(|(m, _, _)| *m)
+        .collect();
+    if methods.is_empty() {
+        return None;
+    }
+    let known = ORDER.iter().filter(|m| methods.contains(m));
+    let other = methods.iter().filter(|m| !ORDER.contains(m));
+    Some(known.chain(other).copied().collect::<Vec<_>>().join(", "))
 }
 
 /// Entry point: one Router for every route of the service.
 #[http_component]
 async fn handle(req: Request) -> Response {
     let mut router = Router::new();
-    router.get_async("/healthz", route::healthz);
-    router.get_async("/readyz", route::readyz);
-    router.get_async("/metrics", route::metrics);
-    router.get_async("/api/openapi.json", route::openapi);
-    router.post_async("/api/tasks", route::create);
-    router.get_async("/api/tasks", route::list);
-    router.get_async("/api/tasks/:id", route::get);
-    router.patch_async("/api/tasks/:id", route::patch);
-    router.delete_async("/api/tasks/:id", route::delete);
-    router.post_async("/api/tasks/:id/complete", route::complete);
-    router.get_async("/api/series/:id", route::get_series);
-    router.get_async("/api/series/:id/occurrences", route::occurrences);
-    router.get_async("/api/calendar.ics", route::calendar);
-    router.get_async("/api/users/me/settings", route::get_settings);
-    router.put_async("/api/users/me/settings", route::put_settings);
-    router.post_async(
-        "/api/users/me/push-credentials",
-        route::issue_push_credentials,
-    );
-    // Dapr Jobs API triggers (registered before any job is scheduled: a 404 would count as done).
-    router.post_async("/job/:name", route::job);
-    router.any_async("/*", route::fallback);
+    register(&mut router);
     component_kit::mount::route(&router, req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed_methods;
+
+    #[test]
+    fn allow_is_derived_from_the_route_table() {
+        for (path, allow) in [
+            ("/healthz", Some("GET")),
+            ("/readyz", Some("GET")),
+            ("/api/openapi.json", Some("GET")),
+            ("/api/tasks", Some("GET, POST")),
+            ("/api/tasks/abc", Some("GET, PATCH, DELETE")),
+            ("/api/tasks/abc/complete", Some("POST")),
+            ("/api/series/abc", Some("GET")),
+            ("/api/series/abc/occurrences", Some("GET")),
+            ("/api/calendar.ics", Some("GET")),
+            ("/api/users/me/settings", Some("GET, PUT")),
+            ("/api/users/me/push-credentials", Some("POST")),
+            ("/metrics", None),
+            ("/job/outbox-sweep", None),
+            ("/api/tasks//complete", None),
+            ("/api/nothing", None),
+        ] {
+            assert_eq!(allowed_methods(path).as_deref(), allow, "{path}");
+        }
+    }
 }

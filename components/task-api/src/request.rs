@@ -58,56 +58,20 @@ pub fn rate_limit_per_minute() -> u32 {
 /// `Err(429)` when a write statement's `retry_after` column (at `i`) is set.
 pub fn check_rate(row: &[serde_json::Value], i: usize) -> Result<(), ApiError> {
     match row.get(i).and_then(serde_json::Value::as_i64) {
-        Some(retry_after) => Err(ApiError::TooManyRequests { retry_after }),
+        Some(retry_after) => Err(ApiError::TooManyRequests {
+            retry_after,
+            limit: rate_limit_per_minute(),
+        }),
         None => Ok(()),
     }
 }
 
 /// The decoded query parameters, in order.
 pub fn query_params(req: &Request) -> Vec<(String, String)> {
-    req.query()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
+    component_kit::query::pairs(req.query())
 }
 
-/// The first value of a query parameter.
-pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len()
-                && s.is_char_boundary(i + 1)
-                && s.is_char_boundary(i + 3) =>
-            {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+pub use component_kit::query::first as param;
 
 /// Largest accepted request body, in bytes: a task's longest fields (a 200-character title, a
 /// 4000-character description, ten reminders) fit many times over.

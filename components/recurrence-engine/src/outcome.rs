@@ -1,0 +1,48 @@
+//! What the engine's handlers share: the answer to daprd for one delivery, and publishing the
+//! outbox events a write statement answered (the outbox is the platform's, `component_kit::outbox`).
+
+use component_kit::dapr::{Dapr, DaprError};
+use component_kit::outbox;
+use domain::engine::Poison;
+use serde_json::{json, Value};
+use spin_sdk::http::Response;
+
+/// What to tell Dapr about a delivery.
+pub(crate) enum Verdict {
+    /// Done or ignored: acknowledged.
+    Success,
+    /// Poison: to the dead-letter topic.
+    Drop(Poison),
+    /// A dependency failed: redelivered.
+    Retry(DaprError),
+}
+
+fn answer(status: u16, body: Value) -> Response {
+    component_kit::json::response(status, &body)
+}
+
+/// The Dapr answer of a verdict (logged unless it is a success).
+pub(crate) fn verdict(v: Verdict) -> Response {
+    match v {
+        Verdict::Success => answer(200, json!({"status": "SUCCESS"})),
+        Verdict::Drop(p) => {
+            eprintln!("recurrence-engine: dead-lettering: {p}");
+            answer(200, json!({"status": "DROP"}))
+        }
+        Verdict::Retry(e) => {
+            eprintln!("recurrence-engine: will retry: {e}");
+            answer(503, json!({"status": "RETRY"}))
+        }
+    }
+}
+
+/// Publishes the outbox events of a write statement's `events` column in order and marks them
+/// published. A failure leaves them unpublished for the Task API's outbox sweep job.
+pub(crate) async fn publish(dapr: &Dapr, events: Option<&str>) {
+    outbox::publish(dapr, &outbox::events_in(events)).await;
+}
+
+/// Publishes the outbox events of a batch statement with one bulk call per topic.
+pub(crate) async fn publish_bulk(dapr: &Dapr, events: Option<&str>) {
+    outbox::publish_bulk(dapr, &outbox::events_in(events)).await;
+}
