@@ -26,6 +26,8 @@ from pathlib import Path
 import yaml
 
 ROUTE_CALL = re.compile(r'\.(get|post|put|patch|delete|any)(?:_async)?\(\s*"([^"]+)"')
+# A `route_table!` entry: `"POST" "/api/tasks" => create;`.
+ROUTE_TABLE_ENTRY = re.compile(r'^\s*"(GET|POST|PUT|PATCH|DELETE)"\s+"([^"]+)"\s*=>', re.MULTILINE)
 # The problem+json fallback matches everything; it is not a route of its own.
 FALLBACK = "/*"
 
@@ -71,9 +73,12 @@ def source_routes(root, component):
     sources.append(root / "components" / "component-kit" / "src" / "health.rs")
     routes = set()
     for src in sources:
-        for method, pattern in ROUTE_CALL.findall(src.read_text()):
+        text = src.read_text()
+        for method, pattern in ROUTE_CALL.findall(text):
             if pattern != FALLBACK:
                 routes.add((method, pattern))
+        for method, pattern in ROUTE_TABLE_ENTRY.findall(text):
+            routes.add((method.lower(), pattern))
     return routes
 
 
