@@ -12,7 +12,7 @@
 use std::future::Future;
 use std::task::Poll;
 
-use domain::completion;
+use store::guard as completion;
 use futures::SinkExt;
 use serde_json::{json, Value};
 use spin_sdk::http::conversions::{TryFromIncomingResponse, TryIntoOutgoingRequest};
@@ -37,7 +37,7 @@ pub enum DaprError {
     /// The answer was not what the API documents.
     Decode(String),
     /// A statement's answer did not prove it ran to completion (see
-    /// [`domain::completion`]): it failed while executing, or its connection was lost.
+    /// [`store::guard`]): it failed while executing, or its connection was lost.
     Incomplete(String),
 }
 
@@ -214,7 +214,7 @@ impl Dapr {
 
     /// Runs a query through a `bindings.postgresql` binding; answers its rows (arrays of values).
     /// `params` is the JSON array text of the bound values. The statement is sent
-    /// [`guard`](domain::completion::guard)ed, so a statement that failed while executing (which
+    /// [`guard`](store::guard::guard)ed, so a statement that failed while executing (which
     /// the binding answers like an empty result) is [`DaprError::Incomplete`], never "no rows".
     pub async fn query(
         &self,

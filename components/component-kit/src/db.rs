@@ -2,7 +2,7 @@
 //! columns of the rows they answer. Every service that touches the database goes through here.
 
 use chrono::{DateTime, Utc};
-use domain::sql::Statement;
+use store::Statement;
 use serde_json::Value;
 
 use crate::dapr::{Dapr, DaprError};

@@ -1,7 +1,7 @@
 //! The publisher of the transactional outbox (shared by every service that writes outbox rows):
 //! a write statement answers its new rows as an `events` JSON column; they are published in
 //! their written order right after the commit and marked published. A row that fails is counted
-//! (`domain::sql::mark_failed`: backoff, then parked when it keeps failing while the broker
+//! (`store::outbox::mark_failed`: backoff, then parked when it keeps failing while the broker
 //! works) and left to the Task API's repair jobs, which publish whatever is due with the source
 //! the row was written with.
 
@@ -92,7 +92,7 @@ pub async fn publish(dapr: &Dapr, events: &[OutboxEvent]) -> Published {
         }
         let Some(ce) = e.cloud_event() else {
             let reason = format!("not a valid CloudEvent: {:?}", e.event_type);
-            let _ = exec(dapr, &domain::sql::park(&e.event_id, &reason)).await;
+            let _ = exec(dapr, &store::outbox::park(&e.event_id, &reason)).await;
             result.parked += 1;
             continue;
         };
@@ -121,15 +121,15 @@ pub async fn publish(dapr: &Dapr, events: &[OutboxEvent]) -> Published {
         by_error.entry(error.as_str()).or_default().push(id);
     }
     for (error, ids) in by_error {
-        let _ = exec(dapr, &domain::sql::mark_failed(&ids, error)).await;
+        let _ = exec(dapr, &store::outbox::mark_failed(&ids, error)).await;
     }
     result
 }
 
-/// Reads the due outbox rows (`domain::sql::unpublished`) and publishes them like [`publish`];
+/// Reads the due outbox rows (`store::outbox::unpublished`) and publishes them like [`publish`];
 /// a row that is not even an event object is parked with the reason.
 pub async fn republish_due(dapr: &Dapr, batch: u32) -> Result<Published, DaprError> {
-    let rows = crate::db::query(dapr, &domain::sql::unpublished(batch)).await?;
+    let rows = crate::db::query(dapr, &store::outbox::unpublished(batch)).await?;
     let mut events = Vec::with_capacity(rows.len());
     let mut parked = 0;
     for row in &rows {
@@ -143,7 +143,7 @@ pub async fn republish_due(dapr: &Dapr, batch: u32) -> Result<Published, DaprErr
             Ok(e) => events.push(e),
             Err(why) if !id.is_empty() => {
                 let reason = format!("not a valid outbox event: {why}");
-                let _ = exec(dapr, &domain::sql::park(id, &reason)).await;
+                let _ = exec(dapr, &store::outbox::park(id, &reason)).await;
                 parked += 1;
             }
             Err(why) => eprintln!("unreadable outbox row {row:?}: {why}"),
@@ -201,7 +201,7 @@ async fn mark_published(dapr: &Dapr, ids: &[&str]) {
     if ids.is_empty() {
         return;
     }
-    if let Err(err) = exec(dapr, &domain::sql::mark_published(ids)).await {
+    if let Err(err) = exec(dapr, &store::outbox::mark_published(ids)).await {
         eprintln!("marking {} events published failed: {err}", ids.len());
     }
 }

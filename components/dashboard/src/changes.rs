@@ -11,7 +11,7 @@ use component_kit::bearer::authenticate;
 use component_kit::dapr::Dapr;
 use component_kit::db::query;
 use component_kit::json;
-use domain::changes::{self, Poison};
+use store::changes::{self, Poison};
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
 

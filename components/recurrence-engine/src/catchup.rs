@@ -19,7 +19,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use component_kit::dapr::{Dapr, DaprError};
 use domain::engine::{self, precreate_lead_secs, Chain, PRECREATE_CONSUMER};
-use domain::sql::{self, BatchItem};
+use store::engine::BatchItem;
 use domain::{Mode, TaskId};
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
@@ -70,7 +70,7 @@ pub async fn on_start() {
     }
 }
 
-/// A chain row of `sql::series_chains` / `sql::stuck_chains`.
+/// A chain row of `store::engine::series_chains` / `store::engine::stuck_chains`.
 pub fn chain(row: &[Value]) -> Option<Chain> {
     let series_id = TaskId::parse(text(row, 0)?)?;
     let mode = text(row, 5)
@@ -104,7 +104,7 @@ pub async fn trigger(name: &str, body: &[u8]) -> Response {
     match run(&Dapr::from_env(), &after, Utc::now()).await {
         Ok(v) => {
             eprintln!("recurrence-engine: job {name}: {v}");
-            let ran = sql::record_job(name, "catchup", &v, true);
+            let ran = store::jobs::record_job(name, "catchup", &v, true);
             let dapr = Dapr::from_env();
             if let Err(e) = component_kit::db::exec(&dapr, &ran).await {
                 eprintln!("recurrence-engine: recording run of job {name} failed: {e}");
@@ -151,7 +151,7 @@ struct Page {
 async fn page(dapr: &Dapr, cursor: &str, now: DateTime<Utc>) -> Result<Page, DaprError> {
     let mut p = Page::default();
     let t = std::time::Instant::now();
-    let rows = query(dapr, &sql::stuck_chains(cursor, now, PAGE)).await?;
+    let rows = query(dapr, &store::engine::stuck_chains(cursor, now, PAGE)).await?;
     p.rows = rows.len();
     p.scan_ms = t.elapsed().as_millis();
     let t = std::time::Instant::now();
@@ -174,7 +174,7 @@ async fn page(dapr: &Dapr, cursor: &str, now: DateTime<Utc>) -> Result<Page, Dap
         }
         crate::precreate::apply(dapr, &r, c.lead_secs).await?;
         if r.skipped > 0 {
-            let rec = sql::record_catch_up(&c.series_id, r.skipped, now, c.counted_through);
+            let rec = store::engine::record_catch_up(&c.series_id, r.skipped, now, c.counted_through);
             component_kit::db::exec(dapr, &rec).await?;
             eprintln!(
                 "recurrence-engine: catch-up of series {}: {} missed occurrence(s) skipped and counted",
@@ -187,7 +187,7 @@ async fn page(dapr: &Dapr, cursor: &str, now: DateTime<Utc>) -> Result<Page, Dap
     p.plan_ms = t.elapsed().as_millis();
     if !batch.is_empty() {
         let t = std::time::Instant::now();
-        let out = query(dapr, &sql::precreate_batch(PRECREATE_CONSUMER, &batch)).await?;
+        let out = query(dapr, &store::engine::precreate_batch(PRECREATE_CONSUMER, &batch)).await?;
         p.insert_ms = t.elapsed().as_millis();
         if let Some(row) = out.first() {
             p.created = row.get(1).and_then(Value::as_u64).unwrap_or(0);

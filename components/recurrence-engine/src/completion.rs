@@ -10,7 +10,6 @@
 
 use component_kit::dapr::Dapr;
 use domain::engine::{self, Operation, Poison, StoredInstance, COMPLETION_CONSUMER};
-use domain::sql;
 use domain::Mode;
 use serde_json::Value;
 use spin_sdk::http::Response;
@@ -44,7 +43,7 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
         Ok(None) => return Verdict::Success,
         Err(p) => return Verdict::Drop(p),
     };
-    let rows = match query(dapr, &sql::completed_instance(&c.user_id, &c.task_id)).await {
+    let rows = match query(dapr, &store::engine::completed_instance(&c.user_id, &c.task_id)).await {
         Ok(rows) => rows,
         Err(e) => return Verdict::Retry(e),
     };
@@ -58,7 +57,7 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
         Ok(n) => n,
         Err(p) => return Verdict::Drop(p),
     };
-    let stmt = sql::ensure_next_instance(COMPLETION_CONSUMER, &c.event_id, &c.task_id, next);
+    let stmt = store::engine::ensure_next_instance(COMPLETION_CONSUMER, &c.event_id, &c.task_id, next);
     match query(dapr, &stmt).await {
         Ok(rows) => {
             if let Some(row) = rows.first() {

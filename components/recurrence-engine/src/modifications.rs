@@ -11,7 +11,6 @@
 use chrono::Utc;
 use component_kit::dapr::Dapr;
 use domain::engine::{self, Poison, MODIFICATIONS_CONSUMER};
-use domain::sql;
 use spin_sdk::http::Response;
 
 use crate::catchup::chain;
@@ -30,7 +29,7 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
         Ok(None) => return Verdict::Success,
         Err(p) => return Verdict::Drop(p),
     };
-    let rows = match query(dapr, &sql::series_chains(&change.series)).await {
+    let rows = match query(dapr, &store::engine::series_chains(&change.series)).await {
         Ok(rows) => rows,
         Err(e) => return Verdict::Retry(e),
     };
@@ -55,7 +54,7 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
             r.cancel.as_ref().map(|p| p.job_name()),
         );
     }
-    let done = sql::record_processed(MODIFICATIONS_CONSUMER, &change.event_id);
+    let done = store::jobs::record_processed(MODIFICATIONS_CONSUMER, &change.event_id);
     match component_kit::db::exec(dapr, &done).await {
         Ok(()) => Verdict::Success,
         Err(e) => Verdict::Retry(e),

@@ -9,7 +9,6 @@ use component_kit::dapr::{Dapr, DaprError};
 use domain::engine::{
     precreate_lead_secs, Precreate, Resume, DEFAULT_HERD_WINDOW_SECS, PRECREATE_CONSUMER,
 };
-use domain::sql;
 use domain::Mode;
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
@@ -88,7 +87,7 @@ pub async fn trigger(name: &str, body: &[u8]) -> Response {
 }
 
 async fn run(dapr: &Dapr, name: &str, p: &Precreate) -> Result<Value, DaprError> {
-    let rows = query(dapr, &sql::engine_series(&p.series_id)).await?;
+    let rows = query(dapr, &store::engine::engine_series(&p.series_id)).await?;
     let Some(row) = rows.first() else {
         return Ok(json!({"status": "ignored", "reason": "unknown series"}));
     };
@@ -112,7 +111,7 @@ async fn run(dapr: &Dapr, name: &str, p: &Precreate) -> Result<Value, DaprError>
         return Ok(json!({"status": "ignored", "reason": "not an occurrence of the series"}));
     }
     let upcoming = series.next_after(p.occurrence);
-    let stmt = sql::precreate_instance(
+    let stmt = store::engine::precreate_instance(
         PRECREATE_CONSUMER,
         name,
         &p.series_id,
@@ -141,7 +140,7 @@ async fn run(dapr: &Dapr, name: &str, p: &Precreate) -> Result<Value, DaprError>
         )
         .await?;
     }
-    let ran = sql::record_job(name, "precreate", &json!({"created": created}), true);
+    let ran = store::jobs::record_job(name, "precreate", &json!({"created": created}), true);
     if let Err(e) = component_kit::db::exec(dapr, &ran).await {
         eprintln!("recurrence-engine: recording run of job {name} failed: {e}");
     }

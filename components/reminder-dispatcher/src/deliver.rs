@@ -10,7 +10,7 @@ use component_kit::dapr::{Dapr, DaprError};
 use futures::future::join_all;
 use notify::alert::{self, Alert, Due};
 use notify::message::{self, Message, Reminder};
-use notify::sql::{self, Delivery, Outcome};
+use store::reminders::{Delivery, Outcome};
 use notify::Channel;
 
 use crate::db::{flag, int, query, text, time, Verdict};
@@ -58,7 +58,7 @@ async fn send(dapr: &Dapr, channel: Channel, r: &Reminder, m: &Message) -> Outco
 async fn deliver(dapr: &Dapr, due: &Due) -> Result<Verdict, DaprError> {
     let rows = query(
         dapr,
-        &sql::claim_deliveries(&due.reminder_id, due.remind_at, &due.event_id),
+        &store::reminders::claim_deliveries(&due.reminder_id, due.remind_at, &due.event_id),
     )
     .await?;
     let Some(first) = rows.first() else {
@@ -104,7 +104,7 @@ async fn deliver(dapr: &Dapr, due: &Due) -> Result<Verdict, DaprError> {
     }
     let outcomes = join_all(claimed.iter().map(|c| send(dapr, *c, &reminder, &msg))).await;
     if !outcomes.is_empty() {
-        query(dapr, &sql::record_outcome(&due.reminder_id, at, &outcomes)).await?;
+        query(dapr, &store::reminders::record_outcome(&due.reminder_id, at, &outcomes)).await?;
     }
     let failed: Vec<String> = outcomes
         .iter()

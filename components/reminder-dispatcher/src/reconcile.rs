@@ -12,7 +12,6 @@ use domain::TaskId;
 use notify::input::{self, TaskChange};
 use notify::job::job_name;
 use notify::reconcile::{self, ReminderRow, Work};
-use notify::sql;
 
 use crate::db::{flag, query, text, time, Verdict};
 
@@ -44,7 +43,7 @@ fn reminder_row(row: &[serde_json::Value]) -> Option<ReminderRow> {
 }
 
 async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
-    let rows = query(dapr, &sql::reconcile_task(&change.task_id)).await?;
+    let rows = query(dapr, &store::reminders::reconcile_task(&change.task_id)).await?;
     let now = Utc::now();
     let (mut scheduled, mut cleared, mut missed) = (Vec::new(), Vec::new(), Vec::new());
     for raw in &rows {
@@ -84,7 +83,7 @@ async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
     if scheduled.is_empty() && cleared.is_empty() && missed.is_empty() {
         return Ok(());
     }
-    let rows = query(dapr, &sql::record_jobs(&scheduled, &cleared, &missed)).await?;
+    let rows = query(dapr, &store::reminders::record_jobs(&scheduled, &cleared, &missed)).await?;
     // A reminder cancelled while its job was being scheduled: delete that job again.
     let orphans = rows.first().and_then(|r| text(r, 0)).unwrap_or_default();
     for id in orphans.split(',').filter_map(TaskId::parse) {

@@ -1,6 +1,6 @@
 //! The safety net of delivery: a recurring Dapr job (`sweep-reminders`, every 30 s, scheduled
 //! when daprd starts and asks `GET /dapr/subscribe`) publishes `v1.reminder.due` again for
-//! reminders whose delivery has not converged (`notify::sql::overdue_undelivered`): no attempt
+//! reminders whose delivery has not converged (`store::reminders::overdue_undelivered`): no attempt
 //! at all (the job fired while Kafka or the sidecar was down and its failure policy ran out, up
 //! to a day late: delivered marked late), a failed channel after its backoff, or a claim whose
 //! holder crashed. The due event's id is derived
@@ -12,7 +12,6 @@ use component_kit::dapr::Dapr;
 use domain::TaskId;
 use notify::alert;
 use notify::job::ReminderJob;
-use notify::sql;
 use serde_json::json;
 use spin_sdk::http::Response;
 
@@ -33,7 +32,7 @@ pub async fn schedule() {
     }
 }
 
-/// One row of [`sql::overdue_undelivered`], if readable.
+/// One row of [`store::reminders::overdue_undelivered`], if readable.
 fn reminder_job(row: &[serde_json::Value]) -> Option<ReminderJob> {
     Some(ReminderJob {
         reminder_id: text(row, 0).and_then(TaskId::parse)?,
@@ -47,7 +46,7 @@ fn reminder_job(row: &[serde_json::Value]) -> Option<ReminderJob> {
 /// 200 with the counts; 503 when the database cannot be read (the next run tries again).
 pub async fn run() -> Response {
     let dapr = Dapr::from_env();
-    let rows = match query(&dapr, &sql::overdue_undelivered()).await {
+    let rows = match query(&dapr, &store::reminders::overdue_undelivered()).await {
         Ok(rows) => rows,
         Err(e) => {
             eprintln!("notification: {JOB}: {e}");

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use component_kit::dapr::Dapr;
 use domain::cursor::Cursor;
-use domain::sql::{self, ListFilter, NextInstance};
+use domain::schedule::NextInstance;
+use store::tasks::ListFilter;
 use domain::{channel, edit, schedule};
 use domain::{Mode, Scope, Status, TaskId};
 use serde_json::{json, Value};
@@ -19,7 +20,7 @@ use crate::request::{
 use component_kit::db::{self, text};
 use component_kit::json;
 
-use crate::store::{self, events_of};
+use crate::upkeep::{self, events_of};
 
 type Answer = Result<Response, ApiError>;
 
@@ -65,7 +66,7 @@ pub async fn create(req: Request, _p: Params) -> Answer {
         },
     };
     let hash = format!("{:x}", Sha256::digest(req.body()));
-    let stmt = sql::create_task(
+    let stmt = store::tasks::create_task(
         &user,
         &task,
         key.map(|k| (k, hash.as_str())),
@@ -75,7 +76,7 @@ pub async fn create(req: Request, _p: Params) -> Answer {
     // A concurrent request with the same key may have committed first: the insert then fails
     // on the key's unique constraint, which the binding reports as an unconfirmed statement.
     let mut failed = None;
-    let rows = match store::query(&dapr, &stmt).await {
+    let rows = match db::query(&dapr, &stmt).await {
         Ok(rows) => rows,
         Err(e) if key.is_some() && (e.is_unique_violation() || e.is_incomplete()) => {
             failed = Some(e);
@@ -91,11 +92,11 @@ pub async fn create(req: Request, _p: Params) -> Answer {
         .and_then(|row| db::json(row, 0).map(|t| (row, t)));
     match (created, key) {
         (Some((row, created)), _) => {
-            store::publish(&dapr, &events_of(db::json(row, 1))).await;
+            upkeep::publish(&dapr, &events_of(db::json(row, 1))).await;
             Ok(task_response(201, &created))
         }
         (None, Some(k)) => {
-            let rows = store::query(&dapr, &sql::idempotent_replay(&user, k)).await?;
+            let rows = db::query(&dapr, &store::tasks::idempotent_replay(&user, k)).await?;
             let row = match (rows.first(), failed) {
                 (Some(row), _) => row,
                 // No earlier request holds the key: the insert itself failed.
@@ -149,12 +150,12 @@ pub async fn list(req: Request, _p: Params) -> Answer {
             Some(l) => l
                 .parse::<u32>()
                 .ok()
-                .filter(|n| (1..=sql::PAGE_SIZE).contains(n))
-                .ok_or_else(|| bad("limit", format!("must be 1 to {}", sql::PAGE_SIZE)))?,
-            None => sql::PAGE_SIZE,
+                .filter(|n| (1..=store::tasks::PAGE_SIZE).contains(n))
+                .ok_or_else(|| bad("limit", format!("must be 1 to {}", store::tasks::PAGE_SIZE)))?,
+            None => store::tasks::PAGE_SIZE,
         },
     };
-    let rows = store::query(&dapr, &sql::list_tasks(&user, &filter)).await?;
+    let rows = db::query(&dapr, &store::tasks::list_tasks(&user, &filter)).await?;
     let more = rows.len() > filter.limit as usize;
     let page = &rows[..rows.len().min(filter.limit as usize)];
     let items: Vec<Value> = page.iter().filter_map(|r| db::json(r, 0)).collect();
@@ -183,7 +184,7 @@ pub async fn get(req: Request, p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
     let id = path_id(&p, "id")?;
-    let rows = store::query(&dapr, &sql::get_task(&user, &id)).await?;
+    let rows = db::query(&dapr, &store::tasks::get_task(&user, &id)).await?;
     let task = rows
         .first()
         .and_then(|r| db::json(r, 0))
@@ -198,7 +199,7 @@ async fn next_instance(
     user: &str,
     id: &TaskId,
 ) -> Result<Option<Option<NextInstance>>, ApiError> {
-    let rows = store::query(dapr, &sql::task_series(user, id)).await?;
+    let rows = db::query(dapr, &store::tasks::task_series(user, id)).await?;
     let Some(row) = rows.first() else {
         return Ok(None);
     };
@@ -231,18 +232,18 @@ pub async fn complete(req: Request, p: Params) -> Answer {
     let next = next_instance(&dapr, &user, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let stmt = sql::complete_task(
+    let stmt = store::tasks::complete_task(
         &user,
         &id,
         next,
         rate_limit_per_minute(),
         caller.email.as_ref().map(|e| e.as_str()),
     );
-    let rows = store::query(&dapr, &stmt).await?;
+    let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     check_rate(row, 2)?;
     let task = db::json(row, 0).ok_or(ApiError::NotFound)?;
-    store::publish(&dapr, &events_of(db::json(row, 1))).await;
+    upkeep::publish(&dapr, &events_of(db::json(row, 1))).await;
     Ok(task_response(200, &task))
 }
 
@@ -276,8 +277,8 @@ pub async fn patch(req: Request, p: Params) -> Answer {
         None
     };
     let stmt = match &plan {
-        Some(edit) => sql::edit_series(&user, &id, &patch, scope, version, edit, limit),
-        None => sql::patch_task(
+        Some(edit) => store::edits::edit_series(&user, &id, &patch, scope, version, edit, limit),
+        None => store::edits::patch_task(
             &user,
             &id,
             &patch,
@@ -287,7 +288,7 @@ pub async fn patch(req: Request, p: Params) -> Answer {
             caller.email.as_ref().map(|e| e.as_str()),
         ),
     };
-    let rows = store::query(&dapr, &stmt).await?;
+    let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     check_rate(row, 3)?;
     let current = row
@@ -295,7 +296,7 @@ pub async fn patch(req: Request, p: Params) -> Answer {
         .and_then(Value::as_i64)
         .ok_or(ApiError::NotFound)?;
     let task = db::json(row, 0).ok_or(ApiError::PreconditionFailed { current })?;
-    store::publish(&dapr, &events_of(db::json(row, 1))).await;
+    upkeep::publish(&dapr, &events_of(db::json(row, 1))).await;
     Ok(task_response(200, &task))
 }
 
@@ -308,7 +309,7 @@ async fn plan_series_edit(
     patch: &domain::PatchTask,
     scope: Scope,
 ) -> Result<Option<edit::SeriesEdit>, ApiError> {
-    let rows = store::query(dapr, &sql::edit_context(user, id)).await?;
+    let rows = db::query(dapr, &store::edits::edit_context(user, id)).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     let (Some(rule), Some(local), Some(tzid)) = (text(row, 3), text(row, 4), text(row, 5)) else {
         if patch.changes_rule() {
@@ -385,7 +386,7 @@ pub async fn delete(req: Request, p: Params) -> Answer {
             )))
         }
     };
-    let rows = store::query(&dapr, &sql::task_series(&user, &id)).await?;
+    let rows = db::query(&dapr, &store::tasks::task_series(&user, &id)).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     let in_series = text(row, 2).is_some();
     if in_series && scope != Scope::This && !confirmed {
@@ -396,14 +397,14 @@ pub async fn delete(req: Request, p: Params) -> Answer {
     } else {
         None
     };
-    let stmt = sql::delete_task(&user, &id, scope, next, rate_limit_per_minute());
-    let rows = store::query(&dapr, &stmt).await?;
+    let stmt = store::tasks::delete_task(&user, &id, scope, next, rate_limit_per_minute());
+    let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     check_rate(row, 2)?;
     if row.first().and_then(Value::as_i64).unwrap_or(0) == 0 {
         return Err(ApiError::NotFound);
     }
-    store::publish(&dapr, &events_of(db::json(row, 1))).await;
+    upkeep::publish(&dapr, &events_of(db::json(row, 1))).await;
     Ok(Response::builder().status(204).build())
 }
 
@@ -413,7 +414,7 @@ async fn load_series(
     user: &str,
     id: &TaskId,
 ) -> Result<(Value, recurrence::Series), ApiError> {
-    let rows = store::query(dapr, &sql::get_series(user, id)).await?;
+    let rows = db::query(dapr, &store::calendar::get_series(user, id)).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     let body = db::json(row, 0).ok_or(ApiError::NotFound)?;
     let mode = text(row, 5)
@@ -520,7 +521,7 @@ fn exceptions_of(v: Option<Value>) -> Vec<schedule::Exception> {
 pub async fn calendar(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
-    let rows = store::query(&dapr, &sql::calendar(&user)).await?;
+    let rows = db::query(&dapr, &store::calendar::calendar(&user)).await?;
     let stamp = format!("DTSTAMP:{}", Utc::now().format("%Y%m%dT%H%M%SZ"));
     let mut out = [
         "BEGIN:VCALENDAR",
@@ -592,7 +593,7 @@ pub async fn calendar(req: Request, _p: Params) -> Answer {
 pub async fn get_settings(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
-    let rows = store::query(&dapr, &sql::get_settings(&user)).await?;
+    let rows = db::query(&dapr, &store::settings::get_settings(&user)).await?;
     let settings = rows
         .first()
         .and_then(|r| db::json(r, 0))
@@ -606,13 +607,13 @@ pub async fn put_settings(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let caller = authenticate_caller(&req, &dapr).await?;
     let settings = domain::parse_settings(&json_body(&req)?)?;
-    let stmt = sql::put_settings(
+    let stmt = store::settings::put_settings(
         &caller.user,
         &settings,
         rate_limit_per_minute(),
         caller.email.as_ref().map(|e| e.as_str()),
     );
-    let rows = store::query(&dapr, &stmt).await?;
+    let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
     check_rate(row, 1)?;
     let saved = db::json(row, 0).ok_or(ApiError::NotFound)?;
@@ -631,9 +632,9 @@ pub async fn issue_push_credentials(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let caller = authenticate_caller(&req, &dapr).await?;
     let user = caller.user;
-    let rows = store::query(
+    let rows = db::query(
         &dapr,
-        &sql::issue_push_password(
+        &store::settings::issue_push_password(
             &user,
             rate_limit_per_minute(),
             caller.email.as_ref().map(|e| e.as_str()),
@@ -667,23 +668,23 @@ pub async fn issue_push_credentials(req: Request, _p: Params) -> Answer {
 pub async fn job(_req: Request, p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let name = p.get("name").unwrap_or_default();
-    if name == store::RETENTION_JOB {
-        let deleted = store::purge(&dapr).await?;
+    if name == upkeep::RETENTION_JOB {
+        let deleted = upkeep::purge(&dapr).await?;
         eprintln!("task-api: job {name}: deleted {deleted:?}");
         let deleted: serde_json::Map<String, Value> =
             deleted.into_iter().map(|(t, n)| (t, json!(n))).collect();
         return Ok(json::response(200, &json!({"deleted": deleted})));
     }
-    if name != store::REPAIR_JOB && name != store::SWEEP_JOB {
+    if name != upkeep::REPAIR_JOB && name != upkeep::SWEEP_JOB {
         return Err(ApiError::NotFound);
     }
-    let result = store::repair(&dapr, name).await?;
+    let result = upkeep::repair(&dapr, name).await?;
     eprintln!(
         "task-api: job {name}: published {} failed {} parked {}",
         result.ok, result.failed, result.parked
     );
-    if result.ok + result.failed + result.parked >= store::REPAIR_BATCH as usize {
-        store::schedule_repair(&dapr).await;
+    if result.ok + result.failed + result.parked >= upkeep::REPAIR_BATCH as usize {
+        upkeep::schedule_repair(&dapr).await;
     }
     let answer = json!({"published": result.ok, "failed": result.failed, "parked": result.parked});
     Ok(json::response(
@@ -717,11 +718,11 @@ pub async fn healthz(_req: Request, _p: Params) -> Answer {
 pub async fn readyz(_req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
     dapr.healthy().await?;
-    store::query(&dapr, &sql::ping()).await?;
-    store::ensure_sweep(&dapr).await?;
+    db::query(&dapr, &store::health::ping()).await?;
+    upkeep::ensure_sweep(&dapr).await?;
     Ok(json::response(
         200,
-        &json!({"status": "ready", "database": "ok", "jobs": [store::SWEEP_JOB, store::RETENTION_JOB]}),
+        &json!({"status": "ready", "database": "ok", "jobs": [upkeep::SWEEP_JOB, upkeep::RETENTION_JOB]}),
     ))
 }
 
@@ -732,7 +733,7 @@ pub async fn readyz(_req: Request, _p: Params) -> Answer {
 /// answers 503 (a missing scrape), never a made-up 0.
 pub async fn metrics(_req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
-    let rows = store::query(&dapr, &sql::outbox_gauges()).await?;
+    let rows = db::query(&dapr, &store::outbox::outbox_gauges()).await?;
     let figure = |i: usize| -> Result<u64, ApiError> {
         rows.first()
             .and_then(|row| text(row, i))

@@ -5,7 +5,7 @@
 mod error;
 mod handlers;
 mod request;
-mod store;
+mod upkeep;
 
 use spin_sdk::http::{Method, Params, Request, Response, Router};
 use spin_sdk::http_component;

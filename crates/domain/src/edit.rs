@@ -20,8 +20,7 @@ use recurrence::tz::{to_instant, to_local};
 use recurrence::{Rule, Series};
 
 use crate::input::PatchTask;
-use crate::schedule::{self, SeriesPlan, LOCAL_FORMAT};
-use crate::sql::NextInstance;
+use crate::schedule::{self, NextInstance, SeriesPlan, LOCAL_FORMAT};
 use crate::types::{FieldError, Mode, Status};
 
 /// Most occurrences searched for a free slot.

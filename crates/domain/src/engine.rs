@@ -5,8 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::event::{read_task_event, BadTaskEvent, TaskEvent};
-use crate::schedule;
-use crate::sql::NextInstance;
+use crate::schedule::{self, NextInstance};
 use crate::types::{Mode, ReminderOffset, TaskId};
 
 /// The `processed_events.consumer` of the completion consumer.
@@ -409,7 +408,7 @@ pub fn resume(chain: &Chain, now: DateTime<Utc>) -> Resume {
 }
 
 /// A completed instance and its series as stored (the row of
-/// [`crate::sql::completed_instance`]).
+/// `store::engine::completed_instance`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredInstance {
     /// The instance's original occurrence instant.

@@ -1,12 +1,10 @@
 //! The task domain of the Task API, as pure functions: request bodies parsed into validated
-//! types, recurrence resolved for tasks (HOURLY and coarser), pagination cursors, and every SQL
-//! statement the API runs, each as SQL text plus a JSON array of bound parameters.
+//! types, recurrence resolved for tasks (HOURLY and coarser), pagination cursors, the
+//! series edit planner and the recurrence engine's decisions (the SQL lives in the `store` crate).
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod changes;
 pub mod channel;
-pub mod completion;
 pub mod cursor;
 pub mod edit;
 pub mod email;
@@ -14,10 +12,8 @@ pub mod engine;
 pub mod event;
 pub mod input;
 pub mod preview;
-pub mod retention;
 pub mod schedule;
 pub mod settings;
-pub mod sql;
 pub mod types;
 
 pub use email::{EmailAddress, EmailError};

@@ -12,6 +12,15 @@ use crate::types::{FieldError, Mode};
 /// Format of `dtstart_local` as stored.
 pub const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
+/// The next instance to create when an instance is completed or skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextInstance {
+    /// Its due date (and recurrence id).
+    pub due: DateTime<Utc>,
+    /// The occurrence after it, if known.
+    pub upcoming: Option<DateTime<Utc>>,
+}
+
 /// A resolved recurring series, ready to store with its first instance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesPlan {

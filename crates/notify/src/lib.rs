@@ -2,8 +2,8 @@
 //! functions: which task events make it look at a task's reminders ([`input`]), when and under
 //! which name a reminder's Dapr job fires ([`job`]), the `v1.reminder.*` events on `alerts`
 //! ([`alert`]), what to do with each reminder of a changed task ([`reconcile`]), what the user
-//! receives on each channel ([`message`]) and every SQL statement it
-//! runs ([`sql`]). The component only performs the calls.
+//! receives on each channel ([`message`]); its SQL statements are `store::reminders`. The
+//! component only performs the calls.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -12,7 +12,6 @@ pub mod input;
 pub mod job;
 pub mod message;
 pub mod reconcile;
-pub mod sql;
 
 /// Why a delivery can never succeed: Dapr should dead-letter it (`{"status":"DROP"}`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

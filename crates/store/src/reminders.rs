@@ -13,12 +13,12 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use domain::sql::Binder;
-pub use domain::sql::Statement;
+use crate::statement::Binder;
+use crate::statement::Statement;
 use domain::TaskId;
 
-use crate::job::{rfc3339_ms, JOB_PREFIX};
-use crate::Channel;
+use notify::job::{rfc3339_ms, JOB_PREFIX};
+use notify::Channel;
 
 /// A `sending` claim older than this is taken over (its holder crashed between sending and
 /// recording; the channel may then be delivered twice, the only case where it can). Longer than
@@ -81,10 +81,10 @@ pub fn reconcile_task(task: &TaskId) -> Statement {
          or (job_name is not null and (status <> 'pending' or remind_at is null)) \
          or (status = 'cancelled' and cancelled_at = now())",
         at = ts_ms("remind_at"),
-        events = domain::sql::events_of("ob"),
-        cancelled = crate::alert::CANCELLED,
-        alerts = crate::alert::ALERTS_TOPIC,
-        source = crate::alert::SOURCE,
+        events = crate::events_of("ob"),
+        cancelled = notify::alert::CANCELLED,
+        alerts = notify::alert::ALERTS_TOPIC,
+        source = notify::alert::SOURCE,
     );
     b.finish(sql)
 }
@@ -233,11 +233,11 @@ pub const SWEEP_LIMIT: i64 = 500;
 /// attempts, which the subscription's own redeliveries make, then doubling up to 30 min), or a
 /// `sending` claim older than [`CLAIM_LEASE_SECS`] (its holder crashed). Reminders that were scheduled are swept up to
 /// [`LATE_DELIVERY_MAX_SECS`] late (delivered marked late); unscheduled ones within
-/// [`crate::job::LATE_GRACE_SECS`]. Rows: `[reminder_id, task_id, user_id, remind_at]`.
+/// [`notify::job::LATE_GRACE_SECS`]. Rows: `[reminder_id, task_id, user_id, remind_at]`.
 pub fn overdue_undelivered() -> Statement {
     let mut b = Binder::default();
     let after = b.bind(SWEEP_AFTER_SECS);
-    let grace = b.bind(crate::job::LATE_GRACE_SECS);
+    let grace = b.bind(notify::job::LATE_GRACE_SECS);
     let late = b.bind(LATE_DELIVERY_MAX_SECS);
     let lease = b.bind(CLAIM_LEASE_SECS);
     let max = b.bind(MAX_DELIVERY_ATTEMPTS);

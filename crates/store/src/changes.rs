@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use crate::sql::Statement;
+use crate::statement::Statement;
 
 /// Most changes answered by one read.
 pub const MAX_CHANGES: i64 = 200;

@@ -1,5 +1,5 @@
-//! Runs the domain's SQL statements through the `tasks-db` PostgreSQL binding and publishes
-//! outbox events: right after the commit, and again from the repair jobs.
+//! The Task API's upkeep: publishing outbox events right after the commit and again from the
+//! repair jobs, and the retention job.
 
 use component_kit::dapr::{Dapr, DaprError};
 use serde_json::json;
@@ -12,7 +12,7 @@ pub const REPAIR_JOB: &str = "outbox-repair";
 pub const SWEEP_JOB: &str = "outbox-sweep";
 /// How often the safety net runs.
 pub const SWEEP_EVERY: &str = "@every 15s";
-/// Recurring job deleting bookkeeping rows past their retention (`domain::retention`).
+/// Recurring job deleting bookkeeping rows past their retention (`store::retention`).
 pub const RETENTION_JOB: &str = "retention";
 /// How often it runs.
 pub const RETENTION_EVERY: &str = "@every 10m";
@@ -45,7 +45,7 @@ pub async fn schedule_repair(dapr: &Dapr) {
         Ok(_) => {
             let _ = exec(
                 dapr,
-                &domain::sql::record_job(REPAIR_JOB, "outbox", &job, false),
+                &store::jobs::record_job(REPAIR_JOB, "outbox", &job, false),
             )
             .await;
         }
@@ -64,7 +64,7 @@ pub async fn ensure_sweep(dapr: &Dapr) -> Result<(), DaprError> {
     ] {
         let job = json!({"schedule": every, "data": {"reason": reason}});
         if dapr.schedule_job(name, &job).await? {
-            let _ = exec(dapr, &domain::sql::record_job(name, kind, &job, false)).await;
+            let _ = exec(dapr, &store::jobs::record_job(name, kind, &job, false)).await;
         }
     }
     Ok(())
@@ -73,7 +73,7 @@ pub async fn ensure_sweep(dapr: &Dapr) -> Result<(), DaprError> {
 /// One retention run: each table's purge statement, batch after batch while batches come back
 /// full (at most [`RETENTION_MAX_BATCHES`]). Answers the rows deleted per table.
 pub async fn purge(dapr: &Dapr) -> Result<Vec<(String, u64)>, DaprError> {
-    let retention = domain::retention::Retention::from_lookup(|k| std::env::var(k).ok());
+    let retention = store::retention::Retention::from_lookup(|k| std::env::var(k).ok());
     let mut deleted = Vec::new();
     for statement in retention.purges() {
         let mut total = 0u64;
@@ -84,7 +84,7 @@ pub async fn purge(dapr: &Dapr) -> Result<Vec<(String, u64)>, DaprError> {
             table = text(row, 0).unwrap_or_default().to_string();
             let n: u64 = text(row, 1).and_then(|n| n.parse().ok()).unwrap_or(0);
             total += n;
-            if n < u64::from(domain::retention::BATCH) {
+            if n < u64::from(store::retention::BATCH) {
                 break;
             }
         }
@@ -92,7 +92,7 @@ pub async fn purge(dapr: &Dapr) -> Result<Vec<(String, u64)>, DaprError> {
     }
     let _ = exec(
         dapr,
-        &domain::sql::record_job(
+        &store::jobs::record_job(
             RETENTION_JOB,
             "retention",
             &json!({"deleted": deleted}),
@@ -104,13 +104,13 @@ pub async fn purge(dapr: &Dapr) -> Result<Vec<(String, u64)>, DaprError> {
 }
 
 /// One repair run: publishes the due outbox rows in their written order (a failed row waits
-/// with backoff and is parked when it keeps failing; `domain::sql::mark_failed`). Answers how
+/// with backoff and is parked when it keeps failing; `store::outbox::mark_failed`). Answers how
 /// many were published, are still pending and were parked.
 pub async fn repair(dapr: &Dapr, job: &str) -> Result<Published, DaprError> {
     let total = component_kit::outbox::republish_due(dapr, REPAIR_BATCH).await?;
     let _ = exec(
         dapr,
-        &domain::sql::record_job(
+        &store::jobs::record_job(
             job,
             "outbox",
             &json!({"published": total.ok, "failed": total.failed, "parked": total.parked}),

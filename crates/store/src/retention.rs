@@ -10,7 +10,7 @@
 //! | `idempotency_keys` | written more than `idempotency_days` ago | a client's retry window is minutes; documented in docs/task-api.md |
 //! | `jobs` | one-shot jobs that ran more than `jobs_days` ago | recurring jobs (a `schedule`) and pending ones are kept |
 
-use crate::sql::{Binder, Statement};
+use crate::statement::{Binder, Statement};
 
 /// How long each kind of row is kept, in days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

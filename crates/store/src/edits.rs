@@ -1,0 +1,222 @@
+//! The Task API's edits: a patch of one task or of a series' pending instances, and the rule
+//! edit or split of a series (planned by `domain::edit`).
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use domain::edit::{Action, SeriesEdit};
+use domain::schedule::LOCAL_FORMAT;
+use domain::{PatchTask, Scope, TaskId};
+
+use crate::fragments::*;
+use crate::statement::*;
+
+/// Edits a task (scope `this`) or, for a series instance, also the series template (so the
+/// instances created later follow) and the later pending instances (`following`) or all pending
+/// instances (`all`); completed instances keep their values. Given reminders replace those of
+/// every task edited; a new due date moves their reminder times. `version` is the `If-Match`
+/// precondition. One `v1.task.updated` event per changed task.
+/// Always answers one row `[task or null, events, current version or null, retry_after]`: a
+/// null version means not found (or the write limit reached: `retry_after` set); a null task
+/// with a version means the precondition failed. `claim_email` is recorded like
+/// [`create_task`]'s (a patch may set reminders).
+pub fn patch_task(
+    user: &str,
+    id: &TaskId,
+    p: &PatchTask,
+    scope: Scope,
+    version: Option<i64>,
+    limit: u32,
+    claim_email: Option<&str>,
+) -> Statement {
+    let mut b = Binder::default();
+    let idp = b.bind(id.as_str());
+    let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
+    let claim = record_claim_email_when(&mut b, &u, claim_email, "exists (select 1 from upd)");
+    let v = b.bind(version.map(Value::from).unwrap_or(Value::Null));
+    let title = b.bind(opt_text(p.title.as_ref().map(|t| t.as_str())));
+    let desc = b.bind(opt_text(p.description.as_deref()));
+    let prio = b.bind(opt_text(p.priority.map(|x| x.as_str())));
+    let set_due = b.bind(p.due_date.is_some());
+    let due = b.bind(opt_time(p.due_date.flatten()));
+    let sc = b.bind(scope.as_str());
+    let (rem_ctes, _, rem_json) = reminder_ctes(&mut b, "upd", p.reminders.as_deref());
+    let sql = format!(
+        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
+         ok as (select * from cur where {v}::integer is null or cur.version = {v}::integer), \
+         ser as (update series s set title = coalesce({title}, s.title), description = coalesce({desc}, s.description), \
+         priority = coalesce({prio}, s.priority), updated_at = now() from ok \
+         where {sc} <> 'this' and s.series_id = ok.series_id returning s.series_id), \
+         upd as (update tasks t set title = coalesce({title}, t.title), description = coalesce({desc}, t.description), \
+         priority = coalesce({prio}, t.priority), \
+         due_date = case when {set_due}::boolean and t.task_id = ok.task_id then {due}::timestamptz else t.due_date end, \
+         is_exception = t.is_exception or (t.series_id is not null and {sc} = 'this' and ({title} is not null \
+         or {desc} is not null or {prio} is not null or {set_due}::boolean)), \
+         version = t.version + 1, updated_at = now() from ok \
+         where t.task_id = ok.task_id or ({sc} <> 'this' and ok.series_id is not null and t.series_id = ok.series_id \
+         and t.status = 'pending' and ({sc} = 'all' or t.recurrence_id >= ok.recurrence_id)) returning t.*), \
+         {rem_ctes}\
+         {claim}ob as ({outbox}) \
+         select (select {json} from upd where upd.task_id = {idp}::uuid)::text, {events}, (select version from cur), {rate}",
+        rlc = rl.ctes,
+        gate = rl.gate,
+        rate = rl.column,
+        outbox = outbox_insert("upd", "v1.task.updated", "task-modifications", &task_json("s", &rem_json("s")),
+            &format!(", 'scope', {sc}::text, 'rule_changed', false")),
+        json = task_json("upd", &rem_json("upd")),
+        events = events_of("ob"),
+    );
+    b.finish(sql)
+}
+
+/// What a series edit reads first: the edited task in its series, the stored series, and its
+/// instances that matter for the plan (pending ones, and recent ones of any status):
+/// `[status, recurrence_id, series_id, rule, dtstart_local, tzid, end_date, mode, is_active,
+/// instances, has_earlier]` with `instances` a JSON array of `{task_id, recurrence_id, status,
+/// is_exception}`. No row if the task does not exist for the user.
+pub fn edit_context(user: &str, id: &TaskId) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select t.status, {rid}, t.series_id::text, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active, \
+         (select coalesce(jsonb_agg(jsonb_build_object('task_id', x.task_id::text, 'recurrence_id', {xrid}, \
+         'status', x.status, 'is_exception', x.is_exception)), '[]'::jsonb) from tasks x \
+         where x.series_id = t.series_id and (x.status = 'pending' or x.recurrence_id > now() - interval '2 days'))::text, \
+         exists (select 1 from tasks x where x.series_id = t.series_id and x.status <> 'deleted' and x.recurrence_id < t.recurrence_id) \
+         from tasks t left join series s on s.series_id = t.series_id \
+         where t.task_id = {id}::uuid and t.user_id = {u} and t.status <> 'deleted'",
+        rid = ts("t.recurrence_id"),
+        xrid = ts("x.recurrence_id"),
+        end = ts("s.end_date"),
+        id = b.bind(id.as_str()),
+        u = b.bind(user),
+    );
+    b.finish(sql)
+}
+
+/// Edits a series' rule or splits it (scope `all` or `following`, see [`crate::edit`]): updates
+/// the series (`all`) or ends it just before the edited occurrence (end date, and the rule cut
+/// by [`crate::edit::split_rules`]) and inserts the new series
+/// that the edited instance and the later pending ones move to (split); applies the plan to the
+/// pending instances in scope (keep, move, delete), the patch's template fields and reminders,
+/// and creates the next instance if the plan says so. Events: `v1.task.updated` (with
+/// `rule_changed` and, on a split, `new_series_id`) per edited task, `v1.task.deleted` per
+/// removed instance, `v1.task.created` for a created one. Answers like [`patch_task`].
+pub fn edit_series(
+    user: &str,
+    id: &TaskId,
+    p: &PatchTask,
+    scope: Scope,
+    version: Option<i64>,
+    edit: &SeriesEdit,
+    limit: u32,
+) -> Statement {
+    let mut b = Binder::default();
+    let idp = b.bind(id.as_str());
+    let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
+    let v = b.bind(version.map(Value::from).unwrap_or(Value::Null));
+    let title = b.bind(opt_text(p.title.as_ref().map(|t| t.as_str())));
+    let desc = b.bind(opt_text(p.description.as_deref()));
+    let prio = b.bind(opt_text(p.priority.map(|x| x.as_str())));
+    let sc = b.bind(scope.as_str());
+    let split = b.bind(edit.split);
+    let changed = b.bind(edit.rule_changed);
+    let rule = b.bind(edit.plan.rule.as_str());
+    let old_rule = b.bind(opt_text(edit.old_rule.as_deref()));
+    let tz = b.bind(edit.plan.tzid.as_str());
+    let start = b.bind(rfc3339(edit.plan.start_at));
+    let local = b.bind(edit.plan.dtstart_local.format(LOCAL_FORMAT).to_string());
+    let end = b.bind(opt_time(edit.plan.end_date));
+    let mode = b.bind(edit.plan.mode.as_str());
+    let plan: Vec<Value> = edit
+        .instances
+        .iter()
+        .map(|i| {
+            let (action, due) = match i.action {
+                Action::Keep => ("keep", None),
+                Action::Move(t) => ("move", Some(t)),
+                Action::Delete => ("delete", None),
+            };
+            json!({"task_id": i.task_id, "action": action, "due": opt_time(due), "upcoming": opt_time(i.upcoming)})
+        })
+        .collect();
+    let plan = b.bind(Value::Array(plan).to_string());
+    let cdue = b.bind(opt_time(edit.create.map(|c| c.due)));
+    let cup = b.bind(opt_time(edit.create.and_then(|c| c.upcoming)));
+    let (rem_ctes, set_rem, rem_json) = reminder_ctes(&mut b, "upd", p.reminders.as_deref());
+    let created_reminders = format!(
+        "(case when {set_rem}::boolean then (select coalesce(jsonb_agg(off order by secs desc), '[]'::jsonb) from rset) \
+         else coalesce((select jsonb_agg(r.offset_text order by r.offset_secs desc) from reminders r join ok on r.task_id = ok.task_id), '[]'::jsonb) end)"
+    );
+    let new_series = "(select case when {split}::boolean then sid::text end from tgt)"
+        .replace("{split}", &split);
+    let extra = format!(
+        ", 'scope', {sc}::text, 'rule_changed', {changed}::boolean, 'new_series_id', {new_series}"
+    );
+    let template = |col: &str, val: &str| format!("coalesce({val}, s.{col})");
+    let sql = format!(
+        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
+         ok as (select * from cur where ({v}::integer is null or cur.version = {v}::integer) and cur.series_id is not null), \
+         nser as (insert into series (series_id, user_id, title, description, priority, recurrence_pattern, tzid, start_at, dtstart_local, end_date, mode) \
+         select gen_random_uuid(), s.user_id, {t_title}, {t_desc}, {t_prio}, {rule}, {tz}, {start}::timestamptz, {local}, {end}::timestamptz, {mode} \
+         from series s join ok on s.series_id = ok.series_id where {split}::boolean returning series_id), \
+         oser as (update series s set \
+         title = case when {split}::boolean then s.title else {t_title} end, \
+         description = case when {split}::boolean then s.description else {t_desc} end, \
+         priority = case when {split}::boolean then s.priority else {t_prio} end, \
+         recurrence_pattern = case when {split}::boolean then coalesce({old_rule}::text, s.recurrence_pattern) else {rule} end, \
+         tzid = case when {split}::boolean then s.tzid else {tz} end, \
+         start_at = case when {split}::boolean then s.start_at else {start}::timestamptz end, \
+         dtstart_local = case when {split}::boolean then s.dtstart_local else {local} end, \
+         mode = case when {split}::boolean then s.mode else {mode} end, \
+         end_date = case when {split}::boolean then ok.recurrence_id - interval '1 second' else {end}::timestamptz end, \
+         updated_at = now() from ok where s.series_id = ok.series_id returning s.series_id), \
+         tgt as (select coalesce((select series_id from nser), ok.series_id) as sid from ok), \
+         plan as (select * from jsonb_to_recordset({plan}::jsonb) as p(task_id uuid, action text, due timestamptz, upcoming timestamptz)), \
+         scoped as (select t.task_id, p.action, p.due, p.upcoming from tasks t join ok on t.series_id = ok.series_id \
+         left join plan p on p.task_id = t.task_id \
+         where t.task_id = ok.task_id or (t.status = 'pending' and ({sc} = 'all' or t.recurrence_id >= ok.recurrence_id))), \
+         upd as (update tasks t set series_id = tgt.sid, title = coalesce({title}, t.title), \
+         description = coalesce({desc}, t.description), priority = coalesce({prio}, t.priority), \
+         status = case when scoped.action = 'delete' then 'deleted' else t.status end, \
+         due_date = case when scoped.action = 'move' then scoped.due else t.due_date end, \
+         recurrence_id = case when scoped.action = 'move' then scoped.due else t.recurrence_id end, \
+         upcoming_occurrence = case when scoped.action in ('keep', 'move') then scoped.upcoming else t.upcoming_occurrence end, \
+         recurrence_pattern = case when t.status = 'pending' then {rule} else t.recurrence_pattern end, \
+         recurrence_end_date = case when t.status = 'pending' then {end}::timestamptz else t.recurrence_end_date end, \
+         version = t.version + 1, updated_at = now() from scoped, tgt where t.task_id = scoped.task_id returning t.*), \
+         {rem_ctes}\
+         nxt as (insert into tasks (task_id, series_id, user_id, title, description, priority, due_date, is_recurring, recurrence_id, recurrence_pattern, recurrence_end_date, upcoming_occurrence) \
+         select gen_random_uuid(), tgt.sid, ok.user_id, {t_title}, {t_desc}, {t_prio}, {cdue}::timestamptz, true, {cdue}::timestamptz, {rule}, {end}::timestamptz, {cup}::timestamptz \
+         from ok join series s on s.series_id = ok.series_id, tgt where {cdue}::timestamptz is not null \
+         on conflict (series_id, recurrence_id) do nothing returning *), \
+         nrem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
+         select gen_random_uuid(), n.task_id, n.user_id, r.off, r.secs, n.due_date - r.secs * interval '1 second' from nxt n, \
+         (select off, secs from rset where {set_rem}::boolean union all select r.offset_text, r.offset_secs from reminders r \
+         join ok on r.task_id = ok.task_id where not {set_rem}::boolean) r returning task_id), \
+         kept as (select * from upd where status <> 'deleted'), \
+         gone as (select * from upd where status = 'deleted'), \
+         ob as ({updated}), \
+         dob as ({deleted}), \
+         nob as ({created}) \
+         select (select {json} from upd where upd.task_id = {idp}::uuid)::text, \
+         (select coalesce(jsonb_agg(e order by e->>'time', e->>'type'), '[]'::jsonb) from (select {e1} as e from ob o \
+         union all select {e2} from dob o union all select {e3} from nob o) x)::text, \
+         (select version from cur), {rate}",
+        rlc = rl.ctes,
+        gate = rl.gate,
+        rate = rl.column,
+        t_title = template("title", &title),
+        t_desc = template("description", &desc),
+        t_prio = template("priority", &prio),
+        updated = outbox_insert_for("kept", "v1.task.updated", "task-modifications", &task_json("s", &rem_json("s")), "(select series_id from ok)", &extra),
+        deleted = outbox_insert_for("gone", "v1.task.deleted", "task-operations", &task_json("s", &stored_reminders("s")), "(select series_id from ok)", &extra),
+        created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", &created_reminders), ""),
+        json = task_json("upd", &rem_json("upd")),
+        e1 = event_json("o"),
+        e2 = event_json("o"),
+        e3 = event_json("o"),
+    );
+    b.finish(sql)
+}

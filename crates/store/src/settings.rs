@@ -1,0 +1,86 @@
+//! The Task API's statements for the user's settings and push credentials.
+
+use serde::Deserialize;
+
+use domain::settings::UserSettings;
+
+use crate::fragments::*;
+use crate::statement::*;
+
+/// The API representation of a `user_settings` row `a`: offsets longest first, the address the
+/// user set (`email`) and the one reminders go to (`reminder_email`: the set one, else the
+/// token's `email` claim last seen, else null).
+fn settings_json(a: &str) -> String {
+    format!(
+        "jsonb_build_object('default_reminders', coalesce((select jsonb_agg(x->>'off' order by (x->>'secs')::integer desc) \
+         from jsonb_array_elements({a}.default_reminders) x), '[]'::jsonb), 'email', {a}.email, \
+         'reminder_email', coalesce({a}.email, {a}.token_email), 'updated_at', {updated})",
+        updated = ts_ms(&format!("{a}.updated_at"))
+    )
+}
+
+/// The user's settings: `[settings]` (the defaults when the user never set any).
+pub fn get_settings(user: &str) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select coalesce((select {} from user_settings s where s.user_id = {}), \
+         jsonb_build_object('default_reminders', '[]'::jsonb, 'email', null, 'reminder_email', null, 'updated_at', null))::text",
+        settings_json("s"),
+        b.bind(user)
+    );
+    b.finish(sql)
+}
+
+/// Replaces the user's settings unless the user's write limit is reached: `[settings,
+/// retry_after]` (settings null when limited). `claim_email` (the caller's validated token
+/// `email` claim) is recorded as `token_email` when given.
+pub fn put_settings(
+    user: &str,
+    s: &crate::settings::UserSettings,
+    limit: u32,
+    claim_email: Option<&str>,
+) -> Statement {
+    let mut b = Binder::default();
+    let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
+    let rem = b.bind(offsets_json(&s.default_reminders));
+    let email = b.bind(s.email.as_ref().map(|e| e.as_str()));
+    let claim = b.bind(claim_email);
+    let sql = format!(
+        "with {ctes}up as (insert into user_settings (user_id, default_reminders, email, token_email, updated_at) \
+         select {u}, {rem}::jsonb, {email}::text, {claim}::text, now() where {gate} \
+         on conflict (user_id) do update set default_reminders = excluded.default_reminders, email = excluded.email, \
+         token_email = coalesce(excluded.token_email, user_settings.token_email), updated_at = now() \
+         returning default_reminders, email, token_email, updated_at) \
+         select (select {json} from up)::text, {column}",
+        ctes = rl.ctes,
+        gate = rl.gate,
+        json = settings_json("up"),
+        column = rl.column,
+    );
+    b.finish(sql)
+}
+
+/// A fresh push password (64 hex digits from two `gen_random_uuid()`, PostgreSQL's strong
+/// random source) unless the user's write limit is reached: `[password, retry_after]`
+/// (password null when limited). Nothing is stored: the broker keeps the password.
+/// `claim_email` is recorded like [`create_task`]'s (a device signing in for reminders).
+pub fn issue_push_password(user: &str, limit: u32, claim_email: Option<&str>) -> Statement {
+    let mut b = Binder::default();
+    // The user keys the rate limit and the claim (neither: nothing to bind).
+    let u = if limit == 0 && claim_email.is_none() {
+        String::new()
+    } else {
+        b.bind(user)
+    };
+    let rl = rate_limit(&mut b, &u, limit);
+    let claim = record_claim_email_when(&mut b, &u, claim_email, &rl.gate);
+    let sql = format!(
+        "with {ctes}{claim}pw as (select replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') as p where {gate}) \
+         select (select p from pw), {column}",
+        ctes = rl.ctes,
+        gate = rl.gate,
+        column = rl.column,
+    );
+    b.finish(sql)
+}

@@ -1,0 +1,98 @@
+//! SQL text with bound parameters, and the typed rows a query answers.
+
+use std::marker::PhantomData;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::Value;
+
+/// SQL text and its bound parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// SQL with `$1`, `$2`, … placeholders.
+    pub sql: String,
+    /// The values, in placeholder order.
+    pub params: Vec<Value>,
+}
+
+impl Statement {
+    /// The parameters as the JSON text the Dapr PostgreSQL binding expects in `params`.
+    pub fn params_json(&self) -> String {
+        Value::Array(self.params.clone()).to_string()
+    }
+}
+
+/// Collects bound values and hands out their placeholders (every statement builder of the
+/// platform uses it, so values are never interpolated into SQL).
+#[derive(Default)]
+pub struct Binder(Vec<Value>);
+
+impl Binder {
+    /// Binds a value; answers its placeholder (`$1`, `$2`, …).
+    pub fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.0.push(v.into());
+        format!("${}", self.0.len())
+    }
+
+    /// The statement of `sql` with the values bound so far.
+    pub fn finish(self, sql: String) -> Statement {
+        Statement {
+            sql,
+            params: self.0,
+        }
+    }
+
+    /// The query of `sql` with the values bound so far, answering rows of type `R`.
+    pub fn finish_query<R>(self, sql: String) -> Query<R> {
+        Query::new(self.finish(sql))
+    }
+}
+
+/// A statement that answers rows, each decoded by column name into `R` (a struct whose fields
+/// are the statement's column names: the builder's return type names the row it answers, and a
+/// renamed or missing column fails to decode instead of shifting the others).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query<R> {
+    /// The statement.
+    pub statement: Statement,
+    rows: PhantomData<fn() -> R>,
+}
+
+impl<R> Query<R> {
+    /// Types the rows of `statement`.
+    pub fn new(statement: Statement) -> Self {
+        Query {
+            statement,
+            rows: PhantomData,
+        }
+    }
+}
+
+impl<R> std::ops::Deref for Query<R> {
+    type Target = Statement;
+
+    fn deref(&self) -> &Statement {
+        &self.statement
+    }
+}
+
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub(crate) fn opt_time(t: Option<DateTime<Utc>>) -> Value {
+    t.map(rfc3339).map(Value::String).unwrap_or(Value::Null)
+}
+
+/// A timestamptz as RFC 3339 UTC text (seconds).
+pub(crate) fn ts(expr: &str) -> String {
+    format!(r#"to_char({expr} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"#)
+}
+
+/// A timestamptz as RFC 3339 UTC text (milliseconds).
+pub(crate) fn ts_ms(expr: &str) -> String {
+    format!(r#"to_char({expr} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#)
+}
+
+pub(crate) fn opt_text(v: Option<&str>) -> Value {
+    v.map(Value::from).unwrap_or(Value::Null)
+}

@@ -1,0 +1,285 @@
+//! The Task API's task statements: create, read, list, complete, delete, and the replay of an
+//! idempotent create.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+use domain::cursor::Cursor;
+use domain::schedule::{NextInstance, LOCAL_FORMAT};
+use domain::{CreateTask, Scope, Status, TaskId};
+
+use crate::fragments::*;
+use crate::statement::*;
+
+/// Default and largest page size of the task list.
+pub const PAGE_SIZE: u32 = 50;
+
+/// Creates a task (and its series and reminders) with its `v1.task.created` event, and records
+/// the idempotency key if given, unless the user's write limit is reached. Answers one row
+/// `[task, events, retry_after]`: task null when the key was used or the limit was reached
+/// (then `retry_after` holds the seconds until the window ends). `claim_email`, the caller's
+/// validated token `email` claim, is recorded in `user_settings.token_email` by the same
+/// statement (the reminder dispatcher's fallback address).
+pub fn create_task(
+    user: &str,
+    t: &CreateTask,
+    idempotency: Option<(&str, &str)>,
+    limit: u32,
+    claim_email: Option<&str>,
+) -> Statement {
+    let mut b = Binder::default();
+    let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
+    let claim = record_claim_email(&mut b, &u, claim_email);
+    let title = b.bind(t.title.as_str());
+    let desc = b.bind(t.description.as_str());
+    let prio = b.bind(t.priority.as_str());
+    let due = b.bind(opt_time(t.due_date));
+    let guard = match idempotency {
+        Some((key, _)) => {
+            let k = b.bind(key);
+            format!(
+                "{} and not exists (select 1 from idempotency_keys where user_id = {u} and key = {k})",
+                rl.gate
+            )
+        }
+        None => rl.gate.clone(),
+    };
+    let mut sql = format!("with {}{claim}", rl.ctes);
+    match &t.series {
+        Some(s) => {
+            let rule = b.bind(s.rule.as_str());
+            let tz = b.bind(s.tzid.as_str());
+            let start = b.bind(rfc3339(s.start_at));
+            let local = b.bind(s.dtstart_local.format(LOCAL_FORMAT).to_string());
+            let end = b.bind(opt_time(s.end_date));
+            let mode = b.bind(s.mode.as_str());
+            let upcoming = b.bind(opt_time(s.upcoming));
+            sql.push_str(&format!(
+                "ser as (insert into series (series_id, user_id, title, description, priority, recurrence_pattern, tzid, start_at, dtstart_local, end_date, mode) \
+                 select gen_random_uuid(), {u}, {title}, {desc}, {prio}, {rule}, {tz}, {start}::timestamptz, {local}, {end}::timestamptz, {mode} \
+                 where {guard} returning series_id, recurrence_pattern, end_date), \
+                 ins as (insert into tasks (task_id, series_id, user_id, title, description, priority, due_date, is_recurring, recurrence_id, recurrence_pattern, recurrence_end_date, upcoming_occurrence) \
+                 select gen_random_uuid(), ser.series_id, {u}, {title}, {desc}, {prio}, {due}::timestamptz, true, {due}::timestamptz, ser.recurrence_pattern, ser.end_date, {upcoming}::timestamptz from ser returning *), "
+            ));
+        }
+        None => sql.push_str(&format!(
+            "ins as (insert into tasks (task_id, user_id, title, description, priority, due_date) \
+             select gen_random_uuid(), {u}, {title}, {desc}, {prio}, {due}::timestamptz where {guard} returning *), "
+        )),
+    }
+    // No `reminders` field: the user's default reminders (a task without due date gets none).
+    let offsets = match &t.reminders {
+        Some(given) => format!("{}::jsonb", b.bind(offsets_json(given))),
+        None => default_offsets(&u),
+    };
+    sql.push_str(&format!(
+        "rem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
+         select gen_random_uuid(), ins.task_id, ins.user_id, o.off, o.secs, ins.due_date - o.secs * interval '1 second' \
+         from ins, jsonb_to_recordset({offsets}) as o(off text, secs integer) where ins.due_date is not null \
+         returning offset_text, offset_secs), \
+         body as (select ins.*, {task} as task from ins), \
+         ob as ({outbox}), ",
+        task = task_json("ins", "coalesce((select jsonb_agg(offset_text order by offset_secs desc) from rem), '[]'::jsonb)"),
+        outbox = outbox_insert("body", "v1.task.created", "task-operations", "s.task", ""),
+    ));
+    match idempotency {
+        Some((key, hash)) => {
+            let k = b.bind(key);
+            let h = b.bind(hash);
+            sql.push_str(&format!(
+                "idem as (insert into idempotency_keys (user_id, key, request_hash, task_id, response) \
+                 select {u}, {k}, {h}, body.task_id, body.task from body returning key) "
+            ));
+        }
+        None => sql.push_str("idem as (select 1) "),
+    }
+    sql.push_str(&format!(
+        "select body.task::text, {}, {} from (select 1) one left join body on true",
+        events_of("ob"),
+        rl.column
+    ));
+    b.finish(sql)
+}
+
+/// The stored answer for an idempotency key: `[response, request_hash, task_deleted]`
+/// (`task_deleted` true once the task it created is deleted).
+pub fn idempotent_replay(user: &str, key: &str) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select i.response::text, i.request_hash, coalesce(t.status = 'deleted', true) \
+         from idempotency_keys i left join tasks t on t.task_id = i.task_id \
+         where i.user_id = {} and i.key = {}",
+        b.bind(user),
+        b.bind(key)
+    );
+    b.finish(sql)
+}
+
+/// One task of the user (not deleted): `[task]`.
+pub fn get_task(user: &str, id: &TaskId) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select {}::text from tasks t where t.task_id = {}::uuid and t.user_id = {} and t.status <> 'deleted'",
+        task_json("t", &stored_reminders("t")),
+        b.bind(id.as_str()),
+        b.bind(user)
+    );
+    b.finish(sql)
+}
+
+/// A task's place in its series, for completing or skipping it:
+/// `[status, recurrence_id, rule, dtstart_local, tzid, end_date, mode, is_active]`
+/// (the series columns are null for a one-off task).
+pub fn task_series(user: &str, id: &TaskId) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select t.status, {rid}, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active \
+         from tasks t left join series s on s.series_id = t.series_id \
+         where t.task_id = {id}::uuid and t.user_id = {u} and t.status <> 'deleted'",
+        rid = ts("t.recurrence_id"),
+        end = ts("s.end_date"),
+        id = b.bind(id.as_str()),
+        u = b.bind(user),
+    );
+    b.finish(sql)
+}
+
+/// Filters of the task list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListFilter {
+    /// Only this status (default: everything but deleted).
+    pub status: Option<Status>,
+    /// Due at or after.
+    pub due_from: Option<DateTime<Utc>>,
+    /// Due before.
+    pub due_to: Option<DateTime<Utc>>,
+    /// Only instances of this series.
+    pub series_id: Option<TaskId>,
+    /// Continue after this cursor.
+    pub cursor: Option<Cursor>,
+    /// Page size (1–50).
+    pub limit: u32,
+}
+
+/// One page of the user's tasks, newest first; one row more than the page size tells that
+/// another page exists. Rows: `[task, created_micros, task_id]`.
+pub fn list_tasks(user: &str, f: &ListFilter) -> Statement {
+    let mut b = Binder::default();
+    let u = b.bind(user);
+    let mut conds = vec![format!("t.user_id = {u}")];
+    match f.status {
+        Some(s) => conds.push(format!("t.status = {}", b.bind(s.as_str()))),
+        None => conds.push("t.status <> 'deleted'".into()),
+    }
+    if let Some(from) = f.due_from {
+        conds.push(format!(
+            "t.due_date >= {}::timestamptz",
+            b.bind(rfc3339(from))
+        ));
+    }
+    if let Some(to) = f.due_to {
+        conds.push(format!("t.due_date < {}::timestamptz", b.bind(rfc3339(to))));
+    }
+    if let Some(s) = &f.series_id {
+        conds.push(format!("t.series_id = {}::uuid", b.bind(s.as_str())));
+    }
+    if let Some(c) = &f.cursor {
+        conds.push(format!(
+            "(t.created_at, t.task_id) < (timestamptz 'epoch' + {}::bigint * interval '1 microsecond', {}::uuid)",
+            b.bind(c.created_micros.to_string()),
+            b.bind(c.task_id.as_str())
+        ));
+    }
+    let limit = b.bind(i64::from(f.limit.clamp(1, PAGE_SIZE)) + 1);
+    let sql = format!(
+        "select {}::text, ((extract(epoch from t.created_at) * 1000000)::bigint)::text, t.task_id::text \
+         from tasks t where {} order by t.created_at desc, t.task_id desc limit {limit}",
+        task_json("t", &stored_reminders("t")),
+        conds.join(" and ")
+    );
+    b.finish(sql)
+}
+
+/// Completes a pending task (a completed one is answered as is: idempotent) with its
+/// `v1.task.completed` event, and creates the series' next instance if given.
+/// Answers one row `[task, events, retry_after]`: task null if the task does not exist for the
+/// user or the write limit is reached (then `retry_after` is set). `claim_email` is recorded
+/// like [`create_task`]'s (the series' next instance gets reminders).
+pub fn complete_task(
+    user: &str,
+    id: &TaskId,
+    next: Option<NextInstance>,
+    limit: u32,
+    claim_email: Option<&str>,
+) -> Statement {
+    let mut b = Binder::default();
+    let idp = b.bind(id.as_str());
+    let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
+    let claim = record_claim_email_when(&mut b, &u, claim_email, "exists (select 1 from upd)");
+    let nxt = next_instance_ctes(&mut b, "upd", next);
+    let sql = format!(
+        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
+         upd as (update tasks t set status = 'completed', completed_at = now(), updated_at = now(), version = t.version + 1 \
+         from cur where t.task_id = cur.task_id and cur.status = 'pending' returning t.*), \
+         {nxt}\
+         {claim}ob as ({outbox}) \
+         select coalesce((select {upd_json} from upd), (select {cur_json} from cur))::text, \
+         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from ob o union all select {e2} from nob o) x)::text, \
+         {rate}",
+        rlc = rl.ctes,
+        gate = rl.gate,
+        rate = rl.column,
+        outbox = outbox_insert("upd", "v1.task.completed", "task-operations", &task_json("s", &stored_reminders("s")), ""),
+        upd_json = task_json("upd", &stored_reminders("upd")),
+        cur_json = task_json("cur", &stored_reminders("cur")),
+        e1 = event_json("o"),
+        e2 = event_json("o"),
+    );
+    b.finish(sql)
+}
+
+/// Deletes a task (`this`; completed instances stay in history unless deleted one by one), or
+/// for a series instance this and later pending instances (`following`, the series ends
+/// before it) or all pending instances (`all`, the series stops). One `v1.task.deleted` event
+/// per deleted task; `next` is the instance to create when one instance is skipped.
+/// Answers one row `[deleted count, events, retry_after]`: no task was deleted if it does not
+/// exist for the user or the write limit is reached (then `retry_after` is set).
+pub fn delete_task(
+    user: &str,
+    id: &TaskId,
+    scope: Scope,
+    next: Option<NextInstance>,
+    limit: u32,
+) -> Statement {
+    let mut b = Binder::default();
+    let idp = b.bind(id.as_str());
+    let u = b.bind(user);
+    let rl = rate_limit(&mut b, &u, limit);
+    let sc = b.bind(scope.as_str());
+    let nxt = next_instance_ctes(&mut b, "one", next);
+    let sql = format!(
+        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
+         del as (update tasks t set status = 'deleted', updated_at = now(), version = t.version + 1 from cur \
+         where t.task_id = cur.task_id or ({sc} <> 'this' and cur.series_id is not null and t.series_id = cur.series_id \
+         and t.status = 'pending' and ({sc} = 'all' or t.recurrence_id >= cur.recurrence_id)) returning t.*), \
+         ser as (update series s set is_active = ({sc} = 'following'), \
+         end_date = case when {sc} = 'following' then cur.recurrence_id - interval '1 second' else s.end_date end, \
+         updated_at = now() from cur where {sc} <> 'this' and s.series_id = cur.series_id returning s.series_id), \
+         one as (select * from del where {sc} = 'this' and del.status = 'deleted' and del.series_id is not null and del.completed_at is null), \
+         {nxt}\
+         ob as ({outbox}) \
+         select (select count(*) from del), \
+         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from ob o union all select {e2} from nob o) x)::text, \
+         {rate}",
+        rlc = rl.ctes,
+        gate = rl.gate,
+        rate = rl.column,
+        outbox = outbox_insert("del", "v1.task.deleted", "task-operations", &task_json("s", &stored_reminders("s")), &format!(", 'scope', {sc}::text")),
+        e1 = event_json("o"),
+        e2 = event_json("o"),
+    );
+    b.finish(sql)
+}
