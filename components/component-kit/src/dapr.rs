@@ -12,13 +12,13 @@
 use std::future::Future;
 use std::task::Poll;
 
-use store::guard as completion;
 use futures::SinkExt;
 use serde_json::{json, Value};
 use spin_sdk::http::conversions::{TryFromIncomingResponse, TryIntoOutgoingRequest};
 use spin_sdk::http::{IncomingResponse, Method, Request, Response};
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
 use spin_sdk::wit::wasi::http0_2_0::types::{FutureIncomingResponse, RequestOptions};
+use store::guard as completion;
 
 use crate::config;
 
@@ -212,7 +212,7 @@ impl Dapr {
         }
     }
 
-    /// Runs a query through a `bindings.postgresql` binding; answers its rows (arrays of values).
+    /// Runs a query through a `bindings.postgresql` binding; answers its rows by column name.
     /// `params` is the JSON array text of the bound values. The statement is sent
     /// [`guard`](store::guard::guard)ed, so a statement that failed while executing (which
     /// the binding answers like an empty result) is [`DaprError::Incomplete`], never "no rows".
@@ -221,7 +221,7 @@ impl Dapr {
         binding: &str,
         sql: &str,
         params: &str,
-    ) -> Result<Vec<Vec<Value>>, DaprError> {
+    ) -> Result<Vec<completion::Row>, DaprError> {
         let guarded = completion::guard(sql).map_err(|e| DaprError::Decode(e.to_string()))?;
         let body = self.binding(binding, "query", &guarded, params).await?;
         let rows = match serde_json::from_slice::<Value>(&body) {

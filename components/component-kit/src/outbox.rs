@@ -5,65 +5,13 @@
 //! works) and left to the Task API's repair jobs, which publish whatever is due with the source
 //! the row was written with.
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
-
 use crate::dapr::{Dapr, DaprError};
 use crate::db::exec;
 
 /// The Dapr pub/sub component.
 pub const PUBSUB: &str = "pubsub";
 
-/// An outbox event as the SQL statements answer it.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct OutboxEvent {
-    /// Event id = CloudEvent `id`.
-    pub event_id: String,
-    /// `v1.task.created` …
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// Kafka topic.
-    pub topic: String,
-    /// Owner; the partition key.
-    pub user_id: String,
-    /// CloudEvent `source` of the service that wrote the row.
-    #[serde(default)]
-    pub source: Option<String>,
-    /// Commit time (RFC 3339, ms).
-    pub time: String,
-    /// The payload.
-    pub data: Value,
-}
-
-impl OutboxEvent {
-    /// The CloudEvent 1.0 JSON of the event; `None` if the row is not a valid event.
-    pub fn cloud_event(&self) -> Option<String> {
-        let time = DateTime::parse_from_rfc3339(&self.time)
-            .ok()?
-            .with_timezone(&Utc);
-        events::CloudEvent::new(
-            &self.event_id,
-            self.source.as_deref()?,
-            &self.event_type,
-            time,
-            Some(self.user_id.clone()),
-            self.data.clone(),
-        )
-        .ok()
-        .map(|e| e.to_json())
-    }
-}
-
-/// Parses the `events` JSON array column of a write.
-pub fn events_of(col: Option<Value>) -> Vec<OutboxEvent> {
-    col.and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default()
-}
-
-/// Parses the `events` column of a write as the binding answers it (JSON cast to text).
-pub fn events_in(col: Option<&str>) -> Vec<OutboxEvent> {
-    events_of(col.and_then(|t| serde_json::from_str(t).ok()))
-}
+pub use store::outbox::{Events, OutboxEvent};
 
 /// What a publish round achieved.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -132,21 +80,14 @@ pub async fn republish_due(dapr: &Dapr, batch: u32) -> Result<Published, DaprErr
     let rows = crate::db::query(dapr, &store::outbox::unpublished(batch)).await?;
     let mut events = Vec::with_capacity(rows.len());
     let mut parked = 0;
-    for row in &rows {
-        let id = row.first().and_then(Value::as_str).unwrap_or_default();
-        let decoded = row
-            .get(1)
-            .and_then(Value::as_str)
-            .ok_or_else(|| "no event column".to_string())
-            .and_then(|t| serde_json::from_str::<OutboxEvent>(t).map_err(|e| e.to_string()));
-        match decoded {
+    for row in rows {
+        match serde_json::from_value::<OutboxEvent>(row.event) {
             Ok(e) => events.push(e),
-            Err(why) if !id.is_empty() => {
+            Err(why) => {
                 let reason = format!("not a valid outbox event: {why}");
-                let _ = exec(dapr, &store::outbox::park(id, &reason)).await;
+                let _ = exec(dapr, &store::outbox::park(&row.event_id, &reason)).await;
                 parked += 1;
             }
-            Err(why) => eprintln!("unreadable outbox row {row:?}: {why}"),
         }
     }
     let mut result = publish(dapr, &events).await;
@@ -209,6 +150,7 @@ async fn mark_published(dapr: &Dapr, ids: &[&str]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn event(source: Option<&str>) -> OutboxEvent {
         OutboxEvent {

@@ -11,9 +11,9 @@ use component_kit::bearer::authenticate;
 use component_kit::dapr::Dapr;
 use component_kit::db::query;
 use component_kit::json;
-use store::changes::{self, Poison};
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
+use store::changes::{self, Poison};
 
 use crate::error::DashError;
 use crate::preview::param;
@@ -42,11 +42,8 @@ pub async fn record(body: &[u8]) -> Response {
     }
 }
 
-fn seq_of(rows: &[Vec<Value>]) -> i64 {
-    rows.first()
-        .and_then(|r| r.first())
-        .and_then(Value::as_i64)
-        .unwrap_or(0)
+fn seq_of(rows: &[changes::Seq]) -> i64 {
+    rows.first().map_or(0, |r| r.seq)
 }
 
 fn number(query: &str, name: &str) -> Result<Option<i64>, DashError> {
@@ -83,14 +80,10 @@ pub async fn poll(req: Request) -> Result<Response, DashError> {
         }
         if cursor > after {
             let rows = query(&dapr, &changes::after(&user, after)).await?;
-            let last = rows
-                .last()
-                .and_then(|r| r.first())
-                .and_then(Value::as_i64)
-                .unwrap_or(cursor);
+            let last = rows.last().map_or(cursor, |r| r.seq);
             return Ok(answer(
                 last,
-                rows.iter().map(|r| changes::row_json(r)).collect(),
+                rows.iter().map(changes::ChangeRow::to_json).collect(),
                 false,
             ));
         }

@@ -19,12 +19,13 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use component_kit::dapr::{Dapr, DaprError};
 use domain::engine::{self, precreate_lead_secs, Chain, PRECREATE_CONSUMER};
-use store::engine::BatchItem;
 use domain::{Mode, TaskId};
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
+use store::engine::BatchItem;
 
-use component_kit::db::{query, text, time};
+use component_kit::db::query;
+use store::outbox::Events;
 
 use crate::outcome::publish_bulk;
 
@@ -70,26 +71,25 @@ pub async fn on_start() {
     }
 }
 
-/// A chain row of `store::engine::series_chains` / `store::engine::stuck_chains`.
-pub fn chain(row: &[Value]) -> Option<Chain> {
-    let series_id = TaskId::parse(text(row, 0)?)?;
-    let mode = text(row, 5)
-        .and_then(|m| Mode::parse(m).ok())
-        .unwrap_or_default();
-    let series = match (text(row, 1), text(row, 2), text(row, 3)) {
-        (Some(rule), Some(local), Some(tzid)) => {
-            domain::schedule::stored_series(rule, local, tzid, time(row, 4), mode)
-        }
-        _ => None,
-    };
+/// The engine's chain of a `store::engine::series_chains` / `stuck_chains` row; `None` if its
+/// series id is not a UUID.
+pub fn chain(row: &store::engine::Chain) -> Option<Chain> {
+    let series_id = TaskId::parse(&row.series_id)?;
+    let mode = Mode::parse(&row.mode).unwrap_or_default();
     Some(Chain {
         series_id,
-        series,
-        active: row.get(6).and_then(Value::as_bool) == Some(true),
-        frontier: time(row, 7),
-        frontier_upcoming: time(row, 8),
-        counted_through: time(row, 9),
-        lead_secs: precreate_lead_secs(row.get(10).and_then(Value::as_i64)),
+        series: domain::schedule::stored_series(
+            &row.rule,
+            &row.dtstart_local,
+            &row.tzid,
+            row.end_date,
+            mode,
+        ),
+        active: row.is_active,
+        frontier: row.frontier,
+        frontier_upcoming: row.frontier_upcoming,
+        counted_through: row.caught_up_through,
+        lead_secs: precreate_lead_secs(row.largest_offset_secs),
     })
 }
 
@@ -139,7 +139,7 @@ struct Page {
     skipped: u64,
     created: u64,
     /// The outbox events of the page's batch statement.
-    events: Option<String>,
+    events: Events,
     scan_ms: u128,
     plan_ms: u128,
     insert_ms: u128,
@@ -156,7 +156,7 @@ async fn page(dapr: &Dapr, cursor: &str, now: DateTime<Utc>) -> Result<Page, Dap
     p.scan_ms = t.elapsed().as_millis();
     let t = std::time::Instant::now();
     let mut batch = Vec::new();
-    for c in rows.iter().filter_map(|r| chain(r)) {
+    for c in rows.iter().filter_map(chain) {
         p.last = Some(c.series_id.as_str().to_string());
         p.series += 1;
         let mut r = engine::resume(&c, now);
@@ -174,7 +174,8 @@ async fn page(dapr: &Dapr, cursor: &str, now: DateTime<Utc>) -> Result<Page, Dap
         }
         crate::precreate::apply(dapr, &r, c.lead_secs).await?;
         if r.skipped > 0 {
-            let rec = store::engine::record_catch_up(&c.series_id, r.skipped, now, c.counted_through);
+            let rec =
+                store::engine::record_catch_up(&c.series_id, r.skipped, now, c.counted_through);
             component_kit::db::exec(dapr, &rec).await?;
             eprintln!(
                 "recurrence-engine: catch-up of series {}: {} missed occurrence(s) skipped and counted",
@@ -187,11 +188,15 @@ async fn page(dapr: &Dapr, cursor: &str, now: DateTime<Utc>) -> Result<Page, Dap
     p.plan_ms = t.elapsed().as_millis();
     if !batch.is_empty() {
         let t = std::time::Instant::now();
-        let out = query(dapr, &store::engine::precreate_batch(PRECREATE_CONSUMER, &batch)).await?;
+        let out = query(
+            dapr,
+            &store::engine::precreate_batch(PRECREATE_CONSUMER, &batch),
+        )
+        .await?;
         p.insert_ms = t.elapsed().as_millis();
         if let Some(row) = out.first() {
-            p.created = row.get(1).and_then(Value::as_u64).unwrap_or(0);
-            p.events = text(row, 2).map(str::to_string);
+            p.created = u64::try_from(row.created).unwrap_or(0);
+            p.events = row.events.clone();
         }
     }
     Ok(p)
@@ -208,13 +213,10 @@ async fn run(dapr: &Dapr, after: &str, now: DateTime<Utc>) -> Result<Value, Dapr
     // one alone (`publish`).
     let (mut scan_ms, mut plan_ms, mut insert_ms, mut overlap_ms, mut publish_ms) =
         (0u128, 0u128, 0u128, 0u128, 0u128);
-    let mut pending: Option<String> = None;
+    let mut pending = Events::default();
     for _ in 0..PAGES_PER_TRIGGER {
         let t = std::time::Instant::now();
-        let (p, ()) = futures::join!(
-            page(dapr, &cursor, now),
-            publish_bulk(dapr, pending.as_deref())
-        );
+        let (p, ()) = futures::join!(page(dapr, &cursor, now), publish_bulk(dapr, &pending));
         overlap_ms += t.elapsed().as_millis();
         let p = p?;
         if let Some(last) = p.last {
@@ -245,7 +247,7 @@ async fn run(dapr: &Dapr, after: &str, now: DateTime<Utc>) -> Result<Value, Dapr
         }
     }
     let t = std::time::Instant::now();
-    publish_bulk(dapr, pending.as_deref()).await;
+    publish_bulk(dapr, &pending).await;
     publish_ms += t.elapsed().as_millis();
     let summary = json!({"series": series, "skipped": skipped, "created": created,
                          "seconds": started.elapsed().as_secs_f64(), "rate_limit": rate,

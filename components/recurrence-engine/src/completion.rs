@@ -11,11 +11,11 @@
 use component_kit::dapr::Dapr;
 use domain::engine::{self, Operation, Poison, StoredInstance, COMPLETION_CONSUMER};
 use domain::Mode;
-use serde_json::Value;
 use spin_sdk::http::Response;
+use store::engine::CompletedInstance;
 
 use crate::outcome::{publish, verdict, Verdict};
-use component_kit::db::{query, text, time};
+use component_kit::db::query;
 
 /// Handles one delivery of `task-operations`.
 pub async fn handle(body: &[u8]) -> Response {
@@ -43,11 +43,16 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
         Ok(None) => return Verdict::Success,
         Err(p) => return Verdict::Drop(p),
     };
-    let rows = match query(dapr, &store::engine::completed_instance(&c.user_id, &c.task_id)).await {
+    let rows = match query(
+        dapr,
+        &store::engine::completed_instance(&c.user_id, &c.task_id),
+    )
+    .await
+    {
         Ok(rows) => rows,
         Err(e) => return Verdict::Retry(e),
     };
-    let Some(instance) = rows.first().and_then(|r| stored(r)) else {
+    let Some(instance) = rows.first().and_then(stored) else {
         return Verdict::Drop(Poison::Unknown {
             event_id: c.event_id.clone(),
             task_id: c.task_id.as_str().to_string(),
@@ -57,19 +62,19 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
         Ok(n) => n,
         Err(p) => return Verdict::Drop(p),
     };
-    let stmt = store::engine::ensure_next_instance(COMPLETION_CONSUMER, &c.event_id, &c.task_id, next);
+    let stmt =
+        store::engine::ensure_next_instance(COMPLETION_CONSUMER, &c.event_id, &c.task_id, next);
     match query(dapr, &stmt).await {
         Ok(rows) => {
             if let Some(row) = rows.first() {
-                let created = row.get(1).and_then(Value::as_i64).unwrap_or(0);
-                if created > 0 {
+                if row.created > 0 {
                     eprintln!(
                         "recurrence-engine: event {} created the missing next instance of series {}",
                         c.event_id,
                         c.series_id.as_str()
                     );
                 }
-                publish(dapr, text(row, 2)).await;
+                publish(dapr, &row.events).await;
             }
             Verdict::Success
         }
@@ -78,16 +83,14 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
 }
 
 /// A completed instance row; `None` if it is not completed (or its columns are not readable).
-fn stored(row: &[Value]) -> Option<StoredInstance> {
+fn stored(row: &CompletedInstance) -> Option<StoredInstance> {
     Some(StoredInstance {
-        recurrence_id: time(row, 1)?,
-        rule: text(row, 2)?.to_string(),
-        dtstart_local: text(row, 3)?.to_string(),
-        tzid: text(row, 4)?.to_string(),
-        end_date: time(row, 5),
-        mode: text(row, 6)
-            .and_then(|m| Mode::parse(m).ok())
-            .unwrap_or_default(),
-        completed_at: time(row, 7)?,
+        recurrence_id: row.recurrence_id?,
+        rule: row.rule.clone(),
+        dtstart_local: row.dtstart_local.clone(),
+        tzid: row.tzid.clone(),
+        end_date: row.end_date,
+        mode: Mode::parse(&row.mode).unwrap_or_default(),
+        completed_at: row.completed_at?,
     })
 }

@@ -33,7 +33,7 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
         Ok(rows) => rows,
         Err(e) => return Verdict::Retry(e),
     };
-    let chains: Vec<_> = rows.iter().filter_map(|r| chain(r)).collect();
+    let chains: Vec<_> = rows.iter().filter_map(chain).collect();
     if !chains.iter().any(|c| c.series_id == change.series[0]) {
         return Verdict::Drop(Poison::Unknown {
             event_id: change.event_id,

@@ -38,11 +38,11 @@ pub(crate) fn verdict(v: Verdict) -> Response {
 
 /// Publishes the outbox events of a write statement's `events` column in order and marks them
 /// published. A failure leaves them unpublished for the Task API's outbox sweep job.
-pub(crate) async fn publish(dapr: &Dapr, events: Option<&str>) {
-    outbox::publish(dapr, &outbox::events_in(events)).await;
+pub(crate) async fn publish(dapr: &Dapr, events: &outbox::Events) {
+    outbox::publish(dapr, &events.0).await;
 }
 
 /// Publishes the outbox events of a batch statement with one bulk call per topic.
-pub(crate) async fn publish_bulk(dapr: &Dapr, events: Option<&str>) {
-    outbox::publish_bulk(dapr, &outbox::events_in(events)).await;
+pub(crate) async fn publish_bulk(dapr: &Dapr, events: &outbox::Events) {
+    outbox::publish_bulk(dapr, &events.0).await;
 }

@@ -13,7 +13,7 @@ use domain::Mode;
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
 
-use component_kit::db::{query, text, time};
+use component_kit::db::query;
 
 use crate::outcome::publish;
 
@@ -91,15 +91,17 @@ async fn run(dapr: &Dapr, name: &str, p: &Precreate) -> Result<Value, DaprError>
     let Some(row) = rows.first() else {
         return Ok(json!({"status": "ignored", "reason": "unknown series"}));
     };
-    let active = row.get(5).and_then(Value::as_bool) == Some(true);
-    let mode = text(row, 4)
-        .and_then(|m| Mode::parse(m).ok())
-        .unwrap_or_default();
-    let series = match (text(row, 0), text(row, 1), text(row, 2)) {
-        (Some(rule), Some(local), Some(tzid)) if active && mode == Mode::Fixed => {
-            domain::schedule::stored_series(rule, local, tzid, time(row, 3), mode)
-        }
-        _ => None,
+    let mode = Mode::parse(&row.mode).unwrap_or_default();
+    let series = if row.is_active && mode == Mode::Fixed {
+        domain::schedule::stored_series(
+            &row.rule,
+            &row.dtstart_local,
+            &row.tzid,
+            row.end_date,
+            mode,
+        )
+    } else {
+        None
     };
     let Some(series) = series else {
         return Ok(
@@ -119,16 +121,12 @@ async fn run(dapr: &Dapr, name: &str, p: &Precreate) -> Result<Value, DaprError>
         upcoming,
     );
     let rows = query(dapr, &stmt).await?;
-    let created = rows
-        .first()
-        .and_then(|r| r.get(1))
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let created = rows.first().map_or(0, |r| r.created);
     if let Some(row) = rows.first() {
-        publish(dapr, text(row, 2)).await;
+        publish(dapr, &row.events).await;
     }
     // The next instance copies this one's reminders: its lead follows the largest of them.
-    let lead = precreate_lead_secs(rows.first().and_then(|r| r.get(3)).and_then(Value::as_i64));
+    let lead = precreate_lead_secs(rows.first().and_then(|r| r.largest_offset_secs));
     if let Some(next) = upcoming {
         schedule(
             dapr,

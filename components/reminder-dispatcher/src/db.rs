@@ -4,7 +4,7 @@ use component_kit::dapr::{Dapr, DaprError};
 use serde_json::json;
 use spin_sdk::http::Response;
 
-pub use component_kit::db::{flag, int, query, text, time};
+pub use component_kit::db::query;
 
 /// The Dapr pub/sub component.
 pub const PUBSUB: &str = "pubsub";

@@ -10,10 +10,10 @@ use component_kit::dapr::{Dapr, DaprError};
 use futures::future::join_all;
 use notify::alert::{self, Alert, Due};
 use notify::message::{self, Message, Reminder};
-use store::reminders::{Delivery, Outcome};
 use notify::Channel;
+use store::reminders::{Delivery, Outcome};
 
-use crate::db::{flag, int, query, text, time, Verdict};
+use crate::db::{query, Verdict};
 
 /// The Dapr output binding of each channel.
 fn binding(channel: Channel) -> &'static str {
@@ -65,46 +65,44 @@ async fn deliver(dapr: &Dapr, due: &Due) -> Result<Verdict, DaprError> {
         // Cancelled, missed, moved to another time, or its task is done: nothing to send.
         return Ok(Verdict::Success);
     };
-    let (Some(task_id), Some(user_id), Some(title), Some(offset), Some(offset_secs), Some(at)) = (
-        text(first, 3).and_then(domain::TaskId::parse),
-        text(first, 4),
-        text(first, 5),
-        text(first, 7),
-        int(first, 8),
-        time(first, 9),
-    ) else {
+    let Some(task_id) = domain::TaskId::parse(&first.task_id) else {
         return Ok(Verdict::Drop(format!(
             "event {}: unreadable reminder row {first:?}",
             due.event_id
         )));
     };
+    let at = first.remind_at;
     let reminder = Reminder {
         reminder_id: due.reminder_id.clone(),
         task_id,
-        user_id: user_id.to_string(),
-        title: title.to_string(),
-        due_date: time(first, 6),
-        offset: offset.to_string(),
-        offset_secs,
+        user_id: first.user_id.clone(),
+        title: first.title.clone(),
+        due_date: first.due_date,
+        offset: first.offset_text.clone(),
+        offset_secs: first.offset_secs,
         remind_at: at,
-        email: text(first, 10).map(str::to_string),
+        email: first.email.clone(),
     };
     let msg = message::compose_at(&reminder, Utc::now());
     let mut claimed = Vec::new();
     let mut in_flight = Vec::new();
     for row in &rows {
-        let Some(channel) = text(row, 0).and_then(Channel::parse) else {
+        let Some(channel) = Channel::parse(&row.channel) else {
             continue;
         };
-        if flag(row, 1) {
+        if row.claimed {
             claimed.push(channel);
-        } else if text(row, 2) != Some("sent") {
+        } else if row.previous_status.as_deref() != Some("sent") {
             in_flight.push(channel.as_str());
         }
     }
     let outcomes = join_all(claimed.iter().map(|c| send(dapr, *c, &reminder, &msg))).await;
     if !outcomes.is_empty() {
-        query(dapr, &store::reminders::record_outcome(&due.reminder_id, at, &outcomes)).await?;
+        query(
+            dapr,
+            &store::reminders::record_outcome(&due.reminder_id, at, &outcomes),
+        )
+        .await?;
     }
     let failed: Vec<String> = outcomes
         .iter()

@@ -11,9 +11,9 @@ use component_kit::outbox;
 use domain::TaskId;
 use notify::input::{self, TaskChange};
 use notify::job::job_name;
-use notify::reconcile::{self, ReminderRow, Work};
+use notify::reconcile::{self, Work};
 
-use crate::db::{flag, query, text, time, Verdict};
+use crate::db::{query, Verdict};
 
 /// Handles one delivery of `task-operations` or `task-modifications`.
 pub async fn handle(body: &[u8]) -> spin_sdk::http::Response {
@@ -28,26 +28,12 @@ pub async fn handle(body: &[u8]) -> spin_sdk::http::Response {
     verdict.answer("task events")
 }
 
-/// One row of the reconcile statement, if readable.
-fn reminder_row(row: &[serde_json::Value]) -> Option<ReminderRow> {
-    Some(ReminderRow {
-        reminder_id: text(row, 0).and_then(TaskId::parse)?,
-        task_id: text(row, 1).and_then(TaskId::parse)?,
-        user_id: text(row, 2)?.to_string(),
-        status: text(row, 3)?.to_string(),
-        remind_at: time(row, 4),
-        has_job: text(row, 5).is_some(),
-        task_status: text(row, 6).unwrap_or("closed").to_string(),
-        newly_cancelled: flag(row, 7),
-    })
-}
-
 async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
     let rows = query(dapr, &store::reminders::reconcile_task(&change.task_id)).await?;
     let now = Utc::now();
     let (mut scheduled, mut cleared, mut missed) = (Vec::new(), Vec::new(), Vec::new());
     for raw in &rows {
-        let Some(row) = reminder_row(raw) else {
+        let Some(row) = raw.plan_row() else {
             eprintln!("notification: unreadable reminder row {raw:?}");
             continue;
         };
@@ -73,19 +59,20 @@ async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
     // The cancellations this statement committed, with their outbox rows: published now; a
     // failure is left to the outbox's repair jobs (never lost with a redelivery that no longer
     // sees the reminder as newly cancelled).
-    let cancellations = rows
-        .first()
-        .map(|r| outbox::events_of(text(r, 8).and_then(|t| serde_json::from_str(t).ok())))
-        .unwrap_or_default();
+    let cancellations = rows.first().map(|r| r.events.0.clone()).unwrap_or_default();
     if !cancellations.is_empty() {
         outbox::publish(dapr, &cancellations).await;
     }
     if scheduled.is_empty() && cleared.is_empty() && missed.is_empty() {
         return Ok(());
     }
-    let rows = query(dapr, &store::reminders::record_jobs(&scheduled, &cleared, &missed)).await?;
+    let rows = query(
+        dapr,
+        &store::reminders::record_jobs(&scheduled, &cleared, &missed),
+    )
+    .await?;
     // A reminder cancelled while its job was being scheduled: delete that job again.
-    let orphans = rows.first().and_then(|r| text(r, 0)).unwrap_or_default();
+    let orphans = rows.first().map(|r| r.orphans.as_str()).unwrap_or_default();
     for id in orphans.split(',').filter_map(TaskId::parse) {
         dapr.delete_job(&job_name(&id)).await?;
     }

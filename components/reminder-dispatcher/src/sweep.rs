@@ -15,7 +15,7 @@ use notify::job::ReminderJob;
 use serde_json::json;
 use spin_sdk::http::Response;
 
-use crate::db::{publish_alert, query, text, time};
+use crate::db::{publish_alert, query};
 
 /// The sweep job's name (outside the `reminder-` prefix of reminder jobs).
 pub const JOB: &str = "sweep-reminders";
@@ -32,13 +32,13 @@ pub async fn schedule() {
     }
 }
 
-/// One row of [`store::reminders::overdue_undelivered`], if readable.
-fn reminder_job(row: &[serde_json::Value]) -> Option<ReminderJob> {
+/// The job of an overdue reminder; `None` if an id is not a UUID.
+fn reminder_job(row: &store::reminders::OverdueReminder) -> Option<ReminderJob> {
     Some(ReminderJob {
-        reminder_id: text(row, 0).and_then(TaskId::parse)?,
-        task_id: text(row, 1).and_then(TaskId::parse)?,
-        user_id: text(row, 2)?.to_string(),
-        remind_at: time(row, 3)?,
+        reminder_id: TaskId::parse(&row.reminder_id)?,
+        task_id: TaskId::parse(&row.task_id)?,
+        user_id: row.user_id.clone(),
+        remind_at: row.remind_at,
     })
 }
 

@@ -5,22 +5,22 @@ use chrono::{DateTime, Utc};
 use component_kit::dapr::Dapr;
 use domain::cursor::Cursor;
 use domain::schedule::NextInstance;
-use store::tasks::ListFilter;
 use domain::{channel, edit, schedule};
 use domain::{Mode, Scope, Status, TaskId};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Params, Request, Response};
+use store::tasks::ListFilter;
 
 use crate::error::ApiError;
 use crate::request::{
     authenticate, authenticate_caller, check_rate, if_match, json_body, param, query_params,
     rate_limit_per_minute,
 };
-use component_kit::db::{self, text};
+use component_kit::db;
 use component_kit::json;
 
-use crate::upkeep::{self, events_of};
+use crate::upkeep;
 
 type Answer = Result<Response, ApiError>;
 
@@ -85,14 +85,15 @@ pub async fn create(req: Request, _p: Params) -> Answer {
         Err(e) => return Err(e.into()),
     };
     if let Some(row) = rows.first() {
-        check_rate(row, 2)?;
+        check_rate(row.retry_after)?;
     }
     let created = rows
-        .first()
-        .and_then(|row| db::json(row, 0).map(|t| (row, t)));
+        .into_iter()
+        .next()
+        .and_then(|row| row.task.clone().map(|t| (row, t)));
     match (created, key) {
         (Some((row, created)), _) => {
-            upkeep::publish(&dapr, &events_of(db::json(row, 1))).await;
+            upkeep::publish(&dapr, &row.events.0).await;
             Ok(task_response(201, &created))
         }
         (None, Some(k)) => {
@@ -103,15 +104,14 @@ pub async fn create(req: Request, _p: Params) -> Answer {
                 (None, Some(e)) => return Err(e.into()),
                 (None, None) => return Err(ApiError::IdempotencyMismatch),
             };
-            if text(row, 1) != Some(hash.as_str()) {
+            if row.request_hash != hash {
                 return Err(ApiError::IdempotencyMismatch);
             }
             // Replaying a task deleted since would answer a resource that no longer exists.
-            if row.get(2).and_then(Value::as_bool) != Some(false) {
+            if row.task_deleted {
                 return Err(ApiError::IdempotencyTaskDeleted);
             }
-            let first = db::json(row, 0).ok_or(ApiError::NotFound)?;
-            let mut resp = task_response(201, &first);
+            let mut resp = task_response(201, &row.response);
             resp.set_header("idempotent-replayed", "true");
             Ok(resp)
         }
@@ -158,11 +158,11 @@ pub async fn list(req: Request, _p: Params) -> Answer {
     let rows = db::query(&dapr, &store::tasks::list_tasks(&user, &filter)).await?;
     let more = rows.len() > filter.limit as usize;
     let page = &rows[..rows.len().min(filter.limit as usize)];
-    let items: Vec<Value> = page.iter().filter_map(|r| db::json(r, 0)).collect();
+    let items: Vec<&Value> = page.iter().map(|r| &r.task).collect();
     let next_cursor = match (more, page.last()) {
         (true, Some(last)) => {
-            let micros = text(last, 1).and_then(|m| m.parse().ok());
-            let id = text(last, 2).and_then(TaskId::parse);
+            let micros = last.created_micros.parse().ok();
+            let id = TaskId::parse(&last.task_id);
             micros.zip(id).map(|(created_micros, task_id)| {
                 Cursor {
                     created_micros,
@@ -185,11 +185,8 @@ pub async fn get(req: Request, p: Params) -> Answer {
     let user = authenticate(&req, &dapr).await?;
     let id = path_id(&p, "id")?;
     let rows = db::query(&dapr, &store::tasks::get_task(&user, &id)).await?;
-    let task = rows
-        .first()
-        .and_then(|r| db::json(r, 0))
-        .ok_or(ApiError::NotFound)?;
-    Ok(task_response(200, &task))
+    let task = rows.first().ok_or(ApiError::NotFound)?;
+    Ok(task_response(200, &task.task))
 }
 
 /// The series' next instance after this one is completed or skipped, if it is a pending
@@ -203,18 +200,20 @@ async fn next_instance(
     let Some(row) = rows.first() else {
         return Ok(None);
     };
-    if text(row, 0) != Some("pending") || row.get(7).and_then(Value::as_bool) != Some(true) {
+    if row.status != "pending" || row.is_active != Some(true) {
         return Ok(Some(None));
     }
     let (Some(rule), Some(local), Some(tzid), Some(rid)) =
-        (text(row, 2), text(row, 3), text(row, 4), db::time(row, 1))
+        (&row.rule, &row.dtstart_local, &row.tzid, row.recurrence_id)
     else {
         return Ok(Some(None));
     };
-    let mode = text(row, 6)
+    let mode = row
+        .mode
+        .as_deref()
         .and_then(|m| Mode::parse(m).ok())
         .unwrap_or_default();
-    let Some(series) = schedule::stored_series(rule, local, tzid, db::time(row, 5), mode) else {
+    let Some(series) = schedule::stored_series(rule, local, tzid, row.end_date, mode) else {
         return Ok(Some(None));
     };
     Ok(Some(
@@ -241,10 +240,10 @@ pub async fn complete(req: Request, p: Params) -> Answer {
     );
     let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    check_rate(row, 2)?;
-    let task = db::json(row, 0).ok_or(ApiError::NotFound)?;
-    upkeep::publish(&dapr, &events_of(db::json(row, 1))).await;
-    Ok(task_response(200, &task))
+    check_rate(row.retry_after)?;
+    let task = row.task.as_ref().ok_or(ApiError::NotFound)?;
+    upkeep::publish(&dapr, &row.events.0).await;
+    Ok(task_response(200, task))
 }
 
 fn scope_param(q: &[(String, String)]) -> Result<Scope, ApiError> {
@@ -290,14 +289,14 @@ pub async fn patch(req: Request, p: Params) -> Answer {
     };
     let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    check_rate(row, 3)?;
-    let current = row
-        .get(2)
-        .and_then(Value::as_i64)
-        .ok_or(ApiError::NotFound)?;
-    let task = db::json(row, 0).ok_or(ApiError::PreconditionFailed { current })?;
-    upkeep::publish(&dapr, &events_of(db::json(row, 1))).await;
-    Ok(task_response(200, &task))
+    check_rate(row.retry_after)?;
+    let current = row.version.ok_or(ApiError::NotFound)?;
+    let task = row
+        .task
+        .as_ref()
+        .ok_or(ApiError::PreconditionFailed { current })?;
+    upkeep::publish(&dapr, &row.events.0).await;
+    Ok(task_response(200, task))
 }
 
 /// Reads the series of the edited task and plans the edit; `None` for a one-off task whose
@@ -311,7 +310,7 @@ async fn plan_series_edit(
 ) -> Result<Option<edit::SeriesEdit>, ApiError> {
     let rows = db::query(dapr, &store::edits::edit_context(user, id)).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    let (Some(rule), Some(local), Some(tzid)) = (text(row, 3), text(row, 4), text(row, 5)) else {
+    let (Some(rule), Some(local), Some(tzid)) = (&row.rule, &row.dtstart_local, &row.tzid) else {
         if patch.changes_rule() {
             return Err(domain::FieldError::new(
                 "recurrence",
@@ -325,30 +324,28 @@ async fn plan_series_edit(
         rule: rule.to_string(),
         dtstart_local: local.to_string(),
         tzid: tzid.to_string(),
-        end_date: db::time(row, 6),
-        mode: text(row, 7)
+        end_date: row.end_date,
+        mode: row
+            .mode
+            .as_deref()
             .and_then(|m| Mode::parse(m).ok())
             .unwrap_or_default(),
     };
-    let is_active = row.get(8).and_then(Value::as_bool).unwrap_or(false);
-    let known: Vec<edit::Known> = db::json(row, 9)
-        .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
+    let is_active = row.is_active.unwrap_or(false);
+    let known: Vec<edit::Known> = row
+        .instances
         .iter()
         .filter_map(|k| {
             Some(edit::Known {
-                task_id: k.get("task_id")?.as_str()?.to_string(),
-                recurrence_id: k
-                    .get("recurrence_id")
-                    .and_then(Value::as_str)
-                    .and_then(|t| domain::input::parse_time(t).ok()),
-                status: Status::parse(k.get("status")?.as_str()?).ok()?,
-                is_exception: k.get("is_exception")?.as_bool()?,
+                task_id: k.task_id.clone(),
+                recurrence_id: k.recurrence_id,
+                status: Status::parse(&k.status).ok()?,
+                is_exception: k.is_exception,
             })
         })
         .collect();
-    let has_earlier = row.get(10).and_then(Value::as_bool).unwrap_or(false);
-    let rid = db::time(row, 1);
+    let has_earlier = row.has_earlier;
+    let rid = row.recurrence_id;
     let cutoff = match scope {
         Scope::Following => rid,
         _ => None,
@@ -388,7 +385,7 @@ pub async fn delete(req: Request, p: Params) -> Answer {
     };
     let rows = db::query(&dapr, &store::tasks::task_series(&user, &id)).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    let in_series = text(row, 2).is_some();
+    let in_series = row.rule.is_some();
     if in_series && scope != Scope::This && !confirmed {
         return Err(ApiError::ConfirmationRequired);
     }
@@ -400,11 +397,11 @@ pub async fn delete(req: Request, p: Params) -> Answer {
     let stmt = store::tasks::delete_task(&user, &id, scope, next, rate_limit_per_minute());
     let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    check_rate(row, 2)?;
-    if row.first().and_then(Value::as_i64).unwrap_or(0) == 0 {
+    check_rate(row.retry_after)?;
+    if row.deleted == 0 {
         return Err(ApiError::NotFound);
     }
-    upkeep::publish(&dapr, &events_of(db::json(row, 1))).await;
+    upkeep::publish(&dapr, &row.events.0).await;
     Ok(Response::builder().status(204).build())
 }
 
@@ -415,20 +412,12 @@ async fn load_series(
     id: &TaskId,
 ) -> Result<(Value, recurrence::Series), ApiError> {
     let rows = db::query(dapr, &store::calendar::get_series(user, id)).await?;
-    let row = rows.first().ok_or(ApiError::NotFound)?;
-    let body = db::json(row, 0).ok_or(ApiError::NotFound)?;
-    let mode = text(row, 5)
-        .and_then(|m| Mode::parse(m).ok())
-        .unwrap_or_default();
-    let series = schedule::stored_series(
-        text(row, 1).unwrap_or(""),
-        text(row, 2).unwrap_or(""),
-        text(row, 3).unwrap_or("UTC"),
-        db::time(row, 4),
-        mode,
-    )
-    .ok_or(ApiError::NotFound)?;
-    Ok((body, series))
+    let row = rows.into_iter().next().ok_or(ApiError::NotFound)?;
+    let mode = Mode::parse(&row.mode).unwrap_or_default();
+    let series =
+        schedule::stored_series(&row.rule, &row.dtstart_local, &row.tzid, row.end_date, mode)
+            .ok_or(ApiError::NotFound)?;
+    Ok((row.series, series))
 }
 
 /// `GET /api/series/{id}`
@@ -487,34 +476,6 @@ fn ical_escape(s: &str) -> String {
         .replace('\r', "")
 }
 
-fn times_of(v: Option<Value>) -> Vec<DateTime<Utc>> {
-    v.and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(Value::as_str)
-        .filter_map(|t| domain::input::parse_time(t).ok())
-        .collect()
-}
-
-fn exceptions_of(v: Option<Value>) -> Vec<schedule::Exception> {
-    let time = |e: &Value, k: &str| {
-        e.get(k)
-            .and_then(Value::as_str)
-            .and_then(|t| domain::input::parse_time(t).ok())
-    };
-    v.and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| {
-            Some(schedule::Exception {
-                recurrence_id: time(e, "recurrence_id")?,
-                due_date: time(e, "due_date"),
-                title: e.get("title")?.as_str()?.to_string(),
-            })
-        })
-        .collect()
-}
-
 /// `GET /api/calendar.ics`: one master VTODO per active series (DTSTART, RRULE ending at the
 /// series' end date, EXDATE for deleted instances, RECURRENCE-ID overrides for edited ones) and
 /// one VTODO per one-off task.
@@ -531,29 +492,43 @@ pub async fn calendar(req: Request, _p: Params) -> Answer {
     .join("\r\n")
         + "\r\n";
     for r in &rows {
-        let uid = text(r, 1).unwrap_or_default();
-        let title = text(r, 2).unwrap_or_default();
-        let description = text(r, 3)
+        let uid = r.uid.as_str();
+        let title = r.title.as_str();
+        let description = r
+            .description
+            .as_deref()
             .filter(|d| !d.is_empty())
             .map(|d| format!("DESCRIPTION:{}", ical_escape(d)));
-        if text(r, 0) == Some("series") {
-            let mode = text(r, 10)
+        if r.kind == "series" {
+            let mode = r
+                .mode
+                .as_deref()
                 .and_then(|m| Mode::parse(m).ok())
                 .unwrap_or_default();
             let Some(stored) = schedule::stored_series(
-                text(r, 6).unwrap_or_default(),
-                text(r, 7).unwrap_or_default(),
-                text(r, 8).unwrap_or("UTC"),
-                db::time(r, 9),
+                r.rule.as_deref().unwrap_or_default(),
+                r.dtstart_local.as_deref().unwrap_or_default(),
+                r.tzid.as_deref().unwrap_or("UTC"),
+                r.end_date,
                 mode,
             ) else {
                 continue;
             };
+            let edited: Vec<schedule::Exception> = r
+                .exceptions
+                .iter()
+                .flatten()
+                .map(|e| schedule::Exception {
+                    recurrence_id: e.recurrence_id,
+                    due_date: e.due_date,
+                    title: e.title.clone(),
+                })
+                .collect();
             let series = schedule::calendar_series(
                 stored,
                 title,
-                &times_of(db::json(r, 11)),
-                &exceptions_of(db::json(r, 12)),
+                r.exdates.as_deref().unwrap_or_default(),
+                &edited,
             );
             let mut extra = vec![stamp.clone(), "STATUS:NEEDS-ACTION".to_string()];
             extra.extend(description);
@@ -567,12 +542,12 @@ pub async fn calendar(req: Request, _p: Params) -> Answer {
             format!("SUMMARY:{}", ical_escape(title)),
         ];
         lines.extend(description);
-        if let Some(due) = db::time(r, 4) {
+        if let Some(due) = r.due {
             lines.push(format!("DUE:{}", due.format("%Y%m%dT%H%M%SZ")));
         }
         lines.push(format!(
             "STATUS:{}",
-            if text(r, 5) == Some("completed") {
+            if r.status == "completed" {
                 "COMPLETED"
             } else {
                 "NEEDS-ACTION"
@@ -594,11 +569,8 @@ pub async fn get_settings(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
     let rows = db::query(&dapr, &store::settings::get_settings(&user)).await?;
-    let settings = rows
-        .first()
-        .and_then(|r| db::json(r, 0))
-        .ok_or(ApiError::NotFound)?;
-    Ok(json::response(200, &settings))
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    Ok(json::response(200, &row.settings))
 }
 
 /// `PUT /api/users/me/settings`: replaces the caller's settings (and records the token's
@@ -615,9 +587,9 @@ pub async fn put_settings(req: Request, _p: Params) -> Answer {
     );
     let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    check_rate(row, 1)?;
-    let saved = db::json(row, 0).ok_or(ApiError::NotFound)?;
-    Ok(json::response(200, &saved))
+    check_rate(row.retry_after)?;
+    let saved = row.settings.as_ref().ok_or(ApiError::NotFound)?;
+    Ok(json::response(200, saved))
 }
 
 /// The Dapr output binding that publishes Mosquitto dynamic-security commands
@@ -642,8 +614,8 @@ pub async fn issue_push_credentials(req: Request, _p: Params) -> Answer {
     )
     .await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    check_rate(row, 1)?;
-    let password = text(row, 0).ok_or(ApiError::NotFound)?;
+    check_rate(row.retry_after)?;
+    let password = row.password.as_deref().ok_or(ApiError::NotFound)?;
     let request = json!({
         "operation": "create",
         "data": channel::issue_commands(&user, password),
@@ -734,31 +706,33 @@ pub async fn readyz(_req: Request, _p: Params) -> Answer {
 pub async fn metrics(_req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let rows = db::query(&dapr, &store::outbox::outbox_gauges()).await?;
-    let figure = |i: usize| -> Result<u64, ApiError> {
-        rows.first()
-            .and_then(|row| text(row, i))
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| {
-                ApiError::from(component_kit::dapr::DaprError::Decode(format!(
-                    "outbox gauges: column {i} missing or not a number"
-                )))
-            })
+    let gauges = rows.first().ok_or_else(|| {
+        ApiError::from(component_kit::dapr::DaprError::Decode(
+            "outbox gauges: no row".into(),
+        ))
+    })?;
+    let figure = |v: i64| -> Result<u64, ApiError> {
+        u64::try_from(v).map_err(|_| {
+            ApiError::from(component_kit::dapr::DaprError::Decode(format!(
+                "outbox gauges: {v} is not a count"
+            )))
+        })
     };
     let body = prometheus_gauges(&[
         (
             "todo_outbox_parked_rows",
             "Outbox rows parked after their bounded publish attempts (scripts/dlq.sh list outbox).",
-            figure(0)?,
+            figure(gauges.parked)?,
         ),
         (
             "todo_outbox_pending_rows",
             "Outbox rows not yet published and not parked.",
-            figure(1)?,
+            figure(gauges.pending)?,
         ),
         (
             "todo_outbox_oldest_pending_age_seconds",
             "Age of the oldest pending outbox row (0 when none).",
-            figure(2)?,
+            figure(gauges.oldest_pending_age_seconds)?,
         ),
     ]);
     Ok(Response::builder()

@@ -55,9 +55,9 @@ pub fn rate_limit_per_minute() -> u32 {
         .unwrap_or(DEFAULT_RATE_LIMIT_PER_MINUTE)
 }
 
-/// `Err(429)` when a write statement's `retry_after` column (at `i`) is set.
-pub fn check_rate(row: &[serde_json::Value], i: usize) -> Result<(), ApiError> {
-    match row.get(i).and_then(serde_json::Value::as_i64) {
+/// `Err(429)` when a write statement's `retry_after` column is set.
+pub fn check_rate(retry_after: Option<i64>) -> Result<(), ApiError> {
+    match retry_after {
         Some(retry_after) => Err(ApiError::TooManyRequests {
             retry_after,
             limit: rate_limit_per_minute(),

@@ -4,7 +4,7 @@
 use component_kit::dapr::{Dapr, DaprError};
 use serde_json::json;
 
-pub use component_kit::db::{exec, query, text};
+use component_kit::db::{exec, query};
 /// One-shot job scheduled when a publish fails.
 pub const REPAIR_JOB: &str = "outbox-repair";
 /// Recurring safety net over the index of unpublished rows (covers a crash between commit and
@@ -21,7 +21,7 @@ pub const RETENTION_MAX_BATCHES: u32 = 20;
 /// Most rows one repair run publishes.
 pub const REPAIR_BATCH: u32 = 200;
 
-pub use component_kit::outbox::{events_of, OutboxEvent, Published};
+pub use component_kit::outbox::{OutboxEvent, Published};
 
 /// Publishes a write's events in order and marks them published; failures are counted on their
 /// rows and a one-shot repair job is scheduled. Never fails the caller: the events are committed.
@@ -80,9 +80,9 @@ pub async fn purge(dapr: &Dapr) -> Result<Vec<(String, u64)>, DaprError> {
         let mut table = String::new();
         for _ in 0..RETENTION_MAX_BATCHES {
             let rows = query(dapr, &statement).await?;
-            let row = rows.first().map(Vec::as_slice).unwrap_or_default();
-            table = text(row, 0).unwrap_or_default().to_string();
-            let n: u64 = text(row, 1).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let Some(row) = rows.first() else { break };
+            table.clone_from(&row.table_name);
+            let n = u64::try_from(row.deleted).unwrap_or(0);
             total += n;
             if n < u64::from(store::retention::BATCH) {
                 break;

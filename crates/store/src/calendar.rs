@@ -1,20 +1,40 @@
 //! The Task API's series reads: one series, and the user's calendar feed.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use serde_json::Value;
 
 use domain::TaskId;
 
 use crate::statement::*;
 
-/// One series of the user: `[series, rule, dtstart_local, tzid, end_date, mode]`.
-pub fn get_series(user: &str, id: &TaskId) -> Statement {
+/// A series as the API answers it, and its stored rule.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesRow {
+    /// The series JSON.
+    pub series: Value,
+    /// Its RRULE.
+    pub rule: String,
+    /// Its local DTSTART (`domain::schedule::LOCAL_FORMAT`).
+    pub dtstart_local: String,
+    /// Its time zone.
+    pub tzid: String,
+    /// Its end.
+    pub end_date: Option<DateTime<Utc>>,
+    /// `fixed` or `from_completion`.
+    pub mode: String,
+}
+
+/// One series of the user.
+pub fn get_series(user: &str, id: &TaskId) -> Query<SeriesRow> {
     let mut b = Binder::default();
     let sql = format!(
         "select jsonb_build_object('series_id', s.series_id::text, 'title', s.title, 'description', s.description, \
          'priority', s.priority, 'recurrence_pattern', s.recurrence_pattern, 'tzid', s.tzid, 'start', {start}, \
          'dtstart_local', s.dtstart_local, 'end_date', {end}, 'mode', s.mode, 'is_active', s.is_active, \
-         'completed_at', {done}, 'created_at', {created}, 'updated_at', {updated})::text, \
-         s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode \
+         'completed_at', {done}, 'created_at', {created}, 'updated_at', {updated}) as series, \
+         s.recurrence_pattern as rule, s.dtstart_local as dtstart_local, s.tzid as tzid, {end} as end_date, s.mode as mode \
          from series s where s.series_id = {id}::uuid and s.user_id = {u}",
         start = ts("s.start_at"),
         end = ts("s.end_date"),
@@ -24,34 +44,76 @@ pub fn get_series(user: &str, id: &TaskId) -> Statement {
         id = b.bind(id.as_str()),
         u = b.bind(user),
     );
-    b.finish(sql)
+    b.finish_query(sql)
+}
+
+/// An edited instance of a series in the calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditedInstance {
+    /// The occurrence it replaces.
+    pub recurrence_id: DateTime<Utc>,
+    /// Its due date.
+    pub due_date: Option<DateTime<Utc>>,
+    /// Its title.
+    pub title: String,
+}
+
+/// An entry of the calendar feed: a series (`kind` `series`) or a one-off task (`task`); the
+/// series columns are null for a task.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarEntry {
+    /// `series` or `task`.
+    pub kind: String,
+    /// The series or task id.
+    pub uid: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// The task's due date.
+    pub due: Option<DateTime<Utc>>,
+    /// The task's status (`pending` for a series).
+    pub status: String,
+    /// The series' RRULE.
+    pub rule: Option<String>,
+    /// The series' local DTSTART.
+    pub dtstart_local: Option<String>,
+    /// The series' time zone.
+    pub tzid: Option<String>,
+    /// The series' end.
+    pub end_date: Option<DateTime<Utc>>,
+    /// The series' mode.
+    pub mode: Option<String>,
+    /// The recurrence ids of the series' deleted instances.
+    pub exdates: Option<Vec<DateTime<Utc>>>,
+    /// The series' edited instances that are not deleted.
+    pub exceptions: Option<Vec<EditedInstance>>,
 }
 
 /// The user's calendar: every active series with its removed and edited instances, and every
-/// one-off task that is not deleted. Rows: `[kind, uid, title, description, due, status, rule,
-/// dtstart_local, tzid, end_date, mode, exdates, exceptions]` with `kind` `series` or `task`,
-/// `exdates` a JSON array of the deleted instances' recurrence ids and `exceptions` a JSON array
-/// of `{recurrence_id, due_date, title}` of the edited instances that are not deleted (the
-/// series columns are null for a task).
-pub fn calendar(user: &str) -> Statement {
+/// one-off task that is not deleted.
+pub fn calendar(user: &str) -> Query<CalendarEntry> {
     let mut b = Binder::default();
     let u = b.bind(user);
     let sql = format!(
-        "(select 'series', s.series_id::text, s.title, s.description, null::text, 'pending', s.recurrence_pattern, \
-         s.dtstart_local, s.tzid, {end}, s.mode, \
+        "(select 'series' as kind, s.series_id::text as uid, s.title as title, s.description as description, \
+         null::text as due, 'pending' as status, s.recurrence_pattern as rule, \
+         s.dtstart_local as dtstart_local, s.tzid as tzid, {end} as end_date, s.mode as mode, \
          (select coalesce(jsonb_agg({xrid} order by x.recurrence_id), '[]'::jsonb) from tasks x \
-         where x.series_id = s.series_id and x.status = 'deleted')::text, \
+         where x.series_id = s.series_id and x.status = 'deleted') as exdates, \
          (select coalesce(jsonb_agg(jsonb_build_object('recurrence_id', {xrid}, 'due_date', {xdue}, 'title', x.title) \
          order by x.recurrence_id), '[]'::jsonb) from tasks x \
-         where x.series_id = s.series_id and x.is_exception and x.status <> 'deleted')::text \
+         where x.series_id = s.series_id and x.is_exception and x.status <> 'deleted') as exceptions \
          from series s where s.user_id = {u} and s.is_active order by s.created_at limit 1000) \
          union all \
-         (select 'task', t.task_id::text, t.title, t.description, {due}, t.status, null, null, null, null, null, null, null \
+         (select 'task', t.task_id::text, t.title, t.description, {due}, t.status, null, null, null, null, null, null::jsonb, null::jsonb \
          from tasks t where t.user_id = {u} and t.series_id is null and t.status <> 'deleted' order by t.created_at limit 1000)",
         end = ts("s.end_date"),
         xrid = ts("x.recurrence_id"),
         xdue = ts("x.due_date"),
         due = ts("t.due_date"),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }

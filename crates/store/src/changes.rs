@@ -7,7 +7,9 @@
 
 use serde_json::{json, Value};
 
-use crate::statement::Statement;
+use serde::Deserialize;
+
+use crate::statement::{ts_ms, Query, Statement};
 
 /// Most changes answered by one read.
 pub const MAX_CHANGES: i64 = 200;
@@ -66,10 +68,50 @@ pub fn parse(body: &[u8]) -> Result<Change, Poison> {
     })
 }
 
+/// A user's sequence number: the one [`record`] gave, or the latest ([`cursor`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seq {
+    /// The number.
+    pub seq: i64,
+}
+
+/// A recorded change as [`after`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRow {
+    /// Its number in the user's log.
+    pub seq: i64,
+    /// CloudEvent `type`.
+    pub event_type: String,
+    /// The task, if any.
+    pub task_id: Option<String>,
+    /// The series, if any.
+    pub series_id: Option<String>,
+    /// CloudEvent `id`.
+    pub event_id: String,
+    /// CloudEvent `time` (RFC 3339, milliseconds).
+    pub event_time: Option<String>,
+}
+
+impl ChangeRow {
+    /// The change as the dashboard's JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "seq": self.seq,
+            "type": self.event_type,
+            "task_id": self.task_id,
+            "series_id": self.series_id,
+            "event_id": self.event_id,
+            "time": self.event_time,
+        })
+    }
+}
+
 /// Records a change once: bumps the user's cursor and stores the change under the new number
 /// in one statement; a change already recorded (same event id) changes nothing. Answers the
 /// recorded number, or no row when it was a duplicate.
-pub fn record(change: &Change) -> Statement {
+pub fn record(change: &Change) -> Query<Seq> {
     let sql = "with fresh as ( \
                  select 1 where not exists (select 1 from dashboard_changes where event_id = $1)), \
                bump as ( \
@@ -80,7 +122,7 @@ pub fn record(change: &Change) -> Statement {
                select $1, $2, bump.seq, $3, $4, $5, $6::timestamptz from bump \
                on conflict (event_id) do nothing \
                returning seq";
-    Statement {
+    Query::new(Statement {
         sql: sql.to_string(),
         params: vec![
             json!(change.event_id),
@@ -90,38 +132,26 @@ pub fn record(change: &Change) -> Statement {
             json!(change.series_id),
             json!(change.time),
         ],
-    }
+    })
 }
 
 /// The user's latest sequence number (no row: nothing recorded yet, i.e. 0).
-pub fn cursor(user_id: &str) -> Statement {
-    Statement {
+pub fn cursor(user_id: &str) -> Query<Seq> {
+    Query::new(Statement {
         sql: "select seq from dashboard_cursors where user_id = $1".to_string(),
         params: vec![json!(user_id)],
-    }
+    })
 }
 
 /// The user's changes numbered above `after`, oldest first, at most [`MAX_CHANGES`].
-pub fn after(user_id: &str, after: i64) -> Statement {
-    Statement {
+pub fn after(user_id: &str, after: i64) -> Query<ChangeRow> {
+    Query::new(Statement {
         sql: format!(
-            "select seq, event_type, task_id, series_id, event_id, event_time from dashboard_changes \
-             where user_id = $1 and seq > $2 order by seq limit {MAX_CHANGES}"
+            "select seq, event_type, task_id, series_id, event_id, {time} as event_time from dashboard_changes \
+             where user_id = $1 and seq > $2 order by seq limit {MAX_CHANGES}",
+            time = ts_ms("event_time")
         ),
         params: vec![json!(user_id), json!(after)],
-    }
-}
-
-/// One change row (as read by [`after`]) as the dashboard's JSON.
-pub fn row_json(row: &[Value]) -> Value {
-    let col = |i: usize| row.get(i).cloned().unwrap_or(Value::Null);
-    json!({
-        "seq": col(0),
-        "type": col(1),
-        "task_id": col(2),
-        "series_id": col(3),
-        "event_id": col(4),
-        "time": col(5),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The Task API's edits: a patch of one task or of a series' pending instances, and the rule
 //! edit or split of a series (planned by `domain::edit`).
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -9,17 +10,32 @@ use domain::schedule::LOCAL_FORMAT;
 use domain::{PatchTask, Scope, TaskId};
 
 use crate::fragments::*;
+use crate::outbox::Events;
 use crate::statement::*;
+
+/// The row of an edit ([`patch_task`], [`edit_series`]). A null `version` means not found (or
+/// the write limit reached: `retry_after` set); a null task with a version means the
+/// precondition failed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskEdited {
+    /// The edited task as the API answers it.
+    pub task: Option<Value>,
+    /// The outbox events the statement wrote.
+    pub events: Events,
+    /// The task's version before the edit.
+    pub version: Option<i64>,
+    /// Seconds until the user's write window ends, when the write limit refused the write.
+    pub retry_after: Option<i64>,
+}
 
 /// Edits a task (scope `this`) or, for a series instance, also the series template (so the
 /// instances created later follow) and the later pending instances (`following`) or all pending
 /// instances (`all`); completed instances keep their values. Given reminders replace those of
 /// every task edited; a new due date moves their reminder times. `version` is the `If-Match`
 /// precondition. One `v1.task.updated` event per changed task.
-/// Always answers one row `[task or null, events, current version or null, retry_after]`: a
-/// null version means not found (or the write limit reached: `retry_after` set); a null task
-/// with a version means the precondition failed. `claim_email` is recorded like
-/// [`create_task`]'s (a patch may set reminders).
+/// Always answers one [`TaskEdited`]. `claim_email` is recorded like
+/// [`crate::tasks::create_task`]'s (a patch may set reminders).
 pub fn patch_task(
     user: &str,
     id: &TaskId,
@@ -28,7 +44,7 @@ pub fn patch_task(
     version: Option<i64>,
     limit: u32,
     claim_email: Option<&str>,
-) -> Statement {
+) -> Query<TaskEdited> {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
@@ -58,7 +74,8 @@ pub fn patch_task(
          and t.status = 'pending' and ({sc} = 'all' or t.recurrence_id >= ok.recurrence_id)) returning t.*), \
          {rem_ctes}\
          {claim}ob as ({outbox}) \
-         select (select {json} from upd where upd.task_id = {idp}::uuid)::text, {events}, (select version from cur), {rate}",
+         select (select {json} from upd where upd.task_id = {idp}::uuid) as task, {events} as events, \
+         (select version from cur) as version, {rate} as retry_after",
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
@@ -67,22 +84,65 @@ pub fn patch_task(
         json = task_json("upd", &rem_json("upd")),
         events = events_of("ob"),
     );
-    b.finish(sql)
+    b.finish_query(sql)
+}
+
+/// An instance of the edited series, as [`edit_context`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownInstance {
+    /// Task id.
+    pub task_id: String,
+    /// Its occurrence.
+    pub recurrence_id: Option<DateTime<Utc>>,
+    /// Its status.
+    pub status: String,
+    /// Moved or edited on its own.
+    pub is_exception: bool,
+}
+
+/// What a series edit reads first ([`edit_context`]); the series columns are null for a
+/// one-off task.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditContext {
+    /// The edited task's status.
+    pub status: String,
+    /// Its occurrence.
+    pub recurrence_id: Option<DateTime<Utc>>,
+    /// Its series.
+    pub series_id: Option<String>,
+    /// The series' RRULE.
+    pub rule: Option<String>,
+    /// The series' local DTSTART.
+    pub dtstart_local: Option<String>,
+    /// The series' time zone.
+    pub tzid: Option<String>,
+    /// The series' end.
+    pub end_date: Option<DateTime<Utc>>,
+    /// The series' mode.
+    pub mode: Option<String>,
+    /// False once the series was stopped.
+    pub is_active: Option<bool>,
+    /// The series' instances that matter for the plan.
+    pub instances: Vec<KnownInstance>,
+    /// True when a live instance comes before the edited one.
+    pub has_earlier: bool,
 }
 
 /// What a series edit reads first: the edited task in its series, the stored series, and its
-/// instances that matter for the plan (pending ones, and recent ones of any status):
-/// `[status, recurrence_id, series_id, rule, dtstart_local, tzid, end_date, mode, is_active,
-/// instances, has_earlier]` with `instances` a JSON array of `{task_id, recurrence_id, status,
-/// is_exception}`. No row if the task does not exist for the user.
-pub fn edit_context(user: &str, id: &TaskId) -> Statement {
+/// instances that matter for the plan (pending ones, and recent ones of any status). No row if
+/// the task does not exist for the user.
+pub fn edit_context(user: &str, id: &TaskId) -> Query<EditContext> {
     let mut b = Binder::default();
     let sql = format!(
-        "select t.status, {rid}, t.series_id::text, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active, \
+        "select t.status as status, {rid} as recurrence_id, t.series_id::text as series_id, \
+         s.recurrence_pattern as rule, s.dtstart_local as dtstart_local, s.tzid as tzid, {end} as end_date, \
+         s.mode as mode, s.is_active as is_active, \
          (select coalesce(jsonb_agg(jsonb_build_object('task_id', x.task_id::text, 'recurrence_id', {xrid}, \
          'status', x.status, 'is_exception', x.is_exception)), '[]'::jsonb) from tasks x \
-         where x.series_id = t.series_id and (x.status = 'pending' or x.recurrence_id > now() - interval '2 days'))::text, \
-         exists (select 1 from tasks x where x.series_id = t.series_id and x.status <> 'deleted' and x.recurrence_id < t.recurrence_id) \
+         where x.series_id = t.series_id and (x.status = 'pending' or x.recurrence_id > now() - interval '2 days')) as instances, \
+         exists (select 1 from tasks x where x.series_id = t.series_id and x.status <> 'deleted' and x.recurrence_id < t.recurrence_id) as has_earlier \
          from tasks t left join series s on s.series_id = t.series_id \
          where t.task_id = {id}::uuid and t.user_id = {u} and t.status <> 'deleted'",
         rid = ts("t.recurrence_id"),
@@ -91,17 +151,18 @@ pub fn edit_context(user: &str, id: &TaskId) -> Statement {
         id = b.bind(id.as_str()),
         u = b.bind(user),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
-/// Edits a series' rule or splits it (scope `all` or `following`, see [`crate::edit`]): updates
+/// Edits a series' rule or splits it (scope `all` or `following`, see `domain::edit`): updates
 /// the series (`all`) or ends it just before the edited occurrence (end date, and the rule cut
-/// by [`crate::edit::split_rules`]) and inserts the new series
+/// by `domain::edit::split_rules`) and inserts the new series
 /// that the edited instance and the later pending ones move to (split); applies the plan to the
 /// pending instances in scope (keep, move, delete), the patch's template fields and reminders,
 /// and creates the next instance if the plan says so. Events: `v1.task.updated` (with
 /// `rule_changed` and, on a split, `new_series_id`) per edited task, `v1.task.deleted` per
-/// removed instance, `v1.task.created` for a created one. Answers like [`patch_task`].
+/// removed instance, `v1.task.created` for a created one. Answers a [`TaskEdited`] like
+/// [`patch_task`].
 pub fn edit_series(
     user: &str,
     id: &TaskId,
@@ -110,7 +171,7 @@ pub fn edit_series(
     version: Option<i64>,
     edit: &SeriesEdit,
     limit: u32,
-) -> Statement {
+) -> Query<TaskEdited> {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
@@ -200,10 +261,8 @@ pub fn edit_series(
          ob as ({updated}), \
          dob as ({deleted}), \
          nob as ({created}) \
-         select (select {json} from upd where upd.task_id = {idp}::uuid)::text, \
-         (select coalesce(jsonb_agg(e order by e->>'time', e->>'type'), '[]'::jsonb) from (select {e1} as e from ob o \
-         union all select {e2} from dob o union all select {e3} from nob o) x)::text, \
-         (select version from cur), {rate}",
+         select (select {json} from upd where upd.task_id = {idp}::uuid) as task, {events} as events, \
+         (select version from cur) as version, {rate} as retry_after",
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
@@ -214,9 +273,7 @@ pub fn edit_series(
         deleted = outbox_insert_for("gone", "v1.task.deleted", "task-operations", &task_json("s", &stored_reminders("s")), "(select series_id from ok)", &extra),
         created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", &created_reminders), ""),
         json = task_json("upd", &rem_json("upd")),
-        e1 = event_json("o"),
-        e2 = event_json("o"),
-        e3 = event_json("o"),
+        events = events_of_all(&["ob", "dob", "nob"]),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }

@@ -9,15 +9,113 @@ use domain::schedule::NextInstance;
 use domain::TaskId;
 
 use crate::fragments::*;
+use crate::outbox::Events;
 use crate::statement::*;
 
+/// A completed instance with its series ([`completed_instance`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompletedInstance {
+    /// The instance's status.
+    pub status: String,
+    /// Its occurrence.
+    pub recurrence_id: Option<DateTime<Utc>>,
+    /// The series' RRULE.
+    pub rule: String,
+    /// The series' local DTSTART.
+    pub dtstart_local: String,
+    /// The series' time zone.
+    pub tzid: String,
+    /// The series' end.
+    pub end_date: Option<DateTime<Utc>>,
+    /// The series' mode.
+    pub mode: String,
+    /// When the instance was completed (milliseconds).
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// What a pre-creating or completing write of the engine did.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstancesCreated {
+    /// False when the event or job was processed before (nothing was done).
+    pub newly_processed: bool,
+    /// Instances created.
+    pub created: i64,
+    /// The outbox events the statement wrote.
+    pub events: Events,
+    /// [`precreate_instance`] only: the largest reminder offset (seconds) of the occurrence's
+    /// instance (or, before it is visible, of the one it copies).
+    #[serde(default)]
+    pub largest_offset_secs: Option<i64>,
+}
+
+/// What [`precreate_batch`] did.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchCreated {
+    /// Items newly processed.
+    pub processed: i64,
+    /// Instances created.
+    pub created: i64,
+    /// The outbox events the statement wrote.
+    pub events: Events,
+}
+
+/// A series for pre-creation ([`engine_series`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSeries {
+    /// RRULE.
+    pub rule: String,
+    /// Local DTSTART.
+    pub dtstart_local: String,
+    /// Time zone.
+    pub tzid: String,
+    /// End.
+    pub end_date: Option<DateTime<Utc>>,
+    /// Mode.
+    pub mode: String,
+    /// False once stopped.
+    pub is_active: bool,
+}
+
+/// A series' pre-creation chain ([`series_chains`], [`stuck_chains`]). The frontier is the
+/// latest occurrence with a live (not deleted) instance.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chain {
+    /// The series.
+    pub series_id: String,
+    /// RRULE.
+    pub rule: String,
+    /// Local DTSTART.
+    pub dtstart_local: String,
+    /// Time zone.
+    pub tzid: String,
+    /// End.
+    pub end_date: Option<DateTime<Utc>>,
+    /// Mode.
+    pub mode: String,
+    /// False once stopped.
+    pub is_active: bool,
+    /// The frontier occurrence.
+    pub frontier: Option<DateTime<Utc>>,
+    /// The occurrence after the frontier.
+    pub frontier_upcoming: Option<DateTime<Utc>>,
+    /// Where the last catch-up left the series (milliseconds).
+    pub caught_up_through: Option<DateTime<Utc>>,
+    /// The largest reminder offset (seconds) of the frontier instance.
+    pub largest_offset_secs: Option<i64>,
+}
+
 /// The completed instance of a `v1.task.completed` event with its series, for the recurrence
-/// engine: `[status, recurrence_id, rule, dtstart_local, tzid, end_date, mode, completed_at]`
-/// (`completed_at` with milliseconds). No row if the task or its series does not exist.
-pub fn completed_instance(user: &str, id: &TaskId) -> Statement {
+/// engine. No row if the task or its series does not exist.
+pub fn completed_instance(user: &str, id: &TaskId) -> Query<CompletedInstance> {
     let mut b = Binder::default();
     let sql = format!(
-        "select t.status, {rid}, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, {done} \
+        "select t.status as status, {rid} as recurrence_id, s.recurrence_pattern as rule, s.dtstart_local as dtstart_local, \
+         s.tzid as tzid, {end} as end_date, s.mode as mode, {done} as completed_at \
          from tasks t join series s on s.series_id = t.series_id \
          where t.task_id = {id}::uuid and t.user_id = {u}",
         rid = ts("t.recurrence_id"),
@@ -26,7 +124,7 @@ pub fn completed_instance(user: &str, id: &TaskId) -> Statement {
         id = b.bind(id.as_str()),
         u = b.bind(user),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// The recurrence engine's safety net after a completion: records `event_id` for `consumer` in
@@ -36,13 +134,13 @@ pub fn completed_instance(user: &str, id: &TaskId) -> Statement {
 /// statement, so its `created_at` equals `completed_at`; from completion, the next occurrence
 /// may fall before the completed one's). `on conflict (series_id, recurrence_id) do nothing`
 /// covers a concurrent creator. With `next` absent (the rule is exhausted) the series is marked
-/// completed. Answers one row `[newly processed, instances created, events]`.
+/// completed. Answers one [`InstancesCreated`].
 pub fn ensure_next_instance(
     consumer: &str,
     event_id: &str,
     id: &TaskId,
     next: Option<NextInstance>,
-) -> Statement {
+) -> Query<InstancesCreated> {
     let mut b = Binder::default();
     let c = b.bind(consumer);
     let e = b.bind(event_id);
@@ -60,33 +158,33 @@ pub fn ensure_next_instance(
          from src where {exhausted}::boolean and s.series_id = src.series_id returning s.series_id), \
          {nxt}\
          done as (select 1) \
-         select (select count(*) from pe) > 0, (select count(*) from nxt), {events}",
+         select (select count(*) from pe) > 0 as newly_processed, (select count(*) from nxt) as created, {events} as events",
         events = events_of("nob"),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// A series for the recurrence engine's pre-creation:
-/// `[rule, dtstart_local, tzid, end_date, mode, is_active]`. No row if it does not exist.
-pub fn engine_series(id: &TaskId) -> Statement {
+/// no row if it does not exist.
+pub fn engine_series(id: &TaskId) -> Query<EngineSeries> {
     let mut b = Binder::default();
     let sql = format!(
-        "select s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active \
+        "select s.recurrence_pattern as rule, s.dtstart_local as dtstart_local, s.tzid as tzid, {end} as end_date, \
+         s.mode as mode, s.is_active as is_active \
          from series s where s.series_id = {id}::uuid",
         end = ts("s.end_date"),
         id = b.bind(id.as_str()),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
-/// Columns of a series' pre-creation chain, for the recurrence engine (joined as `s`, `f`):
-/// `[series_id, rule, dtstart_local, tzid, end_date, mode, is_active, frontier, frontier's
-/// upcoming_occurrence, caught_up_through, largest reminder offset (seconds) of the frontier]`.
-/// The frontier is the latest occurrence with a live (not deleted) instance.
+/// The columns of a [`Chain`] (series joined as `s`, its frontier as `f`).
 fn chain_columns() -> String {
     format!(
-        "s.series_id::text, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active, {rid}, {up}, {caught}, \
-         (select max(r.offset_secs) from reminders r where r.task_id = f.task_id)",
+        "s.series_id::text as series_id, s.recurrence_pattern as rule, s.dtstart_local as dtstart_local, s.tzid as tzid, \
+         {end} as end_date, s.mode as mode, s.is_active as is_active, {rid} as frontier, {up} as frontier_upcoming, \
+         {caught} as caught_up_through, \
+         (select max(r.offset_secs) from reminders r where r.task_id = f.task_id) as largest_offset_secs",
         end = ts("s.end_date"),
         rid = ts("f.recurrence_id"),
         up = ts("f.upcoming_occurrence"),
@@ -100,8 +198,8 @@ const FRONTIER: &str =
      where t.series_id = s.series_id and t.status <> 'deleted' and t.recurrence_id is not null \
      order by t.recurrence_id desc limit 1) f on true";
 
-/// The pre-creation chains of some series (see `chain_columns`); unknown ids have no row.
-pub fn series_chains(ids: &[TaskId]) -> Statement {
+/// The pre-creation chains of some series (see [`Chain`]); unknown ids have no row.
+pub fn series_chains(ids: &[TaskId]) -> Query<Chain> {
     let mut b = Binder::default();
     let list: Vec<&str> = ids.iter().map(TaskId::as_str).collect();
     let sql = format!(
@@ -110,15 +208,14 @@ pub fn series_chains(ids: &[TaskId]) -> Statement {
         cols = chain_columns(),
         ids = b.bind(list.join(",")),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// One page (at most `limit`, by series id after `after`) of active fixed-grid series whose
 /// chain is stuck: the pre-creation time of the occurrence after the frontier has come at `now`
 /// (its lead as `engine::precreate_lead_secs` of the frontier instance's reminders) but it has
-/// no instance, and it was not handled by an earlier catch-up (`caught_up_through`). Rows as
-/// `chain_columns`.
-pub fn stuck_chains(after: &str, now: DateTime<Utc>, limit: u32) -> Statement {
+/// no instance, and it was not handled by an earlier catch-up (`caught_up_through`). Rows are [`Chain`]s.
+pub fn stuck_chains(after: &str, now: DateTime<Utc>, limit: u32) -> Query<Chain> {
     let mut b = Binder::default();
     let sql = format!(
         "select {cols} from series s {FRONTIER} \
@@ -135,7 +232,7 @@ pub fn stuck_chains(after: &str, now: DateTime<Utc>, limit: u32) -> Statement {
         margin = b.bind(domain::engine::REMINDER_MARGIN_SECS),
         limit = b.bind(limit),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// Records a catch-up of a series at `now`: adds the occurrences it skipped to
@@ -168,15 +265,14 @@ pub fn record_catch_up(
 /// event on `task-operations` and, when it has reminders, a `v1.reminder.planned` event on `alerts`; records `job` for
 /// `consumer` in `processed_events` in the same statement. An occurrence that exists already
 /// (created on completion, or deleted) is left alone: `on conflict (series_id, recurrence_id)
-/// do nothing`. Answers one row `[newly processed, instances created, events, largest reminder
-/// offset (seconds) of the occurrence's instance (or, before it is visible, the one it copies)]`.
+/// do nothing`. Answers one [`InstancesCreated`] with its `largest_offset_secs`.
 pub fn precreate_instance(
     consumer: &str,
     job: &str,
     series: &TaskId,
     occurrence: DateTime<Utc>,
     upcoming: Option<DateTime<Utc>>,
-) -> Statement {
+) -> Query<InstancesCreated> {
     let mut b = Binder::default();
     let c = b.bind(consumer);
     let j = b.bind(job);
@@ -199,17 +295,16 @@ pub fn precreate_instance(
          nxr as (select * from nxt where task_id in (select task_id from nrem)), \
          nob as ({created}), \
          aob as ({due}) \
-         select (select count(*) from pe) > 0, (select count(*) from nxt), \
-         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from nob o union all select {e2} from aob o) x)::text, \
+         select (select count(*) from pe) > 0 as newly_processed, (select count(*) from nxt) as created, \
+         {events} as events, \
          (select max(r.offset_secs) from reminders r where r.task_id = (select t.task_id from tasks t \
          where t.series_id = {sid}::uuid and t.recurrence_id <= {occ}::timestamptz \
-         order by t.recurrence_id desc limit 1))",
+         order by t.recurrence_id desc limit 1)) as largest_offset_secs",
         created = outbox_insert_from(ENGINE_SOURCE, "nxt", "v1.task.created", "task-operations", &task_json("s", reminders), "s.series_id", ""),
         due = outbox_insert_from(ENGINE_SOURCE, "nxr", "v1.reminder.planned", "alerts", &task_json("s", reminders), "s.series_id", ""),
-        e1 = event_json("o"),
-        e2 = event_json("o"),
+        events = events_of_all(&["nob", "aob"]),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// One occurrence to pre-create in a batch.
@@ -230,9 +325,8 @@ pub struct BatchItem {
 /// `processed_events`, its instance is created from the series template (active fixed-grid
 /// series only) with the reminders of the series' latest earlier instance, and its
 /// `v1.task.created` and (when it has reminders) `v1.reminder.planned` events are written to the
-/// outbox. Answers one row
-/// `[newly processed, instances created, events]`.
-pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Statement {
+/// outbox. Answers one [`BatchCreated`].
+pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Query<BatchCreated> {
     let mut b = Binder::default();
     let c = b.bind(consumer);
     let keys = b.bind(
@@ -285,12 +379,10 @@ pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Statement {
          nxr as (select * from nxt where task_id in (select task_id from nrem)), \
          nob as ({created}), \
          aob as ({due}) \
-         select (select count(*) from pe), (select count(*) from nxt), \
-         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from nob o union all select {e2} from aob o) x)::text",
+         select (select count(*) from pe) as processed, (select count(*) from nxt) as created, {events} as events",
         created = outbox_insert_from(ENGINE_SOURCE, "nxt", "v1.task.created", "task-operations", &task_json("s", reminders), "s.series_id", ""),
         due = outbox_insert_from(ENGINE_SOURCE, "nxr", "v1.reminder.planned", "alerts", &task_json("s", reminders), "s.series_id", ""),
-        e1 = event_json("o"),
-        e2 = event_json("o"),
+        events = events_of_all(&["nob", "aob"]),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }

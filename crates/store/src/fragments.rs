@@ -44,12 +44,24 @@ pub(crate) fn event_json(o: &str) -> String {
     )
 }
 
-/// `(select jsonb_agg(...) from ob)::text`: the outbox rows a statement's CTE `cte` inserted, as
-/// the `events` column every publisher reads (`component_kit::outbox::OutboxEvent`).
+/// The outbox rows a statement's CTE `cte` inserted, in their written order, as the jsonb array
+/// of the `events` column every publisher reads ([`crate::outbox::OutboxEvent`]).
 pub fn events_of(cte: &str) -> String {
     format!(
-        "(select coalesce(jsonb_agg({} order by o.seq), '[]'::jsonb) from {cte} o)::text",
+        "(select coalesce(jsonb_agg({} order by o.seq), '[]'::jsonb) from {cte} o)",
         event_json("o")
+    )
+}
+
+/// [`events_of`] for the rows several CTEs inserted, by event time, then type.
+pub(crate) fn events_of_all(ctes: &[&str]) -> String {
+    let each: Vec<String> = ctes
+        .iter()
+        .map(|c| format!("select {} as e from {c} o", event_json("o")))
+        .collect();
+    format!(
+        "(select coalesce(jsonb_agg(e order by e->>'time', e->>'type'), '[]'::jsonb) from ({}) x)",
+        each.join(" union all ")
     )
 }
 
@@ -97,7 +109,13 @@ pub const TASK_API_SOURCE: &str = "/task-api";
 pub const ENGINE_SOURCE: &str = "/recurrence-engine";
 
 /// Outbox insert for every row of `src` (a CTE of task rows `s`), with a jsonb `task` expression.
-pub(crate) fn outbox_insert(src: &str, event_type: &str, topic: &str, task: &str, extra: &str) -> String {
+pub(crate) fn outbox_insert(
+    src: &str,
+    event_type: &str,
+    topic: &str,
+    task: &str,
+    extra: &str,
+) -> String {
     outbox_insert_from(
         TASK_API_SOURCE,
         src,

@@ -8,13 +8,16 @@
 //! server reports before execution (syntax, unknown table) come back as errors.
 //!
 //! [`guard`] rewrites a statement so that its answer proves it ran to completion: the statement
-//! becomes the last common table expression `__done`, and the outer query answers its rows with
-//! a leading column holding their count (`count(*) over ()`, computed only once every row exists,
-//! so no row leaves the server before the statement has finished), or one row of NULLs when there
-//! are none. [`verify`] then insists on that shape: no rows at all, or fewer rows than counted,
-//! means the statement did not complete.
+//! becomes the last common table expression `__done`, and the outer query answers each of its rows
+//! as two columns: their count (`count(*) over ()`, computed only once every row exists, so no row
+//! leaves the server before the statement has finished) and the row as one JSON object keyed by
+//! column name (`row_to_json`), or one row of NULLs when there are none. [`verify`] then insists
+//! on that shape (no rows at all, or fewer rows than counted, means the statement did not
+//! complete) and answers the objects, which the caller decodes by column name into the row type
+//! of its [`Query`](crate::Query): a reordered column changes nothing, a renamed one fails to
+//! decode.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Why a statement could not be guarded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,14 +44,21 @@ pub enum Incomplete {
         /// Rows the server counted.
         counted: String,
     },
+    /// A row is not the JSON object of its columns.
+    #[error("row {0} is not a JSON object of named columns")]
+    NotAnObject(usize),
 }
+
+/// One row of a guarded statement: its columns by name.
+pub type Row = Map<String, Value>;
 
 /// Name of the common table expression that holds the guarded statement.
 const DONE: &str = "__done";
 
 /// The outer query: the statement's rows, each led by their count, or one row of NULLs.
-const TAIL: &str = "select __row.* from (select 1) __one left join \
-                    (select count(*) over () as __rows, __done.* from __done) __row on true";
+const TAIL: &str = "select __row.__rows, __row.__columns from (select 1) __one left join \
+                    (select count(*) over () as __rows, row_to_json(__done)::text as __columns \
+                    from __done) __row on true";
 
 /// Rewrites `sql` (one statement that answers rows: a `SELECT`, or a data-modifying statement
 /// with `RETURNING`, each possibly with its own `WITH` list) so that its answer carries its
@@ -99,9 +109,9 @@ pub fn guard(sql: &str) -> Result<String, ShapeError> {
     }
 }
 
-/// The statement's own rows from the answer of a [`guard`]ed statement, or why that answer does
-/// not prove the statement completed.
-pub fn verify(rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>, Incomplete> {
+/// The statement's own rows, by column name, from the answer of a [`guard`]ed statement (rows of
+/// `[count, columns]`), or why that answer does not prove the statement completed.
+pub fn verify(rows: Vec<Vec<Value>>) -> Result<Vec<Row>, Incomplete> {
     let Some(first) = rows.first() else {
         return Err(Incomplete::NoCompletionRow);
     };
@@ -124,13 +134,22 @@ pub fn verify(rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>, Incomplete> {
             counted: counted.to_string(),
         });
     }
-    Ok(rows
-        .into_iter()
-        .map(|mut r| {
-            r.remove(0);
-            r
-        })
-        .collect())
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, r)| columns(r.get(1)).ok_or(Incomplete::NotAnObject(i)))
+        .collect()
+}
+
+/// The `row_to_json` column: an object, or the text of one.
+fn columns(v: Option<&Value>) -> Option<Row> {
+    match v? {
+        Value::Object(m) => Some(m.clone()),
+        Value::String(t) => match serde_json::from_str(t) {
+            Ok(Value::Object(m)) => Some(m),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn is_ident(c: u8) -> bool {
@@ -318,18 +337,26 @@ mod tests {
     }
 
     #[test]
-    fn verify_answers_the_rows_without_their_count() {
+    fn verify_answers_the_rows_by_column_name_without_their_count() {
         let rows = vec![
-            vec![json!(2), json!("a"), json!(1)],
-            vec![json!(2), json!("b"), json!(null)],
+            vec![json!(2), json!(r#"{"name": "a", "n": 1}"#)],
+            vec![json!(2), json!({"name": "b", "n": null})],
         ];
+        let got: Vec<Value> = verify(rows)
+            .unwrap()
+            .into_iter()
+            .map(Value::Object)
+            .collect();
         assert_eq!(
-            verify(rows).unwrap(),
-            vec![vec![json!("a"), json!(1)], vec![json!("b"), json!(null)]]
+            got,
+            vec![
+                json!({"name": "a", "n": 1}),
+                json!({"name": "b", "n": null})
+            ]
         );
         assert_eq!(
             verify(vec![vec![json!(null), json!(null)]]).unwrap(),
-            Vec::<Vec<Value>>::new()
+            Vec::<Row>::new()
         );
     }
 
@@ -348,5 +375,9 @@ mod tests {
             verify(vec![vec![json!(1), json!("a")], vec![json!(2), json!("b")]]),
             Err(Incomplete::CutShort { .. })
         ));
+        assert_eq!(
+            verify(vec![vec![json!(1), json!("[1, 2]")]]),
+            Err(Incomplete::NotAnObject(0))
+        );
     }
 }

@@ -36,7 +36,7 @@ mod statement;
 pub mod tasks;
 
 pub use fragments::{events_of, ENGINE_SOURCE, TASK_API_SOURCE};
-pub use statement::{Binder, Query, Statement};
+pub use statement::{decode_rows, Binder, Query, RowError, Statement};
 
 #[cfg(test)]
 mod tests;

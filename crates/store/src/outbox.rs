@@ -1,10 +1,89 @@
 //! The transactional outbox: the rows due for publishing, their bookkeeping after an attempt,
 //! and the gauges `/metrics` exposes.
 
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 
 use crate::fragments::event_json;
 use crate::statement::*;
+
+/// An outbox row as the statements answer it (the `events` column of a write, the `event` of
+/// [`unpublished`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OutboxEvent {
+    /// Event id = CloudEvent `id`.
+    pub event_id: String,
+    /// `v1.task.created` …
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Kafka topic.
+    pub topic: String,
+    /// Owner; the partition key.
+    pub user_id: String,
+    /// CloudEvent `source` of the service that wrote the row.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Commit time (RFC 3339, ms).
+    pub time: String,
+    /// The payload.
+    pub data: Value,
+}
+
+impl OutboxEvent {
+    /// The CloudEvent 1.0 JSON of the event; `None` if the row is not a valid event.
+    pub fn cloud_event(&self) -> Option<String> {
+        let time = DateTime::parse_from_rfc3339(&self.time)
+            .ok()?
+            .with_timezone(&Utc);
+        events::CloudEvent::new(
+            &self.event_id,
+            self.source.as_deref()?,
+            &self.event_type,
+            time,
+            Some(self.user_id.clone()),
+            self.data.clone(),
+        )
+        .ok()
+        .map(|e| e.to_json())
+    }
+}
+
+/// The `events` column of a write: the outbox rows it inserted, to publish right after the
+/// commit. An array that does not decode reads as no events: the rows are committed, and the
+/// repair job publishes or parks them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Events(pub Vec<OutboxEvent>);
+
+impl<'de> Deserialize<'de> for Events {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        Ok(Events(serde_json::from_value(v).unwrap_or_default()))
+    }
+}
+
+/// A due outbox row ([`unpublished`]); `event` is decoded by the publisher, which parks a row
+/// that is not an event.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DueEvent {
+    /// The row's event id.
+    pub event_id: String,
+    /// The event, as [`OutboxEvent`] JSON.
+    pub event: Value,
+}
+
+/// The outbox figures of `/metrics` ([`outbox_gauges`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxGauges {
+    /// Rows parked for an operator.
+    pub parked: i64,
+    /// Rows unpublished and not parked.
+    pub pending: i64,
+    /// Age of the oldest pending row (0 when none).
+    pub oldest_pending_age_seconds: i64,
+}
 
 /// Marks outbox rows published: `ids` are event ids.
 pub fn mark_published(ids: &[&str]) -> Statement {
@@ -51,32 +130,31 @@ pub fn park(id: &str, reason: &str) -> Statement {
 }
 
 /// The unpublished, unparked outbox rows that are due, in the order they were written
-/// (through the partial index): `[event_id, event]`. A row held back after a failure holds back
-/// the later rows of its user (per-user order) and no one else's.
-pub fn unpublished(limit: u32) -> Statement {
+/// (through the partial index). A row held back after a failure holds back the later rows of
+/// its user (per-user order) and no one else's.
+pub fn unpublished(limit: u32) -> Query<DueEvent> {
     let mut b = Binder::default();
     let sql = format!(
-        "select o.event_id::text, {}::text from outbox o where o.published_at is null and o.parked_at is null \
+        "select o.event_id::text as event_id, {} as event from outbox o where o.published_at is null and o.parked_at is null \
          and (o.next_attempt_at is null or o.next_attempt_at <= now()) \
          and not exists (select 1 from outbox q where q.user_id = o.user_id and q.published_at is null \
          and q.parked_at is null and q.seq < o.seq and q.next_attempt_at > now()) order by o.seq limit {}",
         event_json("o"),
         b.bind(limit)
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
-/// The outbox figures the Task API's `/metrics` exposes, one row of integers as text:
-/// `[parked, pending, oldest_pending_age_seconds]`. Parked rows are the ones
+/// The outbox figures the Task API's `/metrics` exposes. Parked rows are the ones
 /// `scripts/dlq.sh list outbox` lists (they wait for an operator); pending rows are unpublished
 /// and not parked. Each count reads its partial index only (migration 0010).
-pub fn outbox_gauges() -> Statement {
-    Statement {
-        sql: "select (select count(*) from outbox where parked_at is not null and published_at is null)::text, \
-              (select count(*) from outbox where published_at is null and parked_at is null)::text, \
+pub fn outbox_gauges() -> Query<OutboxGauges> {
+    Query::new(Statement {
+        sql: "select (select count(*) from outbox where parked_at is not null and published_at is null) as parked, \
+              (select count(*) from outbox where published_at is null and parked_at is null) as pending, \
               coalesce((select floor(extract(epoch from now() - created_at))::bigint from outbox \
-              where published_at is null and parked_at is null order by seq limit 1), 0)::text"
+              where published_at is null and parked_at is null order by seq limit 1), 0) as oldest_pending_age_seconds"
             .into(),
         params: Vec::new(),
-    }
+    })
 }

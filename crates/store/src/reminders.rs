@@ -11,10 +11,11 @@
 //!   lost while Kafka or the sidecar was down, a failed channel, a crashed claim), for the sweep.
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::statement::Binder;
-use crate::statement::Statement;
+use crate::outbox::Events;
+use crate::statement::{ts_ms, Binder, Query};
 use domain::TaskId;
 
 use notify::job::{rfc3339_ms, JOB_PREFIX};
@@ -33,9 +34,112 @@ pub const MAX_DELIVERY_ATTEMPTS: i64 = 12;
 /// older ones are recorded `missed` (visible in the reminder's status).
 pub const LATE_DELIVERY_MAX_SECS: i64 = 24 * 3600;
 
-/// A timestamptz as RFC 3339 UTC text with milliseconds.
-fn ts_ms(expr: &str) -> String {
-    format!(r#"to_char({expr} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#)
+/// A reminder that needs work after [`reconcile_task`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconciledReminder {
+    /// The reminder.
+    pub reminder_id: String,
+    /// Its task.
+    pub task_id: String,
+    /// The owner.
+    pub user_id: String,
+    /// Its status after the reconciliation.
+    pub status: String,
+    /// Its time (none when the task has no due date).
+    pub remind_at: Option<DateTime<Utc>>,
+    /// The job recorded for it.
+    pub job_name: Option<String>,
+    /// The task's status.
+    pub task_status: String,
+    /// Cancelled by this reconciliation.
+    pub newly_cancelled: bool,
+    /// The `v1.reminder.cancelled` outbox rows the statement wrote (the same on every row).
+    pub events: Events,
+}
+
+impl ReconciledReminder {
+    /// The row as `notify::reconcile` plans it; `None` if an id is not a UUID.
+    pub fn plan_row(&self) -> Option<notify::reconcile::ReminderRow> {
+        Some(notify::reconcile::ReminderRow {
+            reminder_id: TaskId::parse(&self.reminder_id)?,
+            task_id: TaskId::parse(&self.task_id)?,
+            user_id: self.user_id.clone(),
+            status: self.status.clone(),
+            remind_at: self.remind_at,
+            has_job: self.job_name.is_some(),
+            task_status: self.task_status.clone(),
+            newly_cancelled: self.newly_cancelled,
+        })
+    }
+}
+
+/// What [`record_jobs`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsRecorded {
+    /// Comma-separated scheduled reminders that were cancelled meanwhile (their job must be
+    /// deleted again).
+    pub orphans: String,
+    /// Reminders recorded scheduled.
+    pub scheduled: i64,
+    /// Reminders whose job was cleared.
+    pub cleared: i64,
+    /// Reminders recorded missed.
+    pub missed: i64,
+}
+
+/// One channel of a reminder, as [`claim_deliveries`] answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelClaim {
+    /// The channel.
+    pub channel: String,
+    /// True when this call claimed it.
+    pub claimed: bool,
+    /// The delivery's status before (or after, when not claimed) this call.
+    pub previous_status: Option<String>,
+    /// The task.
+    pub task_id: String,
+    /// The owner.
+    pub user_id: String,
+    /// The task's title.
+    pub title: String,
+    /// The task's due date.
+    pub due_date: Option<DateTime<Utc>>,
+    /// The reminder's offset (ISO 8601 duration).
+    pub offset_text: String,
+    /// The offset in seconds.
+    pub offset_secs: i64,
+    /// The reminder time.
+    pub remind_at: DateTime<Utc>,
+    /// The owner's own address: the one set in `user_settings`, else the token claim recorded
+    /// there; null without either.
+    pub email: Option<String>,
+}
+
+/// What [`record_outcome`] recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeRecorded {
+    /// Deliveries recorded.
+    pub deliveries: i64,
+    /// 1 when the reminder was marked sent.
+    pub marked_sent: i64,
+}
+
+/// A reminder whose delivery has not converged ([`overdue_undelivered`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverdueReminder {
+    /// The reminder.
+    pub reminder_id: String,
+    /// Its task.
+    pub task_id: String,
+    /// The owner.
+    pub user_id: String,
+    /// Its time.
+    pub remind_at: DateTime<Utc>,
 }
 
 fn ids(list: &[TaskId]) -> String {
@@ -48,12 +152,11 @@ fn ids(list: &[TaskId]) -> String {
 /// Recomputes every reminder of a task from the stored task: a pending task's reminders fall
 /// at `due_date - offset` (a moved due date makes sent or missed reminders pending again);
 /// a completed or deleted task's pending reminders are cancelled. Answers the reminders that
-/// need work: `[reminder_id, task_id, user_id, status, remind_at, job_name, task_status,
-/// newly cancelled, events]`: pending ones whose job is not scheduled for their time, and ones
+/// need work: pending ones whose job is not scheduled for their time, and ones
 /// whose job must go (cancelled, or no due date any more) or that were cancelled just now. A
 /// reminder cancelled now gets its `v1.reminder.cancelled` outbox row in the same statement
 /// (`events`, the same on every row), so the cancellation is never committed without its event.
-pub fn reconcile_task(task: &TaskId) -> Statement {
+pub fn reconcile_task(task: &TaskId) -> Query<ReconciledReminder> {
     let mut b = Binder::default();
     let id = b.bind(task.as_str());
     let sql = format!(
@@ -74,9 +177,9 @@ pub fn reconcile_task(task: &TaskId) -> Statement {
          'reason', 'task ' || u.task_status), '{source}' \
          from upd u where u.status = 'cancelled' and u.cancelled_at = now() \
          on conflict (event_id) do nothing returning *) \
-         select reminder_id::text, task_id::text, user_id, status, {at}, job_name, task_status, \
-         (status = 'cancelled' and cancelled_at = now()), \
-         {events} \
+         select reminder_id::text as reminder_id, task_id::text as task_id, user_id, status, {at} as remind_at, \
+         job_name, task_status, (status = 'cancelled' and cancelled_at = now()) as newly_cancelled, \
+         {events} as events \
          from upd where (status = 'pending' and remind_at is not null and remind_at is distinct from scheduled_for) \
          or (job_name is not null and (status <> 'pending' or remind_at is null)) \
          or (status = 'cancelled' and cancelled_at = now())",
@@ -86,18 +189,17 @@ pub fn reconcile_task(task: &TaskId) -> Statement {
         alerts = notify::alert::ALERTS_TOPIC,
         source = notify::alert::SOURCE,
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// Records the job work of a reconciliation: `scheduled` reminders (id, time) now have their
 /// job (only if still pending at that time), `cleared` ones no job any more, `missed` ones
-/// are past their grace period. Answers `[ids]`: comma-separated scheduled reminders that were
-/// cancelled meanwhile, whose job must be deleted again.
+/// are past their grace period. Answers one [`JobsRecorded`].
 pub fn record_jobs(
     scheduled: &[(TaskId, DateTime<Utc>)],
     cleared: &[TaskId],
     missed: &[TaskId],
-) -> Statement {
+) -> Query<JobsRecorded> {
     let mut b = Binder::default();
     let rows: Vec<Value> = scheduled
         .iter()
@@ -116,19 +218,22 @@ pub fn record_jobs(
          mis as (update reminders r set status = 'missed', job_name = null, scheduled_for = null \
          where r.reminder_id = any(string_to_array({m}, ',')::uuid[]) and r.status = 'pending' returning r.reminder_id) \
          select coalesce((select string_agg(s.id::text, ',') from s join reminders r on r.reminder_id = s.id \
-         where r.status <> 'pending'), ''), (select count(*) from sch), (select count(*) from clr), (select count(*) from mis)"
+         where r.status <> 'pending'), '') as orphans, (select count(*) from sch) as scheduled, \
+         (select count(*) from clr) as cleared, (select count(*) from mis) as missed"
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// Claims the delivery of a reminder at `remind_at` on each of its channels for `event_id`,
 /// unless the reminder is cancelled, missed, moved to another time, or its task is no longer
 /// pending (no rows then). A channel is claimed when it has no delivery yet, failed before, or
-/// its `sending` claim is older than [`CLAIM_LEASE_SECS`] (a `skipped` one never is). Rows, one
-/// per channel: `[channel, claimed, previous status, task_id, user_id, title, due_date,
-/// offset_text, offset_secs, remind_at, email]`, `email` the owner's own address (the one set
-/// in `user_settings`, else the token claim recorded there; null without either).
-pub fn claim_deliveries(reminder: &TaskId, remind_at: DateTime<Utc>, event_id: &str) -> Statement {
+/// its `sending` claim is older than [`CLAIM_LEASE_SECS`] (a `skipped` one never is). One
+/// [`ChannelClaim`] per channel.
+pub fn claim_deliveries(
+    reminder: &TaskId,
+    remind_at: DateTime<Utc>,
+    event_id: &str,
+) -> Query<ChannelClaim> {
     let mut b = Binder::default();
     let id = b.bind(reminder.as_str());
     let at = b.bind(rfc3339_ms(remind_at));
@@ -146,16 +251,17 @@ pub fn claim_deliveries(reminder: &TaskId, remind_at: DateTime<Utc>, event_id: &
          attempts = reminder_deliveries.attempts + 1, claimed_at = now(), event_id = excluded.event_id \
          where reminder_deliveries.status = 'failed' or (reminder_deliveries.status = 'sending' \
          and reminder_deliveries.claimed_at < now() - {lease}::integer * interval '1 second') returning channel) \
-         select ch.channel, ch.channel in (select channel from cl), \
+         select ch.channel as channel, ch.channel in (select channel from cl) as claimed, \
          (select d.status from reminder_deliveries d where d.reminder_id = ch.reminder_id \
-         and d.remind_at = ch.remind_at and d.channel = ch.channel), \
-         ch.task_id::text, ch.user_id, ch.title, {due}, ch.offset_text, ch.offset_secs, {rat}, \
-         (select coalesce(us.email, us.token_email) from user_settings us where us.user_id = ch.user_id) \
+         and d.remind_at = ch.remind_at and d.channel = ch.channel) as previous_status, \
+         ch.task_id::text as task_id, ch.user_id as user_id, ch.title as title, {due} as due_date, \
+         ch.offset_text as offset_text, ch.offset_secs as offset_secs, {rat} as remind_at, \
+         (select coalesce(us.email, us.token_email) from user_settings us where us.user_id = ch.user_id) as email \
          from ch order by ch.channel",
         due = ts_ms("ch.due_date"),
         rat = ts_ms("ch.remind_at"),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// What became of one claimed channel.
@@ -181,13 +287,12 @@ pub struct Outcome {
 
 /// Records the outcome of each claimed channel (sent with its lateness, failed with the error,
 /// to be claimed again by a retry or the sweep and `dead` after [`MAX_DELIVERY_ATTEMPTS`], or
-/// skipped with its reason), and marks the reminder sent once a channel delivered. Answers
-/// `[deliveries recorded, reminder marked sent]`.
+/// skipped with its reason), and marks the reminder sent once a channel delivered.
 pub fn record_outcome(
     reminder: &TaskId,
     remind_at: DateTime<Utc>,
     outcomes: &[Outcome],
-) -> Statement {
+) -> Query<OutcomeRecorded> {
     let mut b = Binder::default();
     let rows: Vec<Value> = outcomes
         .iter()
@@ -213,9 +318,9 @@ pub fn record_outcome(
          r as (update reminders r set status = 'sent', sent_at = coalesce(r.sent_at, now()), job_name = null \
          where r.reminder_id = {id}::uuid and r.status = 'pending' and date_trunc('milliseconds', r.remind_at) = {at}::timestamptz \
          and exists (select 1 from o where o.ok) returning r.reminder_id) \
-         select (select count(*) from d), (select count(*) from r)"
+         select (select count(*) from d) as deliveries, (select count(*) from r) as marked_sent"
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// A pending reminder is swept once its time is this far behind without any delivery attempt:
@@ -233,8 +338,8 @@ pub const SWEEP_LIMIT: i64 = 500;
 /// attempts, which the subscription's own redeliveries make, then doubling up to 30 min), or a
 /// `sending` claim older than [`CLAIM_LEASE_SECS`] (its holder crashed). Reminders that were scheduled are swept up to
 /// [`LATE_DELIVERY_MAX_SECS`] late (delivered marked late); unscheduled ones within
-/// [`notify::job::LATE_GRACE_SECS`]. Rows: `[reminder_id, task_id, user_id, remind_at]`.
-pub fn overdue_undelivered() -> Statement {
+/// [`notify::job::LATE_GRACE_SECS`].
+pub fn overdue_undelivered() -> Query<OverdueReminder> {
     let mut b = Binder::default();
     let after = b.bind(SWEEP_AFTER_SECS);
     let grace = b.bind(notify::job::LATE_GRACE_SECS);
@@ -243,7 +348,8 @@ pub fn overdue_undelivered() -> Statement {
     let max = b.bind(MAX_DELIVERY_ATTEMPTS);
     let limit = b.bind(SWEEP_LIMIT);
     let sql = format!(
-        "select r.reminder_id::text, r.task_id::text, r.user_id, {at} from reminders r \
+        "select r.reminder_id::text as reminder_id, r.task_id::text as task_id, r.user_id as user_id, {at} as remind_at \
+         from reminders r \
          join tasks t on t.task_id = r.task_id \
          where r.status in ('pending', 'sent') and t.status = 'pending' \
          and r.remind_at <= now() - {after}::int * interval '1 second' \
@@ -259,12 +365,14 @@ pub fn overdue_undelivered() -> Statement {
          order by r.remind_at limit {limit}::int",
         at = ts_ms("r.remind_at"),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::statement::statements;
+    use crate::Statement;
     use chrono::TimeZone;
 
     fn id() -> TaskId {
@@ -290,7 +398,7 @@ mod tests {
     #[test]
     fn every_statement_binds_its_values() {
         let evil = "x'); drop table reminders; --";
-        for s in [
+        for s in statements![
             reconcile_task(&id()),
             record_jobs(&[(id(), now())], &[id()], &[id(), id()]),
             record_jobs(&[], &[], &[]),

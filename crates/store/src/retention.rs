@@ -10,7 +10,19 @@
 //! | `idempotency_keys` | written more than `idempotency_days` ago | a client's retry window is minutes; documented in docs/task-api.md |
 //! | `jobs` | one-shot jobs that ran more than `jobs_days` ago | recurring jobs (a `schedule`) and pending ones are kept |
 
-use crate::statement::{Binder, Statement};
+use serde::Deserialize;
+
+use crate::statement::{Binder, Query};
+
+/// What one purge batch deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purged {
+    /// The table.
+    pub table_name: String,
+    /// Rows deleted.
+    pub deleted: i64,
+}
 
 /// How long each kind of row is kept, in days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +78,8 @@ impl Retention {
         }
     }
 
-    /// One purge statement per table, each answering `[table, deleted rows]`.
-    pub fn purges(&self) -> Vec<Statement> {
+    /// One purge statement per table.
+    pub fn purges(&self) -> Vec<Query<Purged>> {
         vec![
             purge(
                 "outbox",
@@ -100,16 +112,16 @@ impl Retention {
 }
 
 /// Deletes up to [`BATCH`] rows of `table` matching `condition` (with `{days}` bound).
-fn purge(table: &str, condition: &str, days: u32) -> Statement {
+fn purge(table: &str, condition: &str, days: u32) -> Query<Purged> {
     let mut b = Binder::default();
     let days = b.bind(days);
     let batch = b.bind(BATCH);
     let condition = condition.replace("{days}", &format!("{days}::integer"));
     let sql = format!(
         "with d as (delete from {table} where ctid = any(array(select ctid from {table} where {condition} \
-         limit {batch}::integer)) returning 1) select '{table}', count(*)::text from d"
+         limit {batch}::integer)) returning 1) select '{table}' as table_name, count(*) as deleted from d"
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The Task API's statements for the user's settings and push credentials.
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use domain::settings::UserSettings;
 
@@ -19,27 +20,45 @@ fn settings_json(a: &str) -> String {
     )
 }
 
-/// The user's settings: `[settings]` (the defaults when the user never set any).
-pub fn get_settings(user: &str) -> Statement {
+/// The user's settings as the API answers them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsRow {
+    /// The settings JSON.
+    pub settings: Value,
+}
+
+/// The user's settings (the defaults when the user never set any).
+pub fn get_settings(user: &str) -> Query<SettingsRow> {
     let mut b = Binder::default();
     let sql = format!(
         "select coalesce((select {} from user_settings s where s.user_id = {}), \
-         jsonb_build_object('default_reminders', '[]'::jsonb, 'email', null, 'reminder_email', null, 'updated_at', null))::text",
+         jsonb_build_object('default_reminders', '[]'::jsonb, 'email', null, 'reminder_email', null, 'updated_at', null)) as settings",
         settings_json("s"),
         b.bind(user)
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
-/// Replaces the user's settings unless the user's write limit is reached: `[settings,
-/// retry_after]` (settings null when limited). `claim_email` (the caller's validated token
+/// The row of [`put_settings`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsWritten {
+    /// The saved settings; null when the write limit refused the write.
+    pub settings: Option<Value>,
+    /// Seconds until the user's write window ends, when refused.
+    pub retry_after: Option<i64>,
+}
+
+/// Replaces the user's settings unless the user's write limit is reached (then the settings
+/// are null). `claim_email` (the caller's validated token
 /// `email` claim) is recorded as `token_email` when given.
 pub fn put_settings(
     user: &str,
     s: &crate::settings::UserSettings,
     limit: u32,
     claim_email: Option<&str>,
-) -> Statement {
+) -> Query<SettingsWritten> {
     let mut b = Binder::default();
     let u = b.bind(user);
     let rl = rate_limit(&mut b, &u, limit);
@@ -52,20 +71,33 @@ pub fn put_settings(
          on conflict (user_id) do update set default_reminders = excluded.default_reminders, email = excluded.email, \
          token_email = coalesce(excluded.token_email, user_settings.token_email), updated_at = now() \
          returning default_reminders, email, token_email, updated_at) \
-         select (select {json} from up)::text, {column}",
+         select (select {json} from up) as settings, {column} as retry_after",
         ctes = rl.ctes,
         gate = rl.gate,
         json = settings_json("up"),
         column = rl.column,
     );
-    b.finish(sql)
+    b.finish_query(sql)
+}
+
+/// The row of [`issue_push_password`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushPassword {
+    /// The password; null when the write limit refused it.
+    pub password: Option<String>,
+    /// Seconds until the user's write window ends, when refused.
+    pub retry_after: Option<i64>,
 }
 
 /// A fresh push password (64 hex digits from two `gen_random_uuid()`, PostgreSQL's strong
-/// random source) unless the user's write limit is reached: `[password, retry_after]`
-/// (password null when limited). Nothing is stored: the broker keeps the password.
-/// `claim_email` is recorded like [`create_task`]'s (a device signing in for reminders).
-pub fn issue_push_password(user: &str, limit: u32, claim_email: Option<&str>) -> Statement {
+/// random source) unless the user's write limit is reached (then it is null). Nothing is stored: the broker keeps the password.
+/// `claim_email` is recorded like [`crate::tasks::create_task`]'s (a device signing in for reminders).
+pub fn issue_push_password(
+    user: &str,
+    limit: u32,
+    claim_email: Option<&str>,
+) -> Query<PushPassword> {
     let mut b = Binder::default();
     // The user keys the rate limit and the claim (neither: nothing to bind).
     let u = if limit == 0 && claim_email.is_none() {
@@ -77,10 +109,10 @@ pub fn issue_push_password(user: &str, limit: u32, claim_email: Option<&str>) ->
     let claim = record_claim_email_when(&mut b, &u, claim_email, &rl.gate);
     let sql = format!(
         "with {ctes}{claim}pw as (select replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') as p where {gate}) \
-         select (select p from pw), {column}",
+         select (select p from pw) as password, {column} as retry_after",
         ctes = rl.ctes,
         gate = rl.gate,
         column = rl.column,
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }

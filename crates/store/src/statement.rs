@@ -3,7 +3,36 @@
 use std::marker::PhantomData;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+use crate::guard::Row;
+
+/// A row that does not have the columns of its query's row type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("row {index} does not decode as {row_type}: {reason}")]
+pub struct RowError {
+    /// The row's position in the answer.
+    pub index: usize,
+    /// The row type expected.
+    pub row_type: &'static str,
+    /// What is wrong (a missing, unknown or mistyped column).
+    pub reason: String,
+}
+
+/// Decodes the rows of a query by column name into its row type.
+pub fn decode_rows<R: DeserializeOwned>(rows: Vec<Row>) -> Result<Vec<R>, RowError> {
+    rows.into_iter()
+        .enumerate()
+        .map(|(index, row)| {
+            serde_json::from_value(Value::Object(row)).map_err(|e| RowError {
+                index,
+                row_type: std::any::type_name::<R>(),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
 
 /// SQL text and its bound parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +95,20 @@ impl<R> Query<R> {
         }
     }
 }
+
+impl<R> From<Query<R>> for Statement {
+    fn from(q: Query<R>) -> Statement {
+        q.statement
+    }
+}
+
+/// A `Vec<Statement>` of statements and queries (for checks over every builder).
+#[cfg(test)]
+macro_rules! statements {
+    ($($e:expr),* $(,)?) => { vec![$($crate::Statement::from($e)),*] };
+}
+#[cfg(test)]
+pub(crate) use statements;
 
 impl<R> std::ops::Deref for Query<R> {
     type Target = Statement;

@@ -10,15 +10,28 @@ use domain::schedule::{NextInstance, LOCAL_FORMAT};
 use domain::{CreateTask, Scope, Status, TaskId};
 
 use crate::fragments::*;
+use crate::outbox::Events;
 use crate::statement::*;
 
 /// Default and largest page size of the task list.
 pub const PAGE_SIZE: u32 = 50;
 
+/// The row of a task write ([`create_task`], [`complete_task`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskWritten {
+    /// The task as the API answers it; null when nothing was written (see each builder).
+    pub task: Option<Value>,
+    /// The outbox events the statement wrote.
+    pub events: Events,
+    /// Seconds until the user's write window ends, when the write limit refused the write.
+    pub retry_after: Option<i64>,
+}
+
 /// Creates a task (and its series and reminders) with its `v1.task.created` event, and records
-/// the idempotency key if given, unless the user's write limit is reached. Answers one row
-/// `[task, events, retry_after]`: task null when the key was used or the limit was reached
-/// (then `retry_after` holds the seconds until the window ends). `claim_email`, the caller's
+/// the idempotency key if given, unless the user's write limit is reached. Answers one
+/// [`TaskWritten`]: task null when the key was used or the limit was reached (then
+/// `retry_after` holds the seconds until the window ends). `claim_email`, the caller's
 /// validated token `email` claim, is recorded in `user_settings.token_email` by the same
 /// statement (the reminder dispatcher's fallback address).
 pub fn create_task(
@@ -27,7 +40,7 @@ pub fn create_task(
     idempotency: Option<(&str, &str)>,
     limit: u32,
     claim_email: Option<&str>,
-) -> Statement {
+) -> Query<TaskWritten> {
     let mut b = Binder::default();
     let u = b.bind(user);
     let rl = rate_limit(&mut b, &u, limit);
@@ -96,46 +109,88 @@ pub fn create_task(
         None => sql.push_str("idem as (select 1) "),
     }
     sql.push_str(&format!(
-        "select body.task::text, {}, {} from (select 1) one left join body on true",
+        "select body.task as task, {} as events, {} as retry_after from (select 1) one left join body on true",
         events_of("ob"),
         rl.column
     ));
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
-/// The stored answer for an idempotency key: `[response, request_hash, task_deleted]`
-/// (`task_deleted` true once the task it created is deleted).
-pub fn idempotent_replay(user: &str, key: &str) -> Statement {
+/// A recorded `Idempotency-Key`, as [`idempotent_replay`] answers it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replay {
+    /// The task the first request answered.
+    pub response: Value,
+    /// The hash of the first request's body.
+    pub request_hash: String,
+    /// True once the task it created is deleted.
+    pub task_deleted: bool,
+}
+
+/// The stored answer for an idempotency key.
+pub fn idempotent_replay(user: &str, key: &str) -> Query<Replay> {
     let mut b = Binder::default();
     let sql = format!(
-        "select i.response::text, i.request_hash, coalesce(t.status = 'deleted', true) \
+        "select i.response as response, i.request_hash as request_hash, \
+         coalesce(t.status = 'deleted', true) as task_deleted \
          from idempotency_keys i left join tasks t on t.task_id = i.task_id \
          where i.user_id = {} and i.key = {}",
         b.bind(user),
         b.bind(key)
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
-/// One task of the user (not deleted): `[task]`.
-pub fn get_task(user: &str, id: &TaskId) -> Statement {
+/// A task as the API answers it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRow {
+    /// The task JSON.
+    pub task: Value,
+}
+
+/// One task of the user (not deleted).
+pub fn get_task(user: &str, id: &TaskId) -> Query<TaskRow> {
     let mut b = Binder::default();
     let sql = format!(
-        "select {}::text from tasks t where t.task_id = {}::uuid and t.user_id = {} and t.status <> 'deleted'",
+        "select {} as task from tasks t where t.task_id = {}::uuid and t.user_id = {} and t.status <> 'deleted'",
         task_json("t", &stored_reminders("t")),
         b.bind(id.as_str()),
         b.bind(user)
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
-/// A task's place in its series, for completing or skipping it:
-/// `[status, recurrence_id, rule, dtstart_local, tzid, end_date, mode, is_active]`
-/// (the series columns are null for a one-off task).
-pub fn task_series(user: &str, id: &TaskId) -> Statement {
+/// A task's place in its series ([`task_series`]); the series columns are null for a one-off
+/// task.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskInSeries {
+    /// The task's status.
+    pub status: String,
+    /// Its occurrence in the series.
+    pub recurrence_id: Option<DateTime<Utc>>,
+    /// The series' RRULE.
+    pub rule: Option<String>,
+    /// The series' local DTSTART ([`LOCAL_FORMAT`]).
+    pub dtstart_local: Option<String>,
+    /// The series' time zone.
+    pub tzid: Option<String>,
+    /// The series' end.
+    pub end_date: Option<DateTime<Utc>>,
+    /// `fixed` or `from_completion`.
+    pub mode: Option<String>,
+    /// False once the series was stopped.
+    pub is_active: Option<bool>,
+}
+
+/// A task's place in its series, for completing or skipping it.
+pub fn task_series(user: &str, id: &TaskId) -> Query<TaskInSeries> {
     let mut b = Binder::default();
     let sql = format!(
-        "select t.status, {rid}, s.recurrence_pattern, s.dtstart_local, s.tzid, {end}, s.mode, s.is_active \
+        "select t.status as status, {rid} as recurrence_id, s.recurrence_pattern as rule, \
+         s.dtstart_local as dtstart_local, s.tzid as tzid, {end} as end_date, s.mode as mode, s.is_active as is_active \
          from tasks t left join series s on s.series_id = t.series_id \
          where t.task_id = {id}::uuid and t.user_id = {u} and t.status <> 'deleted'",
         rid = ts("t.recurrence_id"),
@@ -143,7 +198,7 @@ pub fn task_series(user: &str, id: &TaskId) -> Statement {
         id = b.bind(id.as_str()),
         u = b.bind(user),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// Filters of the task list.
@@ -163,9 +218,21 @@ pub struct ListFilter {
     pub limit: u32,
 }
 
+/// A task of a list page, with its place in the order (the next page's cursor).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListedTask {
+    /// The task JSON.
+    pub task: Value,
+    /// Its `created_at` in microseconds since the epoch, as text.
+    pub created_micros: String,
+    /// Its id.
+    pub task_id: String,
+}
+
 /// One page of the user's tasks, newest first; one row more than the page size tells that
-/// another page exists. Rows: `[task, created_micros, task_id]`.
-pub fn list_tasks(user: &str, f: &ListFilter) -> Statement {
+/// another page exists.
+pub fn list_tasks(user: &str, f: &ListFilter) -> Query<ListedTask> {
     let mut b = Binder::default();
     let u = b.bind(user);
     let mut conds = vec![format!("t.user_id = {u}")];
@@ -194,26 +261,27 @@ pub fn list_tasks(user: &str, f: &ListFilter) -> Statement {
     }
     let limit = b.bind(i64::from(f.limit.clamp(1, PAGE_SIZE)) + 1);
     let sql = format!(
-        "select {}::text, ((extract(epoch from t.created_at) * 1000000)::bigint)::text, t.task_id::text \
+        "select {} as task, ((extract(epoch from t.created_at) * 1000000)::bigint)::text as created_micros, \
+         t.task_id::text as task_id \
          from tasks t where {} order by t.created_at desc, t.task_id desc limit {limit}",
         task_json("t", &stored_reminders("t")),
         conds.join(" and ")
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// Completes a pending task (a completed one is answered as is: idempotent) with its
 /// `v1.task.completed` event, and creates the series' next instance if given.
-/// Answers one row `[task, events, retry_after]`: task null if the task does not exist for the
-/// user or the write limit is reached (then `retry_after` is set). `claim_email` is recorded
-/// like [`create_task`]'s (the series' next instance gets reminders).
+/// Answers one [`TaskWritten`]: task null if the task does not exist for the user or the write
+/// limit is reached (then `retry_after` is set). `claim_email` is recorded like
+/// [`create_task`]'s (the series' next instance gets reminders).
 pub fn complete_task(
     user: &str,
     id: &TaskId,
     next: Option<NextInstance>,
     limit: u32,
     claim_email: Option<&str>,
-) -> Statement {
+) -> Query<TaskWritten> {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
@@ -226,34 +294,32 @@ pub fn complete_task(
          from cur where t.task_id = cur.task_id and cur.status = 'pending' returning t.*), \
          {nxt}\
          {claim}ob as ({outbox}) \
-         select coalesce((select {upd_json} from upd), (select {cur_json} from cur))::text, \
-         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from ob o union all select {e2} from nob o) x)::text, \
-         {rate}",
+         select coalesce((select {upd_json} from upd), (select {cur_json} from cur)) as task, \
+         {events} as events, {rate} as retry_after",
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
         outbox = outbox_insert("upd", "v1.task.completed", "task-operations", &task_json("s", &stored_reminders("s")), ""),
         upd_json = task_json("upd", &stored_reminders("upd")),
         cur_json = task_json("cur", &stored_reminders("cur")),
-        e1 = event_json("o"),
-        e2 = event_json("o"),
+        events = events_of_all(&["ob", "nob"]),
     );
-    b.finish(sql)
+    b.finish_query(sql)
 }
 
 /// Deletes a task (`this`; completed instances stay in history unless deleted one by one), or
 /// for a series instance this and later pending instances (`following`, the series ends
 /// before it) or all pending instances (`all`, the series stops). One `v1.task.deleted` event
 /// per deleted task; `next` is the instance to create when one instance is skipped.
-/// Answers one row `[deleted count, events, retry_after]`: no task was deleted if it does not
-/// exist for the user or the write limit is reached (then `retry_after` is set).
+/// Answers one [`TasksDeleted`]: no task was deleted if it does not exist for the user or the
+/// write limit is reached (then `retry_after` is set).
 pub fn delete_task(
     user: &str,
     id: &TaskId,
     scope: Scope,
     next: Option<NextInstance>,
     limit: u32,
-) -> Statement {
+) -> Query<TasksDeleted> {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
@@ -271,15 +337,24 @@ pub fn delete_task(
          one as (select * from del where {sc} = 'this' and del.status = 'deleted' and del.series_id is not null and del.completed_at is null), \
          {nxt}\
          ob as ({outbox}) \
-         select (select count(*) from del), \
-         (select coalesce(jsonb_agg(e order by e->>'time'), '[]'::jsonb) from (select {e1} as e from ob o union all select {e2} from nob o) x)::text, \
-         {rate}",
+         select (select count(*) from del) as deleted, {events} as events, {rate} as retry_after",
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
         outbox = outbox_insert("del", "v1.task.deleted", "task-operations", &task_json("s", &stored_reminders("s")), &format!(", 'scope', {sc}::text")),
-        e1 = event_json("o"),
-        e2 = event_json("o"),
+        events = events_of_all(&["ob", "nob"]),
     );
-    b.finish(sql)
+    b.finish_query(sql)
+}
+
+/// The row of [`delete_task`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TasksDeleted {
+    /// Tasks deleted.
+    pub deleted: i64,
+    /// The outbox events the statement wrote.
+    pub events: Events,
+    /// Seconds until the user's write window ends, when the write limit refused the write.
+    pub retry_after: Option<i64>,
 }

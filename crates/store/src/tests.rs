@@ -18,7 +18,6 @@ use crate::statement::*;
 use crate::tasks::*;
 use chrono::{DateTime, Utc};
 
-
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0)
         .single()
@@ -45,7 +44,7 @@ fn user_input_is_bound_never_interpolated() {
     let evil = "x'); drop table tasks; --";
     let t = parse_create(&json!({"title": evil, "description": evil, "due_date": "2026-12-01T09:00:00Z", "reminders": ["PT1H"]}), now())
         .expect("valid");
-    let stmts = [
+    let stmts = statements![
         create_task(evil, &t, Some((evil, "h")), 600, Some(evil)),
         create_task(evil, &t, None, 0, None),
         get_task(evil, &id()),
@@ -67,8 +66,7 @@ fn user_input_is_bound_never_interpolated() {
         issue_push_password(evil, 0, Some("a@b.c")),
         put_settings(
             evil,
-            &domain::parse_settings(&json!({"default_reminders": ["PT1H"]}))
-                .expect("valid"),
+            &domain::parse_settings(&json!({"default_reminders": ["PT1H"]})).expect("valid"),
             600,
             Some(evil),
         ),
@@ -101,8 +99,7 @@ fn a_create_without_reminders_reads_the_user_default_and_given_ones_are_bound() 
     }
     let s = put_settings(
         "u1",
-        &domain::parse_settings(&json!({"default_reminders": ["P1D", "PT0S"]}))
-            .expect("valid"),
+        &domain::parse_settings(&json!({"default_reminders": ["P1D", "PT0S"]})).expect("valid"),
         0,
         None,
     );
@@ -220,7 +217,7 @@ fn series_edits_bind_everything() {
         now(),
     )
     .expect("edit");
-    for s in [
+    for s in statements![
         edit_series(evil, &id(), &patch, Scope::Following, Some(2), &edit, 600),
         edit_series(evil, &id(), &patch, Scope::All, None, &edit, 0),
         edit_context(evil, &id()),
@@ -240,7 +237,7 @@ fn engine_statements_bind_everything() {
         due: now(),
         upcoming: None,
     };
-    for s in [
+    for s in statements![
         completed_instance(evil, &id()),
         ensure_next_instance(evil, evil, &id(), Some(next)),
         ensure_next_instance(evil, evil, &id(), None),
@@ -271,4 +268,20 @@ fn engine_statements_bind_everything() {
         .contains("on conflict (series_id, recurrence_id) do nothing"));
     assert!(s.sql.contains("insert into processed_events"));
     assert_eq!(s.params[3], json!(true), "exhausted flag");
+}
+
+#[test]
+fn rows_decode_by_column_name_and_a_renamed_column_fails() {
+    let row = |v: serde_json::Value| match v {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!("object literal"),
+    };
+    let reordered = row(json!({"retry_after": null, "events": [], "task": {"title": "t"}}));
+    let decoded: Vec<TaskWritten> = decode_rows(vec![reordered]).expect("decodes");
+    assert_eq!(decoded[0].task, Some(json!({"title": "t"})));
+    let renamed = row(json!({"task_json": {"title": "t"}, "events": [], "retry_after": null}));
+    let err = decode_rows::<TaskWritten>(vec![renamed]).expect_err("unknown column");
+    assert!(err.reason.contains("task_json"), "{err}");
+    let missing = row(json!({"task": null, "retry_after": 3}));
+    assert!(decode_rows::<TaskWritten>(vec![missing]).is_err());
 }
