@@ -12,16 +12,16 @@ use crate::types::{Mode, ReminderOffset, TaskId};
 pub const COMPLETION_CONSUMER: &str = "recurrence-engine/task-operations";
 
 /// The event type the completion consumer acts on.
-pub const COMPLETED: &str = "v1.task.completed";
+pub const COMPLETED: &str = events::EventType::TaskCompleted.name();
 
 /// The event type that starts pre-creation of the occurrence after a new instance.
-pub const CREATED: &str = "v1.task.created";
+pub const CREATED: &str = events::EventType::TaskCreated.name();
 
 /// The event type of deletions; `following` / `all` deletions cancel the series' pending job.
-pub const DELETED: &str = "v1.task.deleted";
+pub const DELETED: &str = events::EventType::TaskDeleted.name();
 
 /// The event type of edits (`task-modifications`).
-pub const UPDATED: &str = "v1.task.updated";
+pub const UPDATED: &str = events::EventType::TaskUpdated.name();
 
 /// The `processed_events.consumer` of the `task-modifications` consumer.
 pub const MODIFICATIONS_CONSUMER: &str = "recurrence-engine/task-modifications";

@@ -2,7 +2,9 @@
 #![forbid(unsafe_code)]
 
 mod envelope;
+mod event_type;
 mod topic;
 
 pub use envelope::{CloudEvent, EnvelopeError, SPEC_VERSION};
+pub use event_type::EventType;
 pub use topic::Topic;

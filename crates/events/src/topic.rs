@@ -20,7 +20,7 @@ impl Topic {
     ];
 
     /// The Kafka topic name.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Topic::TaskOperations => "task-operations",
             Topic::TaskModifications => "task-modifications",

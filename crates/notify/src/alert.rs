@@ -11,13 +11,13 @@ use crate::job::{rfc3339_ms, ReminderJob};
 use crate::Poison;
 
 /// A reminder is due.
-pub const DUE: &str = "v1.reminder.due";
+pub const DUE: &str = events::EventType::ReminderDue.name();
 /// A pending reminder was cancelled.
-pub const CANCELLED: &str = "v1.reminder.cancelled";
+pub const CANCELLED: &str = events::EventType::ReminderCancelled.name();
 /// CloudEvent `source` of the events this service publishes.
 pub const SOURCE: &str = "/notification";
 /// The topic of reminder events.
-pub const ALERTS_TOPIC: &str = "alerts";
+pub const ALERTS_TOPIC: &str = events::Topic::Alerts.name();
 
 /// A `v1.reminder.due` to deliver.
 #[derive(Debug, Clone, PartialEq, Eq)]

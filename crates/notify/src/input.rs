@@ -10,10 +10,10 @@ use crate::Poison;
 
 /// The task event types that can change a task's reminders.
 pub const TASK_TYPES: [&str; 4] = [
-    "v1.task.created",
-    "v1.task.updated",
-    "v1.task.completed",
-    "v1.task.deleted",
+    events::EventType::TaskCreated.name(),
+    events::EventType::TaskUpdated.name(),
+    events::EventType::TaskCompleted.name(),
+    events::EventType::TaskDeleted.name(),
 ];
 
 /// A task whose reminders must be reconciled.

@@ -9,6 +9,8 @@ use domain::edit::{Action, SeriesEdit};
 use domain::schedule::LOCAL_FORMAT;
 use domain::{PatchTask, Scope, TaskId};
 
+use events::EventType;
+
 use crate::fragments::*;
 use crate::outbox::Events;
 use crate::statement::*;
@@ -79,7 +81,7 @@ pub fn patch_task(
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
-        outbox = outbox_insert("upd", "v1.task.updated", "task-modifications", &task_json("s", &rem_json("s")),
+        outbox = outbox_insert("upd", EventType::TaskUpdated, &task_json("s", &rem_json("s")),
             &format!(", 'scope', {sc}::text, 'rule_changed', false")),
         json = task_json("upd", &rem_json("upd")),
         events = events_of("ob"),
@@ -269,9 +271,9 @@ pub fn edit_series(
         t_title = template("title", &title),
         t_desc = template("description", &desc),
         t_prio = template("priority", &prio),
-        updated = outbox_insert_for("kept", "v1.task.updated", "task-modifications", &task_json("s", &rem_json("s")), "(select series_id from ok)", &extra),
-        deleted = outbox_insert_for("gone", "v1.task.deleted", "task-operations", &task_json("s", &stored_reminders("s")), "(select series_id from ok)", &extra),
-        created = outbox_insert("nxt", "v1.task.created", "task-operations", &task_json("s", &created_reminders), ""),
+        updated = outbox_insert_from(TASK_API_SOURCE, "kept", EventType::TaskUpdated, &task_json("s", &rem_json("s")), "(select series_id from ok)", &extra),
+        deleted = outbox_insert_from(TASK_API_SOURCE, "gone", EventType::TaskDeleted, &task_json("s", &stored_reminders("s")), "(select series_id from ok)", &extra),
+        created = outbox_insert("nxt", EventType::TaskCreated, &task_json("s", &created_reminders), ""),
         json = task_json("upd", &rem_json("upd")),
         events = events_of_all(&["ob", "dob", "nob"]),
     );

@@ -8,6 +8,8 @@ use serde_json::Value;
 use domain::schedule::NextInstance;
 use domain::TaskId;
 
+use events::EventType;
+
 use crate::fragments::*;
 use crate::outbox::Events;
 use crate::statement::*;
@@ -300,8 +302,8 @@ pub fn precreate_instance(
          (select max(r.offset_secs) from reminders r where r.task_id = (select t.task_id from tasks t \
          where t.series_id = {sid}::uuid and t.recurrence_id <= {occ}::timestamptz \
          order by t.recurrence_id desc limit 1)) as largest_offset_secs",
-        created = outbox_insert_from(ENGINE_SOURCE, "nxt", "v1.task.created", "task-operations", &task_json("s", reminders), "s.series_id", ""),
-        due = outbox_insert_from(ENGINE_SOURCE, "nxr", "v1.reminder.planned", "alerts", &task_json("s", reminders), "s.series_id", ""),
+        created = outbox_insert_from(ENGINE_SOURCE, "nxt", EventType::TaskCreated, &task_json("s", reminders), "s.series_id", ""),
+        due = outbox_insert_from(ENGINE_SOURCE, "nxr", EventType::ReminderPlanned, &task_json("s", reminders), "s.series_id", ""),
         events = events_of_all(&["nob", "aob"]),
     );
     b.finish_query(sql)
@@ -380,8 +382,8 @@ pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Query<BatchCreate
          nob as ({created}), \
          aob as ({due}) \
          select (select count(*) from pe) as processed, (select count(*) from nxt) as created, {events} as events",
-        created = outbox_insert_from(ENGINE_SOURCE, "nxt", "v1.task.created", "task-operations", &task_json("s", reminders), "s.series_id", ""),
-        due = outbox_insert_from(ENGINE_SOURCE, "nxr", "v1.reminder.planned", "alerts", &task_json("s", reminders), "s.series_id", ""),
+        created = outbox_insert_from(ENGINE_SOURCE, "nxt", EventType::TaskCreated, &task_json("s", reminders), "s.series_id", ""),
+        due = outbox_insert_from(ENGINE_SOURCE, "nxr", EventType::ReminderPlanned, &task_json("s", reminders), "s.series_id", ""),
         events = events_of_all(&["nob", "aob"]),
     );
     b.finish_query(sql)

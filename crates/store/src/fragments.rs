@@ -4,6 +4,8 @@
 
 use serde_json::{json, Value};
 
+use events::EventType;
+
 use domain::schedule::NextInstance;
 use domain::ReminderOffset;
 
@@ -108,43 +110,18 @@ pub const TASK_API_SOURCE: &str = "/task-api";
 /// CloudEvent `source` of the recurrence engine's events.
 pub const ENGINE_SOURCE: &str = "/recurrence-engine";
 
-/// Outbox insert for every row of `src` (a CTE of task rows `s`), with a jsonb `task` expression.
-pub(crate) fn outbox_insert(
-    src: &str,
-    event_type: &str,
-    topic: &str,
-    task: &str,
-    extra: &str,
-) -> String {
-    outbox_insert_from(
-        TASK_API_SOURCE,
-        src,
-        event_type,
-        topic,
-        task,
-        "s.series_id",
-        extra,
-    )
+/// Outbox insert for every row of `src` (a CTE of task rows `s`), with a jsonb `task` expression:
+/// the Task API's `event` about each row.
+pub(crate) fn outbox_insert(src: &str, event: EventType, task: &str, extra: &str) -> String {
+    outbox_insert_from(TASK_API_SOURCE, src, event, task, "s.series_id", extra)
 }
 
-/// [`outbox_insert`] with the event's `series_id` given as an expression.
-pub(crate) fn outbox_insert_for(
-    src: &str,
-    event_type: &str,
-    topic: &str,
-    task: &str,
-    series: &str,
-    extra: &str,
-) -> String {
-    outbox_insert_from(TASK_API_SOURCE, src, event_type, topic, task, series, extra)
-}
-
-/// [`outbox_insert_for`] for events of the service `source`.
+/// [`outbox_insert`] for events of the service `source`, with the event's `series_id` given as
+/// an expression. The topic is the event type's.
 pub(crate) fn outbox_insert_from(
     source: &str,
     src: &str,
-    event_type: &str,
-    topic: &str,
+    event: EventType,
     task: &str,
     series: &str,
     extra: &str,
@@ -153,7 +130,9 @@ pub(crate) fn outbox_insert_from(
         "insert into outbox (event_id, type, topic, user_id, task_id, series_id, payload, source) \
          select gen_random_uuid(), '{event_type}', '{topic}', s.user_id, s.task_id, {series}, \
          jsonb_build_object('task_id', s.task_id::text, 'user_id', s.user_id, 'series_id', ({series})::text, 'task', {task}{extra}), \
-         '{source}' from {src} s returning *"
+         '{source}' from {src} s returning *",
+        event_type = event.name(),
+        topic = event.topic().name(),
     )
 }
 
@@ -223,8 +202,7 @@ pub(crate) fn next_instance_ctes(b: &mut Binder, src: &str, next: Option<NextIns
          nob as ({outbox}), ",
         outbox = outbox_insert(
             "nxt",
-            "v1.task.created",
-            "task-operations",
+            EventType::TaskCreated,
             &task_json("s", &format!("coalesce((select jsonb_agg(r.offset_text order by r.offset_secs desc) from reminders r join {src} f on r.task_id = f.task_id), '[]'::jsonb)")),
             ""
         ),

@@ -9,6 +9,8 @@ use domain::cursor::Cursor;
 use domain::schedule::{NextInstance, LOCAL_FORMAT};
 use domain::{CreateTask, Scope, Status, TaskId};
 
+use events::EventType;
+
 use crate::fragments::*;
 use crate::outbox::Events;
 use crate::statement::*;
@@ -95,7 +97,7 @@ pub fn create_task(
          body as (select ins.*, {task} as task from ins), \
          ob as ({outbox}), ",
         task = task_json("ins", "coalesce((select jsonb_agg(offset_text order by offset_secs desc) from rem), '[]'::jsonb)"),
-        outbox = outbox_insert("body", "v1.task.created", "task-operations", "s.task", ""),
+        outbox = outbox_insert("body", EventType::TaskCreated, "s.task", ""),
     ));
     match idempotency {
         Some((key, hash)) => {
@@ -299,7 +301,7 @@ pub fn complete_task(
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
-        outbox = outbox_insert("upd", "v1.task.completed", "task-operations", &task_json("s", &stored_reminders("s")), ""),
+        outbox = outbox_insert("upd", EventType::TaskCompleted, &task_json("s", &stored_reminders("s")), ""),
         upd_json = task_json("upd", &stored_reminders("upd")),
         cur_json = task_json("cur", &stored_reminders("cur")),
         events = events_of_all(&["ob", "nob"]),
@@ -341,7 +343,7 @@ pub fn delete_task(
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
-        outbox = outbox_insert("del", "v1.task.deleted", "task-operations", &task_json("s", &stored_reminders("s")), &format!(", 'scope', {sc}::text")),
+        outbox = outbox_insert("del", EventType::TaskDeleted, &task_json("s", &stored_reminders("s")), &format!(", 'scope', {sc}::text")),
         events = events_of_all(&["ob", "nob"]),
     );
     b.finish_query(sql)

@@ -1,0 +1,369 @@
+//! Every query of the platform, run against a real PostgreSQL with the project's migrations, the
+//! way the Dapr binding runs it (guarded, parameters bound, never interpolated), and its rows
+//! decoded into the row type its builder names. A column renamed, dropped or added in the SQL
+//! without the row type following fails here.
+//!
+//! Needs a database: `scripts/test.sh` runs it against its test stack; by hand,
+//! `STORE_TEST_PG_DSN=postgresql://… cargo test -p store --test row_shapes -- --ignored`.
+//! The test writes under a fresh user id of its own and leaves other users' rows alone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use domain::edit::{plan_edit, resolve_series, Known, StoredSeries};
+use domain::schedule::NextInstance;
+use domain::{parse_create, parse_patch, parse_settings, Mode, Scope, Status, TaskId};
+use notify::Channel;
+use store::engine::BatchItem;
+use store::reminders::{Delivery, Outcome};
+use store::{calendar, changes, edits, engine, health, outbox, reminders, retention};
+use store::{guard, settings, tasks, Query};
+
+/// Runs `q` through `psql` as `PREPARE` + `EXECUTE` of its guarded SQL; its rows, decoded.
+fn run<R: DeserializeOwned>(q: &Query<R>) -> Vec<R> {
+    let dsn = std::env::var("STORE_TEST_PG_DSN")
+        .expect("STORE_TEST_PG_DSN names the database to check the row shapes against");
+    let guarded = guard::guard(&q.sql).expect("guardable statement");
+    let args: Vec<String> = q.params.iter().map(literal).collect();
+    let script = if args.is_empty() {
+        format!("{guarded};\n")
+    } else {
+        format!("PREPARE q AS {guarded};\nEXECUTE q({});\n", args.join(", "))
+    };
+    let mut child = Command::new("psql")
+        .args([
+            dsn.as_str(),
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ])
+        .args(["-F", "\u{1f}", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("psql runs (PostgreSQL client tools on PATH)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        q.sql
+    );
+    let rows: Vec<Vec<Value>> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (count, columns) = l.split_once('\u{1f}').unwrap_or((l, ""));
+            let count = count.parse::<u64>().map_or(Value::Null, Value::from);
+            let columns = if columns.is_empty() {
+                Value::Null
+            } else {
+                Value::from(columns)
+            };
+            vec![count, columns]
+        })
+        .collect();
+    let rows = guard::verify(rows).expect("complete answer");
+    store::decode_rows(rows).unwrap_or_else(|e| panic!("{e}\n{}", q.sql))
+}
+
+/// A bound value as an untyped SQL literal (PostgreSQL infers its type from the statement, as it
+/// does for the binding's parameters).
+fn literal(v: &Value) -> String {
+    let text = match v {
+        Value::Null => return "NULL".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+fn one<R: DeserializeOwned>(q: &Query<R>) -> R {
+    let mut rows = run(q);
+    assert_eq!(rows.len(), 1, "one row expected from {}", q.sql);
+    rows.remove(0)
+}
+
+fn task_id(task: &Value) -> TaskId {
+    TaskId::parse(task["task_id"].as_str().unwrap()).unwrap()
+}
+
+fn fresh_user() -> String {
+    format!(
+        "row-shapes-{}",
+        Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    )
+}
+
+fn soon() -> DateTime<Utc> {
+    (Utc::now() + Duration::days(2))
+        .duration_trunc(TimeDelta::hours(1))
+        .unwrap()
+}
+
+#[test]
+#[ignore = "needs PostgreSQL with the migrations: scripts/test.sh runs it on its stack"]
+fn every_query_answers_the_row_type_its_builder_names() {
+    let user = fresh_user();
+    let now = Utc::now();
+    let due = soon().to_rfc3339();
+
+    // The Task API's task statements.
+    let one_off = parse_create(
+        &json!({"title": "one-off", "due_date": due, "reminders": ["PT1H"]}),
+        now,
+    )
+    .unwrap();
+    let created = one(&tasks::create_task(
+        &user,
+        &one_off,
+        Some(("key-1", "hash-1")),
+        600,
+        Some("shapes@example.org"),
+    ));
+    let one_off_id = task_id(created.task.as_ref().unwrap());
+    assert_eq!(created.events.0.len(), 1);
+    let replay = one(&tasks::idempotent_replay(&user, "key-1"));
+    assert_eq!(
+        (replay.request_hash.as_str(), replay.task_deleted),
+        ("hash-1", false)
+    );
+    let recurring = parse_create(
+        &json!({"title": "daily", "due_date": due, "recurrence": "FREQ=DAILY", "reminders": ["PT10M"]}),
+        now,
+    )
+    .unwrap();
+    let series_task = one(&tasks::create_task(&user, &recurring, None, 0, None));
+    let first = series_task.task.unwrap();
+    let first_id = task_id(&first);
+    let series_id = TaskId::parse(first["series_id"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        one(&tasks::get_task(&user, &one_off_id)).task["title"],
+        "one-off"
+    );
+    let page = run(&tasks::list_tasks(
+        &user,
+        &tasks::ListFilter {
+            limit: 50,
+            ..Default::default()
+        },
+    ));
+    assert_eq!(page.len(), 2);
+    assert!(page[0].created_micros.parse::<i64>().is_ok());
+    let place = one(&tasks::task_series(&user, &first_id));
+    assert_eq!(
+        (place.status.as_str(), place.is_active),
+        ("pending", Some(true))
+    );
+    let in_one_off = one(&tasks::task_series(&user, &one_off_id));
+    assert_eq!(in_one_off.rule, None);
+
+    // Edits.
+    let patch = parse_patch(&json!({"title": "renamed"}), true).unwrap();
+    let edited = one(&edits::patch_task(
+        &user,
+        &one_off_id,
+        &patch,
+        Scope::This,
+        Some(1),
+        600,
+        None,
+    ));
+    assert_eq!(edited.task.unwrap()["title"], "renamed");
+    let context = one(&edits::edit_context(&user, &first_id));
+    assert_eq!(context.instances.len(), 1);
+    let stored = StoredSeries {
+        rule: context.rule.clone().unwrap(),
+        dtstart_local: context.dtstart_local.clone().unwrap(),
+        tzid: context.tzid.clone().unwrap(),
+        end_date: context.end_date,
+        mode: Mode::parse(context.mode.as_deref().unwrap()).unwrap(),
+    };
+    let rule_patch = parse_patch(&json!({"recurrence": "FREQ=WEEKLY"}), false).unwrap();
+    let plan = resolve_series(&stored, &rule_patch, None, now).unwrap();
+    let known: Vec<Known> = context
+        .instances
+        .iter()
+        .map(|k| Known {
+            task_id: k.task_id.clone(),
+            recurrence_id: k.recurrence_id,
+            status: Status::parse(&k.status).unwrap(),
+            is_exception: k.is_exception,
+        })
+        .collect();
+    let series_edit = plan_edit(
+        &stored,
+        plan,
+        &known,
+        first_id.as_str(),
+        None,
+        false,
+        true,
+        now,
+    )
+    .unwrap();
+    let rule_edited = one(&edits::edit_series(
+        &user,
+        &first_id,
+        &rule_patch,
+        Scope::All,
+        None,
+        &series_edit,
+        600,
+    ));
+    assert!(rule_edited.task.is_some());
+
+    // Settings and push credentials.
+    assert!(one(&settings::get_settings(&user)).settings.is_object());
+    let saved = one(&settings::put_settings(
+        &user,
+        &parse_settings(&json!({"default_reminders": ["PT1H"]})).unwrap(),
+        600,
+        None,
+    ));
+    assert!(saved.settings.is_some());
+    let password = one(&settings::issue_push_password(&user, 600, None));
+    assert_eq!(password.password.map(|p| p.len()), Some(64));
+
+    // Series reads.
+    let series = one(&calendar::get_series(&user, &series_id));
+    assert_eq!(series.rule, "FREQ=WEEKLY");
+    let entries = run(&calendar::calendar(&user));
+    assert_eq!(
+        entries.iter().filter(|e| e.kind == "series").count(),
+        1,
+        "{entries:?}"
+    );
+    assert_eq!(entries.iter().filter(|e| e.kind == "task").count(), 1);
+
+    // Completion, and the engine's statements.
+    let next_due = soon() + Duration::days(7);
+    let next = NextInstance {
+        due: next_due,
+        upcoming: Some(next_due + Duration::days(7)),
+    };
+    let completed = one(&tasks::complete_task(
+        &user,
+        &first_id,
+        Some(next),
+        600,
+        None,
+    ));
+    assert_eq!(completed.task.unwrap()["status"], "completed");
+    assert_eq!(completed.events.0.len(), 2);
+    let instance = one(&engine::completed_instance(&user, &first_id));
+    assert!(instance.completed_at.is_some());
+    let ensured = one(&engine::ensure_next_instance(
+        "row-shapes",
+        &format!("{user}-completed"),
+        &first_id,
+        Some(next),
+    ));
+    assert!(ensured.newly_processed);
+    assert!(one(&engine::engine_series(&series_id)).is_active);
+    let chains = run(&engine::series_chains(std::slice::from_ref(&series_id)));
+    assert_eq!(chains.len(), 1);
+    assert_eq!(chains[0].frontier, Some(next_due));
+    run(&engine::stuck_chains(
+        "00000000-0000-0000-0000-000000000000",
+        now,
+        10,
+    ));
+    let later = next_due + Duration::days(7);
+    let precreated = one(&engine::precreate_instance(
+        "row-shapes",
+        &format!("{user}-precreate"),
+        &series_id,
+        later,
+        Some(later + Duration::days(7)),
+    ));
+    assert_eq!(precreated.created, 1);
+    let batch = one(&engine::precreate_batch(
+        "row-shapes",
+        &[BatchItem {
+            key: format!("{user}-batch"),
+            series: series_id.clone(),
+            occurrence: later + Duration::days(7),
+            upcoming: None,
+        }],
+    ));
+    assert_eq!((batch.processed, batch.created), (1, 1));
+
+    // Reminders: the one-off task's reminder needs its job.
+    let reconciled = run(&reminders::reconcile_task(&one_off_id));
+    assert_eq!(reconciled.len(), 1, "{reconciled:?}");
+    let row = reconciled[0].plan_row().unwrap();
+    let remind_at = row.remind_at.unwrap();
+    let recorded = one(&reminders::record_jobs(
+        &[(row.reminder_id.clone(), remind_at)],
+        &[],
+        &[],
+    ));
+    assert_eq!(recorded.scheduled, 1);
+    let claims = run(&reminders::claim_deliveries(
+        &row.reminder_id,
+        remind_at,
+        &format!("{user}-due"),
+    ));
+    assert!(!claims.is_empty() && claims.iter().all(|c| c.claimed));
+    let outcome = one(&reminders::record_outcome(
+        &row.reminder_id,
+        remind_at,
+        &[Outcome {
+            channel: Channel::parse(&claims[0].channel).unwrap(),
+            result: Delivery::Failed("shape check".into()),
+        }],
+    ));
+    assert_eq!(outcome.deliveries, 1);
+    run(&reminders::overdue_undelivered());
+
+    // Deletion, the outbox, health.
+    let deleted = one(&tasks::delete_task(
+        &user,
+        &one_off_id,
+        Scope::This,
+        None,
+        600,
+    ));
+    assert_eq!(deleted.deleted, 1);
+    assert!(!run(&outbox::unpublished(1000)).is_empty());
+    assert!(one(&outbox::outbox_gauges()).pending > 0);
+    assert_eq!(one(&health::ping()).ok, 1);
+
+    // The dashboard's change log.
+    let change = changes::Change {
+        event_id: format!("{user}-change"),
+        user_id: user.clone(),
+        event_type: "v1.task.created".into(),
+        task_id: Some(one_off_id.as_str().into()),
+        series_id: None,
+        time: Some(now.to_rfc3339()),
+    };
+    let seq = one(&changes::record(&change)).seq;
+    assert_eq!(one(&changes::cursor(&user)).seq, seq);
+    let logged = run(&changes::after(&user, 0));
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].to_json()["type"], "v1.task.created");
+
+    // Retention: every purge answers its table and count.
+    for purge in retention::Retention::default().purges() {
+        let purged = one(&purge);
+        assert!(purged.deleted >= 0, "{}", purged.table_name);
+    }
+}
