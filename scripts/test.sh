@@ -69,6 +69,8 @@ if $with_stack; then
     trap 'stop_test_stack; rm -rf "$RESULTS"' EXIT
     # A separate process, so that errexit applies inside (it is off in an `if` condition).
     if bash "$ROOT/scripts/stack.sh" test up; then
+      # Every query's rows decode into the row type its builder names, on the stack's PostgreSQL.
+      suite cargo-row-shapes bash "$ROOT/scripts/row-shapes.sh" test
       suite platform "$TOOLS/venv/bin/python" -m pytest -p no:cacheprovider -q -rfE "$ROOT/tests/platform"
       # Local Prometheus on the same stack: every alert/dashboard expression with local metrics returns data.
       suite observe bash "$ROOT/scripts/observe-local.sh" test 30

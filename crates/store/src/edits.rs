@@ -175,23 +175,169 @@ pub fn edit_series(
     limit: u32,
 ) -> Query<TaskEdited> {
     let mut b = Binder::default();
-    let idp = b.bind(id.as_str());
-    let u = b.bind(user);
-    let rl = rate_limit(&mut b, &u, limit);
-    let v = b.bind(version.map(Value::from).unwrap_or(Value::Null));
-    let title = b.bind(opt_text(p.title.as_ref().map(|t| t.as_str())));
-    let desc = b.bind(opt_text(p.description.as_deref()));
-    let prio = b.bind(opt_text(p.priority.map(|x| x.as_str())));
-    let sc = b.bind(scope.as_str());
-    let split = b.bind(edit.split);
-    let changed = b.bind(edit.rule_changed);
-    let rule = b.bind(edit.plan.rule.as_str());
-    let old_rule = b.bind(opt_text(edit.old_rule.as_deref()));
-    let tz = b.bind(edit.plan.tzid.as_str());
-    let start = b.bind(rfc3339(edit.plan.start_at));
-    let local = b.bind(edit.plan.dtstart_local.format(LOCAL_FORMAT).to_string());
-    let end = b.bind(opt_time(edit.plan.end_date));
-    let mode = b.bind(edit.plan.mode.as_str());
+    let e = EditBinds::bind(&mut b, user, id, p, scope, version, limit);
+    let t = TemplateBinds::bind(&mut b, edit);
+    let series = if edit.split {
+        split_series_ctes(&e, &t)
+    } else {
+        replace_series_ctes(&e, &t)
+    };
+    let instances = planned_instance_ctes(&mut b, &e, &t, edit);
+    let (rem_ctes, set_rem, rem_json) = reminder_ctes(&mut b, "upd", p.reminders.as_deref());
+    let created = created_instance_ctes(&mut b, &e, &t, edit, &set_rem);
+    let events = edit_event_ctes(&mut b, &e, edit, &set_rem, &rem_json);
+    let sql = format!(
+        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
+         ok as (select * from cur where ({v}::integer is null or cur.version = {v}::integer) and cur.series_id is not null), \
+         {series}{instances}{rem_ctes}{created}{events}\
+         select (select {json} from upd where upd.task_id = {idp}::uuid) as task, {all_events} as events, \
+         (select version from cur) as version, {rate} as retry_after",
+        rlc = e.rate.ctes,
+        gate = e.rate.gate,
+        rate = e.rate.column,
+        idp = e.id,
+        u = e.user,
+        v = e.version,
+        json = task_json("upd", &rem_json("upd")),
+        all_events = events_of_all(&["ob", "dob", "nob"]),
+    );
+    b.finish_query(sql)
+}
+
+/// The bound values of a series edit's request: the edited task, the caller's write limit, the
+/// precondition, the patch's template fields and the scope.
+struct EditBinds {
+    id: String,
+    user: String,
+    rate: RateLimit,
+    version: String,
+    title: String,
+    description: String,
+    priority: String,
+    scope: String,
+}
+
+impl EditBinds {
+    fn bind(
+        b: &mut Binder,
+        user: &str,
+        id: &TaskId,
+        p: &PatchTask,
+        scope: Scope,
+        version: Option<i64>,
+        limit: u32,
+    ) -> Self {
+        let id = b.bind(id.as_str());
+        let user = b.bind(user);
+        let rate = rate_limit(b, &user, limit);
+        EditBinds {
+            id,
+            rate,
+            user,
+            version: b.bind(version.map(Value::from).unwrap_or(Value::Null)),
+            title: b.bind(opt_text(p.title.as_ref().map(|t| t.as_str()))),
+            description: b.bind(opt_text(p.description.as_deref())),
+            priority: b.bind(opt_text(p.priority.map(|x| x.as_str()))),
+            scope: b.bind(scope.as_str()),
+        }
+    }
+
+    /// A template column of series `s` after the patch (the patched value, else the stored one).
+    fn template(&self, column: &str) -> String {
+        let value = match column {
+            "title" => &self.title,
+            "description" => &self.description,
+            _ => &self.priority,
+        };
+        format!("coalesce({value}, s.{column})")
+    }
+}
+
+/// The bound values of the series' new recurrence (the plan of `domain::edit`).
+struct TemplateBinds {
+    rule: String,
+    /// The old series' cut rule (bound for a split only).
+    old_rule: String,
+    tzid: String,
+    start: String,
+    local: String,
+    end: String,
+    mode: String,
+}
+
+impl TemplateBinds {
+    fn bind(b: &mut Binder, edit: &SeriesEdit) -> Self {
+        TemplateBinds {
+            rule: b.bind(edit.plan.rule.as_str()),
+            old_rule: if edit.split {
+                b.bind(opt_text(edit.old_rule.as_deref()))
+            } else {
+                String::new()
+            },
+            tzid: b.bind(edit.plan.tzid.as_str()),
+            start: b.bind(rfc3339(edit.plan.start_at)),
+            local: b.bind(edit.plan.dtstart_local.format(LOCAL_FORMAT).to_string()),
+            end: b.bind(opt_time(edit.plan.end_date)),
+            mode: b.bind(edit.plan.mode.as_str()),
+        }
+    }
+}
+
+/// Scope `all` without a split: the series takes the new recurrence and template (`oser`); the
+/// instances stay in it (`tgt`).
+fn replace_series_ctes(e: &EditBinds, t: &TemplateBinds) -> String {
+    format!(
+        "oser as (update series s set title = {title}, description = {desc}, priority = {prio}, \
+         recurrence_pattern = {rule}, tzid = {tz}, start_at = {start}::timestamptz, dtstart_local = {local}, \
+         mode = {mode}, end_date = {end}::timestamptz, updated_at = now() \
+         from ok where s.series_id = ok.series_id returning s.series_id), \
+         tgt as (select ok.series_id as sid from ok), ",
+        title = e.template("title"),
+        desc = e.template("description"),
+        prio = e.template("priority"),
+        rule = t.rule,
+        tz = t.tzid,
+        start = t.start,
+        local = t.local,
+        mode = t.mode,
+        end = t.end,
+    )
+}
+
+/// A split: a new series with the new recurrence and template (`nser`) takes the edited
+/// instance and the later pending ones (`tgt`); the old series ends just before the edited
+/// occurrence, its rule cut by `domain::edit::split_rules` (`oser`).
+fn split_series_ctes(e: &EditBinds, t: &TemplateBinds) -> String {
+    format!(
+        "nser as (insert into series (series_id, user_id, title, description, priority, recurrence_pattern, tzid, start_at, dtstart_local, end_date, mode) \
+         select gen_random_uuid(), s.user_id, {title}, {desc}, {prio}, {rule}, {tz}, {start}::timestamptz, {local}, {end}::timestamptz, {mode} \
+         from series s join ok on s.series_id = ok.series_id returning series_id), \
+         oser as (update series s set recurrence_pattern = coalesce({old_rule}::text, s.recurrence_pattern), \
+         end_date = ok.recurrence_id - interval '1 second', updated_at = now() \
+         from ok where s.series_id = ok.series_id returning s.series_id), \
+         tgt as (select coalesce((select series_id from nser), ok.series_id) as sid from ok), ",
+        title = e.template("title"),
+        desc = e.template("description"),
+        prio = e.template("priority"),
+        rule = t.rule,
+        tz = t.tzid,
+        start = t.start,
+        local = t.local,
+        end = t.end,
+        mode = t.mode,
+        old_rule = t.old_rule,
+    )
+}
+
+/// The plan applied to the instances in scope (`upd`): each moves to the target series with the
+/// patch's fields and the new recurrence (pending ones), and is kept, moved or deleted as the
+/// plan says.
+fn planned_instance_ctes(
+    b: &mut Binder,
+    e: &EditBinds,
+    t: &TemplateBinds,
+    edit: &SeriesEdit,
+) -> String {
     let plan: Vec<Value> = edit
         .instances
         .iter()
@@ -205,38 +351,8 @@ pub fn edit_series(
         })
         .collect();
     let plan = b.bind(Value::Array(plan).to_string());
-    let cdue = b.bind(opt_time(edit.create.map(|c| c.due)));
-    let cup = b.bind(opt_time(edit.create.and_then(|c| c.upcoming)));
-    let (rem_ctes, set_rem, rem_json) = reminder_ctes(&mut b, "upd", p.reminders.as_deref());
-    let created_reminders = format!(
-        "(case when {set_rem}::boolean then (select coalesce(jsonb_agg(off order by secs desc), '[]'::jsonb) from rset) \
-         else coalesce((select jsonb_agg(r.offset_text order by r.offset_secs desc) from reminders r join ok on r.task_id = ok.task_id), '[]'::jsonb) end)"
-    );
-    let new_series = "(select case when {split}::boolean then sid::text end from tgt)"
-        .replace("{split}", &split);
-    let extra = format!(
-        ", 'scope', {sc}::text, 'rule_changed', {changed}::boolean, 'new_series_id', {new_series}"
-    );
-    let template = |col: &str, val: &str| format!("coalesce({val}, s.{col})");
-    let sql = format!(
-        "with {rlc}cur as (select * from tasks where task_id = {idp}::uuid and user_id = {u} and status <> 'deleted' and {gate} for update), \
-         ok as (select * from cur where ({v}::integer is null or cur.version = {v}::integer) and cur.series_id is not null), \
-         nser as (insert into series (series_id, user_id, title, description, priority, recurrence_pattern, tzid, start_at, dtstart_local, end_date, mode) \
-         select gen_random_uuid(), s.user_id, {t_title}, {t_desc}, {t_prio}, {rule}, {tz}, {start}::timestamptz, {local}, {end}::timestamptz, {mode} \
-         from series s join ok on s.series_id = ok.series_id where {split}::boolean returning series_id), \
-         oser as (update series s set \
-         title = case when {split}::boolean then s.title else {t_title} end, \
-         description = case when {split}::boolean then s.description else {t_desc} end, \
-         priority = case when {split}::boolean then s.priority else {t_prio} end, \
-         recurrence_pattern = case when {split}::boolean then coalesce({old_rule}::text, s.recurrence_pattern) else {rule} end, \
-         tzid = case when {split}::boolean then s.tzid else {tz} end, \
-         start_at = case when {split}::boolean then s.start_at else {start}::timestamptz end, \
-         dtstart_local = case when {split}::boolean then s.dtstart_local else {local} end, \
-         mode = case when {split}::boolean then s.mode else {mode} end, \
-         end_date = case when {split}::boolean then ok.recurrence_id - interval '1 second' else {end}::timestamptz end, \
-         updated_at = now() from ok where s.series_id = ok.series_id returning s.series_id), \
-         tgt as (select coalesce((select series_id from nser), ok.series_id) as sid from ok), \
-         plan as (select * from jsonb_to_recordset({plan}::jsonb) as p(task_id uuid, action text, due timestamptz, upcoming timestamptz)), \
+    format!(
+        "plan as (select * from jsonb_to_recordset({plan}::jsonb) as p(task_id uuid, action text, due timestamptz, upcoming timestamptz)), \
          scoped as (select t.task_id, p.action, p.due, p.upcoming from tasks t join ok on t.series_id = ok.series_id \
          left join plan p on p.task_id = t.task_id \
          where t.task_id = ok.task_id or (t.status = 'pending' and ({sc} = 'all' or t.recurrence_id >= ok.recurrence_id))), \
@@ -248,34 +364,96 @@ pub fn edit_series(
          upcoming_occurrence = case when scoped.action in ('keep', 'move') then scoped.upcoming else t.upcoming_occurrence end, \
          recurrence_pattern = case when t.status = 'pending' then {rule} else t.recurrence_pattern end, \
          recurrence_end_date = case when t.status = 'pending' then {end}::timestamptz else t.recurrence_end_date end, \
-         version = t.version + 1, updated_at = now() from scoped, tgt where t.task_id = scoped.task_id returning t.*), \
-         {rem_ctes}\
-         nxt as (insert into tasks (task_id, series_id, user_id, title, description, priority, due_date, is_recurring, recurrence_id, recurrence_pattern, recurrence_end_date, upcoming_occurrence) \
-         select gen_random_uuid(), tgt.sid, ok.user_id, {t_title}, {t_desc}, {t_prio}, {cdue}::timestamptz, true, {cdue}::timestamptz, {rule}, {end}::timestamptz, {cup}::timestamptz \
-         from ok join series s on s.series_id = ok.series_id, tgt where {cdue}::timestamptz is not null \
+         version = t.version + 1, updated_at = now() from scoped, tgt where t.task_id = scoped.task_id returning t.*), ",
+        sc = e.scope,
+        title = e.title,
+        desc = e.description,
+        prio = e.priority,
+        rule = t.rule,
+        end = t.end,
+    )
+}
+
+/// The instance the plan creates, if any (`nxt`), with the patch's reminders or else the edited
+/// instance's (`nrem`).
+fn created_instance_ctes(
+    b: &mut Binder,
+    e: &EditBinds,
+    t: &TemplateBinds,
+    edit: &SeriesEdit,
+    set_rem: &str,
+) -> String {
+    let due = b.bind(opt_time(edit.create.map(|c| c.due)));
+    let upcoming = b.bind(opt_time(edit.create.and_then(|c| c.upcoming)));
+    format!(
+        "nxt as (insert into tasks (task_id, series_id, user_id, title, description, priority, due_date, is_recurring, recurrence_id, recurrence_pattern, recurrence_end_date, upcoming_occurrence) \
+         select gen_random_uuid(), tgt.sid, ok.user_id, {title}, {desc}, {prio}, {due}::timestamptz, true, {due}::timestamptz, {rule}, {end}::timestamptz, {upcoming}::timestamptz \
+         from ok join series s on s.series_id = ok.series_id, tgt where {due}::timestamptz is not null \
          on conflict (series_id, recurrence_id) do nothing returning *), \
          nrem as (insert into reminders (reminder_id, task_id, user_id, offset_text, offset_secs, remind_at) \
          select gen_random_uuid(), n.task_id, n.user_id, r.off, r.secs, n.due_date - r.secs * interval '1 second' from nxt n, \
          (select off, secs from rset where {set_rem}::boolean union all select r.offset_text, r.offset_secs from reminders r \
-         join ok on r.task_id = ok.task_id where not {set_rem}::boolean) r returning task_id), \
-         kept as (select * from upd where status <> 'deleted'), \
+         join ok on r.task_id = ok.task_id where not {set_rem}::boolean) r returning task_id), ",
+        title = e.template("title"),
+        desc = e.template("description"),
+        prio = e.template("priority"),
+        rule = t.rule,
+        end = t.end,
+    )
+}
+
+/// The edit's outbox rows: `v1.task.updated` per kept instance (`ob`), `v1.task.deleted` per
+/// removed one (`dob`), `v1.task.created` for a created one (`nob`); the first two carry the
+/// scope, whether the rule changed and, on a split, the new series.
+fn edit_event_ctes(
+    b: &mut Binder,
+    e: &EditBinds,
+    edit: &SeriesEdit,
+    set_rem: &str,
+    rem_json: &impl Fn(&str) -> String,
+) -> String {
+    let changed = b.bind(edit.rule_changed);
+    let new_series = if edit.split {
+        "(select sid::text from tgt)"
+    } else {
+        "null::text"
+    };
+    let extra = format!(
+        ", 'scope', {sc}::text, 'rule_changed', {changed}::boolean, 'new_series_id', {new_series}",
+        sc = e.scope
+    );
+    let created_reminders = format!(
+        "(case when {set_rem}::boolean then (select coalesce(jsonb_agg(off order by secs desc), '[]'::jsonb) from rset) \
+         else coalesce((select jsonb_agg(r.offset_text order by r.offset_secs desc) from reminders r join ok on r.task_id = ok.task_id), '[]'::jsonb) end)"
+    );
+    let old_series = "(select series_id from ok)";
+    format!(
+        "kept as (select * from upd where status <> 'deleted'), \
          gone as (select * from upd where status = 'deleted'), \
          ob as ({updated}), \
          dob as ({deleted}), \
-         nob as ({created}) \
-         select (select {json} from upd where upd.task_id = {idp}::uuid) as task, {events} as events, \
-         (select version from cur) as version, {rate} as retry_after",
-        rlc = rl.ctes,
-        gate = rl.gate,
-        rate = rl.column,
-        t_title = template("title", &title),
-        t_desc = template("description", &desc),
-        t_prio = template("priority", &prio),
-        updated = outbox_insert_from(TASK_API_SOURCE, "kept", EventType::TaskUpdated, &task_json("s", &rem_json("s")), "(select series_id from ok)", &extra),
-        deleted = outbox_insert_from(TASK_API_SOURCE, "gone", EventType::TaskDeleted, &task_json("s", &stored_reminders("s")), "(select series_id from ok)", &extra),
-        created = outbox_insert("nxt", EventType::TaskCreated, &task_json("s", &created_reminders), ""),
-        json = task_json("upd", &rem_json("upd")),
-        events = events_of_all(&["ob", "dob", "nob"]),
-    );
-    b.finish_query(sql)
+         nob as ({created}) ",
+        updated = outbox_insert_from(
+            TASK_API_SOURCE,
+            "kept",
+            EventType::TaskUpdated,
+            &task_json("s", &rem_json("s")),
+            old_series,
+            &extra
+        ),
+        deleted = outbox_insert_from(
+            TASK_API_SOURCE,
+            "gone",
+            EventType::TaskDeleted,
+            &task_json("s", &stored_reminders("s")),
+            old_series,
+            &extra
+        ),
+        created = outbox_insert(
+            "nxt",
+            EventType::TaskCreated,
+            &task_json("s", &created_reminders),
+            ""
+        ),
+    )
 }

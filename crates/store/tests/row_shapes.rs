@@ -3,9 +3,9 @@
 //! decoded into the row type its builder names. A column renamed, dropped or added in the SQL
 //! without the row type following fails here.
 //!
-//! Needs a database: `scripts/test.sh` runs it against its test stack; by hand,
-//! `STORE_TEST_PG_DSN=postgresql://… cargo test -p store --test row_shapes -- --ignored`.
-//! The test writes under a fresh user id of its own and leaves other users' rows alone.
+//! Needs a database with the migrations and no services writing to it: `scripts/row-shapes.sh`
+//! makes a scratch one on a stack's server and runs this (`scripts/test.sh` does so on its test
+//! stack).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
