@@ -213,7 +213,8 @@ fn date_line(name: &str, zone: Zone, values: &[NaiveDateTime]) -> String {
     }
 }
 
-fn escape_text(text: &str) -> String {
+/// Escapes an iCalendar TEXT value (RFC 5545 §3.3.11): backslash, `;`, `,` and newlines.
+pub fn escape_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -410,6 +411,34 @@ pub fn parse_vtodo(text: &str) -> Result<VTodo, IcalError> {
         summary,
         series,
     })
+}
+
+/// A VTODO without recurrence: UID, SUMMARY and the given property lines (already escaped),
+/// each line folded at 75 octets.
+pub fn plain_vtodo(uid: &str, summary: &str, properties: &[String]) -> String {
+    let mut out = String::new();
+    fold("BEGIN:VTODO", &mut out);
+    fold(&format!("UID:{}", escape_text(uid)), &mut out);
+    fold(&format!("SUMMARY:{}", escape_text(summary)), &mut out);
+    for p in properties {
+        fold(p, &mut out);
+    }
+    fold("END:VTODO", &mut out);
+    out
+}
+
+/// A VCALENDAR (version 2.0, product `prodid`) of components written by [`plain_vtodo`] or
+/// [`Series::vtodo_components`].
+pub fn calendar(prodid: &str, components: &[String]) -> String {
+    let mut out = String::new();
+    fold("BEGIN:VCALENDAR", &mut out);
+    fold("VERSION:2.0", &mut out);
+    fold(&format!("PRODID:{prodid}"), &mut out);
+    for c in components {
+        out.push_str(c);
+    }
+    fold("END:VCALENDAR", &mut out);
+    out
 }
 
 /// Formats an instant as an iCalendar UTC date-time (`20260308T073000Z`).

@@ -93,3 +93,17 @@ fn long_lines_are_folded_and_unfolded() {
     assert_eq!(back.series, s);
     assert_eq!(back.summary, "long title ".repeat(20));
 }
+
+#[test]
+fn a_calendar_of_plain_todos_is_escaped_and_folded() {
+    let title =
+        "Pay rent; water, power\nand a very long note that goes on past the line limit of RFC 5545";
+    let todo = recurrence::ical::plain_vtodo("t-1", title, &["DUE:20261201T090000Z".into()]);
+    let cal = recurrence::ical::calendar("-//example//test//EN", &[todo]);
+    assert!(cal.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//example//test//EN\r\n"));
+    assert!(cal.ends_with("END:VTODO\r\nEND:VCALENDAR\r\n"));
+    assert!(cal.lines().all(|l| l.len() <= 75), "{cal}");
+    let unfolded = cal.replace("\r\n ", "");
+    assert!(unfolded.contains("SUMMARY:Pay rent\\; water\\, power\\nand a very long note"));
+    assert!(unfolded.contains("\r\nDUE:20261201T090000Z\r\n"));
+}
