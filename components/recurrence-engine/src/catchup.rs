@@ -19,7 +19,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use component_kit::dapr::{Dapr, DaprError};
 use domain::engine::{self, precreate_lead_secs, Chain, PRECREATE_CONSUMER};
-use domain::{Mode, TaskId};
+use domain::{Mode, SeriesId};
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
 use store::engine::BatchItem;
@@ -74,7 +74,7 @@ pub async fn on_start() {
 /// The engine's chain of a `store::engine::series_chains` / `stuck_chains` row; `None` if its
 /// series id is not a UUID.
 pub fn chain(row: &store::engine::Chain) -> Option<Chain> {
-    let series_id = TaskId::parse(&row.series_id)?;
+    let series_id = SeriesId::parse(&row.series_id)?;
     let mode = Mode::parse(&row.mode).unwrap_or_default();
     Some(Chain {
         series_id,
@@ -99,7 +99,7 @@ pub async fn trigger(name: &str, body: &[u8]) -> Response {
     let after = serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v.get("after").and_then(Value::as_str).map(str::to_string))
-        .filter(|a| TaskId::parse(a).is_some())
+        .filter(|a| SeriesId::parse(a).is_some())
         .unwrap_or_else(|| FIRST.to_string());
     match run(&Dapr::from_env(), &after, Utc::now()).await {
         Ok(v) => {

@@ -8,7 +8,7 @@
 use chrono::Utc;
 use component_kit::dapr::{Dapr, DaprError};
 use component_kit::outbox;
-use domain::TaskId;
+use domain::ReminderId;
 use notify::input::{self, TaskChange};
 use notify::job::job_name;
 use notify::reconcile::{self, Work};
@@ -73,7 +73,7 @@ async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
     .await?;
     // A reminder cancelled while its job was being scheduled: delete that job again.
     let orphans = rows.first().map(|r| r.orphans.as_str()).unwrap_or_default();
-    for id in orphans.split(',').filter_map(TaskId::parse) {
+    for id in orphans.split(',').filter_map(ReminderId::parse) {
         dapr.delete_job(&job_name(&id)).await?;
     }
     Ok(())

@@ -9,7 +9,7 @@
 
 use chrono::Utc;
 use component_kit::dapr::Dapr;
-use domain::TaskId;
+use domain::{ReminderId, TaskId};
 use notify::alert;
 use notify::job::ReminderJob;
 use serde_json::json;
@@ -35,7 +35,7 @@ pub async fn schedule() {
 /// The job of an overdue reminder; `None` if an id is not a UUID.
 fn reminder_job(row: &store::reminders::OverdueReminder) -> Option<ReminderJob> {
     Some(ReminderJob {
-        reminder_id: TaskId::parse(&row.reminder_id)?,
+        reminder_id: ReminderId::parse(&row.reminder_id)?,
         task_id: TaskId::parse(&row.task_id)?,
         user_id: row.user_id.clone(),
         remind_at: row.remind_at,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::event::{read_task_event, BadTaskEvent, TaskEvent};
 use crate::schedule::{self, NextInstance};
-use crate::types::{Mode, ReminderOffset, TaskId};
+use crate::types::{Mode, ReminderOffset, SeriesId, TaskId};
 
 /// The `processed_events.consumer` of the completion consumer.
 pub const COMPLETION_CONSUMER: &str = "recurrence-engine/task-operations";
@@ -79,7 +79,7 @@ pub struct Completion {
     /// Its owner.
     pub user_id: String,
     /// Its series.
-    pub series_id: TaskId,
+    pub series_id: SeriesId,
 }
 
 /// What a `task-operations` delivery asks of the engine.
@@ -112,7 +112,9 @@ pub fn operation(body: &[u8]) -> Result<Option<Operation>, Poison> {
     };
     let series_id = match data.series_id.as_deref() {
         None | Some("") => return Ok(None),
-        Some(s) => TaskId::parse(s).ok_or_else(|| bad(format!("series_id {s:?} is not a UUID")))?,
+        Some(s) => {
+            SeriesId::parse(s).ok_or_else(|| bad(format!("series_id {s:?} is not a UUID")))?
+        }
     };
     if data.user_id.trim().is_empty() {
         return Err(bad("user_id is empty".into()));
@@ -189,7 +191,7 @@ pub const PRECREATE_CONSUMER: &str = "recurrence-engine/precreate";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Precreate {
     /// The series.
-    pub series_id: TaskId,
+    pub series_id: SeriesId,
     /// The occurrence (its due date and recurrence id).
     pub occurrence: DateTime<Utc>,
 }
@@ -256,7 +258,7 @@ impl Precreate {
         let series_id = v
             .get("series_id")
             .and_then(serde_json::Value::as_str)
-            .and_then(TaskId::parse)
+            .and_then(SeriesId::parse)
             .ok_or_else(|| bad("job data needs a series_id UUID".into()))?;
         let occurrence = v
             .get("occurrence")
@@ -282,7 +284,7 @@ pub struct SeriesChange {
     /// The CloudEvent id.
     pub event_id: String,
     /// The series to recompute, the edited series first.
-    pub series: Vec<TaskId>,
+    pub series: Vec<SeriesId>,
 }
 
 /// Reads a `task-modifications` delivery: `Ok(None)` for events that change neither which
@@ -303,7 +305,7 @@ pub fn modification(body: &[u8]) -> Result<Option<SeriesChange>, Poison> {
         return Err(bad("user_id is empty".into()));
     }
     let uuid = |field: &str, v: &str| {
-        TaskId::parse(v).ok_or_else(|| bad(format!("{field} {v:?} is not a UUID")))
+        SeriesId::parse(v).ok_or_else(|| bad(format!("{field} {v:?} is not a UUID")))
     };
     let series_id = match data.series_id.as_deref() {
         None | Some("") => return Ok(None),
@@ -340,7 +342,7 @@ fn needs_longer_lead(reminders: &[String]) -> bool {
 #[derive(Debug, Clone)]
 pub struct Chain {
     /// The series.
-    pub series_id: TaskId,
+    pub series_id: SeriesId,
     /// Its rule, start, zone, end and mode; `None` if it cannot be rebuilt.
     pub series: Option<recurrence::Series>,
     /// False once the series was deleted ("all").
@@ -488,7 +490,7 @@ mod tests {
         d["task"]["upcoming_occurrence"] = json!("2026-11-27T09:00:00Z");
         let op = operation(&envelope(CREATED, d.clone())).expect("valid");
         let p = Precreate {
-            series_id: TaskId::parse(SERIES).expect("id"),
+            series_id: SeriesId::parse(SERIES).expect("id"),
             occurrence: at(2026, 11, 27, 9),
         };
         assert_eq!(op, Some(Operation::Created(p.clone(), PRECREATE_LEAD_SECS)));
@@ -509,7 +511,7 @@ mod tests {
     #[test]
     fn precreate_jobs_are_named_timed_and_read_back() {
         let p = Precreate {
-            series_id: TaskId::parse(SERIES).expect("id"),
+            series_id: SeriesId::parse(SERIES).expect("id"),
             occurrence: at(2026, 11, 27, 9),
         };
         let name = p.job_name();
@@ -581,7 +583,7 @@ mod tests {
         let mut d = data(Some(SERIES));
         d["task"]["upcoming_occurrence"] = json!("2026-11-27T09:00:00Z");
         let p = Precreate {
-            series_id: TaskId::parse(SERIES).expect("id"),
+            series_id: SeriesId::parse(SERIES).expect("id"),
             occurrence: at(2026, 11, 27, 9),
         };
         for scope in ["following", "all"] {
@@ -616,7 +618,7 @@ mod tests {
         let series = |ids: &[&str]| {
             Ok(Some(SeriesChange {
                 event_id: "ev-1".into(),
-                series: ids.iter().filter_map(|i| TaskId::parse(i)).collect(),
+                series: ids.iter().filter_map(|i| SeriesId::parse(i)).collect(),
             }))
         };
         assert_eq!(
@@ -672,7 +674,7 @@ mod tests {
 
     fn chain(frontier: DateTime<Utc>, upcoming: Option<DateTime<Utc>>) -> Chain {
         Chain {
-            series_id: TaskId::parse(SERIES).expect("id"),
+            series_id: SeriesId::parse(SERIES).expect("id"),
             series: schedule::stored_series(
                 "FREQ=DAILY",
                 "2026-11-01T09:00:00",
@@ -690,7 +692,7 @@ mod tests {
 
     fn job(o: DateTime<Utc>) -> Option<Precreate> {
         Some(Precreate {
-            series_id: TaskId::parse(SERIES).expect("id"),
+            series_id: SeriesId::parse(SERIES).expect("id"),
             occurrence: o,
         })
     }
@@ -768,7 +770,7 @@ mod tests {
             event_id: "ev".into(),
             task_id: TaskId::parse(TASK).expect("id"),
             user_id: "u".into(),
-            series_id: TaskId::parse(SERIES).expect("id"),
+            series_id: SeriesId::parse(SERIES).expect("id"),
         }
     }
 

@@ -20,5 +20,6 @@ pub use email::{EmailAddress, EmailError};
 pub use input::{parse_create, parse_patch, CreateTask, PatchTask};
 pub use settings::{parse_settings, UserSettings};
 pub use types::{
-    FieldError, Mode, Priority, ReminderOffset, Scope, Status, TaskId, Title, ValidationErrors,
+    FieldError, Mode, Priority, ReminderId, ReminderOffset, Scope, SeriesId, Status, TaskId, Title,
+    ValidationErrors,
 };

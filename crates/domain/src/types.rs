@@ -209,27 +209,51 @@ impl Scope {
     }
 }
 
-/// A task or series id: a UUID in canonical lower-case text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskId(String);
+/// Defines an id type: a UUID in canonical lower-case text. Each kind of row has its own type,
+/// so a series id cannot be passed where a task id is expected.
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
 
-impl TaskId {
-    /// Parses a UUID (`8-4-4-4-12` hex digits, any case).
-    pub fn parse(s: &str) -> Option<Self> {
-        let groups: Vec<&str> = s.split('-').collect();
-        let ok = groups.len() == 5
-            && groups
-                .iter()
-                .zip([8, 4, 4, 4, 12])
-                .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
-        ok.then(|| Self(s.to_ascii_lowercase()))
-    }
+        impl $name {
+            /// Parses a UUID (`8-4-4-4-12` hex digits, any case).
+            pub fn parse(s: &str) -> Option<Self> {
+                parse_uuid(s).map(Self)
+            }
 
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
 }
+
+/// A UUID in canonical lower-case text, if `s` is one.
+fn parse_uuid(s: &str) -> Option<String> {
+    let groups: Vec<&str> = s.split('-').collect();
+    let ok = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    ok.then(|| s.to_ascii_lowercase())
+}
+
+uuid_id!(
+    /// A task's id (a one-off task, or one instance of a series).
+    TaskId
+);
+uuid_id!(
+    /// A series' id.
+    SeriesId
+);
+uuid_id!(
+    /// A reminder's id.
+    ReminderId
+);
 
 /// A reminder offset before the due date: an ISO 8601 duration such as `P1D`, `PT1H`,
 /// `PT0S`, `P1W`, `P1DT12H` (no years or months, at most 365 days).
@@ -376,5 +400,9 @@ mod tests {
         assert_eq!(Scope::parse("following"), Ok(Scope::Following));
         assert_eq!(Mode::parse("from_completion"), Ok(Mode::FromCompletion));
         assert!(Status::parse("done").is_err());
+        assert_eq!(
+            SeriesId::parse("0B9F3C2E-8A1D-4C4E-9B7A-1F2E3D4C5B6A").map(|s| s.0),
+            ReminderId::parse("0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").map(|r| r.0)
+        );
     }
 }

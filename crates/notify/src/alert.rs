@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use events::CloudEvent;
 use serde_json::{json, Value};
 
-use domain::TaskId;
+use domain::ReminderId;
 
 use crate::job::{rfc3339_ms, ReminderJob};
 use crate::Poison;
@@ -25,7 +25,7 @@ pub struct Due {
     /// The CloudEvent id.
     pub event_id: String,
     /// The reminder.
-    pub reminder_id: TaskId,
+    pub reminder_id: ReminderId,
     /// The reminder time it is due for (a reminder moved since is not delivered by it).
     pub remind_at: DateTime<Utc>,
     /// The owner.
@@ -62,7 +62,7 @@ pub fn read(body: &[u8]) -> Result<Alert, Poison> {
     };
     let reminder_id = rid
         .as_str()
-        .and_then(TaskId::parse)
+        .and_then(ReminderId::parse)
         .ok_or_else(|| bad(format!("reminder_id {rid} is not a UUID")))?;
     let remind_at = event
         .data
@@ -113,6 +113,7 @@ pub fn due_event(job: &ReminderJob, now: DateTime<Utc>) -> Option<CloudEvent> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use domain::TaskId;
 
     const REMINDER: &str = "2b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a";
     const TASK: &str = "0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a";
@@ -125,7 +126,7 @@ mod tests {
 
     fn job() -> ReminderJob {
         ReminderJob {
-            reminder_id: TaskId::parse(REMINDER).expect("id"),
+            reminder_id: ReminderId::parse(REMINDER).expect("id"),
             task_id: TaskId::parse(TASK).expect("id"),
             user_id: "u1".into(),
             remind_at: at(9),

@@ -6,7 +6,7 @@
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::{json, Value};
 
-use domain::TaskId;
+use domain::{ReminderId, TaskId};
 
 use crate::Poison;
 
@@ -23,7 +23,7 @@ pub fn failure_policy() -> Value {
 }
 
 /// The job name of a reminder.
-pub fn job_name(reminder_id: &TaskId) -> String {
+pub fn job_name(reminder_id: &ReminderId) -> String {
     format!("{JOB_PREFIX}{}", reminder_id.as_str())
 }
 
@@ -59,7 +59,7 @@ pub fn rfc3339_ms(t: DateTime<Utc>) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReminderJob {
     /// The reminder.
-    pub reminder_id: TaskId,
+    pub reminder_id: ReminderId,
     /// Its task.
     pub task_id: TaskId,
     /// The task's owner (the Kafka key of the event).
@@ -105,11 +105,12 @@ impl ReminderJob {
         let id = |k: &str| {
             v.get(k)
                 .and_then(Value::as_str)
-                .and_then(TaskId::parse)
+                .filter(|t| TaskId::parse(t).is_some())
                 .ok_or_else(|| bad(format!("job data needs a {k} UUID")))
         };
-        let reminder_id = id("reminder_id")?;
-        let task_id = id("task_id")?;
+        let reminder_id =
+            ReminderId::parse(id("reminder_id")?).ok_or_else(|| bad("reminder_id".into()))?;
+        let task_id = TaskId::parse(id("task_id")?).ok_or_else(|| bad("task_id".into()))?;
         let user_id = v
             .get("user_id")
             .and_then(Value::as_str)
@@ -151,7 +152,7 @@ mod tests {
 
     fn job() -> ReminderJob {
         ReminderJob {
-            reminder_id: TaskId::parse(REMINDER).expect("id"),
+            reminder_id: ReminderId::parse(REMINDER).expect("id"),
             task_id: TaskId::parse(TASK).expect("id"),
             user_id: "u1".into(),
             remind_at: at(9, 0, 0),

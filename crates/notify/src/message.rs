@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use domain::TaskId;
+use domain::{ReminderId, TaskId};
 
 use crate::job::rfc3339_ms;
 
@@ -15,7 +15,7 @@ pub use domain::channel::{push_topic, PUSH_TOPIC_PREFIX};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reminder {
     /// The reminder.
-    pub reminder_id: TaskId,
+    pub reminder_id: ReminderId,
     /// Its task.
     pub task_id: TaskId,
     /// The owner.
@@ -181,7 +181,7 @@ mod tests {
 
     fn reminder(offset: &str, secs: i64) -> Reminder {
         Reminder {
-            reminder_id: TaskId::parse("2b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id"),
+            reminder_id: ReminderId::parse("2b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id"),
             task_id: TaskId::parse("0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id"),
             user_id: "alice".into(),
             title: "Pay <rent>".into(),

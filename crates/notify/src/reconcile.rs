@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use domain::TaskId;
+use domain::{ReminderId, TaskId};
 
 use crate::job::ReminderJob;
 
@@ -12,7 +12,7 @@ use crate::job::ReminderJob;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReminderRow {
     /// The reminder.
-    pub reminder_id: TaskId,
+    pub reminder_id: ReminderId,
     /// Its task.
     pub task_id: TaskId,
     /// The owner.
@@ -89,7 +89,7 @@ mod tests {
 
     fn row(status: &str, remind_at: Option<DateTime<Utc>>, has_job: bool) -> ReminderRow {
         ReminderRow {
-            reminder_id: TaskId::parse("2b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id"),
+            reminder_id: ReminderId::parse("2b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id"),
             task_id: TaskId::parse("0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id"),
             user_id: "u1".into(),
             status: status.into(),

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use domain::TaskId;
+use domain::SeriesId;
 
 use crate::statement::*;
 
@@ -27,7 +27,7 @@ pub struct SeriesRow {
 }
 
 /// One series of the user.
-pub fn get_series(user: &str, id: &TaskId) -> Query<SeriesRow> {
+pub fn get_series(user: &str, id: &SeriesId) -> Query<SeriesRow> {
     let mut b = Binder::default();
     let sql = format!(
         "select jsonb_build_object('series_id', s.series_id::text, 'title', s.title, 'description', s.description, \

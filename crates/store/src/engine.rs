@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use domain::schedule::NextInstance;
-use domain::TaskId;
+use domain::{SeriesId, TaskId};
 
 use events::EventType;
 
@@ -168,7 +168,7 @@ pub fn ensure_next_instance(
 
 /// A series for the recurrence engine's pre-creation:
 /// no row if it does not exist.
-pub fn engine_series(id: &TaskId) -> Query<EngineSeries> {
+pub fn engine_series(id: &SeriesId) -> Query<EngineSeries> {
     let mut b = Binder::default();
     let sql = format!(
         "select s.recurrence_pattern as rule, s.dtstart_local as dtstart_local, s.tzid as tzid, {end} as end_date, \
@@ -201,9 +201,9 @@ const FRONTIER: &str =
      order by t.recurrence_id desc limit 1) f on true";
 
 /// The pre-creation chains of some series (see [`Chain`]); unknown ids have no row.
-pub fn series_chains(ids: &[TaskId]) -> Query<Chain> {
+pub fn series_chains(ids: &[SeriesId]) -> Query<Chain> {
     let mut b = Binder::default();
-    let list: Vec<&str> = ids.iter().map(TaskId::as_str).collect();
+    let list: Vec<&str> = ids.iter().map(SeriesId::as_str).collect();
     let sql = format!(
         "select {cols} from series s {FRONTIER} where s.series_id = any(string_to_array({ids}, ',')::uuid[]) \
          order by s.series_id",
@@ -241,7 +241,7 @@ pub fn stuck_chains(after: &str, now: DateTime<Utc>, limit: u32) -> Query<Chain>
 /// `series.missed_occurrences` and moves `caught_up_through` to `now`, only if no other
 /// catch-up recorded one since `previous` (so a count is never added twice).
 pub fn record_catch_up(
-    id: &TaskId,
+    id: &SeriesId,
     skipped: u32,
     now: DateTime<Utc>,
     previous: Option<DateTime<Utc>>,
@@ -271,7 +271,7 @@ pub fn record_catch_up(
 pub fn precreate_instance(
     consumer: &str,
     job: &str,
-    series: &TaskId,
+    series: &SeriesId,
     occurrence: DateTime<Utc>,
     upcoming: Option<DateTime<Utc>>,
 ) -> Query<InstancesCreated> {
@@ -315,7 +315,7 @@ pub struct BatchItem {
     /// Idempotency key (the occurrence's pre-creation job name).
     pub key: String,
     /// The series.
-    pub series: TaskId,
+    pub series: SeriesId,
     /// The occurrence.
     pub occurrence: DateTime<Utc>,
     /// The occurrence after it, if any.

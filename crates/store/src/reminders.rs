@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::outbox::Events;
 use crate::statement::{ts_ms, Binder, Query};
-use domain::TaskId;
+use domain::{ReminderId, TaskId};
 
 use notify::job::{rfc3339_ms, JOB_PREFIX};
 use notify::Channel;
@@ -62,7 +62,7 @@ impl ReconciledReminder {
     /// The row as `notify::reconcile` plans it; `None` if an id is not a UUID.
     pub fn plan_row(&self) -> Option<notify::reconcile::ReminderRow> {
         Some(notify::reconcile::ReminderRow {
-            reminder_id: TaskId::parse(&self.reminder_id)?,
+            reminder_id: ReminderId::parse(&self.reminder_id)?,
             task_id: TaskId::parse(&self.task_id)?,
             user_id: self.user_id.clone(),
             status: self.status.clone(),
@@ -142,9 +142,9 @@ pub struct OverdueReminder {
     pub remind_at: DateTime<Utc>,
 }
 
-fn ids(list: &[TaskId]) -> String {
+fn ids(list: &[ReminderId]) -> String {
     list.iter()
-        .map(TaskId::as_str)
+        .map(ReminderId::as_str)
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -196,9 +196,9 @@ pub fn reconcile_task(task: &TaskId) -> Query<ReconciledReminder> {
 /// job (only if still pending at that time), `cleared` ones no job any more, `missed` ones
 /// are past their grace period. Answers one [`JobsRecorded`].
 pub fn record_jobs(
-    scheduled: &[(TaskId, DateTime<Utc>)],
-    cleared: &[TaskId],
-    missed: &[TaskId],
+    scheduled: &[(ReminderId, DateTime<Utc>)],
+    cleared: &[ReminderId],
+    missed: &[ReminderId],
 ) -> Query<JobsRecorded> {
     let mut b = Binder::default();
     let rows: Vec<Value> = scheduled
@@ -230,7 +230,7 @@ pub fn record_jobs(
 /// its `sending` claim is older than [`CLAIM_LEASE_SECS`] (a `skipped` one never is). One
 /// [`ChannelClaim`] per channel.
 pub fn claim_deliveries(
-    reminder: &TaskId,
+    reminder: &ReminderId,
     remind_at: DateTime<Utc>,
     event_id: &str,
 ) -> Query<ChannelClaim> {
@@ -289,7 +289,7 @@ pub struct Outcome {
 /// to be claimed again by a retry or the sweep and `dead` after [`MAX_DELIVERY_ATTEMPTS`], or
 /// skipped with its reason), and marks the reminder sent once a channel delivered.
 pub fn record_outcome(
-    reminder: &TaskId,
+    reminder: &ReminderId,
     remind_at: DateTime<Utc>,
     outcomes: &[Outcome],
 ) -> Query<OutcomeRecorded> {
@@ -375,6 +375,10 @@ mod tests {
     use crate::Statement;
     use chrono::TimeZone;
 
+    fn rid() -> ReminderId {
+        ReminderId::parse("0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id")
+    }
+
     fn id() -> TaskId {
         TaskId::parse("0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id")
     }
@@ -400,11 +404,11 @@ mod tests {
         let evil = "x'); drop table reminders; --";
         for s in statements![
             reconcile_task(&id()),
-            record_jobs(&[(id(), now())], &[id()], &[id(), id()]),
+            record_jobs(&[(rid(), now())], &[rid()], &[rid(), rid()]),
             record_jobs(&[], &[], &[]),
-            claim_deliveries(&id(), now(), evil),
+            claim_deliveries(&rid(), now(), evil),
             record_outcome(
-                &id(),
+                &rid(),
                 now(),
                 &[
                     Outcome {
@@ -429,7 +433,7 @@ mod tests {
 
     #[test]
     fn job_bookkeeping_binds_lists() {
-        let s = record_jobs(&[(id(), now())], &[], &[id(), id()]);
+        let s = record_jobs(&[(rid(), now())], &[], &[rid(), rid()]);
         assert_eq!(
             s.params[0],
             json!(
@@ -446,14 +450,14 @@ mod tests {
 
     #[test]
     fn claims_are_idempotent_per_reminder_time_and_channel() {
-        let s = claim_deliveries(&id(), now(), "ev");
+        let s = claim_deliveries(&rid(), now(), "ev");
         assert!(s
             .sql
             .contains("on conflict (reminder_id, remind_at, channel) do update"));
         assert!(s.sql.contains("reminder_deliveries.status = 'failed'"));
         assert_eq!(s.params[3], json!(CLAIM_LEASE_SECS));
         let o = record_outcome(
-            &id(),
+            &rid(),
             now(),
             &[
                 Outcome {
@@ -469,7 +473,7 @@ mod tests {
         let rows = o.params[0].as_str().expect("text");
         assert!(rows.contains("\"status\":\"sent\""), "{rows}");
         assert!(rows.contains("\"status\":\"skipped\""), "{rows}");
-        let c = claim_deliveries(&id(), now(), "ev");
+        let c = claim_deliveries(&rid(), now(), "ev");
         assert!(c.sql.contains("coalesce(us.email, us.token_email)"));
     }
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use domain::cursor::Cursor;
 use domain::schedule::{NextInstance, LOCAL_FORMAT};
-use domain::{CreateTask, Scope, Status, TaskId};
+use domain::{CreateTask, Scope, SeriesId, Status, TaskId};
 
 use events::EventType;
 
@@ -213,7 +213,7 @@ pub struct ListFilter {
     /// Due before.
     pub due_to: Option<DateTime<Utc>>,
     /// Only instances of this series.
-    pub series_id: Option<TaskId>,
+    pub series_id: Option<SeriesId>,
     /// Continue after this cursor.
     pub cursor: Option<Cursor>,
     /// Page size (1–50).

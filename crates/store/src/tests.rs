@@ -6,7 +6,7 @@ use serde_json::json;
 
 use domain::cursor::Cursor;
 use domain::schedule::NextInstance;
-use domain::{parse_create, Scope, Status, TaskId};
+use domain::{parse_create, Scope, SeriesId, Status, TaskId};
 
 use crate::calendar::*;
 use crate::edits::*;
@@ -22,6 +22,10 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0)
         .single()
         .unwrap_or_default()
+}
+
+fn sid() -> SeriesId {
+    SeriesId::parse("0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id")
 }
 
 fn id() -> TaskId {
@@ -58,7 +62,7 @@ fn user_input_is_bound_never_interpolated() {
         complete_task(evil, &id(), None, 600, Some("a@b.c")),
         delete_task(evil, &id(), Scope::All, None, 600),
         idempotent_replay(evil, evil),
-        get_series(evil, &id()),
+        get_series(evil, &sid()),
         calendar(evil),
         get_settings(evil),
         issue_push_password(evil, 600, Some("a@b.c")),
@@ -151,7 +155,7 @@ fn list_filters_and_page_size() {
             status: Some(Status::Completed),
             due_from: Some(now()),
             due_to: Some(now()),
-            series_id: Some(id()),
+            series_id: Some(sid()),
             cursor: Some(c),
             limit: 500,
         },
@@ -241,19 +245,19 @@ fn engine_statements_bind_everything() {
         completed_instance(evil, &id()),
         ensure_next_instance(evil, evil, &id(), Some(next)),
         ensure_next_instance(evil, evil, &id(), None),
-        engine_series(&id()),
-        precreate_instance(evil, evil, &id(), now(), Some(now())),
-        precreate_instance(evil, evil, &id(), now(), None),
-        series_chains(&[id(), id()]),
+        engine_series(&sid()),
+        precreate_instance(evil, evil, &sid(), now(), Some(now())),
+        precreate_instance(evil, evil, &sid(), now(), None),
+        series_chains(&[sid(), sid()]),
         stuck_chains(evil, now(), 100),
-        record_catch_up(&id(), 3, now(), Some(now())),
-        record_catch_up(&id(), 0, now(), None),
+        record_catch_up(&sid(), 3, now(), Some(now())),
+        record_catch_up(&sid(), 0, now(), None),
         record_processed(evil, evil),
         precreate_batch(
             evil,
             &[BatchItem {
                 key: evil.into(),
-                series: id(),
+                series: sid(),
                 occurrence: now(),
                 upcoming: None,
             }],

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use domain::edit::{plan_edit, resolve_series, Known, StoredSeries};
 use domain::schedule::NextInstance;
-use domain::{parse_create, parse_patch, parse_settings, Mode, Scope, Status, TaskId};
+use domain::{parse_create, parse_patch, parse_settings, Mode, Scope, SeriesId, Status, TaskId};
 use notify::Channel;
 use store::engine::BatchItem;
 use store::reminders::{Delivery, Outcome};
@@ -152,7 +152,7 @@ fn every_query_answers_the_row_type_its_builder_names() {
     let series_task = one(&tasks::create_task(&user, &recurring, None, 0, None));
     let first = series_task.task.unwrap();
     let first_id = task_id(&first);
-    let series_id = TaskId::parse(first["series_id"].as_str().unwrap()).unwrap();
+    let series_id = SeriesId::parse(first["series_id"].as_str().unwrap()).unwrap();
     assert_eq!(
         one(&tasks::get_task(&user, &one_off_id)).task["title"],
         "one-off"

@@ -5,19 +5,27 @@ use component_kit::dapr::Dapr;
 use component_kit::db;
 use component_kit::json;
 use domain::schedule;
-use domain::{Mode, TaskId};
+use domain::{Mode, SeriesId};
 use serde_json::{json, Value};
 use spin_sdk::http::{Params, Request};
 
-use super::{path_id, Answer};
+use super::Answer;
 use crate::error::ApiError;
 use crate::request::{authenticate, param, query_params};
+
+/// The series id of the path (`{id}`); 404 when it is not a UUID.
+fn series_id(params: &Params) -> Result<SeriesId, ApiError> {
+    params
+        .get("id")
+        .and_then(SeriesId::parse)
+        .ok_or(ApiError::NotFound)
+}
 
 /// Reads a series of the user with its rebuilt recurrence.
 async fn load_series(
     dapr: &Dapr,
     user: &str,
-    id: &TaskId,
+    id: &SeriesId,
 ) -> Result<(Value, recurrence::Series), ApiError> {
     let rows = db::query(dapr, &store::calendar::get_series(user, id)).await?;
     let row = rows.into_iter().next().ok_or(ApiError::NotFound)?;
@@ -32,7 +40,7 @@ async fn load_series(
 pub async fn get_series(req: Request, p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
-    let id = path_id(&p, "id")?;
+    let id = series_id(&p)?;
     let (mut body, series) = load_series(&dapr, &user, &id).await?;
     if let Some(rule) = &series.rule {
         body["describe"] = json!(recurrence::describe(rule));
@@ -47,7 +55,7 @@ const MAX_PREVIEW: usize = 500;
 pub async fn occurrences(req: Request, p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
-    let id = path_id(&p, "id")?;
+    let id = series_id(&p)?;
     let q = query_params(&req);
     let time = |name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
         param(&q, name)

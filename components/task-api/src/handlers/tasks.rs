@@ -113,7 +113,9 @@ pub async fn list(req: Request, _p: Params) -> Answer {
         due_from: time("due_from")?,
         due_to: time("due_to")?,
         series_id: param(&q, "series_id")
-            .map(|s| TaskId::parse(s).ok_or_else(|| bad("series_id", "not a UUID".into())))
+            .map(|s| {
+                domain::SeriesId::parse(s).ok_or_else(|| bad("series_id", "not a UUID".into()))
+            })
             .transpose()?,
         cursor: param(&q, "cursor")
             .map(|c| {
