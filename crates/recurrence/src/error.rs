@@ -1,6 +1,6 @@
 //! Error types. Every message is written for the person who typed the rule.
 
-use crate::rule::Frequency;
+use crate::parts::Frequency;
 
 /// Why an RRULE text or a set of rule parts was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -15,7 +15,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
-use crate::rule::{Frequency, Rule};
+use crate::parts::Frequency;
+use crate::rule::Rule;
 
 const MAX_YEAR: i64 = 9999;
 

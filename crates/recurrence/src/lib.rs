@@ -25,6 +25,7 @@ pub mod error;
 pub mod expand;
 pub mod ical;
 pub mod parse;
+pub mod parts;
 pub mod phrase;
 pub mod presets;
 pub mod rule;
@@ -37,8 +38,9 @@ pub mod write;
 
 pub use describe::describe;
 pub use error::{IcalError, RuleError, SeriesError};
+pub use parts::{ByDay, Frequency, RuleParts, Until};
 pub use phrase::{parse_phrase, PhraseError, PhraseRule};
 pub use presets::{preset, Preset};
-pub use rule::{ByDay, Frequency, Rule, RuleParts, Until};
+pub use rule::Rule;
 pub use series::{catch_up, CatchUp, CatchUpPolicy, Instance, Mode, Occurrence, Override, Series};
 pub use tz::Zone;

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 
 use crate::error::RuleError;
-use crate::rule::{ByDay, Frequency, RuleParts, Until};
+use crate::parts::{ByDay, Frequency, RuleParts, Until};
 
 /// Parses the text of an RRULE value (the `RRULE:` prefix is optional, names are
 /// case-insensitive) into parts. Does not check RFC combination rules.

@@ -1,6 +1,7 @@
 //! Named presets offered in the UI.
 
-use crate::rule::{ByDay, Frequency, Rule, RuleParts};
+use crate::parts::{ByDay, Frequency, RuleParts};
+use crate::rule::Rule;
 use chrono::Weekday;
 
 /// A preset recurrence.

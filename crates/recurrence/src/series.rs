@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 use crate::error::SeriesError;
 use crate::expand::RuleIter;
-use crate::rule::{Frequency, Rule, RuleParts, Until};
+use crate::parts::{Frequency, RuleParts, Until};
+use crate::rule::Rule;
 use crate::tz::{to_instant, to_local, Resolver, Zone};
 
 /// How the next due date is found.
@@ -774,7 +775,7 @@ fn explicit_defaults(mut p: RuleParts, dtstart: NaiveDateTime) -> RuleParts {
         && p.by_day.is_empty();
     if no_day_parts {
         match p.freq {
-            Frequency::Weekly => p.by_day = vec![crate::rule::ByDay::every(dtstart.weekday())],
+            Frequency::Weekly => p.by_day = vec![crate::parts::ByDay::every(dtstart.weekday())],
             Frequency::Monthly => p.by_month_day = vec![dtstart.day() as i8],
             Frequency::Yearly => {
                 if p.by_month.is_empty() {

@@ -1,7 +1,7 @@
 //! RFC 5545 §3.3.10 combination rules.
 
 use crate::error::RuleError;
-use crate::rule::{Frequency, RuleParts};
+use crate::parts::{Frequency, RuleParts};
 
 /// Checks the combination rules of RFC 5545 §3.3.10 and the value ranges of every part.
 pub fn validate(p: &RuleParts) -> Result<(), RuleError> {

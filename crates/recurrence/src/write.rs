@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::rule::{weekday_code, RuleParts, Until};
+use crate::parts::{weekday_code, RuleParts, Until};
 
 /// Writes parts in canonical form (no `RRULE:` prefix). Lists are written in the order given;
 /// a validated [`crate::Rule`] keeps them sorted and deduplicated.
