@@ -52,7 +52,7 @@ suite cargo-fmt cargo fmt --all -- --check
 suite cargo-clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 suite cargo-test cargo test --workspace --locked
 # Each crate's top-level modules depend one way (no cycles).
-suite module-cycles python3 "$ROOT/scripts/infra/module_cycles.py" "$ROOT"
+suite module-cycles "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/module_cycles.py" "$ROOT"
 # The vectors come from the shared reference material beside the checkout (RECURRENCE_VECTORS overrides).
 suite recurrence-vectors bash "$ROOT/scripts/recurrence-vectors.sh" "${RECURRENCE_VECTORS:-$ROOT/../shared/recurrence/vectors.json}"
 suite infra bash "$ROOT/scripts/check-infra.sh"
