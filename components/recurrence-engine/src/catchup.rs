@@ -18,8 +18,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use component_kit::dapr::{Dapr, DaprError};
-use domain::engine::{self, precreate_lead_secs, Chain, PRECREATE_CONSUMER};
 use domain::{Mode, SeriesId};
+use engine::{precreate_lead_secs, Chain, PRECREATE_CONSUMER};
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
 use store::engine::BatchItem;

@@ -9,8 +9,8 @@
 //! (dead-letter topic), and 503 `{"status":"RETRY"}` when a dependency failed (redelivered).
 
 use component_kit::dapr::Dapr;
-use domain::engine::{self, Operation, Poison, StoredInstance, COMPLETION_CONSUMER};
 use domain::Mode;
+use engine::{Operation, Poison, StoredInstance, COMPLETION_CONSUMER};
 use spin_sdk::http::Response;
 use store::engine::CompletedInstance;
 

@@ -3,7 +3,7 @@
 //! the next instance of a completed recurring task exists, pre-creates instances with Dapr jobs
 //! 15 minutes before they are due, keeps those jobs in line with series edits and deletions,
 //! and catches up on occurrences missed while it was down. The route table is here; decisions
-//! live in `domain::engine`.
+//! live in the `engine` crate.
 
 mod catchup;
 mod completion;

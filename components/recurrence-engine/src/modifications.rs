@@ -10,7 +10,7 @@
 
 use chrono::Utc;
 use component_kit::dapr::Dapr;
-use domain::engine::{self, Poison, MODIFICATIONS_CONSUMER};
+use engine::{Poison, MODIFICATIONS_CONSUMER};
 use spin_sdk::http::Response;
 
 use crate::catchup::chain;

@@ -3,7 +3,7 @@
 
 use component_kit::dapr::{Dapr, DaprError};
 use component_kit::outbox;
-use domain::engine::Poison;
+use engine::Poison;
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
 

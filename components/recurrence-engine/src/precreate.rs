@@ -6,10 +6,10 @@
 
 use chrono::{TimeDelta, Utc};
 use component_kit::dapr::{Dapr, DaprError};
-use domain::engine::{
+use domain::Mode;
+use engine::{
     precreate_lead_secs, Precreate, Resume, DEFAULT_HERD_WINDOW_SECS, PRECREATE_CONSUMER,
 };
-use domain::Mode;
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
 

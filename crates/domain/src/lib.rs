@@ -1,6 +1,7 @@
 //! The task domain of the Task API, as pure functions: request bodies parsed into validated
-//! types, recurrence resolved for tasks (HOURLY and coarser), pagination cursors, the
-//! series edit planner and the recurrence engine's decisions (the SQL lives in the `store` crate).
+//! types, recurrence resolved for tasks (HOURLY and coarser), pagination cursors, the series
+//! edit planner, the rule preview and the task events' payload. The SQL lives in the `store`
+//! crate, the recurrence engine's decisions in `engine`, reminder delivery in `notify`.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -8,7 +9,6 @@ pub mod channel;
 pub mod cursor;
 pub mod edit;
 pub mod email;
-pub mod engine;
 pub mod event;
 pub mod input;
 pub mod preview;

@@ -230,8 +230,8 @@ pub fn stuck_chains(after: &str, now: DateTime<Utc>, limit: u32) -> Query<Chain>
         cols = chain_columns(),
         after = b.bind(after),
         now = b.bind(rfc3339(now)),
-        lead = b.bind(domain::engine::PRECREATE_LEAD_SECS),
-        margin = b.bind(domain::engine::REMINDER_MARGIN_SECS),
+        lead = b.bind(engine::PRECREATE_LEAD_SECS),
+        margin = b.bind(engine::REMINDER_MARGIN_SECS),
         limit = b.bind(limit),
     );
     b.finish_query(sql)
