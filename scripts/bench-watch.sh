@@ -15,7 +15,7 @@ stack_env "$STACK"
 [ -x "$TOOLS/bin/spin" ] || bash "$ROOT/scripts/setup.sh" spin
 curl -fsS "$(app_url task-api)/healthz" >/dev/null 2>&1 || stack_up
 
-SOURCE="$ROOT/components/task-api/src/handlers.rs"
+SOURCE="$ROOT/components/task-api/src/handlers/service.rs"
 MARK='"status": "ok", "app_id": component_kit::config::app_id()'
 grep -qF "$MARK" "$SOURCE" || die "the Task API's health answer moved: update bench-watch.sh's MARK"
 backup="$(mktemp)"; cp -p "$SOURCE" "$backup"

@@ -207,9 +207,9 @@ def check_request_secrets(root, by_kind, comps, apps, kv, err):
 
 def check_push_credentials(root, by_kind, comps, err):
     """Per-user push credentials in production as locally: the Task API's push-issuer binding
-    (the name handlers.rs invokes) publishes on the dynamic-security control topic of the chart's
+    (the name handlers/settings.rs invokes) publishes on the dynamic-security control topic of the chart's
     Mosquitto, which refuses anonymous clients; reminders go to the same broker."""
-    issuer_name = const((root / "components/task-api/src/handlers.rs").read_text(), "PUSH_ISSUER")
+    issuer_name = const((root / "components/task-api/src/handlers/settings.rs").read_text(), "PUSH_ISSUER")
     issuer, push = comps.get(issuer_name), comps.get("push")
     if not push:
         err("no push component")

@@ -214,7 +214,7 @@ def test_postgres_binding_query_hides_errors_raised_while_executing(sidecar, uid
     """`query` never checks pgx's rows.Err(): an error the server raises while executing answers
     200 with the rows read so far, like an empty result; only errors raised before execution
     (parse, plan) answer 500. Every component query is therefore sent through
-    domain::completion::guard, whose completion row tells the two apart."""
+    store::guard::guard, whose completion row tells the two apart."""
     failed = binding(sidecar, "query", "select 1 / (n - 42) from (select $1::int as n) s", json.dumps([42]))
     assert failed.status_code == 200 and failed.json() == [], failed.text
     ok = binding(sidecar, "query", "select 1 / (n - 42) from (select $1::int as n) s", json.dumps([43]))

@@ -14,7 +14,7 @@ import requests
 from support.stack import ROOT, STACK, sidecar_headers, wait_until
 from support.taskapi import BASE, User, future, iso, psql, read_events
 
-MAX_ATTEMPTS = 10  # domain::sql::OUTBOX_MAX_ATTEMPTS
+MAX_ATTEMPTS = 10  # store::outbox::OUTBOX_MAX_ATTEMPTS
 
 
 def repair() -> dict:
