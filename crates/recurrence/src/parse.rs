@@ -3,7 +3,10 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 
 use crate::error::RuleError;
-use crate::parts::{ByDay, Frequency, RuleParts, Until};
+use crate::parts::{
+    ByDay, Frequency, PartRange, RuleParts, Until, BYHOUR, BYMINUTE, BYMONTH, BYMONTHDAY, BYSECOND,
+    BYSETPOS, BYWEEKNO, BYYEARDAY,
+};
 
 /// Parses the text of an RRULE value (the `RRULE:` prefix is optional, names are
 /// case-insensitive) into parts. Does not check RFC combination rules.
@@ -18,86 +21,75 @@ pub fn parse_parts(text: &str) -> Result<RuleParts, RuleError> {
     let mut seen: Vec<String> = Vec::new();
     let mut freq = None;
     let mut parts = RuleParts::new(Frequency::Yearly);
-    for raw in body.split(';') {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            continue;
-        }
-        let (name, value) = match raw.split_once('=') {
-            Some((n, v)) => (n.trim().to_ascii_uppercase(), v.trim()),
-            None => {
-                let name = raw.to_ascii_uppercase();
-                return Err(if is_known(&name) {
-                    RuleError::MissingValue(name)
-                } else {
-                    RuleError::UnknownPart(name)
-                });
-            }
-        };
-        if !is_known(&name) {
-            return Err(RuleError::UnknownPart(name));
-        }
+    for raw in body.split(';').map(str::trim).filter(|r| !r.is_empty()) {
+        let (name, value) = name_and_value(raw)?;
         if seen.contains(&name) {
             return Err(RuleError::DuplicatePart(name));
         }
-        if value.is_empty() {
-            return Err(RuleError::MissingValue(name));
-        }
-        match name.as_str() {
-            "FREQ" => {
-                freq = Some(
-                    Frequency::parse(value)
-                        .ok_or_else(|| RuleError::InvalidFreq(value.to_string()))?,
-                )
-            }
-            "INTERVAL" => {
-                parts.interval = parse_positive(value).ok_or(RuleError::InvalidInterval)?
-            }
-            "COUNT" => parts.count = Some(parse_positive(value).ok_or(RuleError::InvalidCount)?),
-            "UNTIL" => parts.until = Some(parse_until(value).ok_or(RuleError::InvalidUntil)?),
-            "BYSECOND" => parts.by_second = list(value, "BYSECOND", 0, 60, false, "0 to 60")?,
-            "BYMINUTE" => parts.by_minute = list(value, "BYMINUTE", 0, 59, false, "0 to 59")?,
-            "BYHOUR" => parts.by_hour = list(value, "BYHOUR", 0, 23, false, "0 to 23")?,
-            "BYMONTHDAY" => {
-                parts.by_month_day =
-                    list(value, "BYMONTHDAY", -31, 31, true, "1 to 31 or -31 to -1")?
-            }
-            "BYYEARDAY" => {
-                parts.by_year_day = list(
-                    value,
-                    "BYYEARDAY",
-                    -366,
-                    366,
-                    true,
-                    "1 to 366 or -366 to -1",
-                )?
-            }
-            "BYWEEKNO" => {
-                parts.by_week_no = list(value, "BYWEEKNO", -53, 53, true, "1 to 53 or -53 to -1")?
-            }
-            "BYMONTH" => parts.by_month = list(value, "BYMONTH", 1, 12, false, "1 to 12")?,
-            "BYSETPOS" => {
-                parts.by_set_pos =
-                    list(value, "BYSETPOS", -366, 366, true, "1 to 366 or -366 to -1")?
-            }
-            "BYDAY" => {
-                parts.by_day = value
-                    .split(',')
-                    .map(parse_by_day)
-                    .collect::<Result<Vec<_>, _>>()?
-            }
-            "WKST" => {
-                parts.wkst = parse_weekday(value).ok_or_else(|| RuleError::InvalidWeekday {
-                    part: "WKST",
-                    value: value.to_string(),
-                })?
-            }
-            _ => return Err(RuleError::UnknownPart(name)),
+        if name == "FREQ" {
+            freq = Some(
+                Frequency::parse(value).ok_or_else(|| RuleError::InvalidFreq(value.to_string()))?,
+            );
+        } else {
+            set_part(&mut parts, &name, value)?;
         }
         seen.push(name);
     }
     parts.freq = freq.ok_or(RuleError::MissingFreq)?;
     Ok(parts)
+}
+
+/// `NAME=value` of a known part, the name upper-cased and the value not empty.
+fn name_and_value(raw: &str) -> Result<(String, &str), RuleError> {
+    let (name, value) = match raw.split_once('=') {
+        Some((n, v)) => (n.trim().to_ascii_uppercase(), v.trim()),
+        None => {
+            let name = raw.to_ascii_uppercase();
+            return Err(if is_known(&name) {
+                RuleError::MissingValue(name)
+            } else {
+                RuleError::UnknownPart(name)
+            });
+        }
+    };
+    if !is_known(&name) {
+        return Err(RuleError::UnknownPart(name));
+    }
+    if value.is_empty() {
+        return Err(RuleError::MissingValue(name));
+    }
+    Ok((name, value))
+}
+
+/// Sets the part `name` (any but `FREQ`) from its value.
+fn set_part(parts: &mut RuleParts, name: &str, value: &str) -> Result<(), RuleError> {
+    match name {
+        "INTERVAL" => parts.interval = parse_positive(value).ok_or(RuleError::InvalidInterval)?,
+        "COUNT" => parts.count = Some(parse_positive(value).ok_or(RuleError::InvalidCount)?),
+        "UNTIL" => parts.until = Some(parse_until(value).ok_or(RuleError::InvalidUntil)?),
+        "BYSECOND" => parts.by_second = list(value, BYSECOND)?,
+        "BYMINUTE" => parts.by_minute = list(value, BYMINUTE)?,
+        "BYHOUR" => parts.by_hour = list(value, BYHOUR)?,
+        "BYMONTHDAY" => parts.by_month_day = list(value, BYMONTHDAY)?,
+        "BYYEARDAY" => parts.by_year_day = list(value, BYYEARDAY)?,
+        "BYWEEKNO" => parts.by_week_no = list(value, BYWEEKNO)?,
+        "BYMONTH" => parts.by_month = list(value, BYMONTH)?,
+        "BYSETPOS" => parts.by_set_pos = list(value, BYSETPOS)?,
+        "BYDAY" => {
+            parts.by_day = value
+                .split(',')
+                .map(parse_by_day)
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        "WKST" => {
+            parts.wkst = parse_weekday(value).ok_or_else(|| RuleError::InvalidWeekday {
+                part: "WKST",
+                value: value.to_string(),
+            })?
+        }
+        _ => return Err(RuleError::UnknownPart(name.to_string())),
+    }
+    Ok(())
 }
 
 fn is_known(name: &str) -> bool {
@@ -128,25 +120,18 @@ fn parse_positive(value: &str) -> Option<u32> {
     digits.parse::<u32>().ok().filter(|n| *n > 0)
 }
 
-fn list<T: TryFrom<i32>>(
-    value: &str,
-    part: &'static str,
-    min: i32,
-    max: i32,
-    nonzero: bool,
-    range: &'static str,
-) -> Result<Vec<T>, RuleError> {
+fn list<T: TryFrom<i32>>(value: &str, range: PartRange) -> Result<Vec<T>, RuleError> {
     value
         .split(',')
         .map(|item| {
             let item = item.trim();
             let bad = || RuleError::OutOfRange {
-                part,
+                part: range.name,
                 value: item.to_string(),
-                range,
+                range: range.text,
             };
             let n = parse_signed(item).ok_or_else(bad)?;
-            if n < min || n > max || (nonzero && n == 0) {
+            if !range.allows(n) {
                 return Err(bad());
             }
             T::try_from(n).map_err(|_| bad())

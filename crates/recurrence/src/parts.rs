@@ -207,3 +207,59 @@ impl RuleParts {
             && self.by_month.is_empty())
     }
 }
+
+/// The values a numeric `BYxxx` part allows (RFC 5545 §3.3.10), shared by the parser and the
+/// validator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartRange {
+    /// The part's name.
+    pub name: &'static str,
+    /// Smallest value.
+    pub min: i32,
+    /// Largest value.
+    pub max: i32,
+    /// True when 0 is excluded (the negative values count from the end).
+    pub nonzero: bool,
+    /// The range in words, for errors.
+    pub text: &'static str,
+}
+
+impl PartRange {
+    /// True if `v` is allowed.
+    pub fn allows(&self, v: i32) -> bool {
+        (self.min..=self.max).contains(&v) && !(self.nonzero && v == 0)
+    }
+}
+
+const fn range(
+    name: &'static str,
+    min: i32,
+    max: i32,
+    nonzero: bool,
+    text: &'static str,
+) -> PartRange {
+    PartRange {
+        name,
+        min,
+        max,
+        nonzero,
+        text,
+    }
+}
+
+/// `BYSECOND`.
+pub const BYSECOND: PartRange = range("BYSECOND", 0, 60, false, "0 to 60");
+/// `BYMINUTE`.
+pub const BYMINUTE: PartRange = range("BYMINUTE", 0, 59, false, "0 to 59");
+/// `BYHOUR`.
+pub const BYHOUR: PartRange = range("BYHOUR", 0, 23, false, "0 to 23");
+/// `BYMONTH`.
+pub const BYMONTH: PartRange = range("BYMONTH", 1, 12, false, "1 to 12");
+/// `BYMONTHDAY`.
+pub const BYMONTHDAY: PartRange = range("BYMONTHDAY", -31, 31, true, "1 to 31 or -31 to -1");
+/// `BYYEARDAY`.
+pub const BYYEARDAY: PartRange = range("BYYEARDAY", -366, 366, true, "1 to 366 or -366 to -1");
+/// `BYWEEKNO`.
+pub const BYWEEKNO: PartRange = range("BYWEEKNO", -53, 53, true, "1 to 53 or -53 to -1");
+/// `BYSETPOS`.
+pub const BYSETPOS: PartRange = range("BYSETPOS", -366, 366, true, "1 to 366 or -366 to -1");

@@ -1,10 +1,20 @@
 //! RFC 5545 §3.3.10 combination rules.
 
 use crate::error::RuleError;
-use crate::parts::{Frequency, RuleParts};
+use crate::parts::{
+    Frequency, PartRange, RuleParts, BYHOUR, BYMINUTE, BYMONTH, BYMONTHDAY, BYSECOND, BYSETPOS,
+    BYWEEKNO, BYYEARDAY,
+};
 
 /// Checks the combination rules of RFC 5545 §3.3.10 and the value ranges of every part.
 pub fn validate(p: &RuleParts) -> Result<(), RuleError> {
+    check_counts(p)?;
+    check_ranges(p)?;
+    check_combinations(p)
+}
+
+/// `INTERVAL` and `COUNT` are positive; `COUNT` and `UNTIL` exclude each other.
+fn check_counts(p: &RuleParts) -> Result<(), RuleError> {
     if p.interval == 0 {
         return Err(RuleError::InvalidInterval);
     }
@@ -14,70 +24,19 @@ pub fn validate(p: &RuleParts) -> Result<(), RuleError> {
     if p.count.is_some() && p.until.is_some() {
         return Err(RuleError::CountAndUntil);
     }
-    check_range(
-        "BYSECOND",
-        p.by_second.iter().map(|v| i32::from(*v)),
-        0,
-        60,
-        false,
-        "0 to 60",
-    )?;
-    check_range(
-        "BYMINUTE",
-        p.by_minute.iter().map(|v| i32::from(*v)),
-        0,
-        59,
-        false,
-        "0 to 59",
-    )?;
-    check_range(
-        "BYHOUR",
-        p.by_hour.iter().map(|v| i32::from(*v)),
-        0,
-        23,
-        false,
-        "0 to 23",
-    )?;
-    check_range(
-        "BYMONTH",
-        p.by_month.iter().map(|v| i32::from(*v)),
-        1,
-        12,
-        false,
-        "1 to 12",
-    )?;
-    check_range(
-        "BYMONTHDAY",
-        p.by_month_day.iter().map(|v| i32::from(*v)),
-        -31,
-        31,
-        true,
-        "1 to 31 or -31 to -1",
-    )?;
-    check_range(
-        "BYYEARDAY",
-        p.by_year_day.iter().map(|v| i32::from(*v)),
-        -366,
-        366,
-        true,
-        "1 to 366 or -366 to -1",
-    )?;
-    check_range(
-        "BYWEEKNO",
-        p.by_week_no.iter().map(|v| i32::from(*v)),
-        -53,
-        53,
-        true,
-        "1 to 53 or -53 to -1",
-    )?;
-    check_range(
-        "BYSETPOS",
-        p.by_set_pos.iter().map(|v| i32::from(*v)),
-        -366,
-        366,
-        true,
-        "1 to 366 or -366 to -1",
-    )?;
+    Ok(())
+}
+
+/// Every `BYxxx` value within its range (§3.3.10's `byseclist` … `bysplist`).
+fn check_ranges(p: &RuleParts) -> Result<(), RuleError> {
+    check_range(BYSECOND, p.by_second.iter().map(|v| i32::from(*v)))?;
+    check_range(BYMINUTE, p.by_minute.iter().map(|v| i32::from(*v)))?;
+    check_range(BYHOUR, p.by_hour.iter().map(|v| i32::from(*v)))?;
+    check_range(BYMONTH, p.by_month.iter().map(|v| i32::from(*v)))?;
+    check_range(BYMONTHDAY, p.by_month_day.iter().map(|v| i32::from(*v)))?;
+    check_range(BYYEARDAY, p.by_year_day.iter().map(|v| i32::from(*v)))?;
+    check_range(BYWEEKNO, p.by_week_no.iter().map(|v| i32::from(*v)))?;
+    check_range(BYSETPOS, p.by_set_pos.iter().map(|v| i32::from(*v)))?;
     for d in &p.by_day {
         if let Some(n) = d.ordinal {
             if n == 0 || !(-53..=53).contains(&n) {
@@ -89,7 +48,11 @@ pub fn validate(p: &RuleParts) -> Result<(), RuleError> {
             }
         }
     }
+    Ok(())
+}
 
+/// The parts that §3.3.10 allows only with some frequencies or with other parts.
+fn check_combinations(p: &RuleParts) -> Result<(), RuleError> {
     if !p.by_week_no.is_empty() && p.freq != Frequency::Yearly {
         return Err(RuleError::ByWeekNoNotYearly);
     }
@@ -121,22 +84,13 @@ pub fn validate(p: &RuleParts) -> Result<(), RuleError> {
     Ok(())
 }
 
-fn check_range(
-    part: &'static str,
-    values: impl Iterator<Item = i32>,
-    min: i32,
-    max: i32,
-    nonzero: bool,
-    range: &'static str,
-) -> Result<(), RuleError> {
-    for v in values {
-        if v < min || v > max || (nonzero && v == 0) {
-            return Err(RuleError::OutOfRange {
-                part,
-                value: v.to_string(),
-                range,
-            });
-        }
+fn check_range(range: PartRange, mut values: impl Iterator<Item = i32>) -> Result<(), RuleError> {
+    match values.find(|v| !range.allows(*v)) {
+        Some(v) => Err(RuleError::OutOfRange {
+            part: range.name,
+            value: v.to_string(),
+            range: range.text,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
