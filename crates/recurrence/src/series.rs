@@ -1,6 +1,7 @@
 //! A series: DTSTART + zone + rule + RDATE/EXDATE + per-instance exceptions, and the pure
 //! functions the Task service needs (next occurrence, window, exceptions, splitting, end date,
-//! repeat-from-completion, catch-up).
+//! repeat-from-completion, catch-up). Instance edits and splits are in `series/edits.rs`,
+//! repeat-from-completion in `series/completion.rs`, the catch-up in `series/catch_up.rs`.
 
 use std::borrow::Cow;
 
@@ -8,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 use crate::error::SeriesError;
 use crate::expand::RuleIter;
-use crate::parts::{Frequency, RuleParts, Until};
+use crate::parts::Until;
 use crate::rule::Rule;
 use crate::tz::{to_instant, to_local, Resolver, Zone};
 
@@ -83,30 +84,6 @@ pub struct Series {
     /// Fixed grid or repeat-from-completion.
     pub mode: Mode,
 }
-
-/// How missed occurrences are handled by [`catch_up`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum CatchUpPolicy {
-    /// Skip to the next future occurrence and report how many were skipped (default).
-    #[default]
-    SkipWithCount,
-    /// Report every missed occurrence so that each can be created.
-    CreateAll,
-}
-
-/// The result of [`catch_up`].
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CatchUp {
-    /// The next due occurrence after `now` (`None`: the series is over).
-    pub next: Option<DateTime<Utc>>,
-    /// How many missed occurrences (between the last completion and `now`) were skipped.
-    pub skipped: u32,
-    /// With [`CatchUpPolicy::CreateAll`], the missed occurrences (at most [`MAX_CATCH_UP`]).
-    pub missed: Vec<DateTime<Utc>>,
-}
-
-/// Upper bound on the number of missed occurrences counted or listed by [`catch_up`].
-pub const MAX_CATCH_UP: u32 = 10_000;
 
 /// Most base occurrences one query examines (window listings, [`Series::next_after`],
 /// [`Series::next_n_after`], [`Series::is_occurrence`], [`catch_up`]): a hard bound on the work of a single call whatever
@@ -621,224 +598,10 @@ impl Series {
             ))
         }
     }
-
-    /// Deletes one instance (adds an EXDATE, drops any override for it).
-    pub fn delete_instance(&mut self, recurrence_id: NaiveDateTime) -> Result<(), SeriesError> {
-        self.check_occurrence(recurrence_id)?;
-        self.overrides.retain(|o| o.recurrence_id != recurrence_id);
-        if let Err(pos) = self.exdates.binary_search(&recurrence_id) {
-            self.exdates.insert(pos, recurrence_id);
-        }
-        Ok(())
-    }
-
-    /// Edits one instance: moves it to `new_start` and/or gives it a new title.
-    pub fn edit_instance(
-        &mut self,
-        recurrence_id: NaiveDateTime,
-        new_start: Option<NaiveDateTime>,
-        title: Option<String>,
-    ) -> Result<(), SeriesError> {
-        self.check_occurrence(recurrence_id)?;
-        let start = new_start.unwrap_or(recurrence_id);
-        match self
-            .overrides
-            .iter_mut()
-            .find(|o| o.recurrence_id == recurrence_id)
-        {
-            Some(o) => {
-                o.start = start;
-                if title.is_some() {
-                    o.title = title;
-                }
-            }
-            None => {
-                self.overrides.push(Override {
-                    recurrence_id,
-                    start,
-                    title,
-                });
-                self.overrides.sort_by_key(|o| o.recurrence_id);
-            }
-        }
-        Ok(())
-    }
-
-    /// "This and following": splits the series at an instance. The first series keeps the
-    /// instances before it (it gets an UNTIL, or a smaller COUNT); the second starts at it
-    /// (DTSTART = the instance) and is the one to edit. Exceptions go to the side they belong to.
-    pub fn split_at(&self, recurrence_id: NaiveDateTime) -> Result<(Series, Series), SeriesError> {
-        self.check_occurrence(recurrence_id)?;
-        let mut old = self.clone();
-        let mut new = self.clone();
-        new.dtstart = recurrence_id;
-        if let Some(rule) = &self.rule {
-            // COUNT counts what the rule generates (EXDATE removes afterwards, RDATE adds
-            // apart), so count the rule's own occurrences; without COUNT only whether one lies
-            // before the split matters, so a dense or old series is not walked to it.
-            let mut generated = RuleIter::new(rule, self.dtstart);
-            let before = if rule.count().is_some() {
-                generated.take_while(|l| *l < recurrence_id).count()
-            } else {
-                usize::from(generated.next().is_some_and(|l| l < recurrence_id))
-            };
-            let mut old_parts: RuleParts = rule.parts().clone();
-            let mut new_parts: RuleParts = rule.parts().clone();
-            if let Some(count) = rule.count() {
-                let before = u32::try_from(before).unwrap_or(u32::MAX);
-                old_parts.count = Some(before.max(1));
-                new_parts.count = Some(count.saturating_sub(before).max(1));
-            } else {
-                let cut = recurrence_id - Duration::seconds(1);
-                old_parts.until = Some(match self.tz {
-                    Zone::Floating => Until::Local(cut),
-                    Zone::Tz(_) => Until::Utc(
-                        (to_instant(recurrence_id, self.tz) - Duration::seconds(1)).naive_utc(),
-                    ),
-                });
-            }
-            old.rule = if before == 0 {
-                None
-            } else {
-                Some(Rule::from_parts(old_parts)?)
-            };
-            new.rule = Some(Rule::from_parts(new_parts)?);
-        }
-        old.rdates.retain(|d| *d < recurrence_id);
-        old.exdates.retain(|d| *d < recurrence_id);
-        old.overrides.retain(|o| o.recurrence_id < recurrence_id);
-        new.rdates.retain(|d| *d >= recurrence_id);
-        new.exdates.retain(|d| *d >= recurrence_id);
-        new.overrides.retain(|o| o.recurrence_id >= recurrence_id);
-        Ok((old, new))
-    }
-
-    /// Repeat-from-completion: the next due instant after completing at `completed_at`.
-    ///
-    /// The series is re-anchored at the completion's local date (keeping DTSTART's time of day
-    /// for daily and coarser rules, the completion time itself for sub-daily ones), moved one
-    /// period (INTERVAL × FREQ) forward, and the first occurrence of the rule from there is
-    /// returned. `every! 3 days` completed on Tuesday evening is due Friday at the usual time.
-    /// COUNT is not applied in this mode; UNTIL and the end date are.
-    pub fn next_from_completion(&self, completed_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let rebased = self.rebased_after_completion(completed_at)?;
-        rebased
-            .after(to_instant(rebased.dtstart, rebased.tz), true)
-            .map(|o| o.instant)
-    }
-
-    /// The series re-anchored after a completion (see [`Series::next_from_completion`]);
-    /// store it to keep the next due date.
-    pub fn rebased_after_completion(&self, completed_at: DateTime<Utc>) -> Option<Series> {
-        let rule = self.rule.as_ref()?;
-        let done = to_local(completed_at, self.tz);
-        let anchor = if rule.freq() >= Frequency::Hourly {
-            done
-        } else {
-            done.date().and_time(self.dtstart.time())
-        };
-        let interval = i64::from(rule.interval());
-        let start = match rule.freq() {
-            Frequency::Yearly => add_months(anchor, 12 * interval)?,
-            Frequency::Monthly => add_months(anchor, interval)?,
-            Frequency::Weekly => anchor.checked_add_signed(Duration::try_weeks(interval)?)?,
-            Frequency::Daily => anchor.checked_add_signed(Duration::try_days(interval)?)?,
-            Frequency::Hourly => anchor.checked_add_signed(Duration::try_hours(interval)?)?,
-            Frequency::Minutely => anchor.checked_add_signed(Duration::try_minutes(interval)?)?,
-            Frequency::Secondly => anchor.checked_add_signed(Duration::try_seconds(interval)?)?,
-        };
-        let mut parts = rule.parts().clone();
-        parts.count = None;
-        // Keep the rule's defaults (weekday, day of month) tied to the original DTSTART.
-        let explicit = explicit_defaults(parts, self.dtstart);
-        let mut rebased = self.clone();
-        rebased.rule = Some(Rule::from_parts(explicit).ok()?);
-        rebased.dtstart = start;
-        rebased.rdates.clear();
-        Some(rebased)
-    }
 }
 
-fn add_months(t: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
-    let m = u32::try_from(months).ok()?;
-    let date = t.date().checked_add_months(chrono::Months::new(m))?;
-    Some(date.and_time(t.time()))
-}
+mod catch_up;
+mod completion;
+mod edits;
 
-/// Makes DTSTART-derived defaults explicit, so that the rule means the same with another DTSTART.
-/// Only the day-level defaults are made explicit; the time of day stays DTSTART's.
-fn explicit_defaults(mut p: RuleParts, dtstart: NaiveDateTime) -> RuleParts {
-    use chrono::Datelike;
-    let no_day_parts = p.by_week_no.is_empty()
-        && p.by_year_day.is_empty()
-        && p.by_month_day.is_empty()
-        && p.by_day.is_empty();
-    if no_day_parts {
-        match p.freq {
-            Frequency::Weekly => p.by_day = vec![crate::parts::ByDay::every(dtstart.weekday())],
-            Frequency::Monthly => p.by_month_day = vec![dtstart.day() as i8],
-            Frequency::Yearly => {
-                if p.by_month.is_empty() {
-                    p.by_month = vec![dtstart.month() as u8];
-                }
-                p.by_month_day = vec![dtstart.day() as i8];
-            }
-            _ => {}
-        }
-    }
-    p
-}
-
-/// Catch-up after missed occurrences: `last_done` is the last completed (or acknowledged)
-/// occurrence, `now` the current instant.
-///
-/// * [`CatchUpPolicy::SkipWithCount`]: `next` is the first occurrence after `now`, `skipped`
-///   the number of occurrences in `(last_done, now]`.
-/// * [`CatchUpPolicy::CreateAll`]: additionally lists those occurrences in `missed`.
-///
-/// In [`Mode::FromCompletion`] nothing can be missed: `next` is counted from `last_done`.
-pub fn catch_up(
-    series: &Series,
-    last_done: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-    policy: CatchUpPolicy,
-) -> CatchUp {
-    if series.mode == Mode::FromCompletion {
-        let next = match last_done {
-            Some(done) => series.next_from_completion(done),
-            None => series.occurrences().next().map(|o| o.instant),
-        };
-        return CatchUp {
-            next,
-            skipped: 0,
-            missed: Vec::new(),
-        };
-    }
-    let mut count = 0u32;
-    let mut missed = Vec::new();
-    let iter: Box<dyn Iterator<Item = Occurrence>> = match last_done {
-        Some(f) => Box::new(series.occurrences_near(f)),
-        None => Box::new(series.occurrences()),
-    };
-    for o in iter.take(MAX_SCAN) {
-        if o.instant > now || count >= MAX_CATCH_UP {
-            break;
-        }
-        if last_done.is_some_and(|f| o.instant <= f) {
-            continue;
-        }
-        count += 1;
-        if policy == CatchUpPolicy::CreateAll {
-            missed.push(o.instant);
-        }
-    }
-    let skipped = match policy {
-        CatchUpPolicy::SkipWithCount => count,
-        CatchUpPolicy::CreateAll => 0,
-    };
-    CatchUp {
-        next: series.next_after(now),
-        skipped,
-        missed,
-    }
-}
+pub use catch_up::{catch_up, CatchUp, CatchUpPolicy, MAX_CATCH_UP};
