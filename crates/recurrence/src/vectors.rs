@@ -5,6 +5,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use serde_json::Value;
 
+use crate::error::IcalError;
 use crate::ical::parse_recurrence;
 use crate::series::{Occurrence, Series};
 use crate::tz::Zone;
@@ -91,21 +92,7 @@ fn evaluate_case(
         .unwrap_or(true);
     let parsed = parse_recurrence(ics);
     if !legal {
-        return match parsed {
-            Err(e) => {
-                details.push(format!("rejected: {e}"));
-                true
-            }
-            Ok(_) => {
-                details.push(format!(
-                    "accepted an RFC-illegal rule (expected an error: {})",
-                    case.get("illegal_reason")
-                        .and_then(Value::as_str)
-                        .unwrap_or("illegal")
-                ));
-                false
-            }
-        };
+        return rejected(case, parsed.err(), details);
     }
     let series = match parsed {
         Ok(s) => s,
@@ -114,6 +101,36 @@ fn evaluate_case(
             return false;
         }
     };
+    compare(case, &series, (finite_cap, infinite_cap, probe), details)
+}
+
+/// An RFC-illegal case passes when it was refused (`error`).
+fn rejected(case: &Value, error: Option<IcalError>, details: &mut Vec<String>) -> bool {
+    match error {
+        Some(e) => {
+            details.push(format!("rejected: {e}"));
+            true
+        }
+        None => {
+            details.push(format!(
+                "accepted an RFC-illegal rule (expected an error: {})",
+                case.get("illegal_reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("illegal")
+            ));
+            false
+        }
+    }
+}
+
+/// Compares a legal case's expansion (first occurrences, UTC instants, finiteness, totals and
+/// queries) with the vector; `caps` are the finite and infinite display caps and the probe.
+fn compare(
+    case: &Value,
+    series: &Series,
+    (finite_cap, infinite_cap, probe): (usize, usize, usize),
+    details: &mut Vec<String>,
+) -> bool {
     let zoned = series.tz != Zone::Floating;
     let fmt = |o: &Occurrence| format_occurrence(o, series.tz);
     let all: Vec<Occurrence> = series.occurrences().take(probe + 1).collect();
@@ -171,7 +188,7 @@ fn evaluate_case(
         .flatten()
         .enumerate()
     {
-        if let Err(msg) = check_query(&series, q, zoned) {
+        if let Err(msg) = check_query(series, q, zoned) {
             ok = false;
             details.push(format!("query #{qi} {}: {msg}", q));
         }
