@@ -170,6 +170,58 @@ pub fn resolve_series(
     schedule::resolve(text, tzid, Some(anchor), end, mode, now)
 }
 
+/// The fixed-grid plan of the regular pending instances: each still an occurrence of the new
+/// series stays; of the others, the edited one (or, when none stays, the first) moves to a free
+/// occurrence and the rest are deleted. Answers the plan and how many instances it deletes.
+fn plan_fixed(
+    series: &Series,
+    regular: &[&Known],
+    edited: &str,
+    taken: &HashSet<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> (Vec<Planned>, usize) {
+    let valid = |k: &Known| {
+        k.recurrence_id.is_some_and(|r| {
+            series.is_occurrence(to_local(r, series.tz)) && series.end_date.is_none_or(|e| r <= e)
+        })
+    };
+    let (keep, invalid): (Vec<&Known>, Vec<&Known>) =
+        regular.iter().copied().partition(|k| valid(k));
+    let mover = invalid
+        .iter()
+        .find(|k| k.task_id == edited)
+        .or_else(|| keep.is_empty().then(|| invalid.first()).flatten())
+        .map(|k| k.task_id.clone());
+    let mut instances = Vec::new();
+    for k in keep {
+        let upcoming = k.recurrence_id.and_then(|r| series.next_after(r));
+        instances.push(Planned {
+            task_id: k.task_id.clone(),
+            action: Action::Keep,
+            upcoming,
+        });
+    }
+    let mut deleted = 0;
+    for k in invalid {
+        let slot = (mover.as_deref() == Some(k.task_id.as_str()))
+            .then(|| free_slot(series, taken, now))
+            .flatten();
+        let (action, upcoming) = match slot {
+            Some(due) => (Action::Move(due), series.next_after(due)),
+            None => {
+                deleted += 1;
+                (Action::Delete, None)
+            }
+        };
+        instances.push(Planned {
+            task_id: k.task_id.clone(),
+            action,
+            upcoming,
+        });
+    }
+    (instances, deleted)
+}
+
 /// Plans an edit of a series whose pending instances in scope are `known` filtered by
 /// `cutoff` (`None` for `all`; the edited occurrence for `following`).
 #[allow(clippy::too_many_arguments)]
@@ -221,44 +273,9 @@ pub fn plan_edit(
             upcoming: None,
         }));
     } else {
-        let valid = |k: &Known| {
-            k.recurrence_id.is_some_and(|r| {
-                series.is_occurrence(to_local(r, series.tz))
-                    && series.end_date.is_none_or(|e| r <= e)
-            })
-        };
-        let (keep, invalid): (Vec<&Known>, Vec<&Known>) =
-            regular.iter().copied().partition(|k| valid(k));
-        let mover = invalid
-            .iter()
-            .find(|k| k.task_id == edited)
-            .or_else(|| keep.is_empty().then(|| invalid.first()).flatten())
-            .map(|k| k.task_id.clone());
-        for k in keep {
-            let upcoming = k.recurrence_id.and_then(|r| series.next_after(r));
-            instances.push(Planned {
-                task_id: k.task_id.clone(),
-                action: Action::Keep,
-                upcoming,
-            });
-        }
-        for k in invalid {
-            let slot = (mover.as_deref() == Some(k.task_id.as_str()))
-                .then(|| free_slot(&series, &taken, now))
-                .flatten();
-            let (action, upcoming) = match slot {
-                Some(due) => (Action::Move(due), series.next_after(due)),
-                None => {
-                    remaining -= 1;
-                    (Action::Delete, None)
-                }
-            };
-            instances.push(Planned {
-                task_id: k.task_id.clone(),
-                action,
-                upcoming,
-            });
-        }
+        let (planned, deleted) = plan_fixed(&series, &regular, edited, &taken, now);
+        instances = planned;
+        remaining -= deleted;
     }
     let create = if remaining == 0 && can_create {
         free_slot(&series, &taken, now).map(|due| NextInstance {
