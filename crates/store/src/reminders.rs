@@ -371,8 +371,7 @@ pub fn overdue_undelivered() -> Query<OverdueReminder> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::statement::statements;
-    use crate::Statement;
+    use crate::statement::{assert_placeholders, statements};
     use chrono::TimeZone;
 
     fn rid() -> ReminderId {
@@ -387,16 +386,6 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0)
             .single()
             .unwrap_or_default()
-    }
-
-    fn assert_placeholders(s: &Statement) {
-        for n in 1..=s.params.len() {
-            assert!(s.sql.contains(&format!("${n}")), "${n} unused in {}", s.sql);
-        }
-        assert!(
-            !s.sql.contains(&format!("${}", s.params.len() + 1)),
-            "unbound placeholder"
-        );
     }
 
     #[test]

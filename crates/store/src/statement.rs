@@ -102,6 +102,26 @@ impl<R> From<Query<R>> for Statement {
     }
 }
 
+/// Checks that the placeholders a statement uses are exactly `$1` … `$n` for its `n` bound values
+/// (an unused value has no type PostgreSQL can infer; a missing one fails at run time).
+#[cfg(test)]
+pub(crate) fn assert_placeholders(s: &Statement) {
+    let bytes = s.sql.as_bytes();
+    let mut used = std::collections::BTreeSet::new();
+    for (i, _) in s.sql.match_indices('$') {
+        let digits: String = bytes[i + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .map(|b| char::from(*b))
+            .collect();
+        if let Ok(n) = digits.parse::<usize>() {
+            used.insert(n);
+        }
+    }
+    let bound: std::collections::BTreeSet<usize> = (1..=s.params.len()).collect();
+    assert_eq!(used, bound, "placeholders used vs bound in {}", s.sql);
+}
+
 /// A `Vec<Statement>` of statements and queries (for checks over every builder).
 #[cfg(test)]
 macro_rules! statements {

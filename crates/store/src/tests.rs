@@ -32,17 +32,6 @@ fn id() -> TaskId {
     TaskId::parse("0b9f3c2e-8a1d-4c4e-9b7a-1f2e3d4c5b6a").expect("id")
 }
 
-/// Every placeholder used is bound and every bound value is used.
-fn assert_placeholders(s: &Statement) {
-    for n in 1..=s.params.len() {
-        assert!(s.sql.contains(&format!("${n}")), "${n} unused in {}", s.sql);
-    }
-    assert!(
-        !s.sql.contains(&format!("${}", s.params.len() + 1)),
-        "unbound placeholder"
-    );
-}
-
 #[test]
 fn user_input_is_bound_never_interpolated() {
     let evil = "x'); drop table tasks; --";
@@ -221,7 +210,19 @@ fn series_edits_bind_everything() {
         now(),
     )
     .expect("edit");
+    let whole = plan_edit(
+        &stored,
+        resolve_series(&stored, &patch, None, now()).expect("plan"),
+        &known,
+        id().as_str(),
+        None,
+        false,
+        true,
+        now(),
+    )
+    .expect("edit without a split");
     for s in statements![
+        edit_series(evil, &id(), &patch, Scope::All, Some(2), &whole, 600),
         edit_series(evil, &id(), &patch, Scope::Following, Some(2), &edit, 600),
         edit_series(evil, &id(), &patch, Scope::All, None, &edit, 0),
         edit_context(evil, &id()),
