@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use domain::SeriesId;
 
-use crate::*;
+use crate::Precreate;
 
 /// Where a series' chain of pre-creation jobs stands, as stored.
 #[derive(Debug, Clone)]
@@ -43,6 +43,7 @@ pub struct Resume {
 /// after both the frontier and `now` (missed occurrences are skipped and counted, as
 /// [`recurrence::catch_up`] does with the default policy); a job scheduled for another
 /// occurrence is stale. Inactive, from-completion and unreadable series get no job.
+#[must_use]
 pub fn resume(chain: &Chain, now: DateTime<Utc>) -> Resume {
     let stale = |next: Option<&Precreate>| {
         chain

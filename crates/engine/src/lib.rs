@@ -42,13 +42,13 @@ pub const MODIFICATIONS_CONSUMER: &str = "recurrence-engine/task-modifications";
 /// Why a delivery can never succeed: Dapr should dead-letter it (`{"status":"DROP"}`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Poison {
-    /// The body is not a platform CloudEvent.
+    /// The body is not a platform `CloudEvent`.
     #[error("{0}")]
     Envelope(String),
     /// The `data` of a task event does not have the documented shape.
     #[error("event {event_id}: bad task event data: {reason}")]
     Data {
-        /// The CloudEvent id.
+        /// The `CloudEvent` id.
         event_id: String,
         /// What is wrong.
         reason: String,
@@ -56,7 +56,7 @@ pub enum Poison {
     /// The task (or its series) named by the event does not exist.
     #[error("event {event_id}: unknown task {task_id} or series")]
     Unknown {
-        /// The CloudEvent id.
+        /// The `CloudEvent` id.
         event_id: String,
         /// The task id the event names.
         task_id: String,
@@ -64,7 +64,7 @@ pub enum Poison {
     /// The stored series cannot be rebuilt (corrupt rule, time zone or start).
     #[error("event {event_id}: series of task {task_id} cannot be read: {reason}")]
     Series {
-        /// The CloudEvent id.
+        /// The `CloudEvent` id.
         event_id: String,
         /// The task id the event names.
         task_id: String,

@@ -3,13 +3,13 @@
 use domain::event::{read_task_event, TaskEvent};
 use domain::{ReminderOffset, SeriesId};
 
-use crate::*;
+use crate::{precreate_lead_secs, Poison, PRECREATE_LEAD_SECS, UPDATED};
 
 /// An edit of a series read from a `task-modifications` delivery: the series whose pre-creation
 /// chain must be recomputed (the edited one, and the new one of a split).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeriesChange {
-    /// The CloudEvent id.
+    /// The `CloudEvent` id.
     pub event_id: String,
     /// The series to recompute, the edited series first.
     pub series: Vec<SeriesId>,

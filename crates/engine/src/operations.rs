@@ -7,12 +7,12 @@ use domain::event::{read_task_event, TaskEvent};
 use domain::schedule::{self, NextInstance};
 use domain::{Mode, ReminderOffset, SeriesId, TaskId};
 
-use crate::*;
+use crate::{precreate_lead_secs, Poison, Precreate, COMPLETED, CREATED, DELETED};
 
 /// A completion of a recurring instance, read from a `task-operations` delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completion {
-    /// The CloudEvent id (idempotency key).
+    /// The `CloudEvent` id (idempotency key).
     pub event_id: String,
     /// The completed instance.
     pub task_id: TaskId,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use domain::SeriesId;
 
-use crate::*;
+use crate::Poison;
 
 /// How long before an occurrence's due time its instance is pre-created (at least).
 pub const PRECREATE_LEAD_SECS: i64 = 15 * 60;
@@ -16,6 +16,7 @@ pub const REMINDER_MARGIN_SECS: i64 = 5 * 60;
 /// The pre-creation lead of an occurrence whose instance gets reminders with the largest offset
 /// `max_reminder_secs`: [`PRECREATE_LEAD_SECS`], or that offset plus [`REMINDER_MARGIN_SECS`]
 /// when longer, so every reminder of the instance is still ahead when it is created.
+#[must_use]
 pub fn precreate_lead_secs(max_reminder_secs: Option<i64>) -> i64 {
     max_reminder_secs.map_or(PRECREATE_LEAD_SECS, |o| {
         (o.max(0) + REMINDER_MARGIN_SECS).max(PRECREATE_LEAD_SECS)
@@ -41,6 +42,7 @@ pub struct Precreate {
 impl Precreate {
     /// The job name, deterministic in series and occurrence, so scheduling the same occurrence
     /// again overwrites the job instead of adding one.
+    #[must_use]
     pub fn job_name(&self) -> String {
         format!(
             "precreate-{}-{}",
@@ -53,6 +55,7 @@ impl Precreate {
     /// `[0, window_secs)` from the series id (its 128 bits modulo the window), so the jobs of
     /// many series due at the same instant are spread evenly across the window, and a series
     /// always lands on the same second.
+    #[must_use]
     pub fn herd_offset(&self, window_secs: u32) -> i64 {
         if window_secs == 0 {
             return 0;
@@ -64,6 +67,7 @@ impl Precreate {
     /// When the job fires: `lead_secs` ([`precreate_lead_secs`]) before the occurrence, moved
     /// earlier by the series' [`Self::herd_offset`] in a window of `window_secs` (so the
     /// instance always exists at least the lead time before it is due).
+    #[must_use]
     pub fn fire_at(&self, lead_secs: i64, window_secs: u32) -> DateTime<Utc> {
         self.occurrence - chrono::TimeDelta::seconds(lead_secs + self.herd_offset(window_secs))
     }
@@ -71,6 +75,7 @@ impl Precreate {
     /// The Jobs API body: one shot at [`Self::fire_at`] (in one second if that has passed),
     /// `overwrite`, constant failure policy 5 s × 3, data naming series and occurrence. The
     /// name does not depend on the lead: a re-schedule with other reminders moves the same job.
+    #[must_use]
     pub fn job(&self, now: DateTime<Utc>, lead_secs: i64, window_secs: u32) -> serde_json::Value {
         let fire = self.fire_at(lead_secs, window_secs);
         let due = if fire > now {

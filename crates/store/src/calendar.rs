@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use domain::SeriesId;
 
-use crate::statement::*;
+use crate::statement::{ts, ts_ms, Binder, Query};
 
 /// A series as the API answers it, and its stored rule.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -27,6 +27,7 @@ pub struct SeriesRow {
 }
 
 /// One series of the user.
+#[must_use]
 pub fn get_series(user: &str, id: &SeriesId) -> Query<SeriesRow> {
     let mut b = Binder::default();
     let sql = format!(
@@ -94,6 +95,7 @@ pub struct CalendarEntry {
 
 /// The user's calendar: every active series with its removed and edited instances, and every
 /// one-off task that is not deleted.
+#[must_use]
 pub fn calendar(user: &str) -> Query<CalendarEntry> {
     let mut b = Binder::default();
     let u = b.bind(user);

@@ -1,4 +1,4 @@
-//! The dashboard's per-user change log: which task event to record (parsed from the CloudEvent
+//! The dashboard's per-user change log: which task event to record (parsed from the `CloudEvent`
 //! Dapr delivers), and the statements that record it idempotently and read it back.
 //!
 //! Recording takes the user's cursor row lock (`insert … on conflict do update`), so a user's
@@ -17,24 +17,24 @@ pub const MAX_CHANGES: i64 = 200;
 /// A task event as the change log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    /// CloudEvent `id` (the idempotency key).
+    /// `CloudEvent` `id` (the idempotency key).
     pub event_id: String,
     /// The owning user.
     pub user_id: String,
-    /// CloudEvent `type`, e.g. `v1.task.created`.
+    /// `CloudEvent` `type`, e.g. `v1.task.created`.
     pub event_type: String,
     /// The task the event is about, if any.
     pub task_id: Option<String>,
     /// Its series, if any.
     pub series_id: Option<String>,
-    /// CloudEvent `time`.
+    /// `CloudEvent` `time`.
     pub time: Option<String>,
 }
 
 /// Why a delivery cannot be recorded (dead-lettered, never retried).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Poison {
-    /// Not a valid CloudEvent.
+    /// Not a valid `CloudEvent`.
     #[error("not a task event: {0}")]
     Envelope(String),
     /// No owning user in `data.user_id` nor `partitionkey`.
@@ -50,7 +50,7 @@ fn text(v: &Value, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Reads the change out of a delivered CloudEvent.
+/// Reads the change out of a delivered `CloudEvent`.
 pub fn parse(body: &[u8]) -> Result<Change, Poison> {
     let event = events::CloudEvent::from_json(body).map_err(|e| Poison::Envelope(e.to_string()))?;
     let data = &event.data;
@@ -82,20 +82,21 @@ pub struct Seq {
 pub struct ChangeRow {
     /// Its number in the user's log.
     pub seq: i64,
-    /// CloudEvent `type`.
+    /// `CloudEvent` `type`.
     pub event_type: String,
     /// The task, if any.
     pub task_id: Option<String>,
     /// The series, if any.
     pub series_id: Option<String>,
-    /// CloudEvent `id`.
+    /// `CloudEvent` `id`.
     pub event_id: String,
-    /// CloudEvent `time` (RFC 3339, milliseconds).
+    /// `CloudEvent` `time` (RFC 3339, milliseconds).
     pub event_time: Option<String>,
 }
 
 impl ChangeRow {
     /// The change as the dashboard's JSON.
+    #[must_use]
     pub fn to_json(&self) -> Value {
         json!({
             "seq": self.seq,
@@ -111,6 +112,7 @@ impl ChangeRow {
 /// Records a change once: bumps the user's cursor and stores the change under the new number
 /// in one statement; a change already recorded (same event id) changes nothing. Answers the
 /// recorded number, or no row when it was a duplicate.
+#[must_use]
 pub fn record(change: &Change) -> Query<Seq> {
     let sql = "with fresh as ( \
                  select 1 where not exists (select 1 from dashboard_changes where event_id = $1)), \
@@ -136,6 +138,7 @@ pub fn record(change: &Change) -> Query<Seq> {
 }
 
 /// The user's latest sequence number (no row: nothing recorded yet, i.e. 0).
+#[must_use]
 pub fn cursor(user_id: &str) -> Query<Seq> {
     Query::new(Statement {
         sql: "select seq from dashboard_cursors where user_id = $1".to_string(),
@@ -144,6 +147,7 @@ pub fn cursor(user_id: &str) -> Query<Seq> {
 }
 
 /// The user's changes numbered above `after`, oldest first, at most [`MAX_CHANGES`].
+#[must_use]
 pub fn after(user_id: &str, after: i64) -> Query<ChangeRow> {
     Query::new(Statement {
         sql: format!(

@@ -11,9 +11,13 @@ use domain::{PatchTask, Scope, TaskId};
 
 use events::EventType;
 
-use crate::fragments::*;
+use crate::fragments::{
+    events_of, events_of_all, outbox_insert, outbox_insert_from, rate_limit,
+    record_claim_email_when, reminder_ctes, stored_reminders, task_json, RateLimit,
+    TASK_API_SOURCE,
+};
 use crate::outbox::Events;
-use crate::statement::*;
+use crate::statement::{opt_text, opt_time, rfc3339, ts, Binder, Query};
 
 /// The row of an edit ([`patch_task`], [`edit_series`]). A null `version` means not found (or
 /// the write limit reached: `retry_after` set); a null task with a version means the
@@ -52,10 +56,10 @@ pub fn patch_task(
     let u = b.bind(user);
     let rl = rate_limit(&mut b, &u, limit);
     let claim = record_claim_email_when(&mut b, &u, claim_email, "exists (select 1 from upd)");
-    let v = b.bind(version.map(Value::from).unwrap_or(Value::Null));
-    let title = b.bind(opt_text(p.title.as_ref().map(|t| t.as_str())));
+    let v = b.bind(version.map_or(Value::Null, Value::from));
+    let title = b.bind(opt_text(p.title.as_ref().map(domain::Title::as_str)));
     let desc = b.bind(opt_text(p.description.as_deref()));
-    let prio = b.bind(opt_text(p.priority.map(|x| x.as_str())));
+    let prio = b.bind(opt_text(p.priority.map(domain::Priority::as_str)));
     let set_due = b.bind(p.due_date.is_some());
     let due = b.bind(opt_time(p.due_date.flatten()));
     let sc = b.bind(scope.as_str());
@@ -135,6 +139,7 @@ pub struct EditContext {
 /// What a series edit reads first: the edited task in its series, the stored series, and its
 /// instances that matter for the plan (pending ones, and recent ones of any status). No row if
 /// the task does not exist for the user.
+#[must_use]
 pub fn edit_context(user: &str, id: &TaskId) -> Query<EditContext> {
     let mut b = Binder::default();
     let sql = format!(
@@ -165,6 +170,7 @@ pub fn edit_context(user: &str, id: &TaskId) -> Query<EditContext> {
 /// `rule_changed` and, on a split, `new_series_id`) per edited task, `v1.task.deleted` per
 /// removed instance, `v1.task.created` for a created one. Answers a [`TaskEdited`] like
 /// [`patch_task`].
+#[must_use]
 pub fn edit_series(
     user: &str,
     id: &TaskId,
@@ -234,10 +240,10 @@ impl EditBinds {
             id,
             rate,
             user,
-            version: b.bind(version.map(Value::from).unwrap_or(Value::Null)),
-            title: b.bind(opt_text(p.title.as_ref().map(|t| t.as_str()))),
+            version: b.bind(version.map_or(Value::Null, Value::from)),
+            title: b.bind(opt_text(p.title.as_ref().map(domain::Title::as_str))),
             description: b.bind(opt_text(p.description.as_deref())),
-            priority: b.bind(opt_text(p.priority.map(|x| x.as_str()))),
+            priority: b.bind(opt_text(p.priority.map(domain::Priority::as_str))),
             scope: b.bind(scope.as_str()),
         }
     }

@@ -10,9 +10,11 @@ use domain::{SeriesId, TaskId};
 
 use events::EventType;
 
-use crate::fragments::*;
+use crate::fragments::{
+    events_of, events_of_all, next_instance_ctes, outbox_insert_from, task_json, ENGINE_SOURCE,
+};
 use crate::outbox::Events;
-use crate::statement::*;
+use crate::statement::{opt_time, rfc3339, ts, ts_ms, Binder, Query, Statement};
 
 /// A completed instance with its series ([`completed_instance`]).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -113,6 +115,7 @@ pub struct Chain {
 
 /// The completed instance of a `v1.task.completed` event with its series, for the recurrence
 /// engine. No row if the task or its series does not exist.
+#[must_use]
 pub fn completed_instance(user: &str, id: &TaskId) -> Query<CompletedInstance> {
     let mut b = Binder::default();
     let sql = format!(
@@ -137,6 +140,7 @@ pub fn completed_instance(user: &str, id: &TaskId) -> Query<CompletedInstance> {
 /// may fall before the completed one's). `on conflict (series_id, recurrence_id) do nothing`
 /// covers a concurrent creator. With `next` absent (the rule is exhausted) the series is marked
 /// completed. Answers one [`InstancesCreated`].
+#[must_use]
 pub fn ensure_next_instance(
     consumer: &str,
     event_id: &str,
@@ -168,6 +172,7 @@ pub fn ensure_next_instance(
 
 /// A series for the recurrence engine's pre-creation:
 /// no row if it does not exist.
+#[must_use]
 pub fn engine_series(id: &SeriesId) -> Query<EngineSeries> {
     let mut b = Binder::default();
     let sql = format!(
@@ -217,6 +222,7 @@ pub fn series_chains(ids: &[SeriesId]) -> Query<Chain> {
 /// chain is stuck: the pre-creation time of the occurrence after the frontier has come at `now`
 /// (its lead as `engine::precreate_lead_secs` of the frontier instance's reminders) but it has
 /// no instance, and it was not handled by an earlier catch-up (`caught_up_through`). Rows are [`Chain`]s.
+#[must_use]
 pub fn stuck_chains(after: &str, now: DateTime<Utc>, limit: u32) -> Query<Chain> {
     let mut b = Binder::default();
     let sql = format!(
@@ -240,6 +246,7 @@ pub fn stuck_chains(after: &str, now: DateTime<Utc>, limit: u32) -> Query<Chain>
 /// Records a catch-up of a series at `now`: adds the occurrences it skipped to
 /// `series.missed_occurrences` and moves `caught_up_through` to `now`, only if no other
 /// catch-up recorded one since `previous` (so a count is never added twice).
+#[must_use]
 pub fn record_catch_up(
     id: &SeriesId,
     skipped: u32,
@@ -255,8 +262,7 @@ pub fn record_catch_up(
         id = b.bind(id.as_str()),
         prev = b.bind(
             previous
-                .map(|p| Value::String(p.to_rfc3339_opts(SecondsFormat::Millis, true)))
-                .unwrap_or(Value::Null)
+                .map_or(Value::Null, |p| Value::String(p.to_rfc3339_opts(SecondsFormat::Millis, true)))
         ),
     );
     b.finish(sql)
@@ -268,6 +274,7 @@ pub fn record_catch_up(
 /// `consumer` in `processed_events` in the same statement. An occurrence that exists already
 /// (created on completion, or deleted) is left alone: `on conflict (series_id, recurrence_id)
 /// do nothing`. Answers one [`InstancesCreated`] with its `largest_offset_secs`.
+#[must_use]
 pub fn precreate_instance(
     consumer: &str,
     job: &str,
@@ -328,6 +335,7 @@ pub struct BatchItem {
 /// series only) with the reminders of the series' latest earlier instance, and its
 /// `v1.task.created` and (when it has reminders) `v1.reminder.planned` events are written to the
 /// outbox. Answers one [`BatchCreated`].
+#[must_use]
 pub fn precreate_batch(consumer: &str, items: &[BatchItem]) -> Query<BatchCreated> {
     let mut b = Binder::default();
     let c = b.bind(consumer);

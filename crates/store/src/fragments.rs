@@ -48,6 +48,7 @@ pub(crate) fn event_json(o: &str) -> String {
 
 /// The outbox rows a statement's CTE `cte` inserted, in their written order, as the jsonb array
 /// of the `events` column every publisher reads ([`crate::outbox::OutboxEvent`]).
+#[must_use]
 pub fn events_of(cte: &str) -> String {
     format!(
         "(select coalesce(jsonb_agg({} order by o.seq), '[]'::jsonb) from {cte} o)",
@@ -67,7 +68,7 @@ pub(crate) fn events_of_all(ctes: &[&str]) -> String {
     )
 }
 
-/// Shards of a user's rate-limit counter (see migrations/0003_rate_limits.sql).
+/// Shards of a user's rate-limit counter (see `migrations/0003_rate_limits.sql`).
 pub(crate) const RATE_SHARDS: u32 = 8;
 
 /// The per-user write limit folded into a write statement: CTEs that count this write in the
@@ -105,9 +106,9 @@ pub(crate) fn rate_limit(b: &mut Binder, user: &str, limit: u32) -> RateLimit {
     }
 }
 
-/// CloudEvent `source` of the Task API's events.
+/// `CloudEvent` `source` of the Task API's events.
 pub const TASK_API_SOURCE: &str = "/task-api";
-/// CloudEvent `source` of the recurrence engine's events.
+/// `CloudEvent` `source` of the recurrence engine's events.
 pub const ENGINE_SOURCE: &str = "/recurrence-engine";
 
 /// Outbox insert for every row of `src` (a CTE of task rows `s`), with a jsonb `task` expression:

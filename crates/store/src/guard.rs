@@ -1,4 +1,4 @@
-//! A completion guard for statements run through the Dapr PostgreSQL binding's `query`
+//! A completion guard for statements run through the Dapr `PostgreSQL` binding's `query`
 //! operation.
 //!
 //! That binding (`bindings.postgresql`, components-contrib 1.18) reads the rows of a pgx `Query`

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::statement::*;
+use crate::statement::{Query, Statement};
 
 /// The answer of [`ping`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -13,6 +13,7 @@ pub struct Pong {
 }
 
 /// Readiness probe of the database through the binding.
+#[must_use]
 pub fn ping() -> Query<Pong> {
     Query::new(Statement {
         sql: "select 1 as ok".into(),

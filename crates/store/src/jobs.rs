@@ -2,10 +2,11 @@
 
 use serde_json::Value;
 
-use crate::statement::*;
+use crate::statement::{Binder, Statement};
 
 /// Records that `consumer` handled `event_id` (for consumers whose effect is not a database
 /// write, e.g. scheduling a job under a deterministic name).
+#[must_use]
 pub fn record_processed(consumer: &str, event_id: &str) -> Statement {
     let mut b = Binder::default();
     let sql = format!(
@@ -17,6 +18,7 @@ pub fn record_processed(consumer: &str, event_id: &str) -> Statement {
 }
 
 /// Records that a Dapr job was scheduled (or ran, with `ran`).
+#[must_use]
 pub fn record_job(name: &str, kind: &str, data: &Value, ran: bool) -> Statement {
     let mut b = Binder::default();
     let sql = format!(

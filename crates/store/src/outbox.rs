@@ -6,13 +6,13 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::fragments::event_json;
-use crate::statement::*;
+use crate::statement::{Binder, Query, Statement};
 
 /// An outbox row as the statements answer it (the `events` column of a write, the `event` of
 /// [`unpublished`]).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct OutboxEvent {
-    /// Event id = CloudEvent `id`.
+    /// Event id = `CloudEvent` `id`.
     pub event_id: String,
     /// `v1.task.created` …
     #[serde(rename = "type")]
@@ -21,7 +21,7 @@ pub struct OutboxEvent {
     pub topic: String,
     /// Owner; the partition key.
     pub user_id: String,
-    /// CloudEvent `source` of the service that wrote the row.
+    /// `CloudEvent` `source` of the service that wrote the row.
     #[serde(default)]
     pub source: Option<String>,
     /// Commit time (RFC 3339, ms).
@@ -31,7 +31,8 @@ pub struct OutboxEvent {
 }
 
 impl OutboxEvent {
-    /// The CloudEvent 1.0 JSON of the event; `None` if the row is not a valid event.
+    /// The `CloudEvent` 1.0 JSON of the event; `None` if the row is not a valid event.
+    #[must_use]
     pub fn cloud_event(&self) -> Option<String> {
         let time = DateTime::parse_from_rfc3339(&self.time)
             .ok()?
@@ -86,6 +87,7 @@ pub struct OutboxGauges {
 }
 
 /// Marks outbox rows published: `ids` are event ids.
+#[must_use]
 pub fn mark_published(ids: &[&str]) -> Statement {
     let mut b = Binder::default();
     let sql = format!(
@@ -102,6 +104,7 @@ pub const OUTBOX_MAX_ATTEMPTS: u32 = 10;
 /// `2^attempts` seconds (at most 5 minutes), and parks a row that has failed
 /// [`OUTBOX_MAX_ATTEMPTS`] times while other events were published in the last minute (the
 /// broker works, so the failure is the row's own; during an outage nothing is parked).
+#[must_use]
 pub fn mark_failed(ids: &[&str], error: &str) -> Statement {
     let mut b = Binder::default();
     let sql = format!(
@@ -118,6 +121,7 @@ pub fn mark_failed(ids: &[&str], error: &str) -> Statement {
 }
 
 /// Parks an outbox row at once: it is not a valid event and no attempt can publish it.
+#[must_use]
 pub fn park(id: &str, reason: &str) -> Statement {
     let mut b = Binder::default();
     let sql = format!(
@@ -132,6 +136,7 @@ pub fn park(id: &str, reason: &str) -> Statement {
 /// The unpublished, unparked outbox rows that are due, in the order they were written
 /// (through the partial index). A row held back after a failure holds back the later rows of
 /// its user (per-user order) and no one else's.
+#[must_use]
 pub fn unpublished(limit: u32) -> Query<DueEvent> {
     let mut b = Binder::default();
     let sql = format!(
@@ -148,6 +153,7 @@ pub fn unpublished(limit: u32) -> Query<DueEvent> {
 /// The outbox figures the Task API's `/metrics` exposes. Parked rows are the ones
 /// `scripts/dlq.sh list outbox` lists (they wait for an operator); pending rows are unpublished
 /// and not parked. Each count reads its partial index only (migration 0010).
+#[must_use]
 pub fn outbox_gauges() -> Query<OutboxGauges> {
     Query::new(Statement {
         sql: "select (select count(*) from outbox where parked_at is not null and published_at is null) as parked, \

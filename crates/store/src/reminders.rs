@@ -1,4 +1,4 @@
-//! Every SQL statement of the notification service, each one statement (the Dapr PostgreSQL
+//! Every SQL statement of the notification service, each one statement (the Dapr `PostgreSQL`
 //! binding runs one per call) with bound parameters, never interpolated values.
 //!
 //! - [`reconcile_task`] brings a task's reminder rows in line with the stored task and answers
@@ -60,6 +60,7 @@ pub struct ReconciledReminder {
 
 impl ReconciledReminder {
     /// The row as `notify::reconcile` plans it; `None` if an id is not a UUID.
+    #[must_use]
     pub fn plan_row(&self) -> Option<notify::reconcile::ReminderRow> {
         Some(notify::reconcile::ReminderRow {
             reminder_id: ReminderId::parse(&self.reminder_id)?,
@@ -156,6 +157,7 @@ fn ids(list: &[ReminderId]) -> String {
 /// whose job must go (cancelled, or no due date any more) or that were cancelled just now. A
 /// reminder cancelled now gets its `v1.reminder.cancelled` outbox row in the same statement
 /// (`events`, the same on every row), so the cancellation is never committed without its event.
+#[must_use]
 pub fn reconcile_task(task: &TaskId) -> Query<ReconciledReminder> {
     let mut b = Binder::default();
     let id = b.bind(task.as_str());
@@ -195,6 +197,7 @@ pub fn reconcile_task(task: &TaskId) -> Query<ReconciledReminder> {
 /// Records the job work of a reconciliation: `scheduled` reminders (id, time) now have their
 /// job (only if still pending at that time), `cleared` ones no job any more, `missed` ones
 /// are past their grace period. Answers one [`JobsRecorded`].
+#[must_use]
 pub fn record_jobs(
     scheduled: &[(ReminderId, DateTime<Utc>)],
     cleared: &[ReminderId],
@@ -229,6 +232,7 @@ pub fn record_jobs(
 /// pending (no rows then). A channel is claimed when it has no delivery yet, failed before, or
 /// its `sending` claim is older than [`CLAIM_LEASE_SECS`] (a `skipped` one never is). One
 /// [`ChannelClaim`] per channel.
+#[must_use]
 pub fn claim_deliveries(
     reminder: &ReminderId,
     remind_at: DateTime<Utc>,
@@ -288,6 +292,7 @@ pub struct Outcome {
 /// Records the outcome of each claimed channel (sent with its lateness, failed with the error,
 /// to be claimed again by a retry or the sweep and `dead` after [`MAX_DELIVERY_ATTEMPTS`], or
 /// skipped with its reason), and marks the reminder sent once a channel delivered.
+#[must_use]
 pub fn record_outcome(
     reminder: &ReminderId,
     remind_at: DateTime<Utc>,
@@ -339,6 +344,7 @@ pub const SWEEP_LIMIT: i64 = 500;
 /// `sending` claim older than [`CLAIM_LEASE_SECS`] (its holder crashed). Reminders that were scheduled are swept up to
 /// [`LATE_DELIVERY_MAX_SECS`] late (delivered marked late); unscheduled ones within
 /// [`notify::job::LATE_GRACE_SECS`].
+#[must_use]
 pub fn overdue_undelivered() -> Query<OverdueReminder> {
     let mut b = Binder::default();
     let after = b.bind(SWEEP_AFTER_SECS);

@@ -79,6 +79,7 @@ impl Retention {
     }
 
     /// One purge statement per table.
+    #[must_use]
     pub fn purges(&self) -> Vec<Query<Purged>> {
         vec![
             purge(

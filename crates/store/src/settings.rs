@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use domain::settings::UserSettings;
 
-use crate::fragments::*;
-use crate::statement::*;
+use crate::fragments::{offsets_json, rate_limit, record_claim_email_when};
+use crate::statement::{ts_ms, Binder, Query};
 
 /// The API representation of a `user_settings` row `a`: offsets longest first, the address the
 /// user set (`email`) and the one reminders go to (`reminder_email`: the set one, else the
@@ -29,6 +29,7 @@ pub struct SettingsRow {
 }
 
 /// The user's settings (the defaults when the user never set any).
+#[must_use]
 pub fn get_settings(user: &str) -> Query<SettingsRow> {
     let mut b = Binder::default();
     let sql = format!(
@@ -53,6 +54,7 @@ pub struct SettingsWritten {
 /// Replaces the user's settings unless the user's write limit is reached (then the settings
 /// are null). `claim_email` (the caller's validated token
 /// `email` claim) is recorded as `token_email` when given.
+#[must_use]
 pub fn put_settings(
     user: &str,
     s: &crate::settings::UserSettings,
@@ -63,7 +65,7 @@ pub fn put_settings(
     let u = b.bind(user);
     let rl = rate_limit(&mut b, &u, limit);
     let rem = b.bind(offsets_json(&s.default_reminders));
-    let email = b.bind(s.email.as_ref().map(|e| e.as_str()));
+    let email = b.bind(s.email.as_ref().map(domain::EmailAddress::as_str));
     let claim = b.bind(claim_email);
     let sql = format!(
         "with {ctes}up as (insert into user_settings (user_id, default_reminders, email, token_email, updated_at) \
@@ -90,9 +92,10 @@ pub struct PushPassword {
     pub retry_after: Option<i64>,
 }
 
-/// A fresh push password (64 hex digits from two `gen_random_uuid()`, PostgreSQL's strong
+/// A fresh push password (64 hex digits from two `gen_random_uuid()`, `PostgreSQL`'s strong
 /// random source) unless the user's write limit is reached (then it is null). Nothing is stored: the broker keeps the password.
 /// `claim_email` is recorded like [`crate::tasks::create_task`]'s (a device signing in for reminders).
+#[must_use]
 pub fn issue_push_password(
     user: &str,
     limit: u32,

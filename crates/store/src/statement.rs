@@ -44,7 +44,8 @@ pub struct Statement {
 }
 
 impl Statement {
-    /// The parameters as the JSON text the Dapr PostgreSQL binding expects in `params`.
+    /// The parameters as the JSON text the Dapr `PostgreSQL` binding expects in `params`.
+    #[must_use]
     pub fn params_json(&self) -> String {
         Value::Array(self.params.clone()).to_string()
     }
@@ -63,6 +64,7 @@ impl Binder {
     }
 
     /// The statement of `sql` with the values bound so far.
+    #[must_use]
     pub fn finish(self, sql: String) -> Statement {
         Statement {
             sql,
@@ -71,6 +73,7 @@ impl Binder {
     }
 
     /// The query of `sql` with the values bound so far, answering rows of type `R`.
+    #[must_use]
     pub fn finish_query<R>(self, sql: String) -> Query<R> {
         Query::new(self.finish(sql))
     }
@@ -88,6 +91,7 @@ pub struct Query<R> {
 
 impl<R> Query<R> {
     /// Types the rows of `statement`.
+    #[must_use]
     pub fn new(statement: Statement) -> Self {
         Query {
             statement,
@@ -103,7 +107,7 @@ impl<R> From<Query<R>> for Statement {
 }
 
 /// Checks that the placeholders a statement uses are exactly `$1` … `$n` for its `n` bound values
-/// (an unused value has no type PostgreSQL can infer; a missing one fails at run time).
+/// (an unused value has no type `PostgreSQL` can infer; a missing one fails at run time).
 #[cfg(test)]
 pub(crate) fn assert_placeholders(s: &Statement) {
     let bytes = s.sql.as_bytes();
@@ -143,7 +147,7 @@ pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 pub(crate) fn opt_time(t: Option<DateTime<Utc>>) -> Value {
-    t.map(rfc3339).map(Value::String).unwrap_or(Value::Null)
+    t.map(rfc3339).map_or(Value::Null, Value::String)
 }
 
 /// A timestamptz as RFC 3339 UTC text (seconds).
@@ -157,5 +161,5 @@ pub(crate) fn ts_ms(expr: &str) -> String {
 }
 
 pub(crate) fn opt_text(v: Option<&str>) -> Value {
-    v.map(Value::from).unwrap_or(Value::Null)
+    v.map_or(Value::Null, Value::from)
 }

@@ -11,9 +11,12 @@ use domain::{CreateTask, Scope, SeriesId, Status, TaskId};
 
 use events::EventType;
 
-use crate::fragments::*;
+use crate::fragments::{
+    default_offsets, events_of, events_of_all, next_instance_ctes, offsets_json, outbox_insert,
+    rate_limit, record_claim_email, record_claim_email_when, stored_reminders, task_json,
+};
 use crate::outbox::Events;
-use crate::statement::*;
+use crate::statement::{opt_time, rfc3339, ts, Binder, Query};
 
 /// Default and largest page size of the task list.
 pub const PAGE_SIZE: u32 = 50;
@@ -36,6 +39,7 @@ pub struct TaskWritten {
 /// `retry_after` holds the seconds until the window ends). `claim_email`, the caller's
 /// validated token `email` claim, is recorded in `user_settings.token_email` by the same
 /// statement (the reminder dispatcher's fallback address).
+#[must_use]
 pub fn create_task(
     user: &str,
     t: &CreateTask,
@@ -131,6 +135,7 @@ pub struct Replay {
 }
 
 /// The stored answer for an idempotency key.
+#[must_use]
 pub fn idempotent_replay(user: &str, key: &str) -> Query<Replay> {
     let mut b = Binder::default();
     let sql = format!(
@@ -153,6 +158,7 @@ pub struct TaskRow {
 }
 
 /// One task of the user (not deleted).
+#[must_use]
 pub fn get_task(user: &str, id: &TaskId) -> Query<TaskRow> {
     let mut b = Binder::default();
     let sql = format!(
@@ -188,6 +194,7 @@ pub struct TaskInSeries {
 }
 
 /// A task's place in its series, for completing or skipping it.
+#[must_use]
 pub fn task_series(user: &str, id: &TaskId) -> Query<TaskInSeries> {
     let mut b = Binder::default();
     let sql = format!(
@@ -234,6 +241,7 @@ pub struct ListedTask {
 
 /// One page of the user's tasks, newest first; one row more than the page size tells that
 /// another page exists.
+#[must_use]
 pub fn list_tasks(user: &str, f: &ListFilter) -> Query<ListedTask> {
     let mut b = Binder::default();
     let u = b.bind(user);
@@ -277,6 +285,7 @@ pub fn list_tasks(user: &str, f: &ListFilter) -> Query<ListedTask> {
 /// Answers one [`TaskWritten`]: task null if the task does not exist for the user or the write
 /// limit is reached (then `retry_after` is set). `claim_email` is recorded like
 /// [`create_task`]'s (the series' next instance gets reminders).
+#[must_use]
 pub fn complete_task(
     user: &str,
     id: &TaskId,
@@ -315,6 +324,7 @@ pub fn complete_task(
 /// per deleted task; `next` is the instance to create when one instance is skipped.
 /// Answers one [`TasksDeleted`]: no task was deleted if it does not exist for the user or the
 /// write limit is reached (then `retry_after` is set).
+#[must_use]
 pub fn delete_task(
     user: &str,
     id: &TaskId,

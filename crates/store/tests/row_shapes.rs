@@ -1,4 +1,4 @@
-//! Every query of the platform, run against a real PostgreSQL with the project's migrations, the
+//! Every query of the platform, run against a real `PostgreSQL` with the project's migrations, the
 //! way the Dapr binding runs it (guarded, parameters bound, never interpolated), and its rows
 //! decoded into the row type its builder names. A column renamed, dropped or added in the SQL
 //! without the row type following fails here.
@@ -83,7 +83,7 @@ fn run<R: DeserializeOwned>(q: &Query<R>) -> Vec<R> {
     store::decode_rows(rows).unwrap_or_else(|e| panic!("{e}\n{}", q.sql))
 }
 
-/// A bound value as an untyped SQL literal (PostgreSQL infers its type from the statement, as it
+/// A bound value as an untyped SQL literal (`PostgreSQL` infers its type from the statement, as it
 /// does for the binding's parameters).
 fn literal(v: &Value) -> String {
     let text = match v {
