@@ -187,10 +187,3 @@ pub fn to_local(instant: DateTime<Utc>, zone: Zone) -> NaiveDateTime {
         Zone::Tz(tz) => instant.with_timezone(&tz).naive_local(),
     }
 }
-
-/// The UTC offset (seconds east) the policy assigns to a wall-clock time.
-pub fn offset_seconds(local: NaiveDateTime, zone: Zone) -> i32 {
-    let instant = to_instant(local, zone);
-    let diff = local - instant.naive_utc();
-    i32::try_from(diff.num_seconds()).unwrap_or(0)
-}
