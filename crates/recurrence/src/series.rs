@@ -33,6 +33,10 @@ pub struct Override {
     pub start: NaiveDateTime,
     /// The new title, if changed.
     pub title: Option<String>,
+    /// The instance's own property lines for iCalendar (already escaped: DESCRIPTION, PRIORITY,
+    /// STATUS, …), written instead of the master's when not empty; an override is a complete
+    /// instance (RFC 5545 §3.8.4.4), so a reader shows exactly these.
+    pub properties: Vec<String>,
 }
 
 /// One generated occurrence of the base set (rule ∪ RDATE − EXDATE).

@@ -1,13 +1,13 @@
 //! `/api/calendar.ics`: the user's tasks and series as an iCalendar feed.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use component_kit::dapr::Dapr;
 use component_kit::db;
 use domain::schedule;
 use domain::Mode;
 use recurrence::ical;
 use spin_sdk::http::{Params, Request, Response};
-use store::calendar::CalendarEntry;
+use store::calendar::{CalendarEntry, EditedInstance};
 
 use super::Answer;
 use crate::request::authenticate;
@@ -41,15 +41,13 @@ pub async fn calendar(req: Request, _p: Params) -> Answer {
 const PRODID: &str = "-//todo-platform//task-api//EN";
 
 /// The DESCRIPTION line of a non-empty description.
-fn description(entry: &CalendarEntry) -> Option<String> {
-    entry
-        .description
-        .as_deref()
-        .filter(|d| !d.is_empty())
+fn description(text: Option<&str>) -> Option<String> {
+    text.filter(|d| !d.is_empty())
         .map(|d| format!("DESCRIPTION:{}", ical::escape_text(d)))
 }
 
-/// A series' master VTODO and its overrides; `None` if its stored rule cannot be read.
+/// A series' master VTODO and its overrides; `None` if its stored rule cannot be read. Each
+/// override is a complete instance: its own SUMMARY, DESCRIPTION, PRIORITY and STATUS.
 fn series_vtodos(entry: &CalendarEntry, stamp: &str) -> Option<String> {
     let mode = entry
         .mode
@@ -63,39 +61,65 @@ fn series_vtodos(entry: &CalendarEntry, stamp: &str) -> Option<String> {
         entry.end_date,
         mode,
     )?;
-    let edited: Vec<schedule::Exception> = entry
-        .exceptions
-        .iter()
-        .flatten()
-        .map(|e| schedule::Exception {
-            recurrence_id: e.recurrence_id,
-            due_date: e.due_date,
-            title: e.title.clone(),
-        })
-        .collect();
-    let series = schedule::calendar_series(
+    let edited = entry.exceptions.as_deref().unwrap_or_default();
+    let exceptions: Vec<schedule::Exception> =
+        edited.iter().map(EditedInstance::exception).collect();
+    let mut series = schedule::effective_series(
         stored,
         &entry.title,
         entry.exdates.as_deref().unwrap_or_default(),
-        &edited,
+        &exceptions,
     );
+    for ov in &mut series.overrides {
+        let instant = recurrence::tz::to_instant(ov.recurrence_id, series.tz);
+        if let Some(e) = edited.iter().find(|e| e.recurrence_id == instant) {
+            ov.properties = instance_properties(e, stamp);
+        }
+    }
     let mut extra = vec![stamp.to_string(), "STATUS:NEEDS-ACTION".to_string()];
-    extra.extend(description(entry));
+    extra.extend(description(entry.description.as_deref()));
+    extra.push(priority(&entry.priority));
     Some(series.vtodo_components(&entry.uid, &entry.title, &extra))
+}
+
+/// The property lines of a series' moved, edited or completed instance.
+fn instance_properties(e: &EditedInstance, stamp: &str) -> Vec<String> {
+    let mut lines = vec![stamp.to_string()];
+    lines.extend(description(Some(&e.description)));
+    lines.push(priority(&e.priority));
+    lines.extend(status(&e.status, e.completed_at));
+    lines
+}
+
+/// RFC 5545 PRIORITY (1 highest, 5 medium, 9 lowest) of a task priority.
+fn priority(p: &str) -> String {
+    let value = match p {
+        "high" => 1,
+        "low" => 9,
+        _ => 5,
+    };
+    format!("PRIORITY:{value}")
+}
+
+/// STATUS (and COMPLETED, when known) of a task status.
+fn status(s: &str, completed_at: Option<DateTime<Utc>>) -> Vec<String> {
+    if s == "completed" {
+        let mut lines = vec!["STATUS:COMPLETED".to_string()];
+        lines.extend(completed_at.map(|t| format!("COMPLETED:{}", ical::format_utc(t))));
+        lines
+    } else {
+        vec!["STATUS:NEEDS-ACTION".to_string()]
+    }
 }
 
 /// A one-off task's VTODO.
 fn task_vtodo(entry: &CalendarEntry, stamp: &str) -> String {
     let mut properties = vec![stamp.to_string()];
-    properties.extend(description(entry));
+    properties.extend(description(entry.description.as_deref()));
+    properties.push(priority(&entry.priority));
     if let Some(due) = entry.due {
         properties.push(format!("DUE:{}", ical::format_utc(due)));
     }
-    let status = if entry.status == "completed" {
-        "COMPLETED"
-    } else {
-        "NEEDS-ACTION"
-    };
-    properties.push(format!("STATUS:{status}"));
+    properties.extend(status(&entry.status, None));
     ical::plain_vtodo(&entry.uid, &entry.title, &properties)
 }

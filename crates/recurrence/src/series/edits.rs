@@ -45,6 +45,7 @@ impl Series {
                     recurrence_id,
                     start,
                     title,
+                    properties: Vec::new(),
                 });
                 self.overrides.sort_by_key(|o| o.recurrence_id);
             }
