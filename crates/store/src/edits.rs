@@ -289,24 +289,34 @@ impl TemplateBinds {
     }
 }
 
+/// The series' columns after the edit: the template (the patch over the stored values) and the
+/// plan's recurrence, as `(column, value)`.
+fn series_values(e: &EditBinds, t: &TemplateBinds) -> [(&'static str, String); 9] {
+    [
+        ("title", e.template("title")),
+        ("description", e.template("description")),
+        ("priority", e.template("priority")),
+        ("recurrence_pattern", t.rule.clone()),
+        ("tzid", t.tzid.clone()),
+        ("start_at", format!("{}::timestamptz", t.start)),
+        ("dtstart_local", t.local.clone()),
+        ("end_date", format!("{}::timestamptz", t.end)),
+        ("mode", t.mode.clone()),
+    ]
+}
+
 /// Scope `all` without a split: the series takes the new recurrence and template (`oser`); the
 /// instances stay in it (`tgt`).
 fn replace_series_ctes(e: &EditBinds, t: &TemplateBinds) -> String {
+    let set: Vec<String> = series_values(e, t)
+        .iter()
+        .map(|(column, value)| format!("{column} = {value}"))
+        .collect();
     format!(
-        "oser as (update series s set title = {title}, description = {desc}, priority = {prio}, \
-         recurrence_pattern = {rule}, tzid = {tz}, start_at = {start}::timestamptz, dtstart_local = {local}, \
-         mode = {mode}, end_date = {end}::timestamptz, updated_at = now() \
+        "oser as (update series s set {set}, updated_at = now() \
          from ok where s.series_id = ok.series_id returning s.series_id), \
          tgt as (select ok.series_id as sid from ok), ",
-        title = e.template("title"),
-        desc = e.template("description"),
-        prio = e.template("priority"),
-        rule = t.rule,
-        tz = t.tzid,
-        start = t.start,
-        local = t.local,
-        mode = t.mode,
-        end = t.end,
+        set = set.join(", "),
     )
 }
 
@@ -314,23 +324,17 @@ fn replace_series_ctes(e: &EditBinds, t: &TemplateBinds) -> String {
 /// instance and the later pending ones (`tgt`); the old series ends just before the edited
 /// occurrence, its rule cut by `domain::edit::split_rules` (`oser`).
 fn split_series_ctes(e: &EditBinds, t: &TemplateBinds) -> String {
+    let (columns, values): (Vec<&str>, Vec<String>) = series_values(e, t).into_iter().unzip();
     format!(
-        "nser as (insert into series (series_id, user_id, title, description, priority, recurrence_pattern, tzid, start_at, dtstart_local, end_date, mode) \
-         select gen_random_uuid(), s.user_id, {title}, {desc}, {prio}, {rule}, {tz}, {start}::timestamptz, {local}, {end}::timestamptz, {mode} \
+        "nser as (insert into series (series_id, user_id, {columns}) \
+         select gen_random_uuid(), s.user_id, {values} \
          from series s join ok on s.series_id = ok.series_id returning series_id), \
          oser as (update series s set recurrence_pattern = coalesce({old_rule}::text, s.recurrence_pattern), \
          end_date = ok.recurrence_id - interval '1 second', updated_at = now() \
          from ok where s.series_id = ok.series_id returning s.series_id), \
          tgt as (select coalesce((select series_id from nser), ok.series_id) as sid from ok), ",
-        title = e.template("title"),
-        desc = e.template("description"),
-        prio = e.template("priority"),
-        rule = t.rule,
-        tz = t.tzid,
-        start = t.start,
-        local = t.local,
-        end = t.end,
-        mode = t.mode,
+        columns = columns.join(", "),
+        values = values.join(", "),
         old_rule = t.old_rule,
     )
 }
