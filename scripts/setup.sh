@@ -40,7 +40,7 @@ check_preinstalled() {
   for p in "$@"; do
     case "$p" in
       dapr|mail|infra|kube|schemas|azurerm|registry) need_go=true ;;
-      browser) need_node=true ;;
+      browser|icaljs) need_node=true ;;
       deny) need_rustup=true ;;
     esac
   done
@@ -430,14 +430,28 @@ setup_browser() {
   ok "playwright-core $PLAYWRIGHT_CORE_VERSION, $(/usr/bin/chromium --version 2>/dev/null | head -1)"
 }
 
+# A second, independent iCalendar reader for the calendar-export tests: npm ical.js (pinned).
+setup_icaljs() {
+  command -v node >/dev/null && command -v npm >/dev/null || die "node and npm are needed for the calendar export tests (Node.js >= 20)"
+  local dir="$CACHE/icaljs-$ICALJS_VERSION"
+  if [ ! -f "$dir/node_modules/ical.js/package.json" ]; then
+    log "installing npm ical.js@$ICALJS_VERSION"
+    mkdir -p "$dir"
+    run_logged "$CACHE/logs/npm-icaljs.log" npm install --prefix "$dir" --no-audit --no-fund --save-exact \
+      "ical.js@$ICALJS_VERSION"
+  fi
+  ln -sfn "$dir" "$TOOLS/icaljs"
+  ok "ical.js $ICALJS_VERSION"
+}
+
 main() {
   mkdir -p "$TOOLS/bin" "$CACHE/logs"
   local parts=("$@")
-  ((${#parts[@]})) || parts=(apt python wasmtime wasm spin registry kafka dapr mail browser infra schemas kube azurerm deny)
+  ((${#parts[@]})) || parts=(apt python wasmtime wasm spin registry kafka dapr mail browser icaljs infra schemas kube azurerm deny)
   local start=$SECONDS
   local part
   for part in "${parts[@]}"; do
-    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin registry kafka dapr mail browser infra schemas kube azurerm deny)"
+    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin registry kafka dapr mail browser icaljs infra schemas kube azurerm deny)"
   done
   check_preinstalled "${parts[@]}"
   for part in "${parts[@]}"; do

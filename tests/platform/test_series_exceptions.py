@@ -3,21 +3,29 @@
 Random (seeded) sequences of the things a user does to a series' current instance (complete,
 skip with `DELETE ?scope=this`, move with `PATCH due_date`, retitle) on random rules, across a
 daylight-saving change, with UNTIL and COUNT. Afterwards the preview
-(`GET /api/series/{id}/occurrences`) must list exactly the instants that a third-party reader
-(python `icalendar` + `recurring-ical-events`) expands from `GET /api/calendar.ics` for that
-series, and every override in the export must be a complete instance (title, description,
-priority, status) as calendar apps read it.
+(`GET /api/series/{id}/occurrences`) must list exactly the instants that two independent
+third-party readers (python `icalendar` + `recurring-ical-events`, and npm `ical.js`) expand
+from `GET /api/calendar.ics` for that series, and every override in the export must be a
+complete instance (title, description, priority, status) as calendar apps read it.
 """
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import icalendar
 import recurring_ical_events
 import pytest
 
+from support.stack import TOOLS
 from support.taskapi import User
+
+ICALJS = TOOLS / "icaljs/node_modules/ical.js/dist/ical.js"
+ICALJS_EXPAND = Path(__file__).parent / "support/icaljs_expand.mjs"
 
 # Rules, the first due date (UTC) and the zone, including a US daylight-saving change
 # (2027-03-14) and bounded rules.
@@ -69,12 +77,26 @@ def preview(user: User, series_id: str, start: datetime, end: datetime) -> list[
     return [parse(t) for t in r.json()["occurrences"]]
 
 
-def exported(user: User, series_id: str, start: datetime, end: datetime) -> list:
+def export(user: User) -> str:
     r = user.request("GET", "/api/calendar.ics")
     assert r.status_code == 200, r.text
-    calendar = icalendar.Calendar.from_ical(r.text)
+    return r.text
+
+
+def exported(user: User, series_id: str, start: datetime, end: datetime, ics: str | None = None) -> list:
+    """The series' instances in [start, end) as python icalendar + recurring-ical-events read them."""
+    calendar = icalendar.Calendar.from_ical(ics or export(user))
     todos = recurring_ical_events.of(calendar, components=["VTODO"]).between(start, end)
     return [t for t in todos if str(t["UID"]) == series_id]
+
+
+def icaljs(ics: str, series_id: str, start: datetime, end: datetime) -> list[dict]:
+    """The series' instances in [start, end) as ical.js reads them (it needs the VTIMEZONEs)."""
+    assert ICALJS.exists(), "ical.js missing: scripts/setup.sh icaljs"
+    out = subprocess.run(["node", str(ICALJS_EXPAND), series_id, iso(start), iso(end)], input=ics,
+                         capture_output=True, text=True, timeout=60, env={**os.environ, "ICALJS": str(ICALJS)})
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
 
 
 def instant(component) -> datetime:
@@ -95,8 +117,10 @@ def test_preview_equals_the_export_as_a_calendar_reader_expands_it(seed):
         act(user, series_id, action, step)
     start, end = parse(first) - timedelta(days=1), parse(first) + timedelta(days=120)
     shown = preview(user, series_id, start, end)
-    expanded = exported(user, series_id, start, end)
+    ics = export(user)
+    expanded = exported(user, series_id, start, end, ics)
     assert shown == sorted(instant(t) for t in expanded), (rule, actions)
+    assert shown == [parse(i["start"]) for i in icaljs(ics, series_id, start, end)], (rule, actions)
     # The export is read as calendar apps read it: every instance has a title and a status.
     for todo in expanded:
         assert str(todo.get("SUMMARY", "")) in ("Series",) or str(todo["SUMMARY"]).startswith("renamed"), todo
@@ -118,8 +142,12 @@ def test_deleted_and_moved_instances_in_preview_and_export():
     assert datetime(2027, 3, 11, 14, tzinfo=timezone.utc) not in shown
     # After the daylight-saving change (14 March), 09:00 in New York is 13:00 UTC.
     assert datetime(2027, 3, 14, 13, tzinfo=timezone.utc) in shown
-    expanded = {instant(t): t for t in exported(user, series_id, start, end)}
+    ics = export(user)
+    expanded = {instant(t): t for t in exported(user, series_id, start, end, ics)}
     assert sorted(expanded) == shown
+    by_icaljs = {parse(i["start"]): i for i in icaljs(ics, series_id, start, end)}
+    assert sorted(by_icaljs) == shown
+    assert by_icaljs[datetime(2027, 3, 11, 17, tzinfo=timezone.utc)]["summary"] == "Water plants"
     moved = expanded[datetime(2027, 3, 11, 17, tzinfo=timezone.utc)]
     # The override is a complete instance: a reader shows its own title, description, priority.
     assert str(moved["SUMMARY"]) == "Water plants"

@@ -247,6 +247,10 @@ fn unescape_text(text: &str) -> String {
 }
 
 /// Folds a content line at 75 octets (RFC 5545 §3.1).
+pub(crate) fn fold_into(line: &str, out: &mut String) {
+    fold(line, out);
+}
+
 fn fold(line: &str, out: &mut String) {
     let mut width = 0;
     for c in line.chars() {

@@ -34,6 +34,7 @@ pub mod tz;
 pub mod validate;
 #[cfg(feature = "vectors")]
 pub mod vectors;
+pub mod vtimezone;
 pub mod write;
 
 pub use describe::describe;

@@ -1,6 +1,8 @@
 //! `/api/calendar.ics`: the user's tasks and series as an iCalendar feed.
 
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Utc};
 use component_kit::dapr::Dapr;
 use component_kit::db;
 use domain::schedule;
@@ -20,21 +22,49 @@ pub async fn calendar(req: Request, _p: Params) -> Answer {
     let user = authenticate(&req, &dapr).await?;
     let rows = db::query(&dapr, &store::calendar::calendar(&user)).await?;
     let stamp = format!("DTSTAMP:{}", ical::format_utc(Utc::now()));
-    let components: Vec<String> = rows
-        .iter()
-        .filter_map(|entry| {
-            if entry.kind == "series" {
-                series_vtodos(entry, &stamp)
-            } else {
-                Some(task_vtodo(entry, &stamp))
-            }
-        })
-        .collect();
+    let mut components = timezones(&rows, Utc::now());
+    components.extend(rows.iter().filter_map(|entry| {
+        if entry.kind == "series" {
+            series_vtodos(entry, &stamp)
+        } else {
+            Some(task_vtodo(entry, &stamp))
+        }
+    }));
     Ok(Response::builder()
         .status(200)
         .header("content-type", "text/calendar; charset=utf-8")
         .body(ical::calendar(PRODID, &components))
         .build())
+}
+
+/// How many years past this one each VTIMEZONE lists the zone's transitions.
+const ZONE_YEARS_AHEAD: i32 = 20;
+
+/// One VTIMEZONE per zone the series use (every `TZID` the feed writes), from the earliest
+/// DTSTART in that zone through [`ZONE_YEARS_AHEAD`] years from `now`.
+fn timezones(rows: &[CalendarEntry], now: DateTime<Utc>) -> Vec<String> {
+    let mut first_year: BTreeMap<&str, i32> = BTreeMap::new();
+    for entry in rows.iter().filter(|e| e.kind == "series") {
+        let (Some(tzid), Some(local)) = (entry.tzid.as_deref(), entry.dtstart_local.as_deref())
+        else {
+            continue;
+        };
+        let year = local
+            .get(..4)
+            .and_then(|y| y.parse().ok())
+            .unwrap_or(now.year());
+        let slot = first_year.entry(tzid).or_insert(year);
+        *slot = (*slot).min(year);
+    }
+    first_year
+        .into_iter()
+        .filter_map(|(tzid, year)| match recurrence::Zone::parse(tzid)? {
+            recurrence::Zone::Tz(tz) if !recurrence::Zone::Tz(tz).is_utc() => Some(
+                recurrence::vtimezone::vtimezone(tz, year, now.year() + ZONE_YEARS_AHEAD),
+            ),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The feed's product identifier.
