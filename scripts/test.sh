@@ -53,6 +53,8 @@ suite cargo-clippy cargo clippy --workspace --all-targets --locked -- -D warning
 suite cargo-test cargo test --workspace --locked
 # Each crate's top-level modules depend one way (no cycles).
 suite module-cycles "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/module_cycles.py" "$ROOT"
+# Source files over 600 lines say why at their top (functions over 80 lines: clippy too_many_lines).
+suite long-files "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/long_files.py" "$ROOT"
 # The vectors come from the shared reference material beside the checkout (RECURRENCE_VECTORS overrides).
 suite recurrence-vectors bash "$ROOT/scripts/recurrence-vectors.sh" "${RECURRENCE_VECTORS:-$ROOT/../shared/recurrence/vectors.json}"
 suite infra bash "$ROOT/scripts/check-infra.sh"

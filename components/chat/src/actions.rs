@@ -41,6 +41,10 @@ fn text_of(v: &Value, field: &str) -> String {
 }
 
 /// Runs `understanding` for the user behind `api`; `key` makes a create idempotent per turn.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per command kind, each a Task API call and its answer"
+)]
 pub async fn run(
     understanding: &Understanding,
     api: &TaskApi<'_>,

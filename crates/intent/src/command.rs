@@ -12,6 +12,10 @@ use crate::Context;
 pub const EXAMPLES: &str = "add pay rent every month on the 1st at 9am · remind me to call mom every Sunday at 6pm, 1 hour before · what's due this week? · complete team standup · move dentist to Friday 3pm · stop the exercise series after Dec 31 · delete all future gym sessions";
 
 /// Understands one utterance.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one branch per command form, read top to bottom in the order they are tried"
+)]
 pub fn understand(text: &str, ctx: &Context) -> Understanding {
     let words = Words::new(text);
     if words.len() == 0 {

@@ -129,6 +129,10 @@ pub fn format_date(d: NaiveDate) -> String {
 ///
 /// Rules that have no short English form (BYSETPOS, BYWEEKNO, BYYEARDAY, time parts …) are
 /// described by frequency followed by the canonical RRULE in parentheses.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one branch per frequency, each with its English form"
+)]
 pub fn describe(rule: &Rule) -> String {
     let p = rule.parts();
     let simple_time = p.by_hour.is_empty() && p.by_minute.is_empty() && p.by_second.is_empty();

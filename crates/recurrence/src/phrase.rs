@@ -13,6 +13,9 @@
 //!          | on <month> <day> | on [the] <nth> <weekday> of <month>
 //!          | at <time> | [for] N times | once | until <date>
 //! ```
+//!
+//! Length: the grammar above is one recursive-descent parser (one function per rule of it), kept
+//! in one file so the grammar and its code read side by side.
 
 use chrono::{NaiveDate, NaiveTime, Weekday};
 
