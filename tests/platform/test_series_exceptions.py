@@ -167,3 +167,20 @@ def test_a_completed_instance_is_exported_completed():
     assert expanded[first]["STATUS"] == "COMPLETED" and "COMPLETED" in expanded[first]
     assert expanded[first + timedelta(days=7)]["STATUS"] == "NEEDS-ACTION"
     assert int(expanded[first]["PRIORITY"]) == 5
+
+
+def test_the_export_is_the_same_bytes_until_something_changes():
+    """DTSTAMP is when a component's data last changed, so clients polling the feed get 304."""
+    user = User()
+    task = user.create(title="Dentist", due_date="2027-02-03T09:00:00Z")
+    user.create(title="Standup", recurrence="FREQ=DAILY", due_date="2027-02-01T08:00:00Z", tzid="Europe/Berlin")
+    first, second = user.request("GET", "/api/calendar.ics"), user.request("GET", "/api/calendar.ics")
+    assert first.status_code == second.status_code == 200
+    assert first.text == second.text and first.headers["etag"] == second.headers["etag"]
+    etag = first.headers["etag"]
+    cached = user.request("GET", "/api/calendar.ics", headers={"if-none-match": etag})
+    assert cached.status_code == 304 and cached.text == "" and cached.headers["etag"] == etag
+    assert user.request("PATCH", f"/api/tasks/{task['task_id']}", json={"title": "Dentist, 3rd floor"}).status_code == 200
+    changed = user.request("GET", "/api/calendar.ics", headers={"if-none-match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert "SUMMARY:Dentist\\, 3rd floor" in changed.text

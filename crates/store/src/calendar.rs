@@ -17,13 +17,15 @@ fn instance_columns() -> String {
         "(select coalesce(jsonb_agg({xrid} order by x.recurrence_id), '[]'::jsonb) from tasks x \
          where x.series_id = s.series_id and x.status = 'deleted' and x.recurrence_id is not null) as exdates, \
          (select coalesce(jsonb_agg(jsonb_build_object('recurrence_id', {xrid}, 'due_date', {xdue}, 'title', x.title, \
-         'description', x.description, 'priority', x.priority, 'status', x.status, 'completed_at', {xdone}) \
+         'description', x.description, 'priority', x.priority, 'status', x.status, 'completed_at', {xdone}, \
+         'updated_at', {xupdated}) \
          order by x.recurrence_id), '[]'::jsonb) from tasks x \
          where x.series_id = s.series_id and (x.is_exception or x.status = 'completed') \
          and x.status <> 'deleted' and x.recurrence_id is not null) as exceptions",
         xrid = ts("x.recurrence_id"),
         xdue = ts("x.due_date"),
         xdone = ts("x.completed_at"),
+        xupdated = ts("x.updated_at"),
     )
 }
 
@@ -90,6 +92,8 @@ pub struct EditedInstance {
     pub status: String,
     /// When it was completed.
     pub completed_at: Option<DateTime<Utc>>,
+    /// When it was last changed (its DTSTAMP in the export).
+    pub updated_at: DateTime<Utc>,
 }
 
 impl EditedInstance {
@@ -137,6 +141,8 @@ pub struct CalendarEntry {
     pub exdates: Option<Vec<DateTime<Utc>>>,
     /// The series' moved, edited or completed instances that are not deleted.
     pub exceptions: Option<Vec<EditedInstance>>,
+    /// When the task, or the series or any of its instances, last changed (the DTSTAMP).
+    pub updated_at: DateTime<Utc>,
 }
 
 /// The user's calendar: every active series with its removed and edited instances, and every
@@ -148,14 +154,18 @@ pub fn calendar(user: &str) -> Query<CalendarEntry> {
     let sql = format!(
         "(select 'series' as kind, s.series_id::text as uid, s.title as title, s.description as description, \
          s.priority as priority, null::text as due, 'pending' as status, s.recurrence_pattern as rule, \
-         s.dtstart_local as dtstart_local, s.tzid as tzid, {end} as end_date, s.mode as mode, {instances} \
+         s.dtstart_local as dtstart_local, s.tzid as tzid, {end} as end_date, s.mode as mode, {instances}, \
+         {series_updated} as updated_at \
          from series s where s.user_id = {u} and s.is_active order by s.created_at limit 1000) \
          union all \
-         (select 'task', t.task_id::text, t.title, t.description, t.priority, {due}, t.status, null, null, null, null, null, null::jsonb, null::jsonb \
+         (select 'task', t.task_id::text, t.title, t.description, t.priority, {due}, t.status, null, null, null, null, null, \
+         null::jsonb, null::jsonb, {task_updated} \
          from tasks t where t.user_id = {u} and t.series_id is null and t.status <> 'deleted' order by t.created_at limit 1000)",
         end = ts("s.end_date"),
         instances = instance_columns(),
         due = ts("t.due_date"),
+        series_updated = ts("greatest(s.updated_at, (select max(x.updated_at) from tasks x where x.series_id = s.series_id))"),
+        task_updated = ts("t.updated_at"),
     );
     b.finish_query(sql)
 }

@@ -8,6 +8,7 @@ use component_kit::db;
 use domain::schedule;
 use domain::Mode;
 use recurrence::ical;
+use sha2::{Digest, Sha256};
 use spin_sdk::http::{Params, Request, Response};
 use store::calendar::{CalendarEntry, EditedInstance};
 
@@ -16,25 +17,56 @@ use crate::request::authenticate;
 
 /// `GET /api/calendar.ics`: one master VTODO per active series (DTSTART, RRULE ending at the
 /// series' end date, EXDATE for deleted instances, RECURRENCE-ID overrides for edited ones) and
-/// one VTODO per one-off task, written by `recurrence::ical` (escaped, lines folded).
+/// one VTODO per one-off task, written by `recurrence::ical` (escaped, lines folded). Each
+/// component's DTSTAMP is when its data last changed, so an unchanged calendar has the same
+/// bytes: the answer carries an `ETag` (a hash of them) and `If-None-Match` with it answers 304.
 pub async fn calendar(req: Request, _p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
     let rows = db::query(&dapr, &store::calendar::calendar(&user)).await?;
-    let stamp = format!("DTSTAMP:{}", ical::format_utc(Utc::now()));
     let mut components = timezones(&rows, Utc::now());
     components.extend(rows.iter().filter_map(|entry| {
         if entry.kind == "series" {
-            series_vtodos(entry, &stamp)
+            series_vtodos(entry)
         } else {
-            Some(task_vtodo(entry, &stamp))
+            Some(task_vtodo(entry))
         }
     }));
+    let body = ical::calendar(PRODID, &components);
+    let digest = Sha256::digest(body.as_bytes());
+    let etag = format!("\"{}\"", hex(&digest[..16]));
+    let (status, body) = if not_modified(&req, &etag) {
+        (304, String::new())
+    } else {
+        (200, body)
+    };
     Ok(Response::builder()
-        .status(200)
+        .status(status)
+        .header("etag", etag.as_str())
+        .header("cache-control", "private, no-cache")
         .header("content-type", "text/calendar; charset=utf-8")
-        .body(ical::calendar(PRODID, &components))
+        .body(body)
         .build())
+}
+
+/// True when the request's `If-None-Match` names `etag` (weakly) or is `*`.
+fn not_modified(req: &Request, etag: &str) -> bool {
+    let Some(header) = req.header("if-none-match").and_then(|h| h.as_str()) else {
+        return false;
+    };
+    header
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The DTSTAMP line of a component last changed at `t`.
+fn stamp(t: DateTime<Utc>) -> String {
+    format!("DTSTAMP:{}", ical::format_utc(t))
 }
 
 /// How many years past this one each VTIMEZONE lists the zone's transitions.
@@ -78,7 +110,7 @@ fn description(text: Option<&str>) -> Option<String> {
 
 /// A series' master VTODO and its overrides; `None` if its stored rule cannot be read. Each
 /// override is a complete instance: its own SUMMARY, DESCRIPTION, PRIORITY and STATUS.
-fn series_vtodos(entry: &CalendarEntry, stamp: &str) -> Option<String> {
+fn series_vtodos(entry: &CalendarEntry) -> Option<String> {
     let mode = entry
         .mode
         .as_deref()
@@ -103,18 +135,18 @@ fn series_vtodos(entry: &CalendarEntry, stamp: &str) -> Option<String> {
     for ov in &mut series.overrides {
         let instant = recurrence::tz::to_instant(ov.recurrence_id, series.tz);
         if let Some(e) = edited.iter().find(|e| e.recurrence_id == instant) {
-            ov.properties = instance_properties(e, stamp);
+            ov.properties = instance_properties(e);
         }
     }
-    let mut extra = vec![stamp.to_string(), "STATUS:NEEDS-ACTION".to_string()];
+    let mut extra = vec![stamp(entry.updated_at), "STATUS:NEEDS-ACTION".to_string()];
     extra.extend(description(entry.description.as_deref()));
     extra.push(priority(&entry.priority));
     Some(series.vtodo_components(&entry.uid, &entry.title, &extra))
 }
 
 /// The property lines of a series' moved, edited or completed instance.
-fn instance_properties(e: &EditedInstance, stamp: &str) -> Vec<String> {
-    let mut lines = vec![stamp.to_string()];
+fn instance_properties(e: &EditedInstance) -> Vec<String> {
+    let mut lines = vec![stamp(e.updated_at)];
     lines.extend(description(Some(&e.description)));
     lines.push(priority(&e.priority));
     lines.extend(status(&e.status, e.completed_at));
@@ -143,8 +175,8 @@ fn status(s: &str, completed_at: Option<DateTime<Utc>>) -> Vec<String> {
 }
 
 /// A one-off task's VTODO.
-fn task_vtodo(entry: &CalendarEntry, stamp: &str) -> String {
-    let mut properties = vec![stamp.to_string()];
+fn task_vtodo(entry: &CalendarEntry) -> String {
+    let mut properties = vec![stamp(entry.updated_at)];
     properties.extend(description(entry.description.as_deref()));
     properties.push(priority(&entry.priority));
     if let Some(due) = entry.due {
