@@ -182,6 +182,49 @@ rollback_rehearsal() {
   echo "» helm rollback todo 0 after failed post-deploy tests: $((SECONDS - start)) s, task-api image back to $(live_image)"
   history_is "1:superseded 2:failed 3:superseded 4:superseded 5:deployed" && [[ "$(live_image)" == *:1.0.0 ]]
 }
+# The deploy workflow's identity holds only k8s/cluster/ci-deployer-rbac.yaml (bound to its object
+# id): helm must install, upgrade, roll back and uninstall each environment's chart as that
+# subject, with the workflow's HELM_DRIVER=configmap. The RBAC authorizer of the server decides.
+CI_SUBJECT="00000000-0000-0000-0000-00000000c1c1"
+as_ci() { HELM_DRIVER=configmap helm "$@" --namespace todo-platform --kube-as-user "$CI_SUBJECT"; }
+ci_identity_deploys_chart() {
+  sed "s/CI_PRINCIPAL_ID/$CI_SUBJECT/" "$ROOT/k8s/cluster/ci-deployer-rbac.yaml" >"$WORK/ci-deployer-rbac.yaml"
+  kube_api create "$WORK/ci-deployer-rbac.yaml" || return 1
+  local env
+  for env in staging prod; do
+    as_ci upgrade --install todo "$CHART" --values "$CHART/values-$env.yaml" --set-string image.tag=1.0.0 \
+      --set pushBroker.enabled=false --atomic --wait --timeout 1m || { echo "install as the CI identity ($env) refused"; return 1; }
+    as_ci upgrade todo "$CHART" --values "$CHART/values-$env.yaml" --set-string image.tag=1.0.1 \
+      --set pushBroker.enabled=false --atomic --wait --timeout 1m || { echo "upgrade as the CI identity ($env) refused"; return 1; }
+    as_ci rollback todo 0 --wait --timeout 1m || { echo "rollback as the CI identity ($env) refused"; return 1; }
+    as_ci uninstall todo --wait --timeout 1m || { echo "uninstall as the CI identity ($env) refused"; return 1; }
+    echo "» $env: install, upgrade, rollback, uninstall as the CI identity (RBAC of k8s/cluster/ci-deployer-rbac.yaml)"
+  done
+}
+# The check finds a missing permission: the same role without its SpinApp rule (what the built-in
+# "Azure Kubernetes Service RBAC Writer" lacks as well: it covers no custom resources) is refused.
+deployer_without_spinapps_refused() {
+  local subject="00000000-0000-0000-0000-00000000ca4a" out
+  "$TOOLS/venv/bin/python" - "$ROOT/k8s/cluster/ci-deployer-rbac.yaml" "$subject" >"$WORK/ci-deployer-canary.yaml" <<'PY'
+import sys, yaml
+docs = []
+for doc in yaml.safe_load_all(open(sys.argv[1])):
+    doc["metadata"]["name"] += "-canary"
+    if doc["kind"] in ("Role", "ClusterRole"):
+        doc["rules"] = [r for r in doc["rules"] if "core.spinkube.dev" not in r["apiGroups"]]
+    else:
+        doc["roleRef"]["name"] += "-canary"
+        doc["subjects"][0]["name"] = sys.argv[2]
+    docs.append(doc)
+print(yaml.safe_dump_all(docs))
+PY
+  kube_api create "$WORK/ci-deployer-canary.yaml" || return 1
+  if out="$(HELM_DRIVER=configmap helm install todo-canary "$CHART" --values "$CHART/values-staging.yaml" --namespace todo-platform \
+    --set pushBroker.enabled=false --kube-as-user "$subject" 2>&1)"; then echo "installed without the SpinApp permission"; return 1; fi
+  echo "» refused as expected: $(grep -m1 -o 'cannot [a-z]* resource "spinapps"[^"]*"[^"]*"' <<<"$out" || tail -n1 <<<"$out")"
+  grep -q 'resource "spinapps"' <<<"$out"
+}
+
 if [ -x "$TOOLS/bin/kube-apiserver" ] && [ -x "$TOOLS/bin/etcd" ]; then
   check "kube-apiserver $KUBERNETES_SCHEMA_VERSION + etcd $ETCD_VERSION start (built from their Go modules)" start_control_plane
   check "kube-apiserver establishes the CRDs of the pinned SpinKube, Dapr, KEDA, cert-manager, prometheus-operator, Secrets Store CSI releases" install_crds
@@ -191,6 +234,8 @@ if [ -x "$TOOLS/bin/kube-apiserver" ] && [ -x "$TOOLS/bin/etcd" ]; then
   check "server-side dry-run (cluster objects, monitors, rules)" kube_api dry-run "$ROOT/k8s/cluster/spinapp-executor.yaml" \
     "$ROOT/k8s/observability/monitors.yaml" "$ROOT/k8s/observability/prometheus-rules.yaml"
   check "kube-apiserver rejects each invalid canary manifest" kube_api dry-run --expect-reject "$ROOT"/k8s/schemas/canaries/*.yaml
+  check "the CI identity's RBAC (k8s/cluster/ci-deployer-rbac.yaml) deploys, rolls back and removes the chart of each environment" ci_identity_deploys_chart
+  check "the CI role without its SpinApp rule cannot deploy the chart (the check sees a missing permission)" deployer_without_spinapps_refused
   check "helm rehearsal: install → refused upgrade rolled back by --atomic → helm rollback after failed post-deploy tests" rollback_rehearsal
   stop_control_plane
 else
@@ -255,7 +300,7 @@ validate_rejects_unknown_argument() {
   if out="$(validate_tree "$canary" staging 2>&1)"; then echo "accepted an unknown argument"; return 1; fi
   grep -q 'An argument named "oidc_issuer_enable" is not expected here' <<<"$out" && echo "rejected: oidc_issuer_enable"
 }
-for env in staging prod; do
+for env in subscription staging prod; do
   if [ -d "$TOOLS/terraform-mirror" ]; then
     check "terraform validate ($env, azurerm $AZURERM_PROVIDER_VERSION)" validate_env "$env"
     [ "$env" = prod ] && check "terraform validate rejects an argument azurerm does not know" validate_rejects_unknown_argument
@@ -264,6 +309,65 @@ for env in staging prod; do
     printf 'SKIP  terraform validate (%s): the azurerm provider is not built yet (scripts/setup.sh azurerm)\n' "$env"
   fi
 done
+
+# terraform test of a module against a mocked azurerm provider (mock_provider, no Azure access), in
+# a copy of the tree with the provider from the filesystem mirror; prints the runs and fails unless
+# at least the given number of runs passed.
+terraform_test() {
+  local module="$1" min_runs="$2"; shift 2
+  local mirror="$TOOLS/terraform-mirror" copy rc out
+  copy="$(mktemp -d "$WORK/tftest-XXXX")"; rc="$copy.tfrc"
+  cp -r "$ROOT/terraform" "$copy/terraform"
+  printf 'provider_installation {\n  filesystem_mirror {\n    path = "%s"\n    include = ["registry.terraform.io/hashicorp/azurerm"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/azurerm"]\n  }\n}\n' \
+    "$(readlink -f "$mirror")" >"$rc"
+  TF_CLI_CONFIG_FILE="$rc" terraform -chdir="$copy/terraform/modules/$module" init -backend=false -input=false -no-color >/dev/null || return 1
+  out="$(TF_CLI_CONFIG_FILE="$rc" terraform -chdir="$copy/terraform/modules/$module" test -no-color "$@" 2>&1)"; local status=$?
+  echo "$out"
+  [ "$status" -eq 0 ] || return 1
+  local passed
+  passed="$(sed -nE 's/^Success! ([0-9]+) passed, 0 failed.*/\1/p' <<<"$out")"
+  echo "» terraform test $module: ${passed:-0} runs passed (at least $min_runs expected)"
+  [ "${passed:-0}" -ge "$min_runs" ]
+}
+# namespace:name of every ServiceAccount in the rendered chart, plus KEDA's operator when a
+# TriggerAuthentication uses the Azure workload identity: each needs a federated credential.
+chart_service_accounts() {
+  "$TOOLS/venv/bin/python" - "$@" <<'PY'
+import json, sys, yaml
+accounts = set()
+for path in sys.argv[1:]:
+    for doc in yaml.safe_load_all(open(path)):
+        if not doc:
+            continue
+        if doc["kind"] == "ServiceAccount":
+            accounts.add(f'{doc["metadata"].get("namespace", "todo-platform")}:{doc["metadata"]["name"]}')
+        if doc["kind"] == "TriggerAuthentication" and '"provider": "azure-workload"' in json.dumps(doc["spec"]):
+            accounts.add("keda:keda-operator")
+print(json.dumps(sorted(accounts)))
+PY
+}
+terraform_test_env() {
+  local env="$1" accounts="${2:-}"
+  [ -n "$accounts" ] || accounts="$(chart_service_accounts "$WORK/rendered-$env.yaml")" || return 1
+  echo "» service accounts of the rendered $env chart: $accounts"
+  terraform_test platform 5 -var-file="../../environments/$env/terraform.tfvars" -var "environment=$env" \
+    -var "chart_service_accounts=$accounts"
+}
+# A chart with one more service account than Terraform federates must fail the test.
+terraform_test_finds_unfederated_account() {
+  local accounts out
+  accounts="$(chart_service_accounts "$WORK/rendered-prod.yaml" | sed 's/]$/, "todo-platform:new-component"]/')"
+  if out="$(terraform_test_env prod "$accounts" 2>&1)"; then echo "accepted a service account without a federated credential"; return 1; fi
+  grep -q 'without a federated credential: todo-platform:new-component' <<<"$(tr -s ' \n' ' ' <<<"$out")" && echo "rejected: todo-platform:new-component"
+}
+if [ -d "$TOOLS/terraform-mirror" ]; then
+  check "terraform test (subscription: resource providers, EncryptionAtHost; mock_provider azurerm)" terraform_test subscription 2
+  for env in staging prod; do
+    check "terraform test ($env: unique names, admin groups, ACR private endpoint, NSG ingress rule, budget, DCR, SecretNearExpiry via Event Grid, federated credential per chart service account)" \
+      terraform_test_env "$env"
+  done
+  check "terraform test fails for a chart service account without a federated credential" terraform_test_finds_unfederated_account
+fi
 
 # --- Static analysis ----------------------------------------------------------------------------
 check "checkov (terraform)" checkov --config-file "$ROOT/.checkov.yaml" -d "$ROOT/terraform" --framework terraform
