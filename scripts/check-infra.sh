@@ -378,9 +378,26 @@ checkov_manifests() {
 }
 check "checkov (rendered manifests, cluster objects)" checkov_manifests
 check "checkov (GitHub Actions)" checkov --config-file "$ROOT/.checkov.yaml" -d "$ROOT/.github" --framework github_actions
+check "workflows: every job in debian:bookworm, each run step's commands available in order; deploy waits for the SpinApps, trusts the staging CA, rolls back" \
+  "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_workflows.py" "$ROOT"
+# The same check on a copy whose infra job lost its Go setup: setup.sh's Go parts must be reported.
+workflows_without_go_fail() {
+  local fake="$WORK/workflows-without-go" out
+  mkdir -p "$fake/.github/workflows" "$fake/k8s" && cp -r "$ROOT/.github/workflows/." "$fake/.github/workflows/"
+  ln -sfn "$ROOT/scripts" "$fake/scripts" && ln -sfn "$ROOT/k8s/chart" "$fake/k8s/chart"
+  "$TOOLS/venv/bin/python" - "$fake/.github/workflows/ci.yml" <<'PY'
+import sys, yaml
+p = sys.argv[1]; wf = yaml.safe_load(open(p))
+wf["jobs"]["infra"]["steps"] = [s for s in wf["jobs"]["infra"]["steps"] if "setup-go" not in s.get("uses", "")]
+open(p, "w").write(yaml.safe_dump(wf, sort_keys=False))
+PY
+  out="$("$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_workflows.py" "$fake")" && { echo "accepted"; return 1; }
+  grep -m1 'needs go installed by an earlier step' <<<"$out"
+}
+check "workflow check finds a job that calls setup.sh's Go parts without Go" workflows_without_go_fail
 check "actionlint" actionlint -config-file /dev/null "$ROOT"/.github/workflows/*.yml
 check "zizmor (workflows)" zizmor --offline --min-severity low "$ROOT/.github/workflows"
-check "shellcheck -S warning (scripts)" shellcheck -S warning "$ROOT"/scripts/*.sh "$ROOT"/scripts/lib/*.sh
+check "shellcheck -S warning (scripts)" shellcheck -S warning "$ROOT"/scripts/*.sh "$ROOT"/scripts/lib/*.sh "$ROOT"/scripts/ci/*.sh
 # --- Rust dependencies (cargo-deny, policy in deny.toml) ------------------------------------------
 deny() { cargo deny --locked --manifest-path "$ROOT/Cargo.toml" "$@"; }
 check "cargo deny check licenses bans sources (Rust dependencies)" deny check licenses bans sources
