@@ -395,9 +395,35 @@ PY
   grep -m1 'needs go installed by an earlier step' <<<"$out"
 }
 check "workflow check finds a job that calls setup.sh's Go parts without Go" workflows_without_go_fail
+# Executed, not only read: the secret-scan job's steps in order in a clean Debian 12 root (chroot
+# of the root scripts/fresh-check.sh caches), as the runner runs them in its debian:bookworm
+# container. The heavier jobs run the same way by hand: scripts/infra/run-workflow-job.sh ci.yml <job>.
+run_job() { nice -n 10 bash "$ROOT/scripts/infra/run-workflow-job.sh" "$@"; }
+job_without_git_fails() {
+  local out
+  mkdir -p "$WORK/jobcanary/.github/workflows"
+  "$TOOLS/venv/bin/python" - "$ROOT/.github/workflows/ci.yml" "$WORK/jobcanary/ci.yml" <<'PY'
+import sys, yaml
+wf = yaml.safe_load(open(sys.argv[1]))
+steps = wf["jobs"]["secret-scan"]["steps"]
+wf["jobs"]["secret-scan"]["steps"] = [s for s in steps if "apt-get install" not in s.get("run", "")]
+open(sys.argv[2], "w").write(yaml.safe_dump(wf, sort_keys=False))
+PY
+  out="$(run_job "$WORK/jobcanary/ci.yml" secret-scan 2>&1)"; local rc=$?
+  [ "$rc" -ne 0 ] || { echo "the job ran without git"; return 1; }
+  grep -m1 'git is not installed in the container before checkout' <<<"$out"
+}
+if [ "$(id -u)" -eq 0 ] && compgen -G "$CACHE/fresh-check/debian-bookworm-*.tar.gz" >/dev/null; then
+  check "ci.yml secret-scan executed step by step in a clean Debian 12 root (as in its debian:bookworm container)" \
+    run_job .github/workflows/ci.yml secret-scan
+  check "the executed job fails when its container lacks git before checkout" job_without_git_fails
+else
+  SKIPPED=$((SKIPPED + 1))
+  printf 'SKIP  workflow job execution in a clean Debian 12 root: needs root and the cached root of scripts/fresh-check.sh --setup-only\n'
+fi
 check "actionlint" actionlint -config-file /dev/null "$ROOT"/.github/workflows/*.yml
 check "zizmor (workflows)" zizmor --offline --min-severity low "$ROOT/.github/workflows"
-check "shellcheck -S warning (scripts)" shellcheck -S warning "$ROOT"/scripts/*.sh "$ROOT"/scripts/lib/*.sh "$ROOT"/scripts/ci/*.sh
+check "shellcheck -S warning (scripts)" shellcheck -S warning "$ROOT"/scripts/*.sh "$ROOT"/scripts/lib/*.sh "$ROOT"/scripts/ci/*.sh "$ROOT"/scripts/infra/*.sh
 # --- Rust dependencies (cargo-deny, policy in deny.toml) ------------------------------------------
 deny() { cargo deny --locked --manifest-path "$ROOT/Cargo.toml" "$@"; }
 check "cargo deny check licenses bans sources (Rust dependencies)" deny check licenses bans sources
