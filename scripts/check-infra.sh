@@ -72,6 +72,8 @@ done
 check "kubeconform (cluster objects, monitors, rules)" kubeconform_strict "$ROOT/k8s/cluster/namespaces.yaml" "$ROOT/k8s/cluster/spinapp-executor.yaml" \
   "$ROOT/k8s/observability/monitors.yaml" "$ROOT/k8s/observability/prometheus-rules.yaml"
 check "kubeconform rejects each invalid canary manifest" canaries_rejected
+check "cluster add-ons pinned (k8s/cluster/addons.yaml): versions of the chart's schemas, official spin-operator OCI chart, Shim of the components' Spin, a maintained ingress controller" \
+  "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_addons.py" "$ROOT"
 check "rendered chart matches the local Dapr contract" \
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_rendered.py" "$ROOT" "$WORK"
 check "Spin routes every probe, subscription, job trigger and ingress path to its SpinApp's component" \
