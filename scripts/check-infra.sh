@@ -76,6 +76,8 @@ check "cluster add-ons pinned (k8s/cluster/addons.yaml): versions of the chart's
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_addons.py" "$ROOT"
 check "rendered chart matches the local Dapr contract" \
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_rendered.py" "$ROOT" "$WORK"
+check "runbook provisions Redpanda for the rendered chart (consumer-group ACLs of every subscribing app, topic ACLs, 30-day retention)" \
+  "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_runbook.py" "$ROOT" "$WORK/rendered-staging.yaml" "$WORK/rendered-prod.yaml"
 check "Spin routes every probe, subscription, job trigger and ingress path to its SpinApp's component" \
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_spin_routes.py" "$ROOT" "$WORK"/rendered-*.yaml
 # The same check on a spin.toml without the `/job/...` triggers: it must find the lost job triggers.
