@@ -87,6 +87,36 @@ resource "azurerm_network_security_rule" "ingress_from_internet" {
   network_security_group_name = azurerm_network_security_group.aks.name
 }
 
+# The runners' outbound path (GitHub, container images, Azure APIs): a NAT gateway. New virtual
+# networks get no default outbound access, and the runners have no public IP.
+resource "azurerm_public_ip" "runners_nat" {
+  name                = "pip-${var.name}-runners-nat"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  allocation_method   = "Static"
+  sku                 = "Standard"
+  zones               = ["1", "2", "3"]
+  tags                = var.tags
+}
+
+resource "azurerm_nat_gateway" "runners" {
+  name                = "ng-${var.name}-runners"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  sku_name            = "Standard"
+  tags                = var.tags
+}
+
+resource "azurerm_nat_gateway_public_ip_association" "runners" {
+  nat_gateway_id       = azurerm_nat_gateway.runners.id
+  public_ip_address_id = azurerm_public_ip.runners_nat.id
+}
+
+resource "azurerm_subnet_nat_gateway_association" "runners" {
+  subnet_id      = azurerm_subnet.runners.id
+  nat_gateway_id = azurerm_nat_gateway.runners.id
+}
+
 # The runners' subnet: no inbound connection from outside the VNET at all (runners poll GitHub).
 resource "azurerm_network_security_group" "runners" {
   name                = "nsg-${var.name}-runners"

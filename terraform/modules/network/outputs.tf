@@ -32,3 +32,8 @@ output "ingress_rule" {
     destinations = azurerm_network_security_rule.ingress_from_internet.destination_address_prefixes
   }
 }
+
+output "runners_nat_gateway_subnet_id" {
+  description = "Subnet the runners' NAT gateway serves."
+  value       = azurerm_subnet_nat_gateway_association.runners.subnet_id
+}

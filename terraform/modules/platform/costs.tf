@@ -21,6 +21,7 @@ locals {
     load_balancer_month = 18.25 # Standard load balancer, first 5 rules
     public_ip_hour      = 0.005 # Standard static IPv4 (cluster egress/ingress)
     private_endpoint_hr = 0.01
+    nat_gateway_hour    = 0.045  # Standard NAT gateway (runners' outbound), data processing extra
     defender_vcpu_hour  = 0.0095 # Defender for Containers
     log_gb              = 2.99   # Log Analytics analytics logs, per GB ingested
   }
@@ -42,6 +43,8 @@ locals {
       private_endpoints = ceil(2 * local.price.private_endpoint_hr * local.hours_per_month) # Key Vault, ACR
       defender          = ceil(local.vcpus * local.price.defender_vcpu_hour * local.hours_per_month)
       log_analytics     = ceil(var.log_gb_per_day * 30.4 * local.price.log_gb)
+      ci_runner         = ceil(local.price.vm_hour[var.ci_runner_vm_size] * local.hours_per_month) # self-hosted runner VM (runbook)
+      ci_runner_nat     = ceil((local.price.nat_gateway_hour + local.price.public_ip_hour) * local.hours_per_month)
       other             = 10 # Key Vault operations, Event Grid, storage queue, DNS zones, bandwidth
     },
   )

@@ -118,3 +118,8 @@ output "ci_principal_id" {
   description = "Object id of the CI identity (subject of k8s/cluster/ci-deployer-rbac.yaml)."
   value       = module.identity.ci_principal_id
 }
+
+output "runners_nat_gateway_subnet_id" {
+  description = "Subnet the runners' NAT gateway serves."
+  value       = module.network.runners_nat_gateway_subnet_id
+}

@@ -112,3 +112,9 @@ variable "log_gb_per_day" {
   description = "Expected Log Analytics ingestion (GB/day) for the cost estimate; the workspace caps it at 5."
   type        = number
 }
+
+variable "ci_runner_vm_size" {
+  description = "VM size of the environment's self-hosted CI runner in snet-ci-runners (cost estimate; the runbook creates the VM)."
+  type        = string
+  default     = "Standard_D2ds_v5"
+}

@@ -82,6 +82,16 @@ mock_provider "azurerm" {
       id = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-todo/providers/Microsoft.Insights/dataCollectionRules/dcr"
     }
   }
+  mock_resource "azurerm_nat_gateway" {
+    defaults = {
+      id = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-todo/providers/Microsoft.Network/natGateways/ng"
+    }
+  }
+  mock_resource "azurerm_public_ip" {
+    defaults = {
+      id = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-todo/providers/Microsoft.Network/publicIPAddresses/pip"
+    }
+  }
   mock_resource "azurerm_user_assigned_identity" {
     defaults = {
       id           = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-todo/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"
@@ -180,6 +190,10 @@ run "applied_shape" {
   assert {
     condition     = output.private_cluster
     error_message = "The API server is private: the self-hosted runners in the VNET reach it."
+  }
+  assert {
+    condition     = output.runners_nat_gateway_subnet_id == output.runners_subnet_id
+    error_message = "The runners' subnet needs its NAT gateway: no default outbound access, no public IP."
   }
 
   # The NSG admits Internet traffic to the ingress.
