@@ -12,6 +12,7 @@ Usage: check_addons.py <repository root>
   the chart's ingress.className and networkPolicies.ingressNamespace;
 - the Shim installs containerd-shim-spin of the Spin version the components are built with, and
   creates the runtime class the SpinAppExecutor names;
+- an OpenTelemetry collector release serves the chart's dapr.tracing.otlpEndpoint;
 - the runbook installs no add-on by hand (no `helm upgrade --install` of an add-on in docs/).
 """
 import re
@@ -71,6 +72,14 @@ if shim["spec"]["runtimeClass"]["name"] != executor["spec"]["deploymentConfig"][
 for manifest in spec["manifests"]:
     if not (ROOT / manifest).is_file():
         errors.append(f"manifest {manifest} does not exist")
+
+# The sidecars' trace endpoint is a collector this file installs.
+endpoint = values["dapr"]["tracing"]["otlpEndpoint"]
+host = endpoint.split(":")[0]
+collectors = [r for r in spec["releases"] if r["chart"].endswith("opentelemetry-collector")]
+if not any(host in (f"{(r.get('values') or {}).get('fullnameOverride', r['name'])}.{r['namespace']}.svc.cluster.local",
+                    f"{(r.get('values') or {}).get('fullnameOverride', r['name'])}.{r['namespace']}") for r in collectors):
+    errors.append(f"no OpenTelemetry collector release serves the sidecars' trace endpoint {endpoint}")
 
 # Pod Security of the add-ons' namespaces: node-exporter (kube-prometheus-stack's default) runs
 # with hostNetwork/hostPID/hostPath, which `baseline` and `restricted` reject.
