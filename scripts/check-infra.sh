@@ -72,8 +72,12 @@ done
 check "kubeconform (cluster objects, monitors, rules)" kubeconform_strict "$ROOT/k8s/cluster/namespaces.yaml" "$ROOT/k8s/cluster/spinapp-executor.yaml" \
   "$ROOT/k8s/observability/monitors.yaml" "$ROOT/k8s/observability/prometheus-rules.yaml"
 check "kubeconform rejects each invalid canary manifest" canaries_rejected
+check "cluster add-ons pinned (k8s/cluster/addons.yaml): versions of the chart's schemas, official spin-operator OCI chart, Shim of the components' Spin, a maintained ingress controller" \
+  "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_addons.py" "$ROOT"
 check "rendered chart matches the local Dapr contract" \
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_rendered.py" "$ROOT" "$WORK"
+check "runbook provisions Redpanda for the rendered chart (consumer-group ACLs of every subscribing app, topic ACLs, 30-day retention)" \
+  "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_runbook.py" "$ROOT" "$WORK/rendered-staging.yaml" "$WORK/rendered-prod.yaml"
 check "Spin routes every probe, subscription, job trigger and ingress path to its SpinApp's component" \
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_spin_routes.py" "$ROOT" "$WORK"/rendered-*.yaml
 # The same check on a spin.toml without the `/job/...` triggers: it must find the lost job triggers.
@@ -182,6 +186,49 @@ rollback_rehearsal() {
   echo "» helm rollback todo 0 after failed post-deploy tests: $((SECONDS - start)) s, task-api image back to $(live_image)"
   history_is "1:superseded 2:failed 3:superseded 4:superseded 5:deployed" && [[ "$(live_image)" == *:1.0.0 ]]
 }
+# The deploy workflow's identity holds only k8s/cluster/ci-deployer-rbac.yaml (bound to its object
+# id): helm must install, upgrade, roll back and uninstall each environment's chart as that
+# subject, with the workflow's HELM_DRIVER=configmap. The RBAC authorizer of the server decides.
+CI_SUBJECT="00000000-0000-0000-0000-00000000c1c1"
+as_ci() { HELM_DRIVER=configmap helm "$@" --namespace todo-platform --kube-as-user "$CI_SUBJECT"; }
+ci_identity_deploys_chart() {
+  sed "s/CI_PRINCIPAL_ID/$CI_SUBJECT/" "$ROOT/k8s/cluster/ci-deployer-rbac.yaml" >"$WORK/ci-deployer-rbac.yaml"
+  kube_api create "$WORK/ci-deployer-rbac.yaml" || return 1
+  local env
+  for env in staging prod; do
+    as_ci upgrade --install todo "$CHART" --values "$CHART/values-$env.yaml" --set-string image.tag=1.0.0 \
+      --set pushBroker.enabled=false --atomic --wait --timeout 1m || { echo "install as the CI identity ($env) refused"; return 1; }
+    as_ci upgrade todo "$CHART" --values "$CHART/values-$env.yaml" --set-string image.tag=1.0.1 \
+      --set pushBroker.enabled=false --atomic --wait --timeout 1m || { echo "upgrade as the CI identity ($env) refused"; return 1; }
+    as_ci rollback todo 0 --wait --timeout 1m || { echo "rollback as the CI identity ($env) refused"; return 1; }
+    as_ci uninstall todo --wait --timeout 1m || { echo "uninstall as the CI identity ($env) refused"; return 1; }
+    echo "» $env: install, upgrade, rollback, uninstall as the CI identity (RBAC of k8s/cluster/ci-deployer-rbac.yaml)"
+  done
+}
+# The check finds a missing permission: the same role without its SpinApp rule (what the built-in
+# "Azure Kubernetes Service RBAC Writer" lacks as well: it covers no custom resources) is refused.
+deployer_without_spinapps_refused() {
+  local subject="00000000-0000-0000-0000-00000000ca4a" out
+  "$TOOLS/venv/bin/python" - "$ROOT/k8s/cluster/ci-deployer-rbac.yaml" "$subject" >"$WORK/ci-deployer-canary.yaml" <<'PY'
+import sys, yaml
+docs = []
+for doc in yaml.safe_load_all(open(sys.argv[1])):
+    doc["metadata"]["name"] += "-canary"
+    if doc["kind"] in ("Role", "ClusterRole"):
+        doc["rules"] = [r for r in doc["rules"] if "core.spinkube.dev" not in r["apiGroups"]]
+    else:
+        doc["roleRef"]["name"] += "-canary"
+        doc["subjects"][0]["name"] = sys.argv[2]
+    docs.append(doc)
+print(yaml.safe_dump_all(docs))
+PY
+  kube_api create "$WORK/ci-deployer-canary.yaml" || return 1
+  if out="$(HELM_DRIVER=configmap helm install todo-canary "$CHART" --values "$CHART/values-staging.yaml" --namespace todo-platform \
+    --set pushBroker.enabled=false --kube-as-user "$subject" 2>&1)"; then echo "installed without the SpinApp permission"; return 1; fi
+  echo "» refused as expected: $(grep -m1 -o 'cannot [a-z]* resource "spinapps"[^"]*"[^"]*"' <<<"$out" || tail -n1 <<<"$out")"
+  grep -q 'resource "spinapps"' <<<"$out"
+}
+
 if [ -x "$TOOLS/bin/kube-apiserver" ] && [ -x "$TOOLS/bin/etcd" ]; then
   check "kube-apiserver $KUBERNETES_SCHEMA_VERSION + etcd $ETCD_VERSION start (built from their Go modules)" start_control_plane
   check "kube-apiserver establishes the CRDs of the pinned SpinKube, Dapr, KEDA, cert-manager, prometheus-operator, Secrets Store CSI releases" install_crds
@@ -191,6 +238,8 @@ if [ -x "$TOOLS/bin/kube-apiserver" ] && [ -x "$TOOLS/bin/etcd" ]; then
   check "server-side dry-run (cluster objects, monitors, rules)" kube_api dry-run "$ROOT/k8s/cluster/spinapp-executor.yaml" \
     "$ROOT/k8s/observability/monitors.yaml" "$ROOT/k8s/observability/prometheus-rules.yaml"
   check "kube-apiserver rejects each invalid canary manifest" kube_api dry-run --expect-reject "$ROOT"/k8s/schemas/canaries/*.yaml
+  check "the CI identity's RBAC (k8s/cluster/ci-deployer-rbac.yaml) deploys, rolls back and removes the chart of each environment" ci_identity_deploys_chart
+  check "the CI role without its SpinApp rule cannot deploy the chart (the check sees a missing permission)" deployer_without_spinapps_refused
   check "helm rehearsal: install → refused upgrade rolled back by --atomic → helm rollback after failed post-deploy tests" rollback_rehearsal
   stop_control_plane
 else
@@ -255,7 +304,7 @@ validate_rejects_unknown_argument() {
   if out="$(validate_tree "$canary" staging 2>&1)"; then echo "accepted an unknown argument"; return 1; fi
   grep -q 'An argument named "oidc_issuer_enable" is not expected here' <<<"$out" && echo "rejected: oidc_issuer_enable"
 }
-for env in staging prod; do
+for env in subscription staging prod; do
   if [ -d "$TOOLS/terraform-mirror" ]; then
     check "terraform validate ($env, azurerm $AZURERM_PROVIDER_VERSION)" validate_env "$env"
     [ "$env" = prod ] && check "terraform validate rejects an argument azurerm does not know" validate_rejects_unknown_argument
@@ -264,6 +313,65 @@ for env in staging prod; do
     printf 'SKIP  terraform validate (%s): the azurerm provider is not built yet (scripts/setup.sh azurerm)\n' "$env"
   fi
 done
+
+# terraform test of a module against a mocked azurerm provider (mock_provider, no Azure access), in
+# a copy of the tree with the provider from the filesystem mirror; prints the runs and fails unless
+# at least the given number of runs passed.
+terraform_test() {
+  local module="$1" min_runs="$2"; shift 2
+  local mirror="$TOOLS/terraform-mirror" copy rc out
+  copy="$(mktemp -d "$WORK/tftest-XXXX")"; rc="$copy.tfrc"
+  cp -r "$ROOT/terraform" "$copy/terraform"
+  printf 'provider_installation {\n  filesystem_mirror {\n    path = "%s"\n    include = ["registry.terraform.io/hashicorp/azurerm"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/azurerm"]\n  }\n}\n' \
+    "$(readlink -f "$mirror")" >"$rc"
+  TF_CLI_CONFIG_FILE="$rc" terraform -chdir="$copy/terraform/modules/$module" init -backend=false -input=false -no-color >/dev/null || return 1
+  out="$(TF_CLI_CONFIG_FILE="$rc" terraform -chdir="$copy/terraform/modules/$module" test -no-color "$@" 2>&1)"; local status=$?
+  echo "$out"
+  [ "$status" -eq 0 ] || return 1
+  local passed
+  passed="$(sed -nE 's/^Success! ([0-9]+) passed, 0 failed.*/\1/p' <<<"$out")"
+  echo "» terraform test $module: ${passed:-0} runs passed (at least $min_runs expected)"
+  [ "${passed:-0}" -ge "$min_runs" ]
+}
+# namespace:name of every ServiceAccount in the rendered chart, plus KEDA's operator when a
+# TriggerAuthentication uses the Azure workload identity: each needs a federated credential.
+chart_service_accounts() {
+  "$TOOLS/venv/bin/python" - "$@" <<'PY'
+import json, sys, yaml
+accounts = set()
+for path in sys.argv[1:]:
+    for doc in yaml.safe_load_all(open(path)):
+        if not doc:
+            continue
+        if doc["kind"] == "ServiceAccount":
+            accounts.add(f'{doc["metadata"].get("namespace", "todo-platform")}:{doc["metadata"]["name"]}')
+        if doc["kind"] == "TriggerAuthentication" and '"provider": "azure-workload"' in json.dumps(doc["spec"]):
+            accounts.add("keda:keda-operator")
+print(json.dumps(sorted(accounts)))
+PY
+}
+terraform_test_env() {
+  local env="$1" accounts="${2:-}"
+  [ -n "$accounts" ] || accounts="$(chart_service_accounts "$WORK/rendered-$env.yaml")" || return 1
+  echo "» service accounts of the rendered $env chart: $accounts"
+  terraform_test platform 5 -var-file="../../environments/$env/terraform.tfvars" -var "environment=$env" \
+    -var "chart_service_accounts=$accounts"
+}
+# A chart with one more service account than Terraform federates must fail the test.
+terraform_test_finds_unfederated_account() {
+  local accounts out
+  accounts="$(chart_service_accounts "$WORK/rendered-prod.yaml" | sed 's/]$/, "todo-platform:new-component"]/')"
+  if out="$(terraform_test_env prod "$accounts" 2>&1)"; then echo "accepted a service account without a federated credential"; return 1; fi
+  grep -q 'without a federated credential: todo-platform:new-component' <<<"$(tr -s ' \n' ' ' <<<"$out")" && echo "rejected: todo-platform:new-component"
+}
+if [ -d "$TOOLS/terraform-mirror" ]; then
+  check "terraform test (subscription: resource providers, EncryptionAtHost; mock_provider azurerm)" terraform_test subscription 2
+  for env in staging prod; do
+    check "terraform test ($env: unique names, admin groups, ACR private endpoint, NSG ingress rule, budget, DCR, SecretNearExpiry via Event Grid, federated credential per chart service account)" \
+      terraform_test_env "$env"
+  done
+  check "terraform test fails for a chart service account without a federated credential" terraform_test_finds_unfederated_account
+fi
 
 # --- Static analysis ----------------------------------------------------------------------------
 check "checkov (terraform)" checkov --config-file "$ROOT/.checkov.yaml" -d "$ROOT/terraform" --framework terraform
@@ -274,9 +382,52 @@ checkov_manifests() {
 }
 check "checkov (rendered manifests, cluster objects)" checkov_manifests
 check "checkov (GitHub Actions)" checkov --config-file "$ROOT/.checkov.yaml" -d "$ROOT/.github" --framework github_actions
+check "workflows: every job in debian:bookworm, each run step's commands available in order; deploy waits for the SpinApps, trusts the staging CA, rolls back" \
+  "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_workflows.py" "$ROOT"
+# The same check on a copy whose infra job lost its Go setup: setup.sh's Go parts must be reported.
+workflows_without_go_fail() {
+  local fake="$WORK/workflows-without-go" out
+  mkdir -p "$fake/.github/workflows" "$fake/k8s" && cp -r "$ROOT/.github/workflows/." "$fake/.github/workflows/"
+  ln -sfn "$ROOT/scripts" "$fake/scripts" && ln -sfn "$ROOT/k8s/chart" "$fake/k8s/chart"
+  "$TOOLS/venv/bin/python" - "$fake/.github/workflows/ci.yml" <<'PY'
+import sys, yaml
+p = sys.argv[1]; wf = yaml.safe_load(open(p))
+wf["jobs"]["infra"]["steps"] = [s for s in wf["jobs"]["infra"]["steps"] if "setup-go" not in s.get("uses", "")]
+open(p, "w").write(yaml.safe_dump(wf, sort_keys=False))
+PY
+  out="$("$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_workflows.py" "$fake")" && { echo "accepted"; return 1; }
+  grep -m1 'needs go installed by an earlier step' <<<"$out"
+}
+check "workflow check finds a job that calls setup.sh's Go parts without Go" workflows_without_go_fail
+# Executed, not only read: the secret-scan job's steps in order in a clean Debian 12 root (chroot
+# of the root scripts/fresh-check.sh caches), as the runner runs them in its debian:bookworm
+# container. The heavier jobs run the same way by hand: scripts/infra/run-workflow-job.sh ci.yml <job>.
+run_job() { nice -n 10 bash "$ROOT/scripts/infra/run-workflow-job.sh" "$@"; }
+job_without_git_fails() {
+  local out
+  mkdir -p "$WORK/jobcanary/.github/workflows"
+  "$TOOLS/venv/bin/python" - "$ROOT/.github/workflows/ci.yml" "$WORK/jobcanary/ci.yml" <<'PY'
+import sys, yaml
+wf = yaml.safe_load(open(sys.argv[1]))
+steps = wf["jobs"]["secret-scan"]["steps"]
+wf["jobs"]["secret-scan"]["steps"] = [s for s in steps if "apt-get install" not in s.get("run", "")]
+open(sys.argv[2], "w").write(yaml.safe_dump(wf, sort_keys=False))
+PY
+  out="$(run_job "$WORK/jobcanary/ci.yml" secret-scan 2>&1)"; local rc=$?
+  [ "$rc" -ne 0 ] || { echo "the job ran without git"; return 1; }
+  grep -m1 'git is not installed in the container before checkout' <<<"$out"
+}
+if [ "$(id -u)" -eq 0 ] && compgen -G "$CACHE/fresh-check/debian-bookworm-*.tar.gz" >/dev/null; then
+  check "ci.yml secret-scan executed step by step in a clean Debian 12 root (as in its debian:bookworm container)" \
+    run_job .github/workflows/ci.yml secret-scan
+  check "the executed job fails when its container lacks git before checkout" job_without_git_fails
+else
+  SKIPPED=$((SKIPPED + 1))
+  printf 'SKIP  workflow job execution in a clean Debian 12 root: needs root and the cached root of scripts/fresh-check.sh --setup-only\n'
+fi
 check "actionlint" actionlint -config-file /dev/null "$ROOT"/.github/workflows/*.yml
 check "zizmor (workflows)" zizmor --offline --min-severity low "$ROOT/.github/workflows"
-check "shellcheck -S warning (scripts)" shellcheck -S warning "$ROOT"/scripts/*.sh "$ROOT"/scripts/lib/*.sh
+check "shellcheck -S warning (scripts)" shellcheck -S warning "$ROOT"/scripts/*.sh "$ROOT"/scripts/lib/*.sh "$ROOT"/scripts/ci/*.sh "$ROOT"/scripts/infra/*.sh
 # --- Rust dependencies (cargo-deny, policy in deny.toml) ------------------------------------------
 deny() { cargo deny --locked --manifest-path "$ROOT/Cargo.toml" "$@"; }
 check "cargo deny check licenses bans sources (Rust dependencies)" deny check licenses bans sources

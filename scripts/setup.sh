@@ -174,6 +174,15 @@ setup_kafka() {
 # dependencies, pointed at those local copies by scripts/setup/patches/spin-v*-local-deps.patch
 # (build manifests only; test-only members dropped). Cold build: about 40 minutes on 2 cores.
 setup_spin() {
+  # Where Spin was installed the usual way (CI: the official release through fermyon/actions'
+  # spin/setup) and no snapshot directory exists: use that binary when it is the pinned version.
+  local preinstalled
+  if [ ! -d "$SPIN_SOURCE_DIR" ] && preinstalled="$(command -v spin)" && [ "$preinstalled" != "$TOOLS/bin/spin" ] \
+    && "$preinstalled" --version | grep -q "^spin $SPIN_VERSION "; then
+    ln -sfn "$preinstalled" "$TOOLS/bin/spin"
+    ok "$("$TOOLS/bin/spin" --version) (installed in PATH: $preinstalled)"
+    return 0
+  fi
   local patchf="$ROOT/scripts/setup/patches/spin-v$SPIN_VERSION-local-deps.patch"
   local key dir
   key="$(printf '%s %s' "$SPIN_SRC_SHA256" "$(sha256sum "$patchf" | cut -c1-64)" | sha256sum | cut -c1-12)"

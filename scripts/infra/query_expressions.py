@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 CLUSTER_ONLY = {"kube_": "kube-state-metrics", "container_": "cAdvisor (kubelet)",
-                "kubelet_": "kubelet", "nginx_ingress_": "ingress-nginx"}
+                "kubelet_": "kubelet", "traefik_": "Traefik"}
 THRESHOLD = re.compile(r"\s*(>=|<=|>|<|==|!=)\s*[0-9.]+\s*$")
 
 

@@ -3,6 +3,11 @@ variable "name" {
   type        = string
 }
 
+variable "name_suffix" {
+  description = "Suffix of the globally unique names (Key Vault, ACR, storage): 4-6 lowercase letters or digits."
+  type        = string
+}
+
 variable "location" {
   description = "Azure region with availability zones."
   type        = string
@@ -34,18 +39,8 @@ variable "node_pools" {
   }))
 }
 
-variable "api_authorized_ip_ranges" {
-  description = "CIDRs allowed to reach the API server."
-  type        = list(string)
-}
-
 variable "admin_group_object_ids" {
-  description = "Entra ID cluster admin groups."
-  type        = list(string)
-}
-
-variable "ci_ip_ranges" {
-  description = "CI egress CIDRs allowed to push to ACR."
+  description = "Entra ID cluster admin groups (required: local accounts are off)."
   type        = list(string)
 }
 
@@ -73,4 +68,9 @@ variable "alert_emails" {
 variable "github_repository" {
   description = "owner/name of the repository whose workflows deploy."
   type        = string
+}
+
+variable "log_gb_per_day" {
+  description = "Expected Log Analytics ingestion in GB/day (cost estimate and budget)."
+  type        = number
 }

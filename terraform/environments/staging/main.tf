@@ -20,6 +20,9 @@ provider "azurerm" {
       prevent_deletion_if_contains_resources = true
     }
   }
+  # Registrations are made once per subscription (environments/subscription): the CI identity
+  # has no right to register providers.
+  resource_provider_registrations = "none"
   # CI authenticates with OIDC federation; operators with az login.
   use_oidc            = true
   storage_use_azuread = true
@@ -30,17 +33,16 @@ module "platform" {
 
   environment                   = "staging"
   name                          = var.name
+  name_suffix                   = var.name_suffix
   location                      = var.location
   address_space                 = var.address_space
   kubernetes_version            = var.kubernetes_version
   aks_sku_tier                  = var.aks_sku_tier
   node_pools                    = var.node_pools
-  api_authorized_ip_ranges      = var.api_authorized_ip_ranges
   admin_group_object_ids        = var.admin_group_object_ids
-  ci_ip_ranges                  = var.ci_ip_ranges
   operator_ip_ranges            = var.operator_ip_ranges
   acr_geo_replication_locations = var.acr_geo_replication_locations
-  monthly_budget                = 400
+  log_gb_per_day                = var.log_gb_per_day
   budget_start_date             = var.budget_start_date
   alert_emails                  = var.alert_emails
   github_repository             = var.github_repository

@@ -48,3 +48,22 @@ output "application_insights_connection_string" {
   value       = module.platform.application_insights_connection_string
   sensitive   = true
 }
+
+output "ci_principal_id" {
+  description = "Object id of the CI identity (subject of k8s/cluster/ci-deployer-rbac.yaml)."
+  value       = module.platform.ci_principal_id
+}
+
+output "monthly_cost_estimate" {
+  description = "Monthly cost estimate (USD) line by line, and the budget derived from it."
+  value = {
+    lines  = module.platform.monthly_cost_estimate
+    total  = module.platform.monthly_cost_total
+    budget = module.platform.monthly_budget
+  }
+}
+
+output "runners_subnet_id" {
+  description = "Subnet of the self-hosted CI runners."
+  value       = module.platform.runners_subnet_id
+}

@@ -1,8 +1,31 @@
 # AKS: system, apps and events node pools across zones 1-3 with the cluster autoscaler; Azure CNI
 # in the VNET; OIDC issuer + workload identity; Entra ID RBAC only (no local accounts);
 # Container Insights to Log Analytics; the kubelet identity may pull from ACR.
+# Both identities are user-assigned and created first, so AcrPull and Network Contributor exist
+# before the first node starts pulling (a system-assigned identity gets them only after the
+# cluster is created).
+resource "azurerm_user_assigned_identity" "control_plane" {
+  name                = "id-${var.name}-aks"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+}
+
+resource "azurerm_user_assigned_identity" "kubelet" {
+  name                = "id-${var.name}-kubelet"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+}
+
+# AKS assigns the kubelet identity to the node pools with the control plane's identity.
+resource "azurerm_role_assignment" "kubelet_operator" {
+  scope                = azurerm_user_assigned_identity.kubelet.id
+  role_definition_name = "Managed Identity Operator"
+  principal_id         = azurerm_user_assigned_identity.control_plane.principal_id
+}
+
 resource "azurerm_kubernetes_cluster" "this" {
-  #checkov:skip=CKV_AZURE_115:A public API server restricted to api_authorized_ip_ranges lets GitHub-hosted runners deploy; set private_cluster = true with self-hosted runners in the VNET.
   #checkov:skip=CKV_AZURE_117:OS disks are ephemeral and host encryption is on; no customer-managed-key requirement for this data.
   #checkov:skip=CKV_AZURE_170:The tier is per environment: Standard (uptime SLA) in prod, Free in staging to stay within the budget.
   name                              = "aks-${var.name}"
@@ -47,7 +70,14 @@ resource "azurerm_kubernetes_cluster" "this" {
   }
 
   identity {
-    type = "SystemAssigned"
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.control_plane.id]
+  }
+
+  kubelet_identity {
+    client_id                 = azurerm_user_assigned_identity.kubelet.client_id
+    object_id                 = azurerm_user_assigned_identity.kubelet.principal_id
+    user_assigned_identity_id = azurerm_user_assigned_identity.kubelet.id
   }
 
   azure_active_directory_role_based_access_control {
@@ -65,8 +95,11 @@ resource "azurerm_kubernetes_cluster" "this" {
     dns_service_ip     = cidrhost(var.service_cidr, 10)
   }
 
-  api_server_access_profile {
-    authorized_ip_ranges = var.private_cluster ? null : var.api_authorized_ip_ranges
+  dynamic "api_server_access_profile" {
+    for_each = var.private_cluster ? [] : [1]
+    content {
+      authorized_ip_ranges = var.api_authorized_ip_ranges
+    }
   }
 
   # Manual: the three node pools below with the cluster autoscaler, not node auto-provisioning.
@@ -107,6 +140,12 @@ resource "azurerm_kubernetes_cluster" "this" {
   lifecycle {
     ignore_changes = [default_node_pool[0].node_count]
   }
+
+  depends_on = [
+    azurerm_role_assignment.kubelet_operator,
+    azurerm_role_assignment.acr_pull,
+    azurerm_role_assignment.network_contributor,
+  ]
 }
 
 # Workload pools: the Wasm services (SpinKube shim) and the event consumers, each autoscaled.
@@ -145,7 +184,7 @@ resource "azurerm_kubernetes_cluster_node_pool" "pool" {
 resource "azurerm_role_assignment" "acr_pull" {
   scope                            = var.acr_id
   role_definition_name             = "AcrPull"
-  principal_id                     = azurerm_kubernetes_cluster.this.kubelet_identity[0].object_id
+  principal_id                     = azurerm_user_assigned_identity.kubelet.principal_id
   skip_service_principal_aad_check = true
 }
 
@@ -153,5 +192,49 @@ resource "azurerm_role_assignment" "acr_pull" {
 resource "azurerm_role_assignment" "network_contributor" {
   scope                = var.vnet_id
   role_definition_name = "Network Contributor"
-  principal_id         = azurerm_kubernetes_cluster.this.identity[0].principal_id
+  principal_id         = azurerm_user_assigned_identity.control_plane.principal_id
+}
+
+# Container Insights with managed identity (msi_auth_for_monitoring_enabled) collects only what a
+# data collection rule associated with the cluster names: without one the agent sends nothing.
+resource "azurerm_monitor_data_collection_rule" "container_insights" {
+  name                = "dcr-${var.name}-ci"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+
+  destinations {
+    log_analytics {
+      name                  = "workspace"
+      workspace_resource_id = var.log_analytics_workspace_id
+    }
+  }
+
+  data_flow {
+    streams      = var.container_insights_streams
+    destinations = ["workspace"]
+  }
+
+  data_sources {
+    extension {
+      name           = "ContainerInsightsExtension"
+      extension_name = "ContainerInsights"
+      streams        = var.container_insights_streams
+      extension_json = jsonencode({
+        dataCollectionSettings = {
+          interval               = "1m"
+          namespaceFilteringMode = "Off"
+          enableContainerLogV2   = true
+        }
+      })
+    }
+  }
+}
+
+resource "azurerm_monitor_data_collection_rule_association" "container_insights" {
+  # The association name Container Insights looks for.
+  name                    = "ContainerInsightsExtension"
+  target_resource_id      = azurerm_kubernetes_cluster.this.id
+  data_collection_rule_id = azurerm_monitor_data_collection_rule.container_insights.id
+  description             = "Container Insights of aks-${var.name}."
 }

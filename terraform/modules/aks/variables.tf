@@ -28,7 +28,7 @@ variable "sku_tier" {
 variable "private_cluster" {
   description = "Private API server (reached from CI through a self-hosted runner in the VNET)."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "api_authorized_ip_ranges" {
@@ -38,9 +38,12 @@ variable "api_authorized_ip_ranges" {
 }
 
 variable "admin_group_object_ids" {
-  description = "Entra ID groups with cluster admin rights."
+  description = "Entra ID groups with cluster admin rights (local accounts are off: at least one)."
   type        = list(string)
-  default     = []
+  validation {
+    condition     = length(var.admin_group_object_ids) > 0
+    error_message = "admin_group_object_ids must name at least one Entra ID group: local accounts are disabled."
+  }
 }
 
 variable "system_vm_size" {
@@ -95,4 +98,10 @@ variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "container_insights_streams" {
+  description = "Container Insights streams the data collection rule sends to the workspace."
+  type        = list(string)
+  default     = ["Microsoft-ContainerInsights-Group-Default"]
 }

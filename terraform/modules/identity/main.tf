@@ -1,7 +1,8 @@
 # Two user-assigned identities, both federated (no secret anywhere):
 # - workload: the Dapr sidecars of the apps and KEDA read Key Vault through their Kubernetes
 #   service accounts (OIDC issuer of the cluster);
-# - ci: the GitHub Actions deployment of one environment pushes to ACR and deploys to its namespace.
+# - ci: the GitHub Actions deployment of one environment pushes to ACR and deploys to its namespace
+#   (Kubernetes RBAC: k8s/cluster/ci-deployer-rbac.yaml).
 resource "azurerm_user_assigned_identity" "workload" {
   name                = "id-${var.name}-workload"
   location            = var.location
@@ -52,9 +53,8 @@ resource "azurerm_role_assignment" "ci_cluster_user" {
   principal_id         = azurerm_user_assigned_identity.ci.principal_id
 }
 
-# Helm writes only into the platform namespace.
-resource "azurerm_role_assignment" "ci_namespace_writer" {
-  scope                = "${var.cluster_id}/namespaces/${var.namespace}"
-  role_definition_name = "Azure Kubernetes Service RBAC Writer"
-  principal_id         = azurerm_user_assigned_identity.ci.principal_id
-}
+# In the cluster, Kubernetes RBAC bindings to this identity's object id (ci_principal_id) grant
+# exactly what the chart needs: k8s/cluster/ci-deployer-rbac.yaml, applied by an operator. No Azure
+# RBAC data-plane role: the built-in "Azure Kubernetes Service RBAC Writer" covers neither the
+# custom resources (SpinApp, Dapr, KEDA) nor the cluster-scoped ClusterIssuer, and
+# "RBAC Cluster Admin" would be far more than needed.

@@ -38,12 +38,6 @@ variable "cluster_id" {
   type        = string
 }
 
-variable "namespace" {
-  description = "Namespace CI may write to."
-  type        = string
-  default     = "todo-platform"
-}
-
 variable "github_repository" {
   description = "owner/name of the GitHub repository whose workflows deploy."
   type        = string

@@ -2,7 +2,7 @@
 # Only managed identities get data-plane roles (modules/identity); secret values are set by the
 # runbook, never by Terraform, so they never reach the state file.
 resource "azurerm_key_vault" "this" {
-  name                          = "kv-${var.name}"
+  name                          = "kv-${var.name}-${var.name_suffix}"
   location                      = var.location
   resource_group_name           = var.resource_group_name
   tenant_id                     = var.tenant_id
@@ -96,29 +96,109 @@ resource "azurerm_monitor_diagnostic_setting" "vault" {
   }
 }
 
-# Secrets that expire within 30 days (Key Vault's SecretNearExpiry event lands in the audit log).
-resource "azurerm_monitor_scheduled_query_rules_alert_v2" "secret_near_expiry" {
-  name                 = "kv-${var.name}-secret-near-expiry"
-  location             = var.location
+# Secrets that expire within 30 days. Key Vault publishes SecretNearExpiry as an Event Grid event
+# (it is not an audit-log operation): a system topic on the vault, a subscription for that event
+# type delivering to a storage queue (the record of which secret, read by the rotation runbook),
+# and a metric alert on the topic's matched events that notifies the action group.
+resource "azurerm_eventgrid_system_topic" "vault" {
+  name                = "evgt-kv-${var.name}"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  source_resource_id  = azurerm_key_vault.this.id
+  topic_type          = "Microsoft.KeyVault.vaults"
+  tags                = var.tags
+
+  identity {
+    type = "SystemAssigned"
+  }
+}
+
+resource "azurerm_storage_account" "events" {
+  #checkov:skip=CKV_AZURE_43:The name is computed (stev + name stem without dashes + name_suffix): lowercase letters and digits, at most 24 characters by the variables' validation.
+  #checkov:skip=CKV_AZURE_33:No queue service logging: the queue holds only event notifications (secret names, no values).
+  #checkov:skip=CKV_AZURE_206:The queue is a notification record; losing it with a zone outage loses nothing (the alert already fired).
+  #checkov:skip=CKV2_AZURE_1:No customer-managed key requirement for event notifications.
+  #checkov:skip=CKV2_AZURE_33:Event Grid delivers as a trusted Azure service (bypass); nothing else needs a network path.
+  #checkov:skip=CKV2_AZURE_38:Blob soft delete does not apply: the account holds one queue, no blobs.
+  #checkov:skip=CKV2_AZURE_41:Shared keys are disabled, so no SAS can be signed.
+  name                            = "stev${replace(var.name, "-", "")}${var.name_suffix}"
+  location                        = var.location
+  resource_group_name             = var.resource_group_name
+  account_tier                    = "Standard"
+  account_replication_type        = "ZRS"
+  min_tls_version                 = "TLS1_2"
+  shared_access_key_enabled       = false
+  allow_nested_items_to_be_public = false
+  public_network_access_enabled   = false
+  local_user_enabled              = false
+  default_to_oauth_authentication = true
+  tags                            = var.tags
+
+  network_rules {
+    default_action = "Deny"
+    bypass         = ["AzureServices"]
+  }
+
+  sas_policy {
+    expiration_period = "01.00:00:00"
+  }
+}
+
+resource "azurerm_storage_queue" "secret_near_expiry" {
+  name               = "secret-near-expiry"
+  storage_account_id = azurerm_storage_account.events.id
+}
+
+resource "azurerm_role_assignment" "topic_queue_sender" {
+  scope                = azurerm_storage_account.events.id
+  role_definition_name = "Storage Queue Data Message Sender"
+  principal_id         = azurerm_eventgrid_system_topic.vault.identity[0].principal_id
+}
+
+resource "azurerm_eventgrid_system_topic_event_subscription" "secret_near_expiry" {
+  name                 = "secret-near-expiry"
+  system_topic         = azurerm_eventgrid_system_topic.vault.name
   resource_group_name  = var.resource_group_name
-  scopes               = [var.log_analytics_workspace_id]
-  severity             = 2
-  evaluation_frequency = "P1D"
-  window_duration      = "P1D"
-  description          = "A Key Vault secret expires within 30 days: rotate it (docs/deploy-aks.md#secret-rotation)."
-  tags                 = var.tags
+  included_event_types = ["Microsoft.KeyVault.SecretNearExpiry"]
+
+  delivery_identity {
+    type = "SystemAssigned"
+  }
+
+  storage_queue_endpoint {
+    storage_account_id = azurerm_storage_account.events.id
+    queue_name         = azurerm_storage_queue.secret_near_expiry.name
+  }
+
+  depends_on = [azurerm_role_assignment.topic_queue_sender]
+}
+
+resource "azurerm_monitor_metric_alert" "secret_near_expiry" {
+  name                = "kv-${var.name}-secret-near-expiry"
+  resource_group_name = var.resource_group_name
+  scopes              = [azurerm_eventgrid_system_topic.vault.id]
+  severity            = 2
+  frequency           = "PT5M"
+  window_size         = "PT5M"
+  auto_mitigate       = false
+  description         = "A Key Vault secret expires within 30 days: rotate it (docs/deploy-aks.md#secret-rotation); the queue secret-near-expiry names it."
+  tags                = var.tags
 
   criteria {
-    query                   = <<-KQL
-      AzureDiagnostics
-      | where ResourceProvider == "MICROSOFT.KEYVAULT" and OperationName == "SecretNearExpiry"
-    KQL
-    time_aggregation_method = "Count"
-    operator                = "GreaterThan"
-    threshold               = 0
+    metric_namespace = "Microsoft.EventGrid/systemTopics"
+    metric_name      = "MatchedEventCount"
+    aggregation      = "Total"
+    operator         = "GreaterThan"
+    threshold        = 0
+
+    dimension {
+      name     = "EventSubscriptionName"
+      operator = "Include"
+      values   = [upper(azurerm_eventgrid_system_topic_event_subscription.secret_near_expiry.name)]
+    }
   }
 
   action {
-    action_groups = [var.action_group_id]
+    action_group_id = var.action_group_id
   }
 }

@@ -3,6 +3,11 @@ variable "name" {
   type        = string
 }
 
+variable "name_suffix" {
+  description = "Suffix that makes the globally unique name unique (lowercase letters and digits)."
+  type        = string
+}
+
 variable "location" {
   description = "Azure region."
   type        = string

@@ -24,3 +24,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "ingress_ports" {
+  description = "Ports of the ingress gateway open to the Internet (HTTP for ACME and redirects, HTTPS)."
+  type        = list(string)
+  default     = ["80", "443"]
+}

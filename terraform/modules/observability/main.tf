@@ -1,5 +1,5 @@
 # Log Analytics (30-day retention) for Container Insights, Application Insights on the same
-# workspace, an action group for alerts and the $400 monthly budget.
+# workspace, an action group for alerts and the monthly budget (sized in modules/platform/costs.tf).
 resource "azurerm_log_analytics_workspace" "this" {
   name                = "log-${var.name}"
   location            = var.location

@@ -13,3 +13,8 @@ output "action_group_id" {
   description = "Action group of platform alerts."
   value       = azurerm_monitor_action_group.platform.id
 }
+
+output "budget_amount" {
+  description = "Monthly budget (USD) of the resource group."
+  value       = azurerm_consumption_budget_resource_group.monthly.amount
+}

@@ -19,9 +19,8 @@ variable "resource_group_id" {
 }
 
 variable "monthly_budget" {
-  description = "Monthly cost budget in USD."
+  description = "Monthly cost budget in USD (modules/platform/costs.tf sizes it from the resources)."
   type        = number
-  default     = 400
 }
 
 variable "budget_start_date" {

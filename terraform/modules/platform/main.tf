@@ -30,7 +30,7 @@ module "observability" {
   location            = var.location
   resource_group_name = azurerm_resource_group.this.name
   resource_group_id   = azurerm_resource_group.this.id
-  monthly_budget      = var.monthly_budget
+  monthly_budget      = local.monthly_budget
   budget_start_date   = var.budget_start_date
   alert_emails        = var.alert_emails
   tags                = local.tags
@@ -39,9 +39,11 @@ module "observability" {
 module "registry" {
   source                    = "../registry"
   name                      = var.name
+  name_suffix               = var.name_suffix
   location                  = var.location
   resource_group_name       = azurerm_resource_group.this.name
-  allowed_ip_ranges         = var.ci_ip_ranges
+  vnet_id                   = module.network.vnet_id
+  endpoints_subnet_id       = module.network.endpoints_subnet_id
   geo_replication_locations = var.acr_geo_replication_locations
   tags                      = local.tags
 }
@@ -53,7 +55,7 @@ module "aks" {
   resource_group_name        = azurerm_resource_group.this.name
   kubernetes_version         = var.kubernetes_version
   sku_tier                   = var.aks_sku_tier
-  api_authorized_ip_ranges   = var.api_authorized_ip_ranges
+  private_cluster            = true
   admin_group_object_ids     = var.admin_group_object_ids
   node_pools                 = var.node_pools
   nodes_subnet_id            = module.network.nodes_subnet_id
@@ -67,6 +69,7 @@ module "aks" {
 module "keyvault" {
   source                     = "../keyvault"
   name                       = var.name
+  name_suffix                = var.name_suffix
   location                   = var.location
   resource_group_name        = azurerm_resource_group.this.name
   tenant_id                  = data.azurerm_client_config.current.tenant_id
@@ -85,20 +88,11 @@ module "identity" {
   location            = var.location
   resource_group_name = azurerm_resource_group.this.name
   oidc_issuer_url     = module.aks.oidc_issuer_url
-  service_accounts = [
-    "todo-platform:task-api",
-    "todo-platform:recurrence-engine",
-    "todo-platform:notification",
-    "todo-platform:chat",
-    "todo-platform:dashboard",
-    # The push broker's provisioning reads its account secrets (Secrets Store CSI).
-    "todo-platform:push-broker",
-    "keda:keda-operator",
-  ]
-  key_vault_id       = module.keyvault.id
-  acr_id             = module.registry.id
-  cluster_id         = module.aks.cluster_id
-  github_repository  = var.github_repository
-  github_environment = var.environment
-  tags               = local.tags
+  service_accounts    = var.workload_service_accounts
+  key_vault_id        = module.keyvault.id
+  acr_id              = module.registry.id
+  cluster_id          = module.aks.cluster_id
+  github_repository   = var.github_repository
+  github_environment  = var.environment
+  tags                = local.tags
 }

@@ -12,6 +12,15 @@ variable "name" {
   type        = string
 }
 
+variable "name_suffix" {
+  description = "Suffix of the globally unique names (Key Vault, ACR, storage): 4-6 lowercase letters or digits, e.g. `openssl rand -hex 2`."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9]{4,6}$", var.name_suffix))
+    error_message = "name_suffix must be 4 to 6 lowercase letters or digits."
+  }
+}
+
 variable "location" {
   description = "Azure region with availability zones."
   type        = string
@@ -43,19 +52,13 @@ variable "node_pools" {
   }))
 }
 
-variable "api_authorized_ip_ranges" {
-  description = "CIDRs allowed to reach the API server."
-  type        = list(string)
-}
-
 variable "admin_group_object_ids" {
-  description = "Entra ID cluster admin groups."
+  description = "Entra ID cluster admin groups (local accounts are off: without one nobody can deploy)."
   type        = list(string)
-}
-
-variable "ci_ip_ranges" {
-  description = "CI egress CIDRs allowed to push to ACR."
-  type        = list(string)
+  validation {
+    condition     = length(var.admin_group_object_ids) > 0 && alltrue([for id in var.admin_group_object_ids : can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", id))])
+    error_message = "admin_group_object_ids must hold at least one Entra ID group object id (a GUID)."
+  }
 }
 
 variable "operator_ip_ranges" {
@@ -67,12 +70,6 @@ variable "acr_geo_replication_locations" {
   description = "Extra ACR regions."
   type        = list(string)
   default     = []
-}
-
-variable "monthly_budget" {
-  description = "Monthly budget in USD."
-  type        = number
-  default     = 400
 }
 
 variable "budget_start_date" {
@@ -94,4 +91,30 @@ variable "tags" {
   description = "Extra tags."
   type        = map(string)
   default     = {}
+}
+
+variable "workload_service_accounts" {
+  description = "namespace:name of every service account federated with the workload identity: each one the chart renders, and KEDA's operator. scripts/check-infra.sh compares it with the rendered chart."
+  type        = list(string)
+  default = [
+    "todo-platform:task-api",
+    "todo-platform:recurrence-engine",
+    "todo-platform:notification",
+    "todo-platform:chat",
+    "todo-platform:dashboard",
+    # The push broker's provisioning reads its account secrets (Secrets Store CSI).
+    "todo-platform:push-broker",
+    "keda:keda-operator",
+  ]
+}
+
+variable "log_gb_per_day" {
+  description = "Expected Log Analytics ingestion (GB/day) for the cost estimate; the workspace caps it at 5."
+  type        = number
+}
+
+variable "ci_runner_vm_size" {
+  description = "VM size of the environment's self-hosted CI runner in snet-ci-runners (cost estimate; the runbook creates the VM)."
+  type        = string
+  default     = "Standard_D2ds_v5"
 }

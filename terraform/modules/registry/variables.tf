@@ -3,6 +3,11 @@ variable "name" {
   type        = string
 }
 
+variable "name_suffix" {
+  description = "Suffix that makes the globally unique name unique (lowercase letters and digits)."
+  type        = string
+}
+
 variable "location" {
   description = "Azure region."
   type        = string
@@ -13,16 +18,14 @@ variable "resource_group_name" {
   type        = string
 }
 
-variable "public_network_access_enabled" {
-  description = "Whether CI runners outside the VNET may push (restricted to allowed_ip_ranges)."
-  type        = bool
-  default     = true
+variable "vnet_id" {
+  description = "Virtual network linked to the registry's private DNS zone (cluster and runners)."
+  type        = string
 }
 
-variable "allowed_ip_ranges" {
-  description = "CIDRs allowed through the registry firewall (CI egress)."
-  type        = list(string)
-  default     = []
+variable "endpoints_subnet_id" {
+  description = "Subnet of the registry's private endpoint."
+  type        = string
 }
 
 variable "geo_replication_locations" {
