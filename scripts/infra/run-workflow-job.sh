@@ -26,6 +26,13 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$ROOTFS"
 tar -C "$ROOTFS" --numeric-owner -xzpf "$tarball"
+# The apt sources of the debian:bookworm image (the release, its updates and the security archive;
+# rustc-web and lld-* come from the latter two), on the mirrors the image uses unless
+# WORKFLOW_JOB_MIRROR / WORKFLOW_JOB_SECURITY_MIRROR name others.
+rm -f "$ROOTFS/etc/apt/sources.list"
+printf 'Types: deb\nURIs: %s\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb\nURIs: %s\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+  "${WORKFLOW_JOB_MIRROR:-http://deb.debian.org/debian}" "${WORKFLOW_JOB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}" \
+  >"$ROOTFS/etc/apt/sources.list.d/debian.sources"
 # The machine's network settings only, as scripts/fresh-check.sh lends them.
 cp -L /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
 apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy) ' >"$ROOTFS/etc/apt/apt.conf.d/90host-network" || true
