@@ -81,6 +81,15 @@ if not any(host in (f"{(r.get('values') or {}).get('fullnameOverride', r['name']
                     f"{(r.get('values') or {}).get('fullnameOverride', r['name'])}.{r['namespace']}") for r in collectors):
     errors.append(f"no OpenTelemetry collector release serves the sidecars' trace endpoint {endpoint}")
 
+# The kafka_exporter ServiceMonitor selects what the upstream chart's Service carries.
+exporter = next((r for r in spec["releases"] if r["chart"].endswith("prometheus-kafka-exporter")), None)
+monitors = {d["metadata"]["name"]: d for d in yaml.safe_load_all((ROOT / "k8s/observability/monitors.yaml").read_text()) if d}
+if exporter:
+    sm = monitors.get("kafka-exporter", {}).get("spec", {})
+    want = {"app": "prometheus-kafka-exporter", "release": exporter["name"]}
+    if sm.get("selector", {}).get("matchLabels") != want or [e.get("port") for e in sm.get("endpoints", [])] != ["exporter-port"]:
+        errors.append(f"ServiceMonitor kafka-exporter must select {want} and port exporter-port (the chart's Service)")
+
 # Pod Security of the add-ons' namespaces: node-exporter (kube-prometheus-stack's default) runs
 # with hostNetwork/hostPID/hostPath, which `baseline` and `restricted` reject.
 namespaces = {d["metadata"]["name"]: d["metadata"].get("labels", {}) for d in yaml.safe_load_all((ROOT / "k8s/cluster/namespaces.yaml").read_text()) if d}
