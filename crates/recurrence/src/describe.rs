@@ -76,6 +76,11 @@ fn join(items: &[String]) -> String {
     }
 }
 
+/// The unit of a frequency in English (`week` for WEEKLY).
+pub(crate) fn unit_name(freq: Frequency) -> &'static str {
+    unit(freq)
+}
+
 fn unit(freq: Frequency) -> &'static str {
     match freq {
         Frequency::Yearly => "year",
