@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
 
-use crate::rule::{ByDay, Frequency, Rule, Until};
+use crate::rule::{ByDay, Frequency, Rule, RuleParts, Until};
 
 /// English name of a weekday.
 pub fn weekday_name(day: Weekday) -> &'static str {
@@ -130,95 +130,22 @@ pub fn format_date(d: NaiveDate) -> String {
 }
 
 /// Concise English for a rule, e.g. `every 2 weeks on Monday and Wednesday`,
-/// `monthly on the last Friday`, `yearly on March 3`, `every weekday`.
+/// `monthly on the last Friday`, `yearly on March 3`, `every weekday`, `monthly on the last
+/// weekday`, `yearly in March and September on the 10th`.
 ///
-/// Rules that have no short English form (BYSETPOS, BYWEEKNO, BYYEARDAY, time parts …) are
-/// described by frequency followed by the canonical RRULE in parentheses.
-#[allow(
-    clippy::too_many_lines,
-    reason = "one branch per frequency, each with its English form"
-)]
+/// Rules that have no short English form (BYWEEKNO, BYYEARDAY, time parts, other BYSETPOS …)
+/// are described by frequency followed by the canonical RRULE in parentheses.
 pub fn describe(rule: &Rule) -> String {
     let p = rule.parts();
-    let simple_time = p.by_hour.is_empty() && p.by_minute.is_empty() && p.by_second.is_empty();
-    let exotic = !p.by_set_pos.is_empty()
-        || !p.by_week_no.is_empty()
-        || !p.by_year_day.is_empty()
-        || !simple_time
-        || p.wkst != Weekday::Mon;
     let n = p.interval;
     let head = if n == 1 {
         adverb(p.freq).to_string()
     } else {
         format!("every {n} {}s", unit(p.freq))
     };
-    let plain_days: Option<Vec<Weekday>> = p
-        .by_day
-        .iter()
-        .map(|d| d.ordinal.is_none().then_some(d.weekday))
-        .collect();
-    let mut text = match (p.freq, exotic) {
-        (_, true) => None,
-        (Frequency::Weekly, false) if p.by_month.is_empty() && p.by_month_day.is_empty() => {
-            match plain_days.as_deref() {
-                Some([]) => Some(head.clone()),
-                Some(days) if days == WEEKDAYS && n == 1 => Some("every weekday".to_string()),
-                Some(days) if n == 1 => Some(format!(
-                    "every {}",
-                    join(
-                        &days
-                            .iter()
-                            .map(|d| weekday_name(*d).to_string())
-                            .collect::<Vec<_>>()
-                    )
-                )),
-                Some(days) => Some(format!(
-                    "{head} on {}",
-                    join(
-                        &days
-                            .iter()
-                            .map(|d| weekday_name(*d).to_string())
-                            .collect::<Vec<_>>()
-                    )
-                )),
-                None => None,
-            }
-        }
-        (Frequency::Monthly, false) if p.by_month.is_empty() => {
-            match (p.by_month_day.is_empty(), p.by_day.as_slice()) {
-                (true, []) => Some(head.clone()),
-                (false, []) => Some(format!("{head} on the {}", month_days(&p.by_month_day))),
-                (true, days) if days.iter().all(|d| d.ordinal.is_some()) => {
-                    Some(format!("{head} on the {}", nth_days(days)))
-                }
-                _ => None,
-            }
-        }
-        (Frequency::Yearly, false) => match (
-            p.by_month.as_slice(),
-            p.by_month_day.as_slice(),
-            p.by_day.as_slice(),
-        ) {
-            ([], [], []) => Some(head.clone()),
-            ([m], [d], []) if *d > 0 => {
-                Some(format!("{head} on {} {d}", month_name(u32::from(*m))))
-            }
-            ([m], [], days) if days.iter().all(|d| d.ordinal.is_some()) => Some(format!(
-                "{head} on the {} of {}",
-                nth_days(days),
-                month_name(u32::from(*m))
-            )),
-            _ => None,
-        },
-        (
-            Frequency::Daily | Frequency::Hourly | Frequency::Minutely | Frequency::Secondly,
-            false,
-        ) if p.by_day.is_empty() && p.by_month.is_empty() && p.by_month_day.is_empty() => {
-            Some(head.clone())
-        }
-        _ => None,
-    }
-    .unwrap_or_else(|| format!("{head} ({})", rule.to_canonical_string()));
+    let mut text = short_form(p, &head)
+        .or_else(|| general_form(p, &head))
+        .unwrap_or_else(|| format!("{head} ({})", rule.to_canonical_string()));
     if let Some(count) = p.count {
         if count == 1 {
             text.push_str(", once");
@@ -234,6 +161,102 @@ pub fn describe(rule: &Rule) -> String {
         text.push_str(&format!(" until {}", format_date(date)));
     }
     text
+}
+
+fn weekday_list(days: &[Weekday]) -> String {
+    join(
+        &days
+            .iter()
+            .map(|d| weekday_name(*d).to_string())
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn month_list(months: &[u8]) -> String {
+    join(
+        &months
+            .iter()
+            .map(|m| month_name(u32::from(*m)).to_string())
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The forms people say: weekly day lists, `every weekday`, `yearly on March 3`, `yearly on the
+/// fourth Thursday of November`.
+fn short_form(p: &RuleParts, head: &str) -> Option<String> {
+    if exotic(p) || !p.by_set_pos.is_empty() {
+        return None;
+    }
+    let n = p.interval;
+    let plain: Option<Vec<Weekday>> = p
+        .by_day
+        .iter()
+        .map(|d| d.ordinal.is_none().then_some(d.weekday))
+        .collect();
+    let nth = !p.by_day.is_empty() && p.by_day.iter().all(|d| d.ordinal.is_some());
+    match (p.freq, p.by_month.as_slice(), p.by_month_day.as_slice()) {
+        (Frequency::Weekly, [], []) => match plain.as_deref()? {
+            [] => Some(head.to_string()),
+            days if days == WEEKDAYS && n == 1 => Some("every weekday".to_string()),
+            days if n == 1 => Some(format!("every {}", weekday_list(days))),
+            days => Some(format!("{head} on {}", weekday_list(days))),
+        },
+        (Frequency::Yearly, [m], [d]) if *d > 0 && p.by_day.is_empty() => {
+            Some(format!("{head} on {} {d}", month_name(u32::from(*m))))
+        }
+        (Frequency::Yearly, months, []) if nth && !months.is_empty() => Some(format!(
+            "{head} on the {} of {}",
+            nth_days(&p.by_day),
+            month_list(months)
+        )),
+        _ => None,
+    }
+}
+
+/// Parts the English forms do not cover.
+fn exotic(p: &RuleParts) -> bool {
+    !p.by_week_no.is_empty()
+        || !p.by_year_day.is_empty()
+        || !p.by_hour.is_empty()
+        || !p.by_minute.is_empty()
+        || !p.by_second.is_empty()
+        || p.wkst != Weekday::Mon
+}
+
+/// `{head} [in <months>] [on <days>]` for everything else with an English form.
+fn general_form(p: &RuleParts, head: &str) -> Option<String> {
+    if exotic(p) {
+        return None;
+    }
+    let mut text = head.to_string();
+    if !p.by_month.is_empty() {
+        text.push_str(&format!(" in {}", month_list(&p.by_month)));
+    }
+    let plain: Option<Vec<Weekday>> = p
+        .by_day
+        .iter()
+        .map(|d| d.ordinal.is_none().then_some(d.weekday))
+        .collect();
+    let nth = !p.by_day.is_empty() && p.by_day.iter().all(|d| d.ordinal.is_some());
+    let days = match (p.by_day.as_slice(), p.by_month_day.as_slice(), p.by_set_pos.as_slice()) {
+        ([], [], []) => None,
+        (_, [], [pos]) if plain.as_deref() == Some(WEEKDAYS.as_slice()) => {
+            let pos = i8::try_from(*pos).ok().filter(|x| (-5..=5).contains(x))?;
+            Some(format!("the {} weekday", ordinal_word(pos)))
+        }
+        (_, _, [_, ..]) => return None,
+        ([], mdays, []) => Some(format!("the {}", month_days(mdays))),
+        (days, [], []) if nth && p.freq != Frequency::Weekly => {
+            Some(format!("the {}", nth_days(days)))
+        }
+        (_, [], []) if p.freq != Frequency::Daily => plain.as_deref().map(weekday_list),
+        _ => return None,
+    };
+    if let Some(days) = days {
+        text.push_str(" on ");
+        text.push_str(&days);
+    }
+    Some(text)
 }
 
 fn month_days(days: &[i8]) -> String {

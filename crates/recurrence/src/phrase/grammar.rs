@@ -187,6 +187,11 @@ fn count_or_rate(c: &mut Cursor, d: &mut Draft) -> Result<(), PhraseError> {
     let save = c.pos;
     if c.eat(&["a", "an", "per", "each", "every"]) {
         if let Some((freq, k)) = c.word().and_then(words::unit) {
+            if n == 1 {
+                // once a week, once a quarter
+                c.pos += 1;
+                return d.set_freq(freq, k, "once a");
+            }
             if k == 1 {
                 c.pos += 1;
                 if d.per_period.is_some() {
@@ -208,15 +213,19 @@ fn count_or_rate(c: &mut Cursor, d: &mut Draft) -> Result<(), PhraseError> {
 /// After `every`/`each`: `other week`, `3 days`, `weekday`, `mon, wed & fri`, `first Monday of
 /// the month`, `15th`, `last day of the month`, `March and September`, `March 10`.
 fn every(c: &mut Cursor, d: &mut Draft) -> Result<(), PhraseError> {
+    c.eat_seps();
     let mut n = 1;
     let mut n_word = None;
     if c.eat(&["other", "alternate"]) {
         n = 2;
         n_word = Some("other".to_string());
     } else if let Some(Tok::Num(k)) = c.peek() {
-        n = *k;
-        n_word = Some(k.to_string());
-        c.pos += 1;
+        // "every 25 December" is a date, not an interval.
+        if c.word_at(1).and_then(words::month).is_none() {
+            n = *k;
+            n_word = Some(k.to_string());
+            c.pos += 1;
+        }
     }
     if let Some(w) = c.word().map(str::to_string) {
         if let Some((freq, k)) = words::unit(&w) {
@@ -230,8 +239,10 @@ fn every(c: &mut Cursor, d: &mut Draft) -> Result<(), PhraseError> {
     }
     if n_word.is_some() {
         // every other Tuesday, every 2 weekdays (refused), every 3 Mondays (refused)
+        let at = c.pos;
         let days = c.weekdays();
         if days.is_empty() || n_word.as_deref() != Some("other") {
+            c.pos = at;
             return Err(c.unexpected_after(n_word.as_deref().unwrap_or("")));
         }
         d.set_freq(Frequency::Weekly, n, "every")?;
