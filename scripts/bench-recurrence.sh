@@ -3,10 +3,11 @@
 #   (a) next occurrence of FREQ=DAILY (America/New_York) whose DTSTART is three years ago;
 #   (b) the next 1000 occurrences of FREQ=WEEKLY;BYDAY=MO,WE,FR (as written: floating times;
 #       the America/New_York variant is reported too);
-#   (c) (a) inside a Wasm module (wasm32-wasip2 command) under wasmtime.
+#   (c) (a) inside a Wasm module (wasm32-wasip2 command) under wasmtime;
+#   (d) parsing the grammar's example phrases (recurrence::phrase::EXAMPLES), native and in Wasm.
 # Rust timings: best of 5 runs of N iterations with std::time::Instant (criterion-free; the
 # criterion benches are `cargo bench -p recurrence`). dateutil: timeit, best of 5.
-# Last line: speedup_next_daily=<x> speedup_list_weekly=<y> speedup_wasm=<z>
+# Last line: speedup_next_daily=<x> speedup_list_weekly=<y> speedup_wasm=<z> phrases_per_s=<n> phrases_per_s_wasm=<m>
 source "$(dirname "$0")/lib/common.sh"
 
 NOW="${BENCH_NOW:-2026-11-26T12:00:00+00:00}"
@@ -41,7 +42,8 @@ py_a=$(ns "$tmp/py" next_daily);  rs_a=$(ns "$tmp/rs" next_daily)
 py_b=$(ns "$tmp/py" list_weekly); rs_b=$(ns "$tmp/rs" list_weekly)
 py_bz=$(ns "$tmp/py" list_weekly_zoned); rs_bz=$(ns "$tmp/rs" list_weekly_zoned)
 wasm_a=$(ns "$tmp/wasm" next_daily_wasm)
-for v in py_a rs_a py_b rs_b py_bz rs_bz wasm_a; do [ -n "${!v}" ] || die "missing measurement $v"; done
+rs_p=$(ns "$tmp/rs" phrases); wasm_p=$(ns "$tmp/wasm" phrases_wasm)
+for v in py_a rs_a py_b rs_b py_bz rs_bz wasm_a rs_p wasm_p; do [ -n "${!v}" ] || die "missing measurement $v"; done
 
 echo "python: $(tail -n 1 "$tmp/py")  rustc: $(rustc --version)  wasmtime: $("$WASMTIME" --version)"
 printf '%-44s %16s %14s %10s\n' "case" "dateutil µs/op" "ours µs/op" "speedup"
@@ -50,5 +52,6 @@ row "(a) next FREQ=DAILY, DTSTART 3y ago (native)" "$py_a" "$rs_a"
 row "(b) next 1000 WEEKLY MO,WE,FR (native)" "$py_b" "$rs_b"
 row "    same, America/New_York instants" "$py_bz" "$rs_bz"
 row "(c) (a) inside Wasm (wasmtime)" "$py_a" "$wasm_a"
-awk -v a="$py_a" -v ra="$rs_a" -v b="$py_b" -v rb="$rs_b" -v w="$wasm_a" \
-  'BEGIN { printf "speedup_next_daily=%.1f speedup_list_weekly=%.1f speedup_wasm=%.1f\n", a/ra, b/rb, a/w }'
+awk -v r="$rs_p" -v w="$wasm_p" 'BEGIN { printf "(d) phrase parsing, µs/phrase: native %.2f, Wasm %.2f\n", r/1000, w/1000 }'
+awk -v a="$py_a" -v ra="$rs_a" -v b="$py_b" -v rb="$rs_b" -v w="$wasm_a" -v rp="$rs_p" -v wp="$wasm_p" \
+  'BEGIN { printf "speedup_next_daily=%.1f speedup_list_weekly=%.1f speedup_wasm=%.1f phrases_per_s=%.0f phrases_per_s_wasm=%.0f\n", a/ra, b/rb, a/w, 1e9/rp, 1e9/wp }'

@@ -76,6 +76,8 @@ if $with_stack; then
       # Every query's rows decode into the row type its builder names, on the stack's PostgreSQL.
       suite cargo-row-shapes bash "$ROOT/scripts/row-shapes.sh" test
       suite platform "$TOOLS/venv/bin/python" -m pytest -p no:cacheprovider -q -rfE "$ROOT/tests/platform"
+      # Every phrase of the table through the Task API, occurrence by occurrence against dateutil.
+      suite phrases bash "$ROOT/scripts/phrases.sh" "$ROOT/tests/phrases/phrases.json"
       # Local Prometheus on the same stack: every alert/dashboard expression with local metrics returns data.
       suite observe bash "$ROOT/scripts/observe-local.sh" test 30
       # Every benchmark at small sizes on the same stack: passes when each bench ran and printed

@@ -3,7 +3,8 @@
 //!
 //! Usage (after `scripts/build-wasm.sh recurrence-bench-wasm`):
 //! `wasmtime run recurrence_bench_wasm.wasm [iterations] [now-as-RFC3339]`.
-//! Prints `next_daily_wasm ns_per_op=<x> result=<instant>`.
+//! Prints `next_daily_wasm ns_per_op=<x> result=<instant>`, then the phrase parser's figure:
+//! `phrases_wasm ns_per_op=<x per phrase> phrases_per_s=<y>`.
 #![forbid(unsafe_code)]
 
 use std::hint::black_box;
@@ -11,7 +12,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use recurrence::{Rule, Series, Zone};
+use recurrence::phrase::EXAMPLES;
+use recurrence::{parse_phrase, Rule, Series, Zone};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -55,5 +57,31 @@ fn main() -> ExitCode {
         ),
         None => println!("next_daily_wasm ns_per_op={best:.1} result=none"),
     }
+    let per_phrase = best_ns(iters / 10, || {
+        for p in EXAMPLES {
+            black_box(parse_phrase(black_box(p), tz).ok());
+        }
+    }) / EXAMPLES.len() as f64;
+    println!(
+        "phrases_wasm ns_per_op={per_phrase:.1} phrases_per_s={:.0}",
+        1e9 / per_phrase
+    );
     ExitCode::SUCCESS
+}
+
+/// Best of five runs of `iters` calls (after a warm-up), in ns per call.
+fn best_ns(iters: u32, mut f: impl FnMut()) -> f64 {
+    let iters = iters.max(10);
+    for _ in 0..(iters / 10).max(1) {
+        f();
+    }
+    (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..iters {
+                f();
+            }
+            t.elapsed().as_nanos() as f64 / f64::from(iters)
+        })
+        .fold(f64::INFINITY, f64::min)
 }

@@ -238,7 +238,11 @@ fn general_form(p: &RuleParts, head: &str) -> Option<String> {
         .map(|d| d.ordinal.is_none().then_some(d.weekday))
         .collect();
     let nth = !p.by_day.is_empty() && p.by_day.iter().all(|d| d.ordinal.is_some());
-    let days = match (p.by_day.as_slice(), p.by_month_day.as_slice(), p.by_set_pos.as_slice()) {
+    let days = match (
+        p.by_day.as_slice(),
+        p.by_month_day.as_slice(),
+        p.by_set_pos.as_slice(),
+    ) {
         ([], [], []) => None,
         (_, [], [pos]) if plain.as_deref() == Some(WEEKDAYS.as_slice()) => {
             let pos = i8::try_from(*pos).ok().filter(|x| (-5..=5).contains(x))?;

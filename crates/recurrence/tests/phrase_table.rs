@@ -12,9 +12,11 @@ use recurrence::{describe, parse_phrase, Zone};
 use serde_json::Value;
 
 fn table() -> Vec<Value> {
-    let path = std::env::var("PHRASES").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/phrases/phrases.json")
-    });
+    let path = std::env::var("PHRASES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/phrases/phrases.json")
+        });
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     let doc: Value = serde_json::from_str(&text).unwrap();
     doc["cases"].as_array().unwrap().clone()
@@ -43,9 +45,8 @@ fn check(case: &Value) -> Result<(), String> {
         };
     }
     let p = parsed.map_err(|e| format!("refused: {e}"))?;
-    let date = |name: &str| {
-        field(case, name).map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())
-    };
+    let date =
+        |name: &str| field(case, name).map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
     let time = field(case, "time").map(|s| NaiveTime::parse_from_str(s, "%H:%M").unwrap());
     let got = (
         p.rule.to_canonical_string(),

@@ -6,7 +6,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use recurrence::{Rule, Series, Zone};
+use recurrence::phrase::EXAMPLES;
+use recurrence::{parse_phrase, Rule, Series, Zone};
 
 fn best_ns_per_op(iters: u32, mut f: impl FnMut()) -> f64 {
     // Warm-up.
@@ -74,4 +75,17 @@ fn main() {
             list.last()
         );
     }
+
+    // (d) phrase parsing: every example phrase of the grammar per operation.
+    let d = best_ns_per_op((iters / 10).max(10), || {
+        for p in EXAMPLES {
+            black_box(parse_phrase(black_box(p), tz).ok());
+        }
+    });
+    let per_phrase = d / EXAMPLES.len() as f64;
+    println!(
+        "phrases ns_per_op={per_phrase:.1} phrases_per_s={:.0} count={}",
+        1e9 / per_phrase,
+        EXAMPLES.len()
+    );
 }

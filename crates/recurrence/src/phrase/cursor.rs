@@ -111,7 +111,9 @@ impl Cursor {
         let first = words::weekday(w)?;
         self.pos += 1;
         let range = matches!(self.peek(), Some(Tok::Dash))
-            || self.word().is_some_and(|w| matches!(w, "to" | "through" | "thru"));
+            || self
+                .word()
+                .is_some_and(|w| matches!(w, "to" | "through" | "thru"));
         if range {
             if let Some(last) = self.word_at(1).and_then(words::weekday) {
                 self.pos += 2;
@@ -205,7 +207,9 @@ impl Cursor {
         self.list(|c| {
             c.eat(&["the"]);
             let n = match c.peek().cloned()? {
-                Tok::Num(n) if (1..=31).contains(&n) && !c.word_at(1).is_some_and(is_count_unit) => {
+                Tok::Num(n)
+                    if (1..=31).contains(&n) && !c.word_at(1).is_some_and(is_count_unit) =>
+                {
                     c.pos += 1;
                     i8::try_from(n).ok()?
                 }
@@ -280,15 +284,21 @@ impl Cursor {
                 Some(y) => NaiveDate::from_ymd_opt(y, month.into(), day.into())
                     .map(PhraseDate::Date)
                     .ok_or_else(|| PhraseError::InvalidDate(format!("{y}-{month}-{day}"))),
-                None if NaiveDate::from_ymd_opt(2000, month.into(), day.into()).is_none() => Err(
-                    PhraseError::InvalidDate(format!("{} {day}", crate::describe::month_name(month.into()))),
-                ),
+                None if NaiveDate::from_ymd_opt(2000, month.into(), day.into()).is_none() => {
+                    Err(PhraseError::InvalidDate(format!(
+                        "{} {day}",
+                        crate::describe::month_name(month.into())
+                    )))
+                }
                 None => Ok(PhraseDate::MonthDay { month, day }),
             };
         }
         if let Some(month) = self.word().and_then(words::month) {
             self.pos += 1;
-            return Ok(PhraseDate::Month { month, year: self.year() });
+            return Ok(PhraseDate::Month {
+                month,
+                year: self.year(),
+            });
         }
         Err(match self.peek() {
             None => PhraseError::Incomplete("a date (e.g. Dec 31, 2026-12-31 or June)"),

@@ -46,7 +46,14 @@ impl Draft {
 /// Parses every clause of the phrase into a draft.
 pub(crate) fn clauses(c: &mut Cursor) -> Result<Draft, PhraseError> {
     let mut d = Draft::default();
-    c.eat(&["repeat", "repeats", "repeating", "recurring", "recurs", "recur"]);
+    c.eat(&[
+        "repeat",
+        "repeats",
+        "repeating",
+        "recurring",
+        "recurs",
+        "recur",
+    ]);
     while !c.done() {
         if c.eat_seps() || c.eat(&["and", "then", "it", "repeats", "repeat"]) {
             continue;
@@ -151,10 +158,15 @@ fn at_time(c: &mut Cursor, d: &mut Draft) -> Result<(), PhraseError> {
         }
         Some(Tok::Num(h)) if h <= 23 => {
             c.pos += 1;
-            set_time(d, NaiveTime::from_hms_opt(h, 0, 0).unwrap_or(NaiveTime::MIN))
+            set_time(
+                d,
+                NaiveTime::from_hms_opt(h, 0, 0).unwrap_or(NaiveTime::MIN),
+            )
         }
         Some(t) => Err(PhraseError::InvalidTime(t.text())),
-        None => Err(PhraseError::Incomplete("a time after \"at\" (e.g. at 9:30)")),
+        None => Err(PhraseError::Incomplete(
+            "a time after \"at\" (e.g. at 9:30)",
+        )),
     }
 }
 
@@ -344,7 +356,11 @@ fn setpos_weekday(c: &mut Cursor) -> Option<i16> {
 fn of_target(c: &mut Cursor, d: &mut Draft, optional: bool) -> Result<(), PhraseError> {
     let save = c.pos;
     if !c.eat(&["of", "in"]) {
-        return if optional { Ok(()) } else { Err(c.unexpected()) };
+        return if optional {
+            Ok(())
+        } else {
+            Err(c.unexpected())
+        };
     }
     c.eat(&["the", "every", "each", "a"]);
     let months = c.months();
@@ -375,7 +391,9 @@ fn of_target(c: &mut Cursor, d: &mut Draft, optional: bool) -> Result<(), Phrase
         }
         _ => {
             c.pos = save;
-            Err(PhraseError::Incomplete("a month after \"of\" (e.g. of the month, of March)"))
+            Err(PhraseError::Incomplete(
+                "a month after \"of\" (e.g. of the month, of March)",
+            ))
         }
     }
 }
@@ -408,7 +426,8 @@ fn add_pairs(d: &mut Draft, pairs: &[(u8, u8)]) -> Result<(), PhraseError> {
         }
     }
     d.by_month.extend(months);
-    d.by_month_day.extend(days.iter().filter_map(|x| i8::try_from(*x).ok()));
+    d.by_month_day
+        .extend(days.iter().filter_map(|x| i8::try_from(*x).ok()));
     if d.freq.is_none() {
         d.set_freq(Frequency::Yearly, 1, "every")?;
     }

@@ -150,7 +150,9 @@ fn word_tokens(w: &str, next: Option<&str>, i: &mut usize, out: &mut Vec<Tok>) {
     if w == "business" && matches!(next, Some("day" | "days")) {
         *i += 1;
         let plural = next == Some("days");
-        out.push(Tok::Word(if plural { "workdays" } else { "workday" }.into()));
+        out.push(Tok::Word(
+            if plural { "workdays" } else { "workday" }.into(),
+        ));
         return;
     }
     if let Some(n) = next {

@@ -67,7 +67,9 @@ pub enum PhraseError {
     #[error("\"{0}\" contradicts an earlier part of the phrase (say how often only once)")]
     Conflict(String),
     /// Two different times of day.
-    #[error("the phrase gives two times of day; a task repeats at one time (make one task per time)")]
+    #[error(
+        "the phrase gives two times of day; a task repeats at one time (make one task per time)"
+    )]
     TwoTimes,
     /// Days that do not add up to the stated rate (`twice a week on Monday`).
     #[error("{0}")]
@@ -82,7 +84,9 @@ pub enum PhraseError {
     #[error("\"{0}\" is not a valid date")]
     InvalidDate(String),
     /// Words where a date was expected.
-    #[error("could not understand \"{0}\" as a date; try e.g. \"Dec 31\", \"2026-12-31\" or \"June\"")]
+    #[error(
+        "could not understand \"{0}\" as a date; try e.g. \"Dec 31\", \"2026-12-31\" or \"June\""
+    )]
     NotADate(String),
     /// The resulting rule is invalid.
     #[error(transparent)]
@@ -122,6 +126,26 @@ pub enum PhraseDate {
     /// `today` (0) or `tomorrow` (1).
     InDays(u8),
 }
+
+/// Everyday phrases of every form of the grammar (benchmarks, examples).
+pub const EXAMPLES: [&str; 16] = [
+    "every other Tuesday at 7:30",
+    "every first Monday of the month at 9",
+    "the last weekday of every month",
+    "last day of the month",
+    "every March and September on the 10th",
+    "quarterly on the 1st",
+    "biweekly on Friday",
+    "twice a week on Monday and Thursday",
+    "every mon, wed & fri at 6:30am",
+    "every weekday at noon until June",
+    "every day starting March 10 for 10 times",
+    "On the 2nd Tuesday of every month at 17:00",
+    "semi-annually",
+    "every 3 weeks on Sat and Sun",
+    "yearly on the fourth Thursday of November",
+    "every 15th until 2027-12-31",
+];
 
 /// The former name of [`PhraseDate`].
 pub type PhraseUntil = PhraseDate;

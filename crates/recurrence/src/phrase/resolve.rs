@@ -57,7 +57,11 @@ impl PhraseDate {
             PhraseDate::Month { month, year } => {
                 let last = PhraseDate::Month { month, year }.as_end(today)?;
                 let first = last.with_day(1)?;
-                Some(if year.is_none() { first.max(today) } else { first })
+                Some(if year.is_none() {
+                    first.max(today)
+                } else {
+                    first
+                })
             }
             other => other.as_end(today),
         }
@@ -135,7 +139,9 @@ impl PhraseRule {
         let first = if start.is_some() {
             probe.occurrences().next()
         } else {
-            probe.after(now, true).or_else(|| probe.occurrences().next())
+            probe
+                .after(now, true)
+                .or_else(|| probe.occurrences().next())
         }
         .ok_or(SeriesError::NoOccurrences)?;
         Ok(Series::new(rule, first.local, self.tz))
