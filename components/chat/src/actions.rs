@@ -105,6 +105,26 @@ pub async fn run(
                 .await?;
             Ok(finish(changed, |_| answer::moved(&found.title, due, tz)))
         }
+        Intent::Repeat {
+            task,
+            recurrence,
+            describe,
+            ..
+        } => {
+            let (found, _) = match find(api, task).await? {
+                Found::Task(t, due) => (t, due),
+                Found::Ask(question) => return Ok(Outcome::say(question)),
+            };
+            if found.series_id.is_none() {
+                return Ok(Outcome::say(format!(
+                    "\"{}\" does not repeat yet. To make a repeating task say for example \"add {} {recurrence}\".",
+                    found.title, found.title
+                )));
+            }
+            let body = json!({"recurrence": recurrence});
+            let changed = api.patch(&found.task_id, "all", &body).await?;
+            Ok(finish(changed, |_| answer::repeats(&found.title, describe)))
+        }
         Intent::EndSeries { task, last_day } => {
             let (found, _) = match find(api, task).await? {
                 Found::Task(t, due) => (t, due),

@@ -95,6 +95,11 @@ pub fn ended(title: &str, last_day: chrono::NaiveDate) -> String {
     )
 }
 
+/// After changing how a task repeats.
+pub fn repeats(title: &str, describe: &str) -> String {
+    format!("\"{title}\" now repeats {describe}.")
+}
+
 /// After deleting one task or the future of a series.
 pub fn deleted(title: &str, future: bool) -> String {
     if future {

@@ -1,7 +1,9 @@
 //! The commands the chat understands, tried in order: help, questions about what is due,
 //! create, complete, move, end or delete a series, delete one task.
 
-use crate::create::{create, morning_or_evening};
+use recurrence::{parse_phrase, Zone};
+
+use crate::create::{ambiguous_hour, create, morning_or_evening, RULE_HEADS};
 use crate::intent::{Intent, Understanding};
 use crate::range::DueRange;
 use crate::text::{task_name, Words};
@@ -57,6 +59,9 @@ pub fn understand(text: &str, ctx: &Context) -> Understanding {
     if let Some(n) = words.starts_with_any(&["remind me to", "remind me about", "remind me of"]) {
         return create(&words, n, ctx, true);
     }
+    if let Some(n) = words.starts_with_any(&["remind me"]) {
+        return create(&words, n, ctx, true);
+    }
     if let Some(n) = words.starts_with_any(&[
         "add a task to",
         "add task",
@@ -78,6 +83,9 @@ pub fn understand(text: &str, ctx: &Context) -> Understanding {
     if let Some(u) = complete(&words) {
         return u;
     }
+    if let Some(u) = repeat_task(&words, ctx) {
+        return u;
+    }
     if let Some(n) = words.starts_with_any(&[
         "move",
         "reschedule",
@@ -87,7 +95,15 @@ pub fn understand(text: &str, ctx: &Context) -> Understanding {
     ]) {
         return move_task(&words, n, ctx);
     }
-    if let Some(n) = words.starts_with_any(&["stop", "end", "finish the", "no more"]) {
+    if let Some(n) = words.starts_with_any(&[
+        "stop repeating",
+        "stop recurring",
+        "end the repetition of",
+        "stop",
+        "end",
+        "finish the",
+        "no more",
+    ]) {
         if let Some(u) = end_series(&words, n, ctx) {
             return u;
         }
@@ -181,7 +197,54 @@ fn move_task(words: &Words, n: usize, ctx: &Context) -> Understanding {
     ))
 }
 
-/// "stop the X series after Dec 31", "end X on Jan 5"; `None` when no date follows.
+/// "move my standup to every other Tuesday", "change rent to the first Monday of every month",
+/// "make gym repeat every weekday at 7am", "X should repeat every …": a new recurrence for a
+/// task. `None` when no recurrence phrase follows.
+fn repeat_task(words: &Words, ctx: &Context) -> Option<Understanding> {
+    let n = words.starts_with_any(&["move", "change", "switch", "set", "make", "reschedule"])?;
+    let tz = Zone::Tz(ctx.now.timezone());
+    let w = words.lower();
+    for sep in [
+        "to repeat",
+        "to recur",
+        "to",
+        "repeat",
+        "repeats",
+        "recur",
+        "recurs",
+    ] {
+        let Some(i) = words.rfind(n + 1, sep) else {
+            continue;
+        };
+        let k = sep.split(' ').count();
+        if i + k >= w.len() || !RULE_HEADS.contains(&w[i + k].as_str()) && w[i + k] != "the" {
+            continue;
+        }
+        let phrase = words.phrase_text(i + k, words.len());
+        let says_how_often = w[i + k..]
+            .iter()
+            .any(|x| RULE_HEADS.contains(&x.as_str()) || x == "month" || x == "week");
+        let Ok(parsed) = parse_phrase(&phrase, tz) else {
+            continue;
+        };
+        if !says_how_often {
+            continue;
+        }
+        if let Some(h) = ambiguous_hour(&w[i + k..]) {
+            return Some(morning_or_evening(h));
+        }
+        return Some(named(words, n, i, |task| Intent::Repeat {
+            task,
+            recurrence: phrase.clone(),
+            rule: parsed.rule.to_string(),
+            describe: parsed.describe(),
+        }));
+    }
+    None
+}
+
+/// "stop the X series after Dec 31", "end X on Jan 5", "stop repeating X after June"; `None`
+/// when no date follows.
 fn end_series(words: &Words, n: usize, ctx: &Context) -> Option<Understanding> {
     for (sep, inclusive) in [
         ("after", true),
@@ -194,10 +257,9 @@ fn end_series(words: &Words, n: usize, ctx: &Context) -> Option<Understanding> {
             continue;
         };
         let k = sep.split(' ').count();
-        let Ok(when) = When::parse(&words.lower()[i + k..], ctx.now) else {
+        let Some(day) = end_day(&words.lower()[i + k..], ctx) else {
             continue;
         };
-        let Some(day) = when.date else { continue };
         let last_day = if inclusive {
             day
         } else {
@@ -215,6 +277,21 @@ fn end_series(words: &Words, n: usize, ctx: &Context) -> Option<Understanding> {
         )));
     }
     None
+}
+
+/// The day a date names: a date the chat reads ("Dec 31", "next Friday"), else a month or a
+/// date of the recurrence grammar ("June": its last day, "the end of June").
+fn end_day(words: &[String], ctx: &Context) -> Option<chrono::NaiveDate> {
+    let today = ctx.now.date_naive();
+    let grammar = recurrence::phrase::parse_date(&words.join(" ")).ok();
+    // "after June" is after the whole month.
+    if let Some(month @ recurrence::phrase::PhraseDate::Month { .. }) = grammar {
+        return month.as_end(today);
+    }
+    if let Some(day) = When::parse(words, ctx.now).ok().and_then(|w| w.date) {
+        return Some(day);
+    }
+    grammar?.as_end(today)
 }
 
 /// "delete all future X", "delete the X series", "delete X and all future ones", "delete X".

@@ -11,8 +11,35 @@ use crate::when::{bare_hour, When, WhenError};
 use crate::Context;
 
 /// Words that can begin a recurrence phrase.
-const RULE_HEADS: [&str; 8] = [
-    "every", "each", "daily", "weekly", "monthly", "yearly", "annually", "hourly",
+pub(crate) const RULE_HEADS: [&str; 28] = [
+    "every",
+    "each",
+    "daily",
+    "weekly",
+    "monthly",
+    "yearly",
+    "annually",
+    "hourly",
+    "quarterly",
+    "biweekly",
+    "bi-weekly",
+    "fortnightly",
+    "semi-annually",
+    "semiannually",
+    "biannually",
+    "twice",
+    "once",
+    "weekdays",
+    "weekends",
+    "workdays",
+    "mondays",
+    "tuesdays",
+    "wednesdays",
+    "thursdays",
+    "fridays",
+    "saturdays",
+    "sundays",
+    "everyday",
 ];
 
 /// Words that can begin a due date.
@@ -37,11 +64,21 @@ pub(crate) fn create(
     }
     let w = words.lower();
 
-    // A recurrence phrase: the earliest head from which the rest parses.
     let tz = Zone::Tz(ctx.now.timezone());
+    // The phrase first, then "to <title>": "remind me every first Monday of the month at 9am to
+    // pay rent".
+    if let Some(u) = phrase_then_title(words, from, end, tz, is_reminder, &reminders) {
+        return u;
+    }
+    // A recurrence phrase: the earliest head from which the rest parses.
     let mut rule_error = None;
     for i in from..end {
-        if !RULE_HEADS.contains(&w[i].as_str()) {
+        // "on the last weekday of every month": a lead-in word counts when a head follows.
+        let lead_in = matches!(w[i].as_str(), "on" | "the" | "last" | "first")
+            && w[i + 1..end]
+                .iter()
+                .any(|x| RULE_HEADS.contains(&x.as_str()));
+        if !RULE_HEADS.contains(&w[i].as_str()) && !lead_in {
             continue;
         }
         let phrase = words.phrase_text(i, end).replacen("each", "every", 1);
@@ -115,8 +152,46 @@ pub(crate) fn create(
     })
 }
 
+/// "every first Monday of the month at 9am to pay rent": a phrase from `from` up to a "to"
+/// (the first one after which the words still make a title).
+fn phrase_then_title(
+    words: &Words,
+    from: usize,
+    end: usize,
+    tz: Zone,
+    is_reminder: bool,
+    reminders: &[String],
+) -> Option<Understanding> {
+    let w = words.lower();
+    if !w
+        .get(from)
+        .is_some_and(|h| RULE_HEADS.contains(&h.as_str()))
+    {
+        return None;
+    }
+    let to = (from + 1..end.saturating_sub(1))
+        .find(|&k| w[k] == "to" && parse_phrase(&words.phrase_text(from, k), tz).is_ok())?;
+    let phrase = words.phrase_text(from, to);
+    let parsed = parse_phrase(&phrase, tz).ok()?;
+    if let Some(h) = ambiguous_hour(&w[from..to]) {
+        return Some(morning_or_evening(h));
+    }
+    let mut reminders = reminders.to_vec();
+    if is_reminder && reminders.is_empty() {
+        reminders.push("PT0S".into());
+    }
+    Some(titled(words, to + 1, end, |title| NewTask {
+        title,
+        recurrence: Some(phrase.clone()),
+        rule: Some(parsed.rule.to_string()),
+        describe: Some(parsed.describe()),
+        due: None,
+        reminders: reminders.clone(),
+    }))
+}
+
 /// An hour said without am/pm after "at" in a recurrence phrase ("every Wednesday at 7:30").
-fn ambiguous_hour(words: &[String]) -> Option<u32> {
+pub(crate) fn ambiguous_hour(words: &[String]) -> Option<u32> {
     (1..words.len())
         .filter(|&i| words[i - 1] == "at")
         .find_map(|i| bare_hour(&words[i], words.get(i + 1).map(String::as_str)))

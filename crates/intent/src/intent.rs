@@ -63,6 +63,17 @@ pub enum Intent {
         /// The new date and/or time (missing parts keep the task's own).
         to: When,
     },
+    /// Change how the named task repeats (its series' rule, from its next instance on).
+    Repeat {
+        /// The task as the user named it.
+        task: String,
+        /// The recurrence phrase as written ("every other Tuesday").
+        recurrence: String,
+        /// The canonical RRULE the phrase means.
+        rule: String,
+        /// English for the phrase.
+        describe: String,
+    },
     /// End the named series after a day (inclusive).
     EndSeries {
         /// The series as the user named it.

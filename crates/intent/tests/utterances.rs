@@ -38,6 +38,12 @@ fn summary(u: &Understanding) -> String {
             Intent::ListDue { range } => format!("list {}", range.phrase()),
             Intent::Complete { task } => format!("complete \"{task}\""),
             Intent::Move { task, to } => format!("move \"{task}\" to {}", when(to)),
+            Intent::Repeat {
+                task,
+                rule,
+                describe,
+                ..
+            } => format!("repeat \"{task}\" rule={rule} ({describe})"),
             Intent::EndSeries { task, last_day } => format!("end \"{task}\" last={last_day}"),
             Intent::DeleteFuture { task } => format!("delete-future \"{task}\""),
             Intent::Delete { task } => format!("delete \"{task}\""),
@@ -122,6 +128,26 @@ const TABLE: &[(&str, &str)] = &[
     ("remind me to stretch every 2 hours", "create \"stretch\" rule=FREQ=HOURLY;INTERVAL=2 (every 2 hours) reminders=[\"PT0S\"]"),
     ("add Review goals monthly on the last day", "create \"Review goals\" rule=FREQ=MONTHLY;BYMONTHDAY=-1 (monthly on the last day) reminders=[]"),
     ("What’s due next week?", "list due next week"),
+    // The phrase grammar in chat commands.
+    ("remind me every first Monday of the month at 9am to pay rent", "create \"pay rent\" rule=FREQ=MONTHLY;BYDAY=1MO (monthly on the first Monday at 9 AM) reminders=[\"PT0S\"]"),
+    ("remind me every first Monday of the month at 9 to pay rent", "? Is that 9 in the morning or in the evening?"),
+    ("remind me every other Friday at 5pm to water the plants", "create \"water the plants\" rule=FREQ=WEEKLY;INTERVAL=2;BYDAY=FR (every 2 weeks on Friday at 5 PM) reminders=[\"PT0S\"]"),
+    ("add pay rent on the last weekday of every month", "create \"pay rent\" rule=FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1 (monthly on the last weekday) reminders=[]"),
+    ("add file taxes every March and September on the 10th", "create \"file taxes\" rule=FREQ=YEARLY;BYMONTH=3,9;BYMONTHDAY=10 (yearly in March and September on the 10th) reminders=[]"),
+    ("add check the smoke alarm quarterly", "create \"check the smoke alarm\" rule=FREQ=MONTHLY;INTERVAL=3 (every 3 months) reminders=[]"),
+    ("add gym twice a week on Monday and Thursday at 7am", "create \"gym\" rule=FREQ=WEEKLY;BYDAY=MO,TH (every Monday and Thursday at 7 AM) reminders=[]"),
+    ("add team retro biweekly on Friday", "create \"team retro\" rule=FREQ=WEEKLY;INTERVAL=2;BYDAY=FR (every 2 weeks on Friday) reminders=[]"),
+    ("add dentist checkup semi-annually", "create \"dentist checkup\" rule=FREQ=MONTHLY;INTERVAL=6 (every 6 months) reminders=[]"),
+    ("add standup every mon, wed & fri at 9:15am", "create \"standup\" rule=FREQ=WEEKLY;BYDAY=MO,WE,FR (every Monday, Wednesday and Friday at 9:15 AM) reminders=[]"),
+    ("add vitamins every day at 8am for 30 times", "create \"vitamins\" rule=FREQ=DAILY;COUNT=30 (daily, 30 times at 8 AM) reminders=[]"),
+    ("move my standup to every other Tuesday", "repeat \"standup\" rule=FREQ=WEEKLY;INTERVAL=2;BYDAY=TU (every 2 weeks on Tuesday)"),
+    ("change rent to the first Monday of every month", "repeat \"rent\" rule=FREQ=MONTHLY;BYDAY=1MO (monthly on the first Monday)"),
+    ("make gym repeat every weekday at 7am", "repeat \"gym\" rule=FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR (every weekday at 7 AM)"),
+    ("move the newsletter to monthly on the last day", "repeat \"newsletter\" rule=FREQ=MONTHLY;BYMONTHDAY=-1 (monthly on the last day)"),
+    ("move dentist to the 15th", "? \"the 15th\" is not a date or time I know"),
+    ("stop repeating the rent task after June", "end \"rent\" last=2027-06-30"),
+    ("stop the gym series at the end of January", "end \"gym\" last=2027-01-31"),
+    ("stop recurring water plants after Dec 31", "end \"water plants\" last=2026-12-31"),
 ];
 
 #[test]

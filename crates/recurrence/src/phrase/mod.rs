@@ -196,6 +196,26 @@ pub fn parse_phrase(text: &str, tz: Zone) -> Result<PhraseRule, PhraseError> {
     })
 }
 
+/// Parses a date as the phrase grammar writes it (`Dec 31`, `2026-12-31`, `June`, `the end of
+/// June`, `31 December 2026`, `tomorrow`); the whole text must be the date.
+///
+/// ```
+/// use recurrence::phrase::{parse_date, PhraseDate};
+/// assert_eq!(parse_date("the end of June"), Ok(PhraseDate::Month { month: 6, year: None }));
+/// ```
+pub fn parse_date(text: &str) -> Result<PhraseDate, PhraseError> {
+    let toks = lexer::tokenize(text)?;
+    if toks.is_empty() {
+        return Err(PhraseError::Empty);
+    }
+    let mut cursor = cursor::Cursor::new(toks);
+    let date = cursor.date()?;
+    if !cursor.done() {
+        return Err(cursor.unexpected());
+    }
+    Ok(date)
+}
+
 /// The draft's frequency (stated, or implied by its days) and parts.
 fn into_parts(d: Draft) -> Result<RuleParts, PhraseError> {
     let implied = if let Some((_, f)) = d.per_period {
