@@ -6,6 +6,8 @@
 #   reminders   reminder lateness at the sinks (bench-reminders.sh)
 #   herd        N daily series due at one instant (bench-herd.sh)
 #   sync        change -> seen by a second dashboard client (bench-sync.sh)
+#   keystrokes  the rule field typed a character at a time: completions + preview per keystroke
+#               (bench-keystrokes.sh)
 #   components  Spin vs `wasmtime serve` on the same components and sidecars: per-request overhead,
 #               req/s (trivial route, creates), RSS idle and per instance, daprd connection reuse
 #               (bench-components.sh)
@@ -49,12 +51,12 @@ if $quick; then
   : "${API_RATES:=50 150}" "${API_COMPLETE_RATES:=50 150}" "${API_LIST_RATES:=100 300}" "${API_DURATION:=4}"
   : "${EVENTS_N:=100}" "${EVENTS_RATE:=20}" "${E2E_N:=100}" "${E2E_RATE:=25}"
   : "${REMINDERS_N:=60}" "${REMINDERS_WINDOW:=22}" "${REMINDERS_LEAD:=15}" "${REMINDERS_USERS:=6}"
-  : "${HERD_N:=1000}" "${HERD_USERS:=50}" "${SYNC_CHANGES:=200}" "${COMP_REQUESTS:=200}" "${COMP_LOAD_SECONDS:=2}"
+  : "${HERD_N:=1000}" "${HERD_USERS:=50}" "${SYNC_CHANGES:=200}" "${KEYSTROKE_ROUNDS:=1}" "${COMP_REQUESTS:=200}" "${COMP_LOAD_SECONDS:=2}"
 else
   : "${API_RATES:=50 100 200 300 500 1000}" "${API_COMPLETE_RATES:=50 100 200 300 500 1000}" "${API_LIST_RATES:=100 300 600 1000}" "${API_DURATION:=10}"
   : "${EVENTS_N:=1700}" "${EVENTS_RATE:=20}" "${E2E_N:=500}" "${E2E_RATE:=25}"
   : "${REMINDERS_N:=1050}" "${REMINDERS_WINDOW:=60}" "${REMINDERS_LEAD:=60}" "${REMINDERS_USERS:=210}"
-  : "${HERD_N:=100000}" "${HERD_USERS:=1000}" "${SYNC_CHANGES:=240}" "${COMP_REQUESTS:=1000}" "${COMP_LOAD_SECONDS:=10}"
+  : "${HERD_N:=100000}" "${HERD_USERS:=1000}" "${SYNC_CHANGES:=240}" "${KEYSTROKE_ROUNDS:=3}" "${COMP_REQUESTS:=1000}" "${COMP_LOAD_SECONDS:=10}"
 fi
 
 log "bench ($mode) on the $STACK stack; results in ${OUT#"$ROOT"/}"
@@ -84,6 +86,7 @@ run recurrence bench-recurrence-e2e.sh N="$E2E_N" RATE="$E2E_RATE"
 run reminders bench-reminders.sh REMINDERS="$REMINDERS_N" WINDOW="$REMINDERS_WINDOW" LEAD="$REMINDERS_LEAD" USERS="$REMINDERS_USERS"
 run herd bench-herd.sh N="$HERD_N" USERS="$HERD_USERS"
 run sync bench-sync.sh CHANGES="$SYNC_CHANGES"
+run keystrokes bench-keystrokes.sh ROUNDS="$KEYSTROKE_ROUNDS"
 run components bench-components.sh REQUESTS="$COMP_REQUESTS" LOAD_SECONDS="$COMP_LOAD_SECONDS"
 
 # The machine and versions the figures belong to.
@@ -127,6 +130,7 @@ keys = {
     "reminders": ["email_p99_ms", "push_p99_ms"],
     "herd": ["herd_n", "generations_per_s"],
     "sync": ["sync_p95_ms"],
+    "keystrokes": ["completion_p95_ms", "preview_p95_ms"],
     "components": ["spin_overhead_p50_ms", "wasmtime_overhead_p50_ms", "spin_create_rps", "wasmtime_create_rps",
                    "spin_rss_idle_mb", "wasmtime_rss_idle_mb", "spin_daprd_conns_per_call", "wasmtime_daprd_conns_per_call",
                    "task_api_wasm_kb"],

@@ -131,6 +131,9 @@ async function phrase(browser) {
   await a.getByLabel("Title").fill(title);
   await a.getByLabel("In words or RRULE").check();
   await a.getByLabel("Time zone").fill("UTC");
+  // The rule field suggests the words the grammar reads next.
+  await a.getByLabel("Rule", { exact: true }).fill("every first mon");
+  await a.waitForFunction(() => [...document.querySelectorAll("#e-phrase-suggestions option")].some((o) => o.value === "every first monday"), null, { timeout: 5000 });
   // The preview follows the typing.
   await a.getByLabel("Rule", { exact: true }).fill("every 2 weeks on Monday and Wednesday");
   await a.locator("#preview-describe", { hasText: "every 2 weeks on Monday and Wednesday" }).waitFor({ timeout: 5000 });

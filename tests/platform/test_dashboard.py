@@ -84,6 +84,25 @@ def test_preview_describes_a_phrase_and_lists_its_next_five_dates():
     assert task["due_date"] == body["occurrences"][0]["at"]
 
 
+def test_the_rule_field_gets_completions_the_grammar_reads_and_each_previews():
+    user = User()
+    r = get(user, "/api/preview/completions", params={"q": "every first mon"})
+    assert r.status_code == 200, r.text
+    got = r.json()["completions"]
+    assert {"text": "every first monday", "complete": True} in got
+    # After a space: the words that may follow, whole phrases marked complete.
+    after = get(user, "/api/preview/completions", params={"q": "every weekday at "}).json()["completions"]
+    assert {"text": "every weekday at 9am", "complete": True} in after
+    for c in got + after:
+        p = get(user, "/api/preview", params={"recurrence": c["text"]})
+        assert (p.status_code == 200) == c["complete"], (c, p.text)
+    # A word the grammar cannot read has no continuation; the route needs a token.
+    assert get(user, "/api/preview/completions", params={"q": "every blorp "}).json()["completions"] == []
+    anon = get(None, "/api/preview/completions", params={"q": "every"})
+    assert anon.status_code == 401 and anon.headers["content-type"] == "application/problem+json"
+    assert get(user, "/api/preview/completions", params={"q": "x" * 301}).status_code == 400
+
+
 @pytest.mark.parametrize("params, status, field", [
     ({}, 400, None),
     ({"recurrence": "every blue moon"}, 422, "recurrence"),

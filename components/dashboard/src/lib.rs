@@ -1,6 +1,7 @@
 //! Dashboard component: serves the page (HTML, JS and CSS embedded at build time), proxies the
 //! page's task calls to the Task API by Dapr service invocation with the caller's token,
-//! previews recurrences for signed-in callers with the recurrence library compiled in, and delivers live updates: it
+//! previews recurrences (and completes phrases being typed) for signed-in callers with the
+//! recurrence library compiled in, and delivers live updates: it
 //! records every task event of `task-operations` and `task-modifications` in a per-user change
 //! log and answers long polls on it (`GET /api/changes`).
 
@@ -22,6 +23,10 @@ async fn preview(req: Request, _: Params) -> Response {
     error::respond(preview::handle(&req).await)
 }
 
+async fn completions(req: Request, _: Params) -> Response {
+    error::respond(preview::completions(&req).await)
+}
+
 async fn changes(req: Request, _: Params) -> Response {
     error::respond(changes::poll(req).await)
 }
@@ -37,6 +42,7 @@ async fn handle(req: Request) -> Response {
     health::add_routes(&mut router);
     assets::add_routes(&mut router);
     router.get_async("/api/preview", preview);
+    router.get_async("/api/preview/completions", completions);
     router.get_async("/api/changes", changes);
     router.post_async("/events/task-operations", event);
     router.post_async("/events/task-modifications", event);

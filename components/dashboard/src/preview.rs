@@ -3,6 +3,9 @@
 //! data, but it expands rules with the caller's CPU time, so it needs a valid token like every
 //! other API route; the work of one request is bounded by the density check of
 //! `domain::schedule` and the recurrence library's lazy, capped expansion.
+//!
+//! `GET /api/preview/completions?q=`: the words that may come next in a phrase being typed
+//! (`recurrence::phrase::complete`), for the rule field's suggestions; authenticated the same way.
 
 use chrono::Utc;
 use component_kit::bearer::authenticate;
@@ -47,4 +50,24 @@ pub async fn handle(req: &Request) -> Result<Response, DashError> {
     let p = preview(&recurrence, &tzid, due, end, mode, Utc::now()).map_err(DashError::Invalid)?;
     let body = serde_json::to_value(&p).map_err(|e| DashError::Upstream(e.to_string()))?;
     Ok(json::response(200, &body))
+}
+
+/// Most completions answered for one keystroke.
+pub const MAX_COMPLETIONS: usize = 8;
+
+/// Answers the completions of the typed phrase `q` for an authenticated caller:
+/// `{"completions": [{"text", "complete"}]}` (empty when nothing the grammar reads follows).
+pub async fn completions(req: &Request) -> Result<Response, DashError> {
+    authenticate(req, &Dapr::from_env()).await?;
+    let typed = param(req.query(), "q").unwrap_or_default();
+    if typed.chars().count() > MAX_RECURRENCE_CHARS {
+        return Err(DashError::BadRequest(format!(
+            "q must be at most {MAX_RECURRENCE_CHARS} characters"
+        )));
+    }
+    let list = recurrence::phrase::complete(&typed, MAX_COMPLETIONS);
+    Ok(json::response(
+        200,
+        &serde_json::json!({ "completions": list }),
+    ))
 }

@@ -360,6 +360,36 @@ function closeEditor() {
 
 let previewTimer = null;
 let previewSeq = 0;
+let suggestTimer = null;
+let suggestSeq = 0;
+
+// The rule field's suggestions: the words the phrase grammar reads next, from the server.
+function scheduleSuggestions() {
+  clearTimeout(suggestTimer);
+  suggestTimer = setTimeout(runSuggestions, 80);
+}
+
+async function runSuggestions() {
+  const typed = $("e-phrase").value;
+  const list = $("e-phrase-suggestions");
+  const seq = ++suggestSeq;
+  if (typed.trim().toUpperCase().startsWith("FREQ=")) {
+    list.replaceChildren();
+    return;
+  }
+  try {
+    const { data } = await api(`/api/preview/completions?${new URLSearchParams({ q: typed })}`);
+    if (seq !== suggestSeq) return;
+    list.replaceChildren(...data.completions.map((c) => {
+      const o = document.createElement("option");
+      o.value = c.text;
+      if (!c.complete) o.label = `${c.text} …`;
+      return o;
+    }));
+  } catch {
+    if (seq === suggestSeq) list.replaceChildren();
+  }
+}
 
 function schedulePreview() {
   clearTimeout(previewTimer);
@@ -650,6 +680,8 @@ function init() {
   $("editor").addEventListener("cancel", () => setTimeout(closeEditor, 0));
   for (const r of document.querySelectorAll('input[name="repeat"]')) r.addEventListener("change", syncRepeatControls);
   for (const id of ["e-phrase", "e-tzid", "e-due", "e-end"]) $(id).addEventListener("input", schedulePreview);
+  $("e-phrase").addEventListener("input", scheduleSuggestions);
+  $("e-phrase").addEventListener("focus", scheduleSuggestions);
   for (const id of ["e-preset", "e-from-completion"]) $(id).addEventListener("change", schedulePreview);
   $("e-reminder-add").addEventListener("click", () => {
     const v = $("e-reminder-pick").value;

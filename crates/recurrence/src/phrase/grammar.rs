@@ -437,7 +437,11 @@ fn add_pairs(d: &mut Draft, pairs: &[(u8, u8)]) -> Result<(), PhraseError> {
 impl Cursor {
     /// The error for the word after `every <n>`: names it and suggests the usual forms.
     fn unexpected_after(&self, n: &str) -> PhraseError {
-        let word = self.peek().map_or_else(String::new, Tok::text);
+        let Some(word) = self.peek().map(Tok::text) else {
+            return PhraseError::Incomplete(
+                "a unit or a weekday (e.g. \"every 2 weeks\", \"every other Monday\")",
+            );
+        };
         PhraseError::Unexpected {
             word: if word.is_empty() { n.to_string() } else { word },
             suggestion: Some(format!(

@@ -27,6 +27,7 @@
 //! A phrase that cannot be read is refused with the word that was not understood and the
 //! nearest form that would be ([`PhraseError`]).
 
+mod complete;
 mod cursor;
 mod grammar;
 mod lexer;
@@ -34,6 +35,8 @@ mod resolve;
 mod words;
 
 use chrono::{NaiveDate, NaiveTime};
+
+pub use complete::{complete, Completion, MAX_TYPED_CHARS};
 
 use crate::error::RuleError;
 use crate::parts::{Frequency, RuleParts};
