@@ -3,7 +3,7 @@
 
 use recurrence::{parse_phrase, Zone};
 
-use crate::create::{ambiguous_hour, create, morning_or_evening, RULE_HEADS};
+use crate::create::{ambiguous_hour, create, morning_or_evening, when_question, RULE_HEADS};
 use crate::intent::{Intent, Understanding};
 use crate::range::DueRange;
 use crate::text::{task_name, Words};
@@ -20,6 +20,10 @@ pub const EXAMPLES: &str = "add pay rent every month on the 1st at 9am · remind
 )]
 pub fn understand(text: &str, ctx: &Context) -> Understanding {
     let words = Words::new(text);
+    // Politeness first: "please add …", "can you remind me …".
+    if let Some(rest) = polite_request(text) {
+        return understand(rest, ctx);
+    }
     if words.len() == 0 {
         return Understanding::ask(format!(
             "What would you like to do? For example: {EXAMPLES}"
@@ -50,11 +54,32 @@ pub fn understand(text: &str, ctx: &Context) -> Understanding {
         "what's left",
         "what tasks",
         "anything due",
+        "what's coming up",
+        "whats coming up",
+        "what is coming up",
+        "what's coming",
+        "what is coming",
+        "what's upcoming",
+        "what's next",
+        "what is next",
+        "what's planned",
+        "what is planned",
+        "coming up",
+        "upcoming",
+        "do i have anything",
+        "do i have",
+        "is there anything",
+        "is anything due",
+        "anything",
     ]) {
         let from = if w[n - 1] == "overdue" { n - 1 } else { n };
         return Understanding::act(Intent::ListDue {
             range: DueRange::from_words(&w[from..]),
         });
+    }
+    // "every 2 weeks on Tuesday remind me to water the plants": the when first, then the command.
+    if let Some(u) = when_then_command(&words, ctx) {
+        return u;
     }
     if let Some(n) = words.starts_with_any(&["remind me to", "remind me about", "remind me of"]) {
         return create(&words, n, ctx, true);
@@ -79,6 +104,33 @@ pub fn understand(text: &str, ctx: &Context) -> Understanding {
         "remember to",
     ]) {
         return create(&words, n, ctx, false);
+    }
+    // Verbs that plan something: "schedule team sync every weekday at 10am", "set up a dentist
+    // appointment next Friday at 3pm", "put laundry on Saturday" (not "put away the dishes").
+    if let Some(n) = words.starts_with_any(&[
+        "schedule a",
+        "schedule an",
+        "schedule",
+        "set up a",
+        "set up an",
+        "set up",
+        "plan a",
+        "plan an",
+        "plan",
+        "book a",
+        "book an",
+        "book",
+        "put",
+    ]) {
+        let particle = w.get(n).is_some_and(|x| {
+            matches!(
+                x.as_str(),
+                "away" | "out" | "up" | "back" | "down" | "off" | "together" | "on" | "in"
+            )
+        });
+        if !(w[0] == "put" && particle) {
+            return create(&words, n, ctx, false);
+        }
     }
     if let Some(u) = complete(&words) {
         return u;
@@ -133,6 +185,60 @@ pub fn understand(text: &str, ctx: &Context) -> Understanding {
     ))
 }
 
+/// The request after "please", "can you" …, as the user wrote it (quotes and commas kept).
+fn polite_request(text: &str) -> Option<&str> {
+    let text = text.trim_start();
+    let lower = text.to_ascii_lowercase();
+    ["please", "can you", "could you", "would you", "pls"]
+        .iter()
+        .find(|p| {
+            lower.starts_with(*p)
+                && lower[p.len()..].starts_with(|c: char| c.is_whitespace() || c == ',')
+                && !lower[p.len()..].trim_start_matches(',').trim().is_empty()
+        })
+        .map(|p| text[p.len()..].trim_start_matches(',').trim_start())
+        .map(|rest| {
+            rest.get(..7)
+                .filter(|h| h.eq_ignore_ascii_case("please "))
+                .map_or(rest, |_| &rest[7..])
+        })
+}
+
+/// The commands that a when can come before.
+const LEADING_VERBS: [&str; 7] = [
+    "remind me to",
+    "remind me",
+    "add",
+    "schedule",
+    "set up",
+    "create",
+    "plan",
+];
+
+/// "every 2 weeks on Tuesday remind me to water the plants", "tomorrow at 9am add call the
+/// bank": a recurrence phrase or a date before the command is read as if it came after it.
+fn when_then_command(words: &Words, ctx: &Context) -> Option<Understanding> {
+    let w = words.lower();
+    let (k, _) = (1..words.len()).find_map(|k| {
+        LEADING_VERBS
+            .iter()
+            .find(|v| words.has_at(k, v))
+            .map(|v| (k, *v))
+    })?;
+    let head = words.phrase_text(0, k);
+    let tz = Zone::Tz(ctx.now.timezone());
+    let is_when = parse_phrase(&head, tz).is_ok() || When::parse(&w[..k], ctx.now).is_ok();
+    if !is_when {
+        return None;
+    }
+    let moved = format!(
+        "{} {}",
+        words.original_text(k, words.len()),
+        words.original_text(0, k)
+    );
+    Some(understand(&moved, ctx))
+}
+
 /// "complete X", "mark X as done", "finish X", "I did X", "check off X".
 fn complete(words: &Words) -> Option<Understanding> {
     let n = words.starts_with_any(&[
@@ -182,6 +288,9 @@ fn move_task(words: &Words, n: usize, ctx: &Context) -> Understanding {
         match When::parse(&words.lower()[i + 1..], ctx.now) {
             Ok(to) => return named(words, n, i, |task| Intent::Move { task, to }),
             Err(WhenError::AmbiguousHour(h)) => return morning_or_evening(h),
+            Err(e @ (WhenError::PartOfDay(..) | WhenError::WhichDay(..))) => {
+                return when_question(&e)
+            }
             Err(e) => {
                 first_miss.get_or_insert((i, e));
             }

@@ -7,6 +7,7 @@ use recurrence::{parse_phrase, Zone};
 use crate::intent::{Intent, NewTask, Understanding};
 use crate::reminder::trailing_reminders;
 use crate::text::Words;
+use crate::timing::first_timing_word;
 use crate::when::{bare_hour, When, WhenError};
 use crate::Context;
 
@@ -73,8 +74,12 @@ pub(crate) fn create(
     // A recurrence phrase: the earliest head from which the rest parses.
     let mut rule_error = None;
     for i in from..end {
-        // "on the last weekday of every month": a lead-in word counts when a head follows.
-        let lead_in = matches!(w[i].as_str(), "on" | "the" | "last" | "first")
+        if words.quoted(i) {
+            continue;
+        }
+        // "on the last weekday of every month", "at 7pm every Tuesday": a lead-in word counts
+        // when a head follows.
+        let lead_in = matches!(w[i].as_str(), "on" | "the" | "last" | "first" | "at")
             && w[i + 1..end]
                 .iter()
                 .any(|x| RULE_HEADS.contains(&x.as_str()));
@@ -89,6 +94,9 @@ pub(crate) fn create(
                 }
                 if let Some(h) = ambiguous_hour(&w[i..end]) {
                     return morning_or_evening(h);
+                }
+                if is_reminder && needs_time(&parsed) {
+                    return reminder_time_question(words, (from, i), (i, end));
                 }
                 if is_reminder && reminders.is_empty() {
                     reminders.push("PT0S".into());
@@ -108,30 +116,9 @@ pub(crate) fn create(
         }
     }
 
-    // A due date: the earliest head from which the rest is a date/time.
-    for i in from + 1..end {
-        if !DUE_HEADS.contains(&w[i].as_str()) && !starts_a_date(&w[i]) {
-            continue;
-        }
-        match When::parse(&w[i..end], ctx.now) {
-            Ok(due) => {
-                if is_reminder && reminders.is_empty() {
-                    reminders.push("PT0S".into());
-                }
-                return titled(words, from, i, |title| NewTask {
-                    title,
-                    recurrence: None,
-                    rule: None,
-                    describe: None,
-                    due: Some(due),
-                    reminders: reminders.clone(),
-                });
-            }
-            Err(WhenError::AmbiguousHour(h)) => return morning_or_evening(h),
-            Err(_) => {}
-        }
+    if let Some(u) = due_date(words, from, end, ctx, is_reminder, &reminders) {
+        return u;
     }
-
     if let Some((i, e)) = rule_error {
         return Understanding::ask(format!(
             "I see a repeating task, but not how \"{}\" repeats: {e}. Try for example \"every Monday at 9am\".",
@@ -150,6 +137,46 @@ pub(crate) fn create(
         due: None,
         reminders: reminders.clone(),
     })
+}
+
+/// A due date: the earliest head from which the rest is a date/time ("on Friday at 3pm").
+fn due_date(
+    words: &Words,
+    from: usize,
+    end: usize,
+    ctx: &Context,
+    is_reminder: bool,
+    reminders: &[String],
+) -> Option<Understanding> {
+    let w = words.lower();
+    let mut reminders = reminders.to_vec();
+    for i in from + 1..end {
+        if words.quoted(i) || (!DUE_HEADS.contains(&w[i].as_str()) && !starts_a_date(&w[i])) {
+            continue;
+        }
+        match When::parse(&w[i..end], ctx.now) {
+            Ok(due) => {
+                if is_reminder && reminders.is_empty() {
+                    reminders.push("PT0S".into());
+                }
+                return Some(titled(words, from, i, |title| NewTask {
+                    title,
+                    recurrence: None,
+                    rule: None,
+                    describe: None,
+                    due: Some(due),
+                    reminders: reminders.clone(),
+                }));
+            }
+            Err(WhenError::AmbiguousHour(h)) => return Some(morning_or_evening(h)),
+            Err(e @ (WhenError::PartOfDay(..) | WhenError::WhichDay(..))) => {
+                return Some(when_question(&e))
+            }
+            Err(_) => {}
+        }
+    }
+
+    None
 }
 
 /// "every first Monday of the month at 9am to pay rent": a phrase from `from` up to a "to"
@@ -175,6 +202,9 @@ fn phrase_then_title(
     let parsed = parse_phrase(&phrase, tz).ok()?;
     if let Some(h) = ambiguous_hour(&w[from..to]) {
         return Some(morning_or_evening(h));
+    }
+    if is_reminder && needs_time(&parsed) {
+        return Some(reminder_time_question(words, (to + 1, end), (from, to)));
     }
     let mut reminders = reminders.to_vec();
     if is_reminder && reminders.is_empty() {
@@ -204,7 +234,42 @@ pub(crate) fn morning_or_evening(h: u32) -> Understanding {
     ))
 }
 
-/// Builds the intent when words `from..to` make a title, or asks for one.
+/// "remind me to pay rent every month": a reminder of a repeating task needs the time of day
+/// (midnight would be a guess); words `title` are the title, `phrase` the recurrence phrase.
+fn reminder_time_question(
+    words: &Words,
+    title: (usize, usize),
+    phrase: (usize, usize),
+) -> Understanding {
+    let title = words.original_text(title.0, title.1);
+    let phrase = words.original_text(phrase.0, phrase.1);
+    Understanding::ask(format!(
+        "At what time should I remind you to {title} ({phrase})? Say for example \"remind me to {title} {phrase} at 9am\"."
+    ))
+}
+
+/// Whether a reminder of rule `parsed` needs a time of day that the phrase did not give.
+fn needs_time(parsed: &recurrence::PhraseRule) -> bool {
+    parsed.time.is_none()
+        && !matches!(
+            parsed.rule.parts().freq,
+            recurrence::Frequency::Hourly
+                | recurrence::Frequency::Minutely
+                | recurrence::Frequency::Secondly
+        )
+}
+
+/// The question for a date or time that needs more ("what time in the evening?").
+pub(crate) fn when_question(e: &WhenError) -> Understanding {
+    let text = e.to_string();
+    let mut chars = text.chars();
+    let first = chars.next().map(|c| c.to_uppercase().to_string());
+    Understanding::ask(format!("{}{}.", first.unwrap_or_default(), chars.as_str()))
+}
+
+/// Builds the intent when words `from..to` make a title, or asks for one. A title that would
+/// keep words saying when (a weekday, a date, a time, "every" …) was not understood: the
+/// chat asks instead of storing them.
 fn titled(
     words: &Words,
     from: usize,
@@ -214,6 +279,36 @@ fn titled(
     let title = words.original_text(from, to);
     if title.is_empty() {
         return Understanding::ask("What should the task be called?");
+    }
+    if let Some(j) = first_timing_word(words, from, to) {
+        let mut k = j;
+        while k > from
+            && matches!(
+                words.lower()[k - 1].as_str(),
+                "on" | "the"
+                    | "at"
+                    | "by"
+                    | "in"
+                    | "of"
+                    | "due"
+                    | "last"
+                    | "first"
+                    | "next"
+                    | "this"
+            )
+        {
+            k -= 1;
+        }
+        let head = words.original_text(from, k);
+        let rest = words.original_text(k, to);
+        let example = if head.is_empty() {
+            "call mom"
+        } else {
+            head.as_str()
+        };
+        return Understanding::ask(format!(
+            "I did not understand when \"{title}\" is due: \"{rest}\" looks like a date, time or repetition I could not read. Say for example \"add {example} every Monday at 9am\" or \"add {example} on Friday at 3pm\"; if \"{rest}\" belongs to the title, put the title in quotes: add \"{title}\"."
+        ));
     }
     Understanding::act(Intent::Create(task(title)))
 }

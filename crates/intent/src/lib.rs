@@ -14,6 +14,7 @@ mod matching;
 mod range;
 mod reminder;
 mod text;
+mod timing;
 mod when;
 
 pub use command::{understand, EXAMPLES};

@@ -7,14 +7,27 @@ pub(crate) struct Words {
     original: Vec<String>,
     /// Whether a comma followed the word (lists in recurrence phrases need it).
     comma_after: Vec<bool>,
+    /// Whether the word stood in double quotes (the user's own title, read as is).
+    quoted: Vec<bool>,
 }
 
 impl Words {
-    /// Splits on white space and commas; drops closing punctuation; curly apostrophes become `'`.
+    /// Splits on white space and commas; drops closing punctuation; curly apostrophes become `'`
+    /// and curly double quotes `"`; words between double quotes are marked quoted.
     pub(crate) fn new(text: &str) -> Self {
-        let cleaned = text.replace(['\u{2019}', '\u{2018}'], "'");
-        let (mut original, mut comma_after) = (Vec::new(), Vec::new());
+        let cleaned = text
+            .replace(['\u{2019}', '\u{2018}'], "'")
+            .replace(['\u{201c}', '\u{201d}'], "\"");
+        let (mut original, mut comma_after, mut quoted) = (Vec::new(), Vec::new(), Vec::new());
+        let mut in_quotes = false;
         for raw in cleaned.split_whitespace() {
+            let opens = !in_quotes && raw.starts_with('"');
+            let inside = in_quotes || opens;
+            let closes = inside
+                && raw
+                    .trim_end_matches(['?', '!', '.', ',', ';'])
+                    .strip_prefix(if opens { "\"" } else { "" })
+                    .is_some_and(|r| r.ends_with('"'));
             for (k, piece) in raw.split([',', ';']).enumerate() {
                 if k > 0 {
                     if let Some(last) = comma_after.last_mut() {
@@ -25,15 +38,23 @@ impl Words {
                 if !word.is_empty() {
                     original.push(word.to_string());
                     comma_after.push(false);
+                    quoted.push(inside);
                 }
             }
+            in_quotes = inside && !closes;
         }
         let lower = original.iter().map(|w| w.to_lowercase()).collect();
         Self {
             lower,
             original,
             comma_after,
+            quoted,
         }
+    }
+
+    /// Whether word `i` stood in double quotes.
+    pub(crate) fn quoted(&self, i: usize) -> bool {
+        self.quoted.get(i).copied().unwrap_or(false)
     }
 
     /// The lower-cased words.
@@ -131,6 +152,19 @@ mod tests {
         let list = Words::new("every Monday, Wednesday and Friday, 1 hour before");
         assert_eq!(list.len(), 8);
         assert_eq!(list.phrase_text(0, 5), "every monday, wednesday and friday");
+    }
+
+    #[test]
+    fn words_in_double_quotes_are_marked() {
+        let w = Words::new("add \u{201c}Quarterly review\u{201d} every quarter");
+        let q: Vec<bool> = (0..w.len()).map(|i| w.quoted(i)).collect();
+        assert_eq!(q, [false, true, true, false, false]);
+        assert_eq!(w.original_text(1, 3), "Quarterly review");
+        let one = Words::new("add \"rent\" monthly");
+        assert_eq!(
+            (0..one.len()).map(|i| one.quoted(i)).collect::<Vec<_>>(),
+            [false, true, false]
+        );
     }
 
     #[test]

@@ -34,6 +34,12 @@ pub enum WhenError {
     /// Words that are not a date.
     #[error("\"{0}\" is not a date or time I know")]
     NotADate(String),
+    /// A week, month or year without the day ("next week"): which day is a guess.
+    #[error("which day {0}? Say for example \"{1}\"")]
+    WhichDay(String, &'static str),
+    /// A part of the day without a time ("sunday evening", "tonight"): which hour is a guess.
+    #[error("what time {0}? Say for example {1}")]
+    PartOfDay(String, &'static str),
 }
 
 impl When {
@@ -69,6 +75,31 @@ impl When {
         if date_words.is_empty() && time.is_none() {
             return Err(WhenError::Empty);
         }
+        if let [this @ ("next" | "this"), span @ ("week" | "month" | "year" | "weekend")] =
+            date_words.as_slice()
+        {
+            let example = match *span {
+                "week" => "next Monday\" or \"Friday",
+                "weekend" => "Saturday\" or \"Sunday",
+                _ => "Dec 14\" or \"the 1st of next month",
+            };
+            return Err(WhenError::WhichDay(format!("{this} {span}"), example));
+        }
+        if let [month] = date_words.as_slice() {
+            if is_month_name(month) {
+                return Err(WhenError::WhichDay(
+                    format!("in {month}"),
+                    "June 15\" or \"the 1st of June",
+                ));
+            }
+        }
+        if time.is_none() {
+            if let Some(part) = date_words.iter().find_map(|w| part_of_day(w)) {
+                return Err(part);
+            }
+        }
+        // "sunday evening at 7pm": the hour says it; the part of the day is not a date.
+        date_words.retain(|w| part_of_day(w).is_none() || *w == "tonight");
         let date = if date_words.is_empty() {
             None
         } else {
@@ -111,6 +142,39 @@ fn local(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Tz> {
                 .earliest()
         })
         .unwrap_or_else(|| tz.from_utc_datetime(&naive))
+}
+
+/// A month said alone ("june", "sept"): a month is not a day.
+fn is_month_name(w: &str) -> bool {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    w.len() >= 3
+        && (MONTHS.iter().any(|m| m.starts_with(w))
+            && (w.len() == 3 || MONTHS.contains(&w) || w == "sept"))
+}
+
+/// A part of the day ("evening") or "tonight": a time is needed to place it.
+fn part_of_day(w: &str) -> Option<WhenError> {
+    let (when, example) = match w {
+        "morning" => ("in the morning", "8am or 9:30am"),
+        "afternoon" => ("in the afternoon", "2pm or 4:30pm"),
+        "evening" => ("in the evening", "6pm or 7:30pm"),
+        "night" | "tonight" => ("tonight", "8pm or 10pm"),
+        _ => return None,
+    };
+    Some(WhenError::PartOfDay(when.to_string(), example))
 }
 
 /// The hour of a time of day said after "at" without am/pm ("7", "7:30"), which could be
@@ -166,7 +230,10 @@ fn time_of_day(
         }
         None => h,
     };
-    Ok(fixed(hour, m).map(|t| (t, used)))
+    // "25:00", "9:75": a clock that does not exist is not read as a date either.
+    fixed(hour, m)
+        .map(|t| Some((t, used)))
+        .ok_or_else(|| WhenError::NotADate(w.to_string()))
 }
 
 fn is_clock(core: &str) -> bool {
