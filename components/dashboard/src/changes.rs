@@ -18,10 +18,50 @@ use store::changes::{self, Poison};
 use crate::error::DashError;
 use crate::preview::param;
 
-/// How often a waiting poll re-reads the cursor row.
+/// How often a waiting poll re-reads the cursor row (the first [`FAST_SLOTS`] polls; later
+/// ones re-read less often, see [`interval`]).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(75);
 /// Longest a poll waits for a change (`wait` may ask for less).
 pub const MAX_WAIT: Duration = Duration::from_secs(20);
+/// Waiting polls admitted at once when `MAX_LIVE_POLLS` is not set. With the instances the
+/// host gives a component (1000, docs/reliability.md), this leaves most of them to Dapr's
+/// deliveries and to short requests, whatever the number of open pages.
+pub const DEFAULT_MAX_LIVE_POLLS: i64 = 150;
+/// Polls in slots up to this number re-read every [`POLL_INTERVAL`].
+pub const FAST_SLOTS: i32 = 50;
+/// Seconds a page refused for lack of a slot waits (plus up to as many again, spread).
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+/// Waiting polls admitted at once: `MAX_LIVE_POLLS` from the WASI environment, else
+/// [`DEFAULT_MAX_LIVE_POLLS`].
+fn max_live_polls() -> i64 {
+    std::env::var("MAX_LIVE_POLLS")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_MAX_LIVE_POLLS)
+}
+
+/// The re-read interval of the poll in `slot`: 75 ms for the first 50, 150 ms up to 100,
+/// 300 ms beyond, so the database reads of all waiting pages stay bounded (~1,300/s at 150).
+fn interval(slot: i32) -> Duration {
+    match slot {
+        s if s <= FAST_SLOTS => POLL_INTERVAL,
+        s if s <= 2 * FAST_SLOTS => POLL_INTERVAL * 2,
+        _ => POLL_INTERVAL * 4,
+    }
+}
+
+/// A per-request name for the slot holder, and the spread of `Retry-After`.
+fn holder() -> (String, u64) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    (
+        format!("poll-{nanos:x}"),
+        u64::try_from(nanos % 1000).unwrap_or(0),
+    )
+}
 
 /// Handles one delivery: `SUCCESS` when recorded (or already recorded), `DROP` for poison
 /// (dead-letter topic), 503 `RETRY` when the database could not be reached.
@@ -73,6 +113,38 @@ pub async fn poll(req: Request) -> Result<Response, DashError> {
         let cursor = seq_of(&query(&dapr, &changes::cursor(&user)).await?);
         return Ok(answer(cursor, Vec::new(), false));
     };
+    // Admission: a waiting poll holds a slot; none free → 503 with Retry-After, at once.
+    let (holder, spread) = holder();
+    let hold = i64::try_from(wait.as_secs()).unwrap_or(20) + 10;
+    let Some(slot) = query(&dapr, &changes::take_slot(max_live_polls(), &holder, hold))
+        .await?
+        .first()
+        .map(|s| s.slot)
+    else {
+        return Err(DashError::Busy {
+            retry_after: RETRY_AFTER_SECS + spread % (RETRY_AFTER_SECS + 1),
+        });
+    };
+    let result = wait_for_changes(&dapr, &user, after, wait, started, slot).await;
+    if let Err(e) = query(&dapr, &changes::give_back_slot(slot, &holder)).await {
+        // It frees itself when its hold ends.
+        eprintln!("dashboard: slot {slot} not given back: {e}");
+    }
+    result
+}
+
+/// Re-reads the user's cursor until it moved past `after` or the wait is over.
+async fn wait_for_changes(
+    dapr: &Dapr,
+    user: &str,
+    after: i64,
+    wait: Duration,
+    started: Instant,
+    slot: i32,
+) -> Result<Response, DashError> {
+    let dapr = dapr.clone();
+    let user = user.to_string();
+    let every = interval(slot);
     loop {
         let cursor = seq_of(&query(&dapr, &changes::cursor(&user)).await?);
         if cursor < after {
@@ -87,11 +159,11 @@ pub async fn poll(req: Request) -> Result<Response, DashError> {
                 false,
             ));
         }
-        if started.elapsed() + POLL_INTERVAL > wait {
+        if started.elapsed() + every > wait {
             return Ok(answer(cursor, Vec::new(), false));
         }
         // wasi:clocks monotonic sleep: the instance blocks, the host thread does not.
-        std::thread::sleep(POLL_INTERVAL);
+        std::thread::sleep(every);
     }
 }
 

@@ -17,6 +17,11 @@ pub enum DashError {
     Unauthorized(String),
     /// 404: no such route of the proxied API.
     NotFound(String),
+    /// 503 with `Retry-After`: every live-poll slot is held; the page waits that long.
+    Busy {
+        /// Seconds until the page should try again.
+        retry_after: u64,
+    },
     /// 503: the sidecar, the database or the Task API failed, or the service is misconfigured.
     /// The text is logged, never sent: it may hold Dapr's or PostgreSQL's own error and
     /// internal addresses.
@@ -58,6 +63,12 @@ pub fn respond(result: Result<Response, DashError>) -> Response {
         ),
         DashError::Unauthorized(d) => (401, "unauthorized", "Authentication required", d.clone()),
         DashError::NotFound(d) => (404, "not-found", "Not found", d.clone()),
+        DashError::Busy { .. } => (
+            503,
+            "overloaded",
+            "Too many pages are waiting for updates",
+            "the dashboard is serving as many live pages as it admits; retry after the time in Retry-After".to_string(),
+        ),
         DashError::Upstream(cause) => {
             eprintln!("dashboard upstream failure: {cause}");
             (
@@ -72,6 +83,9 @@ pub fn respond(result: Result<Response, DashError>) -> Response {
     if let DashError::Invalid(f) = &e {
         problem =
             problem.with_errors(serde_json::json!([{"field": f.field, "message": f.message}]));
+    }
+    if let DashError::Busy { retry_after } = &e {
+        problem = problem.with_header("retry-after", retry_after.to_string());
     }
     problem.response()
 }

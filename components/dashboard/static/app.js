@@ -25,12 +25,14 @@ const state = {
 // ---- API --------------------------------------------------------------------------------
 
 class ApiError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, retryAfter = null) {
     const fields = (problem && problem.errors) || [];
     const detail = fields.length ? fields.map((e) => e.message).join("; ") : problem && (problem.detail || problem.title);
     super(detail || `request failed (${status})`);
     this.status = status;
     this.problem = problem;
+    // Seconds the server asked to wait (503 when every live-update slot is taken).
+    this.retryAfter = retryAfter === null ? null : Number(retryAfter);
   }
 }
 
@@ -47,7 +49,7 @@ async function api(path, { method = "GET", body, headers = {}, signal } = {}) {
   }
   if (!r.ok) {
     if (r.status === 401) signOut("Your sign-in expired or is not valid; paste a new token.");
-    throw new ApiError(r.status, data);
+    throw new ApiError(r.status, data, r.headers.get("retry-after"));
   }
   return { data, etag: r.headers.get("etag") };
 }
@@ -622,6 +624,14 @@ async function startLive() {
       backoff = 250;
     } catch (e) {
       if (generation !== state.liveGeneration || !state.token) break;
+      if (e.status === 503 && e.retryAfter > 0 && cursor !== null) {
+        // The dashboard admits no more waiting pages now: wait as asked, keep the cursor (the
+        // changes meanwhile come with the next poll), do not reload.
+        setConnection("reconnecting");
+        healthy = false;
+        await sleep(e.retryAfter * 1000);
+        continue;
+      }
       healthy = false;
       setConnection("reconnecting");
       await sleep(backoff);

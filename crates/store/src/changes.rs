@@ -159,6 +159,42 @@ pub fn after(user_id: &str, after: i64) -> Query<ChangeRow> {
     })
 }
 
+/// Most slots a deployment may admit (rows of `live_poll_slots`, migration 0013).
+pub const MAX_SLOTS: i64 = 10_000;
+
+/// A live-poll slot taken by [`take_slot`] or given back by [`give_back_slot`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slot {
+    /// Its number, 1 ..= the cap.
+    pub slot: i32,
+}
+
+/// Takes the lowest free slot numbered at most `cap` for `hold_secs` (no row: all are held).
+/// Concurrent takers get different slots (`for update skip locked`).
+#[must_use]
+pub fn take_slot(cap: i64, holder: &str, hold_secs: i64) -> Query<Slot> {
+    Query::new(Statement {
+        sql: "update live_poll_slots set held_until = now() + make_interval(secs => $3::int), holder = $2 \
+              where slot = (select slot from live_poll_slots where slot <= $1::int and held_until < now() \
+                            order by slot limit 1 for update skip locked) \
+              returning slot"
+            .to_string(),
+        params: vec![json!(cap.clamp(0, MAX_SLOTS)), json!(holder), json!(hold_secs)],
+    })
+}
+
+/// Frees the slot `holder` took (no row: it had expired and was taken by another).
+#[must_use]
+pub fn give_back_slot(slot: i32, holder: &str) -> Query<Slot> {
+    Query::new(Statement {
+        sql: "update live_poll_slots set held_until = '-infinity', holder = null \
+              where slot = $1::int and holder = $2 returning slot"
+            .to_string(),
+        params: vec![json!(slot), json!(holder)],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -362,6 +362,17 @@ fn every_query_answers_the_row_type_its_builder_names() {
     let seq = one(&changes::record(&change)).seq;
     assert_eq!(one(&changes::cursor(&user)).seq, seq);
     let logged = run(&changes::after(&user, 0));
+    // Live-poll admission: two takers get different slots, a third finds the cap of two held,
+    // a slot given back is free again and only its holder can give it back.
+    let a = one(&changes::take_slot(2, "poll-a", 30)).slot;
+    let b = one(&changes::take_slot(2, "poll-b", 30)).slot;
+    assert_ne!(a, b);
+    assert!(run(&changes::take_slot(2, "poll-c", 30)).is_empty());
+    assert!(run(&changes::give_back_slot(a, "poll-b")).is_empty());
+    assert_eq!(one(&changes::give_back_slot(a, "poll-a")).slot, a);
+    assert_eq!(one(&changes::take_slot(2, "poll-c", 30)).slot, a);
+    one(&changes::give_back_slot(a, "poll-c"));
+    one(&changes::give_back_slot(b, "poll-b"));
     assert_eq!(logged.len(), 1);
     assert_eq!(logged[0].to_json()["type"], "v1.task.created");
 
