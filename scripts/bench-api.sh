@@ -9,7 +9,7 @@
 #   RATES="200 400 800" COMPLETE_RATES="200 400" LIST_RATES="200 800" DURATION=10 scripts/bench-api.sh
 #   RESULTS_DIR=<dir>                         also writes api-steps.csv and api-summary.json there
 # Last line: creates_per_s=<x> p95_ms=<y> error_pct=<z> pgbench_fraction=<w> completes_per_s=..
-# lists_per_s=.. pgbench_tps=.. sc003_ops_per_s=.. sc003_gap=..
+# lists_per_s=.. pgbench_tps=.. sc003_ops_per_s=.. sc003_gap=.. cpu_ms_per_create=..
 # where x is the highest achieved create rate with p95 < 100 ms and < 1 % errors (else the
 # highest with < 1 % errors, else the highest achieved rate; p95/error are of that step); completes_per_s and lists_per_s likewise;
 # sc003_ops_per_s is the highest write rate (create or complete) meeting the seed's SC-003 bar
@@ -81,6 +81,9 @@ def load(p): return {l.split()[0]: float(l.split()[1]) for l in open(p) if l.str
 a, b, secs = load(sys.argv[1]), load(sys.argv[2]), float(sys.argv[3])
 parts = [f"{g} {max(b[g] - a.get(g, 0), 0) / secs:.2f}" for g in sorted(b) if g != "other"]
 print("    cores used: " + ", ".join(parts))
+# The stack's CPU seconds in the step (without the load generator), for CPU per operation.
+total = sum(max(b[g] - a.get(g, 0), 0) for g in b if g not in ("other", "vegeta"))
+open(sys.argv[1] + ".total", "w").write(f"{total:.3f}\n")
 PYEOF
 }
 
@@ -108,6 +111,17 @@ PYEOF
   "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); e = r.get("errors") or []
 if r["success"] < 1: print("    status codes:", r["status_codes"], "| errors:", "; ".join(e[:3]))' "$WORK/$kind-$rate.json"
   cpu_delta "$WORK/cpu-before" "$WORK/cpu-after" "$((SECONDS - t0 > 0 ? SECONDS - t0 : 1))"
+  # CPU ms per successful operation of the step, appended to its results row.
+  # The stack's idle CPU over the same time is subtracted (its background: jobs, Kafka, Dapr).
+  "$PY" - "$WORK/$kind-$rate.json" "$(cat "$WORK/cpu-before.total")" "$IDLE_CORES" "$((SECONDS - t0 > 0 ? SECONDS - t0 : 1))" \
+    >>"$WORK/cpu-per-op" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = r["success"] * r["requests"]
+busy = float(sys.argv[2]) - float(sys.argv[3]) * float(sys.argv[4])
+print(f"{1000 * max(busy, 0) / ok:.2f}" if ok else "nan")
+PYEOF
+  sed -i "\$ s/\$/ $(tail -1 "$WORK/cpu-per-op")/" "$WORK/results"
 }
 
 printf 'POST %s/api/tasks\nAuthorization: Bearer %s\nContent-Type: application/json\n@%s\n' \
@@ -130,6 +144,10 @@ settle() { sleep "${SETTLE:-3}"; }
 
 echo "task-api bench on $BASE (stack $STACK), ${DURATION}s per step, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$WORK/results"
+# The stack's CPU while idle (its background), subtracted from each step's CPU per operation.
+cpu_snapshot >"$WORK/idle-before"; sleep 5; cpu_snapshot >"$WORK/idle-after"
+cpu_delta "$WORK/idle-before" "$WORK/idle-after" 5 | sed 's/cores used/idle stack, cores used/'
+IDLE_CORES="$(awk '{print $1 / 5}' "$WORK/idle-before.total")"
 echo "creates (POST /api/tasks: one statement with task + reminder + outbox row, then publish):"
 for r in $RATES; do step create "$r"; [ "$SATURATED" = no ] || { echo "  saturated at $r/s"; break; }; done
 settle
@@ -154,6 +172,9 @@ import csv, json, os, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 pg, pg_lat, out = float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 steps = {k: [(float(r[2]), float(r[4]), float(r[6])) for r in rows if r[0] == k] for k in ("create", "complete", "list")}
+# CPU per create: the stack's CPU time over the creates of the first (unsaturated) step, less
+# the idle stack's over the same time.
+cpu_create = next((float(r[7]) for r in rows if r[0] == "create" and len(r) > 7), float("nan"))
 
 def best(kind, p95_max):
     s = steps[kind]
@@ -168,14 +189,14 @@ frac = create[0] / pg if pg else 0
 summary = {"creates_per_s": round(create[0]), "p95_ms": create[1], "error_pct": create[2], "pgbench_fraction": round(frac, 4),
            "completes_per_s": round(complete[0]), "complete_p95_ms": complete[1], "lists_per_s": round(lst[0]),
            "pgbench_tps": pg, "pgbench_latency_ms": pg_lat, "sc003_ops_per_s": round(sc003),
-           "sc003_gap": round(1000 / sc003, 1) if sc003 else None}
+           "sc003_gap": round(1000 / sc003, 1) if sc003 else None, "cpu_ms_per_create": cpu_create}
 if out:
     with open(os.path.join(out, "api-steps.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["kind", "target_per_s", "achieved_per_s", "p50_ms", "p95_ms", "p99_ms", "error_pct"])
+        w.writerow(["kind", "target_per_s", "achieved_per_s", "p50_ms", "p95_ms", "p99_ms", "error_pct", "cpu_ms_per_op"])
         w.writerows(rows)
     json.dump(summary, open(os.path.join(out, "api-summary.json"), "w"), indent=1)
 print(f"creates_per_s={create[0]:.0f} p95_ms={create[1]:.1f} error_pct={create[2]:.2f} pgbench_fraction={frac:.3f} "
       f"completes_per_s={complete[0]:.0f} complete_p95_ms={complete[1]:.1f} lists_per_s={lst[0]:.0f} "
-      f"pgbench_tps={pg:.0f} sc003_ops_per_s={sc003:.0f} sc003_gap={summary['sc003_gap']}")
+      f"pgbench_tps={pg:.0f} sc003_ops_per_s={sc003:.0f} sc003_gap={summary['sc003_gap']} cpu_ms_per_create={cpu_create:.2f}")
 PYEOF

@@ -31,20 +31,19 @@ log "overload: $CLIENTS waiting pages on $DASHBOARD for ${HOLD_S}s; $CHANGES cha
 DASHBOARD="$DASHBOARD" TASK_API="$TASK_API" CLIENTS="$CLIENTS" HOLD_S="$HOLD_S" CHANGES="$CHANGES" \
   SECRETS="$ROOT/runtime-config/local/secrets.json" DASH_LOG="$STACK_DIR/logs/dashboard.log" \
   KAFKA_LIBS="$ROOT/.tools/kafka/libs" LOG4J="$ROOT/runtime-config/local/kafka/log4j2-tools.properties" \
-  "$TOOLS/venv/bin/python" - <<'PY'
-import asyncio, base64, hashlib, hmac, json, os, subprocess, sys, time, uuid
+  PYTHONPATH="$ROOT/scripts/lib" "$TOOLS/venv/bin/python" - <<'PY'
+import asyncio, os, subprocess, sys, time, uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import requests
+
+from deliveries import Probe, dlq_total as dlq_count, token as sign
 
 env = os.environ
 DASH, API = env["DASHBOARD"], env["TASK_API"]
 CLIENTS, HOLD_S, CHANGES = int(env["CLIENTS"]), int(env["HOLD_S"]), int(env["CHANGES"])
 RUN = uuid.uuid4().hex[:8]
-SECRET = json.load(open(env["SECRETS"]))["jwt-secret"].encode()
-DLQS = ("task-events-dlq", "updates-dlq", "alerts-dlq")
 
 
 def say(msg):
@@ -52,25 +51,11 @@ def say(msg):
 
 
 def token(user):
-    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-    now = int(time.time())
-    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    body = b64(json.dumps({"sub": user, "iat": now, "exp": now + 3600, "iss": env.get("JWT_ISSUER") or "todo-platform",
-                           "aud": env.get("JWT_AUDIENCE") or "todo-api"}, separators=(",", ":")).encode())
-    sig = b64(hmac.new(SECRET, f"{head}.{body}".encode(), hashlib.sha256).digest())
-    return f"{head}.{body}.{sig}"
+    return sign(env["SECRETS"], user)
 
 
 def dlq_total():
-    cmd = ["java", "-Xmx256m", f"-Dlog4j2.configurationFile={env['LOG4J']}", "-cp", f"{env['KAFKA_LIBS']}/*",
-           "org.apache.kafka.tools.GetOffsetShell", "--bootstrap-server", env["KAFKA_BROKERS"], "--time", "-1"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
-    total = 0
-    for line in out.splitlines():
-        topic, _, rest = line.partition(":")
-        if topic in DLQS:
-            total += int(rest.rsplit(":", 1)[-1])
-    return total
+    return dlq_count(env["KAFKA_LIBS"], env["LOG4J"], env["KAFKA_BROKERS"])
 
 
 def psql(q):
@@ -149,28 +134,9 @@ def changes_and_checks(result):
         ids.append(r.json()["task_id"])
         time.sleep(0.1)
     result["task_ids"] = ids
-    # A reminder due 15 s from now.
-    rem = {"authorization": f"Bearer {token(f'overload-remind-{RUN}')}"}
-    due = (datetime.now(timezone.utc) + timedelta(seconds=15)).replace(microsecond=0)
-    r = http.post(f"{API}/api/tasks", headers=rem,
-                  json={"title": f"overload reminder {RUN}", "due_date": due.isoformat().replace("+00:00", "Z"),
-                        "reminders": ["PT0S"]}, timeout=60)
-    r.raise_for_status()
-    result["reminder_task"] = r.json()["task_id"]
-    # A daily series whose instance is completed: the engine must create the next one.
-    eng = {"authorization": f"Bearer {token(f'overload-engine-{RUN}')}"}
-    r = http.post(f"{API}/api/tasks", headers=eng, json={"title": f"overload series {RUN}", "recurrence": "FREQ=DAILY"},
-                  timeout=60)
-    r.raise_for_status()
-    first = r.json()
-    t0 = time.monotonic()
-    http.post(f"{API}/api/tasks/{first['task_id']}/complete", headers=eng, timeout=60).raise_for_status()
-    while time.monotonic() - t0 < 60:
-        items = http.get(f"{API}/api/tasks", headers=eng, timeout=60).json()["items"]
-        if any(t["task_id"] != first["task_id"] and t.get("status") == "pending" for t in items):
-            result["engine_next_s"] = round(time.monotonic() - t0, 2)
-            break
-        time.sleep(0.5)
+    # A reminder falling due and a completion the engine must follow, during the load.
+    result["probe"] = Probe(API, env["SECRETS"], RUN)
+    result["probe"].start()
 
 
 async def main():
@@ -188,16 +154,7 @@ async def main():
     await asyncio.gather(*pages, sampler, return_exceptions=True)
     say(f"load ended; statuses {dict(statuses)}")
     # The reminder: delivered, and how late.
-    late = None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        row = psql(f"select count(*) filter (where d.status = 'sent'), max(d.lateness_ms) from reminders r "
-                   f"join reminder_deliveries d using (reminder_id) where r.task_id = '{result['reminder_task']}'")
-        sent, worst = row.split("|")
-        if int(sent) > 0:
-            late = int(worst or 0)
-            break
-        await asyncio.sleep(1)
+    late = await asyncio.to_thread(result["probe"].reminder_late_ms, env["PG_DSN"])
     # The live view after the load: every change of the watcher.
     w = {"authorization": f"Bearer {token(f'overload-watch-{RUN}')}"}
     seen = set()
@@ -214,7 +171,7 @@ async def main():
     figures = {
         "clients": CLIENTS, "admitted_max": max(samples or [0]), "polls_ok": statuses[200], "shed_503": statuses[503],
         "http500": http500, "errors": errors + missing_retry_after, "deliveries_failed": failed, "dead_lettered": dead,
-        "reminder_late_ms": late if late is not None else "none", "engine_next_s": result.get("engine_next_s", "none"),
+        "reminder_late_ms": late if late is not None else "none", "engine_next_s": result["probe"].engine_next_s or "none",
         "live_changes": f"{len(seen)}/{len(result['task_ids'])}",
     }
     bad = [k for k in ("http500", "errors", "deliveries_failed", "dead_lettered") if figures[k]]

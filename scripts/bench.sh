@@ -8,6 +8,8 @@
 #   sync        change -> seen by a second dashboard client (bench-sync.sh)
 #   keystrokes  the rule field typed a character at a time: completions + preview per keystroke
 #               (bench-keystrokes.sh)
+#   shed        creates offered at 1×–5× the measured capacity: 503/429 with Retry-After, never a
+#               500 or a timeout, nothing half-written (bench-shed.sh)
 #   overload    far more waiting dashboard pages than admitted while events, a reminder and the
 #               engine must keep working; fails on any 500, dead letter or failed delivery
 #               (bench-overload.sh)
@@ -55,13 +57,13 @@ if $quick; then
   : "${EVENTS_N:=100}" "${EVENTS_RATE:=20}" "${E2E_N:=100}" "${E2E_RATE:=25}"
   : "${REMINDERS_N:=60}" "${REMINDERS_WINDOW:=22}" "${REMINDERS_LEAD:=15}" "${REMINDERS_USERS:=6}"
   : "${HERD_N:=1000}" "${HERD_USERS:=50}" "${SYNC_CHANGES:=200}" "${KEYSTROKE_ROUNDS:=1}" "${COMP_REQUESTS:=200}"
-  : "${OVERLOAD_CLIENTS:=400}" "${OVERLOAD_HOLD_S:=20}" "${OVERLOAD_CHANGES:=20}" "${COMP_LOAD_SECONDS:=2}"
+  : "${OVERLOAD_CLIENTS:=400}" "${OVERLOAD_HOLD_S:=20}" "${OVERLOAD_CHANGES:=20}" "${SHED_MULTIPLES:=1 5}" "${SHED_DURATION:=4}" "${COMP_LOAD_SECONDS:=2}"
 else
   : "${API_RATES:=50 100 200 300 500 1000}" "${API_COMPLETE_RATES:=50 100 200 300 500 1000}" "${API_LIST_RATES:=100 300 600 1000}" "${API_DURATION:=10}"
   : "${EVENTS_N:=1700}" "${EVENTS_RATE:=20}" "${E2E_N:=500}" "${E2E_RATE:=25}"
   : "${REMINDERS_N:=1050}" "${REMINDERS_WINDOW:=60}" "${REMINDERS_LEAD:=60}" "${REMINDERS_USERS:=210}"
   : "${HERD_N:=100000}" "${HERD_USERS:=1000}" "${SYNC_CHANGES:=240}" "${KEYSTROKE_ROUNDS:=3}" "${COMP_REQUESTS:=1000}"
-  : "${OVERLOAD_CLIENTS:=1000}" "${OVERLOAD_HOLD_S:=40}" "${OVERLOAD_CHANGES:=40}" "${COMP_LOAD_SECONDS:=10}"
+  : "${OVERLOAD_CLIENTS:=1000}" "${OVERLOAD_HOLD_S:=40}" "${OVERLOAD_CHANGES:=40}" "${SHED_MULTIPLES:=1 2 3 5}" "${SHED_DURATION:=8}" "${COMP_LOAD_SECONDS:=10}"
 fi
 
 log "bench ($mode) on the $STACK stack; results in ${OUT#"$ROOT"/}"
@@ -92,6 +94,7 @@ run reminders bench-reminders.sh REMINDERS="$REMINDERS_N" WINDOW="$REMINDERS_WIN
 run herd bench-herd.sh N="$HERD_N" USERS="$HERD_USERS"
 run sync bench-sync.sh CHANGES="$SYNC_CHANGES"
 run keystrokes bench-keystrokes.sh ROUNDS="$KEYSTROKE_ROUNDS"
+run shed bench-shed.sh MULTIPLES="$SHED_MULTIPLES" DURATION="$SHED_DURATION"
 run overload bench-overload.sh CLIENTS="$OVERLOAD_CLIENTS" HOLD_S="$OVERLOAD_HOLD_S" CHANGES="$OVERLOAD_CHANGES"
 run components bench-components.sh REQUESTS="$COMP_REQUESTS" LOAD_SECONDS="$COMP_LOAD_SECONDS"
 
@@ -130,14 +133,16 @@ echo "$PASSED passed, $FAILED failed"
 "$TOOLS/venv/bin/python" - "$OUT/benches.tsv" "$mode" "$((SECONDS - start))" <<'PYEOF'
 import sys
 keys = {
-    "api": ["creates_per_s", "completes_per_s", "lists_per_s", "p95_ms", "pgbench_tps", "pgbench_fraction", "sc003_gap"],
+    "api": ["creates_per_s", "completes_per_s", "lists_per_s", "p95_ms", "pgbench_tps", "pgbench_fraction", "sc003_gap",
+            "cpu_ms_per_create"],
     "events": ["events", "dashboard_p95_ms", "engine_p95_ms", "notification_p95_ms", "dashboard_p99_ms", "sc002_p95_met"],
     "recurrence": ["complete_to_next_p95_ms"],
     "reminders": ["email_p99_ms", "push_p99_ms"],
     "herd": ["herd_n", "generations_per_s"],
     "sync": ["sync_p95_ms"],
     "keystrokes": ["completion_p95_ms", "preview_p95_ms"],
-    "overload": ["clients", "shed_503", "http500", "deliveries_failed", "dead_lettered"],
+    "shed": ["http500", "timeouts", "shed_at_5x_pct", "half_written"],
+    "overload": ["clients", "shed_503", "deliveries_failed", "dead_lettered"],
     "components": ["spin_overhead_p50_ms", "wasmtime_overhead_p50_ms", "spin_create_rps", "wasmtime_create_rps",
                    "spin_rss_idle_mb", "wasmtime_rss_idle_mb", "spin_daprd_conns_per_call", "wasmtime_daprd_conns_per_call",
                    "task_api_wasm_kb"],

@@ -52,6 +52,12 @@ pub enum ApiError {
         /// The limit per minute that was reached.
         limit: u32,
     },
+    /// 503: the service is overloaded (the write waited longer than its queue budget); nothing
+    /// was written.
+    Overloaded {
+        /// Seconds to wait (`Retry-After`).
+        retry_after: i64,
+    },
     /// 503: the sidecar or the database failed (the detail names the kind only; the error is
     /// logged).
     Upstream(DaprError),
@@ -147,6 +153,12 @@ impl ApiError {
                     "the write limit of {limit} per minute is reached; retry after {retry_after} s"
                 ),
             ),
+            Self::Overloaded { retry_after } => (
+                503,
+                "overloaded",
+                "The service is overloaded",
+                format!("nothing was written; retry after {retry_after} s"),
+            ),
             Self::Upstream(e) => (
                 503,
                 "upstream-unavailable",
@@ -172,7 +184,7 @@ impl ApiError {
         if let Self::MethodNotAllowed { allow } = self {
             p = p.with_header("allow", allow.as_str());
         }
-        if let Self::TooManyRequests { retry_after, .. } = self {
+        if let Self::TooManyRequests { retry_after, .. } | Self::Overloaded { retry_after } = self {
             p = p.with_header("retry-after", retry_after.to_string());
         }
         p

@@ -13,7 +13,7 @@ use events::EventType;
 
 use crate::fragments::{
     events_of, events_of_all, outbox_insert, outbox_insert_from, rate_limit,
-    record_claim_email_when, reminder_ctes, stored_reminders, task_json, RateLimit,
+    record_claim_email_when, reminder_ctes, stored_reminders, task_json, Admission, RateLimit,
     TASK_API_SOURCE,
 };
 use crate::outbox::Events;
@@ -33,6 +33,8 @@ pub struct TaskEdited {
     pub version: Option<i64>,
     /// Seconds until the user's write window ends, when the write limit refused the write.
     pub retry_after: Option<i64>,
+    /// The service was overloaded when the statement ran: nothing was written.
+    pub shed: bool,
 }
 
 /// Edits a task (scope `this`) or, for a series instance, also the series template (so the
@@ -48,13 +50,13 @@ pub fn patch_task(
     p: &PatchTask,
     scope: Scope,
     version: Option<i64>,
-    limit: u32,
+    admission: &Admission,
     claim_email: Option<&str>,
 ) -> Query<TaskEdited> {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
-    let rl = rate_limit(&mut b, &u, limit);
+    let rl = rate_limit(&mut b, &u, admission);
     let claim = record_claim_email_when(&mut b, &u, claim_email, "exists (select 1 from upd)");
     let v = b.bind(version.map_or(Value::Null, Value::from));
     let title = b.bind(opt_text(p.title.as_ref().map(domain::Title::as_str)));
@@ -81,10 +83,11 @@ pub fn patch_task(
          {rem_ctes}\
          {claim}ob as ({outbox}) \
          select (select {json} from upd where upd.task_id = {idp}::uuid) as task, {events} as events, \
-         (select version from cur) as version, {rate} as retry_after",
+         (select version from cur) as version, {rate} as retry_after, {shed} as shed",
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
+        shed = rl.shed,
         outbox = outbox_insert("upd", EventType::TaskUpdated, &task_json("s", &rem_json("s")),
             &format!(", 'scope', {sc}::text, 'rule_changed', false")),
         json = task_json("upd", &rem_json("upd")),
@@ -178,10 +181,10 @@ pub fn edit_series(
     scope: Scope,
     version: Option<i64>,
     edit: &SeriesEdit,
-    limit: u32,
+    admission: &Admission,
 ) -> Query<TaskEdited> {
     let mut b = Binder::default();
-    let e = EditBinds::bind(&mut b, user, id, p, scope, version, limit);
+    let e = EditBinds::bind(&mut b, user, id, p, scope, version, admission);
     let t = TemplateBinds::bind(&mut b, edit);
     let series = if edit.split {
         split_series_ctes(&e, &t)
@@ -197,10 +200,11 @@ pub fn edit_series(
          ok as (select * from cur where ({v}::integer is null or cur.version = {v}::integer) and cur.series_id is not null), \
          {series}{instances}{rem_ctes}{created}{events}\
          select (select {json} from upd where upd.task_id = {idp}::uuid) as task, {all_events} as events, \
-         (select version from cur) as version, {rate} as retry_after",
+         (select version from cur) as version, {rate} as retry_after, {shed} as shed",
         rlc = e.rate.ctes,
         gate = e.rate.gate,
         rate = e.rate.column,
+        shed = e.rate.shed,
         idp = e.id,
         u = e.user,
         v = e.version,
@@ -231,11 +235,11 @@ impl EditBinds {
         p: &PatchTask,
         scope: Scope,
         version: Option<i64>,
-        limit: u32,
+        admission: &Admission,
     ) -> Self {
         let id = b.bind(id.as_str());
         let user = b.bind(user);
-        let rate = rate_limit(b, &user, limit);
+        let rate = rate_limit(b, &user, admission);
         EditBinds {
             id,
             rate,

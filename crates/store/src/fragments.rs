@@ -71,38 +71,65 @@ pub(crate) fn events_of_all(ctes: &[&str]) -> String {
 /// Shards of a user's rate-limit counter (see `migrations/0003_rate_limits.sql`).
 pub(crate) const RATE_SHARDS: u32 = 8;
 
-/// The per-user write limit folded into a write statement: CTEs that count this write in the
-/// user's current one-minute window, the condition that gates the write, and the output
-/// column (null when allowed, else the seconds until the window ends, for `Retry-After`).
-/// A `limit` of 0 disables the limit: no CTE, the gate is `true`.
+/// How a write is admitted: the per-user limit, and the load shedding of the whole service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admission {
+    /// Writes one user may make per minute (0: no per-user limit).
+    pub per_user_per_minute: u32,
+    /// When the request reached the service (its handler started).
+    pub received: chrono::DateTime<chrono::Utc>,
+    /// Longest the request may have waited before its statement runs (sidecar and database
+    /// queues, CPU); a statement that starts later writes nothing and answers `shed` (0: off).
+    pub max_queue_ms: u32,
+}
+
+/// The admission folded into a write statement: CTEs that decide it (and count this write in
+/// the user's current one-minute window), the condition that gates the write, and the output
+/// columns: `retry_after` (null when allowed by the per-user limit, else the seconds until the
+/// window ends, for `Retry-After`) and `shed` (the statement started too late: the service is
+/// overloaded; nothing was written or counted).
 pub(crate) struct RateLimit {
     pub(crate) ctes: String,
     pub(crate) gate: String,
     pub(crate) column: String,
+    pub(crate) shed: String,
 }
 
-pub(crate) fn rate_limit(b: &mut Binder, user: &str, limit: u32) -> RateLimit {
-    if limit == 0 {
+pub(crate) fn rate_limit(b: &mut Binder, user: &str, a: &Admission) -> RateLimit {
+    let received = b.bind(
+        a.received
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    );
+    let max = b.bind(a.max_queue_ms);
+    let adm = format!(
+        "adm as (select {max}::integer > 0 and clock_timestamp() - {received}::timestamptz \
+         > {max}::integer * interval '1 millisecond' as shed), "
+    );
+    let shed = "(select shed from adm)".to_string();
+    if a.per_user_per_minute == 0 {
         return RateLimit {
-            ctes: String::new(),
-            gate: "true".into(),
+            ctes: adm,
+            gate: "not (select shed from adm)".into(),
             column: "null::integer".into(),
+            shed,
         };
     }
-    let lim = b.bind(limit);
+    let lim = b.bind(a.per_user_per_minute);
     let shard = format!("(pg_backend_pid() % {RATE_SHARDS})");
     let window = "date_trunc('minute', now())";
     RateLimit {
         ctes: format!(
-            "rl_hit as (insert into rate_limits (user_id, shard, window_start, hits) values ({user}, {shard}, {window}, 1) \
+            "{adm}rl_hit as (insert into rate_limits (user_id, shard, window_start, hits) \
+             select {user}, {shard}, {window}, 1 where not (select shed from adm) \
              on conflict (user_id, shard) do update set hits = case when rate_limits.window_start = excluded.window_start \
              then rate_limits.hits + 1 else 1 end, window_start = excluded.window_start returning hits), \
              rl as (select (select hits from rl_hit) + coalesce((select sum(r.hits) from rate_limits r where r.user_id = {user} \
              and r.window_start = {window} and r.shard <> {shard}), 0) > {lim}::integer as limited, \
              greatest(1, ceil(extract(epoch from {window} + interval '1 minute' - clock_timestamp())))::integer as retry_after), "
         ),
-        gate: "not (select limited from rl)".into(),
+        gate: "not (select shed from adm) and not (select limited from rl)".into(),
         column: "(select case when limited then retry_after end from rl)".into(),
+        shed,
     }
 }
 

@@ -35,7 +35,7 @@ pub mod settings;
 mod statement;
 pub mod tasks;
 
-pub use fragments::{events_of, ENGINE_SOURCE, TASK_API_SOURCE};
+pub use fragments::{events_of, Admission, ENGINE_SOURCE, TASK_API_SOURCE};
 pub use statement::{decode_rows, Binder, Query, RowError, Statement};
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use domain::settings::UserSettings;
 
-use crate::fragments::{offsets_json, rate_limit, record_claim_email_when};
+use crate::fragments::{offsets_json, rate_limit, record_claim_email_when, Admission};
 use crate::statement::{ts_ms, Binder, Query};
 
 /// The API representation of a `user_settings` row `a`: offsets longest first, the address the
@@ -49,6 +49,8 @@ pub struct SettingsWritten {
     pub settings: Option<Value>,
     /// Seconds until the user's write window ends, when refused.
     pub retry_after: Option<i64>,
+    /// The service was overloaded when the statement ran: nothing was written.
+    pub shed: bool,
 }
 
 /// Replaces the user's settings unless the user's write limit is reached (then the settings
@@ -58,12 +60,12 @@ pub struct SettingsWritten {
 pub fn put_settings(
     user: &str,
     s: &crate::settings::UserSettings,
-    limit: u32,
+    admission: &Admission,
     claim_email: Option<&str>,
 ) -> Query<SettingsWritten> {
     let mut b = Binder::default();
     let u = b.bind(user);
-    let rl = rate_limit(&mut b, &u, limit);
+    let rl = rate_limit(&mut b, &u, admission);
     let rem = b.bind(offsets_json(&s.default_reminders));
     let email = b.bind(s.email.as_ref().map(domain::EmailAddress::as_str));
     let claim = b.bind(claim_email);
@@ -73,11 +75,12 @@ pub fn put_settings(
          on conflict (user_id) do update set default_reminders = excluded.default_reminders, email = excluded.email, \
          token_email = coalesce(excluded.token_email, user_settings.token_email), updated_at = now() \
          returning default_reminders, email, token_email, updated_at) \
-         select (select {json} from up) as settings, {column} as retry_after",
+         select (select {json} from up) as settings, {column} as retry_after, {shed} as shed",
         ctes = rl.ctes,
         gate = rl.gate,
         json = settings_json("up"),
         column = rl.column,
+        shed = rl.shed,
     );
     b.finish_query(sql)
 }
@@ -90,6 +93,8 @@ pub struct PushPassword {
     pub password: Option<String>,
     /// Seconds until the user's write window ends, when refused.
     pub retry_after: Option<i64>,
+    /// The service was overloaded when the statement ran: nothing was written.
+    pub shed: bool,
 }
 
 /// A fresh push password (64 hex digits from two `gen_random_uuid()`, `PostgreSQL`'s strong
@@ -98,24 +103,25 @@ pub struct PushPassword {
 #[must_use]
 pub fn issue_push_password(
     user: &str,
-    limit: u32,
+    admission: &Admission,
     claim_email: Option<&str>,
 ) -> Query<PushPassword> {
     let mut b = Binder::default();
     // The user keys the rate limit and the claim (neither: nothing to bind).
-    let u = if limit == 0 && claim_email.is_none() {
+    let u = if admission.per_user_per_minute == 0 && claim_email.is_none() {
         String::new()
     } else {
         b.bind(user)
     };
-    let rl = rate_limit(&mut b, &u, limit);
+    let rl = rate_limit(&mut b, &u, admission);
     let claim = record_claim_email_when(&mut b, &u, claim_email, &rl.gate);
     let sql = format!(
         "with {ctes}{claim}pw as (select replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') as p where {gate}) \
-         select (select p from pw) as password, {column} as retry_after",
+         select (select p from pw) as password, {column} as retry_after, {shed} as shed",
         ctes = rl.ctes,
         gate = rl.gate,
         column = rl.column,
+        shed = rl.shed,
     );
     b.finish_query(sql)
 }

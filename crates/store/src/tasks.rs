@@ -14,6 +14,7 @@ use events::EventType;
 use crate::fragments::{
     default_offsets, events_of, events_of_all, next_instance_ctes, offsets_json, outbox_insert,
     rate_limit, record_claim_email, record_claim_email_when, stored_reminders, task_json,
+    Admission,
 };
 use crate::outbox::Events;
 use crate::statement::{opt_time, rfc3339, ts, Binder, Query};
@@ -31,6 +32,8 @@ pub struct TaskWritten {
     pub events: Events,
     /// Seconds until the user's write window ends, when the write limit refused the write.
     pub retry_after: Option<i64>,
+    /// The service was overloaded when the statement ran: nothing was written.
+    pub shed: bool,
 }
 
 /// Creates a task (and its series and reminders) with its `v1.task.created` event, and records
@@ -44,12 +47,12 @@ pub fn create_task(
     user: &str,
     t: &CreateTask,
     idempotency: Option<(&str, &str)>,
-    limit: u32,
+    admission: &Admission,
     claim_email: Option<&str>,
 ) -> Query<TaskWritten> {
     let mut b = Binder::default();
     let u = b.bind(user);
-    let rl = rate_limit(&mut b, &u, limit);
+    let rl = rate_limit(&mut b, &u, admission);
     let claim = record_claim_email(&mut b, &u, claim_email);
     let title = b.bind(t.title.as_str());
     let desc = b.bind(t.description.as_str());
@@ -115,9 +118,10 @@ pub fn create_task(
         None => sql.push_str("idem as (select 1) "),
     }
     sql.push_str(&format!(
-        "select body.task as task, {} as events, {} as retry_after from (select 1) one left join body on true",
+        "select body.task as task, {} as events, {} as retry_after, {} as shed from (select 1) one left join body on true",
         events_of("ob"),
-        rl.column
+        rl.column,
+        rl.shed
     ));
     b.finish_query(sql)
 }
@@ -290,13 +294,13 @@ pub fn complete_task(
     user: &str,
     id: &TaskId,
     next: Option<NextInstance>,
-    limit: u32,
+    admission: &Admission,
     claim_email: Option<&str>,
 ) -> Query<TaskWritten> {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
-    let rl = rate_limit(&mut b, &u, limit);
+    let rl = rate_limit(&mut b, &u, admission);
     let claim = record_claim_email_when(&mut b, &u, claim_email, "exists (select 1 from upd)");
     let nxt = next_instance_ctes(&mut b, "upd", next);
     let sql = format!(
@@ -306,10 +310,11 @@ pub fn complete_task(
          {nxt}\
          {claim}ob as ({outbox}) \
          select coalesce((select {upd_json} from upd), (select {cur_json} from cur)) as task, \
-         {events} as events, {rate} as retry_after",
+         {events} as events, {rate} as retry_after, {shed} as shed",
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
+        shed = rl.shed,
         outbox = outbox_insert("upd", EventType::TaskCompleted, &task_json("s", &stored_reminders("s")), ""),
         upd_json = task_json("upd", &stored_reminders("upd")),
         cur_json = task_json("cur", &stored_reminders("cur")),
@@ -330,12 +335,12 @@ pub fn delete_task(
     id: &TaskId,
     scope: Scope,
     next: Option<NextInstance>,
-    limit: u32,
+    admission: &Admission,
 ) -> Query<TasksDeleted> {
     let mut b = Binder::default();
     let idp = b.bind(id.as_str());
     let u = b.bind(user);
-    let rl = rate_limit(&mut b, &u, limit);
+    let rl = rate_limit(&mut b, &u, admission);
     let sc = b.bind(scope.as_str());
     let nxt = next_instance_ctes(&mut b, "one", next);
     let sql = format!(
@@ -349,10 +354,11 @@ pub fn delete_task(
          one as (select * from del where {sc} = 'this' and del.status = 'deleted' and del.series_id is not null and del.completed_at is null), \
          {nxt}\
          ob as ({outbox}) \
-         select (select count(*) from del) as deleted, {events} as events, {rate} as retry_after",
+         select (select count(*) from del) as deleted, {events} as events, {rate} as retry_after, {shed} as shed",
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
+        shed = rl.shed,
         outbox = outbox_insert("del", EventType::TaskDeleted, &task_json("s", &stored_reminders("s")), &format!(", 'scope', {sc}::text")),
         events = events_of_all(&["ob", "nob"]),
     );
@@ -369,4 +375,6 @@ pub struct TasksDeleted {
     pub events: Events,
     /// Seconds until the user's write window ends, when the write limit refused the write.
     pub retry_after: Option<i64>,
+    /// The service was overloaded when the statement ran: nothing was written.
+    pub shed: bool,
 }

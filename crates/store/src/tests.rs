@@ -18,6 +18,15 @@ use crate::statement::*;
 use crate::tasks::*;
 use chrono::{DateTime, Utc};
 
+/// A per-user write limit without load shedding.
+fn admit(per_user_per_minute: u32) -> crate::Admission {
+    crate::Admission {
+        per_user_per_minute,
+        received: chrono::Utc::now(),
+        max_queue_ms: 0,
+    }
+}
+
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0)
         .single()
@@ -38,8 +47,8 @@ fn user_input_is_bound_never_interpolated() {
     let t = parse_create(&json!({"title": evil, "description": evil, "due_date": "2026-12-01T09:00:00Z", "reminders": ["PT1H"]}), now())
         .expect("valid");
     let stmts = statements![
-        create_task(evil, &t, Some((evil, "h")), 600, Some(evil)),
-        create_task(evil, &t, None, 0, None),
+        create_task(evil, &t, Some((evil, "h")), &admit(600), Some(evil)),
+        create_task(evil, &t, None, &admit(0), None),
         get_task(evil, &id()),
         list_tasks(
             evil,
@@ -48,19 +57,19 @@ fn user_input_is_bound_never_interpolated() {
                 ..Default::default()
             },
         ),
-        complete_task(evil, &id(), None, 600, Some("a@b.c")),
-        delete_task(evil, &id(), Scope::All, None, 600),
+        complete_task(evil, &id(), None, &admit(600), Some("a@b.c")),
+        delete_task(evil, &id(), Scope::All, None, &admit(600)),
         idempotent_replay(evil, evil),
         get_series(evil, &sid()),
         calendar(evil),
         get_settings(evil),
-        issue_push_password(evil, 600, Some("a@b.c")),
-        issue_push_password(evil, 0, None),
-        issue_push_password(evil, 0, Some("a@b.c")),
+        issue_push_password(evil, &admit(600), Some("a@b.c")),
+        issue_push_password(evil, &admit(0), None),
+        issue_push_password(evil, &admit(0), Some("a@b.c")),
         put_settings(
             evil,
             &domain::parse_settings(&json!({"default_reminders": ["PT1H"]})).expect("valid"),
-            600,
+            &admit(600),
             Some(evil),
         ),
     ];
@@ -75,7 +84,7 @@ fn user_input_is_bound_never_interpolated() {
 fn a_create_without_reminders_reads_the_user_default_and_given_ones_are_bound() {
     let due = "2026-12-01T09:00:00Z";
     let absent = parse_create(&json!({"title": "a", "due_date": due}), now()).expect("valid");
-    let s = create_task("u1", &absent, None, 0, None);
+    let s = create_task("u1", &absent, None, &admit(0), None);
     assert!(s
         .sql
         .contains("from user_settings us where us.user_id = $1"));
@@ -86,14 +95,14 @@ fn a_create_without_reminders_reads_the_user_default_and_given_ones_are_bound() 
             now(),
         )
         .expect("valid");
-        let s = create_task("u1", &given, None, 0, None);
+        let s = create_task("u1", &given, None, &admit(0), None);
         assert!(!s.sql.contains("user_settings"), "{}", s.sql);
         assert_placeholders(&s);
     }
     let s = put_settings(
         "u1",
         &domain::parse_settings(&json!({"default_reminders": ["P1D", "PT0S"]})).expect("valid"),
-        0,
+        &admit(0),
         None,
     );
     assert_eq!(
@@ -105,7 +114,7 @@ fn a_create_without_reminders_reads_the_user_default_and_given_ones_are_bound() 
             json!(null)
         ]
     );
-    let s = create_task("u1", &absent, None, 0, Some("u1@example.com"));
+    let s = create_task("u1", &absent, None, &admit(0), Some("u1@example.com"));
     assert!(
         s.sql.starts_with("with ce as (insert into user_settings"),
         "{}",
@@ -122,7 +131,7 @@ fn recurring_create_binds_the_series() {
         now(),
     )
     .expect("valid");
-    let s = create_task("u1", &t, None, 600, None);
+    let s = create_task("u1", &t, None, &admit(600), None);
     assert!(s.sql.contains("insert into series"));
     assert!(s.params.contains(&json!("FREQ=DAILY")));
     assert!(
@@ -158,17 +167,25 @@ fn list_filters_and_page_size() {
         &patch,
         Scope::Following,
         Some(3),
-        600,
+        &admit(600),
         Some("a@b.c"),
     ));
-    assert_placeholders(&patch_task("u", &id(), &patch, Scope::This, None, 0, None));
     assert_placeholders(&patch_task(
         "u",
         &id(),
         &patch,
         Scope::This,
         None,
-        0,
+        &admit(0),
+        None,
+    ));
+    assert_placeholders(&patch_task(
+        "u",
+        &id(),
+        &patch,
+        Scope::This,
+        None,
+        &admit(0),
         Some("a@b.c"),
     ));
     assert_placeholders(&mark_published(&["a", "b"]));
@@ -222,15 +239,31 @@ fn series_edits_bind_everything() {
     )
     .expect("edit without a split");
     for s in statements![
-        edit_series(evil, &id(), &patch, Scope::All, Some(2), &whole, 600),
-        edit_series(evil, &id(), &patch, Scope::Following, Some(2), &edit, 600),
-        edit_series(evil, &id(), &patch, Scope::All, None, &edit, 0),
+        edit_series(
+            evil,
+            &id(),
+            &patch,
+            Scope::All,
+            Some(2),
+            &whole,
+            &admit(600)
+        ),
+        edit_series(
+            evil,
+            &id(),
+            &patch,
+            Scope::Following,
+            Some(2),
+            &edit,
+            &admit(600)
+        ),
+        edit_series(evil, &id(), &patch, Scope::All, None, &edit, &admit(0)),
         edit_context(evil, &id()),
     ] {
         assert!(!s.sql.contains("drop table"), "{}", s.sql);
         assert_placeholders(&s);
     }
-    let s = edit_series("u", &id(), &patch, Scope::All, None, &edit, 600);
+    let s = edit_series("u", &id(), &patch, Scope::All, None, &edit, &admit(600));
     assert!(s.sql.contains("insert into rate_limits"));
     assert!(s.params.contains(&json!("FREQ=WEEKLY;BYDAY=MO")));
 }

@@ -24,6 +24,15 @@ use store::reminders::{Delivery, Outcome};
 use store::{calendar, changes, edits, engine, health, outbox, reminders, retention};
 use store::{guard, settings, tasks, Query};
 
+/// A per-user write limit without load shedding.
+fn admit(per_user_per_minute: u32) -> store::Admission {
+    store::Admission {
+        per_user_per_minute,
+        received: chrono::Utc::now(),
+        max_queue_ms: 0,
+    }
+}
+
 /// Runs `q` through `psql` as `PREPARE` + `EXECUTE` of its guarded SQL; its rows, decoded.
 fn run<R: DeserializeOwned>(q: &Query<R>) -> Vec<R> {
     let dsn = std::env::var("STORE_TEST_PG_DSN")
@@ -138,10 +147,22 @@ fn every_query_answers_the_row_type_its_builder_names() {
         &user,
         &one_off,
         Some(("key-1", "hash-1")),
-        600,
+        &admit(600),
         Some("shapes@example.org"),
     ));
     let one_off_id = task_id(created.task.as_ref().unwrap());
+    assert!(!created.shed);
+    // Load shedding: a statement that starts later than the request's queue budget writes
+    // nothing, counts nothing against the user, and says so.
+    let late = store::Admission {
+        per_user_per_minute: 600,
+        received: Utc::now() - Duration::seconds(10),
+        max_queue_ms: 100,
+    };
+    let shed = one(&tasks::create_task(&user, &one_off, None, &late, None));
+    assert!(
+        shed.shed && shed.task.is_none() && shed.events.0.is_empty() && shed.retry_after.is_none()
+    );
     assert_eq!(created.events.0.len(), 1);
     let replay = one(&tasks::idempotent_replay(&user, "key-1"));
     assert_eq!(
@@ -153,7 +174,13 @@ fn every_query_answers_the_row_type_its_builder_names() {
         now,
     )
     .unwrap();
-    let series_task = one(&tasks::create_task(&user, &recurring, None, 0, None));
+    let series_task = one(&tasks::create_task(
+        &user,
+        &recurring,
+        None,
+        &admit(0),
+        None,
+    ));
     let first = series_task.task.unwrap();
     let first_id = task_id(&first);
     let series_id = SeriesId::parse(first["series_id"].as_str().unwrap()).unwrap();
@@ -186,7 +213,7 @@ fn every_query_answers_the_row_type_its_builder_names() {
         &patch,
         Scope::This,
         Some(1),
-        600,
+        &admit(600),
         None,
     ));
     assert_eq!(edited.task.unwrap()["title"], "renamed");
@@ -229,7 +256,7 @@ fn every_query_answers_the_row_type_its_builder_names() {
         Scope::All,
         None,
         &series_edit,
-        600,
+        &admit(600),
     ));
     assert!(rule_edited.task.is_some());
 
@@ -238,11 +265,11 @@ fn every_query_answers_the_row_type_its_builder_names() {
     let saved = one(&settings::put_settings(
         &user,
         &parse_settings(&json!({"default_reminders": ["PT1H"]})).unwrap(),
-        600,
+        &admit(600),
         None,
     ));
     assert!(saved.settings.is_some());
-    let password = one(&settings::issue_push_password(&user, 600, None));
+    let password = one(&settings::issue_push_password(&user, &admit(600), None));
     assert_eq!(password.password.map(|p| p.len()), Some(64));
 
     // Series reads.
@@ -266,7 +293,7 @@ fn every_query_answers_the_row_type_its_builder_names() {
         &user,
         &first_id,
         Some(next),
-        600,
+        &admit(600),
         None,
     ));
     assert_eq!(completed.task.unwrap()["status"], "completed");
@@ -343,7 +370,7 @@ fn every_query_answers_the_row_type_its_builder_names() {
         &one_off_id,
         Scope::This,
         None,
-        600,
+        &admit(600),
     ));
     assert_eq!(deleted.deleted, 1);
     assert!(!run(&outbox::unpublished(1000)).is_empty());

@@ -1,5 +1,6 @@
 //! `/api/users/me/...`: the user's settings and push credentials.
 
+use chrono::Utc;
 use component_kit::dapr::Dapr;
 use component_kit::db;
 use component_kit::json;
@@ -9,9 +10,7 @@ use spin_sdk::http::{Params, Request, Response};
 
 use super::Answer;
 use crate::error::ApiError;
-use crate::request::{
-    authenticate, authenticate_caller, check_rate, json_body, rate_limit_per_minute,
-};
+use crate::request::{admission, authenticate, authenticate_caller, check_rate, json_body};
 
 /// `GET /api/users/me/settings`: the caller's settings (default reminders, reminder email).
 pub async fn get_settings(req: Request, _p: Params) -> Answer {
@@ -25,18 +24,19 @@ pub async fn get_settings(req: Request, _p: Params) -> Answer {
 /// `PUT /api/users/me/settings`: replaces the caller's settings (and records the token's
 /// `email` claim); counts as a write.
 pub async fn put_settings(req: Request, _p: Params) -> Answer {
+    let received = Utc::now();
     let dapr = Dapr::from_env();
     let caller = authenticate_caller(&req, &dapr).await?;
     let settings = domain::parse_settings(&json_body(&req)?)?;
     let stmt = store::settings::put_settings(
         &caller.user,
         &settings,
-        rate_limit_per_minute(),
+        &admission(received)?,
         caller.email.as_ref().map(|e| e.as_str()),
     );
     let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    check_rate(row.retry_after)?;
+    check_rate(row.shed, row.retry_after)?;
     let saved = row.settings.as_ref().ok_or(ApiError::NotFound)?;
     Ok(json::response(200, saved))
 }
@@ -50,6 +50,7 @@ const PUSH_ISSUER: &str = "push-issuer";
 /// may subscribe to the user's own topic only; a new issue replaces the previous password.
 /// Answered once (`cache-control: no-store`), never stored by the API; counts as a write.
 pub async fn issue_push_credentials(req: Request, _p: Params) -> Answer {
+    let received = Utc::now();
     let dapr = Dapr::from_env();
     let caller = authenticate_caller(&req, &dapr).await?;
     let user = caller.user;
@@ -57,13 +58,13 @@ pub async fn issue_push_credentials(req: Request, _p: Params) -> Answer {
         &dapr,
         &store::settings::issue_push_password(
             &user,
-            rate_limit_per_minute(),
+            &admission(received)?,
             caller.email.as_ref().map(|e| e.as_str()),
         ),
     )
     .await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    check_rate(row.retry_after)?;
+    check_rate(row.shed, row.retry_after)?;
     let password = row.password.as_deref().ok_or(ApiError::NotFound)?;
     let request = json!({
         "operation": "create",

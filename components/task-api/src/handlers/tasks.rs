@@ -17,13 +17,14 @@ use store::tasks::ListFilter;
 use super::{path_id, task_response, Answer};
 use crate::error::ApiError;
 use crate::request::{
-    authenticate, authenticate_caller, check_rate, if_match, json_body, param, query_params,
-    rate_limit_per_minute,
+    admission, authenticate, authenticate_caller, check_rate, if_match, json_body, param,
+    query_params,
 };
 use crate::upkeep;
 
 /// `POST /api/tasks`
 pub async fn create(req: Request, _p: Params) -> Answer {
+    let received = Utc::now();
     let dapr = Dapr::from_env();
     let caller = authenticate_caller(&req, &dapr).await?;
     let user = caller.user;
@@ -45,7 +46,7 @@ pub async fn create(req: Request, _p: Params) -> Answer {
         &user,
         &task,
         key.map(|k| (k, hash.as_str())),
-        rate_limit_per_minute(),
+        &admission(received)?,
         caller.email.as_ref().map(|e| e.as_str()),
     );
     // A concurrent request with the same key may have committed first: the insert then fails
@@ -60,7 +61,7 @@ pub async fn create(req: Request, _p: Params) -> Answer {
         Err(e) => return Err(e.into()),
     };
     if let Some(row) = rows.first() {
-        check_rate(row.retry_after)?;
+        check_rate(row.shed, row.retry_after)?;
     }
     let created = rows
         .into_iter()
@@ -201,6 +202,7 @@ async fn next_instance(
 
 /// `POST /api/tasks/{id}/complete` (idempotent)
 pub async fn complete(req: Request, p: Params) -> Answer {
+    let received = Utc::now();
     let dapr = Dapr::from_env();
     let caller = authenticate_caller(&req, &dapr).await?;
     let user = caller.user;
@@ -212,12 +214,12 @@ pub async fn complete(req: Request, p: Params) -> Answer {
         &user,
         &id,
         next,
-        rate_limit_per_minute(),
+        &admission(received)?,
         caller.email.as_ref().map(|e| e.as_str()),
     );
     let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    check_rate(row.retry_after)?;
+    check_rate(row.shed, row.retry_after)?;
     let task = row.task.as_ref().ok_or(ApiError::NotFound)?;
     upkeep::publish(&dapr, &row.events.0).await;
     Ok(task_response(200, task))
@@ -236,6 +238,7 @@ fn scope_param(q: &[(String, String)]) -> Result<Scope, ApiError> {
 /// recurrence, time zone, mode or end date (scope `all` or `following`), and any `following`
 /// edit of a series, goes through the series edit (see `domain::edit`).
 pub async fn patch(req: Request, p: Params) -> Answer {
+    let received = Utc::now();
     let dapr = Dapr::from_env();
     let caller = authenticate_caller(&req, &dapr).await?;
     let user = caller.user;
@@ -245,7 +248,7 @@ pub async fn patch(req: Request, p: Params) -> Answer {
     let version = if_match(&req)?;
     let body = json_body(&req)?;
     let patch = domain::parse_patch(&body, scope == Scope::This)?;
-    let limit = rate_limit_per_minute();
+    let limit = admission(received)?;
     let series_edit = scope == Scope::Following || (scope == Scope::All && patch.changes_rule());
     let plan = if series_edit {
         plan_series_edit(&dapr, &user, &id, &patch, scope).await?
@@ -253,20 +256,20 @@ pub async fn patch(req: Request, p: Params) -> Answer {
         None
     };
     let stmt = match &plan {
-        Some(edit) => store::edits::edit_series(&user, &id, &patch, scope, version, edit, limit),
+        Some(edit) => store::edits::edit_series(&user, &id, &patch, scope, version, edit, &limit),
         None => store::edits::patch_task(
             &user,
             &id,
             &patch,
             scope,
             version,
-            limit,
+            &limit,
             caller.email.as_ref().map(|e| e.as_str()),
         ),
     };
     let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    check_rate(row.retry_after)?;
+    check_rate(row.shed, row.retry_after)?;
     let current = row.version.ok_or(ApiError::NotFound)?;
     let task = row
         .task
@@ -346,6 +349,7 @@ async fn plan_series_edit(
 
 /// `DELETE /api/tasks/{id}?scope=this|following|all&confirm=true`
 pub async fn delete(req: Request, p: Params) -> Answer {
+    let received = Utc::now();
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
     let id = path_id(&p, "id")?;
@@ -371,10 +375,10 @@ pub async fn delete(req: Request, p: Params) -> Answer {
     } else {
         None
     };
-    let stmt = store::tasks::delete_task(&user, &id, scope, next, rate_limit_per_minute());
+    let stmt = store::tasks::delete_task(&user, &id, scope, next, &admission(received)?);
     let rows = db::query(&dapr, &stmt).await?;
     let row = rows.first().ok_or(ApiError::NotFound)?;
-    check_rate(row.retry_after)?;
+    check_rate(row.shed, row.retry_after)?;
     if row.deleted == 0 {
         return Err(ApiError::NotFound);
     }
