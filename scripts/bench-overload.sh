@@ -6,7 +6,7 @@
 #   - polls beyond the cap are answered 503 with Retry-After at once, never 500 nor a timeout;
 #   - no event is dead-lettered (end offsets of task-events-dlq, updates-dlq, alerts-dlq) and the
 #     dashboard failed no delivery (its log);
-#   - the reminder is delivered on time, the engine creates the next instance;
+#   - the reminder is delivered within 15 s of its time (seed: a minute), the engine creates the next instance;
 #   - once the load ends, the watcher's live view holds every change.
 #   scripts/bench-overload.sh                          against the test stack (TEST_PORT_OFFSET honoured)
 #   STACK=dev CLIENTS=1000 HOLD_S=60 scripts/bench-overload.sh
@@ -175,7 +175,7 @@ async def main():
         "live_changes": f"{len(seen)}/{len(result['task_ids'])}",
     }
     bad = [k for k in ("http500", "errors", "deliveries_failed", "dead_lettered") if figures[k]]
-    if late is None or late > 10_000:
+    if late is None or late > 15_000:
         bad.append("reminder_late_ms")
     if figures["engine_next_s"] == "none":
         bad.append("engine_next_s")

@@ -8,20 +8,24 @@
 # in the database and every task of the run got its 201 (a shed create wrote nothing, nothing is
 # half-written), every 503/429 carried Retry-After, and the outbox of the run drains (each
 # admitted create's event reached Kafka); during the highest step a reminder falls due and a
-# series instance is completed: the reminder must be sent within 10 s of its time, the engine
+# series instance is completed: the reminder must be sent within 15 s of its time (seed: within a minute), the engine
 # must create the next instance, and no event may be dead-lettered.
 #   scripts/bench-shed.sh                          against the test stack (TEST_PORT_OFFSET honoured)
-#   STACK=dev MULTIPLES="1 2 3 5" DURATION=10 scripts/bench-shed.sh
+#   STACK=dev MULTIPLES="1 2 3 5" DURATION=10 CHAT_RATE=400 scripts/bench-shed.sh
+# Last, the chat is offered CHAT_RATE questions a second ("what is due today?") with the same
+# checks (no 500, no timeout, every 503 with Retry-After).
 # Last line: dead_lettered=.. reminder_late_ms=.. engine_next_s=.. capacity_per_s=.. shed_at_5x_pct=.. goodput_at_5x_per_s=.. http500=.. timeouts=..
 # admitted_p95_ms_at_5x=.. half_written=.. missing_retry_after=..
 source "$(dirname "$0")/lib/common.sh"
+source "$ROOT/scripts/lib/stack.sh"
 STACK="${STACK:-test}"
 MULTIPLES="${MULTIPLES:-1 2 3 5}"
 DURATION="${DURATION:-8}"
 WORKERS="${WORKERS:-900}"
+CHAT_RATE="${CHAT_RATE:-400}"
 
-eval "$(bash "$ROOT/scripts/stack.sh" "$STACK" env | sed 's/^/export /')"
-BASE="http://127.0.0.1:$APP_PORT_BASE"
+stack_env "$STACK"
+BASE="$(app_url task-api)"
 curl -fsS "$BASE/readyz" >/dev/null || die "task-api on $BASE is not ready: start the stack first (scripts/stack.sh $STACK up)"
 VEGETA="$ROOT/.tools/bin/vegeta"
 if [ ! -x "$VEGETA" ]; then
@@ -77,6 +81,15 @@ PY
   echo "$m $((CAPACITY * m)) $WORK/step-$m.json" >>"$WORK/steps"
   sleep 3
 done
+# The chat past its capacity: a question per message (answered from the Task API by
+# service invocation), at CHAT_RATE.
+CHAT_URL="$(app_url chat)/api/chat"
+echo '{"message": "what is due today?", "tzid": "Europe/Berlin"}' >"$WORK/chat.json"
+printf 'POST %s\nAuthorization: Bearer %s\nContent-Type: application/json\n@%s\n' \
+  "$CHAT_URL" "$TOKEN" "$WORK/chat.json" >"$WORK/targets-chat"
+"$VEGETA" attack -targets="$WORK/targets-chat" -rate="$CHAT_RATE" -duration="${DURATION}s" -timeout=10s \
+  -max-workers="$WORKERS" | "$VEGETA" encode --to json >"$WORK/chat-steps.json"
+echo "chat $CHAT_RATE $WORK/chat-steps.json" >>"$WORK/steps"
 sleep 5  # the outbox relay and its repair job
 wait "$PROBE_PID" || die "the delivery probe failed"
 DEAD=$(( $(dlq_total) - DLQ_BEFORE ))
@@ -110,7 +123,7 @@ for name, rate, path in files:
         code = r["code"]
         if code in (200, 201):
             ok += 1
-            created += 1
+            created += name != "chat"
             lat.append(r["latency"] / 1e6)
         elif code in (429, 503):
             shed += 1
@@ -126,7 +139,7 @@ for name, rate, path in files:
     totals["500"] += e500
     totals["timeouts"] += tmo
     totals["other"] += other
-    label = "probe" if name == "probe" else f"{name}x"
+    label = name if name in ("probe", "chat") else f"{name}x"
     print(f"{label:>6} {int(rate):>10} {ok / duration:>7.0f} {shed / duration:>7.0f} {100 * shed / max(n, 1):>6.1f}% "
           f"{e500:>5} {tmo:>8} {other:>6} {p95(lat):>16.0f}")
     if name == "5":
@@ -142,7 +155,7 @@ late = Probe.late_ms(dsn, dl["reminder_task"])
 engine = dl["engine_next_s"]
 print(f"during the highest step: reminder sent {'%d ms late' % late if late is not None else 'NOT sent'}, "
       f"next instance {'after %.2f s' % engine if engine is not None else 'NOT created'}, dead letters {dead}")
-bad = [k for k, v in (("dead_lettered", dead), ("reminder", late is None or late > 10_000), ("engine", engine is None))
+bad = [k for k, v in (("dead_lettered", dead), ("reminder", late is None or late > 15_000), ("engine", engine is None))
        if v]
 bad += [k for k, v in (("http500", totals["500"]), ("timeouts", totals["timeouts"]), ("other", totals["other"]),
                       ("half_written", half), ("missing_retry_after", totals["missing_retry_after"]), ("unpublished", pending)) if v]

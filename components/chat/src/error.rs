@@ -23,6 +23,11 @@ pub enum ChatError {
         /// The largest accepted size in bytes.
         limit: usize,
     },
+    /// 503 with `Retry-After`: the chat or the Task API is overloaded; nothing was done.
+    Overloaded {
+        /// Seconds to wait.
+        retry_after: i64,
+    },
     /// 503: the sidecar, the state store or the Task API failed, or the service is
     /// misconfigured. The text is logged, never sent: it may hold Dapr's or PostgreSQL's own
     /// error and internal addresses.
@@ -66,6 +71,12 @@ impl ChatError {
                 "The request body is too large",
                 format!("the body has {size} bytes; at most {limit} are accepted"),
             ),
+            Self::Overloaded { retry_after } => (
+                503,
+                "overloaded",
+                "The service is overloaded",
+                format!("nothing was done; send the message again after {retry_after} s"),
+            ),
             Self::Upstream(_) => (
                 503,
                 "upstream-unavailable",
@@ -85,7 +96,11 @@ pub fn respond(result: Result<Response, ChatError>) -> Response {
                 eprintln!("chat upstream failure: {cause}");
             }
             let (status, kind, title, detail) = e.parts();
-            Problem::typed(status, kind, title, detail).response()
+            let mut p = Problem::typed(status, kind, title, detail);
+            if let ChatError::Overloaded { retry_after } = &e {
+                p = p.with_header("retry-after", retry_after.to_string());
+            }
+            p.response()
         }
     }
 }

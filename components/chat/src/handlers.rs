@@ -2,6 +2,7 @@
 
 use chrono::{SecondsFormat, Utc};
 use chrono_tz::Tz;
+use component_kit::admission;
 use component_kit::bearer::authenticate;
 use component_kit::dapr::Dapr;
 use component_kit::json;
@@ -64,6 +65,7 @@ fn now() -> String {
 /// `POST /api/chat` `{"message", "conversation_id"?, "tzid"?}` → the reply, what was
 /// understood, and the task touched.
 pub async fn chat(req: Request) -> Result<Response, ChatError> {
+    let received = Utc::now();
     let dapr = Dapr::from_env();
     let user = authenticate(&req, &dapr).await?;
     let body = json_body(&req)?;
@@ -87,6 +89,12 @@ pub async fn chat(req: Request) -> Result<Response, ChatError> {
     };
     let key = history::key(&user, &conversation);
     let (stored, _) = history::load(&dapr, &key).await?;
+    // Load shedding: a message that already waited its budget is refused before it acts.
+    if admission::overdue(received, admission::max_queue_ms()) {
+        return Err(ChatError::Overloaded {
+            retry_after: admission::RETRY_AFTER_SECS,
+        });
+    }
     let tzid = match field(&body, "tzid")? {
         Some(name) => Some(name.to_string()),
         None => stored.tzid.clone(),

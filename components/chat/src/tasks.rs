@@ -58,6 +58,15 @@ impl<'a> TaskApi<'a> {
         if answer.ok() {
             return Ok(Ok(answer.json()));
         }
+        if answer.status == 503 {
+            // The Task API shed the write (nothing was written): the caller may retry.
+            if let Some(secs) = answer
+                .header("retry-after")
+                .and_then(|v| v.trim().parse().ok())
+            {
+                return Err(ChatError::Overloaded { retry_after: secs });
+            }
+        }
         if answer.status >= 500 {
             return Err(ChatError::Upstream(format!(
                 "the Task API answered {}",

@@ -1,5 +1,6 @@
 //! Shared adapter code for the platform's Wasm components (spin-sdk, WASI 0.2).
 
+pub mod admission;
 pub mod app_token;
 pub mod bearer;
 pub mod config;

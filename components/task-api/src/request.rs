@@ -1,5 +1,6 @@
 //! Reading requests: authentication, query strings, JSON bodies, preconditions.
 
+use component_kit::admission;
 use component_kit::bearer::{self, AuthFailure};
 use component_kit::dapr::Dapr;
 use spin_sdk::http::Request;
@@ -43,31 +44,14 @@ pub async fn authenticate_caller(req: &Request, dapr: &Dapr) -> Result<Caller, A
     })
 }
 
-/// Default of [`max_queue_ms`].
-pub const DEFAULT_MAX_QUEUE_MS: u32 = 1000;
-/// `Retry-After` of a shed write.
-pub const OVERLOAD_RETRY_AFTER_SECS: i64 = 1;
-
-/// Longest a write may have waited (for the sidecar, the database, the CPU) before its
-/// statement runs: `MAX_QUEUE_MS` from the WASI environment, else [`DEFAULT_MAX_QUEUE_MS`];
-/// 0 turns load shedding off. A later statement writes nothing and the caller gets 503 with
-/// `Retry-After` (docs/reliability.md).
-pub fn max_queue_ms() -> u32 {
-    std::env::var("MAX_QUEUE_MS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(DEFAULT_MAX_QUEUE_MS)
-}
-
 /// How a write that reached the handler at `received` is admitted: the per-user limit and the
 /// service's load shedding. A write whose budget is already spent (authentication waited for a
 /// congested sidecar) is refused here, before its statement costs anything more.
 pub fn admission(received: chrono::DateTime<chrono::Utc>) -> Result<store::Admission, ApiError> {
-    let max_queue_ms = max_queue_ms();
-    let waited = chrono::Utc::now() - received;
-    if max_queue_ms > 0 && waited > chrono::Duration::milliseconds(i64::from(max_queue_ms)) {
+    let max_queue_ms = admission::max_queue_ms();
+    if admission::overdue(received, max_queue_ms) {
         return Err(ApiError::Overloaded {
-            retry_after: OVERLOAD_RETRY_AFTER_SECS,
+            retry_after: admission::RETRY_AFTER_SECS,
         });
     }
     Ok(store::Admission {
@@ -93,7 +77,7 @@ pub fn rate_limit_per_minute() -> u32 {
 pub fn check_rate(shed: bool, retry_after: Option<i64>) -> Result<(), ApiError> {
     if shed {
         return Err(ApiError::Overloaded {
-            retry_after: OVERLOAD_RETRY_AFTER_SECS,
+            retry_after: admission::RETRY_AFTER_SECS,
         });
     }
     match retry_after {

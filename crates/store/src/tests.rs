@@ -109,6 +109,8 @@ fn a_create_without_reminders_reads_the_user_default_and_given_ones_are_bound() 
         s.params,
         [
             json!("u1"),
+            s.params[1].clone(),
+            json!(0),
             json!(r#"[{"off":"P1D","secs":86400},{"off":"PT0S","secs":0}]"#),
             json!(null),
             json!(null)
@@ -116,11 +118,12 @@ fn a_create_without_reminders_reads_the_user_default_and_given_ones_are_bound() 
     );
     let s = create_task("u1", &absent, None, &admit(0), Some("u1@example.com"));
     assert!(
-        s.sql.starts_with("with ce as (insert into user_settings"),
+        s.sql.starts_with("with adm as (select ")
+            && s.sql.contains("), ce as (insert into user_settings"),
         "{}",
         s.sql
     );
-    assert_eq!(s.params[1], json!("u1@example.com"));
+    assert_eq!(s.params[3], json!("u1@example.com"));
     assert_placeholders(&s);
 }
 
@@ -314,10 +317,12 @@ fn rows_decode_by_column_name_and_a_renamed_column_fails() {
         serde_json::Value::Object(m) => m,
         _ => unreachable!("object literal"),
     };
-    let reordered = row(json!({"retry_after": null, "events": [], "task": {"title": "t"}}));
+    let reordered =
+        row(json!({"shed": false, "retry_after": null, "events": [], "task": {"title": "t"}}));
     let decoded: Vec<TaskWritten> = decode_rows(vec![reordered]).expect("decodes");
     assert_eq!(decoded[0].task, Some(json!({"title": "t"})));
-    let renamed = row(json!({"task_json": {"title": "t"}, "events": [], "retry_after": null}));
+    let renamed =
+        row(json!({"task_json": {"title": "t"}, "events": [], "retry_after": null, "shed": false}));
     let err = decode_rows::<TaskWritten>(vec![renamed]).expect_err("unknown column");
     assert!(err.reason.contains("task_json"), "{err}");
     let missing = row(json!({"task": null, "retry_after": 3}));
