@@ -520,6 +520,10 @@ start_component() {
       # A registry reference is pulled over plain HTTP (the local registry has no TLS).
       case "$from" in /*|./*) ;; *) extra+=(--insecure) ;; esac
       mkdir -p "$STACK_DIR/spin/$comp"
+      # The host's instance pool, set deliberately (Spin's default, stated): the dashboard admits
+      # at most MAX_LIVE_POLLS waiting pages and user writes are shed by queue delay long before
+      # it fills, so Dapr's deliveries always find an instance (docs/reliability.md).
+      SPIN_WASMTIME_INSTANCE_COUNT="${SPIN_INSTANCE_COUNT:-1000}" \
       spawn "$comp" "$TOOLS/bin/spin" up --from "$from" --component-id "$comp" --listen "$listen" \
         --variable "dapr_url=$dapr" --state-dir "$STACK_DIR/spin/$comp" --log-dir "" \
         --cache-dir "$STACK_DIR/spin/cache" ${extra[@]+"${extra[@]}"}
