@@ -93,7 +93,7 @@ pub fn respond(result: Result<Response, ChatError>) -> Response {
         Ok(r) => r,
         Err(e) => {
             if let ChatError::Upstream(cause) = &e {
-                eprintln!("chat upstream failure: {cause}");
+                component_kit::error!("chat upstream failure: {cause}");
             }
             let (status, kind, title, detail) = e.parts();
             let mut p = Problem::typed(status, kind, title, detail);

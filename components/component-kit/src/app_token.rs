@@ -78,7 +78,7 @@ pub async fn verify(req: &Request, dapr: &Dapr) -> Result<(), Refusal> {
 pub fn refusal_response(refusal: &Refusal, path: &str) -> Response {
     match refusal {
         Refusal::NotConfigured(cause) if path.starts_with("/events/") => {
-            eprintln!("delivery to {path} held back: app API token unavailable: {cause}");
+            crate::warn!("delivery to {path} held back: app API token unavailable: {cause}");
             crate::json::response(503, &serde_json::json!({"status": "RETRY"}))
         }
         Refusal::BadToken => problem::response(
@@ -87,7 +87,7 @@ pub fn refusal_response(refusal: &Refusal, path: &str) -> Response {
             "this route is for the Dapr sidecar only and needs its app API token",
         ),
         Refusal::NotConfigured(cause) => {
-            eprintln!("sidecar route {path} refused: app API token unavailable: {cause}");
+            crate::warn!("sidecar route {path} refused: app API token unavailable: {cause}");
             problem::response(
                 503,
                 "Service Unavailable",

@@ -68,7 +68,7 @@ pub async fn authenticate_identity(
     };
     verified.map_err(|e| {
         if e.is_configuration() {
-            eprintln!(
+            crate::warn!(
                 "{}: JWT secrets in {SECRET_STORE} unusable: {e}",
                 crate::config::app_id()
             );

@@ -147,12 +147,16 @@ impl Dapr {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<(u16, Vec<u8>), DaprError> {
-        let req = Request::builder()
+        let mut builder = Request::builder();
+        builder
             .method(method)
             .uri(format!("{}{}", self.base, path))
-            .header("content-type", content_type)
-            .body(body)
-            .build();
+            .header("content-type", content_type);
+        // The request's trace continues through the sidecar (pub/sub, bindings, invocation).
+        if let Some(trace) = crate::trace::current() {
+            builder.header("traceparent", trace.header());
+        }
+        let req = builder.body(body).build();
         let resp = send_bounded(req)
             .await
             .map_err(|e| DaprError::Unreachable(format!("{}: {e}", self.base)))?;

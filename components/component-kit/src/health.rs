@@ -33,7 +33,7 @@ async fn readyz(_req: Request, _params: Params) -> anyhow::Result<impl IntoRespo
     Ok(match dapr.healthy().await {
         Ok(()) => json(200, &serde_json::json!({"status": "ready", "dapr": "ok"})),
         Err(e) => {
-            eprintln!(
+            crate::warn!(
                 "{}: not ready: {}/v1.0/healthz: {e}",
                 config::app_id(),
                 dapr.base()

@@ -64,6 +64,15 @@ impl Dapr {
         for (name, value) in headers {
             builder.header(*name, *value);
         }
+        // The request's trace continues into the invoked app.
+        if let Some(trace) = crate::trace::current() {
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("traceparent"))
+            {
+                builder.header("traceparent", trace.header());
+            }
+        }
         crate::dapr::send_bounded(builder.body(body).build())
             .await
             .map_err(|e| DaprError::Unreachable(format!("{}: {e}", self.base())))

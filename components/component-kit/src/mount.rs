@@ -14,6 +14,7 @@ use crate::dapr::Dapr;
 /// Routes `req` on `router` after removing this component's route base (see the module docs).
 /// A route only the sidecar may call needs the sidecar's app API token ([`crate::app_token`]).
 pub async fn route(router: &Router, req: Request) -> Response {
+    crate::trace::begin(req.header("traceparent").and_then(|h| h.as_str()));
     match unmount(req) {
         Mounted::Route(req) => {
             let path = req.path().to_string();

@@ -50,7 +50,7 @@ pub async fn publish(dapr: &Dapr, events: &[OutboxEvent]) -> Published {
         {
             Ok(()) => done.push(&e.event_id),
             Err(err) => {
-                eprintln!(
+                crate::warn!(
                     "{}: publish of {} failed: {err}",
                     crate::config::app_id(),
                     e.event_id
@@ -119,7 +119,7 @@ pub async fn publish_bulk(dapr: &Dapr, events: &[OutboxEvent]) {
         match dapr.publish_bulk_cloudevents(PUBSUB, topic, &pairs).await {
             Ok(()) => batch.into_iter().map(|(id, _, _)| id).collect(),
             Err(err) => {
-                eprintln!(
+                crate::warn!(
                     "{}: bulk publish of {} events to {topic} failed (the outbox sweep retries): {err}",
                     crate::config::app_id(),
                     pairs.len()
@@ -143,7 +143,7 @@ async fn mark_published(dapr: &Dapr, ids: &[&str]) {
         return;
     }
     if let Err(err) = exec(dapr, &store::outbox::mark_published(ids)).await {
-        eprintln!("marking {} events published failed: {err}", ids.len());
+        crate::warn!("marking {} events published failed: {err}", ids.len());
     }
 }
 

@@ -69,14 +69,14 @@ pub async fn record(body: &[u8]) -> Response {
     let change = match changes::parse(body) {
         Ok(c) => c,
         Err(p @ (Poison::Envelope(_) | Poison::NoUser(_))) => {
-            eprintln!("dashboard: dead-lettering: {p}");
+            component_kit::error!("dashboard: dead-lettering: {p}");
             return json::response(200, &json!({"status": "DROP"}));
         }
     };
     match query(&Dapr::from_env(), &changes::record(&change)).await {
         Ok(_) => json::response(200, &json!({"status": "SUCCESS"})),
         Err(e) => {
-            eprintln!("dashboard: will retry event {}: {e}", change.event_id);
+            component_kit::warn!("dashboard: will retry event {}: {e}", change.event_id);
             json::response(503, &json!({"status": "RETRY"}))
         }
     }
@@ -128,7 +128,7 @@ pub async fn poll(req: Request) -> Result<Response, DashError> {
     let result = wait_for_changes(&dapr, &user, after, wait, started, slot).await;
     if let Err(e) = query(&dapr, &changes::give_back_slot(slot, &holder)).await {
         // It frees itself when its hold ends.
-        eprintln!("dashboard: slot {slot} not given back: {e}");
+        component_kit::warn!("dashboard: slot {slot} not given back: {e}");
     }
     result
 }

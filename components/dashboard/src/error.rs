@@ -70,7 +70,7 @@ pub fn respond(result: Result<Response, DashError>) -> Response {
             "the dashboard is serving as many live pages as it admits; retry after the time in Retry-After".to_string(),
         ),
         DashError::Upstream(cause) => {
-            eprintln!("dashboard upstream failure: {cause}");
+            component_kit::error!("dashboard upstream failure: {cause}");
             (
                 503,
                 "upstream-unavailable",

@@ -63,11 +63,13 @@ pub async fn on_start() {
         "data": {},
     });
     match Dapr::from_env().schedule_job(JOB, &job).await {
-        Ok(_) => eprintln!(
+        Ok(_) => component_kit::info!(
             "recurrence-engine: catch-up job scheduled (@every {})",
             every()
         ),
-        Err(e) => eprintln!("recurrence-engine: scheduling the catch-up job failed: {e}"),
+        Err(e) => {
+            component_kit::warn!("recurrence-engine: scheduling the catch-up job failed: {e}")
+        }
     }
 }
 
@@ -103,16 +105,16 @@ pub async fn trigger(name: &str, body: &[u8]) -> Response {
         .unwrap_or_else(|| FIRST.to_string());
     match run(&Dapr::from_env(), &after, Utc::now()).await {
         Ok(v) => {
-            eprintln!("recurrence-engine: job {name}: {v}");
+            component_kit::info!("recurrence-engine: job {name}: {v}");
             let ran = store::jobs::record_job(name, "catchup", &v, true);
             let dapr = Dapr::from_env();
             if let Err(e) = component_kit::db::exec(&dapr, &ran).await {
-                eprintln!("recurrence-engine: recording run of job {name} failed: {e}");
+                component_kit::warn!("recurrence-engine: recording run of job {name} failed: {e}");
             }
             component_kit::json::response(200, &v)
         }
         Err(e) => {
-            eprintln!("recurrence-engine: job {name} failed: {e}");
+            component_kit::warn!("recurrence-engine: job {name} failed: {e}");
             component_kit::json::response(503, &json!({"status": "retry", "reason": e.to_string()}))
         }
     }
@@ -177,7 +179,7 @@ async fn page(dapr: &Dapr, cursor: &str, now: DateTime<Utc>) -> Result<Page, Dap
             let rec =
                 store::engine::record_catch_up(&c.series_id, r.skipped, now, c.counted_through);
             component_kit::db::exec(dapr, &rec).await?;
-            eprintln!(
+            component_kit::warn!(
                 "recurrence-engine: catch-up of series {}: {} missed occurrence(s) skipped and counted",
                 c.series_id.as_str(),
                 r.skipped

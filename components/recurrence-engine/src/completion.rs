@@ -34,7 +34,7 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
         Ok(Some(Operation::Cancel(p))) => {
             return match crate::precreate::cancel(dapr, &p).await {
                 Ok(()) => {
-                    eprintln!("recurrence-engine: cancelled job {}", p.job_name());
+                    component_kit::info!("recurrence-engine: cancelled job {}", p.job_name());
                     Verdict::Success
                 }
                 Err(e) => Verdict::Retry(e),
@@ -68,7 +68,7 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
         Ok(rows) => {
             if let Some(row) = rows.first() {
                 if row.created > 0 {
-                    eprintln!(
+                    component_kit::warn!(
                         "recurrence-engine: event {} created the missing next instance of series {}",
                         c.event_id,
                         c.series_id.as_str()

@@ -46,7 +46,7 @@ async fn process(dapr: &Dapr, body: &[u8]) -> Verdict {
         if let Err(e) = crate::precreate::apply(dapr, &r, c.lead_secs).await {
             return Verdict::Retry(e);
         }
-        eprintln!(
+        component_kit::warn!(
             "recurrence-engine: event {} re-planned series {}: next job {:?}, cancelled {:?}",
             change.event_id,
             c.series_id.as_str(),

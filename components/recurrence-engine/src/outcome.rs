@@ -26,11 +26,11 @@ pub(crate) fn verdict(v: Verdict) -> Response {
     match v {
         Verdict::Success => answer(200, json!({"status": "SUCCESS"})),
         Verdict::Drop(p) => {
-            eprintln!("recurrence-engine: dead-lettering: {p}");
+            component_kit::error!("recurrence-engine: dead-lettering: {p}");
             answer(200, json!({"status": "DROP"}))
         }
         Verdict::Retry(e) => {
-            eprintln!("recurrence-engine: will retry: {e}");
+            component_kit::warn!("recurrence-engine: will retry: {e}");
             answer(503, json!({"status": "RETRY"}))
         }
     }

@@ -73,14 +73,14 @@ pub async fn trigger(name: &str, body: &[u8]) -> Response {
     let p = match Precreate::from_trigger(&name, body) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("recurrence-engine: ignoring job {name}: {e}");
+            component_kit::warn!("recurrence-engine: ignoring job {name}: {e}");
             return answer(200, json!({"status": "ignored", "reason": e.to_string()}));
         }
     };
     match run(&Dapr::from_env(), &name, &p).await {
         Ok(v) => answer(200, v),
         Err(e) => {
-            eprintln!("recurrence-engine: job {name} failed, will retry: {e}");
+            component_kit::warn!("recurrence-engine: job {name} failed, will retry: {e}");
             answer(503, json!({"status": "retry", "reason": e.to_string()}))
         }
     }
@@ -140,7 +140,7 @@ async fn run(dapr: &Dapr, name: &str, p: &Precreate) -> Result<Value, DaprError>
     }
     let ran = store::jobs::record_job(name, "precreate", &json!({"created": created}), true);
     if let Err(e) = component_kit::db::exec(dapr, &ran).await {
-        eprintln!("recurrence-engine: recording run of job {name} failed: {e}");
+        component_kit::warn!("recurrence-engine: recording run of job {name} failed: {e}");
     }
     Ok(json!({"status": "done", "created": created}))
 }

@@ -27,11 +27,11 @@ impl Verdict {
         match self {
             Verdict::Success => component_kit::json::response(200, &json!({"status": "SUCCESS"})),
             Verdict::Drop(why) => {
-                eprintln!("notification: {who}: dead-lettering: {why}");
+                component_kit::error!("notification: {who}: dead-lettering: {why}");
                 component_kit::json::response(200, &json!({"status": "DROP"}))
             }
             Verdict::Retry(why) => {
-                eprintln!("notification: {who}: will retry: {why}");
+                component_kit::warn!("notification: {who}: will retry: {why}");
                 component_kit::json::response(503, &json!({"status": "RETRY"}))
             }
         }

@@ -34,7 +34,7 @@ async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
     let (mut scheduled, mut cleared, mut missed) = (Vec::new(), Vec::new(), Vec::new());
     for raw in &rows {
         let Some(row) = raw.plan_row() else {
-            eprintln!("notification: unreadable reminder row {raw:?}");
+            component_kit::error!("notification: unreadable reminder row {raw:?}");
             continue;
         };
         match reconcile::plan(&row, now) {

@@ -28,7 +28,7 @@ const EVERY: &str = "@every 30s";
 pub async fn schedule() {
     let job = json!({"schedule": EVERY, "overwrite": true, "data": {"reason": "lost triggers"}});
     if let Err(e) = Dapr::from_env().schedule_job(JOB, &job).await {
-        eprintln!("notification: could not schedule {JOB}: {e}");
+        component_kit::warn!("notification: could not schedule {JOB}: {e}");
     }
 }
 
@@ -49,7 +49,7 @@ pub async fn run() -> Response {
     let rows = match query(&dapr, &store::reminders::overdue_undelivered()).await {
         Ok(rows) => rows,
         Err(e) => {
-            eprintln!("notification: {JOB}: {e}");
+            component_kit::warn!("notification: {JOB}: {e}");
             return component_kit::json::response(
                 503,
                 &json!({"status": "retry", "reason": e.to_string()}),
@@ -68,13 +68,15 @@ pub async fn run() -> Response {
         match publish_alert(&dapr, &event, &job.user_id).await {
             Ok(()) => published += 1,
             Err(e) => {
-                eprintln!("notification: {JOB}: {}: {e}", event.id);
+                component_kit::warn!("notification: {JOB}: {}: {e}", event.id);
                 failed += 1;
             }
         }
     }
     if published > 0 || failed > 0 {
-        eprintln!("notification: {JOB}: {published} overdue reminders announced, {failed} not");
+        component_kit::info!(
+            "notification: {JOB}: {published} overdue reminders announced, {failed} not"
+        );
     }
     component_kit::json::response(
         200,

@@ -17,7 +17,7 @@ pub async fn handle(req: Request, params: Params) -> Response {
     let job = match ReminderJob::from_trigger(&name, req.body()) {
         Ok(j) => j,
         Err(e) => {
-            eprintln!("notification: ignoring job {name}: {e}");
+            component_kit::warn!("notification: ignoring job {name}: {e}");
             return component_kit::json::response(
                 200,
                 &json!({"status": "ignored", "reason": e.to_string()}),
@@ -36,7 +36,7 @@ pub async fn handle(req: Request, params: Params) -> Response {
             &json!({"status": "published", "event_id": event.id}),
         ),
         Err(e) => {
-            eprintln!("notification: job {name}: publishing failed, will retry: {e}");
+            component_kit::warn!("notification: job {name}: publishing failed, will retry: {e}");
             component_kit::json::response(503, &json!({"status": "retry", "reason": e.to_string()}))
         }
     }

@@ -193,8 +193,8 @@ impl ApiError {
     /// The problem+json response (a 503's cause is logged).
     pub fn response(&self) -> Response {
         match self {
-            Self::Upstream(e) => eprintln!("task-api upstream failure: {e}"),
-            Self::Misconfigured(e) => eprintln!("task-api misconfigured: {e}"),
+            Self::Upstream(e) => component_kit::error!("task-api upstream failure: {e}"),
+            Self::Misconfigured(e) => component_kit::error!("task-api misconfigured: {e}"),
             _ => {}
         }
         self.problem().response()

@@ -49,7 +49,7 @@ pub async fn schedule_repair(dapr: &Dapr) {
             )
             .await;
         }
-        Err(err) => eprintln!(
+        Err(err) => component_kit::warn!(
             "task-api: scheduling {REPAIR_JOB} failed (the {SWEEP_JOB} job remains): {err}"
         ),
     }

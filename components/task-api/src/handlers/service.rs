@@ -18,7 +18,7 @@ pub async fn job(_req: Request, p: Params) -> Answer {
     let name = p.get("name").unwrap_or_default();
     if name == upkeep::RETENTION_JOB {
         let deleted = upkeep::purge(&dapr).await?;
-        eprintln!("task-api: job {name}: deleted {deleted:?}");
+        component_kit::info!("task-api: job {name}: deleted {deleted:?}");
         let deleted: serde_json::Map<String, Value> =
             deleted.into_iter().map(|(t, n)| (t, json!(n))).collect();
         return Ok(json::response(200, &json!({"deleted": deleted})));
@@ -27,9 +27,11 @@ pub async fn job(_req: Request, p: Params) -> Answer {
         return Err(ApiError::NotFound);
     }
     let result = upkeep::repair(&dapr, name).await?;
-    eprintln!(
+    component_kit::warn!(
         "task-api: job {name}: published {} failed {} parked {}",
-        result.ok, result.failed, result.parked
+        result.ok,
+        result.failed,
+        result.parked
     );
     if result.ok + result.failed + result.parked >= upkeep::REPAIR_BATCH as usize {
         upkeep::schedule_repair(&dapr).await;
