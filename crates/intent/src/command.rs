@@ -3,7 +3,7 @@
 
 use recurrence::{parse_phrase, Zone};
 
-use crate::create::{ambiguous_hour, create, morning_or_evening, when_question, RULE_HEADS};
+use crate::create::{ambiguous_hour, create, is_rule_head, morning_or_evening, when_question};
 use crate::intent::{Intent, Understanding};
 use crate::range::DueRange;
 use crate::text::{task_name, Words};
@@ -326,13 +326,13 @@ fn repeat_task(words: &Words, ctx: &Context) -> Option<Understanding> {
             continue;
         };
         let k = sep.split(' ').count();
-        if i + k >= w.len() || !RULE_HEADS.contains(&w[i + k].as_str()) && w[i + k] != "the" {
+        if i + k >= w.len() || !is_rule_head(&w[i + k]) && w[i + k] != "the" {
             continue;
         }
         let phrase = words.phrase_text(i + k, words.len());
         let says_how_often = w[i + k..]
             .iter()
-            .any(|x| RULE_HEADS.contains(&x.as_str()) || x == "month" || x == "week");
+            .any(|x| is_rule_head(x) || x == "month" || x == "week");
         let Ok(parsed) = parse_phrase(&phrase, tz) else {
             continue;
         };

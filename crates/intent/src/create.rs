@@ -7,41 +7,22 @@ use recurrence::{parse_phrase, Zone};
 use crate::intent::{Intent, NewTask, Understanding};
 use crate::reminder::trailing_reminders;
 use crate::text::Words;
-use crate::timing::first_timing_word;
+use crate::timing::{first_timing_word, ADVERBS};
 use crate::when::{bare_hour, When, WhenError};
 use crate::Context;
+use recurrence::phrase::WEEKDAY_NAMES;
 
-/// Words that can begin a recurrence phrase.
-pub(crate) const RULE_HEADS: [&str; 28] = [
-    "every",
-    "each",
-    "daily",
-    "weekly",
-    "monthly",
-    "yearly",
-    "annually",
-    "hourly",
-    "quarterly",
-    "biweekly",
-    "bi-weekly",
-    "fortnightly",
-    "semi-annually",
-    "semiannually",
-    "biannually",
-    "twice",
-    "once",
-    "weekdays",
-    "weekends",
-    "workdays",
-    "mondays",
-    "tuesdays",
-    "wednesdays",
-    "thursdays",
-    "fridays",
-    "saturdays",
-    "sundays",
-    "everyday",
-];
+/// Whether a word can begin a recurrence phrase: "every", "each", "twice", "once", a
+/// how-often word ("daily", "quarterly" …), "weekdays"/"weekends"/"workdays"/"everyday", or a
+/// weekday in the plural ("mondays").
+pub(crate) fn is_rule_head(w: &str) -> bool {
+    matches!(
+        w,
+        "every" | "each" | "twice" | "once" | "weekdays" | "weekends" | "workdays" | "everyday"
+    ) || ADVERBS.contains(&w)
+        || w.strip_suffix('s')
+            .is_some_and(|d| WEEKDAY_NAMES.contains(&d))
+}
 
 /// Words that can begin a due date.
 const DUE_HEADS: [&str; 12] = [
@@ -80,10 +61,8 @@ pub(crate) fn create(
         // "on the last weekday of every month", "at 7pm every Tuesday": a lead-in word counts
         // when a head follows.
         let lead_in = matches!(w[i].as_str(), "on" | "the" | "last" | "first" | "at")
-            && w[i + 1..end]
-                .iter()
-                .any(|x| RULE_HEADS.contains(&x.as_str()));
-        if !RULE_HEADS.contains(&w[i].as_str()) && !lead_in {
+            && w[i + 1..end].iter().any(|x| is_rule_head(x));
+        if !is_rule_head(&w[i]) && !lead_in {
             continue;
         }
         let phrase = words.phrase_text(i, end).replacen("each", "every", 1);
@@ -190,10 +169,7 @@ fn phrase_then_title(
     reminders: &[String],
 ) -> Option<Understanding> {
     let w = words.lower();
-    if !w
-        .get(from)
-        .is_some_and(|h| RULE_HEADS.contains(&h.as_str()))
-    {
+    if !w.get(from).is_some_and(|h| is_rule_head(h)) {
         return None;
     }
     let to = (from + 1..end.saturating_sub(1))
@@ -315,49 +291,7 @@ fn titled(
 
 /// Whether a word alone can start a date ("friday", "dec", "2026-12-01").
 fn starts_a_date(w: &str) -> bool {
-    const DAYS: [&str; 14] = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
-        "sat",
-        "sun",
-    ];
-    const MONTHS: [&str; 24] = [
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "may",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "oct",
-        "nov",
-        "dec",
-        "january",
-        "february",
-        "march",
-        "april",
-        "june",
-        "july",
-        "august",
-        "sept",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    DAYS.contains(&w)
-        || MONTHS.contains(&w)
+    recurrence::phrase::weekday_word(w).is_some()
+        || recurrence::phrase::month_word(w).is_some()
         || (w.len() == 10 && w.as_bytes().get(4) == Some(&b'-'))
 }

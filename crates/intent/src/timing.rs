@@ -2,6 +2,8 @@
 //! A title that would keep such words was not understood; the chat asks instead of storing
 //! them ("pay the bill on the 15th of" is never a title).
 
+use recurrence::phrase::{month_word, WEEKDAY_NAMES};
+
 use crate::text::Words;
 
 /// Words that only ever say how often or when.
@@ -21,7 +23,7 @@ const ALWAYS: [&str; 11] = [
 
 /// How-often words, which also name kinds of tasks ("Quarterly report", "weekly review"):
 /// timing words at the end of a title or before a preposition ("gym weekly", "pay monthly on").
-const ADVERBS: [&str; 13] = [
+pub(crate) const ADVERBS: [&str; 13] = [
     "daily",
     "weekly",
     "monthly",
@@ -35,49 +37,6 @@ const ADVERBS: [&str; 13] = [
     "semi-annually",
     "semiannually",
     "biannually",
-];
-
-/// Weekday names and plurals.
-const WEEKDAYS: [&str; 14] = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "mondays",
-    "tuesdays",
-    "wednesdays",
-    "thursdays",
-    "fridays",
-    "saturdays",
-    "sundays",
-];
-
-/// Month names (and abbreviations that are not everyday words): timing words next to a day
-/// number or after a preposition ("on march 3", "in june"), not alone ("March report").
-const MONTHS: [&str; 20] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sept",
-    "dec",
 ];
 
 /// Words that are timing words only next to a day, weekday or unit ("first Monday", "last
@@ -155,7 +114,7 @@ pub(crate) fn first_timing_word(words: &Words, from: usize, to: usize) -> Option
             || is_clock_time(word, prev)
             || is_day_number(word)
             || is_date(word)
-            || (MONTHS.contains(&word)
+            || (month_word(word).is_some()
                 && (after_preposition || next.is_some_and(|n| is_day_number(n) || is_number(n))))
             || (SHORT_WEEKDAYS.contains(&word) && after_preposition)
             || (CONTEXTUAL.contains(&word) && (anchored(next) || anchored(prev) || next.is_none()))
@@ -163,8 +122,11 @@ pub(crate) fn first_timing_word(words: &Words, from: usize, to: usize) -> Option
     })
 }
 
+/// A weekday name or its plural (abbreviations are timing words only after a preposition).
 fn is_weekday(w: &str) -> bool {
-    WEEKDAYS.contains(&w)
+    WEEKDAY_NAMES.contains(&w)
+        || w.strip_suffix('s')
+            .is_some_and(|d| WEEKDAY_NAMES.contains(&d))
 }
 
 fn is_number(w: &str) -> bool {

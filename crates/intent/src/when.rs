@@ -146,23 +146,7 @@ fn local(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Tz> {
 
 /// A month said alone ("june", "sept"): a month is not a day.
 fn is_month_name(w: &str) -> bool {
-    const MONTHS: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    w.len() >= 3
-        && (MONTHS.iter().any(|m| m.starts_with(w))
-            && (w.len() == 3 || MONTHS.contains(&w) || w == "sept"))
+    recurrence::phrase::month_word(w).is_some()
 }
 
 /// A part of the day ("evening") or "tonight": a time is needed to place it.

@@ -10,174 +10,52 @@
 use super::{parse_phrase, words, PhraseError};
 use crate::tz::Zone;
 
-// The word lists of `follows`, one per context.
-const START: &[&str] = &[
-    "every",
-    "daily",
-    "weekly",
-    "monthly",
-    "yearly",
-    "quarterly",
-    "biweekly",
-    "fortnightly",
-    "twice",
-    "the last",
-    "on",
-    "semi-annually",
-    "annually",
-    "hourly",
-];
-const AFTER_EVERY: &[&str] = &[
-    "day",
-    "week",
-    "weekday",
-    "month",
-    "year",
-    "other",
-    "2 weeks",
-    "2 days",
-    "3 months",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "first",
-    "second",
-    "third",
-    "fourth",
-    "last",
-    "1st",
-    "15th",
-    "quarter",
-    "workday",
-    "weekend",
-    "mon, wed & fri",
-    "hour",
-    "fortnight",
-];
-const AFTER_OTHER: &[&str] = &[
-    "day",
-    "week",
-    "month",
-    "year",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "weekend",
-];
-const AFTER_NUMBER: &[&str] = &["weeks", "days", "months", "years", "hours", "times"];
-const AFTER_ORDINAL: &[&str] = &[
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "day",
-    "weekday",
-    "workday",
-    "and",
-];
-const AFTER_WEEKDAY: &[&str] = &[
-    "at",
-    "of the month",
-    "of every month",
-    "and",
-    "until",
-    "starting",
-    "for",
-    "of",
-];
-const AFTER_DAY_OF_MONTH: &[&str] = &["of the month", "of every month", "and", "at", "until"];
-const AFTER_MONTH: &[&str] = &["on the", "and", "at", "until", "starting"];
-const CLAUSES: &[&str] = &["at", "on", "on the", "until", "starting", "for", "in"];
-const AFTER_ON: &[&str] = &[
-    "the",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "weekdays",
-    "weekends",
-    "mon, wed & fri",
-];
-const AFTER_THE: &[&str] = &[
-    "first",
-    "second",
-    "third",
-    "fourth",
-    "last",
-    "1st",
-    "15th",
-    "last day",
-    "last weekday",
-    "month",
-];
-const AFTER_OF: &[&str] = &[
-    "the month",
-    "every month",
-    "every other month",
-    "every quarter",
-    "january",
-    "march",
-    "june",
-    "september",
-    "november",
-    "december",
-];
-const TIMES: &[&str] = &["9am", "noon", "7:30", "17:00", "6:30pm", "midnight"];
-const DATES: &[&str] = &[
-    "tomorrow",
-    "june",
-    "december",
-    "dec 31",
-    "january",
-    "march",
-    "september",
-];
-const AFTER_TIME: &[&str] = &["until", "starting", "for"];
-const AFTER_AND: &[&str] = &[
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "15th",
-    "last",
-    "third",
-    "fourth",
-    "september",
-    "december",
-];
-const AFTER_FOR: &[&str] = &["10 times", "5 times", "12 times"];
-const AFTER_RATE: &[&str] = &["a week", "a month", "a year"];
-const AFTER_A: &[&str] = &["week", "month", "year", "day"];
-const AFTER_LAST: &[&str] = &[
-    "day",
-    "weekday",
-    "friday",
-    "monday",
-    "sunday",
-    "saturday",
-    "workday",
-    "business day",
-];
+/// Groups of candidate words; a context offers several groups in order.
+type Groups = &'static [&'static [&'static str]];
+
+const DAYS: &[&str] = &words::WEEKDAY_NAMES;
+const UNITS: &[&str] = &["day", "week", "month", "year"];
+const NTH: &[&str] = &["first", "second", "third", "fourth", "last"];
+const CLAUSE_HEADS: &[&str] = &["at", "until", "starting", "for"];
+
+// The candidates of `follows`, one list per context.
+#[rustfmt::skip]
+const START: Groups = &[&["every", "daily", "weekly", "monthly", "yearly", "quarterly", "biweekly",
+    "fortnightly", "twice", "the last", "on", "semi-annually", "annually", "hourly"]];
+#[rustfmt::skip]
+const AFTER_EVERY: Groups = &[&["day", "week", "weekday"], &["month", "year", "other", "2 weeks",
+    "2 days", "3 months"], DAYS, NTH, &["1st", "15th", "quarter", "workday", "weekend",
+    "mon, wed & fri", "hour", "fortnight"]];
+const AFTER_OTHER: Groups = &[UNITS, DAYS, &["weekend"]];
+const AFTER_NUMBER: Groups = &[&["weeks", "days", "months", "years", "hours", "times"]];
+const AFTER_ORDINAL: Groups = &[DAYS, &["day", "weekday", "workday", "and"]];
+#[rustfmt::skip]
+const AFTER_WEEKDAY: Groups = &[&["at", "of the month", "of every month", "and"], CLAUSE_HEADS,
+    &["of"]];
+const AFTER_DAY_OF_MONTH: Groups = &[&["of the month", "of every month", "and", "at", "until"]];
+const AFTER_MONTH: Groups = &[&["on the", "and", "at", "until", "starting"]];
+const CLAUSES: Groups = &[&["at", "on", "on the", "until", "starting", "for", "in"]];
+const AFTER_ON: Groups = &[&["the"], DAYS, &["weekdays", "weekends", "mon, wed & fri"]];
+const AFTER_THE: Groups = &[NTH, &["1st", "15th", "last day", "last weekday", "month"]];
+#[rustfmt::skip]
+const AFTER_OF: Groups = &[&["the month", "every month", "every other month", "every quarter",
+    "january", "march", "june", "september", "november", "december"]];
+const TIMES: Groups = &[&["9am", "noon", "7:30", "17:00", "6:30pm", "midnight"]];
+#[rustfmt::skip]
+const DATES: Groups = &[&["tomorrow", "june", "december", "dec 31", "january", "march",
+    "september"]];
+const AFTER_TIME: Groups = &[&["until", "starting", "for"]];
+#[rustfmt::skip]
+const AFTER_AND: Groups = &[DAYS, &["15th", "last", "third", "fourth", "september", "december"]];
+const AFTER_FOR: Groups = &[&["10 times", "5 times", "12 times"]];
+const AFTER_RATE: Groups = &[&["a week", "a month", "a year"]];
+const AFTER_A: Groups = &[&["week", "month", "year", "day"]];
+#[rustfmt::skip]
+const AFTER_LAST: Groups = &[&["day", "weekday", "friday", "monday", "sunday", "saturday", "workday",
+    "business day"]];
 
 /// What may follow the word before the one being typed, most useful first.
-fn follows(prev: Option<&str>) -> &'static [&'static str] {
+fn follows(prev: Option<&str>) -> Groups {
     let Some(w) = prev else { return START };
     let w = w.trim_end_matches(',').to_lowercase();
     match w.as_str() {
@@ -246,7 +124,7 @@ pub fn complete(typed: &str, limit: usize) -> Vec<Completion> {
     let partial = partial.to_lowercase();
     let prev = head.split_whitespace().next_back();
     let mut out: Vec<Completion> = Vec::new();
-    for cand in follows(prev) {
+    for cand in follows(prev).iter().flat_map(|g| g.iter()) {
         if out.len() >= limit {
             break;
         }

@@ -37,6 +37,7 @@ mod words;
 use chrono::{NaiveDate, NaiveTime};
 
 pub use complete::{complete, Completion, MAX_TYPED_CHARS};
+pub use words::{MONTH_NAMES, WEEKDAY_NAMES};
 
 use crate::error::RuleError;
 use crate::parts::{Frequency, RuleParts};
@@ -104,6 +105,18 @@ impl PhraseError {
             suggestion: words::nearest(word).map(str::to_string),
         }
     }
+}
+
+/// A weekday as people write it (`monday`, `mon`, `mondays`, `thurs`; lower case).
+#[must_use]
+pub fn weekday_word(w: &str) -> Option<chrono::Weekday> {
+    words::weekday(w)
+}
+
+/// A month as people write it (`march`, `mar`, `sept`; lower case), 1–12.
+#[must_use]
+pub fn month_word(w: &str) -> Option<u8> {
+    words::month(w)
 }
 
 /// A date as written in a phrase (`until …`, `starting …`).

@@ -6,7 +6,7 @@ use chrono::Weekday;
 use crate::parts::Frequency;
 
 /// Month names, January first.
-const MONTHS: [&str; 12] = [
+pub const MONTH_NAMES: [&str; 12] = [
     "january",
     "february",
     "march",
@@ -142,6 +142,17 @@ const KEYWORDS: &[&str] = &[
     "sundays",
 ];
 
+/// Weekday names, Monday first.
+pub const WEEKDAY_NAMES: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
 /// A weekday name, abbreviation or plural (`monday`, `mon`, `mondays`, `thurs`).
 pub(crate) fn weekday(w: &str) -> Option<Weekday> {
     let w = w.strip_suffix('s').filter(|s| s.len() >= 5).unwrap_or(w);
@@ -163,7 +174,7 @@ pub(crate) fn month(w: &str) -> Option<u8> {
         return None;
     }
     let w = if w == "sept" { "sep" } else { w };
-    MONTHS
+    MONTH_NAMES
         .iter()
         .position(|n| *n == w || (w.len() == 3 && n.starts_with(w)))
         .and_then(|i| u8::try_from(i + 1).ok())
@@ -246,7 +257,7 @@ pub(crate) fn nearest(w: &str) -> Option<&'static str> {
     let limit = if w.chars().count() <= 4 { 1 } else { 2 };
     KEYWORDS
         .iter()
-        .chain(MONTHS.iter())
+        .chain(MONTH_NAMES.iter())
         .chain(ORDINALS.iter().take(5))
         .chain(COMPOUNDS.iter())
         .copied()
