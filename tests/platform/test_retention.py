@@ -36,7 +36,7 @@ def test_retention_removes_only_what_is_safe_to_remove():
     # Parked and unpublished rows must not be picked up by the repair job meanwhile.
     psql(f"update outbox set parked_at = coalesce(parked_at, now()) where user_id = '{user}' and published_at is null")
     psql("insert into processed_events (consumer, event_id, processed_at) values "
-         f"('retention-test', '{run}-old', {ago(9)}), ('retention-test', '{run}-fresh', {ago(1)})")
+         f"('retention-test', '{run}-old', {ago(32)}), ('retention-test', '{run}-fresh', {ago(20)})")
     psql("insert into dashboard_changes (event_id, user_id, seq, event_type, recorded_at) values "
          f"('{run}-old', '{user}', 1, 'v1.task.updated', {ago(8)}), "
          f"('{run}-fresh', '{user}', 2, 'v1.task.updated', now())")

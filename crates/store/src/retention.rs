@@ -5,7 +5,7 @@
 //! | table | deleted when | why that is safe |
 //! |---|---|---|
 //! | `outbox` | published, written more than `outbox_days` ago | unpublished and parked rows are never deleted |
-//! | `processed_events` | recorded more than `processed_days` ago | longer than Kafka keeps an event (7 days), so no redelivery can come |
+//! | `processed_events` | recorded more than `processed_days` ago | longer than the longest retention a deployment gives its topics (30 days on Redpanda in AKS, 7 locally), so no redelivery or dead-letter replay can come |
 //! | `dashboard_changes` | recorded more than `changes_days` ago | the dashboard starts from the current cursor and reloads its list after a reconnect: it never reads changes days old |
 //! | `idempotency_keys` | written more than `idempotency_days` ago | a client's retry window is minutes; documented in docs/task-api.md |
 //! | `jobs` | one-shot jobs that ran more than `jobs_days` ago | recurring jobs (a `schedule`) and pending ones are kept |
@@ -43,7 +43,7 @@ impl Default for Retention {
     fn default() -> Self {
         Self {
             outbox_days: 7,
-            processed_days: 8,
+            processed_days: KAFKA_RETENTION_DAYS + 1,
             changes_days: 7,
             idempotency_days: 7,
             jobs_days: 30,
@@ -51,8 +51,10 @@ impl Default for Retention {
     }
 }
 
-/// Kafka's retention of the platform's topics, in days: processed-event records must outlive it.
-pub const KAFKA_RETENTION_DAYS: u32 = 7;
+/// The longest retention any deployment gives the platform's topics and dead-letter topics, in
+/// days (30 on Redpanda in AKS, docs/deploy-aks.md; 7 locally): processed-event records must
+/// outlive it, or a replay of an old dead letter would not be recognised as a duplicate.
+pub const KAFKA_RETENTION_DAYS: u32 = 30;
 
 /// Rows one purge statement deletes at most.
 pub const BATCH: u32 = 5000;
