@@ -71,13 +71,18 @@ stack_env() {
     SMTP_PORT MAILPIT_HTTP_PORT MQTT_PORT REGISTRY_PORT
 }
 
+# An app's second replica (`scripts/stack.sh <stack> replica <app>`) has the same app id and its
+# own ports, 10 above the first one's; `app_port app 2` names them.
+replica_shift() { if [ "${1:-1}" = 2 ]; then echo 10; else echo 0; fi; }
+replica_suffix() { if [ "${1:-1}" = 2 ]; then echo -2; fi; }
 app_port() {
-  if [ -n "${APP_PORT_OVERRIDE[$1]:-}" ]; then echo $((APP_PORT_OVERRIDE[$1] + PORT_OFFSET)); else echo $((APP_PORT_BASE + APP_INDEX[$1])); fi
+  local shift; shift="$(replica_shift "${2:-1}")"
+  if [ -n "${APP_PORT_OVERRIDE[$1]:-}" ]; then echo $((APP_PORT_OVERRIDE[$1] + PORT_OFFSET + shift)); else echo $((APP_PORT_BASE + APP_INDEX[$1] + shift)); fi
 }
 # The app's base URL: its port and its route base.
-app_url() { echo "http://127.0.0.1:$(app_port "$1")${APP_ROUTE_PREFIX[$1]}"; }
-dapr_http_port()  { echo $((DAPR_HTTP_BASE + APP_INDEX[$1])); }
-dapr_grpc_port()  { echo $((DAPR_GRPC_BASE + APP_INDEX[$1])); }
+app_url() { echo "http://127.0.0.1:$(app_port "$1" "${2:-1}")${APP_ROUTE_PREFIX[$1]}"; }
+dapr_http_port()  { echo $((DAPR_HTTP_BASE + APP_INDEX[$1] + $(replica_shift "${2:-1}"))); }
+dapr_grpc_port()  { echo $((DAPR_GRPC_BASE + APP_INDEX[$1] + $(replica_shift "${2:-1}"))); }
 
 # ---- process bookkeeping ---------------------------------------------------------------------
 
@@ -375,13 +380,14 @@ mqtt_password() { stack_secret "mqtt-$1" 24; }
 
 # Starts the sidecar of one app id.
 start_daprd() {
-  local app="$1" i="${APP_INDEX[$1]}"
+  local app="$1" r="${2:-1}"
+  local i=$((APP_INDEX[$1] + $(replica_shift "$r")))
   # DAPR_HOST_IP: the address registered for service invocation (loopback only).
-  spawn "daprd-$app" env DAPR_HOST_IP=127.0.0.1 APP_API_TOKEN="$(app_api_token)" "$TOOLS/bin/daprd" \
+  spawn "daprd-$app$(replica_suffix "$r")" env DAPR_HOST_IP=127.0.0.1 APP_API_TOKEN="$(app_api_token)" "$TOOLS/bin/daprd" \
     --config "$STACK_DIR/daprd-config.yaml" \
-    --app-id "$app" --app-port "$(app_port "$app")" --app-protocol http --app-channel-address 127.0.0.1 \
+    --app-id "$app" --app-port "$(app_port "$app" "$r")" --app-protocol http --app-channel-address 127.0.0.1 \
     --dapr-listen-addresses 127.0.0.1 \
-    --dapr-http-port "$(dapr_http_port "$app")" --dapr-grpc-port "$(dapr_grpc_port "$app")" \
+    --dapr-http-port "$(dapr_http_port "$app" "$r")" --dapr-grpc-port "$(dapr_grpc_port "$app" "$r")" \
     --dapr-internal-grpc-port $((DAPR_INTERNAL_BASE + i)) \
     --metrics-port $((DAPR_METRICS_BASE + i)) --metrics-listen-address 127.0.0.1 \
     --resources-path "$STACK_DIR/resources/$app" \
@@ -504,10 +510,11 @@ app_source() {
 # the component as the `dapr_url` variable (wasi:config/store): under Spin the application
 # variable, which the manifest also makes the component's only allowed outbound host.
 start_component() {
-  local app="$1" comp="${APP_COMPONENT[$1]}"
-  local dapr listen kv extra=()
-  dapr="http://127.0.0.1:$(dapr_http_port "$app")"
-  listen="127.0.0.1:$(app_port "$app")"
+  local app="$1" r="${2:-1}" comp="${APP_COMPONENT[$1]}"
+  local dapr listen kv extra=() name
+  name="$comp$(replica_suffix "$r")"
+  dapr="http://127.0.0.1:$(dapr_http_port "$app" "$r")"
+  listen="127.0.0.1:$(app_port "$app" "$r")"
   while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(component_tunables)
   case "$(component_runtime)" in
     spin)
@@ -519,20 +526,20 @@ start_component() {
       fi
       # A registry reference is pulled over plain HTTP (the local registry has no TLS).
       case "$from" in /*|./*) ;; *) extra+=(--insecure) ;; esac
-      mkdir -p "$STACK_DIR/spin/$comp"
+      mkdir -p "$STACK_DIR/spin/$name"
       # The host's instance pool, set deliberately (Spin's default, stated): the dashboard admits
       # at most MAX_LIVE_POLLS waiting pages and user writes are shed by queue delay long before
       # it fills, so Dapr's deliveries always find an instance (docs/reliability.md).
       SPIN_WASMTIME_INSTANCE_COUNT="${SPIN_INSTANCE_COUNT:-1000}" \
-      spawn "$comp" "$TOOLS/bin/spin" up --from "$from" --component-id "$comp" --listen "$listen" \
-        --variable "dapr_url=$dapr" --state-dir "$STACK_DIR/spin/$comp" --log-dir "" \
+      spawn "$name" "$TOOLS/bin/spin" up --from "$from" --component-id "$comp" --listen "$listen" \
+        --variable "dapr_url=$dapr" --state-dir "$STACK_DIR/spin/$name" --log-dir "" \
         --cache-dir "$STACK_DIR/spin/cache" ${extra[@]+"${extra[@]}"}
       ;;
     wasmtime)
       local wasm; wasm="$(wasmtime_wasm "$comp")"
       # The component's `environment` from spin.toml (e.g. ROUTE_PREFIX), as Spin would set it.
       while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(spin_environment "$comp")
-      spawn "$comp" "$TOOLS/bin/wasmtime" serve -S cli -S config -S "config-var=dapr_url=$dapr" \
+      spawn "$name" "$TOOLS/bin/wasmtime" serve -S cli -S config -S "config-var=dapr_url=$dapr" \
         --env "APP_ID=$app" ${extra[@]+"${extra[@]}"} --addr "$listen" "$wasm"
       ;;
   esac
@@ -585,8 +592,8 @@ stack_up() {
 
 stack_down() {
   local app
-  for app in "${APPS[@]}"; do stop_proc "${APP_COMPONENT[$app]}" 10; done
-  for app in "${APPS[@]}"; do stop_proc "daprd-$app" 20; done
+  for app in "${APPS[@]}"; do stop_proc "${APP_COMPONENT[$app]}-2" 10; stop_proc "${APP_COMPONENT[$app]}" 10; done
+  for app in "${APPS[@]}"; do stop_proc "daprd-$app-2" 20; stop_proc "daprd-$app" 20; done
   stop_proc scheduler 20
   stop_proc registry 10
   stop_proc mosquitto 10

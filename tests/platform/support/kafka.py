@@ -55,3 +55,16 @@ def group_offsets(group: str) -> dict[tuple[str, int], int]:
         if len(cols) >= 4 and cols[0] == group and cols[3].isdigit():
             offsets[(cols[1], int(cols[2]))] = int(cols[3])
     return offsets
+
+
+def group_members(group: str) -> list[tuple[str, int]]:
+    """The members of a consumer group: (client host, number of partitions assigned)."""
+    out = _java("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", "--bootstrap-server",
+                KAFKA_BROKERS, "--describe", "--group", group, "--members")
+    members = []
+    for line in out.splitlines():
+        cols = line.split()
+        # GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS
+        if len(cols) >= 5 and cols[0] == group and cols[4].isdigit():
+            members.append((cols[1], int(cols[4])))
+    return members
