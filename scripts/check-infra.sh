@@ -76,6 +76,19 @@ check "cluster add-ons pinned (k8s/cluster/addons.yaml): versions of the chart's
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_addons.py" "$ROOT"
 check "rendered chart matches the local Dapr contract" \
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_rendered.py" "$ROOT" "$WORK"
+check "NetworkPolicies evaluated: Dapr invocation sidecar → sidecar (50002) for exactly accessControl's callers, HTTP-01 solver from the ingress controller, nothing for an unlabelled pod" \
+  "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_netpol.py" "$ROOT" "$WORK"/rendered-*.yaml
+# The same evaluation on a chart without its invocation policies (as it once was): it must find
+# chat → Task API blocked.
+netpol_without_invocation_blocked() {
+  local out rendered="$WORK/netpol-canary-prod.yaml"
+  helm template todo "$CHART" -f "$CHART/values-prod.yaml" --namespace todo-platform --kube-version "$KUBE_VERSION" \
+    --set networkPolicies.daprInvocation=null >"$rendered" || return 1
+  out="$("$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_netpol.py" "$ROOT" "$rendered")" && return 1
+  echo "$out"
+  grep -q 'todo-platform/chat → todo-platform/task-api:50002 is blocked' <<<"$out"
+}
+check "NetworkPolicy evaluation finds Dapr invocation blocked when the chart lacks its invocation policies" netpol_without_invocation_blocked
 check "runbook provisions Redpanda for the rendered chart (consumer-group ACLs of every subscribing app, topic ACLs, 30-day retention)" \
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_runbook.py" "$ROOT" "$WORK/rendered-staging.yaml" "$WORK/rendered-prod.yaml"
 check "Spin routes every probe, subscription, job trigger and ingress path to its SpinApp's component" \
