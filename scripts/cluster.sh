@@ -262,6 +262,8 @@ EOF
   start kube-proxy "$BIN/kube-proxy" --kubeconfig "$STATE/pki/kube-proxy.kubeconfig" --hostname-override "$NODE" \
     --cluster-cidr 10.244.0.0/16 --proxy-mode iptables --metrics-bind-address 127.0.0.1:14249 --healthz-bind-address 127.0.0.1:14256 \
     --nodeport-addresses primary --iptables-localhost-nodeports=false
+  # kube-router identifies its node at start: only once the kubelet has registered it.
+  wait_for "node $NODE registered" 120 kctl get node "$NODE"
   start kube-router "$BIN/kube-router" --kubeconfig "$STATE/pki/kube-router.kubeconfig" --hostname-override "$NODE" \
     --run-firewall=true --run-router=false --run-service-proxy=false --health-port 14244 --metrics-port 0
   local deadline=$((SECONDS + 180))

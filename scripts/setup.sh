@@ -425,7 +425,8 @@ setup_cluster() {
       case "$p" in bridge|loopback) plugins+=("./plugins/main/$p") ;; host-local) plugins+=("./plugins/ipam/$p") ;; portmap) plugins+=("./plugins/meta/$p") ;; esac
     done
     [ -x "$dir/bin/portmap" ] || cluster_go_build github.com/containernetworking/plugins "$CNI_PLUGINS_VERSION" cni-plugins "${plugins[@]}"
-    [ -x "$dir/bin/kube-router" ] || cluster_go_build github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION" kube-router ./cmd/kube-router
+    [ -x "$dir/bin/kube-router" ] || LDFLAGS="-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+      cluster_go_build github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION" kube-router ./cmd/kube-router
   fi
   for b in "${want[@]}"; do [ -x "$dir/bin/$b" ] || die "cluster part: $b was not built ($dir/bin)"; done
   "$dir/bin/kubelet" --version >/dev/null && "$dir/bin/containerd" --version >/dev/null && "$dir/bin/runc" --version >/dev/null \
