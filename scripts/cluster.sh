@@ -109,6 +109,10 @@ state = "$STATE/containerd/state"
 [metrics]
   address = ""
 [plugins.'io.containerd.cri.v1.runtime']
+  # This machine withholds CAP_SYS_RESOURCE: no process may lower its oom_score_adj below 0, and
+  # runc fails the kubelet's -998 for the sandbox ("failed to update /proc/self/oom_score_adj:
+  # Permission denied"). containerd clamps the scores to its own instead (docs/local-dev.md).
+  restrict_oom_score_adj = true
   [plugins.'io.containerd.cri.v1.runtime'.containerd]
     default_runtime_name = "runc"
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
@@ -209,7 +213,7 @@ up() {
     --tls-cert-file "$STATE/pki/apiserver.crt" --tls-private-key-file "$STATE/pki/apiserver.key" \
     --client-ca-file "$STATE/pki/ca.crt" --authorization-mode Node,RBAC --allow-privileged=true \
     --kubelet-client-certificate "$STATE/pki/apiserver-kubelet-client.crt" --kubelet-client-key "$STATE/pki/apiserver-kubelet-client.key" \
-    --service-cluster-ip-range "$SERVICE_CIDR" --service-node-port-range 14300-14399 \
+    --service-cluster-ip-range "$SERVICE_CIDR" --service-node-port-range 14300-14399 --kubelet-preferred-address-types InternalIP \
     --service-account-issuer https://kubernetes.default.svc.cluster.local --service-account-key-file "$STATE/pki/sa.pub" \
     --service-account-signing-key-file "$STATE/pki/sa.key" --enable-admission-plugins NodeRestriction
   wait_for "kube-apiserver /readyz" 120 curl -sf --cacert "$STATE/pki/ca.crt" --cert "$STATE/pki/admin.crt" --key "$STATE/pki/admin.key" "https://$ip:$API_PORT/readyz"
