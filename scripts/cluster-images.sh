@@ -5,6 +5,10 @@
 #   registry.k8s.io/pause:3.10.1      the pod sandbox: Kubernetes' own pause.c (k8s.io/kubernetes
 #                                     module, build/pause/linux) compiled static, as upstream's image
 #   localhost/todo/busybox:debian     Debian's busybox-static, for the cluster tests' probe pods
+#   ghcr.io/dapr/<x>:<DAPR_VERSION>   operator, sentry, placement, scheduler, injector, daprd: the
+#                                     binaries of setup parts dapr/daprcp, laid out as upstream's
+#                                     images (binary at /, user 65532, CA certificates), under the
+#                                     names the Dapr chart uses, so nothing is pulled
 #   scripts/cluster-images.sh         (after scripts/cluster.sh up; idempotent)
 source "$(dirname "$0")/lib/common.sh"
 
@@ -24,6 +28,7 @@ done
 have() { "${CTR[@]}" images ls -q 2>/dev/null | grep -qx "$1"; }
 
 # Builds an image from a root filesystem directory: build <name:tag> <rootfs> <entrypoint...>
+# (IMAGE_USER: the image's user, default root).
 build() {
   local ref="$1" rootfs="$2"; shift 2
   local layout="$WORK/layout" tag="${ref##*:}"
@@ -35,6 +40,7 @@ build() {
   umoci repack --image "$layout:$tag" "$WORK/bundle"
   local args=() a
   for a in "$@"; do args+=(--config.entrypoint "$a"); done
+  [ -z "${IMAGE_USER:-}" ] || args+=(--config.user "$IMAGE_USER")
   umoci config --image "$layout:$tag" --architecture amd64 --os linux "${args[@]}"
   rm -f "$WORK/image.tar"
   skopeo copy --quiet "oci:$layout:$tag" "docker-archive:$WORK/image.tar:$ref"
@@ -63,4 +69,26 @@ if ! have "$BUSYBOX_IMAGE"; then
   build "$BUSYBOX_IMAGE" "$WORK/busybox" /bin/busybox
 else
   ok "image $BUSYBOX_IMAGE present"
+fi
+
+# The Dapr images, when the control plane is built (scripts/setup.sh daprcp).
+if [ -d "$TOOLS/dapr-control-plane" ]; then
+  for name in operator sentry placement injector scheduler daprd; do
+    ref="ghcr.io/dapr/$name:${DAPR_VERSION#v}"
+    if have "$ref"; then ok "image $ref present"; continue; fi
+    case "$name" in
+      scheduler|daprd) binary="$TOOLS/bin/$name" ;;
+      *) binary="$TOOLS/dapr-control-plane/$name" ;;
+    esac
+    root="$WORK/dapr-$name"
+    mkdir -p "$root/etc/ssl/certs" "$root/home/nonroot" "$root/tmp"
+    cp "$(readlink -f "$binary")" "$root/$name"
+    cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$root/etc/passwd"
+    printf 'root:x:0:\nnonroot:x:65532:\n' >"$root/etc/group"
+    chmod 1777 "$root/tmp"
+    IMAGE_USER=65532:65532 build "$ref" "$root" "/$name"
+  done
+else
+  warn "no Dapr control plane built (scripts/setup.sh daprcp): Dapr images skipped"
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs, idempotently, and prints progress.
 #   scripts/setup.sh            everything
-#   scripts/setup.sh wasm dapr  only the named parts (apt check wasm wasmtime spin registry kafka dapr python mail browser infra schemas kube cluster azurerm deny)
+#   scripts/setup.sh wasm dapr  only the named parts (apt check wasm wasmtime spin registry kafka dapr python mail browser infra schemas kube cluster daprcp azurerm deny)
 # `apt` installs the Debian packages and checks every program the scripts call (`check` alone
 # only checks); Go, Node.js and a rustup toolchain must be there already (README, Requirements).
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
@@ -39,7 +39,7 @@ check_preinstalled() {
   local missing=() p need_go=false need_node=false need_rustup=false
   for p in "$@"; do
     case "$p" in
-      dapr|mail|infra|kube|cluster|schemas|azurerm|registry) need_go=true ;;
+      dapr|daprcp|mail|infra|kube|cluster|schemas|azurerm|registry) need_go=true ;;
       browser|icaljs) need_node=true ;;
       deny) need_rustup=true ;;
     esac
@@ -435,6 +435,32 @@ setup_cluster() {
   ok "cluster: $("$dir/bin/kubelet" --version 2>/dev/null), containerd $("$dir/bin/containerd" --version 2>/dev/null | awk '{print $3}'), runc $("$dir/bin/runc" --version 2>/dev/null | awk 'NR==1 {print $3}'), CNI plugins $CNI_PLUGINS_VERSION, kube-router $KUBE_ROUTER_VERSION"
 }
 
+# The Dapr control plane for the local cluster: operator, sentry, placement and the sidecar
+# injector of the same github.com/dapr/dapr module as daprd and the scheduler (part `dapr`), built
+# from inside the downloaded module (its go.mod and go.sum apply; no components, so no patches).
+setup_daprcp() {
+  setup_dapr
+  local dir="$CACHE/dapr-control-plane-$DAPR_VERSION" b
+  local bins=(operator sentry placement injector)
+  local absent=()
+  for b in "${bins[@]}"; do [ -x "$dir/$b" ] || absent+=("$b"); done
+  if ((${#absent[@]})); then
+    lock_cache "dapr-control-plane-$DAPR_VERSION"
+    local src; src="$(go_module_dir github.com/dapr/dapr "$DAPR_VERSION")"
+    [ -d "$src" ] || die "go mod download gave no directory for github.com/dapr/dapr"
+    mkdir -p "$dir/tmp"
+    local cmds=()
+    for b in "${absent[@]}"; do cmds+=("./cmd/$b"); done
+    log "building the Dapr control plane (${absent[*]}) from github.com/dapr/dapr@$DAPR_VERSION (once)"
+    (cd "$src" && run_logged "$CACHE/logs/dapr-control-plane-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
+      nice -n 10 go build -trimpath -ldflags "-X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION#v}" -o "$dir/tmp/" "${cmds[@]}")
+    mv "$dir/tmp"/* "$dir/" && rmdir "$dir/tmp"
+  fi
+  for b in "${bins[@]}"; do [ -x "$dir/$b" ] || die "daprcp: $b was not built ($dir)"; done
+  ln -sfn "$dir" "$TOOLS/dapr-control-plane"
+  ok "Dapr control plane $DAPR_VERSION: ${bins[*]} (with daprd and scheduler of part dapr)"
+}
+
 # Kubernetes and CRD JSON schemas for kubeconform, generated from the pinned modules.
 setup_schemas() {
   # The key covers the converters, the CRDs kept here and the pinned CRD releases.
@@ -535,7 +561,7 @@ main() {
   local start=$SECONDS
   local part
   for part in "${parts[@]}"; do
-    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin registry kafka dapr mail browser icaljs infra schemas kube cluster azurerm deny)"
+    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin registry kafka dapr mail browser icaljs infra schemas kube cluster daprcp azurerm deny)"
   done
   check_preinstalled "${parts[@]}"
   for part in "${parts[@]}"; do
