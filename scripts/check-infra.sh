@@ -76,6 +76,19 @@ check "cluster add-ons pinned (k8s/cluster/addons.yaml): versions of the chart's
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_addons.py" "$ROOT"
 check "rendered chart matches the local Dapr contract" \
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_rendered.py" "$ROOT" "$WORK"
+check "NetworkPolicies evaluated: Dapr invocation sidecar → sidecar (50002) for exactly accessControl's callers, HTTP-01 solver from the ingress controller, nothing for an unlabelled pod" \
+  "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_netpol.py" "$ROOT" "$WORK"/rendered-*.yaml
+# The same evaluation on a chart without its invocation policies (as it once was): it must find
+# chat → Task API blocked.
+netpol_without_invocation_blocked() {
+  local out rendered="$WORK/netpol-canary-prod.yaml"
+  helm template todo "$CHART" -f "$CHART/values-prod.yaml" --namespace todo-platform --kube-version "$KUBE_VERSION" \
+    --set networkPolicies.daprInvocation=null >"$rendered" || return 1
+  out="$("$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_netpol.py" "$ROOT" "$rendered")" && return 1
+  echo "$out"
+  grep -q 'todo-platform/chat → todo-platform/task-api:50002 is blocked' <<<"$out"
+}
+check "NetworkPolicy evaluation finds Dapr invocation blocked when the chart lacks its invocation policies" netpol_without_invocation_blocked
 check "runbook provisions Redpanda for the rendered chart (consumer-group ACLs of every subscribing app, topic ACLs, 30-day retention)" \
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_runbook.py" "$ROOT" "$WORK/rendered-staging.yaml" "$WORK/rendered-prod.yaml"
 check "Spin routes every probe, subscription, job trigger and ingress path to its SpinApp's component" \
@@ -186,6 +199,21 @@ rollback_rehearsal() {
   echo "» helm rollback todo 0 after failed post-deploy tests: $((SECONDS - start)) s, task-api image back to $(live_image)"
   history_is "1:superseded 2:failed 3:superseded 4:superseded 5:deployed" && [[ "$(live_image)" == *:1.0.0 ]]
 }
+# The deploy workflow's SpinApp wait (scripts/ci/wait-rollouts.sh, the exact step of
+# deploy-env.yml) on the release the rehearsal left: no operator runs here, so no SpinApp is ever
+# reconciled into a Deployment; the script must see that (not a stale rollout), roll the release
+# back with `helm rollback todo 0` and fail.
+wait_rollouts_rolls_back_unready_spinapps() {
+  local out before after
+  before="$(helm history todo --namespace todo-platform -o json | "$TOOLS/venv/bin/python" -c 'import json, sys; print(len(json.load(sys.stdin)))')"
+  if out="$(ROLLOUT_TIMEOUT=5 bash "$ROOT/scripts/ci/wait-rollouts.sh" todo-platform 2>&1)"; then
+    echo "$out"; echo "reported the SpinApps ready"; return 1
+  fi
+  echo "$out"
+  after="$(helm history todo --namespace todo-platform -o json | "$TOOLS/venv/bin/python" -c 'import json, sys; print(len(json.load(sys.stdin)))')"
+  echo "» wait-rollouts.sh: $(grep -m1 -o 'SpinApp [a-z-]* not ready within 5 s ([^)]*)' <<<"$out"); $(grep -m1 -o 'rolled back [0-9]* s after' <<<"$out") detection; revisions $before → $after"
+  grep -Eq 'not ready within 5 s \(no Deployment [a-z-]+ yet\)' <<<"$out" && grep -q '^rolled back' <<<"$out" && [ "$after" -eq $((before + 1)) ]
+}
 # The deploy workflow's identity holds only k8s/cluster/ci-deployer-rbac.yaml (bound to its object
 # id): helm must install, upgrade, roll back and uninstall each environment's chart as that
 # subject, with the workflow's HELM_DRIVER=configmap. The RBAC authorizer of the server decides.
@@ -241,6 +269,8 @@ if [ -x "$TOOLS/bin/kube-apiserver" ] && [ -x "$TOOLS/bin/etcd" ]; then
   check "the CI identity's RBAC (k8s/cluster/ci-deployer-rbac.yaml) deploys, rolls back and removes the chart of each environment" ci_identity_deploys_chart
   check "the CI role without its SpinApp rule cannot deploy the chart (the check sees a missing permission)" deployer_without_spinapps_refused
   check "helm rehearsal: install → refused upgrade rolled back by --atomic → helm rollback after failed post-deploy tests" rollback_rehearsal
+  check "deploy-env.yml's SpinApp wait (scripts/ci/wait-rollouts.sh) finds SpinApps never reconciled into Deployments and rolls the release back" \
+    wait_rollouts_rolls_back_unready_spinapps
   stop_control_plane
 else
   SKIPPED=$((SKIPPED + 1))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs, idempotently, and prints progress.
 #   scripts/setup.sh            everything
-#   scripts/setup.sh wasm dapr  only the named parts (apt check wasm wasmtime spin registry kafka dapr python mail browser infra schemas kube azurerm deny)
+#   scripts/setup.sh wasm dapr  only the named parts (apt check wasm wasmtime spin registry kafka dapr python mail browser infra schemas kube cluster daprcp azurerm deny)
 # `apt` installs the Debian packages and checks every program the scripts call (`check` alone
 # only checks); Go, Node.js and a rustup toolchain must be there already (README, Requirements).
 # Heavy artifacts are cached under $CACHE (default ~/.cache/todo-platform); .tools/bin links to them.
@@ -39,7 +39,7 @@ check_preinstalled() {
   local missing=() p need_go=false need_node=false need_rustup=false
   for p in "$@"; do
     case "$p" in
-      dapr|mail|infra|kube|schemas|azurerm|registry) need_go=true ;;
+      dapr|daprcp|mail|infra|kube|cluster|schemas|azurerm|registry) need_go=true ;;
       browser|icaljs) need_node=true ;;
       deny) need_rustup=true ;;
     esac
@@ -360,6 +360,107 @@ setup_kube() {
   ok "kube-apiserver $("$dir/kube-apiserver" --version 2>/dev/null | awk '{print $2}'), etcd $("$dir/etcd" --version 2>/dev/null | awk '/etcd Version/ {print $3}')"
 }
 
+# A single-node Kubernetes for scripts/cluster.sh, from upstream Go modules only: kubelet,
+# kube-controller-manager, kube-scheduler, kube-proxy and kubectl of the same k8s.io/kubernetes as
+# kube-apiserver (part `kube`), containerd v2 with its runc shim, runc (cgo, libseccomp), the CNI
+# plugins the node needs and kube-router (NetworkPolicy enforcement with iptables and ipset).
+CLUSTER_APT_PACKAGES=(iptables ipset conntrack libseccomp-dev pkg-config socat)
+CLUSTER_K8S_BINARIES=(kubelet kube-controller-manager kube-scheduler kube-proxy kubectl)
+CLUSTER_CNI_PLUGINS=(bridge host-local loopback portmap)
+cluster_dir() { echo "$CACHE/cluster-$KUBERNETES_SCHEMA_VERSION-containerd-$CONTAINERD_VERSION-runc-$RUNC_VERSION-cni-$CNI_PLUGINS_VERSION-kube-router-$KUBE_ROUTER_VERSION"; }
+# Builds the main packages `$@` of the Go module $1@$2 from inside its module directory (its own
+# go.mod and go.sum apply) into $dir; env BUILD_ENV and tags TAGS.
+cluster_go_build() {
+  local module="$1" version="$2" name="$3"; shift 3
+  local src; src="$(go_module_dir "$module" "$version")"
+  [ -d "$src" ] || die "go mod download gave no directory for $module@$version"
+  log "building $name from $module@$version (once)"
+  (cd "$src" && run_logged "$CACHE/logs/cluster-$name-build.log" env GOFLAGS=-mod=mod ${BUILD_ENV:-CGO_ENABLED=0} \
+    nice -n 10 go build -trimpath -tags "${TAGS:-}" -ldflags "${LDFLAGS:-}" -o "$dir/tmp-$name/" "$@")
+  mv "$dir/tmp-$name"/* "$dir/bin/" && rmdir "$dir/tmp-$name"
+}
+setup_cluster() {
+  local dir; dir="$(cluster_dir)"
+  local missing=() p b
+  for p in "${CLUSTER_APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]} (apt)"
+    run_logged "$CACHE/logs/cluster-apt.log" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  local want=("${CLUSTER_K8S_BINARIES[@]}" containerd containerd-shim-runc-v2 ctr runc kube-router "${CLUSTER_CNI_PLUGINS[@]}")
+  local absent=()
+  for b in "${want[@]}"; do [ -x "$dir/bin/$b" ] || absent+=("$b"); done
+  if ((${#absent[@]})); then
+    lock_cache "$(basename "$dir")"
+    mkdir -p "$dir/bin"
+    if [ ! -x "$dir/bin/kubelet" ] || [ ! -x "$dir/bin/kubectl" ] || [ ! -x "$dir/bin/kube-proxy" ]; then
+      log "building ${CLUSTER_K8S_BINARIES[*]} $KUBERNETES_SCHEMA_VERSION from k8s.io/kubernetes (once; long)"
+      local src work staging="v0.${KUBERNETES_SCHEMA_VERSION#v1.}"
+      src="$(go_module_dir k8s.io/kubernetes "$KUBERNETES_SCHEMA_VERSION")"
+      [ -d "$src" ] || die "go mod download gave no directory for k8s.io/kubernetes"
+      work="$(mktemp -d)"
+      cp -r "$src" "$work/kubernetes" && chmod -R u+w "$work/kubernetes" && rm -f "$work/kubernetes"/go.work*
+      # As in part `kube`: the staging modules come from the proxy at the matching v0 version.
+      sed -i -E '/=> \.\/staging\/src\//d; s#^(\tk8s\.io/[a-z-]+) v0\.0\.0$#\1 '"$staging"'#' "$work/kubernetes/go.mod"
+      mkdir -p "$dir/tmp-k8s"
+      local cmds=() c
+      for c in "${CLUSTER_K8S_BINARIES[@]}"; do cmds+=("./cmd/$c"); done
+      (cd "$work/kubernetes" && run_logged "$CACHE/logs/cluster-kubernetes-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
+        nice -n 10 go build -trimpath -ldflags "$(kube_version_ldflags)" -o "$dir/tmp-k8s/" "${cmds[@]}")
+      mv "$dir/tmp-k8s"/* "$dir/bin/" && rmdir "$dir/tmp-k8s"
+      rm -rf "$work"
+    fi
+    if [ ! -x "$dir/bin/containerd" ] || [ ! -x "$dir/bin/containerd-shim-runc-v2" ] || [ ! -x "$dir/bin/ctr" ]; then
+      TAGS="no_btrfs no_devmapper no_zfs" LDFLAGS="-X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" \
+        cluster_go_build github.com/containerd/containerd/v2 "$CONTAINERD_VERSION" containerd \
+        ./cmd/containerd ./cmd/containerd-shim-runc-v2 ./cmd/ctr
+    fi
+    if [ ! -x "$dir/bin/runc" ]; then
+      # runc's nsenter is C (cgo); seccomp through libseccomp, as upstream's release build.
+      BUILD_ENV=CGO_ENABLED=1 TAGS="seccomp urfave_cli_no_docs" LDFLAGS="-X main.version=${RUNC_VERSION#v}" \
+        cluster_go_build github.com/opencontainers/runc "$RUNC_VERSION" runc .
+    fi
+    local plugins=()
+    for p in "${CLUSTER_CNI_PLUGINS[@]}"; do
+      case "$p" in bridge|loopback) plugins+=("./plugins/main/$p") ;; host-local) plugins+=("./plugins/ipam/$p") ;; portmap) plugins+=("./plugins/meta/$p") ;; esac
+    done
+    [ -x "$dir/bin/portmap" ] || cluster_go_build github.com/containernetworking/plugins "$CNI_PLUGINS_VERSION" cni-plugins "${plugins[@]}"
+    [ -x "$dir/bin/kube-router" ] || LDFLAGS="-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+      cluster_go_build github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION" kube-router ./cmd/kube-router
+  fi
+  for b in "${want[@]}"; do [ -x "$dir/bin/$b" ] || die "cluster part: $b was not built ($dir/bin)"; done
+  "$dir/bin/kubelet" --version >/dev/null && "$dir/bin/containerd" --version >/dev/null && "$dir/bin/runc" --version >/dev/null \
+    || die "cluster part: a built binary does not run"
+  ln -sfn "$dir" "$TOOLS/cluster"
+  ok "cluster: $("$dir/bin/kubelet" --version 2>/dev/null), containerd $("$dir/bin/containerd" --version 2>/dev/null | awk '{print $3}'), runc $("$dir/bin/runc" --version 2>/dev/null | awk 'NR==1 {print $3}'), CNI plugins $CNI_PLUGINS_VERSION, kube-router $KUBE_ROUTER_VERSION"
+}
+
+# The Dapr control plane for the local cluster: operator, sentry, placement and the sidecar
+# injector of the same github.com/dapr/dapr module as daprd and the scheduler (part `dapr`), built
+# from inside the downloaded module (its go.mod and go.sum apply; no components, so no patches).
+setup_daprcp() {
+  setup_dapr
+  local dir="$CACHE/dapr-control-plane-$DAPR_VERSION" b
+  local bins=(operator sentry placement injector)
+  local absent=()
+  for b in "${bins[@]}"; do [ -x "$dir/$b" ] || absent+=("$b"); done
+  if ((${#absent[@]})); then
+    lock_cache "dapr-control-plane-$DAPR_VERSION"
+    local src; src="$(go_module_dir github.com/dapr/dapr "$DAPR_VERSION")"
+    [ -d "$src" ] || die "go mod download gave no directory for github.com/dapr/dapr"
+    mkdir -p "$dir/tmp"
+    local cmds=()
+    for b in "${absent[@]}"; do cmds+=("./cmd/$b"); done
+    log "building the Dapr control plane (${absent[*]}) from github.com/dapr/dapr@$DAPR_VERSION (once)"
+    (cd "$src" && run_logged "$CACHE/logs/dapr-control-plane-build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
+      nice -n 10 go build -trimpath -ldflags "-X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION#v}" -o "$dir/tmp/" "${cmds[@]}")
+    mv "$dir/tmp"/* "$dir/" && rmdir "$dir/tmp"
+  fi
+  for b in "${bins[@]}"; do [ -x "$dir/$b" ] || die "daprcp: $b was not built ($dir)"; done
+  ln -sfn "$dir" "$TOOLS/dapr-control-plane"
+  ok "Dapr control plane $DAPR_VERSION: ${bins[*]} (with daprd and scheduler of part dapr)"
+}
+
 # Kubernetes and CRD JSON schemas for kubeconform, generated from the pinned modules.
 setup_schemas() {
   # The key covers the converters, the CRDs kept here and the pinned CRD releases.
@@ -460,7 +561,7 @@ main() {
   local start=$SECONDS
   local part
   for part in "${parts[@]}"; do
-    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin registry kafka dapr mail browser icaljs infra schemas kube azurerm deny)"
+    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin registry kafka dapr mail browser icaljs infra schemas kube cluster daprcp azurerm deny)"
   done
   check_preinstalled "${parts[@]}"
   for part in "${parts[@]}"; do

@@ -5,12 +5,18 @@
 # integration and contract tests and `scripts/bench.sh --quick` against it and stops it. Ends with one line `N passed, M failed`.
 #   scripts/test.sh               everything
 #   scripts/test.sh --no-stack    native tests and vectors only
+#   scripts/test.sh --cluster     only the local-cluster suite (tests/cluster): builds the cluster
+#                                 parts (setup parts kube, cluster), starts the single-node cluster
+#                                 (scripts/cluster.sh up, ports 14000+), builds its images, runs the
+#                                 tests and leaves the cluster running (scripts/cluster.sh down).
+#                                 Needs root; not part of the default run nor of .ci/run.
 source "$(dirname "$0")/lib/common.sh"
 
-with_stack=true
+with_stack=true cluster_only=false
 for a in "$@"; do
   case "$a" in
     --no-stack) with_stack=false ;;
+    --cluster) cluster_only=true ;;
     *) die "unknown option $a" ;;
   esac
 done
@@ -45,6 +51,23 @@ suite() {
   "$@" 2>&1 | tee "$out" || rc=${PIPESTATUS[0]}
   record "$name" "$rc" "$out"
 }
+
+if $cluster_only; then
+  bash "$ROOT/scripts/setup.sh" python infra kube cluster
+  start=$SECONDS
+  if bash "$ROOT/scripts/cluster.sh" up && bash "$ROOT/scripts/cluster-images.sh"; then
+    log "cluster up and images imported in $((SECONDS - start)) s"
+    suite cluster "$TOOLS/venv/bin/python" -m pytest -p no:cacheprovider -q -rfE "$ROOT/tests/cluster"
+  else
+    record cluster-up 1 /dev/null
+  fi
+  echo
+  echo "Summary"
+  printf '  %s\n' "${SUITES[@]}"
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+  exit
+fi
 
 bash "$ROOT/scripts/setup.sh"
 

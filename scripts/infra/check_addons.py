@@ -6,12 +6,16 @@ Usage: check_addons.py <repository root>
   needs is there: cert-manager, an ingress controller, Dapr, KEDA, runtime-class-manager,
   spin-operator, kube-prometheus-stack;
 - spin-operator comes from its official OCI chart oci://ghcr.io/spinframework/charts/spin-operator;
+- Dapr's chart sets mTLS on with 24 h workload certificates and 15 m clock skew (the
+  `daprsystem` Configuration it owns);
 - the versions the chart is validated against (scripts/lib/common.sh: DAPR_VERSION, KEDA_VERSION,
   CERT_MANAGER_VERSION) are the installed ones;
 - the ingress controller is not the retired ingress-nginx, and its IngressClass and namespace are
   the chart's ingress.className and networkPolicies.ingressNamespace;
 - the Shim installs containerd-shim-spin of the Spin version the components are built with, and
-  creates the runtime class the SpinAppExecutor names;
+  creates the runtime class the SpinAppExecutor names, with the handler runtime-class-manager
+  registers in containerd for that shim binary (`spin-v2`), and the chart's SpinApps name that
+  SpinAppExecutor;
 - an OpenTelemetry collector release serves the chart's dapr.tracing.otlpEndpoint;
 - the runbook installs no add-on by hand (no `helm upgrade --install` of an add-on in docs/).
 """
@@ -41,6 +45,11 @@ for need in ("cert-manager", "dapr", "keda", "runtime-class-manager", "spin-oper
         errors.append(f"no {need} release")
 if releases.get("spin-operator", {}).get("chart") != "oci://ghcr.io/spinframework/charts/spin-operator":
     errors.append("spin-operator must come from oci://ghcr.io/spinframework/charts/spin-operator")
+# Sentry's mTLS settings live in the `daprsystem` Configuration the Dapr chart renders from its
+# global.mtls values (the platform chart must not render it: check_rendered.py).
+mtls = ((releases.get("dapr", {}).get("values") or {}).get("global") or {}).get("mtls") or {}
+if mtls != {**mtls, "enabled": True, "workloadCertTTL": "24h", "allowedClockSkew": "15m"}:
+    errors.append(f"dapr global.mtls {mtls}: want enabled, 24h workload certificates, 15m clock skew")
 for release, var in (("dapr", "DAPR_VERSION"), ("keda", "KEDA_VERSION"), ("cert-manager", "CERT_MANAGER_VERSION")):
     if release in releases and str(releases[release]["version"]).lstrip("v") != pin(var):
         errors.append(f"{release} {releases[release]['version']} is not {var} {pin(var)} (the chart's schemas)")
@@ -69,6 +78,21 @@ if f"/{shim_version}/" not in shim["spec"]["fetchStrategy"]["anonHttp"]["locatio
     errors.append(f"the Shim does not install containerd-shim-spin {shim_version} (Spin {pin('SPIN_VERSION')})")
 if shim["spec"]["runtimeClass"]["name"] != executor["spec"]["deploymentConfig"]["runtimeClassName"]:
     errors.append("the Shim's runtime class is not the one the SpinAppExecutor names")
+# runtime-class-manager v0.1.0: the node installer registers the containerd runtime under the shim
+# binary's name without `containerd-shim-` (internal/shim RuntimeName) and creates the RuntimeClass
+# with spec.runtimeClass.handler; any other handler names a runtime containerd does not have.
+# The downloader only knows the fetch strategy `anonymousHttp`.
+location = shim["spec"]["fetchStrategy"]["anonHttp"]["location"]
+binary = re.sub(r"-linux-[a-z0-9_]+\.tar\.gz$", "", location.rsplit("/", 1)[1])
+want_handler = binary.removeprefix("containerd-shim-")
+if shim["spec"]["runtimeClass"]["handler"] != want_handler:
+    errors.append(f"the Shim's RuntimeClass handler {shim['spec']['runtimeClass']['handler']!r} is not the runtime "
+                  f"{want_handler!r} runtime-class-manager registers for {binary}")
+if shim["spec"]["fetchStrategy"]["type"] != "anonymousHttp":
+    errors.append(f"fetch strategy {shim['spec']['fetchStrategy']['type']!r} is not runtime-class-manager's anonymousHttp")
+if values["executor"] != executor["metadata"]["name"]:
+    errors.append(f"the chart's SpinApps name executor {values['executor']}, the cluster's SpinAppExecutor is {executor['metadata']['name']}")
+print(f"» RuntimeClass {shim['spec']['runtimeClass']['name']} → handler {want_handler} ({binary}); executor {executor['metadata']['name']}")
 for manifest in spec["manifests"]:
     if not (ROOT / manifest).is_file():
         errors.append(f"manifest {manifest} does not exist")

@@ -50,6 +50,15 @@ AZURERM_PROVIDER_VERSION="5.2.0"
 KUBERNETES_SCHEMA_VERSION="v1.34.4"
 # etcd for the local kube-apiserver of scripts/check-infra.sh (the 3.6 line Kubernetes 1.34 uses).
 ETCD_VERSION="v3.6.6"
+# The local single-node cluster (setup part `cluster`, scripts/cluster.sh): the node and control
+# plane binaries of KUBERNETES_SCHEMA_VERSION, containerd v2 with runc and the CNI plugins, and
+# kube-router for NetworkPolicy enforcement (v2.1.0: the only kube-router release the Go module
+# proxy serves; docs/local-dev.md lists what that means).
+CONTAINERD_VERSION="v2.2.9"
+RUNC_VERSION="v1.4.4"
+CNI_PLUGINS_VERSION="v1.9.1"
+KUBE_ROUTER_VERSION="v2.1.0"
+export CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION KUBE_ROUTER_VERSION
 CERT_MANAGER_VERSION="v1.21.2"
 KEDA_VERSION="v2.21.0"
 PROMETHEUS_OPERATOR_VERSION="v0.85.0"

@@ -1,0 +1,101 @@
+"""The local single-node cluster: a Ready node of the pinned versions, pods under runc, and
+NetworkPolicies enforced by kube-router — the generic semantics and the chart's own policies."""
+
+from __future__ import annotations
+
+import subprocess
+
+from conftest import ROOT, apply, create_namespace, http_server, kget, kubectl, probe_pod, reaches, wait_running
+
+SLEEP = ["/bin/busybox", "sleep", "3600"]
+
+
+def test_node_ready_with_pinned_versions():
+    node = kget("node", "todo-node")
+    ready = {c["type"]: c["status"] for c in node["status"]["conditions"]}
+    assert ready["Ready"] == "True", node["status"]["conditions"]
+    info = node["status"]["nodeInfo"]
+    assert info["kubeletVersion"] == "v1.34.4"
+    assert info["containerRuntimeVersion"] == "containerd://2.2.9"
+
+
+def test_default_deny_and_label_allow_enforced(namespace):
+    """A default-deny ingress policy and one that admits role=client: only that client gets through."""
+    apply([
+        probe_pod(namespace, "server", {"role": "server"}, http_server(8080)),
+        probe_pod(namespace, "client", {"role": "client"}, SLEEP),
+        probe_pod(namespace, "stranger", {"role": "other"}, SLEEP),
+    ])
+    ips = wait_running(namespace, ["server", "client", "stranger"])
+    assert reaches(namespace, "stranger", ips["server"], 8080), "no policy yet: everything is open"
+    apply([
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "default-deny", "namespace": namespace},
+         "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "allow-client", "namespace": namespace},
+         "spec": {"podSelector": {"matchLabels": {"role": "server"}}, "policyTypes": ["Ingress"],
+                  "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "client"}}}],
+                               "ports": [{"protocol": "TCP", "port": 8080}]}]}},
+    ])
+    # kube-router applies policies on its next sync (event driven; a few seconds at most).
+    import time
+    deadline = time.monotonic() + 30
+    while reaches(namespace, "stranger", ips["server"], 8080, seconds=2):
+        assert time.monotonic() < deadline, "the stranger still reaches the server 30 s after the policies"
+        time.sleep(1)
+    assert reaches(namespace, "client", ips["server"], 8080)
+
+
+def chart_network_policies(namespace: str, ingress_namespace: str) -> list[dict]:
+    """The chart's NetworkPolicies (prod values), rendered into the test namespace."""
+    import yaml
+    out = subprocess.run(
+        [str(ROOT / ".tools/bin/helm"), "template", "todo", str(ROOT / "k8s/chart"), "-f", str(ROOT / "k8s/chart/values-prod.yaml"),
+         "--namespace", namespace, "--kube-version", "1.34.4", "--set", f"networkPolicies.ingressNamespace={ingress_namespace}",
+         "--show-only", "templates/networkpolicies.yaml"],
+        check=True, capture_output=True, text=True).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def test_chart_policies_admit_dapr_invocation_and_acme_solver_only(namespace):
+    """The chart's policies, enforced: chat and dashboard reach the Task API's sidecar port 50002;
+    notification and a pod of another namespace do not; the ingress namespace reaches the
+    cert-manager HTTP-01 solver on 8089. Probe pods carry the SpinApp pods' labels."""
+    other = f"{namespace}-other"
+    create_namespace(other)
+    try:
+        app = lambda name: {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "todo-platform"}  # noqa: E731
+        apply([
+            probe_pod(namespace, "task-api", app("task-api"), http_server(50002)),
+            probe_pod(namespace, "chat", app("chat"), SLEEP),
+            probe_pod(namespace, "dashboard", app("dashboard"), SLEEP),
+            probe_pod(namespace, "notification", app("notification"), SLEEP),
+            probe_pod(namespace, "acme-solver", {"acme.cert-manager.io/http01-solver": "true"}, http_server(8089)),
+            probe_pod(other, "outsider", {"app.kubernetes.io/name": "chat"}, SLEEP),
+        ])
+        ips = wait_running(namespace, ["task-api", "chat", "dashboard", "notification", "acme-solver"])
+        wait_running(other, ["outsider"])
+        apply(chart_network_policies(namespace, other))
+        import time
+        deadline = time.monotonic() + 30
+        while reaches(namespace, "notification", ips["task-api"], 50002, seconds=2):
+            assert time.monotonic() < deadline, "policies not enforced 30 s after they were applied"
+            time.sleep(1)
+        got = {
+            "chat → task-api:50002": reaches(namespace, "chat", ips["task-api"], 50002),
+            "dashboard → task-api:50002": reaches(namespace, "dashboard", ips["task-api"], 50002),
+            "notification → task-api:50002": reaches(namespace, "notification", ips["task-api"], 50002),
+            "other namespace → task-api:50002": reaches(other, "outsider", ips["task-api"], 50002),
+            "ingress namespace → acme-solver:8089": reaches(other, "outsider", ips["acme-solver"], 8089),
+        }
+        want = {
+            "chat → task-api:50002": True,
+            "dashboard → task-api:50002": True,
+            "notification → task-api:50002": False,
+            "other namespace → task-api:50002": False,
+            "ingress namespace → acme-solver:8089": True,
+        }
+        assert got == want
+    finally:
+        kubectl("delete", "namespace", other, "--wait=false", check=False)
