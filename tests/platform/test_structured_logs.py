@@ -5,6 +5,7 @@ API's line about a request made through the chat carries the trace id the chat's
 
 import json
 import secrets
+from contextlib import contextmanager
 
 import requests
 
@@ -26,6 +27,16 @@ def json_lines(log, mark: int) -> list[dict]:
     return out
 
 
+@contextmanager
+def tasks_unreadable():
+    """PostgreSQL refuses the tasks table meanwhile: the Task API's reads fail upstream."""
+    psql("REVOKE SELECT ON tasks FROM CURRENT_USER")
+    try:
+        yield
+    finally:
+        psql("GRANT SELECT ON tasks TO CURRENT_USER")
+
+
 def traceparent() -> tuple[str, str]:
     trace_id, parent = secrets.token_hex(16), secrets.token_hex(8)
     return trace_id, f"00-{trace_id}-{parent}-01"
@@ -36,11 +47,8 @@ def test_a_failure_is_logged_as_json_with_the_requests_trace_id():
     log = STACK_DIR / "logs" / "task-api.log"
     trace_id, header = traceparent()
     mark = log.stat().st_size
-    psql("REVOKE SELECT ON tasks FROM CURRENT_USER")
-    try:
+    with tasks_unreadable():
         r = user.request("GET", "/api/tasks", headers={"traceparent": header})
-    finally:
-        psql("GRANT SELECT ON tasks TO CURRENT_USER")
     assert r.status_code == 503
     ours = [l for l in json_lines(log, mark) if l.get("trace_id") == trace_id]
     assert ours, log.read_bytes()[mark:].decode(errors="replace")[-2000:]
@@ -54,12 +62,9 @@ def test_the_trace_continues_through_service_invocation():
     log = STACK_DIR / "logs" / "task-api.log"
     trace_id, header = traceparent()
     mark = log.stat().st_size
-    psql("REVOKE SELECT ON tasks FROM CURRENT_USER")
-    try:
+    with tasks_unreadable():
         r = requests.post(f"{CHAT}/api/chat", json={"message": "what's due today?"},
                           headers={**user.headers(), "traceparent": header}, timeout=60)
-    finally:
-        psql("GRANT SELECT ON tasks TO CURRENT_USER")
     assert r.status_code == 503, r.text
     lines = [l for l in json_lines(log, mark) if "upstream failure" in l["msg"]]
     assert any(l.get("trace_id") == trace_id for l in lines), lines

@@ -188,12 +188,7 @@ fn short_form(p: &RuleParts, head: &str) -> Option<String> {
         return None;
     }
     let n = p.interval;
-    let plain: Option<Vec<Weekday>> = p
-        .by_day
-        .iter()
-        .map(|d| d.ordinal.is_none().then_some(d.weekday))
-        .collect();
-    let nth = !p.by_day.is_empty() && p.by_day.iter().all(|d| d.ordinal.is_some());
+    let (plain, nth) = day_kinds(p);
     match (p.freq, p.by_month.as_slice(), p.by_month_day.as_slice()) {
         (Frequency::Weekly, [], []) => match plain.as_deref()? {
             [] => Some(head.to_string()),
@@ -214,6 +209,18 @@ fn short_form(p: &RuleParts, head: &str) -> Option<String> {
 }
 
 /// Parts the English forms do not cover.
+/// The rule's weekdays when none has an ordinal (`Some`), and whether every one has one
+/// (`1MO`, `-1FR`): the two shapes the descriptions distinguish.
+fn day_kinds(p: &RuleParts) -> (Option<Vec<Weekday>>, bool) {
+    let plain = p
+        .by_day
+        .iter()
+        .map(|d| d.ordinal.is_none().then_some(d.weekday))
+        .collect();
+    let nth = !p.by_day.is_empty() && p.by_day.iter().all(|d| d.ordinal.is_some());
+    (plain, nth)
+}
+
 fn exotic(p: &RuleParts) -> bool {
     !p.by_week_no.is_empty()
         || !p.by_year_day.is_empty()
@@ -232,12 +239,7 @@ fn general_form(p: &RuleParts, head: &str) -> Option<String> {
     if !p.by_month.is_empty() {
         text.push_str(&format!(" in {}", month_list(&p.by_month)));
     }
-    let plain: Option<Vec<Weekday>> = p
-        .by_day
-        .iter()
-        .map(|d| d.ordinal.is_none().then_some(d.weekday))
-        .collect();
-    let nth = !p.by_day.is_empty() && p.by_day.iter().all(|d| d.ordinal.is_some());
+    let (plain, nth) = day_kinds(p);
     let days = match (
         p.by_day.as_slice(),
         p.by_month_day.as_slice(),
