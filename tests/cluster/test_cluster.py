@@ -99,3 +99,65 @@ def test_chart_policies_admit_dapr_invocation_and_acme_solver_only(namespace):
         assert got == want
     finally:
         kubectl("delete", "namespace", other, "--wait=false", check=False)
+
+
+def dapr_probe(namespace: str, app_id: str, command: list[str], app_port: int | None = None) -> dict:
+    """A Deployment like the ones spin-operator makes of a SpinApp: the SpinApp pods' labels and
+    Dapr annotations on the pod template (the injector adds daprd, the Dapr operator creates the
+    `<app-id>-dapr` Service invocation resolves)."""
+    labels = {"app.kubernetes.io/name": app_id, "app.kubernetes.io/part-of": "todo-platform"}
+    pod = probe_pod(namespace, app_id, labels, command)
+    annotations = {"dapr.io/enabled": "true", "dapr.io/app-id": app_id, "dapr.io/log-level": "info"}
+    if app_port:
+        annotations["dapr.io/app-port"] = str(app_port)
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": app_id, "namespace": namespace, "labels": labels},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": app_id}},
+                 "template": {"metadata": {"labels": labels, "annotations": annotations}, "spec": pod["spec"]}},
+    }
+
+
+def invoke(namespace: str, deployment: str, app_id: str, seconds: int = 5) -> str:
+    """GET /v1.0/invoke/<app_id>/method/index.html through the pod's own sidecar (HTTP 3500)."""
+    # stdin stays open while the answer comes: daprd (Go's HTTP server) cancels a request whose
+    # client half-closes the connection, as nc does at the end of its input.
+    get = f'(printf "GET /v1.0/invoke/{app_id}.{namespace}/method/index.html HTTP/1.0\\r\\n\\r\\n"; sleep {seconds}) | nc -w {seconds} 127.0.0.1 3500'
+    return kubectl("exec", "-n", namespace, f"deploy/{deployment}", "-c", "probe", "--", "sh", "-c", get, check=False, timeout=30).stdout
+
+
+def test_dapr_invocation_sidecar_to_sidecar_under_chart_policies(namespace):
+    """Dapr (the chart of the module, Sentry mTLS) injects daprd; under the chart's NetworkPolicies
+    chat's sidecar invokes task-api's (sidecar → sidecar on 50002), notification's cannot."""
+    import time
+    if kubectl("get", "deploy", "dapr-sidecar-injector", "-n", "dapr-system", check=False).returncode != 0:
+        import pytest
+        pytest.skip("no Dapr control plane: scripts/cluster-dapr.sh")
+    apply([
+        dapr_probe(namespace, "task-api", http_server(8080), app_port=8080),
+        dapr_probe(namespace, "chat", SLEEP),
+        dapr_probe(namespace, "notification", SLEEP),
+    ])
+    for d in ("task-api", "chat", "notification"):
+        kubectl("rollout", "status", "-n", namespace, f"deploy/{d}", "--timeout", "180s", timeout=200)
+    pod = kget("pods", "-n", namespace, "-l", "app.kubernetes.io/name=task-api")["items"][0]
+    assert "daprd" in [c["name"] for c in pod["spec"]["containers"]], "the injector added no daprd"
+    deadline = time.monotonic() + 90
+    # Without policies, any sidecar invokes the Task API's.
+    while not (out := invoke(namespace, "notification", "task-api")).rstrip().endswith("\nok"):
+        assert time.monotonic() < deadline, f"notification → task-api (no policies yet) never answered: {out[-500:]}"
+        time.sleep(2)
+    apply(chart_network_policies(namespace, "traefik"))
+    # A policy only governs new connections: the sidecars' pooled gRPC connection from before it
+    # stays established (conntrack), so notification gets a new sidecar.
+    kubectl("rollout", "restart", "-n", namespace, "deploy/notification")
+    kubectl("rollout", "status", "-n", namespace, "deploy/notification", "--timeout", "180s", timeout=200)
+    deadline = time.monotonic() + 60
+    while (denied := invoke(namespace, "notification", "task-api")).rstrip().endswith("\nok"):
+        assert time.monotonic() < deadline, "notification still invokes task-api 60 s after the chart's policies"
+        time.sleep(2)
+    out = invoke(namespace, "chat", "task-api")
+    assert out.rstrip().endswith("\nok") and out.startswith("HTTP/1.0 200"), f"chat → task-api under the policies: {out[-500:]}"
+    # The sidecars hold Sentry-issued workload certificates (mTLS between them).
+    log = kubectl("logs", "-n", namespace, "deploy/task-api", "-c", "daprd").stdout
+    assert "Security is initialized successfully" in log and "workload identity expiry watcher" in log, log[-2000:]
