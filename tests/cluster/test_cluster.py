@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import KUBECONFIG as KUBECONFIG_PATH, ROOT, apply, create_namespace, http_server, kget, kubectl, probe_pod, reaches, wait_running
+from conftest import KUBECONFIG as KUBECONFIG_PATH, ROOT, STATE, apply, create_namespace, http_server, kget, kubectl, probe_pod, reaches, wait_running
 
 SLEEP = ["/bin/busybox", "sleep", "3600"]
 
@@ -187,3 +187,36 @@ def test_chart_installs_beside_the_dapr_chart(namespace):
     owner = kget("configuration", "daprsystem", "-n", "dapr-system")["metadata"]["annotations"]["meta.helm.sh/release-name"]
     assert owner == "dapr"
     subprocess.run([*helm, "uninstall", "todo", "--namespace", namespace], capture_output=True, env=env)
+
+
+def test_sidecar_kill_9_recovers(namespace):
+    """kill -9 of the Task API's daprd (SIGKILL to its task through containerd): the kubelet
+    restarts the sidecar and Dapr invocation answers again; the recovery time is printed."""
+    import time
+    if kubectl("get", "deploy", "dapr-sidecar-injector", "-n", "dapr-system", check=False).returncode != 0:
+        import pytest
+        pytest.skip("no Dapr control plane: scripts/cluster-dapr.sh")
+    apply([dapr_probe(namespace, "task-api", http_server(8080), app_port=8080), dapr_probe(namespace, "chat", SLEEP)])
+    for d in ("task-api", "chat"):
+        kubectl("rollout", "status", "-n", namespace, f"deploy/{d}", "--timeout", "180s", timeout=200)
+    deadline = time.monotonic() + 90
+    while not invoke(namespace, "chat", "task-api").rstrip().endswith("\nok"):
+        assert time.monotonic() < deadline, "chat → task-api never answered"
+        time.sleep(2)
+    pod = kget("pods", "-n", namespace, "-l", "app.kubernetes.io/name=task-api")["items"][0]
+    status = next(c for c in pod["status"]["containerStatuses"] if c["name"] == "daprd")
+    container_id = status["containerID"].split("://", 1)[1]
+    ctr = [str(ROOT / ".tools/cluster/bin/ctr"), "--address", str(STATE / "containerd/containerd.sock"), "-n", "k8s.io"]
+    killed = time.monotonic()
+    subprocess.run([*ctr, "tasks", "kill", "-s", "SIGKILL", container_id], check=True, capture_output=True)
+    # Down first (the old sidecar is gone), then back.
+    while invoke(namespace, "chat", "task-api", seconds=2).rstrip().endswith("\nok") and time.monotonic() - killed < 10:
+        time.sleep(0.5)
+    while not invoke(namespace, "chat", "task-api", seconds=2).rstrip().endswith("\nok"):
+        assert time.monotonic() - killed < 120, "no answer 120 s after kill -9 of the sidecar"
+        time.sleep(1)
+    recovered = time.monotonic() - killed
+    restarts = next(c for c in kget("pod", pod["metadata"]["name"], "-n", namespace)["status"]["containerStatuses"]
+                    if c["name"] == "daprd")["restartCount"]
+    print(f"» kill -9 of task-api's daprd → invocation answers again after {recovered:.1f} s (restarts {restarts})")
+    assert restarts >= 1
