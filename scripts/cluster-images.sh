@@ -5,6 +5,7 @@
 #   registry.k8s.io/pause:3.10.1      the pod sandbox: Kubernetes' own pause.c (k8s.io/kubernetes
 #                                     module, build/pause/linux) compiled static, as upstream's image
 #   localhost/todo/busybox:debian     Debian's busybox-static, for the cluster tests' probe pods
+#   registry.k8s.io/coredns/coredns:<COREDNS_VERSION>   the cluster DNS (setup part cluster)
 #   ghcr.io/dapr/<x>:<DAPR_VERSION>   operator, sentry, placement, scheduler, injector, daprd: the
 #                                     binaries of setup parts dapr/daprcp, laid out as upstream's
 #                                     images (binary at /, user 65532, CA certificates), under the
@@ -25,7 +26,9 @@ for tool in umoci skopeo gcc /bin/busybox; do
 done
 [ -S "$STATE/containerd/containerd.sock" ] || die "containerd not running: scripts/cluster.sh up"
 
-have() { "${CTR[@]}" images ls -q 2>/dev/null | grep -qx "$1"; }
+# (grep reads the whole list: with -q it would stop early, ctr would die of SIGPIPE, and pipefail
+# would report the image absent.)
+have() { "${CTR[@]}" images ls -q 2>/dev/null | grep -x "$1" >/dev/null; }
 
 # Builds an image from a root filesystem directory: build <name:tag> <rootfs> <entrypoint...>
 # (IMAGE_USER: the image's user, default root).
@@ -71,6 +74,17 @@ else
   ok "image $BUSYBOX_IMAGE present"
 fi
 
+# CoreDNS (the cluster DNS, k8s/local-cluster/coredns.yaml) under the name kubeadm uses.
+COREDNS_IMAGE="registry.k8s.io/coredns/coredns:$COREDNS_VERSION"
+if ! have "$COREDNS_IMAGE"; then
+  mkdir -p "$WORK/coredns/etc/ssl/certs"
+  cp "$BIN/coredns" "$WORK/coredns/coredns"
+  cp /etc/ssl/certs/ca-certificates.crt "$WORK/coredns/etc/ssl/certs/"
+  build "$COREDNS_IMAGE" "$WORK/coredns" /coredns
+else
+  ok "image $COREDNS_IMAGE present"
+fi
+
 # The Dapr images, when the control plane is built (scripts/setup.sh daprcp).
 if [ -d "$TOOLS/dapr-control-plane" ]; then
   for name in operator sentry placement injector scheduler daprd; do
@@ -92,3 +106,9 @@ if [ -d "$TOOLS/dapr-control-plane" ]; then
 else
   warn "no Dapr control plane built (scripts/setup.sh daprcp): Dapr images skipped"
 fi
+
+# The cluster DNS runs once its image exists.
+"$BIN/kubectl" --kubeconfig "$STATE/pki/admin.kubeconfig" apply -f "$ROOT/k8s/local-cluster/coredns.yaml" >/dev/null
+"$BIN/kubectl" --kubeconfig "$STATE/pki/admin.kubeconfig" -n kube-system rollout status deployment/coredns --timeout 120s >/dev/null \
+  || die "CoreDNS did not become ready (kubectl -n kube-system describe pod -l k8s-app=kube-dns)"
+ok "cluster DNS (CoreDNS $COREDNS_VERSION) ready at 10.96.0.10"

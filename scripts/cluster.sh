@@ -195,6 +195,9 @@ up() {
   [ -x "$TOOLS/bin/kube-apiserver" ] && [ -x "$TOOLS/bin/etcd" ] || die "kube-apiserver/etcd not built: scripts/setup.sh kube"
   local ip; ip="$(node_ip)"
   [ -n "$ip" ] || die "no node address (no default route)"
+  # The node counts as Ready once a kubelet started now has reported it (heartbeat after this).
+  local since=1970-01-01T00:00:00Z
+  pid_of kubelet >/dev/null || since="$(date -u -d "@$(($(date +%s) - 1))" +%Y-%m-%dT%H:%M:%SZ)"
   mkdir -p "$STATE/run" "$STATE/logs" "$STATE/etcd"
   log "node $NODE at $ip; state in $STATE"
   pki "$ip"
@@ -270,8 +273,11 @@ EOF
   wait_for "node $NODE registered" 120 kctl get node "$NODE"
   start kube-router "$BIN/kube-router" --kubeconfig "$STATE/pki/kube-router.kubeconfig" --hostname-override "$NODE" \
     --run-firewall=true --run-router=false --run-service-proxy=false --health-port 14244 --metrics-port 0
+  # Ready as reported by this kubelet: a heartbeat after this start (a stopped cluster keeps its
+  # last status, Ready included).
   local deadline=$((SECONDS + 180))
-  until [ "$(kctl get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do
+  until [ "$(kctl get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] \
+    && [[ "$(kctl get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}' 2>/dev/null)" > "$since" ]]; do
     if ((SECONDS >= deadline)); then
       status || true
       die "node $NODE not Ready after 180 s (logs: $STATE/logs)"
@@ -310,6 +316,14 @@ down() {
     sleep 1
     for task in $("${ctr[@]}" tasks ls -q 2>/dev/null); do "${ctr[@]}" tasks delete -f "$task" >/dev/null 2>&1 || true; done
   fi
+  # Each pod sandbox and container runs under a containerd-shim-runc-v2 started by this cluster's
+  # containerd (its socket in the command line); they outlive containerd: stop the container
+  # inits under each shim (that ends their pid namespaces), then the shim.
+  local shim child
+  for shim in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $STATE/containerd/containerd.sock" || true); do
+    for child in $(pgrep -P "$shim" || true); do kill -9 "$child" 2>/dev/null || true; done
+    kill -9 "$shim" 2>/dev/null || true
+  done
   for ((i = ${#PROCESSES[@]} - 1; i >= 0; i--)); do
     p="${PROCESSES[$i]}"
     if pid="$(pid_of "$p")"; then

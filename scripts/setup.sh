@@ -363,7 +363,8 @@ setup_kube() {
 # A single-node Kubernetes for scripts/cluster.sh, from upstream Go modules only: kubelet,
 # kube-controller-manager, kube-scheduler, kube-proxy and kubectl of the same k8s.io/kubernetes as
 # kube-apiserver (part `kube`), containerd v2 with its runc shim, runc (cgo, libseccomp), the CNI
-# plugins the node needs and kube-router (NetworkPolicy enforcement with iptables and ipset).
+# plugins the node needs, kube-router (NetworkPolicy enforcement with iptables and ipset) and
+# CoreDNS (the cluster DNS, run as a pod: scripts/cluster-images.sh, scripts/cluster.sh).
 CLUSTER_APT_PACKAGES=(iptables ipset conntrack libseccomp-dev pkg-config socat)
 CLUSTER_K8S_BINARIES=(kubelet kube-controller-manager kube-scheduler kube-proxy kubectl)
 CLUSTER_CNI_PLUGINS=(bridge host-local loopback portmap)
@@ -387,7 +388,7 @@ setup_cluster() {
     log "installing ${missing[*]} (apt)"
     run_logged "$CACHE/logs/cluster-apt.log" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
-  local want=("${CLUSTER_K8S_BINARIES[@]}" containerd containerd-shim-runc-v2 ctr runc kube-router "${CLUSTER_CNI_PLUGINS[@]}")
+  local want=("${CLUSTER_K8S_BINARIES[@]}" containerd containerd-shim-runc-v2 ctr runc kube-router coredns "${CLUSTER_CNI_PLUGINS[@]}")
   local absent=()
   for b in "${want[@]}"; do [ -x "$dir/bin/$b" ] || absent+=("$b"); done
   if ((${#absent[@]})); then
@@ -427,12 +428,13 @@ setup_cluster() {
     [ -x "$dir/bin/portmap" ] || cluster_go_build github.com/containernetworking/plugins "$CNI_PLUGINS_VERSION" cni-plugins "${plugins[@]}"
     [ -x "$dir/bin/kube-router" ] || LDFLAGS="-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
       cluster_go_build github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION" kube-router ./cmd/kube-router
+    [ -x "$dir/bin/coredns" ] || cluster_go_build github.com/coredns/coredns "$COREDNS_VERSION" coredns .
   fi
   for b in "${want[@]}"; do [ -x "$dir/bin/$b" ] || die "cluster part: $b was not built ($dir/bin)"; done
   "$dir/bin/kubelet" --version >/dev/null && "$dir/bin/containerd" --version >/dev/null && "$dir/bin/runc" --version >/dev/null \
     || die "cluster part: a built binary does not run"
   ln -sfn "$dir" "$TOOLS/cluster"
-  ok "cluster: $("$dir/bin/kubelet" --version 2>/dev/null), containerd $("$dir/bin/containerd" --version 2>/dev/null | awk '{print $3}'), runc $("$dir/bin/runc" --version 2>/dev/null | awk 'NR==1 {print $3}'), CNI plugins $CNI_PLUGINS_VERSION, kube-router $KUBE_ROUTER_VERSION"
+  ok "cluster: $("$dir/bin/kubelet" --version 2>/dev/null), CoreDNS $COREDNS_VERSION, containerd $("$dir/bin/containerd" --version 2>/dev/null | awk '{print $3}'), runc $("$dir/bin/runc" --version 2>/dev/null | awk 'NR==1 {print $3}'), CNI plugins $CNI_PLUGINS_VERSION, kube-router $KUBE_ROUTER_VERSION"
 }
 
 # The Dapr control plane for the local cluster: operator, sentry, placement and the sidecar

@@ -6,8 +6,9 @@
 #   scripts/test.sh               everything
 #   scripts/test.sh --no-stack    native tests and vectors only
 #   scripts/test.sh --cluster     only the local-cluster suite (tests/cluster): builds the cluster
-#                                 parts (setup parts kube, cluster), starts the single-node cluster
-#                                 (scripts/cluster.sh up, ports 14000+), builds its images, runs the
+#                                 parts (setup parts kube, cluster, daprcp), starts the single-node
+#                                 cluster (scripts/cluster.sh up, ports 14000+), builds its images,
+#                                 installs Dapr (scripts/cluster-dapr.sh), runs the
 #                                 tests and leaves the cluster running (scripts/cluster.sh down).
 #                                 Needs root; not part of the default run nor of .ci/run.
 source "$(dirname "$0")/lib/common.sh"
@@ -53,10 +54,10 @@ suite() {
 }
 
 if $cluster_only; then
-  bash "$ROOT/scripts/setup.sh" python infra kube cluster
+  bash "$ROOT/scripts/setup.sh" python infra kube cluster daprcp
   start=$SECONDS
-  if bash "$ROOT/scripts/cluster.sh" up && bash "$ROOT/scripts/cluster-images.sh"; then
-    log "cluster up and images imported in $((SECONDS - start)) s"
+  if bash "$ROOT/scripts/cluster.sh" up && bash "$ROOT/scripts/cluster-images.sh" && bash "$ROOT/scripts/cluster-dapr.sh"; then
+    log "cluster up, images imported, Dapr installed in $((SECONDS - start)) s"
     suite cluster "$TOOLS/venv/bin/python" -m pytest -p no:cacheprovider -q -rfE "$ROOT/tests/cluster"
   else
     record cluster-up 1 /dev/null
