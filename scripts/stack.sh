@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Low-level control of one stack, for tests and operators.
 #   scripts/stack.sh <dev|test> up|down|status|env
-#   scripts/stack.sh <dev|test> start|stop|kill <process>   (postgres kafka scheduler mailpit mosquitto registry daprd-<app> <component>)
+#   scripts/stack.sh <dev|test> start|stop|kill <process>   (postgres kafka scheduler mailpit mosquitto centrifugo registry daprd-<app> <component>)
 #   scripts/stack.sh <dev|test> replica <app>  a second replica of an app (same app id; e.g. notification)
 #   scripts/stack.sh <dev|test> push [tag]   pushes the built application to the stack's local OCI
 #                                            registry (started if needed); prints the reference for SPIN_APP_FROM
@@ -23,7 +23,7 @@ case "$cmd" in
     start_component "$name" 2
     start_daprd "$name" 2
     wait_for "$name replica ready" 60 curl -fsS "$(app_url "$name" 2)/readyz" ;;
-  env) env | grep -E '^(STACK_|PG_|KAFKA_|SCHEDULER_|APP_PORT_BASE|DAPR_HTTP_BASE|PORT_OFFSET|LOG_DIR|RUN_DIR|SMTP_|MAILPIT_|MQTT_|REGISTRY_)' | sort ;;
+  env) env | grep -E '^(STACK_|PG_|KAFKA_|SCHEDULER_|APP_PORT_BASE|DAPR_HTTP_BASE|PORT_OFFSET|LOG_DIR|RUN_DIR|SMTP_|MAILPIT_|MQTT_|REGISTRY_|CENTRIFUGO_)' | sort ;;
   kill) pid="$(proc_pid "$name")"; [ -n "$pid" ] || die "$name has no pid"; { kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"; }; log "killed -9 $name ($pid, with its process group)" ;;
   stop) case "$name" in postgres) stop_postgres ;; *) stop_proc "$name" 60 ;; esac ;;
   start)
@@ -33,6 +33,7 @@ case "$cmd" in
       scheduler) start_scheduler ;;
       mailpit) start_mailpit ;;
       mosquitto) start_mosquitto ;;
+      centrifugo) start_centrifugo ;;
       registry) start_registry ;;
       daprd-*-2) a="${name#daprd-}"; start_daprd "${a%-2}" 2 ;;
       daprd-*) start_daprd "${name#daprd-}" ;;

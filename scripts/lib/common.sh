@@ -33,9 +33,11 @@ SPIN_SOURCE_DIR="${SPIN_SOURCE_DIR:-$(dirname "$ROOT")/shared/spin}"
 # The local OCI registry the application is pushed to (`spin registry push`), as the deploy workflow
 # pushes it to ACR: distribution, built from its Go module.
 DISTRIBUTION_VERSION="v3.1.2"
+# The live-sync fan-out server (docs/adr/0009-live-sync-fan-out.md), built from its Go module.
+CENTRIFUGO_VERSION="v6.9.1"
 PLAYWRIGHT_CORE_VERSION="1.65.1"
 ICALJS_VERSION="2.2.1"
-export DISTRIBUTION_VERSION SPIN_VERSION SPIN_SRC_SHA256 SPIN_BINARY_SHA256 SPIN_SOURCE_DIR DAPR_VERSION KAFKA_VERSION MAILPIT_VERSION PLAYWRIGHT_CORE_VERSION ICALJS_VERSION
+export DISTRIBUTION_VERSION CENTRIFUGO_VERSION SPIN_VERSION SPIN_SRC_SHA256 SPIN_BINARY_SHA256 SPIN_SOURCE_DIR DAPR_VERSION KAFKA_VERSION MAILPIT_VERSION PLAYWRIGHT_CORE_VERSION ICALJS_VERSION
 # Infrastructure validators (scripts/check-infra.sh), built from their Go modules once into $CACHE.
 HELM_VERSION="v3.22.0"
 KUBECONFORM_VERSION="v0.7.0"

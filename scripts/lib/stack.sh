@@ -63,12 +63,14 @@ stack_env() {
   MQTT_PORT=$((1883 + off))
   # The local OCI registry (SPIN_APP_FROM=registry, `scripts/stack.sh <stack> push`).
   REGISTRY_PORT=$((5050 + off))
+  # Live sync (Centrifugo): WebSocket connections of the dashboards, its HTTP API for the binding.
+  CENTRIFUGO_PORT=$((8700 + off))
   # shellcheck source=/dev/null
   source "$ROOT/runtime-config/local/database.env"
   PG_DSN="postgresql://$TODO_DB_USER:$TODO_DB_PASSWORD@127.0.0.1:$PG_PORT/$TODO_DB_NAME"
   export STACK_NAME STACK_DIR LOG_DIR RUN_DIR PG_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BROKERS \
     SCHEDULER_PORT SCHEDULER_HEALTH_PORT SCHEDULER_ETCD_PORT PG_DSN APP_PORT_BASE DAPR_HTTP_BASE PORT_OFFSET \
-    SMTP_PORT MAILPIT_HTTP_PORT MQTT_PORT REGISTRY_PORT
+    SMTP_PORT MAILPIT_HTTP_PORT MQTT_PORT REGISTRY_PORT CENTRIFUGO_PORT
 }
 
 # An app's second replica (`scripts/stack.sh <stack> replica <app>`) has the same app id and its
@@ -128,10 +130,10 @@ stop_proc() {
 # Renders runtime-config/local into one resources dir per app id (a component name may appear
 # once per daprd, so each app gets the shared resources plus its own pubsub-<app>.yaml).
 render_resources() {
-  local vars='${KAFKA_BROKERS} ${PG_PORT} ${STACK_DIR} ${STACK_NAME} ${SMTP_PORT} ${MQTT_PORT} ${APP_API_TOKEN} ${MQTT_PUBLISHER_PASSWORD} ${MQTT_ISSUER_PASSWORD}' app f
+  local vars='${KAFKA_BROKERS} ${PG_PORT} ${STACK_DIR} ${STACK_NAME} ${SMTP_PORT} ${MQTT_PORT} ${APP_API_TOKEN} ${MQTT_PUBLISHER_PASSWORD} ${MQTT_ISSUER_PASSWORD} ${CENTRIFUGO_PORT} ${LIVE_SYNC_API_KEY}' app f
   mkdir -p "$STACK_DIR/secrets"
   APP_API_TOKEN="$(app_api_token)" MQTT_PUBLISHER_PASSWORD="$(mqtt_password reminder-publisher)" \
-    MQTT_ISSUER_PASSWORD="$(mqtt_password push-issuer)" \
+    MQTT_ISSUER_PASSWORD="$(mqtt_password push-issuer)" LIVE_SYNC_API_KEY="$(live_sync_api_key)" \
     envsubst "$vars" <"$ROOT/runtime-config/local/secrets.json" >"$STACK_DIR/secrets/secrets.json"
   chmod 600 "$STACK_DIR/secrets/secrets.json"
   envsubst "$vars" <"$ROOT/runtime-config/local/daprd/config.yaml" >"$STACK_DIR/daprd-config.yaml"
@@ -342,6 +344,67 @@ provision_mosquitto() {
   done
 }
 
+# ---- live sync -------------------------------------------------------------------------------
+
+# The key of Centrifugo's HTTP API, held by the dashboard's `live-sync` binding only.
+live_sync_api_key() { stack_secret live-sync-api-key 24; }
+
+# Centrifugo's configuration from the stack's secrets: connection tokens are the platform's own
+# JWTs (same secret, previous secret during a rotation, issuer, audience); a dashboard may
+# subscribe only to its own user's channel `changes:<US><user id>` (user-limited channel; its
+# boundary and the separator of several users are control characters, which no user id has, so no
+# id can name another user's channel), with history for recovery after a reconnect. Clients
+# cannot publish.
+render_centrifugo_config() {
+  local secrets="$STACK_DIR/secrets/secrets.json"
+  CENTRIFUGO_PORT="$CENTRIFUGO_PORT" DASHBOARD_PORT="$(app_port dashboard)" API_KEY="$(live_sync_api_key)" \
+    "$TOOLS/venv/bin/python" - "$secrets" >"$STACK_DIR/centrifugo/config.json" <<'PY'
+import json, os, sys
+secrets = json.load(open(sys.argv[1]))
+origin_port = os.environ["DASHBOARD_PORT"]
+config = {
+    "http_server": {"address": "127.0.0.1", "port": int(os.environ["CENTRIFUGO_PORT"])},
+    "log": {"level": "info"},
+    "health": {"enabled": True},
+    "prometheus": {"enabled": True},
+    "http_api": {"key": os.environ["API_KEY"]},
+    "client": {
+        "token": {
+            "hmac_secret_key": secrets["jwt-secret"],
+            "hmac_previous_secret_key": secrets.get("jwt-secret-previous", ""),
+            "issuer": os.environ.get("JWT_ISSUER") or "todo-platform",
+            "audience": os.environ.get("JWT_AUDIENCE") or "todo-api",
+        },
+        "allowed_origins": [f"http://127.0.0.1:{origin_port}", f"http://localhost:{origin_port}"],
+    },
+    "channel": {
+        "user_boundary": "\u001f",
+        # Empty means Centrifugo's default ",": a control character no user id holds instead.
+        "user_separator": "\u001e",
+        "max_length": 512,
+        "namespaces": [{
+            "name": "changes",
+            "allow_user_limited_channels": True,
+            "history_size": 300,
+            "history_ttl": "600s",
+            "force_positioning": True,
+            "force_recovery": True,
+        }],
+    },
+}
+json.dump(config, sys.stdout, indent=2)
+PY
+  chmod 600 "$STACK_DIR/centrifugo/config.json"
+}
+
+start_centrifugo() {
+  [ -x "$TOOLS/bin/centrifugo" ] || bash "$ROOT/scripts/setup.sh" sync
+  mkdir -p "$STACK_DIR/centrifugo"
+  render_centrifugo_config
+  spawn centrifugo "$TOOLS/bin/centrifugo" --config "$STACK_DIR/centrifugo/config.json"
+  wait_for "centrifugo on :$CENTRIFUGO_PORT" 30 curl -fsS "http://127.0.0.1:$CENTRIFUGO_PORT/health"
+}
+
 # ---- Dapr ------------------------------------------------------------------------------------
 
 start_scheduler() {
@@ -446,7 +509,7 @@ component_runtime() {
 # Tunables a component reads from its WASI environment, passed on when set (KEY=VALUE lines).
 component_tunables() {
   local v
-  for v in RATE_LIMIT_PER_MINUTE MAX_QUEUE_MS MAX_LIVE_POLLS DAPR_TIMEOUT_SECS HERD_WINDOW_SECS GENERATION_RATE CATCHUP_EVERY JWT_ISSUER JWT_AUDIENCE \
+  for v in RATE_LIMIT_PER_MINUTE MAX_QUEUE_MS MAX_LIVE_POLLS LIVE_SYNC DAPR_TIMEOUT_SECS HERD_WINDOW_SECS GENERATION_RATE CATCHUP_EVERY JWT_ISSUER JWT_AUDIENCE \
     RETENTION_OUTBOX_DAYS RETENTION_PROCESSED_DAYS RETENTION_CHANGES_DAYS RETENTION_IDEMPOTENCY_DAYS RETENTION_JOBS_DAYS; do
     if [ -n "${!v:-}" ]; then echo "$v=${!v}"; fi
   done
@@ -516,6 +579,8 @@ start_component() {
   dapr="http://127.0.0.1:$(dapr_http_port "$app" "$r")"
   listen="127.0.0.1:$(app_port "$app" "$r")"
   while IFS= read -r kv; do [ -n "$kv" ] && extra+=(--env "$kv"); done < <(component_tunables)
+  # Pages connect to the stack's Centrifugo on its own port (a cluster routes its path instead).
+  if [ "$app" = dashboard ]; then extra+=(--env "LIVE_SYNC_URL=ws://127.0.0.1:$CENTRIFUGO_PORT/connection/websocket"); fi
   case "$(component_runtime)" in
     spin)
       [ -x "$TOOLS/bin/spin" ] || bash "$ROOT/scripts/setup.sh" spin
@@ -552,7 +617,7 @@ start_component() {
 preflight_ports() {
   local name port app
   local -a checks=("postgres $PG_PORT" "kafka $KAFKA_PORT" "scheduler $SCHEDULER_PORT" \
-    "mailpit $SMTP_PORT" "mailpit $MAILPIT_HTTP_PORT" "mosquitto $MQTT_PORT")
+    "mailpit $SMTP_PORT" "mailpit $MAILPIT_HTTP_PORT" "mosquitto $MQTT_PORT" "centrifugo $CENTRIFUGO_PORT")
   if [ "${SPIN_APP_FROM:-}" = registry ]; then checks+=("registry $REGISTRY_PORT"); fi
   for app in "${APPS[@]}"; do
     checks+=("${APP_COMPONENT[$app]} $(app_port "$app")" "daprd-$app $(dapr_http_port "$app")")
@@ -575,6 +640,7 @@ stack_up() {
   start_scheduler
   start_mailpit
   start_mosquitto
+  start_centrifugo
   if [ "${SPIN_APP_FROM:-}" = registry ]; then
     log "pushing the application to the stack's registry; every component starts from that artifact"
     push_app local >/dev/null
@@ -596,6 +662,7 @@ stack_down() {
   for app in "${APPS[@]}"; do stop_proc "daprd-$app-2" 20; stop_proc "daprd-$app" 20; done
   stop_proc scheduler 20
   stop_proc registry 10
+  stop_proc centrifugo 10
   stop_proc mosquitto 10
   stop_proc mailpit 10
   stop_proc kafka 60
@@ -609,6 +676,7 @@ health_checks() {
   echo "scheduler|curl -fsS http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
   echo "mailpit|curl -fsS http://127.0.0.1:$MAILPIT_HTTP_PORT/livez"
   echo "mosquitto|port_open $MQTT_PORT"
+  echo "centrifugo|curl -fsS http://127.0.0.1:$CENTRIFUGO_PORT/health"
   if [ -f "$(pidfile registry)" ]; then echo "registry|curl -fsS http://127.0.0.1:$REGISTRY_PORT/v2/"; fi
   local app
   for app in "${APPS[@]}"; do

@@ -193,11 +193,14 @@ async function chat(browser) {
 async function reconnect(browser) {
   const a = await signedIn(browser, TOKEN_A);
   const stack = (...args) => execFileSync("bash", [path.join(ROOT, "scripts/stack.sh"), "test", ...args], { stdio: "inherit" });
-  // The dashboard and its sidecar go down and come back (as in a stack restart).
+  // The dashboard, its sidecar and the live-sync server go down and come back (as in a stack
+  // restart): the page's socket closes, it reconnects and catches up from the change log.
   stack("stop", "dashboard");
   stack("stop", "daprd-dashboard");
+  stack("stop", "centrifugo");
   await a.locator('#conn[data-state="reconnecting"]').waitFor({ timeout: 35000 });
   await shot(a, "dashboard-reconnecting");
+  stack("start", "centrifugo");
   stack("start", "dashboard");
   stack("start", "daprd-dashboard");
   await a.locator('#conn[data-state="live"]').waitFor({ timeout: 30000 });

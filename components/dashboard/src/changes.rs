@@ -1,6 +1,8 @@
 //! Live updates. The consumer side records each task event (declarative subscriptions to
 //! `task-operations` and `task-modifications`) once in the user's change log through the
-//! PostgreSQL binding; the page's long poll `GET /api/changes?after=<seq>` re-reads the user's
+//! PostgreSQL binding and publishes it to the user's live-sync channel ([`crate::live`]). The log
+//! is also read directly: a page catching up after a reconnect, and pages where live sync is
+//! off, which long-poll it: the page's long poll `GET /api/changes?after=<seq>` re-reads the user's
 //! cursor row every [`POLL_INTERVAL`] for up to [`MAX_WAIT`] and answers as soon as it moved.
 //! A Wasm instance lives for one request, so it cannot be woken by another request: the
 //! re-read is the only signal it can wait on (docs/adr/0006-dashboard-live-updates.md).
@@ -16,6 +18,7 @@ use spin_sdk::http::{Request, Response};
 use store::changes::{self, Poison};
 
 use crate::error::DashError;
+use crate::live;
 use crate::preview::param;
 
 /// How often a waiting poll re-reads the cursor row (the first [`FAST_SLOTS`] polls; later
@@ -73,8 +76,19 @@ pub async fn record(body: &[u8]) -> Response {
             return json::response(200, &json!({"status": "DROP"}));
         }
     };
-    match query(&Dapr::from_env(), &changes::record(&change)).await {
-        Ok(_) => json::response(200, &json!({"status": "SUCCESS"})),
+    let dapr = Dapr::from_env();
+    match query(&dapr, &changes::record(&change)).await {
+        // Published on every delivery, a redelivery too: the first publish may have failed.
+        Ok(rows) => match rows.first() {
+            Some(recorded) if live::enabled() => {
+                match live::publish(&dapr, &change, recorded.seq).await {
+                    Ok(()) => json::response(200, &json!({"status": "SUCCESS"})),
+                    Err(e) => live::unpublished(&change, &e),
+                }
+            }
+            // No row: a concurrent delivery of the same event is recording and publishing it.
+            _ => json::response(200, &json!({"status": "SUCCESS"})),
+        },
         Err(e) => {
             component_kit::warn!("dashboard: will retry event {}: {e}", change.event_id);
             json::response(503, &json!({"status": "RETRY"}))

@@ -3,11 +3,13 @@
 //! previews recurrences (and completes phrases being typed) for signed-in callers with the
 //! recurrence library compiled in, and delivers live updates: it
 //! records every task event of `task-operations` and `task-modifications` in a per-user change
-//! log and answers long polls on it (`GET /api/changes`).
+//! log, publishes it to the user's live-sync channel (`GET /api/live` tells the page where) and
+//! answers reads and long polls of the log (`GET /api/changes`).
 
 mod assets;
 mod changes;
 mod error;
+mod live;
 mod preview;
 mod proxy;
 
@@ -31,6 +33,10 @@ async fn changes(req: Request, _: Params) -> Response {
     error::respond(changes::poll(req).await)
 }
 
+async fn live_info(req: Request, _: Params) -> Response {
+    error::respond(live::connect_info(&req).await)
+}
+
 async fn event(req: Request, _: Params) -> Response {
     changes::record(req.body()).await
 }
@@ -44,6 +50,7 @@ async fn handle(req: Request) -> Response {
     router.get_async("/api/preview", preview);
     router.get_async("/api/preview/completions", completions);
     router.get_async("/api/changes", changes);
+    router.get_async("/api/live", live_info);
     router.post_async("/events/task-operations", event);
     router.post_async("/events/task-modifications", event);
     router.any_async("/api/tasks", api);

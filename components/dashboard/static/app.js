@@ -1,6 +1,7 @@
 // The dashboard page: sign-in with a pasted JWT (kept in sessionStorage), the task list (50 per
 // page, filters), the task editor with the live recurrence preview, confirmation dialogs, the
-// series view, and live updates by long polling GET /api/changes. Plain browser JavaScript.
+// series view, and live updates from the fan-out server's WebSocket (long polls of GET /api/changes
+// where it is off). Plain browser JavaScript.
 "use strict";
 
 const TOKEN_KEY = "todo.token";
@@ -594,8 +595,112 @@ function setConnection(kind) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Live updates through the fan-out server when the dashboard offers it (GET /api/live: its
+// WebSocket address, this user's channel, the change number to start from), else long polls.
 async function startLive() {
   const generation = ++state.liveGeneration;
+  let info = null;
+  try {
+    info = (await api("/api/live")).data;
+  } catch (e) {
+    if (e.status === 401) return;
+  }
+  if (generation !== state.liveGeneration || !state.token) return;
+  if (info && info.url && info.channel && "WebSocket" in window) return liveSocket(generation, info);
+  return livePoll(generation);
+}
+
+// The WebSocket address of `url` (absolute, or a path on the page's own host).
+function socketUrl(url) {
+  const u = new URL(url, window.location.href);
+  if (u.protocol === "http:") u.protocol = "ws:";
+  if (u.protocol === "https:") u.protocol = "wss:";
+  return u.toString();
+}
+
+// One user's changes over Centrifugo's JSON protocol: connect with the page's own token, subscribe
+// to the user's channel asking to recover from the last position seen. Each publication is one
+// change of the log, numbered: a number beyond the next one, or a resubscription that could not
+// recover, makes the page read the log once (GET /api/changes?after=&wait=0), so nothing is lost.
+async function liveSocket(generation, info) {
+  const live = { cursor: info.cursor, position: null, applying: Promise.resolve() };
+  try { await loadPage(); } catch { /* shown by loadPage */ }
+  let backoff = 250;
+  while (generation === state.liveGeneration && state.token) {
+    const outcome = await socketSession(generation, info, live, () => { backoff = 250; });
+    if (generation !== state.liveGeneration || !state.token) break;
+    if (outcome === "refused") return livePoll(generation);
+    setConnection("reconnecting");
+    await sleep(backoff);
+    backoff = Math.min(backoff * 2, 8000);
+  }
+}
+
+// Reads the log after the last applied change (one read, no wait) and applies what it holds.
+async function catchUp(live) {
+  const { data } = await api(`/api/changes?after=${live.cursor}&wait=0`);
+  if (data.reset) {
+    live.cursor = data.cursor;
+    await loadPage();
+  } else if (data.changes.length) {
+    live.cursor = data.cursor;
+    await applyChanges(data.changes);
+  }
+}
+
+// Applies one published change in order, or catches up when one is missing.
+function onChange(live, change) {
+  live.applying = live.applying.then(async () => {
+    if (typeof change.seq !== "number" || change.seq <= live.cursor) return;
+    if (change.seq === live.cursor + 1) {
+      live.cursor = change.seq;
+      await applyChanges([change]);
+    } else {
+      await catchUp(live);
+    }
+  }).catch(() => { /* the next change or reconnect catches up */ });
+}
+
+// One connection, until it closes: "closed" (reconnect) or "refused" (the token or the channel
+// was refused: fall back to long polls, which sign the page out on 401).
+function socketSession(generation, info, live, onLive) {
+  return new Promise((resolve) => {
+    let ws;
+    try { ws = new WebSocket(socketUrl(info.url)); } catch { resolve("refused"); return; }
+    let outcome = "closed";
+    const send = (msg) => ws.send(JSON.stringify(msg));
+    const stop = () => generation !== state.liveGeneration || !state.token;
+    ws.onopen = () => send({ id: 1, connect: { token: state.token, name: "dashboard" } });
+    ws.onmessage = (ev) => {
+      if (stop()) { ws.close(); return; }
+      for (const line of String(ev.data).split("\n")) {
+        if (!line.trim()) continue;
+        const msg = JSON.parse(line);
+        if (!msg.id && !msg.push) { send({}); continue; } // server ping: answer pong
+        if (msg.error) { outcome = "refused"; ws.close(); return; }
+        if (msg.id === 1) {
+          const sub = { channel: info.channel };
+          if (live.position) Object.assign(sub, { recover: true, offset: live.position.offset, epoch: live.position.epoch });
+          send({ id: 2, subscribe: sub });
+        } else if (msg.id === 2 && msg.subscribe) {
+          const r = msg.subscribe;
+          live.position = { offset: r.offset || 0, epoch: r.epoch || "" };
+          for (const p of r.publications || []) onChange(live, p.data || {});
+          if (!r.recovered) live.applying = live.applying.then(() => catchUp(live)).catch(() => {});
+          setConnection("live");
+          onLive();
+        } else if (msg.push && msg.push.pub) {
+          if (live.position && msg.push.pub.offset) live.position.offset = msg.push.pub.offset;
+          onChange(live, msg.push.pub.data || {});
+        }
+      }
+    };
+    ws.onclose = () => resolve(outcome);
+  });
+}
+
+// Long polls of GET /api/changes: where live sync is off (GET /api/live answers 404).
+async function livePoll(generation) {
   let cursor = null;
   let backoff = 250;
   let healthy = false;

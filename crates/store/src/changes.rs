@@ -111,7 +111,8 @@ impl ChangeRow {
 
 /// Records a change once: bumps the user's cursor and stores the change under the new number
 /// in one statement; a change already recorded (same event id) changes nothing. Answers the
-/// recorded number, or no row when it was a duplicate.
+/// change's number either way (a redelivery republishes it to live sync); no row only while a
+/// concurrent delivery of the same event is recording it.
 #[must_use]
 pub fn record(change: &Change) -> Query<Seq> {
     let sql = "with fresh as ( \
@@ -119,11 +120,13 @@ pub fn record(change: &Change) -> Query<Seq> {
                bump as ( \
                  insert into dashboard_cursors (user_id, seq) select $2, 1 from fresh \
                  on conflict (user_id) do update set seq = dashboard_cursors.seq + 1, updated_at = now() \
-                 returning seq) \
-               insert into dashboard_changes (event_id, user_id, seq, event_type, task_id, series_id, event_time) \
+                 returning seq), \
+               ins as (insert into dashboard_changes (event_id, user_id, seq, event_type, task_id, series_id, event_time) \
                select $1, $2, bump.seq, $3, $4, $5, $6::timestamptz from bump \
                on conflict (event_id) do nothing \
-               returning seq";
+               returning seq), \
+               recorded as (select seq from dashboard_changes where event_id = $1) \
+               select seq from ins union all select seq from recorded";
     Query::new(Statement {
         sql: sql.to_string(),
         params: vec![

@@ -387,6 +387,8 @@ fn every_query_answers_the_row_type_its_builder_names() {
         time: Some(now.to_rfc3339()),
     };
     let seq = one(&changes::record(&change)).seq;
+    // A redelivery records nothing and answers the same number (it is republished to live sync).
+    assert_eq!(one(&changes::record(&change)).seq, seq);
     assert_eq!(one(&changes::cursor(&user)).seq, seq);
     let logged = run(&changes::after(&user, 0));
     // Live-poll admission: two takers get different slots, a third finds the cap of two held,
