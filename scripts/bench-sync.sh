@@ -1,94 +1,73 @@
 #!/usr/bin/env bash
-# Change → visible in a second client, on a running stack. One client makes changes through the
-# Task API (create, complete, delete, cycling); a second client, a long-poll client speaking the
-# dashboard's own protocol (GET /api/changes?after=<cursor>, exactly what the page does), waits
-# for each. Changes are made one at a time: the next one starts once the previous was seen.
-# Latency = from sending the change request to the long poll answering with that change.
-#   scripts/bench-sync.sh                       against the test stack (TEST_PORT_OFFSET honoured)
-#   STACK=dev scripts/bench-sync.sh             against the dev stack
-#   CHANGES=500 scripts/bench-sync.sh
-# Last line: sync_p50_ms=<a> sync_p95_ms=<b>
+# Live sync at scale, on a running stack: N dashboard pages connected to the live-sync server
+# (Centrifugo) at once, as the page connects (its own JWT, its user's channel), spread over users
+# with several open pages each. In one run it measures:
+#   - the database's transaction rate while the stack idles, without clients and with all N
+#     connected (live sync reads no database while pages wait: the two must match);
+#   - the server's memory per connection;
+#   - change -> visible on every open page: one task created through the Task API for each of a
+#     sample of users at a steady rate; latency from sending the request to each page receiving
+#     the change (Task API -> Kafka -> dashboard consumer -> live-sync binding -> Centrifugo).
+# The load client (scripts/lib/syncload.py, asyncio) runs for a bounded time (connect phase at
+# most 300 s, deliveries awaited at most 20 s after the last change).
+#   scripts/bench-sync.sh [--clients N]       default 10000, against the test stack
+#   STACK=dev USERS=2000 SAMPLE=200 RATE=20 IDLE_S=10 scripts/bench-sync.sh --clients 10000
+# Last line: sync_clients=.. sync_connected=.. sync_p50_ms=.. sync_p95_ms=.. sync_p99_ms=.. sync_missed=..
+#   kb_per_connection=.. idle_db_tps_0=.. idle_db_tps_n=.. connect_s=..
 source "$(dirname "$0")/lib/common.sh"
+source "$ROOT/scripts/lib/stack.sh"
+CLIENTS="${CLIENTS:-10000}"
+while (($#)); do
+  case "$1" in
+    --clients) CLIENTS="${2:?--clients needs a number}"; shift 2 ;;
+    *) die "unknown option $1 (usage: scripts/bench-sync.sh [--clients N])" ;;
+  esac
+done
+[[ "$CLIENTS" =~ ^[0-9]+$ ]] && ((CLIENTS >= 10)) || die "--clients must be a number >= 10"
+USERS="${USERS:-$(( CLIENTS >= 50 ? CLIENTS / 5 : 10 ))}"
+SAMPLE="${SAMPLE:-$(( USERS < 200 ? USERS : 200 ))}"
+RATE="${RATE:-20}"
+IDLE_S="${IDLE_S:-10}"
 STACK="${STACK:-test}"
-CHANGES="${CHANGES:-240}"
-(( CHANGES >= 200 )) || die "CHANGES must be at least 200"
-
-eval "$(bash "$ROOT/scripts/stack.sh" "$STACK" env | sed 's/^/export /')"
-TASK_API="http://127.0.0.1:$APP_PORT_BASE"
-DASHBOARD="http://127.0.0.1:$((3000 + PORT_OFFSET))/dashboard"
+stack_env "$STACK"
+command -v psql >/dev/null || die "psql not found (Debian package postgresql-client)"
+[ -x "$TOOLS/venv/bin/python" ] || die "the Python venv is missing: scripts/setup.sh python"
+TASK_API="$(app_url task-api)"
 curl -fsS "$TASK_API/readyz" >/dev/null || die "task-api on $TASK_API is not ready: start the stack first (scripts/stack.sh $STACK up)"
-curl -fsS "$DASHBOARD/readyz" >/dev/null || die "dashboard on $DASHBOARD is not ready"
-USER_ID="bench-sync-$(date +%s)"
-TOKEN="$(bash "$ROOT/scripts/dev-token.sh" "$USER_ID" 3600)"
-log "measuring $CHANGES changes of user $USER_ID: Task API $TASK_API → events → dashboard $DASHBOARD long poll"
+curl -fsS "http://127.0.0.1:$CENTRIFUGO_PORT/health" >/dev/null || die "centrifugo on :$CENTRIFUGO_PORT is not up (scripts/stack.sh $STACK start centrifugo)"
+pid="$(proc_pid centrifugo)"
+[ -n "$pid" ] || die "no pid of the stack's centrifugo"
+# Each connection is a file descriptor on both sides.
+need=$((CLIENTS + 1000))
+(( $(ulimit -n) >= need )) || ulimit -Sn "$need" 2>/dev/null \
+  || die "open-file limit $(ulimit -n) < $need for $CLIENTS connections (ulimit -Hn is $(ulimit -Hn))"
+climit="$(awk '/Max open files/ {print $4}' "/proc/$pid/limits")"
+(( climit >= need )) || die "centrifugo (pid $pid) may open only $climit files, fewer than $need; restart it from a shell with a higher ulimit -n"
 
-TASK_API="$TASK_API" DASHBOARD="$DASHBOARD" TOKEN="$TOKEN" CHANGES="$CHANGES" "$TOOLS/venv/bin/python" - <<'PY'
-import os, statistics, threading, time
-import requests
-
-api, dash, n = os.environ["TASK_API"], os.environ["DASHBOARD"], int(os.environ["CHANGES"])
-auth = {"authorization": f"Bearer {os.environ['TOKEN']}"}
-writer, reader = requests.Session(), requests.Session()
-seen: dict[tuple[str, str], float] = {}
-cond = threading.Condition()
-stop = False
-
-
-def poll():
-    cursor = reader.get(f"{dash}/api/changes", headers=auth, timeout=30).json()["cursor"]
-    while not stop:
-        r = reader.get(f"{dash}/api/changes?after={cursor}", headers=auth, timeout=40)
-        now = time.perf_counter()
-        r.raise_for_status()
-        body = r.json()
-        with cond:
-            for c in body["changes"]:
-                seen.setdefault((c["task_id"], c["type"]), now)
-            cursor = body["cursor"]
-            cond.notify_all()
-
-
-def wait_seen(key, timeout=15.0):
-    with cond:
-        if not cond.wait_for(lambda: key in seen, timeout=timeout):
-            raise SystemExit(f"change {key} not seen within {timeout}s")
-        return seen[key]
-
-
-threading.Thread(target=poll, daemon=True).start()
-time.sleep(0.5)
-lat, kinds, task = [], {}, None
-for i in range(n):
-    step = i % 3
-    t0 = time.perf_counter()
-    if step == 0:
-        r = writer.post(f"{api}/api/tasks", json={"title": f"sync {i}"}, headers=auth, timeout=30)
-        task, kind = r.json()["task_id"], "v1.task.created"
-    elif step == 1:
-        r = writer.post(f"{api}/api/tasks/{task}/complete", headers=auth, timeout=30)
-        kind = "v1.task.completed"
-    else:
-        r = writer.post(f"{api}/api/tasks", json={"title": f"sync {i} (deleted)"}, headers=auth, timeout=30)
-        task = r.json()["task_id"]
-        wait_seen((task, "v1.task.created"))
-        t0 = time.perf_counter()
-        r = writer.delete(f"{api}/api/tasks/{task}", headers=auth, timeout=30)
-        kind = "v1.task.deleted"
-    assert r.status_code < 300, r.text
-    ms = (wait_seen((task, kind)) - t0) * 1000
-    lat.append(ms)
-    kinds.setdefault(kind, []).append(ms)
-stop = True
-
-
-def pct(values, p):
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(p / 100 * len(s) + 0.5) - 1))]
-
-
-for kind, values in kinds.items():
-    print(f"{kind:20s} n={len(values):4d} p50={pct(values, 50):6.0f} ms p95={pct(values, 95):6.0f} ms max={max(values):6.0f} ms")
-print(f"all                  n={len(lat):4d} p50={pct(lat, 50):6.0f} ms p95={pct(lat, 95):6.0f} ms "
-      f"max={max(lat):6.0f} ms mean={statistics.mean(lat):6.0f} ms")
-print(f"sync_p50_ms={pct(lat, 50):.0f} sync_p95_ms={pct(lat, 95):.0f}")
+log "live sync: $CLIENTS pages of $USERS users on ws://127.0.0.1:$CENTRIFUGO_PORT, $SAMPLE users with a change at $RATE/s"
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+CLIENTS="$CLIENTS" USERS="$USERS" SAMPLE="$SAMPLE" RATE="$RATE" IDLE_S="$IDLE_S" \
+  LIVE_URL="ws://127.0.0.1:$CENTRIFUGO_PORT/connection/websocket" TASK_API="$TASK_API" PG_DSN="$PG_DSN" \
+  CENTRIFUGO_PID="$pid" SECRETS_FILE="$STACK_DIR/secrets/secrets.json" RUN_ID="bench-sync-$(date +%s)" \
+  PYTHONPATH="$ROOT/scripts/lib" "$TOOLS/venv/bin/python" "$ROOT/scripts/lib/syncload.py" | tee "$out"
+figures="$(tail -n 1 "$out")"
+[ -n "${RESULTS_DIR:-}" ] && printf '%s\n' "$figures" >"$RESULTS_DIR/sync.json"
+"$TOOLS/venv/bin/python" - "$figures" <<'PY'
+import json, sys
+f = json.loads(sys.argv[1])
+print(f"pages connected {f['connected']}/{f['clients']} in {f['connect_s']} s; server RSS "
+      f"{f['server_rss_mb_idle']} MB idle -> {f['server_rss_mb_connected']} MB connected "
+      f"({f['kb_per_connection']} KB per connection); load client {f['client_rss_mb']} MB")
+print(f"database transactions/s while idle: {f['idle_db_tps_0']} without clients, {f['idle_db_tps_n']} "
+      f"with {f['connected']} connected")
+print(f"change -> visible on every page: {f['deliveries']}/{f['deliveries_expected']} deliveries, "
+      f"p50 {f['p50_ms']} ms, p95 {f['p95_ms']} ms, p99 {f['p99_ms']} ms, max {f['max_ms']} ms")
+ok = f["connected"] == f["clients"] and f["missed"] == 0
+print(" ".join([
+    f"sync_clients={f['clients']}", f"sync_connected={f['connected']}", f"sync_p50_ms={f['p50_ms']}",
+    f"sync_p95_ms={f['p95_ms']}", f"sync_p99_ms={f['p99_ms']}", f"sync_missed={f['missed']}",
+    f"kb_per_connection={f['kb_per_connection']}", f"idle_db_tps_0={f['idle_db_tps_0']}",
+    f"idle_db_tps_n={f['idle_db_tps_n']}", f"connect_s={f['connect_s']}"]))
+sys.exit(0 if ok else 1)
 PY

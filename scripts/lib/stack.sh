@@ -401,7 +401,10 @@ start_centrifugo() {
   [ -x "$TOOLS/bin/centrifugo" ] || bash "$ROOT/scripts/setup.sh" sync
   mkdir -p "$STACK_DIR/centrifugo"
   render_centrifugo_config
-  spawn centrifugo "$TOOLS/bin/centrifugo" --config "$STACK_DIR/centrifugo/config.json"
+  # Every page is a file descriptor: the server gets the whole hard limit (a soft 1024 would cap
+  # it near a thousand pages).
+  (ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+   spawn centrifugo "$TOOLS/bin/centrifugo" --config "$STACK_DIR/centrifugo/config.json")
   wait_for "centrifugo on :$CENTRIFUGO_PORT" 30 curl -fsS "http://127.0.0.1:$CENTRIFUGO_PORT/health"
 }
 
