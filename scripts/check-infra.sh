@@ -173,7 +173,7 @@ install_crds() {
 helm_deploy() {
   local tag="$1"; shift
   helm upgrade --install todo "$CHART" --namespace todo-platform \
-    --values "$CHART/values-staging.yaml" --set-string image.tag="$tag" --set pushBroker.enabled=false "$@" \
+    --values "$CHART/values-staging.yaml" --set-string image.tag="$tag" --set pushBroker.enabled=false --set liveSync.enabled=false "$@" \
     --atomic --wait --timeout 2m
 }
 live_image() { kube_api get /apis/core.spinkube.dev/v1alpha1/namespaces/todo-platform/spinapps/task-api spec.image; }
@@ -225,9 +225,9 @@ ci_identity_deploys_chart() {
   local env
   for env in staging prod; do
     as_ci upgrade --install todo "$CHART" --values "$CHART/values-$env.yaml" --set-string image.tag=1.0.0 \
-      --set pushBroker.enabled=false --atomic --wait --timeout 1m || { echo "install as the CI identity ($env) refused"; return 1; }
+      --set pushBroker.enabled=false --set liveSync.enabled=false --atomic --wait --timeout 1m || { echo "install as the CI identity ($env) refused"; return 1; }
     as_ci upgrade todo "$CHART" --values "$CHART/values-$env.yaml" --set-string image.tag=1.0.1 \
-      --set pushBroker.enabled=false --atomic --wait --timeout 1m || { echo "upgrade as the CI identity ($env) refused"; return 1; }
+      --set pushBroker.enabled=false --set liveSync.enabled=false --atomic --wait --timeout 1m || { echo "upgrade as the CI identity ($env) refused"; return 1; }
     as_ci rollback todo 0 --wait --timeout 1m || { echo "rollback as the CI identity ($env) refused"; return 1; }
     as_ci uninstall todo --wait --timeout 1m || { echo "uninstall as the CI identity ($env) refused"; return 1; }
     echo "» $env: install, upgrade, rollback, uninstall as the CI identity (RBAC of k8s/cluster/ci-deployer-rbac.yaml)"
@@ -252,7 +252,7 @@ print(yaml.safe_dump_all(docs))
 PY
   kube_api create "$WORK/ci-deployer-canary.yaml" || return 1
   if out="$(HELM_DRIVER=configmap helm install todo-canary "$CHART" --values "$CHART/values-staging.yaml" --namespace todo-platform \
-    --set pushBroker.enabled=false --kube-as-user "$subject" 2>&1)"; then echo "installed without the SpinApp permission"; return 1; fi
+    --set pushBroker.enabled=false --set liveSync.enabled=false --kube-as-user "$subject" 2>&1)"; then echo "installed without the SpinApp permission"; return 1; fi
   echo "» refused as expected: $(grep -m1 -o 'cannot [a-z]* resource "spinapps"[^"]*"[^"]*"' <<<"$out" || tail -n1 <<<"$out")"
   grep -q 'resource "spinapps"' <<<"$out"
 }

@@ -29,6 +29,7 @@ stack_table
 echo
 echo "Task API: http://localhost:$(app_port task-api)   (try: curl localhost:$(app_port task-api)/healthz)"
 echo "Dashboard: http://localhost:$(app_port dashboard)/dashboard/   (sign in with a token from scripts/dev-token.sh)"
+echo "Live sync: ws://localhost:$CENTRIFUGO_PORT/connection/websocket   (Centrifugo; the dashboard page connects to it)"
 echo "Stop with scripts/dev-down.sh (data in .data/ is kept)."
 
 if $watch; then

@@ -32,6 +32,11 @@ async function signedIn(browser, token, viewport = { width: 1100, height: 800 })
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
+  // The live-sync WebSocket the page opens (frames received counted), not the long poll.
+  page.liveFrames = 0;
+  page.on("websocket", (ws) => {
+    if (ws.url().endsWith("/connection/websocket")) ws.on("framereceived", () => { page.liveFrames += 1; });
+  });
   await page.goto(DASHBOARD_URL);
   await page.getByLabel("Access token (JWT)").fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -85,6 +90,7 @@ async function sync(browser) {
   await a.getByLabel("Due", { exact: true }).fill("2030-01-15T09:30");
   const t0 = await change(a, "POST", /\/api\/tasks$/, () => a.getByRole("button", { name: "Save" }).click());
   await measure("create", b, t0, hasRow, title);
+  check(b.liveFrames > 0, "page B got no frame on its live-sync WebSocket");
 
   await row(a, title).waitFor();
   const t1 = await change(a, "POST", /\/complete$/, () => row(a, title).getByRole("button", { name: /^Complete/ }).click());

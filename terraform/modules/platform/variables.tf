@@ -104,6 +104,8 @@ variable "workload_service_accounts" {
     "todo-platform:dashboard",
     # The push broker's provisioning reads its account secrets (Secrets Store CSI).
     "todo-platform:push-broker",
+    # Live sync (Centrifugo) reads the JWT secrets and its API key (Secrets Store CSI).
+    "todo-platform:live-sync",
     "keda:keda-operator",
   ]
 }
