@@ -157,6 +157,14 @@ def check(path, values):
     for pod in pods:
         if pod.labels.get("app.kubernetes.io/name") == "push-broker":
             expect(stranger, pod, 1883, False, "only the binding apps reach the push broker")
+        if pod.labels.get("app.kubernetes.io/name") == "live-sync":
+            port = values["liveSync"]["port"]
+            expect(stranger, pod, port, False, "only pages (through the ingress) and the dashboard reach live sync")
+            expect(ingress, pod, port, True, "pages' WebSockets through the ingress controller")
+            if "dashboard" in apps:
+                expect(apps["dashboard"], pod, port, True, "the dashboard's live-sync binding publishes")
+            for other in sorted(set(apps) - {"dashboard"}):
+                expect(apps[other], pod, port, False, f"{other} does not publish to live sync")
     for app, conf in values["apps"].items():
         if app in apps and conf.get("public"):
             expect(ingress, apps[app], 80, True, "the ingress controller reaches a public app")
