@@ -7,6 +7,8 @@
 #   herd        N daily series due at one instant (bench-herd.sh)
 #   sync        N dashboard pages on the live-sync server: change -> visible on each, memory per
 #               connection, database rate while idle (bench-sync.sh --clients N)
+#   lag         every consumer's lag (commit -> processed, p99) at the bench's normal rate and at
+#               10× it; shed requests sent again after Retry-After (bench-lag.sh)
 #   keystrokes  the rule field typed a character at a time: completions + preview per keystroke
 #               (bench-keystrokes.sh)
 #   shed        creates offered at 1×–5× the measured capacity: 503/429 with Retry-After, never a
@@ -57,13 +59,13 @@ if $quick; then
   : "${API_RATES:=50 150}" "${API_COMPLETE_RATES:=50 150}" "${API_LIST_RATES:=100 300}" "${API_DURATION:=4}"
   : "${EVENTS_N:=100}" "${EVENTS_RATE:=20}" "${E2E_N:=100}" "${E2E_RATE:=25}"
   : "${REMINDERS_N:=60}" "${REMINDERS_WINDOW:=22}" "${REMINDERS_LEAD:=15}" "${REMINDERS_USERS:=6}"
-  : "${HERD_N:=1000}" "${HERD_USERS:=50}" "${SYNC_CLIENTS:=1000}" "${SYNC_IDLE_S:=4}" "${KEYSTROKE_ROUNDS:=1}" "${COMP_REQUESTS:=200}"
+  : "${HERD_N:=1000}" "${HERD_USERS:=50}" "${SYNC_CLIENTS:=1000}" "${SYNC_IDLE_S:=4}" "${LAG_RATE:=10}" "${LAG_MULTIPLE:=3}" "${LAG_DURATION:=3}" "${KEYSTROKE_ROUNDS:=1}" "${COMP_REQUESTS:=200}"
   : "${OVERLOAD_CLIENTS:=400}" "${OVERLOAD_HOLD_S:=20}" "${OVERLOAD_CHANGES:=20}" "${SHED_MULTIPLES:=1 5}" "${SHED_DURATION:=4}" "${COMP_LOAD_SECONDS:=2}"
 else
   : "${API_RATES:=50 100 200 300 500 1000}" "${API_COMPLETE_RATES:=50 100 200 300 500 1000}" "${API_LIST_RATES:=100 300 600 1000}" "${API_DURATION:=10}"
   : "${EVENTS_N:=1700}" "${EVENTS_RATE:=20}" "${E2E_N:=500}" "${E2E_RATE:=25}"
   : "${REMINDERS_N:=1050}" "${REMINDERS_WINDOW:=60}" "${REMINDERS_LEAD:=60}" "${REMINDERS_USERS:=210}"
-  : "${HERD_N:=100000}" "${HERD_USERS:=1000}" "${SYNC_CLIENTS:=10000}" "${SYNC_IDLE_S:=10}" "${KEYSTROKE_ROUNDS:=3}" "${COMP_REQUESTS:=1000}"
+  : "${HERD_N:=100000}" "${HERD_USERS:=1000}" "${SYNC_CLIENTS:=10000}" "${SYNC_IDLE_S:=10}" "${LAG_RATE:=20}" "${LAG_MULTIPLE:=10}" "${LAG_DURATION:=15}" "${KEYSTROKE_ROUNDS:=3}" "${COMP_REQUESTS:=1000}"
   : "${OVERLOAD_CLIENTS:=1000}" "${OVERLOAD_HOLD_S:=40}" "${OVERLOAD_CHANGES:=40}" "${SHED_MULTIPLES:=1 2 3 5}" "${SHED_DURATION:=8}" "${COMP_LOAD_SECONDS:=10}"
 fi
 
@@ -94,6 +96,7 @@ run recurrence bench-recurrence-e2e.sh N="$E2E_N" RATE="$E2E_RATE"
 run reminders bench-reminders.sh REMINDERS="$REMINDERS_N" WINDOW="$REMINDERS_WINDOW" LEAD="$REMINDERS_LEAD" USERS="$REMINDERS_USERS"
 run herd bench-herd.sh N="$HERD_N" USERS="$HERD_USERS"
 run sync bench-sync.sh CLIENTS="$SYNC_CLIENTS" IDLE_S="$SYNC_IDLE_S"
+run lag bench-lag.sh RATE="$LAG_RATE" MULTIPLE="$LAG_MULTIPLE" DURATION="$LAG_DURATION"
 run keystrokes bench-keystrokes.sh ROUNDS="$KEYSTROKE_ROUNDS"
 run shed bench-shed.sh MULTIPLES="$SHED_MULTIPLES" DURATION="$SHED_DURATION"
 run overload bench-overload.sh CLIENTS="$OVERLOAD_CLIENTS" HOLD_S="$OVERLOAD_HOLD_S" CHANGES="$OVERLOAD_CHANGES"
@@ -141,6 +144,7 @@ keys = {
     "reminders": ["email_p99_ms", "push_p99_ms"],
     "herd": ["herd_n", "generations_per_s"],
     "sync": ["sync_clients", "sync_p95_ms", "sync_p99_ms", "sync_missed", "kb_per_connection", "idle_db_tps_0", "idle_db_tps_n"],
+    "lag": ["lag_p99_s", "lag_p99_s_1x", "offered_per_s", "achieved_per_s"],
     "keystrokes": ["completion_p95_ms", "preview_p95_ms"],
     "shed": ["http500", "timeouts", "shed_at_5x_pct", "half_written"],
     "overload": ["clients", "shed_503", "deliveries_failed", "dead_lettered"],
