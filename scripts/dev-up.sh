@@ -18,7 +18,7 @@ for a in "$@"; do
 done
 
 # Only what the running platform needs; the validators and the test browser come with scripts/test.sh.
-bash "$ROOT/scripts/setup.sh" apt python wasmtime wasm spin kafka dapr mail
+bash "$ROOT/scripts/setup.sh" apt python wasmtime wasm spin kafka dapr mail sync
 # Every component through the manifest's build commands, as a Spin developer would.
 log "spin build (every component of spin.toml)"
 (cd "$ROOT" && "$TOOLS/bin/spin" build -f "$ROOT/spin.toml" >/dev/null) || die "spin build failed"
