@@ -2,10 +2,12 @@
 
     python scripts/bench-plots.py <results dir> <output dir>
 
-Reads api-steps.csv, api-summary.json, events-latency.csv and run.json (the machine, versions and
-load average of the run); writes api-latency.png (latency over offered load), api-throughput.png
-(achieved throughput against the pgbench single-row insert ceiling and the seed's 1000 ops/s)
-and event-latency.png (distribution of commit -> consumer processed). A missing input is an error.
+Reads api-steps.csv, api-summary.json, events-latency.csv, sync-latency.csv, sync.json and run.json
+(the machine, versions and load average of the run); writes api-latency.png (latency over offered
+load), api-throughput.png (achieved throughput against the pgbench single-row insert ceiling and
+the seed's 1000 ops/s), event-latency.png (distribution of commit -> consumer processed) and
+sync-latency.png (change -> visible on every connected dashboard page). A missing input is an
+error.
 """
 
 import csv
@@ -106,6 +108,25 @@ def plot_events(results: Path, run: dict, out: Path) -> None:
     save(fig, run, out / "event-latency.png")
 
 
+def plot_sync(results: Path, run: dict, out: Path) -> None:
+    with open(results / "sync-latency.csv", newline="") as f:
+        xs = sorted(float(r["ms"]) for r in csv.DictReader(f))
+    figures = json.loads((results / "sync.json").read_text())
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(xs, [(i + 1) / len(xs) for i in range(len(xs))],
+            label=f"{len(xs)} deliveries to {figures['connected']} connected pages")
+    ax.axvline(1000, color="grey", ls="--", label="goal p95: 1 s")
+    ax.axvline(2000, color="grey", ls=":", label="goal p99: 2 s")
+    ax.set_xscale("log")
+    ax.set_xlabel("change sent to the Task API -> visible on the page (ms)")
+    ax.set_ylabel("fraction of deliveries")
+    ax.set_title(f"Live sync with {figures['clients']} pages: {figures['kb_per_connection']} KB per connection, "
+                 f"DB {figures['idle_db_tps_n']} tx/s idle", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3)
+    save(fig, run, out / "sync-latency.png")
+
+
 def main() -> None:
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
@@ -116,7 +137,8 @@ def main() -> None:
     plot_latency(rows, run, out)
     plot_throughput(rows, json.loads((results / "api-summary.json").read_text()), run, out)
     plot_events(results, run, out)
-    for name in ("api-latency.png", "api-throughput.png", "event-latency.png"):
+    plot_sync(results, run, out)
+    for name in ("api-latency.png", "api-throughput.png", "event-latency.png", "sync-latency.png"):
         print(f"wrote {out / name}")
 
 

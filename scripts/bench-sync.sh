@@ -49,7 +49,7 @@ out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 CLIENTS="$CLIENTS" USERS="$USERS" SAMPLE="$SAMPLE" RATE="$RATE" IDLE_S="$IDLE_S" \
   LIVE_URL="ws://127.0.0.1:$CENTRIFUGO_PORT/connection/websocket" TASK_API="$TASK_API" PG_DSN="$PG_DSN" \
-  CENTRIFUGO_PID="$pid" SECRETS_FILE="$STACK_DIR/secrets/secrets.json" RUN_ID="bench-sync-$(date +%s)" \
+  CENTRIFUGO_PID="$pid" RESULTS_DIR="${RESULTS_DIR:-}" SECRETS_FILE="$STACK_DIR/secrets/secrets.json" RUN_ID="bench-sync-$(date +%s)" \
   PYTHONPATH="$ROOT/scripts/lib" "$TOOLS/venv/bin/python" "$ROOT/scripts/lib/syncload.py" | tee "$out"
 figures="$(tail -n 1 "$out")"
 [ -n "${RESULTS_DIR:-}" ] && printf '%s\n' "$figures" >"$RESULTS_DIR/sync.json"

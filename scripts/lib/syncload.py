@@ -159,6 +159,9 @@ async def main() -> dict:
     while time.perf_counter() < deadline and sum(len(seen.get(t, [])) for t in sent) < expected:
         await asyncio.sleep(0.1)
     lat = sorted((at - sent[t]) * 1000 for t in sent for at in seen.get(t, []))
+    if env.get("RESULTS_DIR"):
+        with open(os.path.join(env["RESULTS_DIR"], "sync-latency.csv"), "w") as f:
+            f.write("ms\n" + "".join(f"{ms:.1f}\n" for ms in lat))
     received = len(lat)
     rss_end = rss_kb(server)
     for t in tasks:
