@@ -61,7 +61,8 @@ async fn handle(req: Request) -> Response {
     router.get_async("/dapr/subscribe", dapr_subscribe);
     router.post_async("/job/:name", job);
     // Service invocation from task-api (sidecar-only: the app API token is checked).
-    router.get_async(notify::status::ROUTE, status::handle);
+    // (`notify::status::ROUTE`; spelled out for scripts/infra/check_spin_routes.py).
+    router.get_async("/internal/reminder-jobs", status::handle);
     health::add_fallback(&mut router);
     component_kit::mount::route(&router, req).await
 }

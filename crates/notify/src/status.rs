@@ -264,9 +264,10 @@ mod tests {
                 due_time: Some("2026-11-26T09:00:00.000Z".into())
             }))
         );
-        let missing = br#"{"errorCode":"ERR_GET_JOB","message":"failed to get job due to: rpc error: code = NotFound desc = job not found: app||default||notification||reminder-x"}"#;
+        // Dapr 1.18's answer for a missing job, as the test stack's sidecar gives it.
+        let missing = br#"{"errorCode":"DAPR_SCHEDULER_GET_JOB","message":"failed to get job due to: rpc error: code = NotFound desc = job not found: reminder-x"}"#;
         assert_eq!(read_job(500, missing), Ok(None));
-        let down = br#"{"errorCode":"ERR_GET_JOB","message":"failed to get job due to: rpc error: code = Unavailable"}"#;
+        let down = br#"{"errorCode":"DAPR_SCHEDULER_GET_JOB","message":"failed to get job due to: rpc error: code = Unavailable"}"#;
         assert!(matches!(
             read_job(500, down),
             Err(JobReadError::Status { status: 500, .. })
