@@ -242,6 +242,18 @@ mod tests {
             "http://10.1.2.3:3500: ErrorCode::ConnectionRefused".into(),
         )));
         assert_eq!(body["detail"], "the Dapr sidecar could not be reached");
+        let r = ApiError::JobsUnavailable(
+            "notification answered 503: http://10.1.2.3:3500 scheduler down".into(),
+        )
+        .response();
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap_or_default();
+        assert_eq!(*r.status(), 503);
+        assert_eq!(
+            body["type"],
+            "https://todo.example/problems/reminder-jobs-unavailable"
+        );
+        assert!(!body.to_string().contains("10.1.2.3"), "{body}");
+        assert_eq!(r.header("retry-after").and_then(|h| h.as_str()), Some("5"));
         let (status, body) = detail(ApiError::Misconfigured(
             "a signing secret has 16 bytes; at least 32 are required".into(),
         ));
