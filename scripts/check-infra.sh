@@ -89,6 +89,18 @@ netpol_without_invocation_blocked() {
   grep -q 'todo-platform/chat → todo-platform/task-api:50002 is blocked' <<<"$out"
 }
 check "NetworkPolicy evaluation finds Dapr invocation blocked when the chart lacks its invocation policies" netpol_without_invocation_blocked
+# A chart that lacks only the Task API → reminder dispatcher path (GET /api/tasks/{id}/reminders
+# asks the dispatcher's sidecar): the evaluation must find exactly that call blocked.
+netpol_without_reminder_jobs_blocked() {
+  local out rendered="$WORK/netpol-canary-reminders-prod.yaml"
+  helm template todo "$CHART" -f "$CHART/values-prod.yaml" --namespace todo-platform --kube-version "$KUBE_VERSION" \
+    --set networkPolicies.daprInvocation.notification=null >"$rendered" || return 1
+  out="$("$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_netpol.py" "$ROOT" "$rendered")" && return 1
+  echo "$out"
+  grep -q 'todo-platform/task-api → todo-platform/notification:50002 is blocked' <<<"$out" || return 1
+  ! grep -q 'todo-platform/chat → todo-platform/task-api:50002 is blocked' <<<"$out"
+}
+check "NetworkPolicy evaluation finds Task API → reminder dispatcher invocation blocked when the chart lacks that path" netpol_without_reminder_jobs_blocked
 check "runbook provisions Redpanda for the rendered chart (consumer-group ACLs of every subscribing app, topic ACLs, 30-day retention)" \
   "$TOOLS/venv/bin/python" "$ROOT/scripts/infra/check_runbook.py" "$ROOT" "$WORK/rendered-staging.yaml" "$WORK/rendered-prod.yaml"
 check "Spin routes every probe, subscription, job trigger and ingress path to its SpinApp's component" \

@@ -1,8 +1,14 @@
 """Post-deploy tests of the deploy workflow against a live environment: smoke checks, then an
 end-to-end subset with a throw-away test user (create a recurring task with a reminder -> complete
 it -> the task-completed event reaches the recurrence engine -> the next instance exists with its
-reminder), cleaned up whatever happens. Exits non-zero on the first failure; the workflow then
-rolls the release back.
+reminder -> that reminder's job exists in the Dapr scheduler, read through
+GET /api/tasks/{id}/reminders, which asks the reminder dispatcher's sidecar), cleaned up whatever
+happens. Exits non-zero on the first failure; the workflow then rolls the release back.
+
+Against the local test stack (the Task API on 8000 + TEST_PORT_OFFSET, 18000 by default; plain HTTP):
+  BASE_URL=http://127.0.0.1:18000 \
+  JWT_SECRET="$(python3 -c 'import json; print(json.load(open("runtime-config/local/secrets.json"))["jwt-secret"])')" \
+  .tools/venv/bin/python scripts/ci/post_deploy.py
 
 Environment:
   BASE_URL        https://<public host>
@@ -113,11 +119,40 @@ def end_to_end() -> None:
         assert nxt["reminders"] == ["PT1H"], f"next instance lost its reminder: {nxt['reminders']}"
         step(f"next instance {nxt['task_id']} due {nxt['due_date']} with its reminder, "
              f"{time.monotonic() - start:.1f} s after the completion")
+
+        job = reminder_job_scheduled(s, nxt, start)
+        step(f"reminder job {job['name']} of the next instance is in the Dapr scheduler (dueTime "
+             f"{job['due_time']}), {time.monotonic() - start:.1f} s after the completion")
     finally:
         # The test user's tasks go, the series with them (all pending instances).
         for task_id in reversed(created):
             r = s.delete(f"{BASE}/api/tasks/{task_id}", params={"scope": "all", "confirm": "true"}, timeout=15)
             step(f"cleanup: DELETE task {task_id} -> {r.status_code}")
+
+
+def parse_time(t: str) -> datetime:
+    return datetime.fromisoformat(t.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def reminder_job_scheduled(s: requests.Session, task: dict, start: float) -> dict:
+    """Waits (within E2E_TIMEOUT of `start`) until the task's one reminder has its Dapr job, as
+    GET /api/tasks/{id}/reminders reports it; answers the job."""
+    rows: list = []
+    while True:
+        r = s.get(f"{BASE}/api/tasks/{task['task_id']}/reminders", timeout=15)
+        assert r.status_code == 200, f"reminders: {r.status_code} {r.text[:300]}"
+        rows = r.json()["reminders"]
+        if len(rows) == 1 and rows[0]["job"]["scheduled"]:
+            break
+        if time.monotonic() - start >= TIMEOUT:
+            raise AssertionError(f"the next instance's reminder job is not scheduled within {TIMEOUT:.0f} s: {rows}")
+        time.sleep(0.5)
+    [reminder] = rows
+    want = parse_time(task["due_date"]) - timedelta(hours=1)
+    assert reminder["offset"] == "PT1H" and reminder["status"] == "pending", reminder
+    assert parse_time(reminder["remind_at"]) == want, f"reminder at {reminder['remind_at']}, want {want}"
+    assert reminder["job"]["name"] == f"reminder-{reminder['reminder_id']}", reminder
+    return reminder["job"]
 
 
 def main() -> int:

@@ -10,8 +10,9 @@ selects is open in that direction; ipBlocks match pod addresses, as kube-router 
 
 Asserted per environment:
 - Dapr invocation: each caller of networkPolicies.daprInvocation reaches its callee's sidecar on
-  daprd's internal gRPC port 50002; no other app and no unlabelled pod does; the callers are
-  exactly the app ids the Dapr Configuration's accessControl allows;
+  daprd's internal gRPC port 50002; no other app and no unlabelled pod does; the callers of each
+  callee are exactly the app ids the Dapr Configuration's accessControl allows an operation under
+  that callee's route base (chat, dashboard → task-api /api/**; task-api → notification);
 - with TLS, the ingress controller reaches the HTTP-01 solver pod on 8089 (issuance and renewal);
 - the ingress controller reaches the public apps on 80; an unlabelled pod reaches no app's sidecar
   and not the push broker.
@@ -102,6 +103,16 @@ def admitted(policies, pod, peer, port, direction):
     return False
 
 
+def callee_of(operation, values):
+    """The app id serving an accessControl operation: the one whose route base it is under."""
+    best, best_len = None, -1
+    for app, conf in values["apps"].items():
+        base = (conf.get("routePrefix") or "").rstrip("/")
+        if (operation == base or operation.startswith(base + "/")) and len(base) > best_len:
+            best, best_len = app, len(base)
+    return best
+
+
 def allowed(policies, src, dst, port):
     return admitted(policies, src, dst, port, "Egress") and admitted(policies, dst, src, port, "Ingress")
 
@@ -136,16 +147,23 @@ def check(path, values):
         if got != want:
             errors.append(f"{env}: {src} → {dst}:{port} is {'allowed' if got else 'blocked'} ({why})")
 
-    acl_callers = {p["appId"] for d in docs if d["kind"] == "Configuration"
-                   for p in (d["spec"].get("accessControl") or {}).get("policies", [])}
-    # The Task API's /api/** is what accessControl opens to its callers.
-    for callee, callers in (np.get("daprInvocation") or {"task-api": sorted(acl_callers)}).items():
+    # Each allowed operation belongs to the app whose route base it lies under (the Task API has
+    # none): accessControl's callers of each callee.
+    acl_callers: dict[str, set[str]] = {}
+    for d in docs:
+        if d["kind"] != "Configuration":
+            continue
+        for p in (d["spec"].get("accessControl") or {}).get("policies", []):
+            for op in p.get("operations", []):
+                if op.get("action") == "allow":
+                    acl_callers.setdefault(callee_of(op["name"], values), set()).add(p["appId"])
+    for callee, callers in (np.get("daprInvocation") or {c: sorted(v) for c, v in acl_callers.items()}).items():
         if callee not in apps:
             continue
         live = [c for c in callers if c in apps]
-        if set(live) != acl_callers:
+        if set(live) != acl_callers.get(callee, set()):
             errors.append(f"{env}: NetworkPolicy admits invocation of {callee} from {sorted(live)}, "
-                          f"the Dapr accessControl from {sorted(acl_callers)}")
+                          f"the Dapr accessControl from {sorted(acl_callers.get(callee, set()))}")
         for caller in live:
             expect(apps[caller], apps[callee], DAPR_INTERNAL, True, f"Dapr invocation {caller} → {callee}")
         for other in sorted(set(apps) - set(live) - {callee}):

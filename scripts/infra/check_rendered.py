@@ -136,8 +136,16 @@ def check_env(env, rendered, root, errors):
     allowed = {(p["appId"], o["name"], o["action"]) for p in acl.get("policies", []) for o in p.get("operations", [])}
     if acl.get("defaultAction") != "deny" or any(p.get("defaultAction") != "deny" for p in acl.get("policies", [])):
         err("service invocation is not denied by default (accessControl.defaultAction)")
-    if allowed != {("chat", "/api/**", "allow"), ("dashboard", "/api/**", "allow")}:
-        err(f"service invocation policies {sorted(allowed)}: only chat and dashboard may call /api/**")
+    # The Task API's one call into the reminder dispatcher: the path crates/notify names.
+    status_rs = (root / "crates/notify/src/status.rs").read_text()
+    reminder_jobs = const(status_rs, "ROUTE_BASE") + const(status_rs, "ROUTE")
+    want_acl = {("chat", "/api/**", "allow"), ("dashboard", "/api/**", "allow"), ("task-api", reminder_jobs, "allow")}
+    if allowed != want_acl:
+        err(f"service invocation policies {sorted(allowed)}: only chat and dashboard may call /api/**, "
+            f"only task-api {reminder_jobs}")
+    verbs = {(p["appId"], o["name"]): o.get("httpVerb") for p in acl.get("policies", []) for o in p.get("operations", [])}
+    if verbs.get(("task-api", reminder_jobs)) != ["GET"]:
+        err(f"task-api may call {reminder_jobs} with {verbs.get(('task-api', reminder_jobs))}, want GET only")
 
     policies = {p["metadata"]["name"]: p["spec"] for p in by_kind.get("NetworkPolicy", [])}
     deny = policies.get("default-deny-all")

@@ -12,8 +12,11 @@ finds the path among the routes the component's Router registers in its source. 
 - every Subscription route scoped to the app id (POST);
 - Dapr's fixed Jobs API trigger `POST /job/{name}` for a component that schedules jobs, and
   `GET /dapr/subscribe` for a component that answers it;
+- each exact path the Dapr Configuration's accessControl lets a caller invoke under the app's
+  route base (task-api → `/notification/internal/reminder-jobs`);
 - the ingress paths of the app (GET of an Exact path; a Prefix path must cover a route), none of
-  which may expose a route only the sidecar calls (`/job/...`, `/events/...`, `/dapr/...`).
+  which may expose a route only the sidecar calls (`/job/...`, `/events/...`, `/dapr/...`,
+  `/internal/...`).
 
 A path Spin routes elsewhere (or nowhere) gets a 404, which Dapr counts as a delivered job or a
 dropped event: that is the defect this check exists for.
@@ -96,7 +99,8 @@ def pattern_matches(pattern, path):
 
 
 # Paths only the Dapr sidecar calls (component-kit app_token): never behind an ingress path.
-SIDECAR_PATHS = ("/job/example-job", "/events/task-operations", "/dapr/subscribe", "/dapr/config")
+SIDECAR_PATHS = ("/job/example-job", "/events/task-operations", "/dapr/subscribe", "/dapr/config",
+                 "/internal/reminder-jobs")
 
 
 def ingress_matches(ingress_path, path):
@@ -124,6 +128,11 @@ def check_manifest(root, path, triggers, env, errors):
     apps = [d for d in rendered if d["kind"] == "SpinApp"]
     subs = [d for d in rendered if d["kind"] == "Subscription"]
     ingresses = [d for d in rendered if d["kind"] == "Ingress"]
+    # Dapr service invocation of an exact path the Configuration's accessControl allows.
+    invoked = [(verb, op["name"], p["appId"]) for d in rendered if d["kind"] == "Configuration"
+               for p in (d["spec"].get("accessControl") or {}).get("policies", [])
+               for op in p.get("operations", []) if op.get("action") == "allow" and "*" not in op["name"]
+               for verb in op.get("httpVerb") or ["GET"]]
     checked = 0
     for app in apps:
         spec = app["spec"]
@@ -142,6 +151,9 @@ def check_manifest(root, path, triggers, env, errors):
                     calls.append(("POST", rule["path"], f"subscription {sub['metadata']['name']} rule"))
         if schedules_jobs(root, component):
             calls.append(("POST", "/job/example-job", "Dapr Jobs API trigger"))
+        for verb, op_path, caller in invoked:
+            if prefix and (op_path == prefix or op_path.startswith(prefix.rstrip("/") + "/")):
+                calls.append((verb, op_path, f"Dapr invocation from {caller}"))
         if component_handles(routes, "GET", "/dapr/subscribe"):
             calls.append(("GET", "/dapr/subscribe", "Dapr start-up subscribe call"))
         for ing in ingresses:

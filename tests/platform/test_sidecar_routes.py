@@ -1,7 +1,7 @@
 """Routes only the Dapr sidecar may call need its app API token.
 
 Guards: every component's Dapr-facing routes (`POST /job/...`, the subscription deliveries
-`POST /events/...`, `GET /dapr/...`) were open to anyone who reached the app port (under Kubernetes
+`POST /events/...`, `GET /dapr/...`; and `GET /internal/...`, reached by service invocation) were open to anyone who reached the app port (under Kubernetes
 the ingress forwarded `/job/...` and `/dashboard/events/...`): a caller could trigger outbox
 repairs or write a forged change into any user's dashboard log. Each daprd now runs with
 `APP_API_TOKEN` and sends it as `dapr-api-token`; each component compares it with the
@@ -35,7 +35,9 @@ SIDECAR_ROUTES = {
     "notification": (root("notification"), [
         ("GET", "/dapr/subscribe"), ("POST", "/notification/events/task-operations"),
         ("POST", "/notification/events/task-modifications"), ("POST", "/notification/events/alerts"),
-        ("POST", "/job/reminder-x")]),
+        ("POST", "/job/reminder-x"),
+        # Service invocation from task-api (its sidecar adds the token like to any call).
+        ("GET", f"/notification/internal/reminder-jobs?ids={uuid.uuid4()}")]),
     "chat": (root("chat"), [("GET", "/chat/dapr/config")]),
     "dashboard": (root("dashboard"), [("POST", "/dashboard/events/task-operations"),
                                       ("POST", "/dashboard/events/task-modifications")]),

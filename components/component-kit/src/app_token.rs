@@ -1,5 +1,6 @@
 //! The sidecar's app API token: every route that only Dapr may call (job triggers, subscription
-//! deliveries, `/dapr/...`) needs the `dapr-api-token` header that daprd adds to each request it
+//! deliveries, `/dapr/...`, and `/internal/...`, reached from another app by service invocation)
+//! needs the `dapr-api-token` header that daprd adds to each request it
 //! sends to the app when it runs with `APP_API_TOKEN` (Kubernetes: the `dapr.io/app-token-secret`
 //! annotation). The expected value is the `app-api-token` secret of the component's secret store,
 //! read through the Dapr secrets API; the comparison takes the same time whatever the bytes.
@@ -23,10 +24,11 @@ pub const TOKEN_HEADER: &str = "dapr-api-token";
 /// A token shorter than this is refused as misconfiguration (it could be guessed).
 pub const MIN_TOKEN_LEN: usize = 32;
 
-/// True for the paths only the sidecar calls: `/job/...`, `/events/...` and `/dapr/...`
-/// (after the component's route base was removed).
+/// True for the paths only the sidecar calls: `/job/...`, `/events/...`, `/dapr/...` and
+/// `/internal/...` (service invocation from another app; after the component's route base was
+/// removed).
 pub fn is_sidecar_route(path: &str) -> bool {
-    ["/job", "/events", "/dapr"]
+    ["/job", "/events", "/dapr", "/internal"]
         .iter()
         .any(|base| path == *base || path.starts_with(&format!("{base}/")))
 }
@@ -109,6 +111,7 @@ mod tests {
             "/dapr/subscribe",
             "/dapr/config",
             "/job",
+            "/internal/reminder-jobs",
         ] {
             assert!(is_sidecar_route(p), "{p}");
         }
@@ -119,6 +122,7 @@ mod tests {
             "/",
             "/healthz",
             "/api/job/1",
+            "/internals",
         ] {
             assert!(!is_sidecar_route(p), "{p}");
         }

@@ -374,6 +374,21 @@ impl Dapr {
         }
     }
 
+    /// Reads a job (`GET /v1.0-alpha1/jobs/{name}`): the sidecar's status and body, whatever
+    /// the status (Dapr 1.18 answers a missing job with 500); only an unreachable sidecar is an
+    /// error.
+    pub async fn get_job(&self, name: &str) -> Result<(u16, Vec<u8>), DaprError> {
+        let path = format!("/v1.0-alpha1/jobs/{}", encode(name));
+        match self
+            .call(Method::Get, &path, "application/json", Vec::new())
+            .await
+        {
+            Ok(answer) => Ok(answer),
+            Err(DaprError::Status { status, body }) => Ok((status, body.into_bytes())),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Deletes a job (a missing job is not an error).
     pub async fn delete_job(&self, name: &str) -> Result<(), DaprError> {
         let path = format!("/v1.0-alpha1/jobs/{}", encode(name));

@@ -7,13 +7,17 @@
 //!   or the recurring `sweep-reminders` job: announce reminders whose trigger was lost (`sweep`);
 //! - `GET /dapr/subscribe` (daprd's start-up call): schedules the sweep job;
 //! - `alerts` (dead-letter topic `alerts-dlq`): deliver a due reminder by email and push, each
-//!   channel once (`deliver`).
+//!   channel once (`deliver`);
+//! - `GET /internal/reminder-jobs?ids=...` (Dapr service invocation from task-api, under the
+//!   route base: `/notification/internal/reminder-jobs`): whether each reminder's job is
+//!   scheduled (`status`).
 //!
 //! The route table is here; decisions live in the `notify` crate.
 
 mod db;
 mod deliver;
 mod reconcile;
+mod status;
 mod sweep;
 mod trigger;
 
@@ -56,6 +60,9 @@ async fn handle(req: Request) -> Response {
     // Jobs API triggers (registered before any job is scheduled: a 404 would count as done).
     router.get_async("/dapr/subscribe", dapr_subscribe);
     router.post_async("/job/:name", job);
+    // Service invocation from task-api (sidecar-only: the app API token is checked).
+    // (`notify::status::ROUTE`; spelled out for scripts/infra/check_spin_routes.py).
+    router.get_async("/internal/reminder-jobs", status::handle);
     health::add_fallback(&mut router);
     component_kit::mount::route(&router, req).await
 }

@@ -61,6 +61,9 @@ pub enum ApiError {
     /// 503: the sidecar or the database failed (the detail names the kind only; the error is
     /// logged).
     Upstream(DaprError),
+    /// 503: the notification service could not tell whether a task's reminder jobs are
+    /// scheduled (unreachable, or its scheduler failed); the cause is logged.
+    JobsUnavailable(String),
     /// 503: the service's configuration cannot be used, e.g. a JWT secret that is too short
     /// (logged; the detail says no more).
     Misconfigured(String),
@@ -165,6 +168,13 @@ impl ApiError {
                 "A backing service failed",
                 e.public_detail().into(),
             ),
+            Self::JobsUnavailable(_) => (
+                503,
+                "reminder-jobs-unavailable",
+                "The reminder jobs cannot be read",
+                "the reminder dispatcher could not be asked whether the reminders' jobs are scheduled; retry later"
+                    .into(),
+            ),
             Self::Misconfigured(_) => (
                 503,
                 "upstream-unavailable",
@@ -187,6 +197,9 @@ impl ApiError {
         if let Self::TooManyRequests { retry_after, .. } | Self::Overloaded { retry_after } = self {
             p = p.with_header("retry-after", retry_after.to_string());
         }
+        if let Self::JobsUnavailable(_) = self {
+            p = p.with_header("retry-after", "5");
+        }
         p
     }
 
@@ -195,6 +208,7 @@ impl ApiError {
         match self {
             Self::Upstream(e) => component_kit::error!("task-api upstream failure: {e}"),
             Self::Misconfigured(e) => component_kit::error!("task-api misconfigured: {e}"),
+            Self::JobsUnavailable(e) => component_kit::error!("task-api reminder jobs: {e}"),
             _ => {}
         }
         self.problem().response()
@@ -228,6 +242,18 @@ mod tests {
             "http://10.1.2.3:3500: ErrorCode::ConnectionRefused".into(),
         )));
         assert_eq!(body["detail"], "the Dapr sidecar could not be reached");
+        let r = ApiError::JobsUnavailable(
+            "notification answered 503: http://10.1.2.3:3500 scheduler down".into(),
+        )
+        .response();
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap_or_default();
+        assert_eq!(*r.status(), 503);
+        assert_eq!(
+            body["type"],
+            "https://todo.example/problems/reminder-jobs-unavailable"
+        );
+        assert!(!body.to_string().contains("10.1.2.3"), "{body}");
+        assert_eq!(r.header("retry-after").and_then(|h| h.as_str()), Some("5"));
         let (status, body) = detail(ApiError::Misconfigured(
             "a signing secret has 16 bytes; at least 32 are required".into(),
         ));

@@ -61,6 +61,7 @@ route_table! {
     "PATCH" "/api/tasks/:id" => patch;
     "DELETE" "/api/tasks/:id" => delete;
     "POST" "/api/tasks/:id/complete" => complete;
+    "GET" "/api/tasks/:id/reminders" => reminders;
     "GET" "/api/series/:id" => get_series;
     "GET" "/api/series/:id/occurrences" => occurrences;
     "GET" "/api/calendar.ics" => calendar;
@@ -116,6 +117,7 @@ mod tests {
             ("/api/tasks", Some("GET, POST")),
             ("/api/tasks/abc", Some("GET, PATCH, DELETE")),
             ("/api/tasks/abc/complete", Some("POST")),
+            ("/api/tasks/abc/reminders", Some("GET")),
             ("/api/series/abc", Some("GET")),
             ("/api/series/abc/occurrences", Some("GET")),
             ("/api/calendar.ics", Some("GET")),

@@ -2,8 +2,9 @@
 //! functions: which task events make it look at a task's reminders ([`input`]), when and under
 //! which name a reminder's Dapr job fires ([`job`]), the `v1.reminder.*` events on `alerts`
 //! ([`alert`]), what to do with each reminder of a changed task ([`reconcile`]), what the user
-//! receives on each channel ([`message`]); its SQL statements are `store::reminders`. The
-//! component only performs the calls.
+//! receives on each channel ([`message`]), whether each reminder's job is scheduled
+//! ([`status`]); its SQL statements are `store::reminders`. The component only performs the
+//! calls.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -12,6 +13,7 @@ pub mod input;
 pub mod job;
 pub mod message;
 pub mod reconcile;
+pub mod status;
 
 /// Why a delivery can never succeed: Dapr should dead-letter it (`{"status":"DROP"}`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

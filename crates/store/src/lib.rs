@@ -6,7 +6,7 @@
 //!
 //! | module | service | statements |
 //! |---|---|---|
-//! | [`tasks`] | Task API | create, read, list, complete, delete, idempotent replay |
+//! | [`tasks`] | Task API | create, read, list, complete, delete, idempotent replay, a task's reminders |
 //! | [`edits`] | Task API | patch, series rule edit and split |
 //! | [`settings`] | Task API | user settings, push credentials |
 //! | [`calendar`] | Task API | one series, the calendar feed |

@@ -17,7 +17,7 @@ use crate::fragments::{
     Admission,
 };
 use crate::outbox::Events;
-use crate::statement::{opt_time, rfc3339, ts, Binder, Query};
+use crate::statement::{opt_time, rfc3339, ts, ts_ms, Binder, Query};
 
 /// Default and largest page size of the task list.
 pub const PAGE_SIZE: u32 = 50;
@@ -170,6 +170,45 @@ pub fn get_task(user: &str, id: &TaskId) -> Query<TaskRow> {
         task_json("t", &stored_reminders("t")),
         b.bind(id.as_str()),
         b.bind(user)
+    );
+    b.finish_query(sql)
+}
+
+/// One reminder of a task, as [`task_reminders`] answers it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskReminder {
+    /// The reminder.
+    pub reminder_id: String,
+    /// Its offset before the due date (ISO 8601 duration).
+    pub offset_text: String,
+    /// When it fires (none without a due date).
+    pub remind_at: Option<DateTime<Utc>>,
+    /// `pending`, `sent`, `missed` or `cancelled`.
+    pub status: String,
+}
+
+/// The reminders of one task, in firing order (largest offset first).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskReminders {
+    /// The reminders (empty for a task without any).
+    pub reminders: Vec<TaskReminder>,
+}
+
+/// The reminders of one task of the user (not deleted): one row, or none when the user has no
+/// such task.
+#[must_use]
+pub fn task_reminders(user: &str, id: &TaskId) -> Query<TaskReminders> {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select coalesce((select jsonb_agg(jsonb_build_object('reminder_id', r.reminder_id::text, \
+         'offset_text', r.offset_text, 'remind_at', {at}, 'status', r.status) \
+         order by r.offset_secs desc, r.reminder_id) from reminders r where r.task_id = t.task_id), '[]'::jsonb) as reminders \
+         from tasks t where t.task_id = {id}::uuid and t.user_id = {user} and t.status <> 'deleted'",
+        at = ts_ms("r.remind_at"),
+        id = b.bind(id.as_str()),
+        user = b.bind(user)
     );
     b.finish_query(sql)
 }

@@ -188,6 +188,19 @@ fn every_query_answers_the_row_type_its_builder_names() {
         one(&tasks::get_task(&user, &one_off_id)).task["title"],
         "one-off"
     );
+    let with_reminders = one(&tasks::task_reminders(&user, &first_id)).reminders;
+    assert_eq!(
+        with_reminders
+            .iter()
+            .map(|r| (
+                r.offset_text.as_str(),
+                r.status.as_str(),
+                r.remind_at.is_some()
+            ))
+            .collect::<Vec<_>>(),
+        [("PT10M", "pending", true)]
+    );
+    assert!(run(&tasks::task_reminders("someone-else", &first_id)).is_empty());
     let page = run(&tasks::list_tasks(
         &user,
         &tasks::ListFilter {

@@ -2,6 +2,7 @@
 //! (`store`) through Dapr, publish the outbox events, answer. Errors go to `error::ApiError`.
 
 mod calendar;
+mod reminders;
 mod series;
 mod service;
 mod settings;
@@ -14,6 +15,7 @@ use spin_sdk::http::{Params, Response};
 use crate::error::ApiError;
 
 pub use calendar::calendar;
+pub use reminders::reminders;
 pub use series::{get_series, occurrences};
 pub use service::{fallback, healthz, job, metrics, openapi, readyz};
 pub use settings::{get_settings, issue_push_credentials, put_settings};
