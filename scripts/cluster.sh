@@ -8,10 +8,12 @@
 #   scripts/cluster.sh status    processes, node conditions
 #   scripts/cluster.sh env       print `export KUBECONFIG=...` for the admin kubeconfig
 #   scripts/cluster.sh reset     down, then delete the cluster's data
-# Ports (offset 14000+, never the dev or test stacks'): etcd 14379/14380, kube-apiserver 16443,
+# Ports (offset 14000+, never the dev or test stacks'; 14379/14380 are the embedded etcd of a stack
+# scheduler at offset 12000): etcd 14479/14480, kube-apiserver 16443,
 # controller-manager 14257, scheduler 14259, kubelet 14250 (healthz 14248), kube-proxy 14249/14256,
 # kube-router 14244, NodePorts 14300-14399, the cluster's OCI registry 14500 (plain HTTP on
-# 127.0.0.1: the Spin apps' artifacts, which containerd pulls for the Spin shim). Pods 10.244.0.0/24 on bridge cni0, Services 10.96.0.0/16.
+# 127.0.0.1: the Spin apps' artifacts, which containerd pulls for the Spin shim).
+# Pods 10.244.0.0/24 on bridge cni0, Services 10.96.0.0/16.
 # Must run as root (network namespaces, cgroups, iptables).
 source "$(dirname "$0")/lib/common.sh"
 
@@ -21,7 +23,7 @@ NODE="${TODO_CLUSTER_NODE:-todo-node}"
 POD_CIDR="10.244.0.0/24"
 SERVICE_CIDR="10.96.0.0/16"
 API_PORT=16443
-ETCD_PORT=14379 ETCD_PEER_PORT=14380
+ETCD_PORT=14479 ETCD_PEER_PORT=14480
 KUBECONFIG_ADMIN="$STATE/pki/admin.kubeconfig"
 PROCESSES=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router)
 REGISTRY_PORT=14500
@@ -254,6 +256,9 @@ up() {
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "$NODE=http://127.0.0.1:$ETCD_PEER_PORT" --listen-metrics-urls ""
   wait_for "etcd on 127.0.0.1:$ETCD_PORT" 60 port_open "$ETCD_PORT"
+  # The port must be this etcd's: another program on it would take the cluster's data.
+  sleep 1
+  pid_of etcd >/dev/null || { tail -n 5 "$STATE/logs/etcd.log" >&2; die "etcd exited (port $ETCD_PORT or $ETCD_PEER_PORT taken?)"; }
   start kube-apiserver "$TOOLS/bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
     --bind-address 0.0.0.0 --advertise-address "$ip" --secure-port "$API_PORT" \
     --tls-cert-file "$STATE/pki/apiserver.crt" --tls-private-key-file "$STATE/pki/apiserver.key" \
