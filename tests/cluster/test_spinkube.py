@@ -63,7 +63,7 @@ def chart_objects(namespace: str, image: str) -> list[dict]:
     k8s/cluster/spinapp-executor.yaml) and the app-token Secret the deploy workflow creates."""
     repo, tag = image.rsplit(":", 1)
     out = subprocess.run([HELM, "template", "todo", str(ROOT / "k8s/chart"), "-f", str(ROOT / "k8s/chart/values-local.yaml"),
-                          "--namespace", namespace, "--set", f"image.repository={repo}", "--set-string", f"image.tag={tag}"],
+                          "--namespace", namespace, "--kube-version", "1.34.4", "--set", f"image.repository={repo}", "--set-string", f"image.tag={tag}"],
                          check=True, capture_output=True, text=True).stdout
     docs = []
     for doc in yaml.safe_load_all(out):
