@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import time
+import tomllib
 
 import pytest
 import yaml
@@ -42,7 +43,7 @@ def app_image() -> str:
     why = spinkube_ready()
     if why:
         pytest.skip(why)
-    manifest = yaml.safe_load((ROOT / "spin.toml").read_text())
+    manifest = tomllib.loads((ROOT / "spin.toml").read_text())
     sources = [ROOT / c["source"] for c in manifest["component"].values()]
     missing = [str(s.relative_to(ROOT)) for s in sources if not s.is_file()]
     if missing:
