@@ -10,6 +10,8 @@
 #                                     binaries of setup parts dapr/daprcp, laid out as upstream's
 #                                     images (binary at /, user 65532, CA certificates), under the
 #                                     names the Dapr chart uses, so nothing is pulled
+#   ghcr.io/spinframework/spin-operator:<SPIN_OPERATOR_VERSION>   the manager of setup part
+#                                     spinkube, laid out as upstream's image (/manager, user 65532)
 #   scripts/cluster-images.sh         (after scripts/cluster.sh up; idempotent)
 source "$(dirname "$0")/lib/common.sh"
 
@@ -105,6 +107,21 @@ if [ -d "$TOOLS/dapr-control-plane" ]; then
   done
 else
   warn "no Dapr control plane built (scripts/setup.sh daprcp): Dapr images skipped"
+fi
+
+# The spin-operator image, when SpinKube is installed (scripts/setup.sh spinkube).
+if [ -d "$TOOLS/spinkube" ]; then
+  ref="ghcr.io/spinframework/spin-operator:$SPIN_OPERATOR_VERSION"
+  if have "$ref"; then ok "image $ref present"
+  else
+    root="$WORK/spin-operator"
+    mkdir -p "$root/etc/ssl/certs" "$root/tmp"
+    cp "$(readlink -f "$TOOLS/spinkube/bin/spin-operator-manager")" "$root/manager"
+    cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$root/etc/passwd"
+    chmod 1777 "$root/tmp"
+    IMAGE_USER=65532:65532 build "$ref" "$root" /manager
+  fi
 fi
 
 # The cluster DNS runs once its image exists.

@@ -8,9 +8,12 @@
 #   scripts/cluster.sh status    processes, node conditions
 #   scripts/cluster.sh env       print `export KUBECONFIG=...` for the admin kubeconfig
 #   scripts/cluster.sh reset     down, then delete the cluster's data
-# Ports (offset 14000+, never the dev or test stacks'): etcd 14379/14380, kube-apiserver 16443,
+# Ports (offset 14000+, never the dev or test stacks'; 14379/14380 are the embedded etcd of a stack
+# scheduler at offset 12000): etcd 14479/14480, kube-apiserver 16443,
 # controller-manager 14257, scheduler 14259, kubelet 14250 (healthz 14248), kube-proxy 14249/14256,
-# kube-router 14244, NodePorts 14300-14399. Pods 10.244.0.0/24 on bridge cni0, Services 10.96.0.0/16.
+# kube-router 14244, NodePorts 14300-14399, the cluster's OCI registry 14500 (plain HTTP on
+# 127.0.0.1: the Spin apps' artifacts, which containerd pulls for the Spin shim).
+# Pods 10.244.0.0/24 on bridge cni0, Services 10.96.0.0/16.
 # Must run as root (network namespaces, cgroups, iptables).
 source "$(dirname "$0")/lib/common.sh"
 
@@ -20,18 +23,41 @@ NODE="${TODO_CLUSTER_NODE:-todo-node}"
 POD_CIDR="10.244.0.0/24"
 SERVICE_CIDR="10.96.0.0/16"
 API_PORT=16443
-ETCD_PORT=14379 ETCD_PEER_PORT=14380
+ETCD_PORT=14479 ETCD_PEER_PORT=14480
 KUBECONFIG_ADMIN="$STATE/pki/admin.kubeconfig"
 PROCESSES=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router)
+REGISTRY_PORT=14500
+# The local OCI registry (setup part registry) when built.
+[ ! -x "$TOOLS/bin/registry" ] || PROCESSES+=(registry)
+# The Spin shim (setup part spinkube): containerd's runtime `spin-v2` when installed.
+SPIN_SHIM="$TOOLS/spinkube/bin/containerd-shim-spin-v2"
 
 node_ip() { ip -4 route get 1.1.1.1 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "src") print $(i + 1)}'; }
-pid_of() { local f="$STATE/run/$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"; }
+# A process counts as running while its pid is alive and not a zombie/dead task: after a kill -9
+# its pid stays signalable (kill -0) until its parent reaps it, which for these detached processes
+# may be never (state Z).
+pid_alive() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+pid_of() { local f="$STATE/run/$1.pid" pid; [ -f "$f" ] && pid="$(cat "$f")" && pid_alive "$pid" && echo "$pid"; }
 kctl() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 
 # Starts one process detached, its output in $STATE/logs/<name>.log, its pid in $STATE/run.
 start() {
   local name="$1"; shift
   if pid_of "$name" >/dev/null; then log "$name already running (pid $(pid_of "$name"))"; return; fi
+  # A killed predecessor may still be exiting (releasing its ports and sockets): wait for it.
+  local old st
+  if old="$(cat "$STATE/run/$name.pid" 2>/dev/null)" && [ -d "/proc/$old" ]; then
+    for _ in $(seq 1 50); do
+      st="$(awk '{print $3}' "/proc/$old/stat" 2>/dev/null || true)"
+      case "$st" in ""|Z|X) break ;; esac
+      sleep 0.2
+    done
+  fi
   log "starting $name"
   setsid "$@" >>"$STATE/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE/run/$name.pid"
@@ -94,8 +120,26 @@ pki() {
   for n in admin controller-manager scheduler kubelet kube-proxy kube-router; do kubeconfig "$n" "https://$ip:$API_PORT"; done
 }
 
+# The Spin shim's runtime as runtime-class-manager's node installer registers it: named after the
+# binary without `containerd-shim-` (the RuntimeClass handler spin-v2), runtime_type its path.
+spin_runtime() {
+  [ -x "$SPIN_SHIM" ] || return 0
+  cat <<EOF
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.spin-v2]
+      runtime_type = "$(readlink -f "$SPIN_SHIM")"
+EOF
+}
+
 containerd_config() {
   mkdir -p "$STATE/containerd" "$STATE/cni/net.d"
+  # The cluster's registry serves plain HTTP: containerd's hosts entry for it.
+  mkdir -p "$STATE/containerd/certs.d/127.0.0.1:$REGISTRY_PORT"
+  cat >"$STATE/containerd/certs.d/127.0.0.1:$REGISTRY_PORT/hosts.toml" <<EOF
+server = "http://127.0.0.1:$REGISTRY_PORT"
+[host."http://127.0.0.1:$REGISTRY_PORT"]
+  capabilities = ["pull", "resolve"]
+  skip_verify = true
+EOF
   cat >"$STATE/containerd/config.toml" <<EOF
 version = 3
 root = "$STATE/containerd/root"
@@ -120,6 +164,7 @@ state = "$STATE/containerd/state"
       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
         BinaryName = "$BIN/runc"
         SystemdCgroup = false
+$(spin_runtime)
   [plugins.'io.containerd.cri.v1.runtime'.cni]
     bin_dirs = ["$BIN"]
     conf_dir = "$STATE/cni/net.d"
@@ -211,6 +256,9 @@ up() {
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "$NODE=http://127.0.0.1:$ETCD_PEER_PORT" --listen-metrics-urls ""
   wait_for "etcd on 127.0.0.1:$ETCD_PORT" 60 port_open "$ETCD_PORT"
+  # The port must be this etcd's: another program on it would take the cluster's data.
+  sleep 1
+  pid_of etcd >/dev/null || { tail -n 5 "$STATE/logs/etcd.log" >&2; die "etcd exited (port $ETCD_PORT or $ETCD_PEER_PORT taken?)"; }
   start kube-apiserver "$TOOLS/bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
     --bind-address 0.0.0.0 --advertise-address "$ip" --secure-port "$API_PORT" \
     --tls-cert-file "$STATE/pki/apiserver.crt" --tls-private-key-file "$STATE/pki/apiserver.key" \
@@ -232,6 +280,13 @@ up() {
   start containerd "$BIN/containerd" --config "$STATE/containerd/config.toml"
   wait_for "containerd socket" 60 test -S "$STATE/containerd/containerd.sock"
   ok "containerd $("$BIN/containerd" --version | awk '{print $3}') on $STATE/containerd/containerd.sock"
+  if [ -x "$TOOLS/bin/registry" ]; then
+    mkdir -p "$STATE/registry/data"
+    printf 'version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: %s}\n  delete: {enabled: true}\nhttp:\n  addr: 127.0.0.1:%s\n' \
+      "$STATE/registry/data" "$REGISTRY_PORT" >"$STATE/registry/config.yml"
+    start registry env OTEL_TRACES_EXPORTER=none "$TOOLS/bin/registry" serve "$STATE/registry/config.yml"
+    wait_for "registry on 127.0.0.1:$REGISTRY_PORT" 30 curl -fsS "http://127.0.0.1:$REGISTRY_PORT/v2/"
+  fi
   start kubelet "$BIN/kubelet" --config "$STATE/kubelet/config.yaml" --kubeconfig "$STATE/pki/kubelet.kubeconfig" \
     --hostname-override "$NODE" --node-ip "$ip" --root-dir "$STATE/kubelet/root" --cert-dir "$STATE/kubelet/pki"
   # kube-router: its RBAC (upstream's ClusterRole for the firewall: pods, namespaces, policies, nodes).

@@ -474,6 +474,29 @@ setup_daprcp() {
   ok "Dapr control plane $DAPR_VERSION: ${bins[*]} (with daprd and scheduler of part dapr)"
 }
 
+# SpinKube on the local cluster: spin-operator (SPIN_OPERATOR_VERSION: manager binary, its CRDs and
+# chart) and containerd-shim-spin (SPIN_SHIM_VERSION, Spin SPIN_VERSION inside). Neither is served
+# by a registry this machine reaches (the module proxy refuses github.com/spinframework/spin-operator,
+# the shim's Spin crates are git-only), so this part does not build them: it takes a prepared
+# directory $CACHE/spinkube-operator-<v>-shim-<v> (bin/spin-operator-manager,
+# bin/containerd-shim-spin-v2, crds/, chart/, SOURCES with the upstream tags and commits; see
+# docs/local-dev.md), checks that the binaries run, and links it as .tools/spinkube.
+setup_spinkube() {
+  local dir="$CACHE/spinkube-operator-$SPIN_OPERATOR_VERSION-shim-$SPIN_SHIM_VERSION" b
+  [ -d "$dir" ] || die "spinkube: no $dir (prepared SpinKube binaries; docs/local-dev.md, cluster parts)"
+  for b in bin/spin-operator-manager bin/containerd-shim-spin-v2; do
+    [ -x "$dir/$b" ] || die "spinkube: $dir/$b missing (docs/local-dev.md, cluster parts)"
+  done
+  [ -f "$dir/crds/core.spinkube.dev_spinapps.yaml" ] && [ -f "$dir/crds/core.spinkube.dev_spinappexecutors.yaml" ] \
+    && [ -f "$dir/chart/Chart.yaml" ] || die "spinkube: CRDs or chart missing in $dir"
+  "$dir/bin/spin-operator-manager" --help >/dev/null 2>&1 || die "spinkube: spin-operator-manager does not run"
+  local shim_version
+  shim_version="$("$dir/bin/containerd-shim-spin-v2" -v 2>&1 | head -n 3 | tr '\n' ' ')" || true
+  case "$shim_version" in *"${SPIN_SHIM_VERSION#v}"*) ;; *) die "spinkube: containerd-shim-spin-v2 -v says '$shim_version', want $SPIN_SHIM_VERSION" ;; esac
+  ln -sfn "$dir" "$TOOLS/spinkube"
+  ok "spinkube: spin-operator $SPIN_OPERATOR_VERSION, containerd-shim-spin $SPIN_SHIM_VERSION ($(tr '\n' ';' <"$dir/SOURCES"))"
+}
+
 # Kubernetes and CRD JSON schemas for kubeconform, generated from the pinned modules.
 setup_schemas() {
   # The key covers the converters, the CRDs kept here and the pinned CRD releases.
@@ -574,7 +597,7 @@ main() {
   local start=$SECONDS
   local part
   for part in "${parts[@]}"; do
-    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin registry kafka dapr mail sync browser icaljs infra schemas kube cluster daprcp azurerm deny)"
+    declare -F "setup_$part" >/dev/null || die "unknown part '$part' (apt check python wasmtime wasm spin registry kafka dapr mail sync browser icaljs infra schemas kube cluster daprcp spinkube azurerm deny)"
   done
   check_preinstalled "${parts[@]}"
   for part in "${parts[@]}"; do

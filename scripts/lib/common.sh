@@ -63,6 +63,11 @@ KUBE_ROUTER_VERSION="v2.1.0"
 # The cluster DNS (the version kubeadm 1.34 installs).
 COREDNS_VERSION="v1.12.1"
 export CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION KUBE_ROUTER_VERSION COREDNS_VERSION
+# SpinKube on the local cluster (setup part spinkube): the operator release and the Spin shim
+# release the AKS cluster runs (k8s/cluster/addons.yaml, k8s/cluster/spin-shim.yaml).
+SPIN_OPERATOR_VERSION="v0.6.1"
+SPIN_SHIM_VERSION="v0.24.0"
+export SPIN_OPERATOR_VERSION SPIN_SHIM_VERSION
 CERT_MANAGER_VERSION="v1.21.2"
 KEDA_VERSION="v2.21.0"
 PROMETHEUS_OPERATOR_VERSION="v0.85.0"

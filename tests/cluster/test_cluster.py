@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import subprocess
 
+import yaml
+
 from conftest import KUBECONFIG as KUBECONFIG_PATH, ROOT, STATE, apply, create_namespace, http_server, kget, kubectl, probe_pod, reaches, wait_running
 
 SLEEP = ["/bin/busybox", "sleep", "3600"]
@@ -167,7 +169,7 @@ def test_chart_installs_beside_the_dapr_chart(namespace):
     """The chart (local values) installs with helm next to the Dapr release: it renders no
     `daprsystem` Configuration, which the Dapr chart owns (a chart that did failed with
     `Configuration "daprsystem" in namespace "dapr-system" exists and cannot be imported into the
-    current release: invalid ownership metadata`). Nothing reconciles the SpinApps here yet."""
+    current release: invalid ownership metadata`)."""
     if kubectl("get", "configuration", "daprsystem", "-n", "dapr-system", check=False).returncode != 0:
         import pytest
         pytest.skip("no Dapr release: scripts/cluster-dapr.sh")
@@ -176,6 +178,12 @@ def test_chart_installs_beside_the_dapr_chart(namespace):
     for d in dirs:
         if "/dapr@" not in d:  # the Dapr release installed its own CRDs
             kubectl("apply", "--server-side", "--force-conflicts", "-f", d, timeout=180)
+    # With spin-operator installed its validating webhook wants the executor in the release's
+    # namespace (as k8s/cluster/spinapp-executor.yaml puts it in todo-platform on AKS).
+    if kubectl("get", "crd", "spinappexecutors.core.spinkube.dev", check=False).returncode == 0:
+        executor = yaml.safe_load((ROOT / "k8s/cluster/spinapp-executor.yaml").read_text())
+        executor["metadata"]["namespace"] = namespace
+        apply([executor])
     helm = [str(ROOT / ".tools/bin/helm")]
     import os
     env = {**os.environ, "KUBECONFIG": KUBECONFIG_PATH}
