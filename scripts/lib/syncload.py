@@ -1,7 +1,8 @@
 """Load client of scripts/bench-sync.sh: N dashboard connections to the live-sync server
 (Centrifugo's JSON protocol over WebSocket, as the page speaks it), spread over users (several
 open pages per user), each subscribed to its user's channel. Measures, in one run: the database's
-transaction rate while the stack idles without clients and with all of them connected, the
+transaction rate (the whole stack's) and the reads of the tables a waiting page used to poll
+(change log, cursors, slots) while the stack idles without clients and with all of them connected, the
 server's memory per connection, then change -> visible on every open page of a sample of users
 (a task created through the Task API at a steady rate; latency from sending the request to each
 page receiving the change). Prints progress, then one JSON object of figures on the last line.
@@ -36,6 +37,17 @@ def rss_kb(pid: int) -> int:
 def transactions(dsn: str) -> int:
     return int(psql(dsn, "select xact_commit + xact_rollback from pg_stat_database "
                          "where datname = current_database()")[0][0])
+
+
+# The tables a waiting page read before live sync (the long poll's cursor, log and slots).
+PAGE_TABLES = ("dashboard_cursors", "dashboard_changes", "live_poll_slots")
+
+
+def page_table_reads(dsn: str) -> int:
+    """Scans (sequential and index) of the tables waiting pages would read."""
+    names = ", ".join(f"'{t}'" for t in PAGE_TABLES)
+    return int(psql(dsn, "select coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)), 0) "
+                         f"from pg_stat_user_tables where relname in ({names})")[0][0])
 
 
 def say(msg: str) -> None:
@@ -92,9 +104,10 @@ async def main() -> dict:
     tokens = {u: token(env["SECRETS_FILE"], u) for u in users}
 
     say(f"idle {idle_s:.0f} s without clients (database transactions)")
-    t0, x0 = time.perf_counter(), transactions(dsn)
+    t0, x0, r0 = time.perf_counter(), transactions(dsn), page_table_reads(dsn)
     await asyncio.sleep(idle_s)
     idle_qps_0 = (transactions(dsn) - x0) / (time.perf_counter() - t0)
+    page_reads_0 = (page_table_reads(dsn) - r0) / (time.perf_counter() - t0)
     rss0 = rss_kb(server)
 
     seen: dict[str, list[float]] = {}
@@ -120,9 +133,10 @@ async def main() -> dict:
     rss_n = rss_kb(server)
 
     say(f"idle {idle_s:.0f} s with {connected} pages connected (database transactions)")
-    t0, x0 = time.perf_counter(), transactions(dsn)
+    t0, x0, r0 = time.perf_counter(), transactions(dsn), page_table_reads(dsn)
     await asyncio.sleep(idle_s)
     idle_qps_n = (transactions(dsn) - x0) / (time.perf_counter() - t0)
+    page_reads_n = (page_table_reads(dsn) - r0) / (time.perf_counter() - t0)
 
     per_user = {u: 0 for u in users}
     for p in pages:
@@ -183,6 +197,7 @@ async def main() -> dict:
         "kb_per_connection": round((rss_n - rss0) / max(1, connected), 1),
         "client_rss_mb": round(rss_kb(os.getpid()) / 1024, 1),
         "idle_db_tps_0": round(idle_qps_0, 1), "idle_db_tps_n": round(idle_qps_n, 1),
+        "page_reads_per_s_0": round(page_reads_0, 1), "page_reads_per_s_n": round(page_reads_n, 1),
     }
 
 
