@@ -10,20 +10,18 @@ the HTTP API answers only with the binding's key; a publication reaches the page
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
-from websockets.sync.client import connect as ws_connect
 
+from support.live import Live
 from support.stack import ROOT, TOOLS, free_port, wait_until
 from support.taskapi import PREVIOUS_SECRET, SECRET, token
 
@@ -73,58 +71,40 @@ def chart_server():
         print((work / "centrifugo.log").read_text()[-3000:])
 
 
-def session(base: str, tok: str, origin: str = ORIGIN):
-    ws = ws_connect(f"ws{base[4:]}/connection/websocket", origin=origin, open_timeout=10)
-    return ws
-
-
-def ask(ws, n: int, **cmd) -> dict:
-    ws.send(json.dumps({"id": n, **cmd}))
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        for line in str(ws.recv(timeout=10)).splitlines():
-            msg = json.loads(line) if line.strip() else {}
-            if msg.get("id") == n:
-                return msg
-    raise TimeoutError(cmd)
+def page(base: str, tok: str | None, origin: str = ORIGIN) -> Live:
+    """A page of the production origin on the chart's server."""
+    return Live(tok, url=f"ws{base[4:]}/connection/websocket", origin=origin)
 
 
 def test_the_charts_server_admits_a_page_to_its_own_channel_only(chart_server):
     base, api_key = chart_server
-    with session(base, "") as ws:
-        assert "connect" in ask(ws, 1, connect={"token": token("alice")})
-        assert "subscribe" in ask(ws, 2, subscribe={"channel": "changes:\x1falice"})
+    with page(base, token("alice")) as alice:
+        assert "connect" in alice.connect()
+        assert "subscribe" in alice.subscribe("changes:\x1falice")
         # (A channel listing several users needs the separator U+001E, which no user id holds, so
         # the dashboard never publishes to one.)
         for other in ("changes:\x1fbob", "changes:#alice", "changes:\x1falice,bob", "changes:\x1fbob,alice"):
-            assert "error" in ask(ws, 3, subscribe={"channel": other}), other
-        assert "error" in ask(ws, 4, publish={"channel": "changes:\x1falice", "data": {}})
+            assert "error" in alice.subscribe(other), other
+        assert "error" in alice.command(publish={"channel": "changes:\x1falice", "data": {}})
         # The binding's request: POST /api/publish with X-API-Key, as bindings.http sends it.
         publish = {"channel": "changes:\x1falice", "data": {"seq": 1, "task_id": "t1"}, "idempotency_key": "e1"}
         assert requests.post(f"{base}/api/publish", json=publish, timeout=5).status_code == 401
         r = requests.post(f"{base}/api/publish", json=publish, headers={"X-API-Key": api_key}, timeout=5)
         assert r.status_code == 200 and "error" not in r.json(), r.text
-        got = []
-        deadline = time.time() + 5
-        while not got and time.time() < deadline:
-            for line in str(ws.recv(timeout=5)).splitlines():
-                msg = json.loads(line) if line.strip() else {}
-                if "push" in msg and "pub" in msg["push"]:
-                    got.append(msg["push"]["pub"]["data"])
-        assert got == [{"seq": 1, "task_id": "t1"}]
+        assert [p["data"] for p in alice.publications(1, timeout=5)] == [{"seq": 1, "task_id": "t1"}]
 
 
 def test_the_charts_server_takes_the_platforms_tokens_only_from_its_origin(chart_server):
     base, _ = chart_server
-    with session(base, "") as ws:
-        assert "connect" in ask(ws, 1, connect={"token": token("carol", secret=PREVIOUS_SECRET)})
+    with page(base, token("carol", secret=PREVIOUS_SECRET)) as carol:
+        assert "connect" in carol.connect()
     for bad in (token("carol", secret=b"y" * 40), token("carol", aud="other"), token("carol", lifetime=-120)):  # pragma: allowlist secret
-        with session(base, "") as ws:
+        with page(base, bad) as carol:
             try:
-                reply = ask(ws, 1, connect={"token": bad})
+                reply = carol.connect()
             except Exception:  # closed instead of answered
                 continue
             assert "error" in reply
     with pytest.raises(Exception):
-        with session(base, "", origin="https://elsewhere.example") as ws:
-            ask(ws, 1, connect={"token": token("carol")})
+        with page(base, token("carol"), origin="https://elsewhere.example") as carol:
+            carol.connect()

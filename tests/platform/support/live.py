@@ -1,6 +1,7 @@
 """A small client of the live-sync server (Centrifugo's JSON protocol over WebSocket), as the
 dashboard page speaks it: connect with a platform token, subscribe to a channel (optionally
-recovering from a position), read publications."""
+recovering from a position), read publications. By default to the stack's server; `url` and
+`origin` name another (the chart's, as rendered)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ class Live:
     """One connection. `connect()` answers the connect reply (`{"connect": ...}` or
     `{"error": ...}`); `subscribe()` the subscribe reply; `publications()` what arrives."""
 
-    def __init__(self, token: str | None):
-        self._opened = ws_connect(URL, open_timeout=10)
+    def __init__(self, token: str | None, url: str = URL, origin: str | None = None):
+        self._opened = ws_connect(url, origin=origin, open_timeout=10)
         self.ws = self._opened.__enter__()
         self.token = token
         self.next_id = 0
