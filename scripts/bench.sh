@@ -9,6 +9,8 @@
 #               connection, database rate while idle (bench-sync.sh --clients N)
 #   lag         every consumer's lag (commit -> processed, p99) at the bench's normal rate and at
 #               10× it; shed requests sent again after Retry-After (bench-lag.sh)
+#   drain       a consumer working off a backlog, one event per delivery and in bulk: CPU per
+#               event and events/s of each (bench-drain.sh)
 #   keystrokes  the rule field typed a character at a time: completions + preview per keystroke
 #               (bench-keystrokes.sh)
 #   shed        creates offered at 1×–5× the measured capacity: 503/429 with Retry-After, never a
@@ -59,13 +61,13 @@ if $quick; then
   : "${API_RATES:=50 150}" "${API_COMPLETE_RATES:=50 150}" "${API_LIST_RATES:=100 300}" "${API_DURATION:=4}"
   : "${EVENTS_N:=100}" "${EVENTS_RATE:=20}" "${E2E_N:=100}" "${E2E_RATE:=25}"
   : "${REMINDERS_N:=60}" "${REMINDERS_WINDOW:=22}" "${REMINDERS_LEAD:=15}" "${REMINDERS_USERS:=6}"
-  : "${HERD_N:=1000}" "${HERD_USERS:=50}" "${SYNC_CLIENTS:=1000}" "${SYNC_IDLE_S:=4}" "${LAG_RATE:=10}" "${LAG_MULTIPLE:=3}" "${LAG_DURATION:=3}" "${KEYSTROKE_ROUNDS:=1}" "${COMP_REQUESTS:=200}"
+  : "${HERD_N:=1000}" "${HERD_USERS:=50}" "${SYNC_CLIENTS:=1000}" "${SYNC_IDLE_S:=4}" "${LAG_RATE:=10}" "${LAG_MULTIPLE:=3}" "${LAG_DURATION:=3}" "${DRAIN_EVENTS:=300}" "${DRAIN_CONSUMERS:=dashboard}" "${KEYSTROKE_ROUNDS:=1}" "${COMP_REQUESTS:=200}"
   : "${OVERLOAD_CLIENTS:=400}" "${OVERLOAD_HOLD_S:=20}" "${OVERLOAD_CHANGES:=20}" "${SHED_MULTIPLES:=1 5}" "${SHED_DURATION:=4}" "${COMP_LOAD_SECONDS:=2}"
 else
   : "${API_RATES:=50 100 200 300 500 1000}" "${API_COMPLETE_RATES:=50 100 200 300 500 1000}" "${API_LIST_RATES:=100 300 600 1000}" "${API_DURATION:=10}"
   : "${EVENTS_N:=1700}" "${EVENTS_RATE:=20}" "${E2E_N:=500}" "${E2E_RATE:=25}"
   : "${REMINDERS_N:=1050}" "${REMINDERS_WINDOW:=60}" "${REMINDERS_LEAD:=60}" "${REMINDERS_USERS:=210}"
-  : "${HERD_N:=100000}" "${HERD_USERS:=1000}" "${SYNC_CLIENTS:=10000}" "${SYNC_IDLE_S:=10}" "${LAG_RATE:=20}" "${LAG_MULTIPLE:=10}" "${LAG_DURATION:=15}" "${KEYSTROKE_ROUNDS:=3}" "${COMP_REQUESTS:=1000}"
+  : "${HERD_N:=100000}" "${HERD_USERS:=1000}" "${SYNC_CLIENTS:=10000}" "${SYNC_IDLE_S:=10}" "${LAG_RATE:=20}" "${LAG_MULTIPLE:=10}" "${LAG_DURATION:=15}" "${DRAIN_EVENTS:=1500}" "${DRAIN_CONSUMERS:=dashboard recurrence-engine notification}" "${KEYSTROKE_ROUNDS:=3}" "${COMP_REQUESTS:=1000}"
   : "${OVERLOAD_CLIENTS:=1000}" "${OVERLOAD_HOLD_S:=40}" "${OVERLOAD_CHANGES:=40}" "${SHED_MULTIPLES:=1 2 3 5}" "${SHED_DURATION:=8}" "${COMP_LOAD_SECONDS:=10}"
 fi
 
@@ -97,6 +99,7 @@ run reminders bench-reminders.sh REMINDERS="$REMINDERS_N" WINDOW="$REMINDERS_WIN
 run herd bench-herd.sh N="$HERD_N" USERS="$HERD_USERS"
 run sync bench-sync.sh CLIENTS="$SYNC_CLIENTS" IDLE_S="$SYNC_IDLE_S"
 run lag bench-lag.sh RATE="$LAG_RATE" MULTIPLE="$LAG_MULTIPLE" DURATION="$LAG_DURATION"
+run drain bench-drain.sh EVENTS="$DRAIN_EVENTS" CONSUMERS="$DRAIN_CONSUMERS"
 run keystrokes bench-keystrokes.sh ROUNDS="$KEYSTROKE_ROUNDS"
 run shed bench-shed.sh MULTIPLES="$SHED_MULTIPLES" DURATION="$SHED_DURATION"
 run overload bench-overload.sh CLIENTS="$OVERLOAD_CLIENTS" HOLD_S="$OVERLOAD_HOLD_S" CHANGES="$OVERLOAD_CHANGES"
@@ -145,6 +148,7 @@ keys = {
     "herd": ["herd_n", "generations_per_s"],
     "sync": ["sync_clients", "sync_p95_ms", "sync_p99_ms", "sync_missed", "kb_per_connection", "idle_db_tps_0", "idle_db_tps_n", "page_reads_per_s_n"],
     "lag": ["lag_p99_s", "lag_p99_s_1x", "offered_per_s", "achieved_per_s"],
+    "drain": ["drain_cpu_ratio_dashboard", "drain_cpu_ms_bulk_dashboard", "drain_eps_bulk_dashboard"],
     "keystrokes": ["completion_p95_ms", "preview_p95_ms"],
     "shed": ["http500", "timeouts", "shed_at_5x_pct", "half_written"],
     "overload": ["clients", "shed_503", "deliveries_failed", "dead_lettered"],

@@ -72,8 +72,8 @@ def check_env(env, rendered, root, errors):
         sub = subs.get(name)
         if not sub:
             continue
-        for key in ("topic", "deadLetterTopic", "pubsubname"):
-            if sub["spec"][key] != local["spec"][key]:
+        for key in ("topic", "deadLetterTopic", "pubsubname", "bulkSubscribe"):
+            if sub["spec"].get(key) != local["spec"].get(key):
                 err(f"Subscription {name}: {key} {sub['spec'][key]!r} != local {local['spec'][key]!r}")
         if not sub["spec"]["routes"]["default"].endswith(local["spec"]["routes"]["default"]):
             err(f"Subscription {name}: route {sub['spec']['routes']['default']} does not end with the local route")

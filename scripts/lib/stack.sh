@@ -459,7 +459,7 @@ start_daprd() {
     --resources-path "$STACK_DIR/resources/$app" \
     --scheduler-host-address "127.0.0.1:$SCHEDULER_PORT" \
     --placement-host-address "" \
-    --log-level "${DAPRD_LOG_LEVEL:-info}"
+    --log-level "${DAPRD_LOG_LEVEL:-info}" ${DAPRD_EXTRA_ARGS:-}
 }
 
 # ---- components ------------------------------------------------------------------------------

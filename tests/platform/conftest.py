@@ -14,7 +14,7 @@ from support.app import DeliveryRecorder
 from support.dapr import Sidecar
 from support.stack import free_port
 
-CONTRACT_TOPICS = ("contract-events", "contract-dlq", "contract-order")
+CONTRACT_TOPICS = ("contract-events", "contract-dlq", "contract-order", "contract-bulk")
 
 
 @pytest.fixture(scope="session")

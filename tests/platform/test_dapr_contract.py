@@ -120,6 +120,50 @@ def test_resiliency_retries_three_times_five_seconds_apart_then_dead_letters(app
     assert all(4.0 <= g <= 8.0 for g in gaps), f"retry spacing {gaps} is not ~5 s"
 
 
+def test_bulk_delivery_carries_events_in_order_and_answers_each_entry(app, sidecar, uid):
+    """A subscription with bulkSubscribe: one request holds several events of a partition, in
+    publish order, each entry's `event` the CloudEvent itself; the app answers one status per
+    entryId: RETRY redelivers that entry alone, DROP dead-letters the original event, SUCCESS
+    is final (the consumers' bulk answers rely on exactly this)."""
+    ids = [f"bulk{i}-{uid}" for i in range(6)]
+    retry, drop = ids[2], ids[4]
+    seen: dict[str, int] = {}
+
+    def handler(rec):
+        statuses = []
+        for entry in rec.json().get("entries", []):
+            eid = entry["event"]["id"]
+            seen[eid] = seen.get(eid, 0) + 1
+            status = "SUCCESS"
+            if eid == retry and seen[eid] == 1:
+                status = "RETRY"
+            elif eid == drop:
+                status = "DROP"
+            statuses.append({"entryId": entry["entryId"], "status": status})
+        return 200, {"statuses": statuses}
+
+    app.route("/bulk", fn=handler)
+    app.route("/dlq", 200, b"")
+    for eid in ids:
+        assert publish(sidecar, "contract-bulk", cloud_event(eid, {"n": eid}), key=f"user-{uid}").status_code == 204
+
+    wait_until("every event delivered, the retried one twice",
+               lambda: all(seen.get(e) for e in ids) and seen.get(retry) == 2 or None, 40)
+    wait_until("DROP dead-lettered", lambda: deliveries(app, "/dlq", drop), 40)
+    time.sleep(3)
+    batches = [r.json() for r in app.on("/bulk")
+               if any(e["event"]["id"] in ids for e in r.json().get("entries", []))]
+    first = batches[0]["entries"]
+    assert len(first) > 1, "events published within the wait arrive in one request"
+    assert first[0]["event"]["type"] == "v1.contract.ping" and first[0]["event"]["data"] == {"n": ids[0]}
+    order = [e["event"]["id"] for b in batches for e in b["entries"]]
+    assert order[:len(ids)] == ids, "entries keep the partition's order"
+    assert order[len(ids):] == [retry], "only the RETRY entry is delivered again"
+    assert {e: seen[e] for e in ids if e != retry} == {e: 1 for e in ids if e != retry}
+    assert deliveries(app, "/dlq", drop)[0].json()["id"] == drop
+    assert deliveries(app, "/dlq", retry) == []
+
+
 # ---- Jobs API ----------------------------------------------------------------------------------
 
 def jobs_url(sidecar, name: str) -> str:

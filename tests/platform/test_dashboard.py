@@ -204,6 +204,46 @@ def test_an_event_whose_write_fails_while_executing_is_retried_not_lost():
     assert psql(f"SELECT seq FROM dashboard_cursors WHERE user_id = '{user.id}'") == [["2"]]
 
 
+def test_a_bulk_delivery_is_recorded_in_order_with_one_status_per_entry():
+    """The subscriptions deliver in bulk: the dashboard records a bulk's changes in one statement,
+    each user's numbered in delivery order after its cursor, answers SUCCESS per recorded entry
+    (a change already logged too, keeping its number) and DROP for poison."""
+    a, b = User(), User()
+    baseline = cursor(a)
+
+    def event(user: User | None, etype: str = "v1.task.updated") -> dict:
+        data = {"task_id": str(uuid.uuid4())}
+        if user:
+            data["user_id"] = user.id
+        return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/task-api", "type": etype,
+                "time": "2026-11-26T07:00:00.000Z", "datacontenttype": "application/json", "data": data}
+
+    events = [event(a, "v1.task.created"), event(b), event(None), event(a, "v1.task.completed")]
+    entries = [{"entryId": f"e{i}", "event": e, "contentType": "application/cloudevents+json", "metadata": {}}
+               for i, e in enumerate(events)]
+    envelope = {"id": str(uuid.uuid4()), "topic": "task-operations", "pubsubname": "pubsub",
+                "type": "com.dapr.event.sent.bulk", "metadata": {}, "entries": entries}
+    url = f"{DASHBOARD}/events/task-operations"
+    r = requests.post(url, json=envelope, timeout=10, headers=sidecar_headers())
+    assert r.status_code == 200, r.text
+    assert r.json() == {"statuses": [
+        {"entryId": "e0", "status": "SUCCESS"}, {"entryId": "e1", "status": "SUCCESS"},
+        {"entryId": "e2", "status": "DROP"}, {"entryId": "e3", "status": "SUCCESS"}]}
+    logged = psql(f"SELECT event_id, seq FROM dashboard_changes WHERE user_id = '{a.id}' ORDER BY seq")
+    assert logged == [[events[0]["id"], str(baseline + 1)], [events[3]["id"], str(baseline + 2)]]
+    assert cursor(b) == 1
+    # Redelivered with one more change: the logged ones keep their numbers, the new one follows.
+    events.append(event(a))
+    envelope["entries"].append({"entryId": "e4", "event": events[4]})
+    r = requests.post(url, json=envelope, timeout=10, headers=sidecar_headers())
+    assert [s["status"] for s in r.json()["statuses"]] == ["SUCCESS", "SUCCESS", "DROP", "SUCCESS", "SUCCESS"]
+    assert cursor(a) == baseline + 3 and cursor(b) == 1
+    assert psql(f"SELECT count(*) FROM dashboard_changes WHERE event_id IN "
+                f"('{events[0]['id']}', '{events[1]['id']}', '{events[3]['id']}')") == [["3"]]
+    # Without the app token the sidecar route refuses the bulk like a single event.
+    assert requests.post(url, json=envelope, timeout=10).status_code == 401
+
+
 def test_the_long_poll_refuses_bad_cursors_and_missing_tokens():
     user = User()
     assert get(None, "/api/changes").status_code == 401

@@ -6,6 +6,7 @@ pub mod bearer;
 pub mod config;
 pub mod dapr;
 pub mod db;
+pub mod delivery;
 pub mod health;
 pub mod invoke;
 pub mod json;

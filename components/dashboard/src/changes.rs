@@ -7,11 +7,13 @@
 //! A Wasm instance lives for one request, so it cannot be woken by another request: the
 //! re-read is the only signal it can wait on (docs/adr/0006-dashboard-live-updates.md).
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use component_kit::bearer::authenticate;
 use component_kit::dapr::Dapr;
 use component_kit::db::query;
+use component_kit::delivery::{self, Delivery, Entry, Status};
 use component_kit::json;
 use serde_json::{json, Value};
 use spin_sdk::http::{Request, Response};
@@ -66,14 +68,78 @@ fn holder() -> (String, u64) {
     )
 }
 
-/// Handles one delivery: `SUCCESS` when recorded (or already recorded), `DROP` for poison
-/// (dead-letter topic), 503 `RETRY` when the database could not be reached.
-pub async fn record(body: &[u8]) -> Response {
+/// Handles a delivery from the sidecar: one event ([`record`]) or a bulk of them
+/// ([`record_bulk`]).
+pub async fn deliver(body: &[u8]) -> Response {
+    match delivery::read(body) {
+        Delivery::Single => delivery::single_response(record(body).await),
+        Delivery::Bulk(entries) => delivery::bulk_response(&record_bulk(entries).await),
+    }
+}
+
+/// Handles the events of a bulk delivery with one statement and one publish call: poison is
+/// `DROP`, every change is `RETRY` when the database could not be reached, and a change whose
+/// publication failed is `RETRY` (recorded once; a redelivery publishes it again).
+async fn record_bulk(entries: Vec<Entry>) -> Vec<(String, Status)> {
+    let mut statuses = Vec::with_capacity(entries.len());
+    let mut parsed = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.into_iter().enumerate() {
+        match changes::parse(&entry.event) {
+            Ok(change) => {
+                parsed.push((i, change));
+                statuses.push((entry.entry_id, Status::Success));
+            }
+            Err(p) => {
+                component_kit::error!("dashboard: dead-lettering: {p}");
+                statuses.push((entry.entry_id, Status::Drop));
+            }
+        }
+    }
+    if parsed.is_empty() {
+        return statuses;
+    }
+    let dapr = Dapr::from_env();
+    let all: Vec<changes::Change> = parsed.iter().map(|(_, c)| c.clone()).collect();
+    let recorded = match query(&dapr, &changes::record_many(&all)).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            for (i, change) in &parsed {
+                component_kit::warn!("dashboard: will retry event {}: {e}", change.event_id);
+                statuses[*i].1 = Status::Retry;
+            }
+            return statuses;
+        }
+    };
+    if !live::enabled() {
+        return statuses;
+    }
+    let seqs: HashMap<&str, i64> = recorded
+        .iter()
+        .map(|r| (r.event_id.as_str(), r.seq))
+        .collect();
+    // Changes without a number are being recorded (and published) by a concurrent delivery.
+    let numbered: Vec<(usize, &changes::Change, i64)> = parsed
+        .iter()
+        .filter_map(|(i, c)| seqs.get(c.event_id.as_str()).map(|s| (*i, c, *s)))
+        .collect();
+    let pairs: Vec<(&changes::Change, i64)> = numbered.iter().map(|(_, c, s)| (*c, *s)).collect();
+    let outcomes = live::publish_many(&dapr, &pairs).await;
+    for ((i, change, _), outcome) in numbered.iter().zip(outcomes) {
+        if let Err(e) = outcome {
+            statuses[*i].1 = live::unpublished(change, &e);
+        }
+    }
+    statuses
+}
+
+/// Handles one delivered event: `SUCCESS` when recorded (or already recorded), `DROP` for
+/// poison (dead-letter topic), `RETRY` when the database could not be reached.
+pub async fn record(body: &[u8]) -> Status {
     let change = match changes::parse(body) {
         Ok(c) => c,
         Err(p @ (Poison::Envelope(_) | Poison::NoUser(_))) => {
             component_kit::error!("dashboard: dead-lettering: {p}");
-            return json::response(200, &json!({"status": "DROP"}));
+            return Status::Drop;
         }
     };
     let dapr = Dapr::from_env();
@@ -82,16 +148,16 @@ pub async fn record(body: &[u8]) -> Response {
         Ok(rows) => match rows.first() {
             Some(recorded) if live::enabled() => {
                 match live::publish(&dapr, &change, recorded.seq).await {
-                    Ok(()) => json::response(200, &json!({"status": "SUCCESS"})),
+                    Ok(()) => Status::Success,
                     Err(e) => live::unpublished(&change, &e),
                 }
             }
             // No row: a concurrent delivery of the same event is recording and publishing it.
-            _ => json::response(200, &json!({"status": "SUCCESS"})),
+            _ => Status::Success,
         },
         Err(e) => {
             component_kit::warn!("dashboard: will retry event {}: {e}", change.event_id);
-            json::response(503, &json!({"status": "RETRY"}))
+            Status::Retry
         }
     }
 }

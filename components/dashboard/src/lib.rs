@@ -38,7 +38,7 @@ async fn live_info(req: Request, _: Params) -> Response {
 }
 
 async fn event(req: Request, _: Params) -> Response {
-    changes::record(req.body()).await
+    changes::deliver(req.body()).await
 }
 
 /// Entry point: one Router for every route of the service.

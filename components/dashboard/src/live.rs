@@ -8,6 +8,7 @@
 use component_kit::bearer::authenticate;
 use component_kit::dapr::Dapr;
 use component_kit::db::query;
+use component_kit::delivery::Status;
 use component_kit::json;
 use events::live::{self, LiveError};
 use serde_json::json;
@@ -61,23 +62,81 @@ pub enum PublishError {
     Failed(String),
 }
 
-/// Publishes change number `seq` of `change` to its user's channel.
-pub async fn publish(dapr: &Dapr, change: &changes::Change, seq: i64) -> Result<(), PublishError> {
-    let row = changes::ChangeRow {
+/// What pages receive for change number `seq` of `change`.
+fn row_json(change: &changes::Change, seq: i64) -> serde_json::Value {
+    changes::ChangeRow {
         seq,
         event_type: change.event_type.clone(),
         task_id: change.task_id.clone(),
         series_id: change.series_id.clone(),
         event_id: change.event_id.clone(),
         event_time: change.time.clone(),
-    };
-    let request = live::publish_request(&change.user_id, &row.to_json(), &change.event_id)
+    }
+    .to_json()
+}
+
+/// Publishes change number `seq` of `change` to its user's channel.
+pub async fn publish(dapr: &Dapr, change: &changes::Change, seq: i64) -> Result<(), PublishError> {
+    let request = live::publish_request(&change.user_id, &row_json(change, seq), &change.event_id)
         .map_err(PublishError::Unpublishable)?;
     let answer = dapr
         .invoke_binding(BINDING, &request)
         .await
         .map_err(|e| PublishError::Failed(e.to_string()))?;
     live::publish_outcome(&answer).map_err(|e| PublishError::Failed(e.to_string()))
+}
+
+/// Publishes several recorded changes (`(change, seq)`) in one call to the server's batch
+/// method; one outcome per change, in order.
+pub async fn publish_many(
+    dapr: &Dapr,
+    recorded: &[(&changes::Change, i64)],
+) -> Vec<Result<(), PublishError>> {
+    let mut outcomes: Vec<Result<(), PublishError>> = Vec::with_capacity(recorded.len());
+    let mut batch = Vec::new();
+    let mut in_batch = Vec::new();
+    for (i, (change, seq)) in recorded.iter().enumerate() {
+        match live::channel(&change.user_id) {
+            Err(e) => outcomes.push(Err(PublishError::Unpublishable(e))),
+            Ok(_) => {
+                outcomes.push(Ok(()));
+                in_batch.push(i);
+                batch.push(live::Publication {
+                    user_id: change.user_id.clone(),
+                    data: row_json(change, *seq),
+                    idempotency_key: change.event_id.clone(),
+                });
+            }
+        }
+    }
+    if batch.is_empty() {
+        return outcomes;
+    }
+    let sent = match live::batch_request(&batch) {
+        Ok(request) => dapr
+            .invoke_binding(BINDING, &request)
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|answer| {
+                live::batch_outcomes(&answer, batch.len()).map_err(|e| e.to_string())
+            }),
+        Err(e) => Err(e.to_string()),
+    };
+    match sent {
+        Ok(replies) => {
+            for (i, reply) in in_batch.into_iter().zip(replies) {
+                if let Err(e) = reply {
+                    outcomes[i] = Err(PublishError::Failed(e.to_string()));
+                }
+            }
+        }
+        Err(e) => {
+            for i in in_batch {
+                outcomes[i] = Err(PublishError::Failed(e.clone()));
+            }
+        }
+    }
+    outcomes
 }
 
 /// `GET /api/live`: `{"url", "channel", "cursor"}` for the caller's token, or 404 when live sync
@@ -104,20 +163,20 @@ pub async fn connect_info(req: &Request) -> Result<Response, DashError> {
     Ok(r)
 }
 
-/// The answer to a delivery whose change is recorded but could not be published.
-pub fn unpublished(change: &changes::Change, e: &PublishError) -> Response {
+/// The status of a delivered change that is recorded but could not be published.
+pub fn unpublished(change: &changes::Change, e: &PublishError) -> Status {
     match e {
         PublishError::Unpublishable(e) => {
             // Recorded in the log, which the page reads on its next catch-up; nothing to retry.
             component_kit::warn!("dashboard: change {} not published: {e}", change.event_id);
-            json::response(200, &json!({"status": "SUCCESS"}))
+            Status::Success
         }
         PublishError::Failed(e) => {
             component_kit::warn!(
                 "dashboard: will retry publishing change {}: {e}",
                 change.event_id
             );
-            json::response(503, &json!({"status": "RETRY"}))
+            Status::Retry
         }
     }
 }

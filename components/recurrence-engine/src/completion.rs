@@ -9,16 +9,16 @@
 //! (dead-letter topic), and 503 `{"status":"RETRY"}` when a dependency failed (redelivered).
 
 use component_kit::dapr::Dapr;
+use component_kit::delivery::Status;
 use domain::Mode;
 use engine::{Operation, Poison, StoredInstance, COMPLETION_CONSUMER};
-use spin_sdk::http::Response;
 use store::engine::CompletedInstance;
 
 use crate::outcome::{publish, verdict, Verdict};
 use component_kit::db::query;
 
 /// Handles one delivery of `task-operations`.
-pub async fn handle(body: &[u8]) -> Response {
+pub async fn handle(body: &[u8]) -> Status {
     verdict(process(&Dapr::from_env(), body).await)
 }
 

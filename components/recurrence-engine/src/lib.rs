@@ -11,16 +11,22 @@ mod modifications;
 mod outcome;
 mod precreate;
 
-use component_kit::health;
+use component_kit::{delivery, health};
 use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
 
 async fn task_operations(req: Request, _params: Params) -> Response {
-    completion::handle(req.body()).await
+    delivery::handle(req.body(), |event| async move {
+        completion::handle(&event).await
+    })
+    .await
 }
 
 async fn task_modifications(req: Request, _params: Params) -> Response {
-    modifications::handle(req.body()).await
+    delivery::handle(req.body(), |event| async move {
+        modifications::handle(&event).await
+    })
+    .await
 }
 
 /// `POST /job/{name}`: the catch-up job or a pre-creation job.

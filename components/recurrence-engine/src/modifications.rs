@@ -10,8 +10,8 @@
 
 use chrono::Utc;
 use component_kit::dapr::Dapr;
+use component_kit::delivery::Status;
 use engine::{Poison, MODIFICATIONS_CONSUMER};
-use spin_sdk::http::Response;
 
 use crate::catchup::chain;
 use component_kit::db::query;
@@ -19,7 +19,7 @@ use component_kit::db::query;
 use crate::outcome::{verdict, Verdict};
 
 /// Handles one delivery of `task-modifications`.
-pub async fn handle(body: &[u8]) -> Response {
+pub async fn handle(body: &[u8]) -> Status {
     verdict(process(&Dapr::from_env(), body).await)
 }
 

@@ -2,10 +2,9 @@
 //! outbox events a write statement answered (the outbox is the platform's, `component_kit::outbox`).
 
 use component_kit::dapr::{Dapr, DaprError};
+use component_kit::delivery::Status;
 use component_kit::outbox;
 use engine::Poison;
-use serde_json::{json, Value};
-use spin_sdk::http::Response;
 
 /// What to tell Dapr about a delivery.
 pub(crate) enum Verdict {
@@ -17,21 +16,17 @@ pub(crate) enum Verdict {
     Retry(DaprError),
 }
 
-fn answer(status: u16, body: Value) -> Response {
-    component_kit::json::response(status, &body)
-}
-
-/// The Dapr answer of a verdict (logged unless it is a success).
-pub(crate) fn verdict(v: Verdict) -> Response {
+/// The delivery status of a verdict (logged unless it is a success).
+pub(crate) fn verdict(v: Verdict) -> Status {
     match v {
-        Verdict::Success => answer(200, json!({"status": "SUCCESS"})),
+        Verdict::Success => Status::Success,
         Verdict::Drop(p) => {
             component_kit::error!("recurrence-engine: dead-lettering: {p}");
-            answer(200, json!({"status": "DROP"}))
+            Status::Drop
         }
         Verdict::Retry(e) => {
             component_kit::warn!("recurrence-engine: will retry: {e}");
-            answer(503, json!({"status": "RETRY"}))
+            Status::Retry
         }
     }
 }

@@ -1,8 +1,7 @@
 //! Dapr answers, the database binding and the pub/sub component, shared by the handlers.
 
 use component_kit::dapr::{Dapr, DaprError};
-use serde_json::json;
-use spin_sdk::http::Response;
+use component_kit::delivery::Status;
 
 pub use component_kit::db::query;
 
@@ -22,17 +21,17 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The answer to daprd; `who` prefixes the log line.
-    pub fn answer(self, who: &str) -> Response {
+    /// The delivery status to answer daprd; `who` prefixes the log line.
+    pub fn answer(self, who: &str) -> Status {
         match self {
-            Verdict::Success => component_kit::json::response(200, &json!({"status": "SUCCESS"})),
+            Verdict::Success => Status::Success,
             Verdict::Drop(why) => {
                 component_kit::error!("notification: {who}: dead-lettering: {why}");
-                component_kit::json::response(200, &json!({"status": "DROP"}))
+                Status::Drop
             }
             Verdict::Retry(why) => {
                 component_kit::warn!("notification: {who}: will retry: {why}");
-                component_kit::json::response(503, &json!({"status": "RETRY"}))
+                Status::Retry
             }
         }
     }

@@ -24,7 +24,7 @@ fn binding(channel: Channel) -> &'static str {
 }
 
 /// Handles one delivery of `alerts`.
-pub async fn handle(body: &[u8]) -> spin_sdk::http::Response {
+pub async fn handle(body: &[u8]) -> component_kit::delivery::Status {
     let verdict = match alert::read(body) {
         Err(p) => Verdict::Drop(p.to_string()),
         Ok(Alert::Ignored(_)) => Verdict::Success,

@@ -21,16 +21,23 @@ mod status;
 mod sweep;
 mod trigger;
 
-use component_kit::health;
+use component_kit::{delivery, health};
 use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
 
 async fn task_events(req: Request, _params: Params) -> Response {
-    reconcile::handle(req.body()).await
+    delivery::handle(req.body(), |event| async move {
+        reconcile::handle(&event).await
+    })
+    .await
 }
 
 async fn alerts(req: Request, _params: Params) -> Response {
-    deliver::handle(req.body()).await
+    delivery::handle(
+        req.body(),
+        |event| async move { deliver::handle(&event).await },
+    )
+    .await
 }
 
 /// `POST /job/{name}`: the sweep job or a reminder's job.

@@ -16,7 +16,7 @@ use notify::reconcile::{self, Work};
 use crate::db::{query, Verdict};
 
 /// Handles one delivery of `task-operations` or `task-modifications`.
-pub async fn handle(body: &[u8]) -> spin_sdk::http::Response {
+pub async fn handle(body: &[u8]) -> component_kit::delivery::Status {
     let verdict = match input::task_change(body) {
         Ok(None) => Verdict::Success,
         Err(p) => Verdict::Drop(p.to_string()),

@@ -2,6 +2,7 @@
 //! the live-sync channels the dashboard publishes changes to.
 #![forbid(unsafe_code)]
 
+pub mod delivery;
 mod envelope;
 mod event_type;
 pub mod live;

@@ -20,6 +20,8 @@ pub const USER_BOUNDARY: char = '\u{1f}';
 pub const USER_SEPARATOR: char = '\u{1e}';
 /// Path of the publish method of the fan-out server's HTTP API, below the binding's URL.
 pub const PUBLISH_PATH: &str = "/publish";
+/// Path of its batch method: several commands in one request, one reply each, in order.
+pub const BATCH_PATH: &str = "/batch";
 
 /// Why a change cannot be published.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +61,71 @@ pub fn publish_request(
         "metadata": {"path": PUBLISH_PATH, "Content-Type": "application/json"},
         "data": {"channel": channel(user_id)?, "data": data, "idempotency_key": idempotency_key},
     }))
+}
+
+/// One publication of a batch: the user whose channel gets `data`, and its idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Publication {
+    /// The owning user.
+    pub user_id: String,
+    /// What the pages receive.
+    pub data: Value,
+    /// The event id (see [`publish_request`]).
+    pub idempotency_key: String,
+}
+
+/// The `bindings.http` request publishing several changes in one call (the server's batch
+/// method, commands in order). Every user id must name a channel ([`channel`]); check first.
+///
+/// # Errors
+/// [`LiveError::UnusableUser`] for the first publication whose user id cannot name a channel.
+pub fn batch_request(publications: &[Publication]) -> Result<Value, LiveError> {
+    let commands = publications
+        .iter()
+        .map(|p| {
+            Ok(json!({"publish": {
+                "channel": channel(&p.user_id)?,
+                "data": p.data,
+                "idempotency_key": p.idempotency_key,
+            }}))
+        })
+        .collect::<Result<Vec<Value>, LiveError>>()?;
+    Ok(json!({
+        "operation": "post",
+        "metadata": {"path": BATCH_PATH, "Content-Type": "application/json"},
+        "data": {"commands": commands},
+    }))
+}
+
+/// Reads the fan-out server's answer to a batch of `n` commands: one outcome per command, in
+/// order (a reply with an `error` is a refusal; a missing reply is one too).
+///
+/// # Errors
+/// [`LiveError::Refused`] when the answer is not the server's JSON (no command is known to be
+/// published).
+pub fn batch_outcomes(body: &[u8], n: usize) -> Result<Vec<Result<(), LiveError>>, LiveError> {
+    let answer: Value = serde_json::from_slice(body).map_err(|e| {
+        LiveError::Refused(format!(
+            "unreadable answer ({e}): {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        ))
+    })?;
+    if let Some(error) = answer.get("error").filter(|e| !e.is_null()) {
+        return Err(LiveError::Refused(error.to_string()));
+    }
+    let replies = answer
+        .get("replies")
+        .and_then(Value::as_array)
+        .ok_or_else(|| LiveError::Refused(format!("no replies: {answer}")))?;
+    Ok((0..n)
+        .map(|i| match replies.get(i) {
+            None => Err(LiveError::Refused(format!("no reply to command {i}"))),
+            Some(r) => match r.get("error") {
+                Some(error) if !error.is_null() => Err(LiveError::Refused(error.to_string())),
+                _ => Ok(()),
+            },
+        })
+        .collect())
 }
 
 /// Reads the fan-out server's answer to a publish: Centrifugo answers HTTP 200 with either a
@@ -111,6 +178,39 @@ mod tests {
         assert_eq!(r["data"]["channel"], "changes:\u{1f}u1");
         assert_eq!(r["data"]["data"]["seq"], 3);
         assert_eq!(r["data"]["idempotency_key"], "ev-1");
+    }
+
+    #[test]
+    fn a_batch_publishes_each_change_to_its_users_channel_in_order() {
+        let p = |u: &str, k: &str| Publication {
+            user_id: u.into(),
+            data: json!({"seq": 1}),
+            idempotency_key: k.into(),
+        };
+        let r = batch_request(&[p("u1", "e1"), p("u2", "e2")]).unwrap_or_default();
+        assert_eq!(r["metadata"]["path"], "/batch");
+        assert_eq!(
+            r["data"]["commands"][0]["publish"]["channel"],
+            "changes:\u{1f}u1"
+        );
+        assert_eq!(r["data"]["commands"][1]["publish"]["idempotency_key"], "e2");
+        assert_eq!(
+            batch_request(&[p("u1", "e1"), p("a\u{1f}b", "e2")]),
+            Err(LiveError::UnusableUser("a\u{1f}b".into()))
+        );
+    }
+
+    #[test]
+    fn a_batch_answer_gives_one_outcome_per_command() {
+        let body =
+            br#"{"replies":[{"publish":{}},{"error":{"code":102,"message":"unknown channel"}}]}"#;
+        let out = batch_outcomes(body, 3).unwrap_or_default();
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0], Ok(()));
+        assert!(matches!(&out[1], Err(LiveError::Refused(m)) if m.contains("unknown channel")));
+        assert!(out[2].is_err(), "a missing reply is not a success");
+        assert!(batch_outcomes(br#"{"error":{"code":101}}"#, 1).is_err());
+        assert!(batch_outcomes(b"<html>", 1).is_err());
     }
 
     #[test]

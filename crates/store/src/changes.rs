@@ -140,6 +140,69 @@ pub fn record(change: &Change) -> Query<Seq> {
     })
 }
 
+/// A change's number as [`record_many`] answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recorded {
+    /// The change's `CloudEvent` `id`.
+    pub event_id: String,
+    /// Its number in its user's log.
+    pub seq: i64,
+}
+
+/// [`record`] for the changes of one bulk delivery in one statement: each user's new changes are
+/// numbered in the order given, after the user's cursor, which moves once per user (cursor rows
+/// locked in user order, so two deliveries never wait on each other in a cycle). Answers the
+/// number of every change recorded now or before; a change missing from the answer is being
+/// recorded by a concurrent delivery.
+#[must_use]
+pub fn record_many(changes: &[Change]) -> Query<Recorded> {
+    let rows: Vec<Value> = changes
+        .iter()
+        .enumerate()
+        .map(|(ord, c)| {
+            json!({
+                "ord": ord,
+                "event_id": c.event_id,
+                "user_id": c.user_id,
+                "event_type": c.event_type,
+                "task_id": c.task_id,
+                "series_id": c.series_id,
+                "event_time": c.time,
+            })
+        })
+        .collect();
+    let sql = "with input as ( \
+                 select * from jsonb_to_recordset($1::jsonb) as x(ord int, event_id text, user_id text, \
+                   event_type text, task_id text, series_id text, event_time timestamptz)), \
+               fresh as ( \
+                 select distinct on (i.event_id) i.* from input i \
+                 where not exists (select 1 from dashboard_changes d where d.event_id = i.event_id) \
+                 order by i.event_id, i.ord), \
+               counts as (select user_id, count(*)::bigint as n from fresh group by user_id), \
+               bump as ( \
+                 insert into dashboard_cursors (user_id, seq) \
+                 select user_id, n from counts order by user_id \
+                 on conflict (user_id) do update set seq = dashboard_cursors.seq + excluded.seq, updated_at = now() \
+                 returning user_id, seq), \
+               numbered as ( \
+                 select f.*, b.seq - c.n + row_number() over (partition by f.user_id order by f.ord) as seq \
+                 from fresh f join counts c using (user_id) join bump b using (user_id)), \
+               ins as ( \
+                 insert into dashboard_changes (event_id, user_id, seq, event_type, task_id, series_id, event_time) \
+                 select event_id, user_id, seq, event_type, task_id, series_id, event_time from numbered \
+                 on conflict (event_id) do nothing \
+                 returning event_id, seq), \
+               before as ( \
+                 select d.event_id, d.seq from dashboard_changes d \
+                 where d.event_id in (select event_id from input)) \
+               select event_id, seq from ins union select event_id, seq from before";
+    Query::new(Statement {
+        sql: sql.to_string(),
+        params: vec![json!(Value::Array(rows).to_string())],
+    })
+}
+
 /// The user's latest sequence number (no row: nothing recorded yet, i.e. 0).
 #[must_use]
 pub fn cursor(user_id: &str) -> Query<Seq> {
@@ -254,6 +317,31 @@ mod tests {
         );
         assert!(matches!(parse(b"{\"hello\":1}"), Err(Poison::Envelope(_))));
         assert!(matches!(parse(b"not json"), Err(Poison::Envelope(_))));
+    }
+
+    #[test]
+    fn a_bulk_is_recorded_with_one_bound_list_in_delivery_order() {
+        let a = parse(&event(json!({"task_id": "t", "user_id": "alice"}), None)).unwrap();
+        let mut b = a.clone();
+        b.event_id = "e-2".into();
+        b.user_id = "it's bob".into();
+        let s = record_many(&[a, b]);
+        let rows: Value = serde_json::from_str(
+            serde_json::from_str::<Vec<String>>(&s.params_json())
+                .unwrap()
+                .first()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rows[0]["ord"], 0);
+        assert_eq!(rows[0]["event_id"], "e-1");
+        assert_eq!(rows[1]["ord"], 1);
+        assert_eq!(rows[1]["user_id"], "it's bob");
+        assert!(
+            !s.sql.contains("bob"),
+            "values are bound, never interpolated"
+        );
+        assert!(s.sql.contains("order by user_id"));
     }
 
     #[test]

@@ -403,6 +403,47 @@ fn every_query_answers_the_row_type_its_builder_names() {
     // A redelivery records nothing and answers the same number (it is republished to live sync).
     assert_eq!(one(&changes::record(&change)).seq, seq);
     assert_eq!(one(&changes::cursor(&user)).seq, seq);
+    // A bulk delivery: two users' changes in one statement, each user's numbered in the order
+    // given after its cursor; the change already logged keeps its number; redelivering the bulk
+    // records nothing and answers the same numbers.
+    let other = format!("{user}-other");
+    let bulk: Vec<changes::Change> = [(&user, "b1"), (&other, "b2"), (&user, "b3")]
+        .iter()
+        .map(|(u, id)| changes::Change {
+            event_id: format!("{user}-{id}"),
+            user_id: (*u).clone(),
+            ..change.clone()
+        })
+        .chain(std::iter::once(change.clone()))
+        .collect();
+    let numbers = |rows: Vec<changes::Recorded>| {
+        let mut n: Vec<(String, i64)> = rows.into_iter().map(|r| (r.event_id, r.seq)).collect();
+        n.sort();
+        n
+    };
+    let first = numbers(run(&changes::record_many(&bulk)));
+    let expected = numbers(vec![
+        changes::Recorded {
+            event_id: format!("{user}-b1"),
+            seq: seq + 1,
+        },
+        changes::Recorded {
+            event_id: format!("{user}-b2"),
+            seq: 1,
+        },
+        changes::Recorded {
+            event_id: format!("{user}-b3"),
+            seq: seq + 2,
+        },
+        changes::Recorded {
+            event_id: change.event_id.clone(),
+            seq,
+        },
+    ]);
+    assert_eq!(first, expected);
+    assert_eq!(numbers(run(&changes::record_many(&bulk))), expected);
+    assert_eq!(one(&changes::cursor(&user)).seq, seq + 2);
+    assert_eq!(one(&changes::cursor(&other)).seq, 1);
     let logged = run(&changes::after(&user, 0));
     // Live-poll admission: two takers get different slots, a third finds the cap of two held,
     // a slot given back is free again and only its holder can give it back.
@@ -415,7 +456,7 @@ fn every_query_answers_the_row_type_its_builder_names() {
     assert_eq!(one(&changes::take_slot(2, "poll-c", 30)).slot, a);
     one(&changes::give_back_slot(a, "poll-c"));
     one(&changes::give_back_slot(b, "poll-b"));
-    assert_eq!(logged.len(), 1);
+    assert_eq!(logged.len(), 3);
     assert_eq!(logged[0].to_json()["type"], "v1.task.created");
 
     // Retention: every purge answers its table and count.
