@@ -19,10 +19,11 @@ METRICS = [int(ENV["PORT_OFFSET"]) + 9190 + 2, int(ENV["PORT_OFFSET"]) + 9190 + 
 
 
 def ingress(port: int) -> float:
-    """Events the sidecar on metrics `port` delivered to its app (pub/sub ingress, all topics)."""
+    """Events the sidecar on metrics `port` delivered to its app (pub/sub ingress, all topics; one
+    per delivery, or one per entry of a bulk delivery)."""
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     return sum(float(m.group(1)) for m in re.finditer(
-        r'^dapr_component_pubsub_ingress_count\{[^}]*\} ([0-9.e+]+)$', text, re.M))
+        r'^dapr_component_pubsub_ingress_(?:count|bulk_event_count)\{[^}]*\} ([0-9.e+]+)$', text, re.M))
 
 
 def reminders_scheduled(task_ids: list[str]) -> int:
