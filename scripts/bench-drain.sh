@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # How fast, and at what CPU cost, each consumer of task-operations works off a backlog, with its
 # subscription delivering one event per request and in bulk, measured in the same run.
-# For each consumer and mode: its sidecar is stopped, EVENTS daily series with a reminder are
-# created through the Task API (one v1.task.created each; the backlog), the sidecar is started
-# again with the mode set in its rendered subscriptions, and the CPU of the stack's processes
-# is counted until the sidecar's metrics show every event handled. The rendered subscriptions
-# are restored at the end.
+# For each consumer and mode: its sidecar is stopped, a backlog is built through the Task API, the
+# sidecar is started again with the mode set in its rendered subscriptions, and the CPU of the
+# stack's processes is counted until the database shows every event handled:
+#   dashboard, notification  EVENTS daily series with a reminder created (one v1.task.created
+#                            each): a change logged / the reminder's job scheduled for each;
+#   recurrence-engine        EVENTS such series created while it runs, then completed (one
+#                            v1.task.completed each, and the next instance's v1.task.created):
+#                            every completion confirmed (processed_events).
+# (daprd's bulk event counter counts bulk requests per status, not events, so it cannot tell.)
+# The rendered subscriptions are restored at the end.
 #   scripts/bench-drain.sh                     EVENTS=1500, consumers dashboard, recurrence-engine, notification
 #   EVENTS=3000 CONSUMERS="dashboard" STACK=dev scripts/bench-drain.sh
 # Last line: drain_cpu_ratio_<consumer>=<single ms/event ÷ bulk ms/event> ... and
@@ -77,50 +82,80 @@ print(json.dumps(out))
 PYEOF
 }
 
-# Events of task-operations the consumer's sidecar has handled since it started (single and bulk).
-handled() { # app
-  curl -fsS "http://127.0.0.1:$(metrics_port "$1")/metrics" 2>/dev/null | "$PY" -c '
-import re, sys
-n = 0
-for line in sys.stdin:
-    if line.startswith("#") or "topic=\"task-operations\"" not in line:
-        continue
-    name = line.split("{", 1)[0]
-    if name == "dapr_component_pubsub_ingress_count" or name == "dapr_component_pubsub_ingress_bulk_event_count":
-        n += float(line.rsplit(" ", 1)[1])
-print(int(n))'
+# Events of the backlog the consumer has handled, read from the database.
+handled() { # app tag
+  local sql
+  case "$1" in
+    dashboard) sql="select count(*) from dashboard_changes where user_id like '$2-%'" ;;
+    notification) sql="select count(*) from reminders r join tasks t using (task_id)
+                       where t.user_id like '$2-%' and r.scheduled_for is not null" ;;
+    recurrence-engine) sql="select count(*) from outbox o join processed_events p
+                            on p.consumer = 'recurrence-engine/task-operations' and p.event_id = o.event_id::text
+                            where o.user_id like '$2-%' and o.type = 'v1.task.completed'" ;;
+  esac
+  psql "$PG_DSN" -qAt -c "$sql" 2>/dev/null || echo 0
 }
 
-metrics_port() { echo $((DAPR_METRICS_BASE + APP_INDEX[$1])); }
-
-tokens() {
-  : >"$WORK/targets"
+# Targets creating a task for one of 50 users of the run's tag (their tokens in $WORK/tokens).
+tokens() { # tag
+  : >"$WORK/targets"; : >"$WORK/tokens"
   for u in $(seq 1 50); do
+    local t; t="$(bash "$ROOT/scripts/dev-token.sh" "$1-$u" 3600)"
+    printf '%s-%s %s\n' "$1" "$u" "$t" >>"$WORK/tokens"
     printf 'POST %s/api/tasks\nAuthorization: Bearer %s\nContent-Type: application/json\n@%s\n\n' \
-      "$BASE" "$(bash "$ROOT/scripts/dev-token.sh" "drain-$(date +%s)-$u" 3600)" "$WORK/body.json" >>"$WORK/targets"
+      "$BASE" "$t" "$WORK/body.json" >>"$WORK/targets"
   done
+}
+
+# Sends the targets at RATE/s for EVENTS requests; prints how many got `want` (201 or 200).
+attack() { # want
+  "$VEGETA" attack -targets="$1" -rate="$RATE" -duration="$((EVENTS / RATE))s" -timeout=30s \
+    | "$VEGETA" report -type=json >"$WORK/attack.json"
+  "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["status_codes"].get(sys.argv[2], 0))' "$WORK/attack.json" "$2"
+}
+
+# Targets completing each pending task of the tag, with its owner's token.
+complete_targets() { # tag
+  psql "$PG_DSN" -qAt -F' ' -c "select user_id, task_id from tasks where user_id like '$1-%' and status = 'pending'" \
+    | "$PY" -c '
+import sys
+tokens = dict(l.split() for l in open(sys.argv[1]) if l.strip())
+for line in sys.stdin:
+    if line.strip():
+        user, task = line.split()
+        print(f"POST {sys.argv[2]}/api/tasks/{task}/complete\nAuthorization: Bearer {tokens[user]}\n")' "$WORK/tokens" "$BASE" \
+    >"$WORK/complete-targets"
 }
 
 # One drain: prints "app mode events seconds cpu_ms_per_event" to results.
 drain() { # app mode(single|bulk)
-  local app="$1" mode="$2" enabled=false
+  local app="$1" mode="$2" enabled=false n=0
   [ "$mode" = bulk ] && enabled=true
   bash "$ROOT/scripts/stack.sh" "$STACK" stop "daprd-$app" >/dev/null
   sed "s/^    enabled: .*/    enabled: $enabled/" "$WORK/$app.subscriptions.yaml" >"$STACK_DIR/resources/$app/subscriptions.yaml"
-  tokens
-  log "$app ($mode): building a backlog of $EVENTS created events at $RATE/s"
-  "$VEGETA" attack -targets="$WORK/targets" -rate="$RATE" -duration="$((EVENTS / RATE))s" -timeout=30s \
-    | "$VEGETA" report -type=json >"$WORK/attack.json"
-  local made
-  made="$("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["status_codes"].get("201", 0))' "$WORK/attack.json")"
-  [ "$made" -gt 0 ] || die "no task was created (status codes: $(cat "$WORK/attack.json"))"
+  local tag="drain$(date +%s%N | cut -c1-13)" made
+  tokens "$tag"
+  if [ "$app" = recurrence-engine ]; then
+    # Series made while the engine runs; the backlog is their completions.
+    bash "$ROOT/scripts/stack.sh" "$STACK" start "daprd-$app" >/dev/null 2>&1
+    log "$app ($mode): $EVENTS series at $RATE/s, then their completions as the backlog"
+    [ "$(attack "$WORK/targets" 201)" -gt 0 ] || die "no series was created: $(cat "$WORK/attack.json")"
+    sleep 5
+    bash "$ROOT/scripts/stack.sh" "$STACK" stop "daprd-$app" >/dev/null
+    complete_targets "$tag"
+    made="$(attack "$WORK/complete-targets" 200)"
+  else
+    log "$app ($mode): building a backlog of $EVENTS created events at $RATE/s"
+    made="$(attack "$WORK/targets" 201)"
+  fi
+  [ "$made" -gt 0 ] || die "$app ($mode): the backlog is empty (status codes: $(cat "$WORK/attack.json"))"
   sleep 3 # the outbox publishes the last events
   cpu_snapshot "$app" >"$WORK/cpu-before"
-  local t0 t1 n=0
+  local t0 t1
   t0="$(date +%s.%N)"
   bash "$ROOT/scripts/stack.sh" "$STACK" start "daprd-$app" >/dev/null 2>&1
   for _ in $(seq 1 1200); do
-    n="$(handled "$app" || echo 0)"
+    n="$(handled "$app" "$tag")"
     [ "${n:-0}" -ge "$made" ] && break
     sleep 0.25
   done
