@@ -132,7 +132,13 @@ drain() { # app mode(single|bulk)
   local app="$1" mode="$2" enabled=false n=0
   [ "$mode" = bulk ] && enabled=true
   bash "$ROOT/scripts/stack.sh" "$STACK" stop "daprd-$app" >/dev/null
-  sed "s/^    enabled: .*/    enabled: $enabled/" "$WORK/$app.subscriptions.yaml" >"$STACK_DIR/resources/$app/subscriptions.yaml"
+  "$PY" - "$WORK/$app.subscriptions.yaml" "$enabled" >"$STACK_DIR/resources/$app/subscriptions.yaml" <<'PYEOF'
+import re, sys
+text, enabled = open(sys.argv[1]).read(), sys.argv[2]
+text = re.sub(r"  bulkSubscribe:\n(    .*\n)+", "", text)
+bulk = "  bulkSubscribe:\n    enabled: true\n    maxMessagesCount: 100\n    maxAwaitDurationMs: 50\n"
+print(re.sub(r"(  deadLetterTopic: \S+\n)", r"\1" + bulk, text) if enabled == "true" else text, end="")
+PYEOF
   local tag="drain$(date +%s%N | cut -c1-13)" made
   tokens "$tag"
   if [ "$app" = recurrence-engine ]; then
