@@ -139,7 +139,8 @@ text = re.sub(r"  bulkSubscribe:\n(    .*\n)+", "", text)
 bulk = "  bulkSubscribe:\n    enabled: true\n    maxMessagesCount: 100\n    maxAwaitDurationMs: 50\n"
 print(re.sub(r"(  deadLetterTopic: \S+\n)", r"\1" + bulk, text) if enabled == "true" else text, end="")
 PYEOF
-  local tag="drain$(date +%s%N | cut -c1-13)" made
+  local tag made
+  tag="drain$(date +%s%N | cut -c1-13)"
   tokens "$tag"
   if [ "$app" = recurrence-engine ]; then
     # Series made while the engine runs; the backlog is their completions.
