@@ -1,16 +1,14 @@
 //! Answering the sidecar's subscription deliveries, single or bulk (`events::delivery`). With
 //! [`handle`] each event goes to the consumer's handler in order, and once one must be retried
 //! the rest of the delivery is answered `RETRY` without being handled (a user's later event never
-//! overtakes an earlier one). [`handle_unordered`] is for consumers whose work does not depend on
-//! the order of events (it is derived from stored rows): it handles up to `limit` events at once.
-//! A bulk delivery costs one request, one instance and one app-token check for up to
-//! `maxMessagesCount` events; under a backlog its events' sidecar calls overlap.
+//! overtakes an earlier one). A bulk delivery costs one request, one instance and one app-token
+//! check for up to `maxMessagesCount` events.
 
 use std::future::Future;
 
-use futures::stream::{self, StreamExt};
-
 use events::delivery::{bulk_answer, single_answer};
+use spin_sdk::http::Response;
+
 pub use events::delivery::{read, Delivery, Entry, Status};
 
 /// The answer to a single delivery (`events::delivery::single_answer`).
@@ -23,7 +21,6 @@ pub fn single_response(status: Status) -> Response {
 pub fn bulk_response(statuses: &[(String, Status)]) -> Response {
     crate::json::response(200, &bulk_answer(statuses))
 }
-use spin_sdk::http::Response;
 
 /// Handles the delivery in `body` with `each` (one call per event, in order) and answers daprd.
 pub async fn handle<F, Fut>(body: &[u8], mut each: F) -> Response
@@ -45,29 +42,6 @@ where
                 held |= status == Status::Retry;
                 statuses.push((entry.entry_id, status));
             }
-            bulk_response(&statuses)
-        }
-    }
-}
-
-/// Handles the delivery in `body` with `each`, up to `limit` events at once (for consumers whose
-/// handling does not depend on the order of events), and answers daprd.
-pub async fn handle_unordered<F, Fut>(body: &[u8], limit: usize, mut each: F) -> Response
-where
-    F: FnMut(Vec<u8>) -> Fut,
-    Fut: Future<Output = Status>,
-{
-    match read(body) {
-        Delivery::Single => single_response(each(body.to_vec()).await),
-        Delivery::Bulk(entries) => {
-            let statuses: Vec<(String, Status)> = stream::iter(entries)
-                .map(|entry| {
-                    let handled = each(entry.event);
-                    async move { (entry.entry_id, handled.await) }
-                })
-                .buffered(limit.max(1))
-                .collect()
-                .await;
             bulk_response(&statuses)
         }
     }
