@@ -8,6 +8,9 @@
 #   STACK=dev scripts/bench-api.sh            against the dev stack
 #   RATES="200 400 800" COMPLETE_RATES="200 400" LIST_RATES="200 800" DURATION=10 scripts/bench-api.sh
 #   RESULTS_DIR=<dir>                         also writes api-steps.csv and api-summary.json there
+#   USERS=100 scripts/bench-api.sh            creates spread round-robin over that many users (default
+#                                             100; events are partitioned by user, so one user
+#                                             would put every event on one partition)
 # Last line: creates_per_s=<x> p95_ms=<y> error_pct=<z> pgbench_fraction=<w> completes_per_s=..
 # lists_per_s=.. pgbench_tps=.. sc003_ops_per_s=.. sc003_gap=.. cpu_ms_per_create=..
 # where x is the highest achieved create rate with p95 < 100 ms and < 1 % errors (else the
@@ -40,6 +43,7 @@ curl -fsS "$BASE/readyz" >/dev/null || { echo "task-api on $BASE is not ready: s
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 USER_ID="bench-$(date +%s)"
+USERS="${USERS:-100}"
 TOKEN="$(bash "$ROOT/scripts/dev-token.sh" "$USER_ID" 3600)"
 printf '{"title":"bench task","priority":"low","due_date":"2030-01-01T09:00:00Z","reminders":["PT1H"]}' >"$WORK/body.json"
 
@@ -124,8 +128,12 @@ PYEOF
   sed -i "\$ s/\$/ $(tail -1 "$WORK/cpu-per-op")/" "$WORK/results"
 }
 
-printf 'POST %s/api/tasks\nAuthorization: Bearer %s\nContent-Type: application/json\n@%s\n' \
-  "$BASE" "$TOKEN" "$WORK/body.json" >"$WORK/targets-create"
+# One create target per user; vegeta takes them in turn.
+: >"$WORK/targets-create"
+for ((i = 0; i < USERS; i++)); do
+  printf 'POST %s/api/tasks\nAuthorization: Bearer %s\nContent-Type: application/json\n@%s\n\n' \
+    "$BASE" "$(bash "$ROOT/scripts/dev-token.sh" "$USER_ID-u$i" 3600)" "$WORK/body.json" >>"$WORK/targets-create"
+done
 printf 'GET %s/api/tasks?limit=50\nAuthorization: Bearer %s\n' "$BASE" "$TOKEN" >"$WORK/targets-list"
 
 # Pending tasks to complete, one per request of a step, inserted directly (setup, not measured),

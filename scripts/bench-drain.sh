@@ -136,7 +136,7 @@ drain() { # app mode(single|bulk)
 import re, sys
 text, enabled = open(sys.argv[1]).read(), sys.argv[2]
 text = re.sub(r"  bulkSubscribe:\n(    .*\n)+", "", text)
-bulk = "  bulkSubscribe:\n    enabled: true\n    maxMessagesCount: 100\n    maxAwaitDurationMs: 50\n"
+bulk = "  bulkSubscribe:\n    enabled: true\n    maxMessagesCount: 100\n    maxAwaitDurationMs: 250\n"
 print(re.sub(r"(  deadLetterTopic: \S+\n)", r"\1" + bulk, text) if enabled == "true" else text, end="")
 PYEOF
   local tag made
