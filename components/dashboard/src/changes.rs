@@ -82,11 +82,14 @@ pub async fn deliver(body: &[u8]) -> Response {
 /// publication failed is `RETRY` (recorded once; a redelivery publishes it again).
 async fn record_bulk(entries: Vec<Entry>) -> Vec<(String, Status)> {
     let mut statuses = Vec::with_capacity(entries.len());
+    // The parsed changes, and beside each the index of its entry's status.
     let mut parsed = Vec::with_capacity(entries.len());
+    let mut at = Vec::with_capacity(entries.len());
     for (i, entry) in entries.into_iter().enumerate() {
         match changes::parse(&entry.event) {
             Ok(change) => {
-                parsed.push((i, change));
+                parsed.push(change);
+                at.push(i);
                 statuses.push((entry.entry_id, Status::Success));
             }
             Err(p) => {
@@ -99,13 +102,12 @@ async fn record_bulk(entries: Vec<Entry>) -> Vec<(String, Status)> {
         return statuses;
     }
     let dapr = Dapr::from_env();
-    let all: Vec<changes::Change> = parsed.iter().map(|(_, c)| c.clone()).collect();
-    let recorded = match query(&dapr, &changes::record_many(&all)).await {
+    let recorded = match query(&dapr, &changes::record_many(&parsed)).await {
         Ok(rows) => rows,
         Err(e) => {
-            for (i, change) in &parsed {
+            for (&i, change) in at.iter().zip(&parsed) {
                 component_kit::warn!("dashboard: will retry event {}: {e}", change.event_id);
-                statuses[*i].1 = Status::Retry;
+                statuses[i].1 = Status::Retry;
             }
             return statuses;
         }
@@ -118,15 +120,15 @@ async fn record_bulk(entries: Vec<Entry>) -> Vec<(String, Status)> {
         .map(|r| (r.event_id.as_str(), r.seq))
         .collect();
     // Changes without a number are being recorded (and published) by a concurrent delivery.
-    let numbered: Vec<(usize, &changes::Change, i64)> = parsed
+    let (numbered_at, numbered): (Vec<usize>, Vec<(&changes::Change, i64)>) = at
         .iter()
-        .filter_map(|(i, c)| seqs.get(c.event_id.as_str()).map(|s| (*i, c, *s)))
-        .collect();
-    let pairs: Vec<(&changes::Change, i64)> = numbered.iter().map(|(_, c, s)| (*c, *s)).collect();
-    let outcomes = live::publish_many(&dapr, &pairs).await;
-    for ((i, change, _), outcome) in numbered.iter().zip(outcomes) {
+        .zip(&parsed)
+        .filter_map(|(&i, c)| seqs.get(c.event_id.as_str()).map(|&s| (i, (c, s))))
+        .unzip();
+    let outcomes = live::publish_many(&dapr, &numbered).await;
+    for ((i, (change, _)), outcome) in numbered_at.into_iter().zip(&numbered).zip(outcomes) {
         if let Err(e) = outcome {
-            statuses[*i].1 = live::unpublished(change, &e);
+            statuses[i].1 = live::unpublished(change, &e);
         }
     }
     statuses
