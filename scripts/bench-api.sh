@@ -53,26 +53,16 @@ printf '{"title":"bench task","priority":"low","due_date":"2030-01-01T09:00:00Z"
 # of other stacks on the same machine.
 cpu_snapshot() {
   "$PY" - "$ROOT" "$STACK_DIR" "$(cat "$RUN_DIR/postgres.pid" 2>/dev/null || echo 0)" <<'PYEOF'
-import os, re, sys
+import sys
 root, stack_dir, postmaster = sys.argv[1], sys.argv[2], sys.argv[3]
-hz = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, f"{root}/scripts/lib")
+from stack_procs import stack_processes
 groups = {}
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        raw = open(f"/proc/{pid}/stat").read()
-        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
-    except OSError:
-        continue
-    comm = raw[raw.index("(") + 1:raw.rindex(")")]
-    fields = raw[raw.rindex(")") + 2:].split()
-    ours = root in cmdline or stack_dir in cmdline or pid == postmaster or fields[1] == postmaster
-    if not ours:
-        continue
-    ticks = int(fields[11]) + int(fields[12])
+for _pid, _ppid, comm, _line, seconds in stack_processes(root, stack_dir, postmaster):
     g = next((name for prefix, name in (("spin", "spin"), ("wasmtime", "wasmtime"), ("daprd", "daprd"), ("postgres", "postgres"),
                                         ("java", "kafka(java)"), ("vegeta", "vegeta"), ("scheduler", "scheduler"))
               if comm.startswith(prefix)), "other")
-    groups[g] = groups.get(g, 0) + ticks / hz
+    groups[g] = groups.get(g, 0) + seconds
 for g, v in sorted(groups.items()):
     print(g, v)
 PYEOF

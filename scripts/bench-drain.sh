@@ -48,27 +48,18 @@ printf '{"title":"drain bench","recurrence":"daily","due_date":"%s","reminders":
 # consumer's sidecar and Spin process, PostgreSQL, Kafka, the scheduler, the live-sync server).
 cpu_snapshot() { # app
   "$PY" - "$ROOT" "$STACK_DIR" "$(cat "$RUN_DIR/postgres.pid" 2>/dev/null || echo 0)" "$1" "$(app_port "$1")" <<'PYEOF'
-import json, os, sys
+import json, sys
 root, stack_dir, postmaster, app, port = sys.argv[1:6]
-hz = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, f"{root}/scripts/lib")
+from stack_procs import stack_processes
 out = {}
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        raw = open(f"/proc/{pid}/stat").read()
-        cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace").split("\0")
-    except OSError:
-        continue
-    comm = raw[raw.index("(") + 1:raw.rindex(")")]
-    f = raw[raw.rindex(")") + 2:].split()
-    line = " ".join(cmd)
-    if not (root in line or stack_dir in line or pid == postmaster or f[1] == postmaster):
-        continue
+for pid, ppid, comm, line, seconds in stack_processes(root, stack_dir, postmaster):
     name = None
     if comm.startswith("daprd") and f"--app-id {app} " in line + " ":
         name = "daprd"
     elif comm.startswith("spin") and f"127.0.0.1:{port}" in line:
         name = "spin"
-    elif pid == postmaster or f[1] == postmaster:
+    elif pid == postmaster or ppid == postmaster:
         name = "postgres"
     elif comm == "java":
         name = "kafka"
@@ -77,7 +68,7 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
     elif comm.startswith("centrifugo"):
         name = "centrifugo"
     if name:
-        out[name] = out.get(name, 0) + (int(f[11]) + int(f[12])) / hz
+        out[name] = out.get(name, 0) + seconds
 print(json.dumps(out))
 PYEOF
 }
