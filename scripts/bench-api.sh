@@ -26,13 +26,8 @@ LIST_RATES="${LIST_RATES:-100 300 600 1000}"
 RESULTS_DIR="${RESULTS_DIR:-}"
 DURATION="${DURATION:-10}"
 PY="$ROOT/.tools/venv/bin/python"
-VEGETA="$ROOT/.tools/bin/vegeta"
-VEGETA_VERSION="v12.13.0"
-
-if [ ! -x "$VEGETA" ]; then
-  echo "installing vegeta $VEGETA_VERSION into .tools/bin" >&2
-  GOBIN="$ROOT/.tools/bin" go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
-fi
+source "$ROOT/scripts/lib/common.sh"
+ensure_vegeta
 PGBENCH="$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)"
 
 eval "$(bash "$ROOT/scripts/stack.sh" "$STACK" env | sed 's/^/export /')"

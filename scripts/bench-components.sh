@@ -46,12 +46,7 @@ CONCURRENCY="${CONCURRENCY:-32}"
 LOAD_SECONDS="${LOAD_SECONDS:-5}"
 RESULTS_DIR="${RESULTS_DIR:-}"
 stack_env "$STACK"
-VEGETA="$TOOLS/bin/vegeta"
-VEGETA_VERSION="v12.13.0"
-if [ ! -x "$VEGETA" ]; then
-  log "installing vegeta $VEGETA_VERSION into .tools/bin"
-  GOBIN="$TOOLS/bin" go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
-fi
+ensure_vegeta
 [ -x "$TOOLS/bin/spin" ] || die "spin is not installed: scripts/setup.sh spin"
 [ -x "$TOOLS/bin/wasmtime" ] || die "wasmtime is not installed: scripts/setup.sh wasmtime"
 

@@ -23,9 +23,9 @@ CONSUMERS="${CONSUMERS:-dashboard recurrence-engine notification}"
 RATE="${RATE:-60}"
 stack_env "$STACK"
 PY="$TOOLS/venv/bin/python"
-VEGETA="$ROOT/.tools/bin/vegeta"
 BASE="http://127.0.0.1:$(app_port task-api)"
-for bin in "$PY" "$VEGETA"; do [ -x "$bin" ] || die "$bin is missing (run scripts/setup.sh)"; done
+[ -x "$PY" ] || die "$PY is missing (run scripts/setup.sh)"
+ensure_vegeta
 curl -fsS "$BASE/readyz" >/dev/null || die "task-api on $BASE is not ready: start the stack first (scripts/stack.sh $STACK up)"
 
 WORK="$(mktemp -d)"

@@ -27,12 +27,7 @@ CHAT_RATE="${CHAT_RATE:-400}"
 stack_env "$STACK"
 BASE="$(app_url task-api)"
 curl -fsS "$BASE/readyz" >/dev/null || die "task-api on $BASE is not ready: start the stack first (scripts/stack.sh $STACK up)"
-VEGETA="$ROOT/.tools/bin/vegeta"
-if [ ! -x "$VEGETA" ]; then
-  command -v go >/dev/null || die "vegeta is missing and Go is not in PATH to install it"
-  log "installing vegeta v12.13.0 into .tools/bin"
-  GOBIN="$ROOT/.tools/bin" go install "github.com/tsenart/vegeta/v12@v12.13.0"
-fi
+ensure_vegeta
 USER_ID="bench-shed-$(date +%s)"
 TOKEN="$(bash "$ROOT/scripts/dev-token.sh" "$USER_ID" 3600)"
 WORK="$(mktemp -d)"

@@ -147,7 +147,7 @@ keys = {
     "reminders": ["email_p99_ms", "push_p99_ms"],
     "herd": ["herd_n", "generations_per_s"],
     "sync": ["sync_clients", "sync_p95_ms", "sync_p99_ms", "sync_missed", "kb_per_connection", "idle_db_tps_0", "idle_db_tps_n", "page_reads_per_s_n"],
-    "lag": ["lag_p99_s", "lag_p99_s_1x", "offered_per_s", "achieved_per_s"],
+    "lag": ["lag_p99_s", "replicas", "lag_p99_s_one_replica", "lag_p99_s_1x", "offered_per_s", "achieved_per_s"],
     "drain": ["drain_cpu_ratio_dashboard", "drain_cpu_ms_bulk_dashboard", "drain_eps_bulk_dashboard"],
     "keystrokes": ["completion_p95_ms", "preview_p95_ms"],
     "shed": ["http500", "timeouts", "shed_at_5x_pct", "half_written"],

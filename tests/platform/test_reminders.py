@@ -16,7 +16,7 @@ import requests
 from support.notify import (NOTIFICATION, NOTIFICATION_DAPR, PushInbox, deliveries, delivered, email_body, emails, job,
                             parse_time, publish_alert, reminders)
 from support.stack import stack, wait_until, sidecar_headers
-from support.taskapi import User, iso, read_events
+from support.taskapi import User, iso, psql, read_events
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -61,6 +61,57 @@ def test_routes_answer_dapr_statuses():
     # A trigger whose data does not match its name is acknowledged (retrying cannot help).
     r = requests.post(f"{NOTIFICATION}/job/reminder-{uuid.uuid4()}", json={"x": 1}, timeout=10, headers=sidecar_headers())
     assert r.status_code == 200 and r.json()["status"] == "ignored", r.text
+
+
+def test_a_bulk_delivery_reconciles_its_tasks_together(user):
+    """The task subscriptions deliver in bulk: the dispatcher reconciles every task a bulk names
+    in one statement (a task named twice once), makes their job calls side by side, and answers
+    one status per entry: SUCCESS for the tasks and for events that cannot touch reminders, DROP
+    for poison. Jobs lost behind its back are scheduled again from the stored rows."""
+    due = iso(now() + timedelta(hours=3))
+    a = user.create(title="Bulk A", due_date=due, reminders=["PT1H", "PT0S"])
+    b = user.create(title="Bulk B", due_date=due, reminders=["PT1H"])
+    plain = user.create(title="Bulk plain", due_date=due)
+    lost = {t["task_id"]: scheduled(t["task_id"], offs) for t, offs in ((a, ["PT1H", "PT0S"]), (b, ["PT1H"]))}
+    # Lose every job of both tasks and their bookkeeping, as if the scheduler's data were gone.
+    for rows in lost.values():
+        for row in rows.values():
+            requests.delete(f"{NOTIFICATION_DAPR}/v1.0-alpha1/jobs/{row['job_name']}", timeout=10)
+            assert job(row["job_name"]) is None
+    ids = ", ".join(f"'{t}'" for t in lost)
+    psql(f"UPDATE reminders SET job_name = NULL, scheduled_for = NULL WHERE task_id IN ({ids})")
+
+    def event(task: dict, etype: str, offsets: list[str]) -> dict:
+        data = {"task_id": task["task_id"], "user_id": user.id, "series_id": None,
+                "task": {"task_id": task["task_id"], "title": task["title"], "status": "pending", "version": 1,
+                         "due_date": task["due_date"], "reminders": offsets}}
+        return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/task-api", "type": etype,
+                "time": iso(now()), "datacontenttype": "application/json", "data": data}
+
+    poison = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/task-api", "type": "v1.task.updated",
+              "time": iso(now()), "datacontenttype": "application/json", "data": {"task_id": "not-a-uuid"}}
+    events = [event(a, "v1.task.created", ["PT1H", "PT0S"]), poison, event(plain, "v1.task.created", []),
+              event(b, "v1.task.updated", ["PT1H"]), event(a, "v1.task.updated", ["PT1H", "PT0S"])]
+    entries = [{"entryId": f"e{i}", "event": e, "contentType": "application/cloudevents+json", "metadata": {}}
+               for i, e in enumerate(events)]
+    envelope = {"id": str(uuid.uuid4()), "topic": "task-modifications", "pubsubname": "pubsub",
+                "type": "com.dapr.event.sent.bulk", "metadata": {}, "entries": entries}
+    url = f"{NOTIFICATION}/events/task-modifications"
+    r = requests.post(url, json=envelope, timeout=30, headers=sidecar_headers())
+    assert r.status_code == 200, r.text
+    assert r.json() == {"statuses": [
+        {"entryId": "e0", "status": "SUCCESS"}, {"entryId": "e1", "status": "DROP"},
+        {"entryId": "e2", "status": "SUCCESS"}, {"entryId": "e3", "status": "SUCCESS"},
+        {"entryId": "e4", "status": "SUCCESS"}]}
+    # Done when the answer came: every reminder has its job again, at its time, and is recorded.
+    for task_id, before in lost.items():
+        after = reminders(task_id)
+        assert set(after) == set(before)
+        for offset, row in after.items():
+            assert row["job_name"] == before[offset]["job_name"] and row["scheduled_for"] == row["remind_at"], row
+            assert job(row["job_name"])["dueTime"].startswith(row["remind_at"][:19])
+    # Without the app token the sidecar route refuses the bulk like a single event.
+    assert requests.post(url, json=envelope, timeout=10).status_code == 401
 
 
 def test_one_day_one_hour_and_at_due_reminders_arrive_by_email_and_push(user, inbox):

@@ -1,15 +1,21 @@
 //! Answering the sidecar's subscription deliveries, single or bulk (`events::delivery`). With
-//! [`handle`] each event goes to the consumer's handler in order, and once one must be retried
-//! the rest of the delivery is answered `RETRY` without being handled (a user's later event never
-//! overtakes an earlier one). A bulk delivery costs one request, one instance and one app-token
-//! check for up to `maxMessagesCount` events.
+//! [`handle`] each user's events go to the consumer's handler in order, different users' side by
+//! side, and once one of a user's events must be retried that user's later ones are answered
+//! `RETRY` without being handled (a user's later event never overtakes an earlier one). A bulk
+//! delivery costs one request, one instance and one app-token check for up to
+//! `maxMessagesCount` events, and its handling lasts about as long as its busiest user's.
 
 use std::future::Future;
+
+use futures::stream::{self, StreamExt};
 
 use events::delivery::{bulk_answer, single_answer};
 use spin_sdk::http::Response;
 
-pub use events::delivery::{read, Delivery, Entry, Status};
+pub use events::delivery::{read, user_groups, Delivery, Entry, Status};
+
+/// Users whose entries of one bulk are handled at once.
+pub const USERS_IN_FLIGHT: usize = 16;
 
 /// The answer to a single delivery (`events::delivery::single_answer`).
 pub fn single_response(status: Status) -> Response {
@@ -22,25 +28,42 @@ pub fn bulk_response(statuses: &[(String, Status)]) -> Response {
     crate::json::response(200, &bulk_answer(statuses))
 }
 
-/// Handles the delivery in `body` with `each` (one call per event, in order) and answers daprd.
-pub async fn handle<F, Fut>(body: &[u8], mut each: F) -> Response
+/// Handles the delivery in `body` with `each` (one call per event; a user's events in order,
+/// [`USERS_IN_FLIGHT`] users at once) and answers daprd.
+pub async fn handle<F, Fut>(body: &[u8], each: F) -> Response
 where
-    F: FnMut(Vec<u8>) -> Fut,
+    F: Fn(Vec<u8>) -> Fut,
     Fut: Future<Output = Status>,
 {
     match read(body) {
         Delivery::Single => single_response(each(body.to_vec()).await),
         Delivery::Bulk(entries) => {
-            let mut statuses = Vec::with_capacity(entries.len());
-            let mut held = false;
-            for entry in entries {
-                let status = if held {
-                    Status::Retry
-                } else {
-                    each(entry.event).await
-                };
-                held |= status == Status::Retry;
-                statuses.push((entry.entry_id, status));
+            let each = &each;
+            let entries = &entries;
+            let handled: Vec<Vec<(usize, Status)>> = stream::iter(user_groups(entries))
+                .map(|group| async move {
+                    let mut out = Vec::with_capacity(group.len());
+                    let mut held = false;
+                    for i in group {
+                        let status = if held {
+                            Status::Retry
+                        } else {
+                            each(entries[i].event.clone()).await
+                        };
+                        held |= status == Status::Retry;
+                        out.push((i, status));
+                    }
+                    out
+                })
+                .buffer_unordered(USERS_IN_FLIGHT)
+                .collect()
+                .await;
+            let mut statuses: Vec<(String, Status)> = entries
+                .iter()
+                .map(|e| (e.entry_id.clone(), Status::Retry))
+                .collect();
+            for (i, status) in handled.into_iter().flatten() {
+                statuses[i].1 = status;
             }
             bulk_response(&statuses)
         }

@@ -21,15 +21,17 @@ mod status;
 mod sweep;
 mod trigger;
 
-use component_kit::{delivery, health};
+use component_kit::delivery::{self, Delivery};
+use component_kit::health;
 use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
 
+/// A delivery of task events: one event, or a bulk reconciled as one set.
 async fn task_events(req: Request, _params: Params) -> Response {
-    delivery::handle(req.body(), |event| async move {
-        reconcile::handle(&event).await
-    })
-    .await
+    match delivery::read(req.body()) {
+        Delivery::Single => delivery::single_response(reconcile::handle(req.body()).await),
+        Delivery::Bulk(entries) => delivery::bulk_response(&reconcile::handle_bulk(entries).await),
+    }
 }
 
 async fn alerts(req: Request, _params: Params) -> Response {

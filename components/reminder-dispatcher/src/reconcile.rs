@@ -1,26 +1,34 @@
-//! The task events consumer: brings a task's reminders in line with the stored task. Pending
+//! The task events consumer: brings tasks' reminders in line with the stored tasks. Pending
 //! reminders get a Dapr job at their time (same name, `overwrite`: a moved due date
 //! reschedules), reminders of a completed or deleted task are cancelled (job deleted,
 //! `v1.reminder.cancelled` written to the outbox with the cancellation and published from it),
 //! reminders too far in the past are recorded as missed.
-//! Everything is derived from the stored rows, so redelivery and reordering are harmless.
+//! Everything is derived from the stored rows, so redelivery and reordering are harmless, and a
+//! bulk delivery is handled as one set: one statement for all its tasks, their job calls side by
+//! side, one statement recording them.
 
 use chrono::Utc;
 use component_kit::dapr::{Dapr, DaprError};
+use component_kit::delivery::{Entry, Status};
 use component_kit::outbox;
-use domain::ReminderId;
+use domain::{ReminderId, TaskId};
+use futures::stream::{self, StreamExt};
 use notify::input::{self, TaskChange};
 use notify::job::job_name;
 use notify::reconcile::{self, Work};
+use serde_json::Value;
 
 use crate::db::{query, Verdict};
 
+/// Job calls (schedule or delete) a delivery has under way at once.
+const JOB_CALLS_IN_FLIGHT: usize = 64;
+
 /// Handles one delivery of `task-operations` or `task-modifications`.
-pub async fn handle(body: &[u8]) -> component_kit::delivery::Status {
+pub async fn handle(body: &[u8]) -> Status {
     let verdict = match input::task_change(body) {
         Ok(None) => Verdict::Success,
         Err(p) => Verdict::Drop(p.to_string()),
-        Ok(Some(change)) => match run(&Dapr::from_env(), &change).await {
+        Ok(Some(change)) => match run(&Dapr::from_env(), std::slice::from_ref(&change)).await {
             Ok(()) => Verdict::Success,
             Err(e) => Verdict::Retry(format!("event {}: {e}", change.event_id)),
         },
@@ -28,10 +36,70 @@ pub async fn handle(body: &[u8]) -> component_kit::delivery::Status {
     verdict.answer("task events")
 }
 
-async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
-    let rows = query(dapr, &store::reminders::reconcile_task(&change.task_id)).await?;
+/// Handles a bulk delivery: poison is `DROP`, events that cannot touch reminders `SUCCESS`, and
+/// the tasks the others name are reconciled together; if that fails, each of them is `RETRY`
+/// (reconciling again is harmless, so the ones that were done cost only the repeat).
+pub async fn handle_bulk(entries: Vec<Entry>) -> Vec<(String, Status)> {
+    let mut statuses = Vec::with_capacity(entries.len());
+    let mut changes = Vec::new();
+    // Beside each change, the index of its entry's status.
+    let mut at = Vec::new();
+    for (i, entry) in entries.into_iter().enumerate() {
+        let verdict = match input::task_change(&entry.event) {
+            Ok(Some(change)) => {
+                changes.push(change);
+                at.push(i);
+                Verdict::Success
+            }
+            Ok(None) => Verdict::Success,
+            Err(p) => Verdict::Drop(p.to_string()),
+        };
+        statuses.push((entry.entry_id, verdict.answer("task events")));
+    }
+    if changes.is_empty() {
+        return statuses;
+    }
+    if let Err(e) = run(&Dapr::from_env(), &changes).await {
+        for (&i, change) in at.iter().zip(&changes) {
+            let why = format!("event {} (bulk of {}): {e}", change.event_id, changes.len());
+            statuses[i].1 = Verdict::Retry(why).answer("task events");
+        }
+    }
+    statuses
+}
+
+/// One job call of a reconciliation.
+enum JobCall {
+    Schedule(String, Value),
+    Delete(String),
+}
+
+async fn call(dapr: &Dapr, job: JobCall) -> Result<(), DaprError> {
+    match job {
+        JobCall::Schedule(name, body) => dapr.schedule_job(&name, &body).await.map(|_| ()),
+        JobCall::Delete(name) => dapr.delete_job(&name).await,
+    }
+}
+
+/// Makes every job call, [`JOB_CALLS_IN_FLIGHT`] at a time; the first error if any failed.
+async fn call_all(dapr: &Dapr, jobs: Vec<JobCall>) -> Result<(), DaprError> {
+    let results: Vec<Result<(), DaprError>> = stream::iter(jobs)
+        .map(|job| call(dapr, job))
+        .buffer_unordered(JOB_CALLS_IN_FLIGHT)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// Reconciles the reminders of the tasks `changes` name (each task once).
+async fn run(dapr: &Dapr, changes: &[TaskChange]) -> Result<(), DaprError> {
+    let mut tasks: Vec<TaskId> = changes.iter().map(|c| c.task_id.clone()).collect();
+    tasks.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    tasks.dedup();
+    let rows = query(dapr, &store::reminders::reconcile_tasks(&tasks)).await?;
     let now = Utc::now();
     let (mut scheduled, mut cleared, mut missed) = (Vec::new(), Vec::new(), Vec::new());
+    let mut jobs = Vec::new();
     for raw in &rows {
         let Some(row) = raw.plan_row() else {
             component_kit::error!("notification: unreadable reminder row {raw:?}");
@@ -39,30 +107,33 @@ async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
         };
         match reconcile::plan(&row, now) {
             Work::Schedule { job, body } => {
-                dapr.schedule_job(&job.name(), &body).await?;
+                jobs.push(JobCall::Schedule(job.name(), body));
                 scheduled.push((row.reminder_id, job.remind_at));
             }
             Work::Missed { delete_job } => {
-                if let Some(name) = delete_job {
-                    dapr.delete_job(&name).await?;
-                }
+                jobs.extend(delete_job.map(JobCall::Delete));
                 missed.push(row.reminder_id);
             }
             Work::Clear { delete_job } => {
                 if let Some(name) = delete_job {
-                    dapr.delete_job(&name).await?;
+                    jobs.push(JobCall::Delete(name));
                     cleared.push(row.reminder_id.clone());
                 }
             }
         }
     }
-    // The cancellations this statement committed, with their outbox rows: published now; a
-    // failure is left to the outbox's repair jobs (never lost with a redelivery that no longer
-    // sees the reminder as newly cancelled).
-    let cancellations = rows.first().map(|r| r.events.0.clone()).unwrap_or_default();
-    if !cancellations.is_empty() {
-        outbox::publish(dapr, &cancellations).await;
-    }
+    // The cancellations the statement committed, with their outbox rows, are published beside the
+    // job calls (committed either way), one bulk call for the lot; a failure is left to the
+    // outbox's repair jobs (never lost with a redelivery that no longer sees the reminder as
+    // newly cancelled).
+    let cancellations = rows.first().map(|r| r.events.0.as_slice()).unwrap_or_default();
+    let publish = async {
+        if !cancellations.is_empty() {
+            outbox::publish_bulk(dapr, cancellations).await;
+        }
+    };
+    let (calls, ()) = futures::join!(call_all(dapr, jobs), publish);
+    calls?;
     if scheduled.is_empty() && cleared.is_empty() && missed.is_empty() {
         return Ok(());
     }
@@ -73,8 +144,10 @@ async fn run(dapr: &Dapr, change: &TaskChange) -> Result<(), DaprError> {
     .await?;
     // A reminder cancelled while its job was being scheduled: delete that job again.
     let orphans = rows.first().map(|r| r.orphans.as_str()).unwrap_or_default();
-    for id in orphans.split(',').filter_map(ReminderId::parse) {
-        dapr.delete_job(&job_name(&id)).await?;
-    }
-    Ok(())
+    let again = orphans
+        .split(',')
+        .filter_map(ReminderId::parse)
+        .map(|id| JobCall::Delete(job_name(&id)))
+        .collect();
+    call_all(dapr, again).await
 }

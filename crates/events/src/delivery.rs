@@ -3,10 +3,13 @@
 //! `{"entries": [{"entryId", "event", "contentType", "metadata"}, ...], "topic", ...}` answered
 //! with one status per entry, `{"statuses": [{"entryId", "status"}, ...]}`.
 //!
-//! Entries come in the order of their partition; a consumer handles them in that order and, once
-//! one must be retried, answers `RETRY` for the rest without handling them, so a user's later
-//! event never overtakes an earlier one that failed.
+//! Entries come in the order of their partition, which holds many users' events (the partition
+//! key is the user). A consumer handles each user's entries in that order and, once one must be
+//! retried, answers `RETRY` for that user's later entries without handling them, so a user's
+//! later event never overtakes an earlier one that failed; different users' entries
+//! ([`user_groups`]) may be handled side by side.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// What a consumer tells Dapr about one event.
@@ -84,6 +87,40 @@ fn entry(raw: Value) -> Option<Entry> {
     Some(Entry { entry_id, event })
 }
 
+/// The entries of a bulk grouped by the user their event belongs to (`data.user_id`), as lists
+/// of indices in delivery order, the groups in the order of their first entry. An entry whose
+/// user cannot be read (poison) is a group of its own.
+#[must_use]
+pub fn user_groups(entries: &[Entry]) -> Vec<Vec<usize>> {
+    #[derive(Deserialize)]
+    struct Probe {
+        data: Option<ProbeData>,
+    }
+    #[derive(Deserialize)]
+    struct ProbeData {
+        user_id: Option<String>,
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_user: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let user = serde_json::from_slice::<Probe>(&entry.event)
+            .ok()
+            .and_then(|p| p.data?.user_id)
+            .filter(|u| !u.is_empty());
+        match user {
+            Some(u) => match by_user.get(&u) {
+                Some(&g) => groups[g].push(i),
+                None => {
+                    by_user.insert(u, groups.len());
+                    groups.push(vec![i]);
+                }
+            },
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
+}
+
 /// The answer to a bulk delivery: each entry's status, in order.
 #[must_use]
 pub fn bulk_answer(statuses: &[(String, Status)]) -> Value {
@@ -153,6 +190,37 @@ mod tests {
         let entries = entries_of(&body);
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].entry_id, "k");
+    }
+
+    #[test]
+    fn entries_group_by_user_in_delivery_order() {
+        let ev = |user: Value| {
+            json!({"specversion": "1.0", "id": "e", "data": {"user_id": user, "task_id": "t"}})
+                .to_string()
+                .into_bytes()
+        };
+        let entries: Vec<Entry> = [
+            ev(json!("u1")),
+            ev(json!("u2")),
+            b"not json".to_vec(),
+            ev(json!("u1")),
+            ev(json!("")),
+            ev(json!(7)),
+            ev(json!("u2")),
+            ev(json!("u1")),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Entry {
+            entry_id: i.to_string(),
+            event,
+        })
+        .collect();
+        assert_eq!(
+            user_groups(&entries),
+            vec![vec![0, 3, 7], vec![1, 6], vec![2], vec![4], vec![5]]
+        );
+        assert!(user_groups(&[]).is_empty());
     }
 
     #[test]

@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn cancellations_and_instance_notices_are_ignored() {
-        // The shape the reconcile statement writes to the outbox (store::reminders::reconcile_task).
+        // The shape the reconcile statement writes to the outbox (store::reminders::reconcile_tasks).
         let c = CloudEvent::new(
             "6f1c2a34-9d1e-4b7a-8c3d-2e4f5a6b7c8d",
             SOURCE,

@@ -1,4 +1,4 @@
-//! What to do with each reminder `store::reminders::reconcile_task` answers: schedule its job, record
+//! What to do with each reminder `store::reminders::reconcile_tasks` answers: schedule its job, record
 //! it missed, or delete its job (and announce the cancellation).
 
 use chrono::{DateTime, Utc};
@@ -8,7 +8,7 @@ use domain::{ReminderId, TaskId};
 
 use crate::job::ReminderJob;
 
-/// One row of `store::reminders::reconcile_task`.
+/// One row of `store::reminders::reconcile_tasks`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReminderRow {
     /// The reminder.

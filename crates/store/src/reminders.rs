@@ -1,8 +1,8 @@
 //! Every SQL statement of the notification service, each one statement (the Dapr `PostgreSQL`
 //! binding runs one per call) with bound parameters, never interpolated values.
 //!
-//! - [`reconcile_task`] brings a task's reminder rows in line with the stored task and answers
-//!   the reminders whose job must be scheduled or deleted;
+//! - [`reconcile_tasks`] brings the reminder rows of some tasks in line with the stored tasks and
+//!   answers the reminders whose job must be scheduled or deleted;
 //! - [`record_jobs`] records what was done with the jobs;
 //! - [`claim_deliveries`] takes, per channel, the right to deliver one reminder time (the
 //!   idempotency record: a channel already `sent` is never claimed again);
@@ -34,7 +34,7 @@ pub const MAX_DELIVERY_ATTEMPTS: i64 = 12;
 /// older ones are recorded `missed` (visible in the reminder's status).
 pub const LATE_DELIVERY_MAX_SECS: i64 = 24 * 3600;
 
-/// A reminder that needs work after [`reconcile_task`].
+/// A reminder that needs work after [`reconcile_tasks`].
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReconciledReminder {
@@ -150,19 +150,26 @@ fn ids(list: &[ReminderId]) -> String {
         .join(",")
 }
 
-/// Recomputes every reminder of a task from the stored task: a pending task's reminders fall
-/// at `due_date - offset` (a moved due date makes sent or missed reminders pending again);
-/// a completed or deleted task's pending reminders are cancelled. Answers the reminders that
-/// need work: pending ones whose job is not scheduled for their time, and ones
-/// whose job must go (cancelled, or no due date any more) or that were cancelled just now. A
-/// reminder cancelled now gets its `v1.reminder.cancelled` outbox row in the same statement
-/// (`events`, the same on every row), so the cancellation is never committed without its event.
+/// Recomputes every reminder of the given tasks from the stored tasks (one statement for a bulk
+/// delivery's tasks): a pending task's reminders fall at `due_date - offset` (a moved due date
+/// makes sent or missed reminders pending again); a completed or deleted task's pending
+/// reminders are cancelled. Answers the reminders that need work: pending ones whose job is not
+/// scheduled for their time, and ones whose job must go (cancelled, or no due date any more) or
+/// that were cancelled just now. A reminder cancelled now gets its `v1.reminder.cancelled`
+/// outbox row in the same statement (`events`, the same on every row), so the cancellation is
+/// never committed without its event. Unknown task ids match nothing. The rows are locked in
+/// reminder order first, so two such statements over overlapping tasks (the two topics' bulk
+/// deliveries) wait for each other instead of deadlocking.
 #[must_use]
-pub fn reconcile_task(task: &TaskId) -> Query<ReconciledReminder> {
+pub fn reconcile_tasks(tasks: &[TaskId]) -> Query<ReconciledReminder> {
     let mut b = Binder::default();
-    let id = b.bind(task.as_str());
+    let list = tasks.iter().map(TaskId::as_str).collect::<Vec<_>>().join(",");
+    let ids = b.bind(list);
     let sql = format!(
-        "with t as (select task_id, status, due_date from tasks where task_id = {id}::uuid), \
+        "with t as (select task_id, status, due_date from tasks \
+         where task_id = any(string_to_array({ids}, ',')::uuid[])), \
+         locked as (select r.reminder_id from reminders r join t on r.task_id = t.task_id \
+         order by r.reminder_id for update of r), \
          upd as (update reminders r set \
          remind_at = case when t.status = 'pending' then t.due_date - r.offset_secs * interval '1 second' else r.remind_at end, \
          status = case when r.status = 'pending' and t.status <> 'pending' then 'cancelled' \
@@ -170,7 +177,7 @@ pub fn reconcile_task(task: &TaskId) -> Query<ReconciledReminder> {
          and (t.due_date - r.offset_secs * interval '1 second') is distinct from r.remind_at then 'pending' \
          else r.status end, \
          cancelled_at = case when r.status = 'pending' and t.status <> 'pending' then now() else r.cancelled_at end \
-         from t where r.task_id = t.task_id \
+         from t, locked l where r.task_id = t.task_id and r.reminder_id = l.reminder_id \
          returning r.reminder_id, r.task_id, r.user_id, r.status, r.remind_at, r.scheduled_for, r.job_name, \
          r.cancelled_at, t.status as task_status), \
          ob as (insert into outbox (event_id, type, topic, user_id, task_id, payload, source) \
@@ -398,7 +405,8 @@ mod tests {
     fn every_statement_binds_its_values() {
         let evil = "x'); drop table reminders; --";
         for s in statements![
-            reconcile_task(&id()),
+            reconcile_tasks(&[id()]),
+            reconcile_tasks(&[id(), id()]),
             record_jobs(&[(rid(), now())], &[rid()], &[rid(), rid()]),
             record_jobs(&[], &[], &[]),
             claim_deliveries(&rid(), now(), evil),
