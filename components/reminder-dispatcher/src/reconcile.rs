@@ -126,7 +126,10 @@ async fn run(dapr: &Dapr, changes: &[TaskChange]) -> Result<(), DaprError> {
     // job calls (committed either way), one bulk call for the lot; a failure is left to the
     // outbox's repair jobs (never lost with a redelivery that no longer sees the reminder as
     // newly cancelled).
-    let cancellations = rows.first().map(|r| r.events.0.as_slice()).unwrap_or_default();
+    let cancellations = rows
+        .first()
+        .map(|r| r.events.0.as_slice())
+        .unwrap_or_default();
     let publish = async {
         if !cancellations.is_empty() {
             outbox::publish_bulk(dapr, cancellations).await;

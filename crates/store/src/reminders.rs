@@ -163,7 +163,11 @@ fn ids(list: &[ReminderId]) -> String {
 #[must_use]
 pub fn reconcile_tasks(tasks: &[TaskId]) -> Query<ReconciledReminder> {
     let mut b = Binder::default();
-    let list = tasks.iter().map(TaskId::as_str).collect::<Vec<_>>().join(",");
+    let list = tasks
+        .iter()
+        .map(TaskId::as_str)
+        .collect::<Vec<_>>()
+        .join(",");
     let ids = b.bind(list);
     let sql = format!(
         "with t as (select task_id, status, due_date from tasks \

@@ -350,7 +350,9 @@ fn every_query_answers_the_row_type_its_builder_names() {
     assert_eq!((batch.processed, batch.created), (1, 1));
 
     // Reminders: the one-off task's reminder needs its job.
-    let reconciled = run(&reminders::reconcile_tasks(&[one_off_id.clone()]));
+    let reconciled = run(&reminders::reconcile_tasks(std::slice::from_ref(
+        &one_off_id,
+    )));
     assert_eq!(reconciled.len(), 1, "{reconciled:?}");
     let row = reconciled[0].plan_row().unwrap();
     let remind_at = row.remind_at.unwrap();
