@@ -14,7 +14,7 @@ import uuid
 import pytest
 import requests
 
-from support.stack import ENV, ROOT, STACK_DIR, wait_until, sidecar_headers, app_url
+from support.stack import ENV, ROOT, STACK_DIR, app_url, bulk_delivery, sidecar_headers, wait_until
 from support.taskapi import BASE, User, psql
 
 OFFSET = int(ENV["PORT_OFFSET"])
@@ -219,10 +219,7 @@ def test_a_bulk_delivery_is_recorded_in_order_with_one_status_per_entry():
                 "time": "2026-11-26T07:00:00.000Z", "datacontenttype": "application/json", "data": data}
 
     events = [event(a, "v1.task.created"), event(b), event(None), event(a, "v1.task.completed")]
-    entries = [{"entryId": f"e{i}", "event": e, "contentType": "application/cloudevents+json", "metadata": {}}
-               for i, e in enumerate(events)]
-    envelope = {"id": str(uuid.uuid4()), "topic": "task-operations", "pubsubname": "pubsub",
-                "type": "com.dapr.event.sent.bulk", "metadata": {}, "entries": entries}
+    envelope = bulk_delivery(events, "task-operations")
     url = f"{DASHBOARD}/events/task-operations"
     r = requests.post(url, json=envelope, timeout=10, headers=sidecar_headers())
     assert r.status_code == 200, r.text

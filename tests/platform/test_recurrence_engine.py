@@ -16,7 +16,7 @@ import requests
 
 from support.engine import fire_at, get_job, lead as precreate_lead
 from support.notify import reminders
-from support.stack import ENV, stack, wait_until, sidecar_headers, app_url
+from support.stack import ENV, app_url, bulk_delivery, sidecar_headers, stack, wait_until
 from support.taskapi import User, future, iso, psql, read_events
 
 ENGINE = app_url("recurrence-engine")
@@ -108,6 +108,35 @@ def test_completion_without_next_instance_gets_one(user):
     wait_until("the created event published", lambda: psql(
         f"select count(*) from outbox where task_id = '{nxt[0]['task_id']}' and type = 'v1.task.created' "
         f"and published_at is not null")[0][0] == "1", timeout=30)
+
+
+def test_a_bulk_delivery_handles_each_users_events_in_order_and_answers_each_entry():
+    """A bulk of task-operations for two users (entries interleaved, as one partition holds many
+    users): each completion gets its next instance, a user's second event for the same
+    completion adds none, poison is DROP, and every entry has its status."""
+    a, b = User(), User()
+    due = future(2)
+    ta = a.create(title="bulk a", recurrence="daily", due_date=iso(due))
+    tb = b.create(title="bulk b", recurrence="daily", due_date=iso(due))
+    for t in (ta, tb):
+        complete_without_next(t["task_id"])
+    ea, eb = completed_event(a, ta), completed_event(b, tb)
+    again = completed_event(a, ta)  # another event id for the same completion
+    events = [ea, eb, {"specversion": "1.0", "id": "poison", "source": "/tests", "type": "v1.task.completed",
+                       "time": iso(datetime.now(timezone.utc)), "datacontenttype": "application/json",
+                       "data": {"task_id": "not-a-uuid", "user_id": a.id}}, again]
+    envelope = bulk_delivery(events, "task-operations")
+    url = f"{ENGINE}/events/task-operations"
+    r = requests.post(url, json=envelope, timeout=60, headers=sidecar_headers())
+    assert r.status_code == 200, r.text
+    assert r.json() == {"statuses": [
+        {"entryId": "e0", "status": "SUCCESS"}, {"entryId": "e1", "status": "SUCCESS"},
+        {"entryId": "e2", "status": "DROP"}, {"entryId": "e3", "status": "SUCCESS"}]}
+    for t in (ta, tb):
+        assert series_rows(t["series_id"]) == [("completed", iso(due)), ("pending", iso(due + timedelta(days=1)))]
+    assert processed(ea["id"]) == 1 and processed(eb["id"]) == 1 and processed(again["id"]) == 1
+    # Without the app token the sidecar route refuses the bulk like a single event.
+    assert requests.post(url, json=envelope, timeout=10).status_code == 401
 
 
 def test_duplicated_completion_event_yields_exactly_one_next_instance(user):

@@ -15,7 +15,7 @@ import requests
 
 from support.notify import (NOTIFICATION, NOTIFICATION_DAPR, PushInbox, deliveries, delivered, email_body, emails, job,
                             parse_time, publish_alert, reminders)
-from support.stack import stack, wait_until, sidecar_headers
+from support.stack import bulk_delivery, stack, wait_until, sidecar_headers
 from support.taskapi import User, iso, psql, read_events
 
 
@@ -92,10 +92,7 @@ def test_a_bulk_delivery_reconciles_its_tasks_together(user):
               "time": iso(now()), "datacontenttype": "application/json", "data": {"task_id": "not-a-uuid"}}
     events = [event(a, "v1.task.created", ["PT1H", "PT0S"]), poison, event(plain, "v1.task.created", []),
               event(b, "v1.task.updated", ["PT1H"]), event(a, "v1.task.updated", ["PT1H", "PT0S"])]
-    entries = [{"entryId": f"e{i}", "event": e, "contentType": "application/cloudevents+json", "metadata": {}}
-               for i, e in enumerate(events)]
-    envelope = {"id": str(uuid.uuid4()), "topic": "task-modifications", "pubsubname": "pubsub",
-                "type": "com.dapr.event.sent.bulk", "metadata": {}, "entries": entries}
+    envelope = bulk_delivery(events, "task-modifications")
     url = f"{NOTIFICATION}/events/task-modifications"
     r = requests.post(url, json=envelope, timeout=30, headers=sidecar_headers())
     assert r.status_code == 200, r.text

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 import tomllib
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -80,6 +81,15 @@ def wait_until(what: str, predicate, timeout: float = 30.0, interval: float = 0.
             last = exc
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def bulk_delivery(events: list[dict], topic: str) -> dict:
+    """The body daprd posts to a bulk subscription's route: Dapr's bulk envelope holding `events`
+    as entries `e0`, `e1`, ... in order."""
+    entries = [{"entryId": f"e{i}", "event": e, "contentType": "application/cloudevents+json", "metadata": {}}
+               for i, e in enumerate(events)]
+    return {"id": str(uuid.uuid4()), "topic": topic, "pubsubname": "pubsub",
+            "type": "com.dapr.event.sent.bulk", "metadata": {}, "entries": entries}
 
 
 def sidecar_headers() -> dict[str, str]:
