@@ -376,7 +376,8 @@ setup_kube() {
 # kube-apiserver (part `kube`), containerd v2 with its runc shim, runc (cgo, libseccomp), the CNI
 # plugins the node needs, kube-router (NetworkPolicy enforcement with iptables and ipset) and
 # CoreDNS (the cluster DNS, run as a pod: scripts/cluster-images.sh, scripts/cluster.sh).
-CLUSTER_APT_PACKAGES=(iptables ipset conntrack libseccomp-dev pkg-config socat)
+# umoci, skopeo, gcc and busybox-static build the cluster's images (scripts/cluster-images.sh).
+CLUSTER_APT_PACKAGES=(iptables ipset conntrack libseccomp-dev pkg-config socat umoci skopeo gcc busybox-static)
 CLUSTER_K8S_BINARIES=(kubelet kube-controller-manager kube-scheduler kube-proxy kubectl)
 CLUSTER_CNI_PLUGINS=(bridge host-local loopback portmap)
 cluster_dir() { echo "$CACHE/cluster-$KUBERNETES_SCHEMA_VERSION-containerd-$CONTAINERD_VERSION-runc-$RUNC_VERSION-cni-$CNI_PLUGINS_VERSION-kube-router-$KUBE_ROUTER_VERSION"; }
@@ -477,13 +478,13 @@ setup_daprcp() {
 # SpinKube on the local cluster: spin-operator (SPIN_OPERATOR_VERSION: manager binary, its CRDs and
 # chart) and containerd-shim-spin (SPIN_SHIM_VERSION, Spin SPIN_VERSION inside). Neither is served
 # by a registry this machine reaches (the module proxy refuses github.com/spinframework/spin-operator,
-# the shim's Spin crates are git-only), so this part does not build them: it takes a prepared
-# directory $CACHE/spinkube-operator-<v>-shim-<v> (bin/spin-operator-manager,
-# bin/containerd-shim-spin-v2, crds/, chart/, SOURCES with the upstream tags and commits; see
+# the shim's Spin crates are git-only), so this part does not build them: it takes the directory
+# $CACHE/spinkube-operator-<v>-shim-<v> that scripts/setup/spinkube-build.sh builds from upstream
+# trees (bin/spin-operator-manager, bin/containerd-shim-spin-v2, crds/, chart/, SOURCES; see
 # docs/local-dev.md), checks that the binaries run, and links it as .tools/spinkube.
 setup_spinkube() {
   local dir="$CACHE/spinkube-operator-$SPIN_OPERATOR_VERSION-shim-$SPIN_SHIM_VERSION" b
-  [ -d "$dir" ] || die "spinkube: no $dir (prepared SpinKube binaries; docs/local-dev.md, cluster parts)"
+  [ -d "$dir" ] || die "spinkube: no $dir (build it with scripts/setup/spinkube-build.sh; docs/local-dev.md, SpinKube on the local cluster)"
   for b in bin/spin-operator-manager bin/containerd-shim-spin-v2; do
     [ -x "$dir/$b" ] || die "spinkube: $dir/$b missing (docs/local-dev.md, cluster parts)"
   done
