@@ -10,14 +10,19 @@ readiness is checked on `/healthz`; `/readyz` needs the database."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import signal
 import subprocess
 import time
 import tomllib
+import uuid
+from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import ROOT, STATE, apply, kget, kubectl, probe_pod, wait_running
+from conftest import ROOT, STATE, apply, create_namespace, kget, kubectl, probe_pod, wait_running
 
 REGISTRY = "127.0.0.1:14500"
 SPIN = str(ROOT / ".tools/bin/spin")
@@ -110,10 +115,33 @@ def chart_objects(namespace: str, image: str) -> list[dict]:
     return [executor, secret, *docs]
 
 
-def test_chart_spinapps_ready_under_the_spin_shim_with_daprd(namespace, app_image):
-    """Every enabled SpinApp of the chart becomes a Deployment whose pod runs with the RuntimeClass
-    whose handler is the Spin shim's, has its daprd sidecar, and is Ready; the time to Ready is
-    printed."""
+def pods_ready(namespace: str, app: str) -> dict | None:
+    """The app's pod when every container of it is ready, else None."""
+    for pod in kget("pods", "-n", namespace, "-l", f"core.spinkube.dev/app-name={app}")["items"]:
+        statuses = pod["status"].get("containerStatuses", [])
+        if statuses and all(s.get("ready") for s in statuses) and not pod["metadata"].get("deletionTimestamp"):
+            return pod
+    return None
+
+
+def healthz(namespace: str) -> bool:
+    """Whether the Task API answers /healthz through its Service (the operator's)."""
+    return kubectl("get", "--raw", f"/api/v1/namespaces/{namespace}/services/task-api:80/proxy/healthz",
+                   check=False, timeout=10).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def spin_namespace():
+    name = f"cluster-spin-{uuid.uuid4().hex[:8]}"
+    create_namespace(name)
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="module")
+def spinapps(spin_namespace, app_image) -> dict[str, float]:
+    """The chart's SpinApps applied and Ready: app → seconds from the apply to Ready."""
+    namespace = spin_namespace
     objects = chart_objects(namespace, app_image)
     apps = [o["metadata"]["name"] for o in objects if o["kind"] == "SpinApp"]
     assert apps, "the chart renders no SpinApp"
@@ -123,20 +151,23 @@ def test_chart_spinapps_ready_under_the_spin_shim_with_daprd(namespace, app_imag
     ready: dict[str, float] = {}
     while len(ready) < len(apps):
         for app in apps:
-            if app in ready:
-                continue
-            pods = kget("pods", "-n", namespace, "-l", f"core.spinkube.dev/app-name={app}")["items"]
-            for pod in pods:
-                statuses = pod["status"].get("containerStatuses", [])
-                if statuses and all(s.get("ready") for s in statuses):
-                    ready[app] = time.monotonic() - start
+            if app not in ready and pods_ready(namespace, app):
+                ready[app] = time.monotonic() - start
         if time.monotonic() > deadline:
             events = kubectl("get", "events", "-n", namespace, "--sort-by=.lastTimestamp", check=False).stdout
             spinapps = kubectl("get", "spinapps", "-n", namespace, "-o", "wide", check=False).stdout
             raise AssertionError(f"not Ready after 300 s: {sorted(set(apps) - set(ready))}\n{spinapps}\n{events[-4000:]}")
         time.sleep(2)
     print("SpinApps Ready (s from apply):", {a: round(t, 1) for a, t in sorted(ready.items())})
-    for app in apps:
+    return ready
+
+
+def test_chart_spinapps_ready_under_the_spin_shim_with_daprd(spin_namespace, spinapps, app_image):
+    """Every enabled SpinApp of the chart becomes a Deployment whose pod runs with the RuntimeClass
+    whose handler is the Spin shim's, has its daprd sidecar, and is Ready; the time to Ready is
+    printed."""
+    namespace = spin_namespace
+    for app in spinapps:
         deploy = kget("deployment", app, "-n", namespace)
         runtime_class = deploy["spec"]["template"]["spec"].get("runtimeClassName")
         assert runtime_class, f"{app}: the Deployment names no RuntimeClass"
@@ -147,5 +178,49 @@ def test_chart_spinapps_ready_under_the_spin_shim_with_daprd(namespace, app_imag
         assert "daprd" in names and app in names, f"{app}: containers {names}"
         assert pod["spec"]["containers"][names.index(app)]["image"] == app_image
     # The component answers through its Service (the operator's) from inside the cluster.
-    health = kubectl("get", "--raw", f"/api/v1/namespaces/{namespace}/services/task-api:80/proxy/healthz", check=False)
-    assert health.returncode == 0, health.stderr
+    assert healthz(namespace)
+
+
+def shim_pid(sandbox_id: str) -> int:
+    """The pid of the containerd-shim-spin-v2 process serving the pod sandbox `sandbox_id`."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if args and args[0].endswith(b"containerd-shim-spin-v2") and b"-id" in args \
+                and args[args.index(b"-id") + 1].decode() == sandbox_id:
+            return int(proc.name)
+    raise AssertionError(f"no containerd-shim-spin-v2 process for sandbox {sandbox_id}")
+
+
+def test_kill_9_of_the_spin_shim_recovers(spin_namespace, spinapps):
+    """Node failure stand-in: kill -9 of the containerd-shim-spin-v2 process that runs the Task
+    API's pod (its Wasm app and its daprd). The kubelet brings the pod back: every container Ready
+    again and /healthz answering through the Service; the recovery time is printed."""
+    namespace = spin_namespace
+    pod = pods_ready(namespace, "task-api")
+    assert pod, "task-api not Ready before the kill"
+    status = next(c for c in pod["status"]["containerStatuses"] if c["name"] == "task-api")
+    container_id = status["containerID"].split("://", 1)[1]
+    ctr = [str(ROOT / ".tools/cluster/bin/ctr"), "--address", str(STATE / "containerd/containerd.sock"), "-n", "k8s.io"]
+    info = json.loads(subprocess.run([*ctr, "containers", "info", container_id], check=True, capture_output=True, text=True).stdout)
+    sandbox_id = info["Spec"]["annotations"]["io.kubernetes.cri.sandbox-id"]
+    pid = shim_pid(sandbox_id)
+    before = {c["name"]: c["restartCount"] for c in pod["status"]["containerStatuses"]}
+    killed = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    # Down first (the pod's containers died with the shim), then back.
+    while pods_ready(namespace, "task-api") and time.monotonic() - killed < 20:
+        time.sleep(0.5)
+    while not (pods_ready(namespace, "task-api") and healthz(namespace)):
+        assert time.monotonic() - killed < 180, "task-api not Ready 180 s after kill -9 of its shim"
+        time.sleep(1)
+    recovered = time.monotonic() - killed
+    after = pods_ready(namespace, "task-api")
+    restarts = {c["name"]: c["restartCount"] for c in after["status"]["containerStatuses"]}
+    print(f"» kill -9 of the task-api pod's Spin shim → Ready and /healthz again after {recovered:.1f} s "
+          f"(restarts before {before}, after {restarts})")
+    assert after["metadata"]["uid"] != pod["metadata"]["uid"] or restarts != before, "the pod never went down"
