@@ -4,6 +4,9 @@
 # spinkube` checks and links (bin/, crds/, chart/, SOURCES).
 #
 #   scripts/setup/spinkube-build.sh SRC_DIR [WORK_DIR]
+#   scripts/setup/spinkube-build.sh --fetch [WORK_DIR]   (clones the pinned commits first, from
+#       SPINKUBE_GIT_URL, a printf pattern taking the repository name; default
+#       https://github.com/spinframework/%s.git)
 #
 # SRC_DIR holds the unmodified upstream trees (e.g. `git archive <tag>` of each repository):
 #   containerd-shim-spin/   spinframework/containerd-shim-spin  v0.24.0 (de7f584f)
@@ -21,7 +24,8 @@
 # 1.0.0 never gives a Linux container of a Wasm pod its spec's environment, so a daprd sidecar
 # starts without DAPR_TRUST_ANCHORS and exits; see the patch's header).
 #
-# About an hour on 2 cores (wasmtime and the Spin crates); needs cargo, go, protoc, patch.
+# About 25 minutes on 2 cores (wasmtime and the Spin crates); needs cargo, go, protoc, patch (and
+# git with --fetch).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -29,9 +33,37 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 . "$ROOT/scripts/lib/common.sh"
 
 
+# The upstream commits this build takes (repository, tag, commit).
+PINNED=(
+  "containerd-shim-spin v0.24.0 de7f584fd60ef0a83461bf332f92093b103dff35"
+  "spin-trigger-mqtt v0.7.2 4ecebd4e00d5b048828fc2681db398312cbe74e4"
+  "spin-trigger-command v0.5.3 551fd55221f9b15be64a4a6003dfb15234a7025f"
+  "spin-trigger-sqs v0.12.1 3314a88f9a8210423f61f9f389758731f444ae5c"
+  "spin-operator v0.6.1 96c9d1d1d69c2c04e005375c44f323fb10e31002"
+)
 
-SRC="$(cd "${1:?usage: spinkube-build.sh SRC_DIR [WORK_DIR]}" && pwd)"
+usage="usage: spinkube-build.sh SRC_DIR|--fetch [WORK_DIR]"
 WORK="${2:-${TMPDIR:-/tmp}/spinkube-build}"
+if [ "${1:?$usage}" = --fetch ]; then
+  command -v git >/dev/null || die "spinkube-build: 'git' not found"
+  SRC="$WORK/src"
+  mkdir -p "$SRC"
+  for pin in "${PINNED[@]}"; do
+    read -r name tag commit <<<"$pin"
+    if [ "$(git -C "$SRC/$name" rev-parse HEAD 2>/dev/null)" != "$commit" ]; then
+      # shellcheck disable=SC2059  # the pattern is the caller's
+      url="$(printf "${SPINKUBE_GIT_URL:-https://github.com/spinframework/%s.git}" "$name")"
+      log "spinkube-build: fetching $name $tag ($commit) from $url"
+      rm -rf "${SRC:?}/$name"
+      git init -q "$SRC/$name"
+      git -C "$SRC/$name" fetch -q --depth 1 "$url" "$commit" || die "spinkube-build: cannot fetch $commit from $url"
+      git -C "$SRC/$name" -c advice.detachedHead=false checkout -q FETCH_HEAD
+    fi
+    [ "$(git -C "$SRC/$name" rev-parse HEAD)" = "$commit" ] || die "spinkube-build: $SRC/$name is not at $commit"
+  done
+else
+  SRC="$(cd "$1" && pwd)"
+fi
 CACHE="${TODO_PLATFORM_CACHE:-$HOME/.cache/todo-platform}"
 OUT="$CACHE/spinkube-operator-$SPIN_OPERATOR_VERSION-shim-$SPIN_SHIM_VERSION"
 SPIN_TGZ="$ROOT/../shared/spin/spin-v3.6.3-src.tgz"
@@ -60,7 +92,7 @@ if [ ! -f "$WORK/$SHIM_WASM/.patched" ]; then
   (cd "$WORK/$SHIM_WASM" && patch -s -p1 <"$ROOT/scripts/setup/patches/$SHIM_WASM-linux-env.patch" && touch .patched)
 fi
 for d in containerd-shim-spin spin-trigger-mqtt spin-trigger-command spin-trigger-sqs; do
-  rm -rf "${WORK:?}/$d"; cp -a "$SRC/$d" "$WORK/$d"
+  rm -rf "${WORK:?}/$d"; cp -a "$SRC/$d" "$WORK/$d"; rm -rf "${WORK:?}/$d/.git"
 done
 sed -i -e 's/tag = "v3\.6\.2"/tag = "v3.6.3"/' -e 's/^wasmtime = { version = "41\.0\.4" }/wasmtime = { version = "42.0.2" }/' \
   "$WORK/spin-trigger-sqs/Cargo.toml"
@@ -109,7 +141,7 @@ text = re.sub(r'\nsource = "git\+[^"]*"', "", lock.read_text())
 lock.write_text(re.sub(r' \(git\+[^)]*\)"', '"', text))
 EOF
 
-log "spinkube-build: building containerd-shim-spin-v2 $SPIN_SHIM_VERSION (long: about an hour on 2 cores; log $WORK/shim-build.log)"
+log "spinkube-build: building containerd-shim-spin-v2 $SPIN_SHIM_VERSION (long: about 25 minutes on 2 cores; log $WORK/shim-build.log)"
 (cd "$shim" && CARGO_TARGET_DIR="$WORK/target" nice -n 10 cargo build --release -p containerd-shim-spin-v2 \
   >"$WORK/shim-build.log" 2>&1) || { tail -n 30 "$WORK/shim-build.log" >&2; die "spinkube-build: shim build failed"; }
 
@@ -122,10 +154,8 @@ install -m755 "$WORK/target/release/containerd-shim-spin-v2" "$OUT.tmp/bin/"
 install -m755 "$WORK/spin-operator-manager" "$OUT.tmp/bin/"
 cp -a "$SRC/spin-operator/config/crd/bases" "$OUT.tmp/crds"
 cp -a "$SRC/spin-operator/charts/spin-operator" "$OUT.tmp/chart"
-cat >"$OUT.tmp/SOURCES" <<EOF
-spin-operator $SPIN_OPERATOR_VERSION (manager, CRDs, chart)
-containerd-shim-spin $SPIN_SHIM_VERSION with Spin v3.6.3, trigger-mqtt v0.7.2, trigger-command v0.5.3, trigger-sqs v0.12.1 (Spin v3.6.3, wasmtime 42.0.2)
-$SHIM_WASM with $SHIM_WASM-linux-env.patch
-EOF
+{ printf '%s\n' "${PINNED[@]}"
+  echo "Spin v3.6.3 ($(basename "$SPIN_TGZ")); trigger-sqs moved to Spin v3.6.3, wasmtime 42.0.2"
+  echo "$SHIM_WASM with $SHIM_WASM-linux-env.patch"; } >"$OUT.tmp/SOURCES"
 rm -rf "$OUT"; mv "$OUT.tmp" "$OUT"
 ok "spinkube-build: $OUT (containerd-shim-spin-v2 $("$OUT/bin/containerd-shim-spin-v2" -v 2>&1 | awk '/Version:/ {print $2}'))"
