@@ -37,18 +37,31 @@ where
 {
     match read(body) {
         Delivery::Single => single_response(each(body.to_vec()).await),
-        Delivery::Bulk(entries) => {
+        Delivery::Bulk(mut entries) => {
+            let mut statuses: Vec<(String, Status)> = entries
+                .iter()
+                .map(|e| (e.entry_id.clone(), Status::Retry))
+                .collect();
+            // Each group owns its events (moved out of the entries, not copied).
+            let groups: Vec<Vec<(usize, Vec<u8>)>> = user_groups(&entries)
+                .into_iter()
+                .map(|group| {
+                    group
+                        .into_iter()
+                        .map(|i| (i, std::mem::take(&mut entries[i].event)))
+                        .collect()
+                })
+                .collect();
             let each = &each;
-            let entries = &entries;
-            let handled: Vec<Vec<(usize, Status)>> = stream::iter(user_groups(entries))
+            let handled: Vec<Vec<(usize, Status)>> = stream::iter(groups)
                 .map(|group| async move {
                     let mut out = Vec::with_capacity(group.len());
                     let mut held = false;
-                    for i in group {
+                    for (i, event) in group {
                         let status = if held {
                             Status::Retry
                         } else {
-                            each(entries[i].event.clone()).await
+                            each(event).await
                         };
                         held |= status == Status::Retry;
                         out.push((i, status));
@@ -58,10 +71,6 @@ where
                 .buffer_unordered(USERS_IN_FLIGHT)
                 .collect()
                 .await;
-            let mut statuses: Vec<(String, Status)> = entries
-                .iter()
-                .map(|e| (e.entry_id.clone(), Status::Retry))
-                .collect();
             for (i, status) in handled.into_iter().flatten() {
                 statuses[i].1 = status;
             }
