@@ -486,7 +486,7 @@ setup_spinkube() {
   local dir="$CACHE/spinkube-operator-$SPIN_OPERATOR_VERSION-shim-$SPIN_SHIM_VERSION" b
   [ -d "$dir" ] || die "spinkube: no $dir (build it with scripts/setup/spinkube-build.sh; docs/local-dev.md, SpinKube on the local cluster)"
   for b in bin/spin-operator-manager bin/containerd-shim-spin-v2; do
-    [ -x "$dir/$b" ] || die "spinkube: $dir/$b missing (docs/local-dev.md, cluster parts)"
+    [ -x "$dir/$b" ] || die "spinkube: $dir/$b missing (build it with scripts/setup/spinkube-build.sh)"
   done
   [ -f "$dir/crds/core.spinkube.dev_spinapps.yaml" ] && [ -f "$dir/crds/core.spinkube.dev_spinappexecutors.yaml" ] \
     && [ -f "$dir/chart/Chart.yaml" ] || die "spinkube: CRDs or chart missing in $dir"

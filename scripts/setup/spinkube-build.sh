@@ -27,11 +27,8 @@
 # About 25 minutes on 2 cores (wasmtime and the Spin crates); needs cargo, go, protoc, patch (and
 # git with --fetch).
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
 # shellcheck source=../lib/common.sh
-. "$ROOT/scripts/lib/common.sh"
-
+. "$(dirname "$0")/../lib/common.sh"
 
 # The upstream commits this build takes (repository, tag, commit).
 PINNED=(
@@ -44,6 +41,14 @@ PINNED=(
 
 usage="usage: spinkube-build.sh SRC_DIR|--fetch [WORK_DIR]"
 WORK="${2:-${TMPDIR:-/tmp}/spinkube-build}"
+OUT="$CACHE/spinkube-operator-$SPIN_OPERATOR_VERSION-shim-$SPIN_SHIM_VERSION"
+SPIN_TGZ="$ROOT/../shared/spin/spin-v3.6.3-src.tgz"
+SHIM_WASM=containerd-shim-wasm-1.0.0
+
+for tool in cargo go protoc patch curl tar python3; do
+  command -v "$tool" >/dev/null || die "spinkube-build: '$tool' not found (protoc: apt install protobuf-compiler)"
+done
+[ -f "$SPIN_TGZ" ] || die "spinkube-build: $SPIN_TGZ missing (the Spin v3.6.3 source snapshot)"
 if [ "${1:?$usage}" = --fetch ]; then
   command -v git >/dev/null || die "spinkube-build: 'git' not found"
   SRC="$WORK/src"
@@ -64,18 +69,10 @@ if [ "${1:?$usage}" = --fetch ]; then
 else
   SRC="$(cd "$1" && pwd)"
 fi
-CACHE="${TODO_PLATFORM_CACHE:-$HOME/.cache/todo-platform}"
-OUT="$CACHE/spinkube-operator-$SPIN_OPERATOR_VERSION-shim-$SPIN_SHIM_VERSION"
-SPIN_TGZ="$ROOT/../shared/spin/spin-v3.6.3-src.tgz"
-SHIM_WASM=containerd-shim-wasm-1.0.0
-
-for tool in cargo go protoc patch curl tar; do
-  command -v "$tool" >/dev/null || die "spinkube-build: '$tool' not found (protoc: apt install protobuf-compiler)"
+for pin in "${PINNED[@]}"; do
+  read -r name _ <<<"$pin"
+  [ -f "$SRC/$name/Cargo.toml" ] || [ -f "$SRC/$name/go.mod" ] || die "spinkube-build: $SRC/$name is not a source tree"
 done
-for d in containerd-shim-spin spin-trigger-mqtt spin-trigger-command spin-trigger-sqs spin-operator; do
-  [ -f "$SRC/$d/Cargo.toml" ] || [ -f "$SRC/$d/go.mod" ] || die "spinkube-build: $SRC/$d is not a source tree"
-done
-[ -f "$SPIN_TGZ" ] || die "spinkube-build: $SPIN_TGZ missing (the Spin v3.6.3 source snapshot)"
 grep -q "version = \"${SPIN_SHIM_VERSION#v}\"" "$SRC/containerd-shim-spin/Cargo.toml" \
   || die "spinkube-build: $SRC/containerd-shim-spin is not $SPIN_SHIM_VERSION"
 
@@ -110,23 +107,21 @@ import pathlib, re, sys, tomllib
 work = pathlib.Path(sys.argv[1])
 trees = [work / "spin" / "crates", work / "deps", work / "spin-trigger-mqtt",
          work / "spin-trigger-command", work / "spin-trigger-sqs"]
+# Every package manifest of those trees, test and example crates left out.
+found = [m for t in trees for m in sorted(t.rglob("Cargo.toml"))
+         if "/tests/" not in str(m) and "/examples/" not in str(m)]
 local = {}
-for tree in trees:
-    for manifest in sorted(tree.rglob("Cargo.toml")):
-        if "/tests/" in str(manifest) or "/examples/" in str(manifest):
-            continue
-        package = tomllib.loads(manifest.read_text()).get("package", {})
-        if "name" in package:
-            local.setdefault(package["name"], manifest.parent)
+for manifest in found:
+    package = tomllib.loads(manifest.read_text()).get("package", {})
+    if "name" in package:
+        local.setdefault(package["name"], manifest.parent)
 git_dep = re.compile(r'^(?P<name>[A-Za-z0-9_-]+)(?P<eq>\s*=\s*\{\s*)git\s*=\s*"[^"]+"\s*,\s*(?:rev|tag|branch)\s*=\s*"[^"]+"', re.M)
 def to_path(match):
     name = match["name"]
     if name not in local:
         sys.exit(f"spinkube-build: no local tree for git dependency {name}")
     return f'{name}{match["eq"]}path = "{local[name]}"'
-manifests = [work / "spin" / "Cargo.toml", work / "containerd-shim-spin" / "containerd-shim-spin" / "Cargo.toml"]
-manifests += [m for t in trees for m in t.rglob("Cargo.toml") if "/tests/" not in str(m) and "/examples/" not in str(m)]
-for manifest in manifests:
+for manifest in [work / "spin" / "Cargo.toml", work / "containerd-shim-spin" / "containerd-shim-spin" / "Cargo.toml", *found]:
     text = manifest.read_text()
     rewritten = git_dep.sub(to_path, text)
     if rewritten != text:

@@ -20,6 +20,8 @@ STATE = Path(os.environ.get("TODO_CLUSTER_STATE", CACHE / "local-cluster"))
 KUBECTL = str(ROOT / ".tools/cluster/bin/kubectl")
 KUBECONFIG = str(STATE / "pki/admin.kubeconfig")
 PROBE_IMAGE = "localhost/todo/busybox:debian"
+# The node's containerd (its CRI namespace), for what kubectl cannot do: kill a task, read a spec.
+CTR = [str(ROOT / ".tools/cluster/bin/ctr"), "--address", str(STATE / "containerd/containerd.sock"), "-n", "k8s.io"]
 
 
 def kubectl(*args: str, stdin: str | None = None, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ import subprocess
 
 import yaml
 
-from conftest import KUBECONFIG as KUBECONFIG_PATH, ROOT, STATE, apply, create_namespace, http_server, kget, kubectl, probe_pod, reaches, wait_running
+from conftest import CTR, KUBECONFIG as KUBECONFIG_PATH, ROOT, STATE, apply, create_namespace, http_server, kget, kubectl, probe_pod, reaches, wait_running
 
 SLEEP = ["/bin/busybox", "sleep", "3600"]
 
@@ -214,9 +214,8 @@ def test_sidecar_kill_9_recovers(namespace):
     pod = kget("pods", "-n", namespace, "-l", "app.kubernetes.io/name=task-api")["items"][0]
     status = next(c for c in pod["status"]["containerStatuses"] if c["name"] == "daprd")
     container_id = status["containerID"].split("://", 1)[1]
-    ctr = [str(ROOT / ".tools/cluster/bin/ctr"), "--address", str(STATE / "containerd/containerd.sock"), "-n", "k8s.io"]
     killed = time.monotonic()
-    subprocess.run([*ctr, "tasks", "kill", "-s", "SIGKILL", container_id], check=True, capture_output=True)
+    subprocess.run([*CTR, "tasks", "kill", "-s", "SIGKILL", container_id], check=True, capture_output=True)
     # Down first (the old sidecar is gone), then back.
     while invoke(namespace, "chat", "task-api", seconds=2).rstrip().endswith("\nok") and time.monotonic() - killed < 10:
         time.sleep(0.5)

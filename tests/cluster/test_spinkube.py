@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, STATE, apply, create_namespace, kget, kubectl, probe_pod, wait_running
+from conftest import CTR, ROOT, STATE, apply, create_namespace, kget, kubectl, probe_pod, wait_running
 
 REGISTRY = "127.0.0.1:14500"
 SPIN = str(ROOT / ".tools/bin/spin")
@@ -205,8 +205,7 @@ def test_kill_9_of_the_spin_shim_recovers(spin_namespace, spinapps):
     assert pod, "task-api not Ready before the kill"
     status = next(c for c in pod["status"]["containerStatuses"] if c["name"] == "task-api")
     container_id = status["containerID"].split("://", 1)[1]
-    ctr = [str(ROOT / ".tools/cluster/bin/ctr"), "--address", str(STATE / "containerd/containerd.sock"), "-n", "k8s.io"]
-    info = json.loads(subprocess.run([*ctr, "containers", "info", container_id], check=True, capture_output=True, text=True).stdout)
+    info = json.loads(subprocess.run([*CTR, "containers", "info", container_id], check=True, capture_output=True, text=True).stdout)
     sandbox_id = info["Spec"]["annotations"]["io.kubernetes.cri.sandbox-id"]
     pid = shim_pid(sandbox_id)
     before = {c["name"]: c["restartCount"] for c in pod["status"]["containerStatuses"]}
