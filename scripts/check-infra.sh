@@ -20,7 +20,7 @@ stop_control_plane() {
 }
 trap 'stop_control_plane; rm -rf "$WORK"' EXIT
 PASSED=0 FAILED=0 SKIPPED=0
-ENVIRONMENTS=(local staging prod)
+ENVIRONMENTS=(local cluster staging prod)
 
 # Runs one check; its output goes to a log that is shown when it fails (on success, only its lines
 # that start with "» ").

@@ -32,7 +32,6 @@ REGISTRY_PORT=14500
 # The Spin shim (setup part spinkube): containerd's runtime `spin-v2` when installed.
 SPIN_SHIM="$TOOLS/spinkube/bin/containerd-shim-spin-v2"
 
-node_ip() { ip -4 route get 1.1.1.1 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "src") print $(i + 1)}'; }
 # A process counts as running while its pid is alive and not a zombie/dead task: after a kill -9
 # its pid stays signalable (kill -0) until its parent reaps it, which for these detached processes
 # may be never (state Z).

@@ -141,5 +141,7 @@ wait_for() {
   done
 }
 
-# True when something listens on a TCP port on loopback.
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# port_open PORT [HOST]: whether something listens there (default 127.0.0.1).
+port_open() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
+# This machine's address on its default route (what the local cluster's pods reach the host on).
+node_ip() { ip -4 route get 1.1.1.1 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "src") print $(i + 1)}'; }

@@ -3,7 +3,9 @@
 # scheduler, one daprd per app id and one `spin up` per component (RUNTIME=wasmtime: `wasmtime serve`), each a background process
 # with a pid file and a log. Two stacks never share ports or data: `dev` (scripts/dev-up.sh) and
 # `test` (scripts/test.sh, ports +10000).
-# Source after common.sh, then call `stack_env dev|test`.
+# Source after common.sh, then call `stack_env dev|test|cluster`. Stack `cluster` holds only the
+# services the local Kubernetes cluster's pods use from the host (stack_infra_up: PostgreSQL, Kafka,
+# Mailpit, Mosquitto, Centrifugo), each also listening on the node's address (POD_LISTEN).
 
 # App ids, the component each hosts, and the offset of its ports.
 APPS=(task-api recurrence-engine notification chat dashboard)
@@ -37,8 +39,15 @@ stack_env() {
     dev) STACK_DIR="${STACK_DIR:-$ROOT/.data}" ;;
     # TEST_PORT_OFFSET lets a second checkout run its tests beside a running test stack (e.g. 11000).
     test) STACK_DIR="${STACK_DIR:-$ROOT/.test-data}"; off="${TEST_PORT_OFFSET:-10000}" ;;
-    *) die "unknown stack '$STACK_NAME' (dev|test)" ;;
+    cluster) STACK_DIR="${STACK_DIR:-$ROOT/.cluster-data}"; off=13000 ;;
+    *) die "unknown stack '$STACK_NAME' (dev|test|cluster)" ;;
   esac
+  # The address the cluster's pods reach the host on (stack `cluster` only; empty: loopback only).
+  POD_LISTEN=""
+  if [ "$STACK_NAME" = cluster ]; then
+    POD_LISTEN="$(node_ip)"
+    [ -n "$POD_LISTEN" ] || die "no node address (ip -4 route get 1.1.1.1 names no source address)"
+  fi
   LOG_DIR="$STACK_DIR/logs"
   RUN_DIR="$STACK_DIR/run"
   # Every port stays below Linux's ephemeral range (32768-60999) for offsets up to 15000, so an
@@ -46,6 +55,9 @@ stack_env() {
   PG_PORT=$((5532 + off))
   KAFKA_PORT=$((9092 + off))
   KAFKA_CONTROLLER_PORT=$((9093 + off))
+  # The SASL/SCRAM listener on POD_LISTEN (stack `cluster`), user KAFKA_SASL_USER.
+  KAFKA_POD_PORT=$((9094 + off))
+  KAFKA_SASL_USER=todo-cluster
   SCHEDULER_PORT=$((3560 + off))
   SCHEDULER_HEALTH_PORT=$((8090 + off))
   SCHEDULER_METRICS_PORT=$((9290 + off))
@@ -70,7 +82,7 @@ stack_env() {
   PG_DSN="postgresql://$TODO_DB_USER:$TODO_DB_PASSWORD@127.0.0.1:$PG_PORT/$TODO_DB_NAME"
   export STACK_NAME STACK_DIR LOG_DIR RUN_DIR PG_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BROKERS \
     SCHEDULER_PORT SCHEDULER_HEALTH_PORT SCHEDULER_ETCD_PORT PG_DSN APP_PORT_BASE DAPR_HTTP_BASE PORT_OFFSET \
-    SMTP_PORT MAILPIT_HTTP_PORT MQTT_PORT REGISTRY_PORT CENTRIFUGO_PORT
+    SMTP_PORT MAILPIT_HTTP_PORT MQTT_PORT REGISTRY_PORT CENTRIFUGO_PORT POD_LISTEN KAFKA_POD_PORT KAFKA_SASL_USER
 }
 
 # An app's second replica (`scripts/stack.sh <stack> replica <app>`) has the same app id and its
@@ -149,6 +161,11 @@ render_resources() {
   mkdir -p "$STACK_DIR/kafka-config"
   envsubst '${KAFKA_PORT} ${KAFKA_CONTROLLER_PORT} ${STACK_DIR}' \
     <"$ROOT/runtime-config/local/kafka/server.properties" >"$STACK_DIR/kafka-config/server.properties"
+  if [ -n "$POD_LISTEN" ]; then
+    POD_LISTEN="$POD_LISTEN" KAFKA_POD_PORT="$KAFKA_POD_PORT" \
+      envsubst '${KAFKA_PORT} ${KAFKA_CONTROLLER_PORT} ${POD_LISTEN} ${KAFKA_POD_PORT}' \
+      <"$ROOT/runtime-config/local/kafka/pod-listener.properties" >>"$STACK_DIR/kafka-config/server.properties"
+  fi
   cp "$ROOT/runtime-config/local/kafka/log4j2.properties" "$STACK_DIR/kafka-config/"
 }
 
@@ -181,6 +198,13 @@ start_postgres() {
     log "initialising PostgreSQL data dir ${data#"$ROOT"/}"
     run_logged "$LOG_DIR/postgres-initdb.log" as_pg "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8
   fi
+  local listen=127.0.0.1
+  if [ -n "$POD_LISTEN" ]; then
+    # Pods (10.244.0.0/16) log in with a password; loopback stays trusted.
+    listen="127.0.0.1,$POD_LISTEN"
+    grep -q '^host all all 10.244.0.0/16 scram-sha-256' "$data/pg_hba.conf" \
+      || echo 'host all all 10.244.0.0/16 scram-sha-256' | as_pg tee -a "$data/pg_hba.conf" >/dev/null
+  fi
   # A postmaster killed a moment ago stays a zombie until it is reaped, and pg_ctl counts it as
   # running: wait (up to 10 s) until it is gone before deciding.
   local waited=0
@@ -192,7 +216,7 @@ start_postgres() {
     # refuses to start while they still hold the old shared memory, so try again for 30 s.
     local attempt=1
     until as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$LOG_DIR/postgres.log" -w -t 60 \
-      -o "-p $PG_PORT -k $RUN_DIR/pg-socket -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null; do
+      -o "-p $PG_PORT -k $RUN_DIR/pg-socket -c listen_addresses=$listen -c max_connections=200" start >/dev/null; do
       if [ "$attempt" -lt 30 ] && tail -n 5 "$LOG_DIR/postgres.log" | grep -q "shared memory block is still in use"; then
         log "postgres: the previous server's processes still hold its shared memory; retrying ($attempt)"
         attempt=$((attempt + 1)); sleep 1; continue
@@ -263,6 +287,15 @@ start_kafka() {
   # After an unclean stop Kafka recovers its log before it listens: minutes on a loaded machine.
   wait_for "kafka on :$KAFKA_PORT" "${KAFKA_START_TIMEOUT:-240}" port_open "$KAFKA_PORT"
   ensure_topics
+  [ -z "$POD_LISTEN" ] || kafka_sasl_user
+}
+
+# The SCRAM-SHA-256 credential of the pod listener's user (the stack's secret; set at every start).
+kafka_sasl_user() {
+  run_logged "$LOG_DIR/kafka-configs.log" kafka_java kafka.admin.ConfigCommand --bootstrap-server "$KAFKA_BROKERS" \
+    --alter --entity-type users --entity-name "$KAFKA_SASL_USER" \
+    --add-config "SCRAM-SHA-256=[iterations=8192,password=$(stack_secret kafka-sasl-password 24)]"
+  ok "Kafka SASL/SCRAM user $KAFKA_SASL_USER on $POD_LISTEN:$KAFKA_POD_PORT"
 }
 
 kafka_topics() { kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BROKERS" "$@"; }
@@ -287,10 +320,10 @@ start_mailpit() {
   [ -x "$TOOLS/bin/mailpit" ] || bash "$ROOT/scripts/setup.sh" mail
   mkdir -p "$STACK_DIR/mailpit"
   spawn mailpit "$TOOLS/bin/mailpit" \
-    --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
+    --smtp "${POD_LISTEN:-127.0.0.1}:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
     --database "$STACK_DIR/mailpit/mailpit.db" --max 50000 \
     --smtp-disable-rdns --disable-version-check
-  wait_for "mailpit on :$SMTP_PORT" 30 port_open "$SMTP_PORT"
+  wait_for "mailpit on :$SMTP_PORT" 30 port_open "$SMTP_PORT" "${POD_LISTEN:-127.0.0.1}"
 }
 
 # Mosquitto: the MQTT broker the `push` binding publishes to; tests subscribe to it.
@@ -314,6 +347,7 @@ start_mosquitto() {
   fi
   printf 'listener %s 127.0.0.1\nallow_anonymous false\npersistence false\nlog_dest stdout\nuser %s\nplugin %s\nplugin_opt_config_file %s\n' \
     "$MQTT_PORT" "$(id -un)" "$MOSQUITTO_DYNSEC" "$dir/dynamic-security.json" >"$dir/mosquitto.conf"
+  [ -z "$POD_LISTEN" ] || printf 'listener %s %s\n' "$MQTT_PORT" "$POD_LISTEN" >>"$dir/mosquitto.conf"
   chmod 644 "$dir/mosquitto.conf"
   spawn mosquitto /usr/sbin/mosquitto -c "$dir/mosquitto.conf"
   wait_for "mosquitto on :$MQTT_PORT" 30 port_open "$MQTT_PORT"
@@ -357,13 +391,14 @@ live_sync_api_key() { stack_secret live-sync-api-key 24; }
 # cannot publish.
 render_centrifugo_config() {
   local secrets="$STACK_DIR/secrets/secrets.json"
-  CENTRIFUGO_PORT="$CENTRIFUGO_PORT" DASHBOARD_PORT="$(app_port dashboard)" API_KEY="$(live_sync_api_key)" \
+  CENTRIFUGO_PORT="$CENTRIFUGO_PORT" DASHBOARD_PORT="${DASHBOARD_ORIGIN_PORT:-$(app_port dashboard)}" API_KEY="$(live_sync_api_key)" \
     "$TOOLS/venv/bin/python" - "$secrets" >"$STACK_DIR/centrifugo/config.json" <<'PY'
 import json, os, sys
 secrets = json.load(open(sys.argv[1]))
 origin_port = os.environ["DASHBOARD_PORT"]
 config = {
-    "http_server": {"address": "127.0.0.1", "port": int(os.environ["CENTRIFUGO_PORT"])},
+    # Stack `cluster`: every address (pods reach the API on the node's, pages on localhost).
+    "http_server": {"address": "" if os.environ.get("POD_LISTEN") else "127.0.0.1", "port": int(os.environ["CENTRIFUGO_PORT"])},
     "log": {"level": "info"},
     "health": {"enabled": True},
     "prometheus": {"enabled": True},
@@ -375,7 +410,7 @@ config = {
             "issuer": os.environ.get("JWT_ISSUER") or "todo-platform",
             "audience": os.environ.get("JWT_AUDIENCE") or "todo-api",
         },
-        "allowed_origins": [f"http://127.0.0.1:{origin_port}", f"http://localhost:{origin_port}"],
+        "allowed_origins": [f"http://{host}:{origin_port}" for host in ("127.0.0.1", "localhost", os.environ.get("POD_LISTEN")) if host],
     },
     "channel": {
         "user_boundary": "\u001f",
@@ -659,6 +694,19 @@ stack_up() {
   ok "stack '$STACK_NAME' healthy in $((SECONDS - start))s"
 }
 
+# Stack `cluster`: only the services the cluster's pods use from the host.
+stack_infra_up() {
+  local start=$SECONDS
+  mkdir -p "$LOG_DIR" "$RUN_DIR"
+  render_resources
+  start_postgres
+  start_kafka
+  start_mailpit
+  start_mosquitto
+  start_centrifugo
+  ok "host services of stack '$STACK_NAME' up in $((SECONDS - start))s (pods reach them on $POD_LISTEN)"
+}
+
 stack_down() {
   local app
   for app in "${APPS[@]}"; do stop_proc "${APP_COMPONENT[$app]}-2" 10; stop_proc "${APP_COMPONENT[$app]}" 10; done
@@ -676,11 +724,12 @@ stack_down() {
 health_checks() {
   echo "postgres|pg_isready -q -h 127.0.0.1 -p $PG_PORT"
   echo "kafka|port_open $KAFKA_PORT"
-  echo "scheduler|curl -fsS http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
+  [ "$STACK_NAME" = cluster ] || echo "scheduler|curl -fsS http://127.0.0.1:$SCHEDULER_HEALTH_PORT/healthz"
   echo "mailpit|curl -fsS http://127.0.0.1:$MAILPIT_HTTP_PORT/livez"
   echo "mosquitto|port_open $MQTT_PORT"
   echo "centrifugo|curl -fsS http://127.0.0.1:$CENTRIFUGO_PORT/health"
   if [ -f "$(pidfile registry)" ]; then echo "registry|curl -fsS http://127.0.0.1:$REGISTRY_PORT/v2/"; fi
+  [ "$STACK_NAME" != cluster ] || return 0
   local app
   for app in "${APPS[@]}"; do
     echo "${APP_COMPONENT[$app]}|curl -fsS $(app_url "$app")/healthz"

@@ -3,9 +3,9 @@ Deployments with the RuntimeClass of the Spin shim (containerd runtime `spin-v2`
 spinkube, scripts/cluster-spinkube.sh), the Dapr injector adds daprd, and the component runs from
 the OCI artifact `spin registry push` put in the cluster's registry (127.0.0.1:14500).
 
-What is left out here, and why: the Secrets Store CSI volume (no CSI driver on this cluster), the
-chart's Dapr components (no Postgres or Kafka on the cluster yet: daprd would fail their init), so
-readiness is checked on `/healthz`; `/readyz` needs the database."""
+This suite applies only the SpinApps (in a namespace of its own, without the Dapr components and
+the CSI volume, readiness on `/healthz`) to look at the shim itself; the whole release with its
+components, deployed as scripts/dev-up.sh --cluster does, is test_platform_on_cluster.py's."""
 
 from __future__ import annotations
 

@@ -25,8 +25,11 @@ scopes:
 {{- end }}
 {{- end -}}
 
-{{/* Secret store reference used by components reading Key Vault. */}}
+{{/* Secret store of the components' secretKeyRefs: Key Vault, or (keyVault.enabled false) none,
+so Dapr resolves them from the namespace's Kubernetes Secrets. */}}
 {{- define "todo.secretStore" -}}
+{{- if .Values.keyVault.enabled -}}
 auth:
   secretStore: {{ .Values.keyVault.storeName }}
+{{- end -}}
 {{- end -}}
