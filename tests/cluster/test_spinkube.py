@@ -196,6 +196,14 @@ def shim_pid(sandbox_id: str) -> int:
     raise AssertionError(f"no containerd-shim-spin-v2 process for sandbox {sandbox_id}")
 
 
+def app_shim_pid(pod: dict, app: str) -> int:
+    """The pid of the containerd-shim-spin-v2 process running `pod` (the SpinApp `app`'s)."""
+    status = next(c for c in pod["status"]["containerStatuses"] if c["name"] == app)
+    container_id = status["containerID"].split("://", 1)[1]
+    info = json.loads(subprocess.run([*CTR, "containers", "info", container_id], check=True, capture_output=True, text=True).stdout)
+    return shim_pid(info["Spec"]["annotations"]["io.kubernetes.cri.sandbox-id"])
+
+
 def test_kill_9_of_the_spin_shim_recovers(spin_namespace, spinapps):
     """Node failure stand-in: kill -9 of the containerd-shim-spin-v2 process that runs the Task
     API's pod (its Wasm app and its daprd). The kubelet brings the pod back: every container Ready
@@ -203,11 +211,7 @@ def test_kill_9_of_the_spin_shim_recovers(spin_namespace, spinapps):
     namespace = spin_namespace
     pod = pods_ready(namespace, "task-api")
     assert pod, "task-api not Ready before the kill"
-    status = next(c for c in pod["status"]["containerStatuses"] if c["name"] == "task-api")
-    container_id = status["containerID"].split("://", 1)[1]
-    info = json.loads(subprocess.run([*CTR, "containers", "info", container_id], check=True, capture_output=True, text=True).stdout)
-    sandbox_id = info["Spec"]["annotations"]["io.kubernetes.cri.sandbox-id"]
-    pid = shim_pid(sandbox_id)
+    pid = app_shim_pid(pod, "task-api")
     before = {c["name"]: c["restartCount"] for c in pod["status"]["containerStatuses"]}
     killed = time.monotonic()
     os.kill(pid, signal.SIGKILL)
