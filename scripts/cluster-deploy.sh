@@ -70,14 +70,19 @@ for name, value in sorted(secrets.items()):
                  "stringData": data})
 print(yaml.safe_dump_all(docs))
 PY
-ok "Secrets in $NS: the stack's, hosts rewritten to $POD_LISTEN"
+# A changed Secret (a new stack dir, a new node address) must reach the sidecars, which resolve
+# the components' secrets when they start: the chart rolls the pods when this hash changes.
+secrets_checksum="$(kubectl -n "$NS" get secrets -l app.kubernetes.io/part-of=todo-platform -o jsonpath='{range .items[*]}{.metadata.name}={.data}{"\n"}{end}' \
+  | sha256sum | cut -c1-16)"
+ok "Secrets in $NS: the stack's, hosts rewritten to $POD_LISTEN (checksum $secrets_checksum)"
 
-# What depends on this node: the host services' address and ports.
+# What depends on this node: the host services' address and ports, the Secrets' checksum.
 values="$STACK_DIR/values-node.yaml"
 "$TOOLS/venv/bin/python" - >"$values" <<PY
 import yaml
 host = "$POD_LISTEN"
 print(yaml.safe_dump({
+    "secretsChecksum": "$secrets_checksum",
     "kafka": {"brokers": f"{host}:$KAFKA_POD_PORT", "egressCidr": f"{host}/32", "egressPort": $KAFKA_POD_PORT},
     "postgres": {"egressCidr": f"{host}/32", "egressPort": $PG_PORT},
     "notifications": {"email": {"smtp": {"host": host, "port": $SMTP_PORT}}},
