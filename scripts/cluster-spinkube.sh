@@ -17,6 +17,7 @@ SK="$TOOLS/spinkube"
 kctl() { "$BIN/kubectl" "$@"; }
 
 [ -f "$KUBECONFIG" ] || die "no local cluster: scripts/cluster.sh up"
+command -v helm >/dev/null || die "helm missing: scripts/setup.sh infra"
 [ -d "$SK" ] || die "SpinKube not installed: scripts/setup.sh spinkube"
 [ -x "$SK/bin/containerd-shim-spin-v2" ] || die "no Spin shim: scripts/setup.sh spinkube"
 grep -q "runtimes.spin-v2" "$STATE/containerd/config.toml" \

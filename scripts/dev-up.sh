@@ -26,7 +26,8 @@ done
 
 if $cluster; then
   [ "$(id -u)" -eq 0 ] || die "the local cluster runs as root (network namespaces, cgroups, iptables)"
-  bash "$ROOT/scripts/setup.sh" apt python wasmtime wasm spin registry kafka dapr mail sync kube cluster daprcp
+  # infra: helm (the Dapr and spin-operator charts, the platform's release).
+  bash "$ROOT/scripts/setup.sh" apt python wasmtime wasm spin registry kafka dapr mail sync infra kube cluster daprcp
   if ! bash "$ROOT/scripts/setup.sh" spinkube 2>/dev/null; then
     log "SpinKube is not built yet: building spin-operator and the Spin shim from their pinned upstream sources"
     bash "$ROOT/scripts/setup/spinkube-build.sh" --fetch
