@@ -6,7 +6,9 @@
 #   scripts/test.sh               everything
 #   scripts/test.sh --no-stack    native tests and vectors only
 #   scripts/test.sh --cluster     only the local-cluster suite (tests/cluster): builds the cluster
-#                                 parts (setup parts kube, cluster, daprcp), starts the single-node
+#                                 parts (setup parts kube, cluster, daprcp; those of the host services)
+#                                 and the components (spin build; the suite deploys them as
+#                                 scripts/dev-up.sh --cluster does), starts the single-node
 #                                 cluster (scripts/cluster.sh up, ports 14000+), builds its images,
 #                                 installs Dapr (scripts/cluster-dapr.sh) and, when the SpinKube
 #                                 binaries are prepared (setup part spinkube), spin-operator
@@ -56,11 +58,14 @@ suite() {
 }
 
 if $cluster_only; then
-  bash "$ROOT/scripts/setup.sh" python infra kube cluster daprcp
+  # The parts of the cluster, and of the host services and components the platform's deploy uses.
+  bash "$ROOT/scripts/setup.sh" apt python infra kube cluster daprcp wasm spin registry kafka mail sync
   # SpinKube only where its binaries are prepared (setup part spinkube; its tests skip otherwise),
   # before `up` so containerd registers the Spin shim.
   spinkube=true
   bash "$ROOT/scripts/setup.sh" spinkube || { spinkube=false; warn "SpinKube not prepared: its tests skip"; }
+  log "spin build (the application tests/cluster deploys)"
+  (cd "$ROOT" && "$TOOLS/bin/spin" build -f "$ROOT/spin.toml" >/dev/null) || die "spin build failed"
   start=$SECONDS
   if bash "$ROOT/scripts/cluster.sh" up && bash "$ROOT/scripts/cluster-images.sh" && bash "$ROOT/scripts/cluster-dapr.sh" \
     && { ! $spinkube || bash "$ROOT/scripts/cluster-spinkube.sh"; }; then

@@ -132,6 +132,26 @@ def test_only_the_platforms_pods_reach_postgres_and_kafka(platform):
         kubectl("delete", "pod", "-n", NAMESPACE, stranger, member, "--wait=false", check=False)
 
 
+def test_sidecar_to_sidecar_traffic_is_mutual_tls_with_sentry_certificates(platform):
+    """The port other sidecars invoke the Task API's on (50002) speaks TLS only: it presents a
+    workload certificate the cluster's Sentry issued for the Task API's SPIFFE id (24 h), and it
+    refuses a client without a certificate (TLS 1.3 alert `certificate required`)."""
+    ip = pods_ready(NAMESPACE, "task-api")["status"]["podIP"]
+    p = subprocess.run(["openssl", "s_client", "-connect", f"{ip}:50002", "-showcerts"], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=30)
+    assert "alert certificate required" in p.stderr, p.stderr[-1500:]
+    leaf = p.stdout[p.stdout.index("-----BEGIN CERTIFICATE-----"):p.stdout.index("-----END CERTIFICATE-----") + 25]
+    info = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-issuer", "-startdate", "-enddate"],
+                          input=leaf, capture_output=True, text=True, check=True).stdout
+    print(info)
+    assert f"/ns/{NAMESPACE}/task-api" in info and "URI:spiffe://" in info, info
+    assert "issuer=O = spiffe://cluster.local/ns/dapr-system/dapr-sentry" in info, info
+    dates = dict(line.split("=", 1) for line in info.splitlines() if line.startswith(("notBefore", "notAfter")))
+    lifetime = datetime.strptime(dates["notAfter"], "%b %d %H:%M:%S %Y %Z") - datetime.strptime(dates["notBefore"], "%b %d %H:%M:%S %Y %Z")
+    # Sentry back-dates a certificate by its allowed clock skew (15 min, k8s/cluster/addons.yaml).
+    assert timedelta(hours=23) < lifetime <= timedelta(hours=24, minutes=16), lifetime
+
+
 def test_the_deploy_workflows_post_deploy_check_passes_through_the_node_port(platform):
     """scripts/ci/post_deploy.py, unchanged: smoke checks, a recurring task with a reminder is
     completed, its next instance appears (Kafka -> recurrence engine) and the reminder's job is
