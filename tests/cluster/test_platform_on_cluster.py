@@ -1,10 +1,13 @@
 """The whole platform on the local cluster, deployed as scripts/dev-up.sh --cluster does
 (scripts/cluster-deploy.sh: the production chart with values-cluster.yaml, `helm upgrade --install
 --atomic --wait` and scripts/ci/wait-rollouts.sh), used from outside through its NodePorts:
-the deploy workflow's post-deploy check (recurring task completed -> next instance, its reminder
-job in the Dapr scheduler), a reminder delivered by email and push, a chat command carried out by
-the Task API through Dapr service invocation, a dashboard page's live update; then a release that
-never becomes ready is rolled back by the workflow's commands, and a good one deploys after it.
+every app under the Spin shim with its daprd, only the platform's pods reaching PostgreSQL and Kafka,
+mTLS between sidecars (Sentry certificates), the deploy workflow's post-deploy check (recurring task
+completed -> next instance, its reminder job in the Dapr scheduler), a reminder delivered by email
+and push, a chat command carried out by the Task API through Dapr service invocation, a dashboard
+page's live update; node failure stand-ins (kill -9 of a pod's Spin shim, of the kubelet) lose
+nothing; then a release that never becomes ready is rolled back by the workflow's commands, and a
+good one deploys after it.
 
 PostgreSQL, Kafka (SASL/SCRAM), Mailpit, Mosquitto and Centrifugo are host processes (stack
 `cluster`); the tests read the sinks there with the platform suite's helpers."""
@@ -23,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from conftest import KUBECONFIG, ROOT, apply, kget, kubectl, probe_pod, wait_running
+from conftest import KUBECONFIG, ROOT, STATE, apply, kget, kubectl, probe_pod, wait_running
 from test_spinkube import app_shim_pid, pods_ready, spinkube_ready
 
 # The platform suite's helpers, pointed at stack `cluster` (its sinks' ports) before they load.
@@ -237,6 +240,31 @@ def test_a_reminder_set_while_the_notification_pod_is_killed_is_delivered(platfo
         assert recovered < 60, f"notification not Ready {recovered:.1f} s after the kill"
     finally:
         inbox.close()
+
+
+def test_the_platform_serves_through_a_kill_9_of_the_kubelet(platform):
+    """Node failure stand-in: kill -9 of the kubelet. The pods keep running and the Task API keeps
+    answering through its NodePort (creates while the kubelet is gone all succeed); `scripts/cluster.sh
+    up` starts a new kubelet, the node is Ready again and every app still runs the same, Ready pod.
+    Prints the time from the kill to the node Ready."""
+    pods = {app: pods_ready(NAMESPACE, app) for app in APPS}
+    assert all(pods.values()), {a: bool(p) for a, p in pods.items()}
+    user = ClusterUser()
+    killed = time.monotonic()
+    os.kill(int((STATE / "run/kubelet.pid").read_text()), signal.SIGKILL)
+    for i in range(5):
+        user.create(title=f"While the kubelet is gone {i}", due_date=iso(now() + timedelta(days=1)))
+        time.sleep(0.5)
+    up = subprocess.run(["bash", str(ROOT / "scripts/cluster.sh"), "up"], capture_output=True, text=True, timeout=300, env=tool_env())
+    assert up.returncode == 0, up.stderr[-2000:]
+    ready = time.monotonic() - killed
+    node = kget("nodes")["items"][0]
+    assert next(c for c in node["status"]["conditions"] if c["type"] == "Ready")["status"] == "True"
+    print(f"» kill -9 of the kubelet, 5 creates meanwhile, scripts/cluster.sh up → node Ready {ready:.1f} s after the kill")
+    for app, pod in pods.items():
+        now_ready = wait_until(f"{app} Ready after the kubelet restart", lambda a=app: pods_ready(NAMESPACE, a), timeout=60)
+        assert now_ready["metadata"]["uid"] == pod["metadata"]["uid"], f"{app}: its pod was replaced"
+    assert len([t for t in pending(user) if t["title"].startswith("While the kubelet is gone")]) == 5
 
 
 def helm_upgrade(tag: str, *extra: str) -> subprocess.CompletedProcess:
