@@ -18,7 +18,7 @@ for a in "$@"; do
   case "$a" in
     --watch) watch=true ;;
     --cluster) cluster=true ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) die "unknown option $a" ;;
   esac
 done
