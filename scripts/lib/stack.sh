@@ -391,7 +391,7 @@ live_sync_api_key() { stack_secret live-sync-api-key 24; }
 # cannot publish.
 render_centrifugo_config() {
   local secrets="$STACK_DIR/secrets/secrets.json"
-  CENTRIFUGO_PORT="$CENTRIFUGO_PORT" DASHBOARD_PORT="${DASHBOARD_ORIGIN_PORT:-$(app_port dashboard)}" API_KEY="$(live_sync_api_key)" \
+  CENTRIFUGO_PORT="$CENTRIFUGO_PORT" DASHBOARD_PORT="$(app_port dashboard)" API_KEY="$(live_sync_api_key)" \
     "$TOOLS/venv/bin/python" - "$secrets" >"$STACK_DIR/centrifugo/config.json" <<'PY'
 import json, os, sys
 secrets = json.load(open(sys.argv[1]))
