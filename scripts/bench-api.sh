@@ -8,6 +8,7 @@
 #   STACK=dev scripts/bench-api.sh            against the dev stack
 #   RATES="200 400 800" COMPLETE_RATES="200 400" LIST_RATES="200 800" DURATION=10 scripts/bench-api.sh
 #   RESULTS_DIR=<dir>                         also writes api-steps.csv and api-summary.json there
+#   CPU_BY=app scripts/bench-api.sh           cores used per app for daprd and Spin (else per program)
 #   USERS=100 scripts/bench-api.sh            creates spread round-robin over that many users (default
 #                                             100; events are partitioned by user, so one user
 #                                             would put every event on one partition)
@@ -40,7 +41,10 @@ trap 'rm -rf "$WORK"' EXIT
 USER_ID="bench-$(date +%s)"
 USERS="${USERS:-100}"
 TOKEN="$(bash "$ROOT/scripts/dev-token.sh" "$USER_ID" 3600)"
-printf '{"title":"bench task","priority":"low","due_date":"2030-01-01T09:00:00Z","reminders":["PT1H"]}' >"$WORK/body.json"
+# DUE_DATE: the created tasks' due date; the default puts their reminder beyond the reminder
+# horizon (no Dapr job until 48 h before), DUE_DATE="$(date -ud '+1 day' +%FT%TZ)" inside it.
+DUE_DATE="${DUE_DATE:-2030-01-01T09:00:00Z}"
+printf '{"title":"bench task","priority":"low","due_date":"%s","reminders":["PT1H"]}' "$DUE_DATE" >"$WORK/body.json"
 
 # CPU seconds used so far per process group (wasmtime, daprd, postgres, kafka, vegeta), from
 # /proc/<pid>/stat utime + stime, counting only this stack's processes (their command line names
@@ -48,15 +52,25 @@ printf '{"title":"bench task","priority":"low","due_date":"2030-01-01T09:00:00Z"
 # of other stacks on the same machine.
 cpu_snapshot() {
   "$PY" - "$ROOT" "$STACK_DIR" "$(cat "$RUN_DIR/postgres.pid" 2>/dev/null || echo 0)" <<'PYEOF'
-import sys
+import os, sys
 root, stack_dir, postmaster = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, f"{root}/scripts/lib")
 from stack_procs import stack_processes
 groups = {}
-for _pid, _ppid, comm, _line, seconds in stack_processes(root, stack_dir, postmaster):
+by_app = os.environ.get("CPU_BY") == "app"
+def app_of(line):
+    """The app a daprd or Spin process serves (its --app-id, or its Spin state directory)."""
+    args = line.split()
+    for flag in ("--app-id", "--state-dir"):
+        if flag in args and args.index(flag) + 1 < len(args):
+            return os.path.basename(args[args.index(flag) + 1])
+    return "?"
+for _pid, _ppid, comm, line, seconds in stack_processes(root, stack_dir, postmaster):
     g = next((name for prefix, name in (("spin", "spin"), ("wasmtime", "wasmtime"), ("daprd", "daprd"), ("postgres", "postgres"),
                                         ("java", "kafka(java)"), ("vegeta", "vegeta"), ("scheduler", "scheduler"))
               if comm.startswith(prefix)), "other")
+    if by_app and g in ("spin", "daprd"):
+        g = f"{g}:{app_of(line)}"
     groups[g] = groups.get(g, 0) + seconds
 for g, v in sorted(groups.items()):
     print(g, v)

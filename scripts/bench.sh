@@ -18,6 +18,8 @@
 #   overload    far more waiting dashboard pages than admitted while events, a reminder and the
 #               engine must keep working; fails on any 500, dead letter or failed delivery
 #               (bench-overload.sh)
+#   hops        CPU of one hop of the write path alone: a Spin request, a secret read, a statement, a
+#               publish; their sum for one create is the floor of the Task API's part (bench-hops.sh)
 #   components  Spin vs `wasmtime serve` on the same components and sidecars: per-request overhead,
 #               req/s (trivial route, creates), RSS idle and per instance, daprd connection reuse
 #               (bench-components.sh)
@@ -63,12 +65,14 @@ if $quick; then
   : "${REMINDERS_N:=60}" "${REMINDERS_WINDOW:=22}" "${REMINDERS_LEAD:=15}" "${REMINDERS_USERS:=6}"
   : "${HERD_N:=1000}" "${HERD_USERS:=50}" "${SYNC_CLIENTS:=1000}" "${SYNC_IDLE_S:=4}" "${LAG_RATE:=10}" "${LAG_MULTIPLE:=3}" "${LAG_DURATION:=3}" "${DRAIN_EVENTS:=300}" "${DRAIN_CONSUMERS:=dashboard}" "${KEYSTROKE_ROUNDS:=1}" "${COMP_REQUESTS:=200}"
   : "${OVERLOAD_CLIENTS:=400}" "${OVERLOAD_HOLD_S:=20}" "${OVERLOAD_CHANGES:=20}" "${SHED_MULTIPLES:=1 5}" "${SHED_DURATION:=4}" "${COMP_LOAD_SECONDS:=2}"
+  : "${HOPS_RATE:=200}" "${HOPS_DURATION:=3}"
 else
   : "${API_RATES:=50 100 200 300 500 1000}" "${API_COMPLETE_RATES:=50 100 200 300 500 1000}" "${API_LIST_RATES:=100 300 600 1000}" "${API_DURATION:=10}"
   : "${EVENTS_N:=1700}" "${EVENTS_RATE:=20}" "${E2E_N:=500}" "${E2E_RATE:=25}"
   : "${REMINDERS_N:=1050}" "${REMINDERS_WINDOW:=60}" "${REMINDERS_LEAD:=60}" "${REMINDERS_USERS:=210}"
   : "${HERD_N:=100000}" "${HERD_USERS:=1000}" "${SYNC_CLIENTS:=10000}" "${SYNC_IDLE_S:=10}" "${LAG_RATE:=20}" "${LAG_MULTIPLE:=10}" "${LAG_DURATION:=15}" "${DRAIN_EVENTS:=1500}" "${DRAIN_CONSUMERS:=dashboard recurrence-engine notification}" "${KEYSTROKE_ROUNDS:=3}" "${COMP_REQUESTS:=1000}"
   : "${OVERLOAD_CLIENTS:=1000}" "${OVERLOAD_HOLD_S:=40}" "${OVERLOAD_CHANGES:=40}" "${SHED_MULTIPLES:=1 2 3 5}" "${SHED_DURATION:=8}" "${COMP_LOAD_SECONDS:=10}"
+  : "${HOPS_RATE:=300}" "${HOPS_DURATION:=10}"
 fi
 
 log "bench ($mode) on the $STACK stack; results in ${OUT#"$ROOT"/}"
@@ -103,6 +107,7 @@ run drain bench-drain.sh EVENTS="$DRAIN_EVENTS" CONSUMERS="$DRAIN_CONSUMERS"
 run keystrokes bench-keystrokes.sh ROUNDS="$KEYSTROKE_ROUNDS"
 run shed bench-shed.sh MULTIPLES="$SHED_MULTIPLES" DURATION="$SHED_DURATION"
 run overload bench-overload.sh CLIENTS="$OVERLOAD_CLIENTS" HOLD_S="$OVERLOAD_HOLD_S" CHANGES="$OVERLOAD_CHANGES"
+run hops bench-hops.sh RATE="$HOPS_RATE" DURATION="$HOPS_DURATION"
 run components bench-components.sh REQUESTS="$COMP_REQUESTS" LOAD_SECONDS="$COMP_LOAD_SECONDS"
 
 # The machine and versions the figures belong to.
@@ -152,6 +157,7 @@ keys = {
     "keystrokes": ["completion_p95_ms", "preview_p95_ms"],
     "shed": ["http500", "timeouts", "shed_at_5x_pct", "half_written"],
     "overload": ["clients", "shed_503", "deliveries_failed", "dead_lettered"],
+    "hops": ["create_floor_ms", "request_ms", "secret_ms", "statement_ms", "publish_ms"],
     "components": ["spin_overhead_p50_ms", "wasmtime_overhead_p50_ms", "spin_create_rps", "wasmtime_create_rps",
                    "spin_rss_idle_mb", "wasmtime_rss_idle_mb", "spin_daprd_conns_per_call", "wasmtime_daprd_conns_per_call",
                    "task_api_wasm_kb"],

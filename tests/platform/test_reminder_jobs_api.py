@@ -13,7 +13,7 @@ import requests
 
 from support.notify import NOTIFICATION, job, parse_time
 from support.stack import sidecar_headers, stack, wait_until
-from support.taskapi import BASE, User, iso
+from support.taskapi import BASE, User, iso, psql
 
 PROBLEM = "https://todo.example/problems/"
 
@@ -78,6 +78,50 @@ def test_next_instance_reminder_job_is_reported_scheduled_after_completing_and_g
     assert user.request("DELETE", f"/api/tasks/{nxt['task_id']}").status_code in (200, 204)
     problem(user.request("GET", f"/api/tasks/{nxt['task_id']}/reminders"), 404, "not-found")
     wait_until("deleted instance's job gone", lambda: job(reminder["job"]["name"]) is None)
+
+
+def test_a_reminder_beyond_the_horizon_waits_without_a_job_until_the_horizon_job_schedules_it():
+    """Reminders more than 48 h ahead get no Dapr job when their task is written; the recurring
+    `horizon-reminders` job schedules them once they are within 48 h."""
+    user = User()
+    due = now() + timedelta(days=5)
+    task = user.create(title="Renew passport", due_date=iso(due), reminders=["P4D", "PT0S"])
+
+    def near_scheduled():
+        rows = {r["offset"]: r for r in reminders_of(user, task["task_id"])}
+        return rows if rows["P4D"]["job"]["scheduled"] else None
+    # The reminder a day ahead has its job; reconciling the task (one statement for both) left the
+    # one five days ahead pending without a job.
+    rows = wait_until("the reminder inside the horizon scheduled", near_scheduled)
+    far = rows["PT0S"]
+    assert (far["status"], far["job"]["scheduled"], far["job"]["due_time"]) == ("pending", False, None), far
+    assert parse_time(far["remind_at"]) == due
+    assert job(far["job"]["name"]) is None
+    assert psql(f"SELECT job_name IS NULL, scheduled_for IS NULL FROM reminders "
+                f"WHERE reminder_id = '{far['reminder_id']}'") == [["t", "t"]]
+
+    # Three and a half days pass: the stored times move 84 h closer (no task event), and the far
+    # reminder is now 36 h ahead, inside the horizon. The horizon job's run schedules it.
+    psql(f"UPDATE tasks SET due_date = due_date - interval '84 hours' WHERE task_id = '{task['task_id']}'; "
+         f"UPDATE reminders SET remind_at = remind_at - interval '84 hours' WHERE task_id = '{task['task_id']}'")
+    r = requests.post(f"{NOTIFICATION}/job/horizon-reminders", json={"reason": "reminder horizon"},
+                      headers=sidecar_headers(), timeout=30)
+    assert r.status_code == 200 and r.json()["status"] == "done" and r.json()["tasks"] >= 1, r.text
+    rows = {r["offset"]: r for r in reminders_of(user, task["task_id"])}
+    moved = due - timedelta(hours=84)
+    assert rows["PT0S"]["job"]["scheduled"] and parse_time(rows["PT0S"]["remind_at"]) == moved, rows
+    assert job(rows["PT0S"]["job"]["name"])["dueTime"].startswith(iso(moved)[:19])
+    # The reminder that was a day ahead is 2.5 days past now: the same reconciliation recorded it
+    # missed and deleted its job.
+    assert (rows["P4D"]["status"], rows["P4D"]["job"]["scheduled"]) == ("missed", False), rows
+    assert job(rows["P4D"]["job"]["name"]) is None
+
+
+def test_the_horizon_job_is_recurring_and_refuses_callers_without_the_sidecar_token():
+    r = requests.post(f"{NOTIFICATION}/job/horizon-reminders", json={}, timeout=10)
+    assert r.status_code == 401, r.text
+    horizon = job("horizon-reminders")
+    assert horizon is not None and horizon["schedule"] == "@every 1h", horizon
 
 
 def test_a_fired_reminder_is_reported_sent_with_its_job_gone():

@@ -4,8 +4,10 @@
 //!   `task-events-dlq` / `updates-dlq`): reconcile the task's reminders with one Dapr job each
 //!   (`reconcile`);
 //! - `POST /job/{name}`: a reminder's job fired: publish `v1.reminder.due` on `alerts` (`trigger`),
-//!   or the recurring `sweep-reminders` job: announce reminders whose trigger was lost (`sweep`);
-//! - `GET /dapr/subscribe` (daprd's start-up call): schedules the sweep job;
+//!   or the recurring `sweep-reminders` job: announce reminders whose trigger was lost (`sweep`),
+//!   or the recurring `horizon-reminders` job: schedule the reminders that came within the
+//!   horizon (`horizon`);
+//! - `GET /dapr/subscribe` (daprd's start-up call): schedules the sweep and horizon jobs;
 //! - `alerts` (dead-letter topic `alerts-dlq`): deliver a due reminder by email and push, each
 //!   channel once (`deliver`);
 //! - `GET /internal/reminder-jobs?ids=...` (Dapr service invocation from task-api, under the
@@ -16,6 +18,7 @@
 
 mod db;
 mod deliver;
+mod horizon;
 mod reconcile;
 mod status;
 mod sweep;
@@ -42,19 +45,19 @@ async fn alerts(req: Request, _params: Params) -> Response {
     .await
 }
 
-/// `POST /job/{name}`: the sweep job or a reminder's job.
+/// `POST /job/{name}`: the sweep job, the horizon job or a reminder's job.
 async fn job(req: Request, params: Params) -> Response {
-    if params.get("name") == Some(sweep::JOB) {
-        sweep::run().await
-    } else {
-        trigger::handle(req, params).await
+    match params.get("name") {
+        Some(sweep::JOB) => sweep::run().await,
+        Some(notify::job::HORIZON_JOB) => horizon::run().await,
+        _ => trigger::handle(req, params).await,
     }
 }
 
 /// `GET /dapr/subscribe`: daprd asks once when it starts (subscriptions are declarative, so the
-/// answer is empty); the dispatcher uses it to (re)schedule its sweep job.
+/// answer is empty); the dispatcher uses it to (re)schedule its sweep and horizon jobs.
 async fn dapr_subscribe(_req: Request, _params: Params) -> Response {
-    sweep::schedule().await;
+    futures::join!(sweep::schedule(), horizon::schedule());
     component_kit::json::response(200, &serde_json::json!([]))
 }
 

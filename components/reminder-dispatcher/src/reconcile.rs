@@ -2,7 +2,8 @@
 //! reminders get a Dapr job at their time (same name, `overwrite`: a moved due date
 //! reschedules), reminders of a completed or deleted task are cancelled (job deleted,
 //! `v1.reminder.cancelled` written to the outbox with the cancellation and published from it),
-//! reminders too far in the past are recorded as missed.
+//! reminders too far in the past are recorded as missed, and reminders beyond the horizon
+//! (`notify::job::HORIZON_SECS`) wait without a job for the horizon job (`horizon`).
 //! Everything is derived from the stored rows, so redelivery and reordering are harmless, and a
 //! bulk delivery is handled as one set: one statement for all its tasks, their job calls side by
 //! side, one statement recording them.
@@ -13,7 +14,7 @@ use component_kit::delivery::{Entry, Status};
 use component_kit::outbox;
 use domain::{ReminderId, TaskId};
 use futures::stream::{self, StreamExt};
-use notify::input::{self, TaskChange};
+use notify::input;
 use notify::job::job_name;
 use notify::reconcile::{self, Work};
 use serde_json::Value;
@@ -28,10 +29,12 @@ pub async fn handle(body: &[u8]) -> Status {
     let verdict = match input::task_change(body) {
         Ok(None) => Verdict::Success,
         Err(p) => Verdict::Drop(p.to_string()),
-        Ok(Some(change)) => match run(&Dapr::from_env(), std::slice::from_ref(&change)).await {
-            Ok(()) => Verdict::Success,
-            Err(e) => Verdict::Retry(format!("event {}: {e}", change.event_id)),
-        },
+        Ok(Some(change)) => {
+            match reconcile(&Dapr::from_env(), vec![change.task_id.clone()]).await {
+                Ok(()) => Verdict::Success,
+                Err(e) => Verdict::Retry(format!("event {}: {e}", change.event_id)),
+            }
+        }
     };
     verdict.answer("task events")
 }
@@ -59,7 +62,8 @@ pub async fn handle_bulk(entries: Vec<Entry>) -> Vec<(String, Status)> {
     if changes.is_empty() {
         return statuses;
     }
-    if let Err(e) = run(&Dapr::from_env(), &changes).await {
+    let tasks = changes.iter().map(|c| c.task_id.clone()).collect();
+    if let Err(e) = reconcile(&Dapr::from_env(), tasks).await {
         for (&i, change) in at.iter().zip(&changes) {
             let why = format!("event {} (bulk of {}): {e}", change.event_id, changes.len());
             statuses[i].1 = Verdict::Retry(why).answer("task events");
@@ -91,9 +95,9 @@ async fn call_all(dapr: &Dapr, jobs: Vec<JobCall>) -> Result<(), DaprError> {
     results.into_iter().collect()
 }
 
-/// Reconciles the reminders of the tasks `changes` name (each task once).
-async fn run(dapr: &Dapr, changes: &[TaskChange]) -> Result<(), DaprError> {
-    let mut tasks: Vec<TaskId> = changes.iter().map(|c| c.task_id.clone()).collect();
+/// Reconciles the reminders of `tasks` (each task once), for the task events and the horizon
+/// job.
+pub async fn reconcile(dapr: &Dapr, mut tasks: Vec<TaskId>) -> Result<(), DaprError> {
     tasks.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     tasks.dedup();
     let rows = query(dapr, &store::reminders::reconcile_tasks(&tasks)).await?;
@@ -114,6 +118,7 @@ async fn run(dapr: &Dapr, changes: &[TaskChange]) -> Result<(), DaprError> {
                 jobs.extend(delete_job.map(JobCall::Delete));
                 missed.push(row.reminder_id);
             }
+            Work::Later => {}
             Work::Clear { delete_job } => {
                 if let Some(name) = delete_job {
                     jobs.push(JobCall::Delete(name));

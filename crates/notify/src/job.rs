@@ -17,6 +17,24 @@ pub const JOB_PREFIX: &str = "reminder-";
 /// is still sent at once; older ones are recorded as missed instead of arriving out of context.
 pub const LATE_GRACE_SECS: i64 = 10 * 60;
 
+/// How far ahead a reminder gets its Dapr job. A reminder further ahead waits as a stored row
+/// (no scheduler entry, no Jobs API call when its task is written) until the recurring
+/// [`HORIZON_JOB`] finds it inside the horizon. Far-future reminders then cost the scheduler
+/// nothing until their last two days, and its store holds about two days of reminders.
+pub const HORIZON_SECS: i64 = 48 * 3600;
+
+/// The recurring job that schedules reminders entering the horizon (outside [`JOB_PREFIX`]).
+pub const HORIZON_JOB: &str = "horizon-reminders";
+
+/// How often [`HORIZON_JOB`] runs: far more often than [`HORIZON_SECS`], so a reminder is
+/// scheduled at least a day before its time even when several runs fail in a row.
+pub const HORIZON_EVERY: &str = "@every 1h";
+
+/// Whether a reminder at `remind_at` is beyond the horizon at `now` (no job yet).
+pub fn beyond_horizon(remind_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    remind_at > now + TimeDelta::seconds(HORIZON_SECS)
+}
+
 /// The job's failure policy: a trigger answered with an error is retried 3 times, 5 s apart.
 pub fn failure_policy() -> Value {
     json!({"constant": {"interval": "5s", "max_retries": 3}})

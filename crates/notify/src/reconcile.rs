@@ -44,6 +44,9 @@ pub enum Work {
         /// The job to delete, if any.
         delete_job: Option<String>,
     },
+    /// Nothing yet: pending, without a job, and beyond the horizon ([`crate::job::HORIZON_SECS`]);
+    /// the horizon job schedules it later.
+    Later,
     /// No job any more (cancelled, or no due date): delete it if it has one (a cancellation's
     /// event is written to the outbox by the reconcile statement itself).
     Clear {
@@ -56,6 +59,11 @@ pub enum Work {
 pub fn plan(row: &ReminderRow, now: DateTime<Utc>) -> Work {
     let job_name = crate::job::job_name(&row.reminder_id);
     match (row.status.as_str(), row.remind_at) {
+        ("pending", Some(remind_at))
+            if !row.has_job && crate::job::beyond_horizon(remind_at, now) =>
+        {
+            Work::Later
+        }
         ("pending", Some(remind_at)) => {
             let job = ReminderJob {
                 reminder_id: row.reminder_id.clone(),
@@ -110,6 +118,32 @@ mod tests {
         };
         assert_eq!(job.name(), JOB);
         assert_eq!(body["dueTime"], "2026-11-26T09:00:00.000Z");
+    }
+
+    #[test]
+    fn reminders_beyond_the_horizon_wait_without_a_job() {
+        let now = at(8, 0);
+        let edge = now + chrono::TimeDelta::seconds(crate::job::HORIZON_SECS);
+        assert_eq!(
+            plan(
+                &row("pending", Some(edge + chrono::TimeDelta::seconds(1)), false),
+                now
+            ),
+            Work::Later
+        );
+        // At the edge the job is scheduled.
+        assert!(matches!(
+            plan(&row("pending", Some(edge), false), now),
+            Work::Schedule { .. }
+        ));
+        // A reminder that has a job keeps one at its new time, however far (overwrite).
+        let Work::Schedule { body, .. } = plan(
+            &row("pending", Some(edge + chrono::TimeDelta::days(30)), true),
+            now,
+        ) else {
+            unreachable!("expected a schedule")
+        };
+        assert_eq!(body["overwrite"], true);
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! - [`claim_deliveries`] takes, per channel, the right to deliver one reminder time (the
 //!   idempotency record: a channel already `sent` is never claimed again);
 //! - [`record_outcome`] marks each claimed channel sent (with its lateness) or failed;
+//! - [`entering_horizon`] finds the tasks of reminders that have come within the horizon
+//!   without a job, for the horizon job;
 //! - [`overdue_undelivered`] finds reminders whose delivery has not converged (a job trigger
 //!   lost while Kafka or the sidecar was down, a failed channel, a crashed claim), for the sweep.
 
@@ -127,6 +129,14 @@ pub struct OutcomeRecorded {
     pub deliveries: i64,
     /// 1 when the reminder was marked sent.
     pub marked_sent: i64,
+}
+
+/// A task with a reminder inside the horizon and no job ([`entering_horizon`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HorizonTask {
+    /// The task.
+    pub task_id: String,
 }
 
 /// A reminder whose delivery has not converged ([`overdue_undelivered`]).
@@ -385,6 +395,26 @@ pub fn overdue_undelivered() -> Query<OverdueReminder> {
     b.finish_query(sql)
 }
 
+/// The tasks (at most `limit`, in task id order after `after`, so that successive pages walk
+/// the whole set once) with a pending reminder inside the horizon ([`notify::job::HORIZON_SECS`]
+/// from now) that has no job: the reminders the task events left without one because they were
+/// further ahead then. Reconciling these tasks schedules them.
+#[must_use]
+pub fn entering_horizon(after: Option<&TaskId>, limit: u32) -> Query<HorizonTask> {
+    let mut b = Binder::default();
+    let horizon = b.bind(notify::job::HORIZON_SECS);
+    let after = b.bind(after.map_or("", TaskId::as_str));
+    let limit = b.bind(limit);
+    let sql = format!(
+        "select distinct r.task_id::text as task_id from reminders r \
+         where r.status = 'pending' and r.job_name is null and r.remind_at is not null \
+         and r.remind_at <= now() + {horizon}::bigint * interval '1 second' \
+         and r.task_id::text > {after} \
+         order by 1 limit {limit}::int"
+    );
+    b.finish_query(sql)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,6 +443,8 @@ mod tests {
             reconcile_tasks(&[id(), id()]),
             record_jobs(&[(rid(), now())], &[rid()], &[rid(), rid()]),
             record_jobs(&[], &[], &[]),
+            entering_horizon(None, 500),
+            entering_horizon(Some(&id()), 1),
             claim_deliveries(&rid(), now(), evil),
             record_outcome(
                 &rid(),

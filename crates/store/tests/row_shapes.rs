@@ -356,6 +356,12 @@ fn every_query_answers_the_row_type_its_builder_names() {
     assert_eq!(reconciled.len(), 1, "{reconciled:?}");
     let row = reconciled[0].plan_row().unwrap();
     let remind_at = row.remind_at.unwrap();
+    // Within two days and without a job yet: the horizon job finds its task.
+    let horizon = run(&reminders::entering_horizon(None, 1000));
+    assert!(
+        horizon.iter().any(|t| t.task_id == one_off_id.as_str()),
+        "{horizon:?}"
+    );
     let recorded = one(&reminders::record_jobs(
         &[(row.reminder_id.clone(), remind_at)],
         &[],
