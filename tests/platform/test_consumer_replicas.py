@@ -34,7 +34,8 @@ def reminders_scheduled(task_ids: list[str]) -> int:
 
 def create_with_reminders(n: int) -> list[str]:
     ids = []
-    due = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3 * 86400))
+    # A day ahead: inside the 48 h reminder horizon, so each reminder gets its job at once.
+    due = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
     for _ in range(n):
         ids.append(User().create(title="replica", due_date=due, reminders=["PT1H"])["task_id"])
     return ids
