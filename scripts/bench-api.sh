@@ -55,22 +55,11 @@ cpu_snapshot() {
 import os, sys
 root, stack_dir, postmaster = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, f"{root}/scripts/lib")
-from stack_procs import stack_processes
+from stack_procs import group_of, stack_processes
 groups = {}
 by_app = os.environ.get("CPU_BY") == "app"
-def app_of(line):
-    """The app a daprd or Spin process serves (its --app-id, or its Spin state directory)."""
-    args = line.split()
-    for flag in ("--app-id", "--state-dir"):
-        if flag in args and args.index(flag) + 1 < len(args):
-            return os.path.basename(args[args.index(flag) + 1])
-    return "?"
 for _pid, _ppid, comm, line, seconds in stack_processes(root, stack_dir, postmaster):
-    g = next((name for prefix, name in (("spin", "spin"), ("wasmtime", "wasmtime"), ("daprd", "daprd"), ("postgres", "postgres"),
-                                        ("java", "kafka(java)"), ("vegeta", "vegeta"), ("scheduler", "scheduler"))
-              if comm.startswith(prefix)), "other")
-    if by_app and g in ("spin", "daprd"):
-        g = f"{g}:{app_of(line)}"
+    g = group_of(comm, line, by_app)
     groups[g] = groups.get(g, 0) + seconds
 for g, v in sorted(groups.items()):
     print(g, v)

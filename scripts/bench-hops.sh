@@ -40,12 +40,10 @@ cpu_snapshot() {
 import sys
 root, stack_dir, postmaster = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, f"{root}/scripts/lib")
-from stack_procs import stack_processes
+from stack_procs import group_of, stack_processes
 total = {}
-for _pid, _ppid, comm, _line, seconds in stack_processes(root, stack_dir, postmaster):
-    g = next((name for prefix, name in (("spin", "spin"), ("daprd", "daprd"), ("postgres", "postgres"),
-                                        ("java", "kafka"), ("scheduler", "scheduler"), ("vegeta", "vegeta"))
-              if comm.startswith(prefix)), "other")
+for _pid, _ppid, comm, line, seconds in stack_processes(root, stack_dir, postmaster):
+    g = group_of(comm, line)
     total[g] = total.get(g, 0) + seconds
 print(" ".join(f"{k}={v:.3f}" for k, v in sorted(total.items())))
 PYEOF

@@ -26,3 +26,23 @@ def stack_processes(root, stack_dir, postmaster):
         if not (root in line or stack_dir in line or pid == postmaster or fields[1] == postmaster):
             continue
         yield Process(pid, fields[1], comm, line, (int(fields[11]) + int(fields[12])) / hz)
+
+
+GROUPS = (("spin", "spin"), ("wasmtime", "wasmtime"), ("daprd", "daprd"), ("postgres", "postgres"),
+          ("java", "kafka(java)"), ("vegeta", "vegeta"), ("scheduler", "scheduler"))
+
+
+def app_of(line):
+    """The app a daprd or Spin process serves (its --app-id, or its Spin state directory)."""
+    args = line.split()
+    for flag in ("--app-id", "--state-dir"):
+        if flag in args and args.index(flag) + 1 < len(args):
+            return os.path.basename(args[args.index(flag) + 1])
+    return "?"
+
+
+def group_of(comm, line, by_app=False):
+    """The benches' name for a process: its program (`GROUPS`, else "other"), and with `by_app`
+    the app of a daprd or Spin process too ("daprd:task-api")."""
+    g = next((name for prefix, name in GROUPS if comm.startswith(prefix)), "other")
+    return f"{g}:{app_of(line)}" if by_app and g in ("spin", "daprd") else g

@@ -37,6 +37,16 @@ impl Verdict {
     }
 }
 
+/// Schedules one of the dispatcher's recurring jobs (overwriting an earlier definition) when its
+/// sidecar starts. Best effort: a sidecar that cannot schedule now is asked again at its next
+/// start.
+pub async fn schedule_recurring(name: &str, every: &str, reason: &str) {
+    let job = serde_json::json!({"schedule": every, "overwrite": true, "data": {"reason": reason}});
+    if let Err(e) = Dapr::from_env().schedule_job(name, &job).await {
+        component_kit::warn!("notification: could not schedule {name}: {e}");
+    }
+}
+
 /// Publishes a CloudEvent on `alerts`, keyed by its user.
 pub async fn publish_alert(
     dapr: &Dapr,

@@ -11,7 +11,7 @@ use notify::job::{HORIZON_EVERY, HORIZON_JOB};
 use serde_json::json;
 use spin_sdk::http::Response;
 
-use crate::db::query;
+use crate::db::{query, schedule_recurring};
 use crate::reconcile::reconcile;
 
 /// Tasks reconciled per statement.
@@ -20,13 +20,9 @@ const PAGE: u32 = 200;
 /// Most pages one run takes (the next run continues).
 const MAX_PAGES: u32 = 50;
 
-/// Schedules the recurring horizon job (overwriting an earlier definition). Best effort: a
-/// sidecar that cannot schedule now is asked again at its next start.
+/// Schedules the recurring horizon job (`db::schedule_recurring`).
 pub async fn schedule() {
-    let job = json!({"schedule": HORIZON_EVERY, "overwrite": true, "data": {"reason": "reminder horizon"}});
-    if let Err(e) = Dapr::from_env().schedule_job(HORIZON_JOB, &job).await {
-        component_kit::warn!("notification: could not schedule {HORIZON_JOB}: {e}");
-    }
+    schedule_recurring(HORIZON_JOB, HORIZON_EVERY, "reminder horizon").await;
 }
 
 /// `POST /job/horizon-reminders`: reconciles, page by page, the tasks whose reminders have come
@@ -51,12 +47,13 @@ pub async fn run() -> Response {
             .filter_map(|r| TaskId::parse(&r.task_id))
             .collect();
         let last = page.len() < PAGE as usize;
-        after = page.last().and_then(|r| TaskId::parse(&r.task_id));
-        if !ids.is_empty() {
-            if let Err(e) = reconcile(&dapr, ids.clone()).await {
+        after = ids.last().cloned();
+        let count = ids.len();
+        if count > 0 {
+            if let Err(e) = reconcile(&dapr, ids).await {
                 return retry(tasks, &e.to_string());
             }
-            tasks += ids.len();
+            tasks += count;
         }
         if last || after.is_none() {
             break;

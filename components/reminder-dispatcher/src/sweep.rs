@@ -15,7 +15,7 @@ use notify::job::ReminderJob;
 use serde_json::json;
 use spin_sdk::http::Response;
 
-use crate::db::{publish_alert, query};
+use crate::db::{publish_alert, query, schedule_recurring};
 
 /// The sweep job's name (outside the `reminder-` prefix of reminder jobs).
 pub const JOB: &str = "sweep-reminders";
@@ -23,13 +23,9 @@ pub const JOB: &str = "sweep-reminders";
 /// How often the sweep runs.
 const EVERY: &str = "@every 30s";
 
-/// Schedules the recurring sweep job (overwriting an earlier definition). Best effort: a sidecar
-/// that cannot schedule now is asked again at its next start.
+/// Schedules the recurring sweep job (`db::schedule_recurring`).
 pub async fn schedule() {
-    let job = json!({"schedule": EVERY, "overwrite": true, "data": {"reason": "lost triggers"}});
-    if let Err(e) = Dapr::from_env().schedule_job(JOB, &job).await {
-        component_kit::warn!("notification: could not schedule {JOB}: {e}");
-    }
+    schedule_recurring(JOB, EVERY, "lost triggers").await;
 }
 
 /// The job of an overdue reminder; `None` if an id is not a UUID.
