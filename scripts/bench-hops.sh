@@ -5,18 +5,26 @@
 # publish to Kafka). Each hop runs open loop (vegeta) at RATE for DURATION; the CPU of every stack
 # process over the burst, less the idle stack's, is divided by the calls. The sum for one create's
 # hops (one request, one secret read, two statements, one publish) is the floor of the Task API's
-# part of a create in this design, before any consumer sees the event.
+# part of a create in this design, before any consumer sees the event. A fifth burst publishes the
+# same events BATCH at a time through the bulk publish API (RATE/BATCH calls/s): what a relay that
+# published the outbox in batches would pay per event, and so that lever's floor for a create (one
+# request, one secret read, the write statement, its share of a bulk publish and of the relay's
+# own request, read and mark statements). A read's floor is one request, one secret read and one
+# query.
 #   scripts/bench-hops.sh                         against the test stack
-#   STACK=dev RATE=300 DURATION=10 scripts/bench-hops.sh
+#   STACK=dev RATE=300 DURATION=10 BATCH=25 scripts/bench-hops.sh
 # Publishes go to the topic `bench-hops` (created if missing, no consumer).
 # Last line: request_ms=<a> secret_ms=<b> statement_ms=<c> publish_ms=<d> create_floor_ms=<e>
-# create_hops=<f> goal_ms=3
+# create_hops=<f> bulk_publish_ms=<g> relay_floor_ms=<h> batch=<n> read_floor_ms=<r> goal_ms=3
 source "$(dirname "$0")/lib/common.sh"
 source "$ROOT/scripts/lib/stack.sh"
 STACK="${STACK:-test}"
 RATE="${RATE:-300}"
 DURATION="${DURATION:-10}"
-[[ "$RATE" =~ ^[0-9]+$ && "$DURATION" =~ ^[0-9]+$ ]] || die "RATE and DURATION must be whole numbers"
+BATCH="${BATCH:-25}"
+[[ "$RATE" =~ ^[0-9]+$ && "$DURATION" =~ ^[0-9]+$ && "$BATCH" =~ ^[1-9][0-9]*$ ]] \
+  || die "RATE, DURATION and BATCH must be whole numbers (BATCH at least 1)"
+BULK_RATE=$(( RATE / BATCH > 0 ? RATE / BATCH : 1 ))
 ensure_vegeta
 stack_env "$STACK"
 PY="$TOOLS/venv/bin/python"
@@ -58,31 +66,44 @@ printf '{"operation":"query","metadata":{"sql":"select 1"}}' >"$WORK/statement.j
 printf 'POST %s/v1.0/bindings/tasks-db\nContent-Type: application/json\n@%s\n' "$DAPR" "$WORK/statement.json" >"$WORK/statement.targets"
 printf '{"specversion":"1.0","id":"bench","source":"bench-hops","type":"v1.bench.hop","datacontenttype":"application/json","data":{"n":1}}' >"$WORK/publish.json"
 printf 'POST %s/v1.0/publish/pubsub/bench-hops\nContent-Type: application/cloudevents+json\n@%s\n' "$DAPR" "$WORK/publish.json" >"$WORK/publish.targets"
+# BATCH events of as many users (so partitions), as the relay would send them.
+"$PY" - "$BATCH" >"$WORK/bulk.json" <<'PYEOF'
+import json, sys
+n = int(sys.argv[1])
+print(json.dumps([{"entryId": str(i), "contentType": "application/cloudevents+json",
+                   "metadata": {"partitionKey": f"user-{i}"},
+                   "event": {"specversion": "1.0", "id": f"bench-{i}", "source": "bench-hops",
+                             "type": "v1.bench.hop", "datacontenttype": "application/json", "data": {"n": i}}}
+                  for i in range(n)]))
+PYEOF
+printf 'POST %s/v1.0-alpha1/publish/bulk/pubsub/bench-hops\nContent-Type: application/json\n@%s\n' "$DAPR" "$WORK/bulk.json" >"$WORK/bulk.targets"
 
 log "hop costs on stack $STACK: $RATE calls/s for ${DURATION}s each, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-for hop in request secret statement publish; do
+for hop in request secret statement publish bulk; do
+  rate="$RATE"; [ "$hop" = bulk ] && rate="$BULK_RATE"
   cpu_snapshot >"$WORK/$hop-a"
   t0=$(date +%s.%N)
-  "$VEGETA" attack -targets="$WORK/$hop.targets" -rate="$RATE" -duration="${DURATION}s" -timeout=10s >"$WORK/$hop.bin"
+  "$VEGETA" attack -targets="$WORK/$hop.targets" -rate="$rate" -duration="${DURATION}s" -timeout=10s >"$WORK/$hop.bin"
   t1=$(date +%s.%N)
   cpu_snapshot >"$WORK/$hop-b"
   "$VEGETA" report -type=json <"$WORK/$hop.bin" >"$WORK/$hop.json"
   echo "$t0 $t1" >"$WORK/$hop.span"
 done
 
-"$PY" - "$WORK" <<'PYEOF'
-import json, sys
-work = sys.argv[1]
+"$PY" - "$WORK" "$BATCH" <<'PYEOF'
+import json, os, sys
+work, batch = sys.argv[1], int(sys.argv[2])
 def snap(name):
     return {k: float(v) for k, v in (p.split("=") for p in open(f"{work}/{name}").read().split())}
 ia, ib = snap("idle-a"), snap("idle-b")
 idle = {k: (ib.get(k, 0) - ia.get(k, 0)) / 5 for k in ib}
 cost = {}
-for hop in ("request", "secret", "statement", "publish"):
+for hop in ("request", "secret", "statement", "publish", "bulk"):
     a, b = snap(f"{hop}-a"), snap(f"{hop}-b")
     t0, t1 = map(float, open(f"{work}/{hop}.span").read().split())
     r = json.load(open(f"{work}/{hop}.json"))
-    ok = r["success"] * r["requests"]
+    # A bulk call carries `batch` events: its cost is quoted per event.
+    ok = r["success"] * r["requests"] * (batch if hop == "bulk" else 1)
     parts = {k: max(b[k] - a.get(k, 0) - idle.get(k, 0) * (t1 - t0), 0) * 1000 / ok
              for k in b if k not in ("vegeta", "other")} if ok else {}
     cost[hop] = sum(parts.values()) if ok else float("nan")
@@ -92,6 +113,19 @@ for hop in ("request", "secret", "statement", "publish"):
 floor = cost["request"] + cost["secret"] + 2 * cost["statement"] + cost["publish"]
 print(f"  one create's hops (1 request + 1 secret read + 2 statements + 1 publish): {floor:.2f} ms of CPU"
       " before any consumer or the statement's own work")
+# The relay lever: the create keeps its request, secret read and write statement; its publish and
+# mark-published become a share of one bulk publish plus a 1/batch share of the relay's own
+# request (a job delivery), app-token read, read statement and mark statement.
+relay = (cost["request"] + cost["secret"] + cost["statement"] + cost["bulk"]
+         + (cost["request"] + cost["secret"] + 2 * cost["statement"]) / batch)
+# A list or a get: one request, one secret read, one query (before the rows' own work).
+read = cost["request"] + cost["secret"] + cost["statement"]
+cores = os.cpu_count() or 1
+print(f"  one read's hops (1 request + 1 secret read + 1 query): {read:.2f} ms, so at most "
+      f"{cores * 1000 / read:.0f} reads/s on all {cores} cores before anything else runs")
+print(f"  bulk publish: {cost['bulk']:.2f} ms per event in calls of {batch} (a single publish: {cost['publish']:.2f} ms)")
+print(f"  one create's hops with a batching relay ({batch} events a run): {relay:.2f} ms")
 print(f"request_ms={cost['request']:.2f} secret_ms={cost['secret']:.2f} statement_ms={cost['statement']:.2f} "
-      f"publish_ms={cost['publish']:.2f} create_floor_ms={floor:.2f} create_hops=5 goal_ms=3")
+      f"publish_ms={cost['publish']:.2f} create_floor_ms={floor:.2f} create_hops=5 "
+      f"bulk_publish_ms={cost['bulk']:.2f} relay_floor_ms={relay:.2f} batch={batch} read_floor_ms={read:.2f} goal_ms=3")
 PYEOF

@@ -19,7 +19,8 @@
 #               engine must keep working; fails on any 500, dead letter or failed delivery
 #               (bench-overload.sh)
 #   hops        CPU of one hop of the write path alone: a Spin request, a secret read, a statement, a
-#               publish; their sum for one create is the floor of the Task API's part (bench-hops.sh)
+#               publish, a bulk publish per event; their sum for one create is the floor of the Task
+#               API's part, with a batching relay and for a read likewise (bench-hops.sh)
 #   components  Spin vs `wasmtime serve` on the same components and sidecars: per-request overhead,
 #               req/s (trivial route, creates), RSS idle and per instance, daprd connection reuse
 #               (bench-components.sh)
@@ -157,7 +158,8 @@ keys = {
     "keystrokes": ["completion_p95_ms", "preview_p95_ms"],
     "shed": ["http500", "timeouts", "shed_at_5x_pct", "half_written"],
     "overload": ["clients", "shed_503", "deliveries_failed", "dead_lettered"],
-    "hops": ["create_floor_ms", "request_ms", "secret_ms", "statement_ms", "publish_ms"],
+    "hops": ["create_floor_ms", "request_ms", "secret_ms", "statement_ms", "publish_ms", "bulk_publish_ms",
+             "relay_floor_ms", "read_floor_ms"],
     "components": ["spin_overhead_p50_ms", "wasmtime_overhead_p50_ms", "spin_create_rps", "wasmtime_create_rps",
                    "spin_rss_idle_mb", "wasmtime_rss_idle_mb", "spin_daprd_conns_per_call", "wasmtime_daprd_conns_per_call",
                    "task_api_wasm_kb"],
