@@ -144,15 +144,15 @@ echo "task-api bench on $BASE (stack $STACK), ${DURATION}s per step, $(nproc) co
 # each process group's median over five 1 s windows, so that one burst of background work (the
 # scheduler compacting, a recurring job) inside the idle measurement is not taken for the baseline.
 for i in 0 1 2 3 4 5; do cpu_snapshot >"$WORK/idle-$i"; date +%s.%N >"$WORK/idle-$i.t"; [ "$i" = 5 ] || sleep 1; done
-"$PY" - "$WORK" <<'PYEOF'
-import statistics, sys
+"$PY" - "$WORK" "$ROOT" <<'PYEOF'
+import sys
 work = sys.argv[1]
+sys.path.insert(0, f"{sys.argv[2]}/scripts/lib")
+from stack_procs import idle_cores
 def load(p): return {l.split()[0]: float(l.split()[1]) for l in open(p) if l.strip()}
-snaps = [load(f"{work}/idle-{i}") for i in range(6)]
-times = [float(open(f"{work}/idle-{i}.t").read()) for i in range(6)]
-windows = list(zip(snaps, snaps[1:], [b - a for a, b in zip(times, times[1:])]))
-median = {g: statistics.median(max(b.get(g, 0) - a.get(g, 0), 0) / secs for a, b, secs in windows)
-          for g in snaps[-1] if g != "other"}
+median = idle_cores([load(f"{work}/idle-{i}") for i in range(6)],
+                    [float(open(f"{work}/idle-{i}.t").read()) for i in range(6)])
+median.pop("other", None)
 print("    idle stack, cores used (median of five 1 s windows): "
       + ", ".join(f"{g} {v:.2f}" for g, v in sorted(median.items())))
 open(f"{work}/idle-cores", "w").write(f"{sum(v for g, v in median.items() if g != 'vegeta'):.4f}\n")

@@ -3,14 +3,14 @@
 # a Spin component (a handler without I/O), and the three kinds of sidecar call a create makes
 # through the Task API's daprd (a secret read, a statement through the PostgreSQL binding, a
 # publish to Kafka). Each hop runs open loop (vegeta) at RATE for DURATION; the CPU of every stack
-# process over the burst, less the idle stack's, is divided by the calls. The sum for one create's
-# hops (one request, one secret read, two statements, one publish) is the floor of the Task API's
-# part of a create in this design, before any consumer sees the event. A fifth burst publishes the
-# same events BATCH at a time through the bulk publish API (RATE/BATCH calls/s): what a relay that
-# published the outbox in batches would pay per event, and so that lever's floor for a create (one
-# request, one secret read, the write statement, its share of a bulk publish and of the relay's
-# own request, read and mark statements). A read's floor is one request, one secret read and one
-# query.
+# process over the burst, less the idle stack's (median of five 1 s windows), is divided by the
+# calls. The sum for one create's hops (one request, one secret read, two statements, one publish)
+# is the floor of the Task API's part of a create in this design, before any consumer sees the
+# event. A fifth burst publishes the same events BATCH at a time through the bulk publish API
+# (RATE/BATCH calls/s): what a relay that published the outbox in batches would pay per event, and
+# so that lever's floor for a create (one request, one secret read, the write statement, its share
+# of a bulk publish and of the relay's own request, read and mark statements). A read's floor is
+# one request, one secret read and one query.
 #   scripts/bench-hops.sh                         against the test stack
 #   STACK=dev RATE=300 DURATION=10 BATCH=25 scripts/bench-hops.sh
 # Publishes go to the topic `bench-hops` (created if missing, no consumer).
@@ -57,8 +57,9 @@ print(" ".join(f"{k}={v:.3f}" for k, v in sorted(total.items())))
 PYEOF
 }
 
-# The stack's idle CPU per second, subtracted from each burst.
-cpu_snapshot >"$WORK/idle-a"; sleep 5; cpu_snapshot >"$WORK/idle-b"
+# The stack's idle CPU per second, subtracted from each burst: each group's median over five 1 s
+# windows (stack_procs.idle_cores).
+for i in 0 1 2 3 4 5; do cpu_snapshot >"$WORK/idle-$i"; date +%s.%N >"$WORK/idle-$i.t"; [ "$i" = 5 ] || sleep 1; done
 
 printf 'GET %s/healthz\n' "$TASK_API" >"$WORK/request.targets"
 printf 'GET %s/v1.0/secrets/local-secrets/jwt-secret\n' "$DAPR" >"$WORK/secret.targets"
@@ -90,13 +91,15 @@ for hop in request secret statement publish bulk; do
   echo "$t0 $t1" >"$WORK/$hop.span"
 done
 
-"$PY" - "$WORK" "$BATCH" <<'PYEOF'
+"$PY" - "$WORK" "$BATCH" "$ROOT" <<'PYEOF'
 import json, os, sys
 work, batch = sys.argv[1], int(sys.argv[2])
+sys.path.insert(0, f"{sys.argv[3]}/scripts/lib")
+from stack_procs import idle_cores
 def snap(name):
     return {k: float(v) for k, v in (p.split("=") for p in open(f"{work}/{name}").read().split())}
-ia, ib = snap("idle-a"), snap("idle-b")
-idle = {k: (ib.get(k, 0) - ia.get(k, 0)) / 5 for k in ib}
+idle = idle_cores([snap(f"idle-{i}") for i in range(6)],
+                  [float(open(f"{work}/idle-{i}.t").read()) for i in range(6)])
 cost = {}
 for hop in ("request", "secret", "statement", "publish", "bulk"):
     a, b = snap(f"{hop}-a"), snap(f"{hop}-b")

@@ -46,3 +46,13 @@ def group_of(comm, line, by_app=False):
     the app of a daprd or Spin process too ("daprd:task-api")."""
     g = next((name for prefix, name in GROUPS if comm.startswith(prefix)), "other")
     return f"{g}:{app_of(line)}" if by_app and g in ("spin", "daprd") else g
+
+
+def idle_cores(snapshots, times):
+    """Each group's median cores over the windows between consecutive snapshots ({group: CPU
+    seconds} taken at `times`), so that one burst of background work (the scheduler compacting,
+    a recurring job) is not taken for the stack's idle baseline."""
+    import statistics
+    windows = list(zip(snapshots, snapshots[1:], [b - a for a, b in zip(times, times[1:])]))
+    return {g: statistics.median(max(b.get(g, 0) - a.get(g, 0), 0) / secs for a, b, secs in windows)
+            for g in snapshots[-1]}
