@@ -143,15 +143,14 @@ echo "task-api bench on $BASE (stack $STACK), ${DURATION}s per step, $(nproc) co
 # The stack's CPU while idle (its background), subtracted from each step's CPU per operation:
 # each process group's median over five 1 s windows, so that one burst of background work (the
 # scheduler compacting, a recurring job) inside the idle measurement is not taken for the baseline.
-for i in 0 1 2 3 4 5; do cpu_snapshot >"$WORK/idle-$i"; date +%s.%N >"$WORK/idle-$i.t"; [ "$i" = 5 ] || sleep 1; done
+idle_samples "$WORK"
 "$PY" - "$WORK" "$ROOT" <<'PYEOF'
 import sys
 work = sys.argv[1]
 sys.path.insert(0, f"{sys.argv[2]}/scripts/lib")
 from stack_procs import idle_cores
 def load(p): return {l.split()[0]: float(l.split()[1]) for l in open(p) if l.strip()}
-median = idle_cores([load(f"{work}/idle-{i}") for i in range(6)],
-                    [float(open(f"{work}/idle-{i}.t").read()) for i in range(6)])
+median = idle_cores(work, load)
 median.pop("other", None)
 print("    idle stack, cores used (median of five 1 s windows): "
       + ", ".join(f"{g} {v:.2f}" for g, v in sorted(median.items())))

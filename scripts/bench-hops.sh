@@ -59,7 +59,7 @@ PYEOF
 
 # The stack's idle CPU per second, subtracted from each burst: each group's median over five 1 s
 # windows (stack_procs.idle_cores).
-for i in 0 1 2 3 4 5; do cpu_snapshot >"$WORK/idle-$i"; date +%s.%N >"$WORK/idle-$i.t"; [ "$i" = 5 ] || sleep 1; done
+idle_samples "$WORK"
 
 printf 'GET %s/healthz\n' "$TASK_API" >"$WORK/request.targets"
 printf 'GET %s/v1.0/secrets/local-secrets/jwt-secret\n' "$DAPR" >"$WORK/secret.targets"
@@ -96,10 +96,11 @@ import json, os, sys
 work, batch = sys.argv[1], int(sys.argv[2])
 sys.path.insert(0, f"{sys.argv[3]}/scripts/lib")
 from stack_procs import idle_cores
+def load(path):
+    return {k: float(v) for k, v in (p.split("=") for p in open(path).read().split())}
 def snap(name):
-    return {k: float(v) for k, v in (p.split("=") for p in open(f"{work}/{name}").read().split())}
-idle = idle_cores([snap(f"idle-{i}") for i in range(6)],
-                  [float(open(f"{work}/idle-{i}.t").read()) for i in range(6)])
+    return load(f"{work}/{name}")
+idle = idle_cores(work, load)
 cost = {}
 for hop in ("request", "secret", "statement", "publish", "bulk"):
     a, b = snap(f"{hop}-a"), snap(f"{hop}-b")

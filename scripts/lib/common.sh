@@ -145,3 +145,9 @@ wait_for() {
 port_open() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
 # This machine's address on its default route (what the local cluster's pods reach the host on).
 node_ip() { ip -4 route get 1.1.1.1 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "src") print $(i + 1)}'; }
+# idle_samples DIR: six snapshots of the caller's `cpu_snapshot`, one second apart, each with its
+# time (DIR/idle-N, DIR/idle-N.t), for stack_procs.idle_cores.
+idle_samples() {
+  local i
+  for i in 0 1 2 3 4 5; do cpu_snapshot >"$1/idle-$i"; date +%s.%N >"$1/idle-$i.t"; [ "$i" = 5 ] || sleep 1; done
+}

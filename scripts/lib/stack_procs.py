@@ -5,6 +5,7 @@ directory, or it is PostgreSQL's postmaster or one of its backends (other stacks
 machine are left out).
 """
 import os
+import statistics
 from collections import namedtuple
 
 Process = namedtuple("Process", "pid ppid comm line seconds")
@@ -48,11 +49,12 @@ def group_of(comm, line, by_app=False):
     return f"{g}:{app_of(line)}" if by_app and g in ("spin", "daprd") else g
 
 
-def idle_cores(snapshots, times):
-    """Each group's median cores over the windows between consecutive snapshots ({group: CPU
-    seconds} taken at `times`), so that one burst of background work (the scheduler compacting,
-    a recurring job) is not taken for the stack's idle baseline."""
-    import statistics
+def idle_cores(work, load):
+    """Each group's median cores over the five windows between `idle_samples`' snapshots in
+    `work` (each read by `load` as {group: CPU seconds}), so that one burst of background work
+    (the scheduler compacting, a recurring job) is not taken for the stack's idle baseline."""
+    snapshots = [load(f"{work}/idle-{i}") for i in range(6)]
+    times = [float(open(f"{work}/idle-{i}.t").read()) for i in range(6)]
     windows = list(zip(snapshots, snapshots[1:], [b - a for a, b in zip(times, times[1:])]))
     return {g: statistics.median(max(b.get(g, 0) - a.get(g, 0), 0) / secs for a, b, secs in windows)
             for g in snapshots[-1]}
