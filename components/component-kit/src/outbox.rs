@@ -77,7 +77,30 @@ pub async fn publish(dapr: &Dapr, events: &[OutboxEvent]) -> Published {
 /// Reads the due outbox rows (`store::outbox::unpublished`) and publishes them like [`publish`];
 /// a row that is not even an event object is parked with the reason.
 pub async fn republish_due(dapr: &Dapr, batch: u32) -> Result<Published, DaprError> {
-    let rows = crate::db::query(dapr, &store::outbox::unpublished(batch)).await?;
+    let (events, parked) = due_events(dapr, &store::outbox::unpublished(batch)).await?;
+    let mut result = publish(dapr, &events).await;
+    result.parked += parked;
+    Ok(result)
+}
+
+/// Reads the due outbox rows written with the `CloudEvent` source `source`
+/// (`store::outbox::unpublished_from`) and publishes them like [`publish_bulk`]: the outbox
+/// relay's round.
+pub async fn relay_due(dapr: &Dapr, source: &str, batch: u32) -> Result<Published, DaprError> {
+    let (events, parked) =
+        due_events(dapr, &store::outbox::unpublished_from(source, batch)).await?;
+    let mut result = publish_bulk(dapr, &events).await;
+    result.parked += parked;
+    Ok(result)
+}
+
+/// The events of the due rows `due` reads; a row that is not even an event object is parked
+/// with the reason (counted in the second value).
+async fn due_events(
+    dapr: &Dapr,
+    due: &store::Query<store::outbox::DueEvent>,
+) -> Result<(Vec<OutboxEvent>, usize), DaprError> {
+    let rows = crate::db::query(dapr, due).await?;
     let mut events = Vec::with_capacity(rows.len());
     let mut parked = 0;
     for row in rows {
@@ -90,16 +113,15 @@ pub async fn republish_due(dapr: &Dapr, batch: u32) -> Result<Published, DaprErr
             }
         }
     }
-    let mut result = publish(dapr, &events).await;
-    result.parked += parked;
-    Ok(result)
+    Ok((events, parked))
 }
 
 /// Publishes `events` with one bulk call per topic (all topics at once) and marks the
-/// published ones; the events of a topic whose call fails, and rows that are not valid events,
-/// stay unpublished for the Task API's repair jobs (which count, retry or park them). For
-/// batches, where per-user order within one call is kept by the bulk call itself.
-pub async fn publish_bulk(dapr: &Dapr, events: &[OutboxEvent]) {
+/// published ones. The events of a topic whose call fails count a failed attempt on their rows
+/// (`store::outbox::mark_failed`) and stay for the Task API's repair jobs, like rows that are
+/// not valid events (which those jobs park). For batches, where per-user order within one call
+/// is kept by the bulk call itself.
+pub async fn publish_bulk(dapr: &Dapr, events: &[OutboxEvent]) -> Published {
     let mut by_topic: std::collections::BTreeMap<&str, Vec<(&str, String, String)>> =
         std::collections::BTreeMap::new();
     for e in events {
@@ -116,24 +138,29 @@ pub async fn publish_bulk(dapr: &Dapr, events: &[OutboxEvent]) {
             .iter()
             .map(|(_, ce, key)| (ce.clone(), key.clone()))
             .collect();
+        let ids: Vec<&str> = batch.iter().map(|(id, _, _)| *id).collect();
         match dapr.publish_bulk_cloudevents(PUBSUB, topic, &pairs).await {
-            Ok(()) => batch.into_iter().map(|(id, _, _)| id).collect(),
+            Ok(()) => (ids, Vec::new()),
             Err(err) => {
                 crate::warn!(
-                    "{}: bulk publish of {} events to {topic} failed (the outbox sweep retries): {err}",
+                    "{}: bulk publish of {} events to {topic} failed (the outbox repair retries): {err}",
                     crate::config::app_id(),
                     pairs.len()
                 );
-                Vec::new()
+                let _ = exec(dapr, &store::outbox::mark_failed(&ids, &err.to_string())).await;
+                (Vec::new(), ids)
             }
         }
     });
-    let done: Vec<&str> = futures::future::join_all(calls)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut done: Vec<&str> = Vec::new();
+    let mut result = Published::default();
+    for (ok, failed) in futures::future::join_all(calls).await {
+        done.extend(ok);
+        result.failed += failed.len();
+    }
+    result.ok = done.len();
     mark_published(dapr, &done).await;
+    result
 }
 
 /// Marks published outbox rows. A failure is logged only: published but not marked, the rows

@@ -1,5 +1,5 @@
-//! The Task API's upkeep: publishing outbox events right after the commit and again from the
-//! repair jobs, and the retention job.
+//! The Task API's upkeep: the outbox relay that publishes the writes' events in batches, the
+//! repair jobs that publish what it could not, and the retention job.
 
 use component_kit::dapr::{Dapr, DaprError};
 use serde_json::json;
@@ -21,16 +21,77 @@ pub const RETENTION_MAX_BATCHES: u32 = 20;
 /// Most rows one repair run publishes.
 pub const REPAIR_BATCH: u32 = 200;
 
+/// Prefix of the outbox relay's one-shot jobs: each arm schedules `outbox-relay-{event id}`
+/// (a name of its own, so a new arm never overwrites a job that is being delivered).
+pub const RELAY_JOB: &str = "outbox-relay";
+/// How long an armed relay waits: the window whose writes share one bulk publish per topic.
+pub const RELAY_WINDOW: &str = "250ms";
+/// Most rows one relay round reads; a full round is followed by another.
+pub const RELAY_BATCH: u32 = 500;
+/// Most rounds one relay run makes (a longer backlog is the repair jobs' work).
+pub const RELAY_ROUNDS: usize = 8;
+
 pub use component_kit::outbox::{OutboxEvent, Published};
 
-/// Publishes a write's events in order and marks them published; failures are counted on their
-/// rows and a one-shot repair job is scheduled. Never fails the caller: the events are committed.
-pub async fn publish(dapr: &Dapr, events: &[OutboxEvent]) -> Published {
-    let result = component_kit::outbox::publish(dapr, events).await;
-    if result.failed > 0 {
+/// Hands a committed write's events to the outbox relay (ADR 0012). When the relay was idle at
+/// the commit (`relay_idle`, read under the write's share lock), arms it and schedules its
+/// one-shot job; when it was armed, its run reads these rows. If the relay cannot be armed or
+/// its job cannot be scheduled, runs the relay now. Never fails the caller: the events are
+/// committed, and the sweep job publishes whatever a crash leaves.
+pub async fn relay(dapr: &Dapr, events: &[OutboxEvent], relay_idle: bool) {
+    let Some(first) = events.first() else { return };
+    if !relay_idle {
+        return;
+    }
+    let armed = match query(dapr, &store::outbox::arm_relay()).await {
+        // Armed by a write that committed after this one: its run reads these rows.
+        Ok(rows) if rows.is_empty() => return,
+        Ok(_) => true,
+        Err(err) => {
+            component_kit::warn!("task-api: arming the outbox relay failed (relaying now): {err}");
+            false
+        }
+    };
+    if armed {
+        let job = json!({
+            "dueTime": RELAY_WINDOW,
+            "data": {"reason": "relay"},
+            "failure_policy": {"constant": {"interval": "1s", "max_retries": 10}},
+        });
+        let name = format!("{RELAY_JOB}-{}", first.event_id);
+        match dapr.schedule_job(&name, &job).await {
+            Ok(_) => return,
+            Err(err) => {
+                component_kit::warn!("task-api: scheduling {name} failed (relaying now): {err}")
+            }
+        }
+    }
+    // Writes that found the relay armed by this call wait for a run: this is it.
+    if let Err(err) = relay_run(dapr).await {
+        component_kit::warn!("task-api: relaying failed (the {SWEEP_JOB} job remains): {err}");
+    }
+}
+
+/// One run of the outbox relay: clears its arm (waiting for the writes in flight), then
+/// publishes the Task API's due rows with one bulk call per topic, round after round while
+/// rounds come back full. A failed publish counts on its rows and schedules the repair job.
+pub async fn relay_run(dapr: &Dapr) -> Result<Published, DaprError> {
+    query(dapr, &store::outbox::disarm_relay()).await?;
+    let mut total = Published::default();
+    for _ in 0..RELAY_ROUNDS {
+        let round =
+            component_kit::outbox::relay_due(dapr, store::TASK_API_SOURCE, RELAY_BATCH).await?;
+        total.ok += round.ok;
+        total.failed += round.failed;
+        total.parked += round.parked;
+        if round.ok + round.failed + round.parked < RELAY_BATCH as usize {
+            break;
+        }
+    }
+    if total.failed > 0 {
         schedule_repair(dapr).await;
     }
-    result
+    Ok(total)
 }
 
 /// Schedules (or moves) the one-shot repair job a few seconds ahead.

@@ -13,8 +13,8 @@ use events::EventType;
 
 use crate::fragments::{
     events_of, events_of_all, outbox_insert, outbox_insert_from, rate_limit,
-    record_claim_email_when, reminder_ctes, stored_reminders, task_json, Admission, RateLimit,
-    TASK_API_SOURCE,
+    record_claim_email_when, relay_idle, reminder_ctes, stored_reminders, task_json, Admission,
+    RateLimit, TASK_API_SOURCE,
 };
 use crate::outbox::Events;
 use crate::statement::{opt_text, opt_time, rfc3339, ts, Binder, Query};
@@ -35,6 +35,8 @@ pub struct TaskEdited {
     pub retry_after: Option<i64>,
     /// The service was overloaded when the statement ran: nothing was written.
     pub shed: bool,
+    /// The outbox relay was idle when the write committed: the writer arms it for its events.
+    pub relay_idle: bool,
 }
 
 /// Edits a task (scope `this`) or, for a series instance, also the series template (so the
@@ -83,11 +85,12 @@ pub fn patch_task(
          {rem_ctes}\
          {claim}ob as ({outbox}) \
          select (select {json} from upd where upd.task_id = {idp}::uuid) as task, {events} as events, \
-         (select version from cur) as version, {rate} as retry_after, {shed} as shed",
+         (select version from cur) as version, {rate} as retry_after, {shed} as shed, {relay} as relay_idle",
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
         shed = rl.shed,
+        relay = relay_idle(),
         outbox = outbox_insert("upd", EventType::TaskUpdated, &task_json("s", &rem_json("s")),
             &format!(", 'scope', {sc}::text, 'rule_changed', false")),
         json = task_json("upd", &rem_json("upd")),
@@ -200,7 +203,8 @@ pub fn edit_series(
          ok as (select * from cur where ({v}::integer is null or cur.version = {v}::integer) and cur.series_id is not null), \
          {series}{instances}{rem_ctes}{created}{events}\
          select (select {json} from upd where upd.task_id = {idp}::uuid) as task, {all_events} as events, \
-         (select version from cur) as version, {rate} as retry_after, {shed} as shed",
+         (select version from cur) as version, {rate} as retry_after, {shed} as shed, {relay} as relay_idle",
+        relay = relay_idle(),
         rlc = e.rate.ctes,
         gate = e.rate.gate,
         rate = e.rate.column,

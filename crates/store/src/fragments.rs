@@ -138,6 +138,23 @@ pub const TASK_API_SOURCE: &str = "/task-api";
 /// `CloudEvent` `source` of the recurrence engine's events.
 pub const ENGINE_SOURCE: &str = "/recurrence-engine";
 
+/// Seconds after which an armed outbox relay counts as idle again: the write that armed it
+/// failed to schedule its job, or the job was lost with its service (ADR 0012).
+pub const RELAY_STALE_SECS: u32 = 5;
+
+/// The `relay_idle` column of every Task API write: reads the `outbox_relay` row `for share`,
+/// which takes the table's ROW SHARE lock before the statement runs and holds it to the commit
+/// (so the relay's clearing, which takes the EXCLUSIVE lock, waits for this write, and its read
+/// then sees this write's rows), and answers whether the relay was idle, in which case the
+/// writer arms it after the commit ([`crate::outbox::arm_relay`]). Writes do not wait for each
+/// other on it.
+pub(crate) fn relay_idle() -> String {
+    format!(
+        "coalesce((select r.armed_at is null or r.armed_at < now() - interval '{RELAY_STALE_SECS} seconds' \
+         from outbox_relay r where r.id = 1 for share), true)"
+    )
+}
+
 /// Outbox insert for every row of `src` (a CTE of task rows `s`), with a jsonb `task` expression:
 /// the Task API's `event` about each row.
 pub(crate) fn outbox_insert(src: &str, event: EventType, task: &str, extra: &str) -> String {

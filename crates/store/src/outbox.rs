@@ -138,16 +138,66 @@ pub fn park(id: &str, reason: &str) -> Statement {
 /// its user (per-user order) and no one else's.
 #[must_use]
 pub fn unpublished(limit: u32) -> Query<DueEvent> {
+    due_rows(None, limit)
+}
+
+/// [`unpublished`] for the rows written with the `CloudEvent` source `source` only: the outbox
+/// relay's batch (the other services publish their own rows).
+#[must_use]
+pub fn unpublished_from(source: &str, limit: u32) -> Query<DueEvent> {
+    due_rows(Some(source), limit)
+}
+
+fn due_rows(source: Option<&str>, limit: u32) -> Query<DueEvent> {
     let mut b = Binder::default();
+    let of_source = match source {
+        Some(s) => format!("and o.source = {} ", b.bind(s)),
+        None => String::new(),
+    };
     let sql = format!(
         "select o.event_id::text as event_id, {} as event from outbox o where o.published_at is null and o.parked_at is null \
-         and (o.next_attempt_at is null or o.next_attempt_at <= now()) \
+         and (o.next_attempt_at is null or o.next_attempt_at <= now()) {of_source}\
          and not exists (select 1 from outbox q where q.user_id = o.user_id and q.published_at is null \
          and q.parked_at is null and q.seq < o.seq and q.next_attempt_at > now()) order by o.seq limit {}",
         event_json("o"),
         b.bind(limit)
     );
     b.finish_query(sql)
+}
+
+/// The relay row as [`arm_relay`] and [`disarm_relay`] answer it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayState {
+    /// Whether the relay is armed after the statement.
+    pub armed: bool,
+}
+
+/// Arms the outbox relay unless it is armed already (a stale arm counts as idle,
+/// [`crate::fragments::RELAY_STALE_SECS`]). Answers one row when this call armed it: the
+/// caller then schedules the relay's job, or runs the relay itself if it cannot. Runs after the
+/// caller's write committed; the function (migration 0015) takes the table's EXCLUSIVE lock
+/// first, so it waits for the writes in flight instead of competing with their share locks.
+#[must_use]
+pub fn arm_relay() -> Query<RelayState> {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select armed from outbox_relay_arm({}::integer)",
+        b.bind(crate::fragments::RELAY_STALE_SECS)
+    );
+    b.finish_query(sql)
+}
+
+/// Clears the relay's arm (one row, `armed` false). The relay runs it before it reads its
+/// batch, as a statement of its own: its EXCLUSIVE table lock waits for every write in flight
+/// (each holds the table's ROW SHARE lock from its `relay_idle` column to its commit), so the
+/// read that follows sees their rows, and a later write finds the relay idle and arms it again.
+#[must_use]
+pub fn disarm_relay() -> Query<RelayState> {
+    Query::new(Statement {
+        sql: "select armed from outbox_relay_disarm()".into(),
+        params: Vec::new(),
+    })
 }
 
 /// The outbox figures the Task API's `/metrics` exposes. Parked rows are the ones

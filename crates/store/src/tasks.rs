@@ -13,8 +13,8 @@ use events::EventType;
 
 use crate::fragments::{
     default_offsets, events_of, events_of_all, next_instance_ctes, offsets_json, outbox_insert,
-    rate_limit, record_claim_email, record_claim_email_when, stored_reminders, task_json,
-    Admission,
+    rate_limit, record_claim_email, record_claim_email_when, relay_idle, stored_reminders,
+    task_json, Admission,
 };
 use crate::outbox::Events;
 use crate::statement::{opt_time, rfc3339, ts, ts_ms, Binder, Query};
@@ -34,6 +34,8 @@ pub struct TaskWritten {
     pub retry_after: Option<i64>,
     /// The service was overloaded when the statement ran: nothing was written.
     pub shed: bool,
+    /// The outbox relay was idle when the write committed: the writer arms it for its events.
+    pub relay_idle: bool,
 }
 
 /// Creates a task (and its series and reminders) with its `v1.task.created` event, and records
@@ -118,10 +120,11 @@ pub fn create_task(
         None => sql.push_str("idem as (select 1) "),
     }
     sql.push_str(&format!(
-        "select body.task as task, {} as events, {} as retry_after, {} as shed from (select 1) one left join body on true",
+        "select body.task as task, {} as events, {} as retry_after, {} as shed, {} as relay_idle from (select 1) one left join body on true",
         events_of("ob"),
         rl.column,
-        rl.shed
+        rl.shed,
+        relay_idle()
     ));
     b.finish_query(sql)
 }
@@ -349,11 +352,12 @@ pub fn complete_task(
          {nxt}\
          {claim}ob as ({outbox}) \
          select coalesce((select {upd_json} from upd), (select {cur_json} from cur)) as task, \
-         {events} as events, {rate} as retry_after, {shed} as shed",
+         {events} as events, {rate} as retry_after, {shed} as shed, {relay} as relay_idle",
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
         shed = rl.shed,
+        relay = relay_idle(),
         outbox = outbox_insert("upd", EventType::TaskCompleted, &task_json("s", &stored_reminders("s")), ""),
         upd_json = task_json("upd", &stored_reminders("upd")),
         cur_json = task_json("cur", &stored_reminders("cur")),
@@ -393,11 +397,13 @@ pub fn delete_task(
          one as (select * from del where {sc} = 'this' and del.status = 'deleted' and del.series_id is not null and del.completed_at is null), \
          {nxt}\
          ob as ({outbox}) \
-         select (select count(*) from del) as deleted, {events} as events, {rate} as retry_after, {shed} as shed",
+         select (select count(*) from del) as deleted, {events} as events, {rate} as retry_after, {shed} as shed, \
+         {relay} as relay_idle",
         rlc = rl.ctes,
         gate = rl.gate,
         rate = rl.column,
         shed = rl.shed,
+        relay = relay_idle(),
         outbox = outbox_insert("del", EventType::TaskDeleted, &task_json("s", &stored_reminders("s")), &format!(", 'scope', {sc}::text")),
         events = events_of_all(&["ob", "nob"]),
     );
@@ -416,4 +422,6 @@ pub struct TasksDeleted {
     pub retry_after: Option<i64>,
     /// The service was overloaded when the statement ran: nothing was written.
     pub shed: bool,
+    /// The outbox relay was idle when the write committed: the writer arms it for its events.
+    pub relay_idle: bool,
 }

@@ -317,12 +317,14 @@ fn rows_decode_by_column_name_and_a_renamed_column_fails() {
         serde_json::Value::Object(m) => m,
         _ => unreachable!("object literal"),
     };
-    let reordered =
-        row(json!({"shed": false, "retry_after": null, "events": [], "task": {"title": "t"}}));
+    let reordered = row(
+        json!({"relay_idle": true, "shed": false, "retry_after": null, "events": [], "task": {"title": "t"}}),
+    );
     let decoded: Vec<TaskWritten> = decode_rows(vec![reordered]).expect("decodes");
     assert_eq!(decoded[0].task, Some(json!({"title": "t"})));
-    let renamed =
-        row(json!({"task_json": {"title": "t"}, "events": [], "retry_after": null, "shed": false}));
+    let renamed = row(
+        json!({"task_json": {"title": "t"}, "events": [], "retry_after": null, "shed": false, "relay_idle": true}),
+    );
     let err = decode_rows::<TaskWritten>(vec![renamed]).expect_err("unknown column");
     assert!(err.reason.contains("task_json"), "{err}");
     let missing = row(json!({"task": null, "retry_after": 3}));

@@ -395,6 +395,22 @@ fn every_query_answers_the_row_type_its_builder_names() {
     ));
     assert_eq!(deleted.deleted, 1);
     assert!(!run(&outbox::unpublished(1000)).is_empty());
+    assert!(!run(&outbox::unpublished_from(store::TASK_API_SOURCE, 1000)).is_empty());
+    assert!(
+        deleted.relay_idle,
+        "no relay is armed in the scratch database"
+    );
+    assert_eq!(run(&outbox::arm_relay()).len(), 1, "the first arm arms");
+    assert!(
+        run(&outbox::arm_relay()).is_empty(),
+        "an armed relay is not armed twice"
+    );
+    assert!(!one(&outbox::disarm_relay()).armed);
+    assert_eq!(
+        run(&outbox::arm_relay()).len(),
+        1,
+        "armed again after the disarm"
+    );
     assert!(one(&outbox::outbox_gauges()).pending > 0);
     assert_eq!(one(&health::ping()).ok, 1);
 

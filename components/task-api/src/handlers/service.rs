@@ -11,8 +11,8 @@ use super::Answer;
 use crate::error::ApiError;
 use crate::upkeep;
 
-/// `POST /job/{name}`: Dapr's trigger of the outbox repair jobs and the retention job. A non-2xx answer makes the
-/// job's failure policy retry.
+/// `POST /job/{name}`: Dapr's trigger of the outbox relay, the outbox repair jobs and the
+/// retention job. A non-2xx answer makes the job's failure policy retry.
 pub async fn job(_req: Request, p: Params) -> Answer {
     let dapr = Dapr::from_env();
     let name = p.get("name").unwrap_or_default();
@@ -22,6 +22,15 @@ pub async fn job(_req: Request, p: Params) -> Answer {
         let deleted: serde_json::Map<String, Value> =
             deleted.into_iter().map(|(t, n)| (t, json!(n))).collect();
         return Ok(json::response(200, &json!({"deleted": deleted})));
+    }
+    if name
+        .strip_prefix(upkeep::RELAY_JOB)
+        .is_some_and(|rest| rest.starts_with('-'))
+    {
+        let result = upkeep::relay_run(&dapr).await?;
+        let answer =
+            json!({"published": result.ok, "failed": result.failed, "parked": result.parked});
+        return Ok(json::response(200, &answer));
     }
     if name != upkeep::REPAIR_JOB && name != upkeep::SWEEP_JOB {
         return Err(ApiError::NotFound);

@@ -69,7 +69,7 @@ pub async fn create(req: Request, _p: Params) -> Answer {
         .and_then(|row| row.task.clone().map(|t| (row, t)));
     match (created, key) {
         (Some((row, created)), _) => {
-            upkeep::publish(&dapr, &row.events.0).await;
+            upkeep::relay(&dapr, &row.events.0, row.relay_idle).await;
             Ok(task_response(201, &created))
         }
         (None, Some(k)) => {
@@ -221,7 +221,7 @@ pub async fn complete(req: Request, p: Params) -> Answer {
     let row = rows.first().ok_or(ApiError::NotFound)?;
     check_rate(row.shed, row.retry_after)?;
     let task = row.task.as_ref().ok_or(ApiError::NotFound)?;
-    upkeep::publish(&dapr, &row.events.0).await;
+    upkeep::relay(&dapr, &row.events.0, row.relay_idle).await;
     Ok(task_response(200, task))
 }
 
@@ -275,7 +275,7 @@ pub async fn patch(req: Request, p: Params) -> Answer {
         .task
         .as_ref()
         .ok_or(ApiError::PreconditionFailed { current })?;
-    upkeep::publish(&dapr, &row.events.0).await;
+    upkeep::relay(&dapr, &row.events.0, row.relay_idle).await;
     Ok(task_response(200, task))
 }
 
@@ -382,6 +382,6 @@ pub async fn delete(req: Request, p: Params) -> Answer {
     if row.deleted == 0 {
         return Err(ApiError::NotFound);
     }
-    upkeep::publish(&dapr, &row.events.0).await;
+    upkeep::relay(&dapr, &row.events.0, row.relay_idle).await;
     Ok(Response::builder().status(204).build())
 }
