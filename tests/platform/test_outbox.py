@@ -24,11 +24,12 @@ def repair() -> dict:
 
 
 def insert_rows(user_ids: list[str], topic: str) -> list[str]:
-    """Unpublished outbox rows as a write leaves them when its publish never happened."""
+    """Unpublished outbox rows as a write leaves them when its publish never happened (a minute
+    old: the repair jobs leave younger rows that never failed to the outbox relay)."""
     rows = psql(
-        "insert into outbox (event_id, type, topic, user_id, payload) "
+        "insert into outbox (event_id, type, topic, user_id, payload, created_at) "
         f"select gen_random_uuid(), 'v1.task.updated', '{topic}', u, "
-        "jsonb_build_object('task_id', gen_random_uuid()::text, 'user_id', u) "
+        "jsonb_build_object('task_id', gen_random_uuid()::text, 'user_id', u), now() - interval '1 minute' "
         f"from unnest(array[{','.join(repr(u) for u in user_ids)}]) with ordinality as t(u, n) order by n "
         "returning event_id")
     return [r[0] for r in rows if len(r[0]) == 36]  # not the command tag

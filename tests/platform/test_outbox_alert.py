@@ -99,8 +99,9 @@ def test_parked_outbox_rows_are_counted_and_raise_the_alert(prometheus):
 
         # Rows that are not valid events (an empty source), parked by the real repair job.
         ours = [r[0] for r in psql(
-            "insert into outbox (event_id, type, topic, user_id, payload, source) "
-            "select gen_random_uuid(), 'v1.task.updated', 'task-modifications', 'parked-alert-probe', '{}'::jsonb, '' "
+            "insert into outbox (event_id, type, topic, user_id, payload, source, created_at) "
+            "select gen_random_uuid(), 'v1.task.updated', 'task-modifications', 'parked-alert-probe', '{}'::jsonb, '', "
+            "now() - interval '1 minute' "
             "from generate_series(1, 3) returning event_id") if len(r[0]) == 36]
         r = requests.post(f"{BASE}/job/outbox-repair", data=b"{}", headers=sidecar_headers(), timeout=120)
         assert r.status_code == 200 and r.json()["parked"] >= 3, r.text

@@ -147,7 +147,9 @@ pub async fn publish_bulk(dapr: &Dapr, events: &[OutboxEvent]) -> Published {
                     crate::config::app_id(),
                     pairs.len()
                 );
-                let _ = exec(dapr, &store::outbox::mark_failed(&ids, &err.to_string())).await;
+                // The row's reason names its topic, as a single publish's error does.
+                let reason = format!("publishing to topic {topic} (bulk call): {err}");
+                let _ = exec(dapr, &store::outbox::mark_failed(&ids, &reason)).await;
                 (Vec::new(), ids)
             }
         }

@@ -133,16 +133,18 @@ pub fn park(id: &str, reason: &str) -> Statement {
     b.finish(sql)
 }
 
-/// The unpublished, unparked outbox rows that are due, in the order they were written
-/// (through the partial index). A row held back after a failure holds back the later rows of
-/// its user (per-user order) and no one else's.
+/// The unpublished, unparked outbox rows that are due for the repair jobs, in the order they
+/// were written (through the partial index): rows that failed before, and rows older than
+/// [`crate::fragments::RELAY_STALE_SECS`] (younger ones are the outbox relay's or their
+/// writer's to publish, so the 15 s sweep does not send them a second time). A row held back
+/// after a failure holds back the later rows of its user (per-user order) and no one else's.
 #[must_use]
 pub fn unpublished(limit: u32) -> Query<DueEvent> {
     due_rows(None, limit)
 }
 
-/// [`unpublished`] for the rows written with the `CloudEvent` source `source` only: the outbox
-/// relay's batch (the other services publish their own rows).
+/// The outbox relay's batch: the due rows written with the `CloudEvent` source `source` (the
+/// other services publish their own rows), young ones included, in written order.
 #[must_use]
 pub fn unpublished_from(source: &str, limit: u32) -> Query<DueEvent> {
     due_rows(Some(source), limit)
@@ -152,7 +154,10 @@ fn due_rows(source: Option<&str>, limit: u32) -> Query<DueEvent> {
     let mut b = Binder::default();
     let of_source = match source {
         Some(s) => format!("and o.source = {} ", b.bind(s)),
-        None => String::new(),
+        None => format!(
+            "and (o.retry_count > 0 or o.created_at < now() - interval '{} seconds') ",
+            crate::fragments::RELAY_STALE_SECS
+        ),
     };
     let sql = format!(
         "select o.event_id::text as event_id, {} as event from outbox o where o.published_at is null and o.parked_at is null \
