@@ -14,7 +14,8 @@ ROUNDS="${ROUNDS:-1}"
 
 eval "$(bash "$ROOT/scripts/stack.sh" "$STACK" env | sed 's/^/export /')"
 DASHBOARD="http://127.0.0.1:$((3000 + PORT_OFFSET))/dashboard"
-curl -fsS "$DASHBOARD/readyz" >/dev/null || die "dashboard on $DASHBOARD is not ready: start the stack first (scripts/stack.sh $STACK up)"
+# A bench before this one may just have restarted the dashboard's sidecar (bench-drain does).
+wait_for "the dashboard on $DASHBOARD to be ready (scripts/stack.sh $STACK up starts it)" 60 curl -fsS "$DASHBOARD/readyz"
 TOKEN="$(bash "$ROOT/scripts/dev-token.sh" "bench-keys-$(date +%s)" 3600)"
 log "typing phrases into $DASHBOARD ($ROUNDS round(s)): completions and preview per keystroke"
 

@@ -140,32 +140,46 @@ pub fn park(id: &str, reason: &str) -> Statement {
 /// after a failure holds back the later rows of its user (per-user order) and no one else's.
 #[must_use]
 pub fn unpublished(limit: u32) -> Query<DueEvent> {
-    due_rows(None, limit)
-}
-
-/// The outbox relay's batch: the due rows written with the `CloudEvent` source `source` (the
-/// other services publish their own rows), young ones included, in written order.
-#[must_use]
-pub fn unpublished_from(source: &str, limit: u32) -> Query<DueEvent> {
-    due_rows(Some(source), limit)
-}
-
-fn due_rows(source: Option<&str>, limit: u32) -> Query<DueEvent> {
     let mut b = Binder::default();
-    let of_source = match source {
-        Some(s) => format!("and o.source = {} ", b.bind(s)),
-        None => format!(
-            "and (o.retry_count > 0 or o.created_at < now() - interval '{} seconds') ",
-            crate::fragments::RELAY_STALE_SECS
-        ),
-    };
     let sql = format!(
         "select o.event_id::text as event_id, {} as event from outbox o where o.published_at is null and o.parked_at is null \
-         and (o.next_attempt_at is null or o.next_attempt_at <= now()) {of_source}\
+         and (o.next_attempt_at is null or o.next_attempt_at <= now()) \
+         and (o.retry_count > 0 or o.created_at < now() - interval '{} seconds') \
          and not exists (select 1 from outbox q where q.user_id = o.user_id and q.published_at is null \
          and q.parked_at is null and q.seq < o.seq and q.next_attempt_at > now()) order by o.seq limit {}",
         event_json("o"),
+        crate::fragments::RELAY_STALE_SECS,
         b.bind(limit)
+    );
+    b.finish_query(sql)
+}
+
+/// Seconds a relay run holds the rows it read ([`unpublished_from`]) before another run or the
+/// repair jobs may take them (a run that died with them, or is stuck on a broker that does
+/// not answer).
+pub const RELAY_LEASE_SECS: u32 = 30;
+
+/// The outbox relay's batch, claimed: the rows written with the `CloudEvent` source `source`
+/// (the other services publish their own rows) that no attempt has failed yet and no other run
+/// holds, young ones included, in written order. Each is held for [`RELAY_LEASE_SECS`]
+/// (`next_attempt_at`), so runs that overlap (a run stuck on a broker that is down while writes
+/// arm new ones) never send the same rows. Like a write's own publish before the relay, it does
+/// not wait behind a user's failed rows: those are the repair jobs' (with their backoff), so an
+/// outage's failed rows cannot hold back the events written after it.
+#[must_use]
+pub fn unpublished_from(source: &str, limit: u32) -> Query<DueEvent> {
+    let mut b = Binder::default();
+    let sql = format!(
+        "with c as (select o.seq from outbox o where o.published_at is null and o.parked_at is null \
+         and o.retry_count = 0 and o.source = {src} and (o.next_attempt_at is null or o.next_attempt_at <= now()) \
+         order by o.seq limit {lim} for update skip locked), \
+         u as (update outbox o set next_attempt_at = now() + interval '{lease} seconds' from c where o.seq = c.seq \
+         returning o.seq, o.event_id::text as event_id, {event} as event) \
+         select u.event_id, u.event from u order by u.seq",
+        src = b.bind(source),
+        lim = b.bind(limit),
+        lease = RELAY_LEASE_SECS,
+        event = event_json("o"),
     );
     b.finish_query(sql)
 }
