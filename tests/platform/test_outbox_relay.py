@@ -31,21 +31,54 @@ def test_concurrent_writes_share_relay_runs_and_every_event_reaches_kafka_in_ord
     """Guards: every write published its own events (one Dapr publish and one Kafka produce per
     event). With the relay, the events of writes committed in one window are published by one
     run: the run marks them in one statement, so they share a `published_at`. Fewer distinct
-    marks than a tenth of the events proves batching; each event then appears on Kafka under its
-    user's key, in the order the writes committed."""
-    u = User()
+    marks than a tenth of the events proves batching. Eight users write at once, each one write
+    after the other (so each user's writes have an order: the next starts after the last one
+    committed); each event then appears on Kafka once, under its user's key, in that order."""
+    users = [User() for _ in range(8)]
     wait_until("task-api ready", lambda: requests.get(f"{BASE}/readyz", timeout=10).status_code == 200, 60)
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        created = list(pool.map(lambda i: u.create(title=f"relay {i}"), range(160)))
-    assert len(created) == 160
-    rows = wait_until("every event published", lambda: (r := published(u.id)) and all(p for _, p in r) and r, 30)
-    marks = {p for _, p in rows}
-    print(f"\n160 creates from 8 threads: {len(marks)} relay marks")
-    assert len(rows) == 160 and len(marks) <= 16, len(marks)
-    ids = [e for e, _ in rows]
-    on_kafka = wait_until("events on Kafka", lambda: (k := [ev["id"] for key, ev in read_events(OPERATIONS)
-                                                          if key == u.id]) and len(set(k)) == 160 and k, 60, interval=1)
-    assert [e for e in on_kafka if e in set(ids)] == ids, "the user's events in their written order, once each"
+
+    def write(u: User) -> int:
+        return len([u.create(title=f"relay {i}") for i in range(20)])
+
+    with concurrent.futures.ThreadPoolExecutor(len(users)) as pool:
+        assert sum(pool.map(write, users)) == 160
+    rows = {u.id: wait_until("every event published", lambda u=u: (r := published(u.id)) and all(p for _, p in r) and r, 30)
+            for u in users}
+    marks = {p for r in rows.values() for _, p in r}
+    print(f"\n160 creates by 8 users at once: {len(marks)} relay marks")
+    assert all(len(r) == 20 for r in rows.values()) and len(marks) <= 16, len(marks)
+    ids = {u.id: [e for e, _ in rows[u.id]] for u in users}
+
+    def on_kafka() -> dict[str, list[str]] | None:
+        keyed: dict[str, list[str]] = {u.id: [] for u in users}
+        for key, ev in read_events(OPERATIONS):
+            if key in keyed:
+                keyed[key].append(ev["id"])
+        return keyed if all(len(set(k)) == 20 for k in keyed.values()) else None
+
+    seen = wait_until("events on Kafka", on_kafka, 60, interval=1)
+    for u in users:
+        assert seen[u.id] == ids[u.id], f"user {u.id}: events in their written order, once each"
+
+
+def test_a_relay_job_that_finds_a_run_publishing_waits_for_it():
+    """A relay job can fire while an earlier run still publishes. Two runs at once could send a
+    user's later events before that user's earlier ones, so a job that finds a live run answers
+    503 and its failure policy retries it (migration 0016): nothing is published while the run
+    holds the relay, and everything after it ends."""
+    u = User()
+    psql("update outbox_relay_run set run_id = gen_random_uuid(), "
+         "running_until = clock_timestamp() + interval '3 seconds' where id = 1")
+    u.create(title="written while another run publishes")
+    time.sleep(2)
+    assert published(u.id)[0][1] == "", "no second run while one holds the relay"
+    rows = wait_until("published by the retried job", lambda: (r := published(u.id)) and all(p for _, p in r) and r,
+                      STALE_SECS, interval=0.1)
+    assert len(rows) == 1
+    age = float(psql(f"select extract(epoch from published_at - created_at) from outbox where user_id = '{u.id}'")[0][0])
+    print(f"\npublished {age:.2f} s after the write (the other run held the relay for 3 s)")
+    assert 2 < age < STALE_SECS, "by the relay's retried job, before the sweep may take the row"
+    assert psql("select run_id is null from outbox_relay_run") == [["t"]], "the retried run ended"
 
 
 def test_an_arm_whose_job_never_came_goes_stale_and_the_next_write_relays_everything():

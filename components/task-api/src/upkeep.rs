@@ -67,16 +67,46 @@ pub async fn relay(dapr: &Dapr, events: &[OutboxEvent], relay_idle: bool) {
         }
     }
     // Writes that found the relay armed by this call wait for a run: this is it.
-    if let Err(err) = relay_run(dapr).await {
-        component_kit::warn!("task-api: relaying failed (the {SWEEP_JOB} job remains): {err}");
+    match relay_run(dapr).await {
+        Ok(Some(_)) => {}
+        Ok(None) => component_kit::warn!(
+            "task-api: another relay run is publishing (the {SWEEP_JOB} job takes what it leaves)"
+        ),
+        Err(err) => {
+            component_kit::warn!("task-api: relaying failed (the {SWEEP_JOB} job remains): {err}")
+        }
     }
 }
 
-/// One run of the outbox relay: clears its arm (waiting for the writes in flight), then
-/// publishes the Task API's due rows with one bulk call per topic, round after round while
-/// rounds come back full. A failed publish counts on its rows and schedules the repair job.
-pub async fn relay_run(dapr: &Dapr) -> Result<Published, DaprError> {
-    query(dapr, &store::outbox::disarm_relay()).await?;
+/// One run of the outbox relay: starts (clearing its arm once the writes in flight have
+/// committed), then publishes the Task API's due rows with one bulk call per topic, round after
+/// round while rounds come back full, and ends. A failed publish counts on its rows and
+/// schedules the repair job. Answers `None` when another run holds the relay: runs never
+/// overlap, so a user's events leave in order.
+pub async fn relay_run(dapr: &Dapr) -> Result<Option<Published>, DaprError> {
+    let Some(run) = query(dapr, &store::outbox::start_relay())
+        .await?
+        .into_iter()
+        .next()
+        .and_then(|r| r.run)
+    else {
+        return Ok(None);
+    };
+    let rounds = relay_rounds(dapr).await;
+    // Ends the run even after a failed round (else later jobs wait for the lease).
+    let finished = exec(dapr, &store::outbox::finish_relay(&run)).await;
+    let total = rounds?;
+    if let Err(err) = finished {
+        component_kit::warn!("task-api: ending relay run {run} failed (its lease expires): {err}");
+    }
+    if total.failed > 0 {
+        schedule_repair(dapr).await;
+    }
+    Ok(Some(total))
+}
+
+/// The rounds of a relay run ([`relay_run`]).
+async fn relay_rounds(dapr: &Dapr) -> Result<Published, DaprError> {
     let mut total = Published::default();
     for _ in 0..RELAY_ROUNDS {
         let round =
@@ -87,9 +117,6 @@ pub async fn relay_run(dapr: &Dapr) -> Result<Published, DaprError> {
         if round.ok + round.failed + round.parked < RELAY_BATCH as usize {
             break;
         }
-    }
-    if total.failed > 0 {
-        schedule_repair(dapr).await;
     }
     Ok(total)
 }

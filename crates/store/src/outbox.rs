@@ -184,7 +184,7 @@ pub fn unpublished_from(source: &str, limit: u32) -> Query<DueEvent> {
     b.finish_query(sql)
 }
 
-/// The relay row as [`arm_relay`] and [`disarm_relay`] answer it.
+/// The relay row as [`arm_relay`] answers it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelayState {
@@ -207,16 +207,40 @@ pub fn arm_relay() -> Query<RelayState> {
     b.finish_query(sql)
 }
 
-/// Clears the relay's arm (one row, `armed` false). The relay runs it before it reads its
-/// batch, as a statement of its own: its EXCLUSIVE table lock waits for every write in flight
-/// (each holds the table's ROW SHARE lock from its `relay_idle` column to its commit), so the
-/// read that follows sees their rows, and a later write finds the relay idle and arms it again.
+/// Seconds a relay run holds the relay ([`start_relay`]) before another run may start (a run
+/// that died, or is stuck on a broker that does not answer).
+pub const RELAY_RUN_LEASE_SECS: u32 = 30;
+
+/// A relay start as [`start_relay`] answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayRun {
+    /// The new run's id, or `None` when another run holds the relay.
+    pub run: Option<String>,
+}
+
+/// Starts a relay run (migration 0016): one row with the run's id, or with none when another
+/// run is publishing (the caller answers 503 and its job retries). A run clears the relay's arm
+/// as a statement of its own, before it reads its batch: its EXCLUSIVE table lock waits for
+/// every write in flight (each holds the table's ROW SHARE lock from its `relay_idle` column to
+/// its commit), so the read that follows sees their rows, and a later write finds the relay idle
+/// and arms it again. One run at a time keeps each user's events in order across runs.
 #[must_use]
-pub fn disarm_relay() -> Query<RelayState> {
-    Query::new(Statement {
-        sql: "select armed from outbox_relay_disarm()".into(),
-        params: Vec::new(),
-    })
+pub fn start_relay() -> Query<RelayRun> {
+    let mut b = Binder::default();
+    let sql = format!(
+        "select run from outbox_relay_start({}::integer)",
+        b.bind(RELAY_RUN_LEASE_SECS)
+    );
+    b.finish_query(sql)
+}
+
+/// Ends the relay run `run` ([`start_relay`]); a run whose lease expired ends nothing.
+#[must_use]
+pub fn finish_relay(run: &str) -> Statement {
+    let mut b = Binder::default();
+    let sql = format!("select finished from outbox_relay_finish({})", b.bind(run));
+    b.finish(sql)
 }
 
 /// The outbox figures the Task API's `/metrics` exposes. Parked rows are the ones

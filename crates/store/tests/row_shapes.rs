@@ -406,12 +406,26 @@ fn every_query_answers_the_row_type_its_builder_names() {
         run(&outbox::arm_relay()).is_empty(),
         "an armed relay is not armed twice"
     );
-    assert!(!one(&outbox::disarm_relay()).armed);
+    let started = one(&outbox::start_relay())
+        .run
+        .expect("no other run holds the relay");
+    assert_eq!(
+        one(&outbox::start_relay()).run,
+        None,
+        "one relay run at a time"
+    );
     assert_eq!(
         run(&outbox::arm_relay()).len(),
         1,
-        "armed again after the disarm"
+        "armed again after the start cleared the arm"
     );
+    let finish = |run_id: &str| run(&Query::<Value>::new(outbox::finish_relay(run_id))).len();
+    assert_eq!(finish(&started), 1, "the run ends");
+    assert_eq!(finish(&started), 0, "a run ends once");
+    let next = one(&outbox::start_relay()).run;
+    let next = next.expect("a new run after it");
+    assert_ne!(next, started);
+    assert_eq!(finish(&next), 1);
     assert!(one(&outbox::outbox_gauges()).pending > 0);
     assert_eq!(one(&health::ping()).ok, 1);
 

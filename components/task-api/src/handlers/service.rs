@@ -27,7 +27,10 @@ pub async fn job(_req: Request, p: Params) -> Answer {
         .strip_prefix(upkeep::RELAY_JOB)
         .is_some_and(|rest| rest.starts_with('-'))
     {
-        let result = upkeep::relay_run(&dapr).await?;
+        // Another run is publishing: 503, and the job's failure policy retries after it.
+        let Some(result) = upkeep::relay_run(&dapr).await? else {
+            return Ok(json::response(503, &json!({"busy": true})));
+        };
         let answer =
             json!({"published": result.ok, "failed": result.failed, "parked": result.parked});
         return Ok(json::response(200, &answer));
