@@ -1,7 +1,8 @@
 """Contract: how the real daprd picks up a rotated secret (what scripts/chaos.sh's rotation relies
 on). The local file secret store reads its file once at init; HotReload (on by default in Dapr
-1.18) re-initialises a component whose resource file changed, without dropping a read of the
-store; the PostgreSQL binding resolves its secretKeyRef at init, so it takes a new connection
+1.18) re-initialises a component whose resource file changed, and a read that meets the store's
+reload is refused with a secret-store error the components retry (usually none does); the
+PostgreSQL binding resolves its secretKeyRef at init, so it takes a new connection
 string only when it is itself reloaded, and calls that meet it mid-reload are refused with
 messages the components retry (the statement never ran); a store reload that drops a key a
 reloaded component references makes daprd exit at the next reconcile that re-resolves it."""
@@ -21,6 +22,10 @@ from support.stack import wait_until
 # What daprd answers for a binding mid-reload (components/component-kit/src/dapr.rs, RELOADING).
 RELOADING = ("couldn't find output binding", "component is closed", "closed pool")
 DIAL_CANCELLED = ("context canceled", "operation was canceled")
+
+
+# What daprd answers for a secret read mid-reload (component-kit's is_secret_store_reloading).
+STORE_RELOADING = ("ERR_SECRET_STORES_NOT_CONFIGURED", "ERR_SECRET_STORE_NOT_FOUND")
 
 
 def reloading(body: str) -> bool:
@@ -100,12 +105,17 @@ def test_rotated_secrets_need_a_store_reload_and_a_binding_reload(rotating, uid)
     time.sleep(3)
     assert secret(s, "greeting") == "hello-from-the-secret-store"
 
-    # 2. Pointing the store at a new file reloads it; reads never fail meanwhile.
+    # 2. Pointing the store at a new file reloads it. Reads meanwhile are served, or refused
+    # with a secret-store error while no store is registered (most runs refuse none; one saw
+    # two): the components retry those, so nothing else may appear.
     with Hammer(lambda: requests.get(f"{s.url}/v1.0/secrets/local-secrets/greeting", timeout=5)) as reads:
         point_store(s, f"secrets-v2-{uid}.json", {**base, "greeting": f"v2-{uid}"})
         wait_until("the store serving the new file", lambda: secret(s, "greeting") == f"v2-{uid}", 20, 0.05)
         time.sleep(0.5)
-    assert reads.failed == [] and reads.ok > 0, reads.failed[:3]
+    print(f"\nstore reload: {reads.ok} reads served, {len(reads.failed)} refused")
+    assert reads.ok > 0
+    for status, body in reads.failed:
+        assert status == 500 and any(m in body for m in STORE_RELOADING), body
 
     # 3. The binding keeps its connection string until its own resource changes: a new key.
     key = f"tasks-db-connection-v3-{uid}"
