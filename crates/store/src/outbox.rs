@@ -163,17 +163,18 @@ pub const RELAY_LEASE_SECS: u32 = 30;
 /// (the other services publish their own rows) that no attempt has failed yet and no other run
 /// holds, young ones included, in written order. Each is held for [`RELAY_LEASE_SECS`]
 /// (`next_attempt_at`), so runs that overlap (a run stuck on a broker that is down while writes
-/// arm new ones) never send the same rows. Like a write's own publish before the relay, it does
+/// arm new ones) never send the same rows. The update finds them by primary key (`seq` has
+/// only the pending rows' partial index, so a join on it read the whole outbox). Like a write's own publish before the relay, it does
 /// not wait behind a user's failed rows: those are the repair jobs' (with their backoff), so an
 /// outage's failed rows cannot hold back the events written after it.
 #[must_use]
 pub fn unpublished_from(source: &str, limit: u32) -> Query<DueEvent> {
     let mut b = Binder::default();
     let sql = format!(
-        "with c as (select o.seq from outbox o where o.published_at is null and o.parked_at is null \
+        "with c as (select o.event_id from outbox o where o.published_at is null and o.parked_at is null \
          and o.retry_count = 0 and o.source = {src} and (o.next_attempt_at is null or o.next_attempt_at <= now()) \
          order by o.seq limit {lim} for update skip locked), \
-         u as (update outbox o set next_attempt_at = now() + interval '{lease} seconds' from c where o.seq = c.seq \
+         u as (update outbox o set next_attempt_at = now() + interval '{lease} seconds' from c where o.event_id = c.event_id \
          returning o.seq, o.event_id::text as event_id, {event} as event) \
          select u.event_id, u.event from u order by u.seq",
         src = b.bind(source),
