@@ -35,6 +35,8 @@ pub const MAX_DELIVERY_ATTEMPTS: i64 = 12;
 /// How late a reminder that was scheduled is still delivered (marked late) after an outage;
 /// older ones are recorded `missed` (visible in the reminder's status).
 pub const LATE_DELIVERY_MAX_SECS: i64 = 24 * 3600;
+// The sweep's range bound ([`overdue_undelivered`]) is the longer of its two windows.
+const _: () = assert!(LATE_DELIVERY_MAX_SECS >= notify::job::LATE_GRACE_SECS);
 
 /// A reminder that needs work after [`reconcile_tasks`].
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -364,7 +366,9 @@ pub const SWEEP_LIMIT: i64 = 500;
 /// attempts, which the subscription's own redeliveries make, then doubling up to 30 min), or a
 /// `sending` claim older than [`CLAIM_LEASE_SECS`] (its holder crashed). Reminders that were scheduled are swept up to
 /// [`LATE_DELIVERY_MAX_SECS`] late (delivered marked late); unscheduled ones within
-/// [`notify::job::LATE_GRACE_SECS`].
+/// [`notify::job::LATE_GRACE_SECS`]. The bound at the longer of the two (the grace is shorter)
+/// makes it a range scan of the sweepable reminders' index (migration 0017): its cost follows the
+/// reminders of the last day, not the number of tasks.
 #[must_use]
 pub fn overdue_undelivered() -> Query<OverdueReminder> {
     let mut b = Binder::default();
@@ -380,6 +384,7 @@ pub fn overdue_undelivered() -> Query<OverdueReminder> {
          join tasks t on t.task_id = r.task_id \
          where r.status in ('pending', 'sent') and t.status = 'pending' \
          and r.remind_at <= now() - {after}::int * interval '1 second' \
+         and r.remind_at > now() - {late}::int * interval '1 second' \
          and r.remind_at > now() - case when r.scheduled_for is not null or r.status = 'sent' \
          then {late}::int else {grace}::int end * interval '1 second' \
          and exists (select 1 from unnest(r.channels) as c(channel) \

@@ -514,8 +514,8 @@ fn every_query_answers_the_row_type_its_builder_names() {
     }
 }
 
-/// The statements a relay run and a consumer's delivery make once per batch find the batch's rows
-/// by key: with the change log, the outbox, the tasks and the reminders 20,000 rows long, their
+/// The statements a relay run, a consumer's delivery or the reminder sweep make once per batch
+/// find the batch's rows by key or range: with the change log, the outbox, the tasks and the reminders 20,000 rows long, their
 /// plans read none of them whole (a claim joined on `seq`, which only the pending rows' partial index covers, and a
 /// lookup `in (select …)` of a JSON input the planner sizes at 100 rows both did).
 #[test]
@@ -552,6 +552,10 @@ fn batch_statements_read_their_rows_by_key_however_long_the_tables() {
         (
             "unpublished_from",
             outbox::unpublished_from(store::TASK_API_SOURCE, 500).statement,
+        ),
+        (
+            "overdue_undelivered",
+            reminders::overdue_undelivered().statement,
         ),
         (
             "reconcile_tasks",
