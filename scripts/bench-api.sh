@@ -23,9 +23,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STACK="${STACK:-test}"
-RATES="${RATES:-100 200 300 500 1000}"
-COMPLETE_RATES="${COMPLETE_RATES:-100 200 300 500 1000}"
-LIST_RATES="${LIST_RATES:-100 300 600 1000}"
+RATES="${RATES:-100 200 300 500 600 800 1000}"
+COMPLETE_RATES="${COMPLETE_RATES:-100 200 300 500 600 800 1000}"
+LIST_RATES="${LIST_RATES:-100 300 600 1000 1500}"
 RESULTS_DIR="${RESULTS_DIR:-}"
 DURATION="${DURATION:-10}"
 PY="$ROOT/.tools/venv/bin/python"
@@ -127,13 +127,18 @@ done
 printf 'GET %s/api/tasks?limit=50\nAuthorization: Bearer %s\n' "$BASE" "$TOKEN" >"$WORK/targets-list"
 
 # Pending tasks to complete, one per request of a step, inserted directly (setup, not measured),
-# owned by a user of their own; the targets file names each task once.
+# spread round-robin over USERS users of the step's own (like the creates: a user's writes are
+# serialized, and its events share one partition); the targets file names each task once.
 seed_completes() {
-  local rate="$1" n=$(( $1 * DURATION )) user="$USER_ID-c$1" tok
-  tok="$(bash "$ROOT/scripts/dev-token.sh" "$user" 3600)"
-  psql "$PG_DSN" -qAt -c "insert into tasks (task_id, user_id, title, priority) select gen_random_uuid(), '$user', 'bench complete', 'low' from generate_series(1, $n) returning task_id" \
-    | awk -v base="$BASE" -v tok="$tok" 'NF {printf "POST %s/api/tasks/%s/complete\nAuthorization: Bearer %s\n\n", base, $1, tok}' \
-    >"$WORK/targets-complete"
+  local rate="$1" n=$(( $1 * DURATION )) i users="$USERS" user="$USER_ID-c$1-u"
+  (( users <= n )) || users="$n"
+  for ((i = 0; i < users; i++)); do
+    echo "$user$i $(bash "$ROOT/scripts/dev-token.sh" "$user$i" 3600)"
+  done >"$WORK/tokens-complete"
+  psql "$PG_DSN" -qAt -F ' ' -c "insert into tasks (task_id, user_id, title, priority) select gen_random_uuid(), '$user' || (g % $users), 'bench complete', 'low' from generate_series(0, $n - 1) g returning user_id, task_id" \
+    | awk -v base="$BASE" 'NR == FNR {tok[$1] = $2; next}
+        NF {printf "POST %s/api/tasks/%s/complete\nAuthorization: Bearer %s\n\n", base, $2, tok[$1]}' \
+      "$WORK/tokens-complete" - >"$WORK/targets-complete"
 }
 
 # Gives the outbox and consumers a moment to drain between kinds, so one kind's backlog does not
@@ -178,6 +183,14 @@ settle
 echo "completes (POST /api/tasks/{id}/complete of a pending one-off task: one statement with the update + outbox row; the outbox relay publishes):"
 for r in $COMPLETE_RATES; do seed_completes "$r"; step complete "$r"; [ "$SATURATED" = no ] || { echo "  saturated at $r/s"; break; }; done
 settle
+# The listing user's page: 50 pending tasks inserted directly (setup, not measured), so that each
+# list answers a full page (the creates belong to other users).
+if [ -n "${LIST_RATES// /}" ]; then
+  psql "$PG_DSN" -qc "insert into tasks (task_id, user_id, title, description, priority, due_date) select gen_random_uuid(), '$USER_ID', 'bench list ' || g, 'a page of the list bench', 'medium', now() + g * interval '1 day' from generate_series(1, 50) g"
+  page="$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/api/tasks?limit=50" \
+    | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)["items"]))')" || page=0
+  [ "$page" = 50 ] || { echo "the listing user's page holds $page tasks, not 50" >&2; exit 1; }
+fi
 echo "lists (GET /api/tasks, 50 per page):"
 for r in $LIST_RATES; do step list "$r"; [ "$SATURATED" = no ] || { echo "  saturated at $r/s"; break; }; done
 
