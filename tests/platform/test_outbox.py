@@ -84,7 +84,10 @@ def test_a_reminder_cancellation_is_committed_with_its_event_and_republished_wit
     unpublished again (as after a failed publish), the Task API's repair job publishes it with
     its own source `/notification`, not `/task-api`. On the old code no outbox row existed."""
     user = User()
-    task = user.create(title="cancel my reminder", due_date=iso(future(days=2)), reminders=["PT1H"])
+    # Due tomorrow at 09:00: its reminder is 8 to 32 hours ahead whatever the time of day, so
+    # always inside the 48-hour horizon within which reminders get their job (two days ahead put
+    # it beyond the horizon for runs before 08:00 UTC, and it was never scheduled).
+    task = user.create(title="cancel my reminder", due_date=iso(future(days=1)), reminders=["PT1H"])
     wait_until("reminder scheduled", lambda: psql(
         f"select 1 from reminders where task_id = '{task['task_id']}' and scheduled_for is not null") or None, 60)
     assert user.request("DELETE", f"/api/tasks/{task['task_id']}").status_code in (200, 204)
