@@ -36,7 +36,7 @@ fn admit(per_user_per_minute: u32) -> store::Admission {
 /// Runs `q` through `psql` as `PREPARE` + `EXECUTE` of its guarded SQL; its rows, decoded.
 fn run<R: DeserializeOwned>(q: &Query<R>) -> Vec<R> {
     let guarded = guard::guard(&q.sql).expect("guardable statement");
-    let out = psql(&prepared(&guarded, q), &q.sql);
+    let out = psql(&prepared(&guarded, q, ""), &q.sql);
     let rows: Vec<Vec<Value>> = out
         .lines()
         .filter(|l| !l.is_empty())
@@ -55,13 +55,17 @@ fn run<R: DeserializeOwned>(q: &Query<R>) -> Vec<R> {
     store::decode_rows(rows).unwrap_or_else(|e| panic!("{e}\n{}", q.sql))
 }
 
-/// `sql` as `PREPARE` + `EXECUTE` with the values `q` binds (as it is when `q` has none).
-fn prepared<R>(sql: &str, q: &Query<R>) -> String {
+/// `sql` as `PREPARE` + `EXECUTE` with the values `q` binds (as it is when `q` has none), the
+/// run prefixed by `prefix` (`""`, or `"EXPLAIN "` for its plan).
+fn prepared<R>(sql: &str, q: &Query<R>, prefix: &str) -> String {
     let args: Vec<String> = q.params.iter().map(literal).collect();
     if args.is_empty() {
-        format!("{sql};\n")
+        format!("{prefix}{sql};\n")
     } else {
-        format!("PREPARE q AS {sql};\nEXECUTE q({});\n", args.join(", "))
+        format!(
+            "PREPARE q AS {sql};\n{prefix}EXECUTE q({});\n",
+            args.join(", ")
+        )
     }
 }
 
@@ -568,13 +572,7 @@ fn batch_statements_read_their_rows_by_key_however_long_the_tables() {
     ];
     for (name, statement) in plans {
         let q = Query::<Value>::new(statement);
-        let args: Vec<String> = q.params.iter().map(literal).collect();
-        let script = format!(
-            "PREPARE q AS {};\nEXPLAIN EXECUTE q({});\n",
-            q.sql,
-            args.join(", ")
-        );
-        let plan = psql(&script, name);
+        let plan = psql(&prepared(&q.sql, &q, "EXPLAIN "), name);
         for table in ["dashboard_changes", "outbox", "tasks", "reminders"] {
             assert!(
                 !plan.contains(&format!("Seq Scan on {table}")),
